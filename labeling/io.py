@@ -1,0 +1,55 @@
+"""Small file helpers: atomic writes and JSONL reading with line-numbered errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from stance.errors import StanceError
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a file so a reader sees the old content or the new, never a half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dumps_jsonl(records: Iterable[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in records)
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each non-blank line; a bad line names itself."""
+    path = Path(path)
+    if path.is_dir():
+        raise StanceError(f"{path}: is a directory, not a JSONL file")
+    if not path.is_file():
+        raise StanceError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise StanceError(f"{path}: not valid UTF-8") from None
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise StanceError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise StanceError(f"{path}:{n}: expected a JSON object")
+        yield n, record

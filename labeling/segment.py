@@ -1,0 +1,153 @@
+"""Articles -> sentences with stable ids and character offsets.
+
+The one segmenter: labeling and predict both call :func:`segment`, so a sentence
+labeled is a sentence scored. Page furniture (menus, bylines, timestamps,
+"ALSO READ" link lines, contact blocks) is dropped by general rules, line by line
+and then sentence by sentence; offsets always index the article text, so
+``article.text[s.start:s.end] == s.text`` for every sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labeling.articles import Article, read_article
+
+# -- furniture rules ---------------------------------------------------------------
+# Whole lines (or sentences) that are page chrome rather than article prose.
+_FURNITURE = re.compile(
+    r"""^(?:
+        leave\ a\ (?:reply|comment) | comments?(?:\ are\ closed.*)? | no\ comments.* |
+        (?:also\ )?read\ (?:more|also)\b.* | also\ read\b.* | see\ also\b.* |
+        (?:similar|related|latest|more|trending|top|popular)\ (?:news|stories|posts|articles|tweets?|videos?)\b.* |
+        (?:about|contact)(?:\ us)?\b.{0,40} | news\ ?letter\b.* | subscribe\b.{0,60} | sign\ up\b.{0,60} |
+        follow\ us\b.* | share\ (?:this|on)\b.* | (?:share|tweet|print|email|whatsapp|facebook|twitter|linkedin)\ *$ |
+        advertisement | sponsored(?:\ content)? | click\ here\b.* | tags?:.* | categor(?:y|ies):.* |
+        (?:web|news|staff|online|sports|monitoring)\ desk | (?:by\ )?(?:staff|our)\ (?:reporter|correspondent) |
+        (?:posted|published|updated?|last\ updated)\b.{0,60} | copyright\b.* | ©.* | all\ rights\ reserved.* |
+        \d+\ (?:sec|second|min|minute|hour|hr|day|week|month|year)s?\ ago
+    )\W*$""",
+    re.I | re.X,
+)
+_BYLINE = re.compile(r"^by\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}\s*$")
+_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{6,}\d")
+_EMAIL_OR_URL = re.compile(r"\S+@\S+\.\w+|https?://\S+|www\.\S+")
+_ADDRESS = re.compile(r"^(?:address\b|p\.?o\.? box\b|\d+\w?\s+(?:\w+\s+){0,3}(?:st|street|rd|road|ave|avenue|blvd|lane)\b)", re.I)
+_BULLET = re.compile(r"^[\s\-–—•*·|>]+")
+_LETTERS = re.compile(r"[^\W\d_]")
+_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+MIN_WORDS = 4  # a line shorter than this is furniture unless it ends like a sentence
+
+
+def is_furniture(text: str) -> bool:
+    """True for page chrome: a rule about its form, never a list of known lines."""
+    t = text.strip()
+    if _FURNITURE.match(t) or _BYLINE.match(t) or _ADDRESS.match(t):
+        return True
+    letters = len(_LETTERS.findall(t))
+    if letters < 0.5 * len(t.replace(" ", "")) or letters < 3:  # dashes, dates, numbers
+        return True
+    # contact lines: what is left after removing phones, emails and URLs is a label or nothing
+    rest = _EMAIL_OR_URL.sub("", _PHONE.sub("", t))
+    if rest != t and len(rest.split()) <= 3:
+        return True
+    return len(t.split()) < MIN_WORDS and not _TERMINAL.search(t)
+
+
+# -- sentences ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sentence:
+    article: str
+    sentence_id: str
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@cache
+def _splitter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def segment(article: Article) -> list[Sentence]:
+    """Split an article into sentences, dropping page furniture."""
+    spans = [span for line in _lines(article.text) for span in _sentences_in(article.text, *line)]
+    return _with_ids(article, spans)
+
+
+def _lines(text: str):
+    """(start, end) of each non-blank line, trimmed of whitespace and bullet marks."""
+    pos = 0
+    for raw in text.split("\n"):
+        start, end = pos, pos + len(raw)
+        pos = end + 1
+        lead = _BULLET.match(raw)
+        if lead:
+            start += lead.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start and not is_furniture(text[start:end]):
+            yield start, end
+
+
+def _sentences_in(text: str, start: int, end: int):
+    """Sentence spans inside one line, located by search so offsets are exact."""
+    line = text[start:end]
+    cursor = 0
+    for piece in _splitter().segment(line):
+        piece = piece.strip()
+        if not piece:
+            continue
+        at = line.find(piece, cursor)
+        if at < 0:  # the splitter altered the text: fall back to the rest of the line
+            at, piece = cursor, line[cursor:].strip()
+        cursor = at + len(piece)
+        if not is_furniture(piece):
+            yield start + at, start + at + len(piece)
+
+
+def _with_ids(article: Article, spans: list[tuple[int, int]]) -> list[Sentence]:
+    """Ids from the article id and the sentence text: stable when other lines change."""
+    seen: Counter[str] = Counter()
+    out = []
+    for s, e in spans:
+        text = article.text[s:e]
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        seen[digest] += 1
+        suffix = f"-{seen[digest]}" if seen[digest] > 1 else ""
+        out.append(Sentence(article.id, f"{article.id}:{digest}{suffix}", s, e, text))
+    return out
+
+
+# -- command -----------------------------------------------------------------------
+def cli(
+    articles: Annotated[list[Path], typer.Argument(help="Article files (.txt or .html).")],
+) -> None:
+    """Segment articles into sentences and print them as JSONL (one sentence a line)."""
+    for path in articles:
+        for sentence in segment(read_article(path)):
+            sys.stdout.write(json.dumps(sentence.to_dict(), ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    from stance.cli import run
+
+    run(cli)

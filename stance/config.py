@@ -1,0 +1,53 @@
+"""Typed configs filled from YAML. Unknown keys are an error that names the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from stance.errors import StanceError
+
+
+class Config(BaseModel):
+    """Base of every typed config: frozen, and strict about keys it does not know."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> Self:
+        return cls.from_dict(read_yaml(path), source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> Self:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise StanceError(f"{source}: {describe(exc, cls)}") from None
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise StanceError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise StanceError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise StanceError(f"{path}: expected a mapping of keys to values at the top level")
+    return data
+
+
+def describe(exc: ValidationError, cls: type[BaseModel]) -> str:
+    """The first validation problem as one line, naming the key and what is allowed."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        allowed = ", ".join(sorted(cls.model_fields))
+        return f"unknown key '{where}' (allowed keys: {allowed})"
+    return f"bad value for '{where}': {err['msg']} (got {err.get('input')!r})"

@@ -1,0 +1,60 @@
+"""Every path the project reads or writes, in one place.
+
+Paths resolve from the project root, never from the caller's directory, so a
+command run from ``tests/`` or ``/tmp`` writes to the same stores. ``STANCE_ROOT``
+overrides the root (tests use it to work in a scratch copy).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def root() -> Path:
+    return Path(os.environ.get("STANCE_ROOT") or _PACKAGE_ROOT)
+
+
+def configs() -> Path:
+    return root() / "configs"
+
+
+def scheme_file() -> Path:
+    return configs() / "scheme.yaml"
+
+
+def seeds() -> Path:
+    return root() / "seeds"
+
+
+def corpus() -> Path:
+    return root() / "corpus"
+
+
+def raw_annotations() -> Path:
+    """Per-annotator annotation files of our own labeling passes (the seeds)."""
+    return root() / "labeling" / "raw"
+
+
+def snapshots() -> Path:
+    """Committed, content-hashed annotation snapshots."""
+    return root() / "labeling" / "snapshots"
+
+
+def state() -> Path:
+    """Git-ignored derived state: built datasets, caches, server data."""
+    return root() / ".stance"
+
+
+def datasets() -> Path:
+    return state() / "datasets"
+
+
+def mlflow_db() -> Path:
+    return root() / "mlflow.db"
+
+
+def mlruns() -> Path:
+    return root() / "mlruns"

@@ -1,0 +1,185 @@
+"""Annotation snapshot -> ``datasets.DatasetDict``, grouped by article.
+
+The dataset version is the snapshot's content hash. The label features are
+``ClassLabel``s built from the scheme. No article ever has sentences on both
+sides of a split: the held-out ``test`` split takes whole articles (chosen by a
+hash of the article id, so adding an article never reshuffles the others), and
+cross-validation folds are grouped by article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labeling.annotations import data_version, latest_snapshot, load_snapshot
+from labeling.io import write_atomic
+from stance import paths
+from stance.errors import StanceError
+from stance.scheme import Scheme
+
+TEST_SHARE = 5  # one article in about five is held out (by hash of its id)
+
+
+def features(scheme: Scheme):
+    from datasets import ClassLabel, Features, List, Value
+
+    actor = ClassLabel(names=scheme.actor_labels)
+    stance = ClassLabel(names=scheme.stance_labels)
+    return Features(
+        {
+            "sentence_id": Value("string"),
+            "article": Value("string"),
+            "start": Value("int32"),
+            "end": Value("int32"),
+            "text": Value("string"),
+            "prev_text": Value("string"),  # the sentence before, in the same article ("" if none)
+            "next_text": Value("string"),
+            "actor": actor,  # the primary pair's actor; "none" when there is no pair
+            "stance": stance,
+            "pairs": List({"actor": actor, "stance": stance}),  # every pair, primary first
+            "resolved_by": Value("string"),
+        }
+    )
+
+
+def is_test_article(article: str) -> bool:
+    return int(hashlib.sha1(article.encode()).hexdigest(), 16) % TEST_SHARE == 0
+
+
+def build(snapshot: Path, scheme: Scheme):
+    """The DatasetDict (train/test by article) of a snapshot's resolved sentences."""
+    from datasets import Dataset, DatasetDict
+
+    records = sorted(
+        load_snapshot(snapshot, scheme), key=lambda r: (r.sentence.article, r.sentence.start)
+    )
+    rows = []
+    for i, r in enumerate(records):
+        if r.pairs is None:  # unresolved conflicts are listed by the import, never guessed
+            continue
+        s = r.sentence
+        prev = records[i - 1].sentence if i and records[i - 1].sentence.article == s.article else None
+        nxt = records[i + 1].sentence if i + 1 < len(records) else None
+        primary = scheme.primary(list(r.pairs))
+        rows.append(
+            {
+                "sentence_id": s.sentence_id,
+                "article": s.article,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "prev_text": prev.text if prev else "",
+                "next_text": nxt.text if nxt and nxt.article == s.article else "",
+                "actor": primary.actor,
+                "stance": primary.stance,
+                "pairs": [p.to_dict() for p in r.pairs],
+                "resolved_by": r.resolved_by,
+            }
+        )
+    if not rows:
+        raise StanceError(f"{snapshot}: no resolved sentences to build a dataset from")
+    feats = features(scheme)
+    test = [row for row in rows if is_test_article(row["article"])]
+    train = [row for row in rows if not is_test_article(row["article"])]
+    return DatasetDict(
+        train=Dataset.from_list(train, features=feats), test=Dataset.from_list(test, features=feats)
+    )
+
+
+def grouped_folds(dataset, k: int, seed: int):
+    """(train indices, test indices) for k folds grouped by article, stratified by stance."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    groups = np.array(dataset["article"])
+    if len(set(groups)) < k:
+        raise StanceError(f"grouped {k}-fold CV needs at least {k} articles; the data has {len(set(groups))}")
+    cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    return list(cv.split(np.zeros(len(groups)), dataset["stance"], groups))
+
+
+# -- on disk -----------------------------------------------------------------------
+def dataset_dir(version: str) -> Path:
+    return paths.datasets() / version
+
+
+def save(snapshot: Path, scheme: Scheme) -> tuple[str, Path, bool]:
+    """Build and store the dataset of a snapshot; (version, folder, whether it was built now)."""
+    version = data_version(snapshot)
+    target = dataset_dir(version)
+    if (target / "meta.json").is_file():
+        new = False
+    else:
+        dd = build(snapshot, scheme)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{version}."))
+        try:
+            dd.save_to_disk(str(tmp / "data"))
+            meta = {
+                "data_version": version,
+                "snapshot": Path(snapshot).name,
+                "scheme_hash": scheme.hash,
+                "rows": {name: len(split) for name, split in dd.items()},
+                "articles": {name: len(set(split["article"])) for name, split in dd.items()},
+            }
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+            shutil.rmtree(target, ignore_errors=True)
+            tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        new = True
+    write_atomic(paths.datasets() / "LATEST", version + "\n")
+    return version, target, new
+
+
+def load(version: str | None, scheme: Scheme):
+    """(DatasetDict, meta) of a built dataset; the latest built when no version is given."""
+    from datasets import load_from_disk
+
+    if version is None:
+        pointer = paths.datasets() / "LATEST"
+        if not pointer.is_file():
+            raise StanceError("no dataset built yet; run `stance build-dataset` first")
+        version = pointer.read_text().strip()
+    folder = dataset_dir(version)
+    if not (folder / "meta.json").is_file():
+        raise StanceError(f"dataset version {version} is not built; run `stance build-dataset`")
+    meta = json.loads((folder / "meta.json").read_text())
+    if meta["scheme_hash"] != scheme.hash:
+        raise StanceError(
+            f"dataset {version} was built with label scheme {meta['scheme_hash']}, but "
+            f"configs/scheme.yaml is {scheme.hash}; rebuild it with `stance build-dataset`"
+        )
+    return load_from_disk(str(folder / "data")), meta
+
+
+def cli(
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Annotation snapshot [default: the latest].")
+    ] = None,
+) -> None:
+    """Build the dataset of an annotation snapshot; its version is the snapshot's hash."""
+    scheme = Scheme.load()
+    snapshot = snapshot or latest_snapshot()
+    version, folder, new = save(snapshot, scheme)
+    meta = json.loads((folder / "meta.json").read_text())
+    state = "built" if new else "already built"
+    print(
+        f"dataset {version} {state}: {meta['rows']['train']} train sentences "
+        f"({meta['articles']['train']} articles), {meta['rows']['test']} test sentences "
+        f"({meta['articles']['test']} articles) -> {folder}"
+    )
+
+
+if __name__ == "__main__":
+    from stance.cli import run
+
+    run(cli)

@@ -1,0 +1,171 @@
+"""Grouped cross-validation and the metrics, tables and plots of an evaluation."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from stance.scheme import Scheme
+from training.dataset import grouped_folds
+from training.pyfunc import decode
+
+FACETS = ("actor", "stance")
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold probabilities for every sentence, and the per-fold metrics."""
+
+    actor_p: np.ndarray
+    stance_p: np.ndarray
+    fold_metrics: list[dict[str, float]] = field(default_factory=list)
+    fold_of: np.ndarray | None = None
+    seconds: float = 0.0
+
+
+def cross_validate(
+    make: Callable, data, scheme: Scheme, k: int, seed: int, progress: Callable | None = None
+) -> CVResult:
+    """Fit a fresh classifier per fold (grouped by article); predict the held-out articles."""
+    t0 = time.perf_counter()
+    n = len(data)
+    result = CVResult(
+        np.zeros((n, len(scheme.actor_labels))), np.zeros((n, len(scheme.stance_labels))),
+        fold_of=np.full(n, -1),
+    )  # fmt: skip
+    texts, actors, stances = data["text"], np.array(data["actor"]), np.array(data["stance"])
+    for fold, (train_idx, test_idx) in enumerate(grouped_folds(data, k, seed)):
+        model = make().fit([texts[i] for i in train_idx], actors[train_idx], stances[train_idx])
+        a_p, s_p = model.predict_proba([texts[i] for i in test_idx])
+        result.actor_p[test_idx], result.stance_p[test_idx] = a_p, s_p
+        result.fold_of[test_idx] = fold
+        result.fold_metrics.append(
+            metrics(actors[test_idx], stances[test_idx], a_p, s_p, scheme)
+        )
+        if progress:
+            progress(fold)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def metrics(actors, stances, actor_p, stance_p, scheme: Scheme) -> dict[str, float]:
+    """Headline metrics of one evaluation set (ids in, probabilities in)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    a_pred, s_pred = predicted_ids(actor_p, stance_p, scheme)
+    none_stance = scheme.stance_labels.index(scheme.none)
+    bearing = stances != none_stance
+    out = {
+        "stance_macro_f1": f1_score(stances, s_pred, average="macro", zero_division=0),
+        "stance_accuracy": accuracy_score(stances, s_pred),
+        "actor_macro_f1": f1_score(actors, a_pred, average="macro", zero_division=0),
+        "actor_accuracy": accuracy_score(actors, a_pred),
+        "stance_ece": expected_calibration_error(stance_p, stances),
+    }
+    if bearing.any():  # who holds the stance, where there is one to hold
+        out["actor_accuracy_stance_bearing"] = accuracy_score(actors[bearing], a_pred[bearing])
+    return {k: float(v) for k, v in out.items()}
+
+
+def predicted_ids(actor_p, stance_p, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
+    actors, stances = decode(actor_p, stance_p, scheme.actor_labels, scheme.stance_labels, scheme.none)
+    return (
+        np.array([scheme.actor_labels.index(a) for a in actors], dtype=int),
+        np.array([scheme.stance_labels.index(s) for s in stances], dtype=int),
+    )
+
+
+def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by size."""
+    if len(y) == 0:
+        return 0.0
+    conf, pred = proba.max(axis=1), proba.argmax(axis=1)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            ece += mask.mean() * abs((pred[mask] == y[mask]).mean() - conf[mask].mean())
+    return float(ece)
+
+
+def summarize(cv: CVResult, data, scheme: Scheme) -> dict[str, float]:
+    """Fold mean and spread of each headline metric, plus pooled per-class figures."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    out: dict[str, float] = {}
+    for name in cv.fold_metrics[0]:
+        values = [m[name] for m in cv.fold_metrics if name in m]
+        out[name] = float(np.mean(values))
+        out[f"{name}_std"] = float(np.std(values))
+    a_pred, s_pred = predicted_ids(cv.actor_p, cv.stance_p, scheme)
+    for facet, y, pred, labels in (
+        ("actor", data["actor"], a_pred, scheme.actor_labels),
+        ("stance", data["stance"], s_pred, scheme.stance_labels),
+    ):
+        p, r, f, support = precision_recall_fscore_support(
+            y, pred, labels=range(len(labels)), zero_division=0
+        )
+        for i, label in enumerate(labels):
+            out[f"{facet}_precision_{label}"] = float(p[i])
+            out[f"{facet}_recall_{label}"] = float(r[i])
+            out[f"{facet}_f1_{label}"] = float(f[i])
+            out[f"{facet}_support_{label}"] = float(support[i])
+    return out
+
+
+def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path]:
+    """Confusion-matrix PNGs, the per-class table and the misclassified sentences."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay, classification_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    a_pred, s_pred = predicted_ids(cv.actor_p, cv.stance_p, scheme)
+    written = []
+    table_lines = []
+    for facet, y, pred, labels in (
+        ("actor", np.array(data["actor"]), a_pred, scheme.actor_labels),
+        ("stance", np.array(data["stance"]), s_pred, scheme.stance_labels),
+    ):
+        fig, ax = plt.subplots(figsize=(6.5, 5.5))
+        ConfusionMatrixDisplay.from_predictions(
+            y, pred, labels=range(len(labels)), display_labels=labels, ax=ax, colorbar=False,
+            xticks_rotation=35,
+        )  # fmt: skip
+        ax.set_title(f"{facet}: grouped-CV out-of-fold predictions (n={len(y)})")
+        fig.tight_layout()
+        path = folder / f"confusion_{facet}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+        report = classification_report(
+            y, pred, labels=range(len(labels)), target_names=labels, zero_division=0, digits=3
+        )
+        table_lines += [f"## {facet}", "", "```", report.rstrip(), "```", ""]
+    per_class = folder / "per_class.md"
+    per_class.write_text("# Per-class metrics (pooled out-of-fold, grouped CV)\n\n" + "\n".join(table_lines))
+    written.append(per_class)
+    wrong = folder / "misclassified.jsonl"
+    with wrong.open("w", encoding="utf-8") as fh:
+        for i in range(len(data)):
+            if a_pred[i] != data["actor"][i] or s_pred[i] != data["stance"][i]:
+                fh.write(json.dumps({
+                    "sentence_id": data["sentence_id"][i],
+                    "article": data["article"][i],
+                    "fold": int(cv.fold_of[i]),
+                    "text": data["text"][i],
+                    "true": [scheme.actor_labels[data["actor"][i]], scheme.stance_labels[data["stance"][i]]],
+                    "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
+                    "stance_confidence": round(float(cv.stance_p[i].max()), 4),
+                }, ensure_ascii=False) + "\n")  # fmt: skip
+    written.append(wrong)
+    return written

@@ -1,0 +1,1 @@
+"""Model kinds. Each speaks the same small interface (see ``base.StanceClassifier``)."""

@@ -1,0 +1,53 @@
+"""The one model interface every kind implements, and the recipe fields they share."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Protocol, Self
+
+import numpy as np
+from pydantic import Field
+
+from stance.config import Config
+
+CLASSIFIER_META = "classifier.json"
+
+
+class RecipeBase(Config):
+    """Fields every recipe has. A recipe YAML holds only what differs from these defaults."""
+
+    kind: str
+    seed: int = Field(13, description="Seed for folds, model initialisation and sampling.")
+    cv_folds: int = Field(5, ge=2, description="Grouped-by-article cross-validation folds.")
+
+
+class StanceClassifier(Protocol):
+    """Texts in, actor and stance probabilities out (columns in scheme order).
+
+    ``fit`` returns ``self``; learned state ends in ``_``; ``save``/``load`` use a
+    folder that also holds ``classifier.json`` (kind and label names).
+    """
+
+    kind: str
+    actor_labels: list[str]
+    stance_labels: list[str]
+
+    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray) -> Self: ...
+
+    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def save(self, folder: Path) -> None: ...
+
+    @classmethod
+    def load(cls, folder: Path) -> Self: ...
+
+
+def write_meta(folder: Path, kind: str, actor_labels: list[str], stance_labels: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"kind": kind, "actor_labels": actor_labels, "stance_labels": stance_labels}
+    (folder / CLASSIFIER_META).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def read_meta(folder: Path) -> dict:
+    return json.loads((Path(folder) / CLASSIFIER_META).read_text())

@@ -1,0 +1,87 @@
+"""TF-IDF word and character n-grams with a class-balanced linear classifier, per facet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+import numpy as np
+from pydantic import Field
+
+from training.models.base import RecipeBase, read_meta, write_meta
+
+
+class BaselineRecipe(RecipeBase):
+    kind: Literal["baseline"] = "baseline"
+    word_ngrams: tuple[int, int] = Field((1, 2), description="Word n-gram range.")
+    char_ngrams: tuple[int, int] = Field((2, 5), description="Character n-gram range (within word bounds).")
+    min_df: int = Field(1, ge=1, description="Ignore n-grams seen in fewer sentences than this.")
+    max_features: int | None = Field(50_000, description="Vocabulary cap per vectorizer.")
+    C: float = Field(4.0, gt=0, description="Inverse regularisation strength of the logistic regression.")
+    class_weight: Literal["balanced"] | None = Field("balanced", description="Reweight rare classes.")
+    max_iter: int = Field(2000, ge=100, description="Solver iterations.")
+
+
+class BaselineClassifier:
+    """One TF-IDF + logistic-regression pipeline per facet, sharing nothing but the text."""
+
+    kind = "baseline"
+
+    def __init__(self, recipe: BaselineRecipe, actor_labels: list[str], stance_labels: list[str]):
+        self.recipe = recipe
+        self.actor_labels = actor_labels
+        self.stance_labels = stance_labels
+
+    def _pipeline(self):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        r = self.recipe
+        common = {"sublinear_tf": True, "min_df": r.min_df, "max_features": r.max_features}
+        features = make_union(
+            TfidfVectorizer(analyzer="word", ngram_range=r.word_ngrams, **common),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=r.char_ngrams, **common),
+        )
+        clf = LogisticRegression(
+            C=r.C, class_weight=r.class_weight, max_iter=r.max_iter, random_state=r.seed
+        )
+        return make_pipeline(features, clf)
+
+    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray) -> Self:
+        self.actor_ = self._pipeline().fit(texts, actors)
+        self.stance_ = self._pipeline().fit(texts, stances)
+        return self
+
+    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            _full_proba(self.actor_, texts, len(self.actor_labels)),
+            _full_proba(self.stance_, texts, len(self.stance_labels)),
+        )
+
+    def save(self, folder: Path) -> None:
+        import joblib
+
+        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        joblib.dump(
+            {"recipe": self.recipe.model_dump(), "actor": self.actor_, "stance": self.stance_},
+            folder / "baseline.joblib",
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> Self:
+        import joblib
+
+        meta = read_meta(folder)
+        state = joblib.load(Path(folder) / "baseline.joblib")
+        model = cls(BaselineRecipe(**state["recipe"]), meta["actor_labels"], meta["stance_labels"])
+        model.actor_, model.stance_ = state["actor"], state["stance"]
+        return model
+
+
+def _full_proba(pipeline, texts: list[str], n_classes: int) -> np.ndarray:
+    """Probabilities over every class id, also those absent from the training data (0)."""
+    proba = pipeline.predict_proba(texts)
+    out = np.zeros((len(texts), n_classes))
+    out[:, pipeline.classes_] = proba
+    return out

@@ -1,0 +1,311 @@
+"""Score new coverage: per-sentence actor and stance with probabilities, and a per-article profile.
+
+Python::
+
+    from training.predict import Predictor
+    predictor = Predictor()                      # models:/stance-classifier@champion
+    results = predictor.predict_files(["article.txt"])
+    results[0].profile["counts"]
+
+Command line: ``stance predict ARTICLES...`` or ``python -m training.predict``.
+Any model whose label scheme differs from configs/scheme.yaml is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labeling.articles import Article, article_from_bytes, read_article
+from labeling.io import read_jsonl, write_atomic
+from labeling.segment import Sentence, segment
+from stance.errors import StanceError
+from stance.scheme import Scheme
+
+DEFAULT_MODEL = "models:/stance-classifier@champion"
+
+
+@dataclass
+class SentencePrediction:
+    article: str
+    sentence_id: str
+    start: int | None
+    end: int | None
+    text: str
+    actor: str
+    actor_scores: dict[str, float]
+    stance: str
+    stance_scores: dict[str, float]
+
+    @property
+    def confidence(self) -> float:
+        """How sure the model is of the pair: p(stance) x p(actor)."""
+        return self.stance_scores[self.stance] * self.actor_scores[self.actor]
+
+
+@dataclass
+class ArticleResult:
+    article: str
+    sentences: list[SentencePrediction] = field(default_factory=list)
+    profile: dict = field(default_factory=dict)
+
+
+class Predictor:
+    """A loaded model, checked against the project's label scheme. Load once, call often."""
+
+    def __init__(self, model_uri: str = DEFAULT_MODEL, scheme: Scheme | None = None):
+        self.scheme = scheme or Scheme.load()
+        self.model_uri = model_uri
+        self.model = _load_checked(model_uri, self.scheme)
+
+    def predict_sentences(self, sentences: list[Sentence]) -> list[SentencePrediction]:
+        """One batch across all sentences given, returned in input order."""
+        import pandas as pd
+
+        if not sentences:
+            return []
+        out = self.model.predict(pd.DataFrame({"text": [s.text for s in sentences]}))
+        a_cols = [f"actor:{label}" for label in self.scheme.actor_labels]
+        s_cols = [f"stance:{label}" for label in self.scheme.stance_labels]
+        a_scores = out[a_cols].to_numpy()
+        s_scores = out[s_cols].to_numpy()
+        return [
+            SentencePrediction(
+                s.article, s.sentence_id, s.start, s.end, s.text,
+                out["actor"].iat[i], _scores(self.scheme.actor_labels, a_scores[i]),
+                out["stance"].iat[i], _scores(self.scheme.stance_labels, s_scores[i]),
+            )  # fmt: skip
+            for i, s in enumerate(sentences)
+        ]
+
+    def predict_articles(self, articles: list[Article]) -> list[ArticleResult]:
+        sentences = [segment(a) for a in articles]
+        flat = self.predict_sentences([s for group in sentences for s in group])
+        results, i = [], 0
+        for article, group in zip(articles, sentences, strict=True):
+            preds = flat[i : i + len(group)]
+            i += len(group)
+            results.append(ArticleResult(article.id, preds, profile(preds, self.scheme)))
+        return results
+
+    def predict_files(self, files: list[Path | str]) -> list[ArticleResult]:
+        return self.predict_articles([read_article(Path(f)) for f in files])
+
+
+def _scores(labels: list[str], row) -> dict[str, float]:
+    return {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)}
+
+
+def _load_checked(model_uri: str, scheme: Scheme):
+    """Load a pyfunc model after checking, from its metadata alone, that its scheme matches."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from training import tracking
+
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    try:
+        info = mlflow.models.get_model_info(model_uri)
+    except (MlflowException, OSError) as exc:
+        raise StanceError(
+            f"cannot find model '{model_uri}' in {tracking.tracking_uri()}: "
+            f"{tracking._first_line(exc)} (train one with `stance train`, or pass --model)"
+        ) from None
+    meta = info.metadata or {}
+    theirs = meta.get("scheme_hash")
+    if theirs is None:
+        raise StanceError(f"model '{model_uri}' records no label scheme; it is not a stance model")
+    if theirs != scheme.hash:
+        other = meta.get("scheme", {})
+        raise StanceError(
+            f"model '{model_uri}' was trained with a different label scheme ({theirs}: actors "
+            f"{', '.join(other.get('actors', {}))}; stances {', '.join(other.get('stances', {}))}) "
+            f"than configs/scheme.yaml ({scheme.hash}); retrain it or pick a matching model"
+        )
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except (MlflowException, OSError) as exc:
+        raise StanceError(f"cannot load model '{model_uri}': {tracking._first_line(exc)}") from None
+
+
+def profile(preds: list[SentencePrediction], scheme: Scheme) -> dict:
+    """Counts per actor x stance, and the most confident sentence for each pair found."""
+    counts = {a: {s: 0 for s in scheme.stance_labels if s != scheme.none} for a in scheme.actors}
+    best: dict[tuple[str, str], SentencePrediction] = {}
+    no_stance = 0
+    for p in preds:
+        if p.stance == scheme.none:
+            no_stance += 1
+            continue
+        counts[p.actor][p.stance] += 1
+        key = (p.actor, p.stance)
+        if key not in best or p.confidence > best[key].confidence:
+            best[key] = p
+    evidence = [
+        {
+            "actor": a, "stance": s, "count": counts[a][s], "sentence_id": p.sentence_id,
+            "text": p.text, "confidence": round(p.confidence, 4),
+        }  # fmt: skip
+        for (a, s), p in sorted(best.items(), key=lambda kv: -counts[kv[0][0]][kv[0][1]])
+    ]
+    return {"sentences": len(preds), "no_stance": no_stance, "counts": counts, "evidence": evidence}
+
+
+# -- inputs --------------------------------------------------------------------------
+def read_sentences_file(path: Path) -> list[Sentence]:
+    """One sentence per line, or JSONL with a ``text`` field (and optional ``article``, ``sentence_id``)."""
+    path = Path(path)
+    article = read_article(path)  # the same checks as an article: exists, not binary, UTF-8, size
+    lines = article.text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    out: list[Sentence] = []
+    if first.lstrip().startswith("{"):
+        for n, row in read_jsonl(path):
+            text = row.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise StanceError(f"{path}:{n}: needs a non-empty 'text' field")
+            art = str(row.get("article", path.stem))
+            out.append(Sentence(art, str(row.get("sentence_id", f"{art}:{n}")), None, None, text))
+    else:
+        for n, line in enumerate(lines, 1):
+            if line.strip():
+                out.append(Sentence(path.stem, f"{path.stem}:{n}", None, None, line.strip()))
+    return out
+
+
+def _read_stdin() -> Article:
+    if sys.stdin is None or sys.stdin.isatty():
+        raise StanceError("no input: give article files, '-' for standard input, or --sentences FILE")
+    return article_from_bytes(sys.stdin.buffer.read(), None, source="standard input")
+
+
+# -- outputs -------------------------------------------------------------------------
+class Format(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+def to_jsonl(results: list[ArticleResult]) -> str:
+    lines = [
+        json.dumps({"kind": "sentence", **asdict(p)}, ensure_ascii=False)
+        for r in results
+        for p in r.sentences
+    ]
+    lines += [
+        json.dumps({"kind": "profile", "article": r.article, **r.profile}, ensure_ascii=False)
+        for r in results
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    head = ["article", "sentence_id", "start", "end", "text", "actor", "stance"]
+    writer.writerow(
+        head + [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
+    )
+    for r in results:
+        for p in r.sentences:
+            writer.writerow(
+                [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance]
+                + list(p.actor_scores.values()) + list(p.stance_scores.values())
+            )  # fmt: skip
+    return buf.getvalue()
+
+
+def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=False)
+    for r in results:
+        t = Table(title=f"{r.article}: {len(r.sentences)} sentences", show_lines=False)
+        for col in ("#", "actor", "stance", "p", "sentence"):
+            t.add_column(col, overflow="fold")
+        for i, p in enumerate(r.sentences, 1):
+            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", p.text)
+        console.print(t)
+        console.print(_profile_table(r, scheme))
+        for e in r.profile["evidence"]:
+            console.print(f"  {e['actor']} / {e['stance']} ({e['confidence']:.2f}): {e['text']}")
+        console.print()
+    return console.file.getvalue()
+
+
+def _profile_table(r: ArticleResult, scheme: Scheme):
+    from rich.table import Table
+
+    stances = [s for s in scheme.stance_labels if s != scheme.none]
+    t = Table(title=f"stance profile of {r.article} ({r.profile['no_stance']} sentences with no stance)")
+    t.add_column("actor")
+    for s in stances:
+        t.add_column(s, justify="right")
+    for actor, row in r.profile["counts"].items():
+        if any(row.values()):
+            t.add_row(actor, *(str(row[s]) if row[s] else "." for s in stances))
+    return t
+
+
+def cli(
+    articles: Annotated[
+        list[Path] | None, typer.Argument(help="Article files (.txt, .html); '-' reads standard input.")
+    ] = None,
+    sentences: Annotated[
+        Path | None, typer.Option(help="A file of sentences: one per line, or JSONL with a 'text' field.")
+    ] = None,
+    model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = DEFAULT_MODEL,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically), not stdout.")] = None,
+    profile_out: Annotated[
+        Path | None, typer.Option("--profile", help="Also write the per-article profiles as JSON here.")
+    ] = None,
+) -> None:
+    """Predict actor and stance for every sentence, and each article's stance profile."""
+    inputs = _gather(articles or [], sentences)  # every input checked before the model loads
+    predictor = Predictor(model)
+    results = []
+    for item in inputs:
+        if isinstance(item, list):  # a sentences file: one batch, no profile of an article
+            preds = predictor.predict_sentences(item)
+            results.append(ArticleResult(item[0].article if item else "", preds, profile(preds, predictor.scheme)))
+    arts = [a for a in inputs if isinstance(a, Article)]
+    by_id = {id(a): r for a, r in zip(arts, predictor.predict_articles(arts), strict=True)}
+    results = [by_id[id(i)] if isinstance(i, Article) else results.pop(0) for i in inputs]
+    text = {
+        Format.jsonl: lambda: to_jsonl(results),
+        Format.csv: lambda: to_csv(results, predictor.scheme),
+        Format.table: lambda: to_table(results, predictor.scheme),
+    }[format]()
+    if profile_out:
+        write_atomic(profile_out, json.dumps([{"article": r.article, **r.profile} for r in results], indent=2))
+    if output:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def _gather(articles: list[Path], sentences: Path | None) -> list:
+    inputs: list = []
+    for path in articles:
+        inputs.append(_read_stdin() if str(path) == "-" else read_article(path))
+    if sentences:
+        inputs.append(read_sentences_file(sentences))
+    if not inputs:
+        inputs.append(_read_stdin())
+    return inputs
+
+
+if __name__ == "__main__":
+    from stance.cli import run
+
+    run(cli)

@@ -1,0 +1,77 @@
+"""The MLflow model every kind is logged as: texts in, actor and stance probabilities out.
+
+Input: a DataFrame with a ``text`` column (or a list of strings). Output: one row
+per text with ``actor`` and ``stance`` (decoded consistently: the actor is
+``none`` exactly when the stance is) and one probability column per class,
+named ``actor:<label>`` and ``stance:<label>``. Predict and Label Studio
+pre-annotation use only this, never the model's kind.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+try:  # mlflow is a hard dependency, but keep this module importable for --help paths
+    from mlflow.pyfunc import PythonModel
+except ImportError:  # pragma: no cover
+    PythonModel = object
+
+from pathlib import Path
+
+ARTIFACT = "classifier"
+ENTRY = Path(__file__).with_name("pyfunc_entry.py")
+
+
+def decode(
+    actor_p: np.ndarray, stance_p: np.ndarray, actor_labels: list[str], stance_labels: list[str], none: str
+) -> tuple[list[str], list[str]]:
+    """Labels from probabilities, honouring the rule actor == none <=> stance == none."""
+    stance_idx = stance_p.argmax(axis=1)
+    none_actor = actor_labels.index(none)
+    real = np.delete(np.arange(len(actor_labels)), none_actor)
+    best_real = real[actor_p[:, real].argmax(axis=1)]
+    stances = [stance_labels[i] for i in stance_idx]
+    actors = [none if s == none else actor_labels[a] for s, a in zip(stances, best_real, strict=True)]
+    return actors, stances
+
+
+def output_frame(
+    actor_p: np.ndarray, stance_p: np.ndarray, actor_labels: list[str], stance_labels: list[str], none: str
+) -> pd.DataFrame:
+    actors, stances = decode(actor_p, stance_p, actor_labels, stance_labels, none)
+    frame = {"actor": actors, "stance": stances}
+    frame |= {f"actor:{label}": actor_p[:, i] for i, label in enumerate(actor_labels)}
+    frame |= {f"stance:{label}": stance_p[:, i] for i, label in enumerate(stance_labels)}
+    return pd.DataFrame(frame)
+
+
+def texts_of(model_input) -> list[str]:
+    if isinstance(model_input, pd.DataFrame):
+        column = "text" if "text" in model_input.columns else model_input.columns[0]
+        return [str(t) for t in model_input[column].tolist()]
+    if isinstance(model_input, pd.Series):
+        return [str(t) for t in model_input.tolist()]
+    if isinstance(model_input, dict) and "text" in model_input:
+        return [str(t) for t in model_input["text"]]
+    return [str(t) for t in model_input]
+
+
+class StanceModel(PythonModel):
+    """Wraps any classifier saved by a kind in ``training.models``."""
+
+    def load_context(self, context):
+        from training.recipes import load_classifier
+
+        self.classifier = load_classifier(context.artifacts[ARTIFACT])
+
+    def predict(self, context, model_input, params=None):
+        texts = texts_of(model_input)
+        c = self.classifier
+        if not texts:
+            actor_p = np.zeros((0, len(c.actor_labels)))
+            stance_p = np.zeros((0, len(c.stance_labels)))
+        else:
+            actor_p, stance_p = c.predict_proba(texts)
+        # the scheme's no-stance label is the last actor class (Scheme.actor_labels)
+        return output_frame(actor_p, stance_p, c.actor_labels, c.stance_labels, c.actor_labels[-1])

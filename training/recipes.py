@@ -1,0 +1,42 @@
+"""Recipes: a YAML file in configs/ -> a typed recipe -> a classifier of its kind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from stance.config import read_yaml
+from stance.errors import StanceError
+from stance.scheme import Scheme
+from training.models.base import RecipeBase, read_meta
+from training.models.baseline import BaselineClassifier, BaselineRecipe
+
+# kind -> (recipe class, classifier class); later kinds register here
+KINDS: dict[str, tuple[type[RecipeBase], type]] = {
+    "baseline": (BaselineRecipe, BaselineClassifier),
+}
+
+
+def load_recipe(path: Path) -> RecipeBase:
+    data = read_yaml(path)
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise StanceError(f"{path}: 'kind' must be one of {', '.join(KINDS)} (got {kind!r})")
+    return KINDS[kind][0].from_dict(data, source=str(path))
+
+
+def recipe_hash(recipe: RecipeBase) -> str:
+    blob = json.dumps(recipe.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def make_classifier(recipe: RecipeBase, scheme: Scheme):
+    return KINDS[recipe.kind][1](recipe, scheme.actor_labels, scheme.stance_labels)
+
+
+def load_classifier(folder: Path):
+    kind = read_meta(folder)["kind"]
+    if kind not in KINDS:
+        raise StanceError(f"{folder}: unknown model kind '{kind}'")
+    return KINDS[kind][1].load(folder)

@@ -1,0 +1,129 @@
+"""MLflow: where runs go, what identifies them, and who holds the ``champion`` alias."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+from stance import paths
+from stance.errors import StanceError
+
+REGISTERED_MODEL = "stance-classifier"
+EXPERIMENT = "stance"
+CHAMPION, CHALLENGER = "champion", "challenger"
+SELECTION_METRIC = "stance_macro_f1"  # grouped-CV mean; the champion rule compares this
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI`` if set, else a SQLite file in the project root."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.mlflow_db()}"
+
+
+def setup(experiment: str = EXPERIMENT) -> str:
+    """Point MLflow at the store and make sure the experiment exists; its id."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    try:
+        found = mlflow.get_experiment_by_name(experiment)
+        if found is not None:
+            return found.experiment_id
+        # a local store keeps artifacts in <root>/mlruns whatever the caller's directory
+        location = None if "MLFLOW_TRACKING_URI" in os.environ else paths.mlruns().as_uri()
+        return mlflow.create_experiment(experiment, artifact_location=location)
+    except Exception as exc:  # an unreachable server or a broken store
+        if isinstance(exc, StanceError):
+            raise
+        raise StanceError(f"MLflow tracking store {uri} is not usable: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else exc.__class__.__name__
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=paths.root(), capture_output=True, text=True, timeout=5
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=paths.root(), capture_output=True, text=True, timeout=5,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if out.returncode:
+        return "unknown"
+    return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def code_version() -> str:
+    """Hash of the project's Python sources: identifies the code even without git."""
+    digest = hashlib.sha256()
+    for package in ("stance", "training", "labeling"):
+        for path in sorted((paths.root() / package).rglob("*.py")):
+            digest.update(str(path.relative_to(paths.root())).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def find_identical_run(experiment_id: str, tags: dict[str, str]):
+    """A finished run with the same recipe, data and code, if one exists."""
+    import mlflow
+
+    keys = ("recipe_hash", "data_version", "code_version", "scheme_hash")
+    query = " and ".join(f"tags.{k} = '{tags[k]}'" for k in keys)
+    runs = mlflow.search_runs(
+        [experiment_id], filter_string=query + " and attributes.status = 'FINISHED'",
+        max_results=1, output_format="list",
+    )  # fmt: skip
+    return runs[0] if runs else None
+
+
+def crown(name: str, version: str, run_id: str, score: float, data_version: str) -> str:
+    """Give ``champion`` to a new model version only when it beats the champion.
+
+    It must beat the champion's grouped-CV stance macro-F1 on the same data
+    version; otherwise the version becomes ``challenger``. Returns the decision
+    in words, which the caller records on the run.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        champ = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        champ = None
+    if champ is None:
+        decision = f"version {version} is the first: {CHAMPION}"
+        client.set_registered_model_alias(name, CHAMPION, version)
+    else:
+        run = client.get_run(champ.run_id)
+        champ_score = run.data.metrics.get(SELECTION_METRIC, float("-inf"))
+        champ_data = run.data.tags.get("data_version")
+        if champ_data != data_version:
+            decision = (
+                f"version {version} is {CHALLENGER}: champion v{champ.version} was trained on "
+                f"data {champ_data}, this on {data_version}; not comparable (promote by hand)"
+            )
+            client.set_registered_model_alias(name, CHALLENGER, version)
+        elif score > champ_score:
+            decision = (
+                f"version {version} is {CHAMPION}: {SELECTION_METRIC} {score:.4f} beats "
+                f"v{champ.version}'s {champ_score:.4f} on data {data_version}"
+            )
+            client.set_registered_model_alias(name, CHAMPION, version)
+        else:
+            decision = (
+                f"version {version} is {CHALLENGER}: {SELECTION_METRIC} {score:.4f} does not beat "
+                f"champion v{champ.version}'s {champ_score:.4f} on data {data_version}"
+            )
+            client.set_registered_model_alias(name, CHALLENGER, version)
+    client.set_tag(run_id, "registry_decision", decision)
+    return decision

@@ -1,0 +1,204 @@
+"""Train a recipe: grouped CV for honest figures, then a final fit on all data, all in MLflow."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stance import paths
+from stance.errors import StanceError
+from stance.scheme import Scheme
+from training import dataset, evaluate, tracking
+from training.recipes import load_recipe, make_classifier, recipe_hash
+
+
+def train(
+    recipe_path: Path,
+    data_version: str | None = None,
+    experiment: str = tracking.EXPERIMENT,
+    registered_model: str = tracking.REGISTERED_MODEL,
+    force: bool = False,
+    quiet: bool = False,
+) -> dict:
+    """Run one recipe end to end; returns a summary (run id, metrics, registry decision)."""
+    scheme = Scheme.load()
+    recipe = load_recipe(recipe_path)
+    dd, meta = dataset.load(data_version, scheme)
+    data = _all_articles(dd)
+    experiment_id = tracking.setup(experiment)
+    tags = _tags(recipe_path, recipe, meta, scheme)
+    if not force and (existing := tracking.find_identical_run(experiment_id, tags)):
+        return {"run_id": existing.info.run_id, "skipped": True, "metrics": existing.data.metrics}
+
+    import mlflow
+
+    with mlflow.start_run(experiment_id=experiment_id, run_name=_run_name(recipe_path, meta)) as run:
+        mlflow.set_tags(tags)
+        mlflow.log_params(_params(recipe, meta, data))
+        cv = _cross_validate(recipe, data, scheme, quiet)
+        summary = evaluate.summarize(cv, data, scheme)
+        mlflow.log_metrics(summary | {"cv_seconds": cv.seconds})
+        _log_folds(cv)
+        _log_reports(cv, data, scheme)
+        model, seconds = _fit_final(recipe, data, scheme)
+        mlflow.log_metric("train_seconds", seconds)
+        info = _log_model(model, scheme, recipe, meta, registered_model, data["text"][:3])
+        decision = tracking.crown(
+            registered_model, info.registered_model_version, run.info.run_id,
+            summary[tracking.SELECTION_METRIC], meta["data_version"],
+        )  # fmt: skip
+    return {
+        "run_id": run.info.run_id,
+        "skipped": False,
+        "metrics": summary,
+        "model_uri": f"models:/{registered_model}/{info.registered_model_version}",
+        "decision": decision,
+    }
+
+
+def _all_articles(dd):
+    """CV runs over every article; the held-out split is for quick checks, not for selection."""
+    from datasets import concatenate_datasets
+
+    return concatenate_datasets([dd["train"], dd["test"]])
+
+
+def _tags(recipe_path: Path, recipe, meta: dict, scheme: Scheme) -> dict[str, str]:
+    return {
+        "recipe": Path(recipe_path).stem,
+        "kind": recipe.kind,
+        "recipe_hash": recipe_hash(recipe),
+        "data_version": meta["data_version"],
+        "scheme_hash": scheme.hash,
+        "git_commit": tracking.git_commit(),
+        "code_version": tracking.code_version(),
+    }
+
+
+def _run_name(recipe_path: Path, meta: dict) -> str:
+    return f"{Path(recipe_path).stem}@{meta['data_version']}"
+
+
+def _params(recipe, meta: dict, data) -> dict:
+    params = {k: json.dumps(v) if isinstance(v, list | tuple) else v for k, v in recipe.model_dump().items()}
+    return params | {
+        "data_version": meta["data_version"],
+        "sentences": len(data),
+        "articles": len(set(data["article"])),
+    }
+
+
+def _cross_validate(recipe, data, scheme: Scheme, quiet: bool):
+    from rich.progress import Progress
+
+    with Progress(disable=quiet, transient=True) as bar:
+        task = bar.add_task(f"grouped {recipe.cv_folds}-fold CV ({recipe.kind})", total=recipe.cv_folds)
+        return evaluate.cross_validate(
+            lambda: make_classifier(recipe, scheme), data, scheme, recipe.cv_folds, recipe.seed,
+            progress=lambda _fold: bar.advance(task),
+        )  # fmt: skip
+
+
+def _log_folds(cv) -> None:
+    import mlflow
+
+    for fold, m in enumerate(cv.fold_metrics):
+        mlflow.log_metrics({f"fold_{k}": v for k, v in m.items()}, step=fold)
+
+
+def _log_reports(cv, data, scheme: Scheme) -> None:
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        evaluate.write_reports(cv, data, scheme, Path(tmp))
+        mlflow.log_artifacts(tmp, artifact_path="evaluation")
+
+
+def _fit_final(recipe, data, scheme: Scheme):
+    import numpy as np
+
+    t0 = time.perf_counter()
+    model = make_classifier(recipe, scheme).fit(
+        list(data["text"]), np.array(data["actor"]), np.array(data["stance"])
+    )
+    return model, time.perf_counter() - t0
+
+
+def _log_model(model, scheme: Scheme, recipe, meta: dict, registered_model: str, examples):
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    from training.pyfunc import ARTIFACT, ENTRY, StanceModel
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "classifier"
+        model.save(folder)
+        example = pd.DataFrame({"text": list(examples)})
+        wrapper = StanceModel()
+        wrapper.classifier = model  # predict in memory once, for the signature
+        signature = infer_signature(example, wrapper.predict(None, example))
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(ENTRY),  # models from code: nothing pickled
+            artifacts={ARTIFACT: str(folder)},
+            signature=signature,
+            input_example=example,
+            registered_model_name=registered_model,
+            pip_requirements=_requirements(recipe.kind),
+            metadata={
+                "scheme_hash": scheme.hash,
+                "scheme": scheme.to_dict(),
+                "kind": recipe.kind,
+                "data_version": meta["data_version"],
+                "recipe": recipe.model_dump(mode="json"),
+            },
+        )
+
+
+def _requirements(kind: str) -> list[str]:
+    from importlib.metadata import version
+
+    names = ["mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml"]
+    if kind != "baseline":
+        names += ["torch", "transformers"]
+    return [f"{n}=={version(n)}" for n in names]
+
+
+def cli(
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML in configs/ (e.g. configs/baseline.yaml).")] = Path(
+        "configs/baseline.yaml"
+    ),
+    data_version: Annotated[
+        str | None, typer.Option(help="Dataset version to train on [default: the latest built].")
+    ] = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = tracking.EXPERIMENT,
+    registered_model: Annotated[str, typer.Option(help="Registered model name.")] = tracking.REGISTERED_MODEL,
+    force: Annotated[bool, typer.Option(help="Train even if an identical run exists.")] = False,
+) -> None:
+    """Train a recipe with grouped cross-validation, log it to MLflow and register the model."""
+    if not recipe.is_absolute() and not recipe.exists():
+        recipe = paths.root() / recipe
+    out = train(recipe, data_version, experiment, registered_model, force)
+    m = out["metrics"]
+    if out["skipped"]:
+        print(f"an identical run exists ({out['run_id']}): same recipe, data and code; --force to retrain")
+    else:
+        print(
+            f"stance macro-F1 {m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f}, "
+            f"actor accuracy {m['actor_accuracy']:.3f} ± {m['actor_accuracy_std']:.3f} "
+            f"(grouped {load_recipe(recipe).cv_folds}-fold CV by article)"
+        )
+        print(f"run {out['run_id']} -> {out['model_uri']}; {out['decision']}")
+    print(f"tracking: {tracking.tracking_uri()}")
+
+
+if __name__ == "__main__":
+    from stance.cli import run
+
+    run(cli)
