@@ -18,7 +18,6 @@ sentence is *unresolved* (kept, listed, never guessed).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,9 +160,7 @@ def find_article(article_id: str) -> Path:
         candidate = folder / f"{article_id}.txt"
         if candidate.is_file():
             return candidate
-    raise StanceError(
-        f"article '{article_id}' not found in {paths.seeds()} or {paths.corpus() / 'articles'}"
-    )
+    raise StanceError(f"article '{article_id}' not found in {paths.seeds()} or {paths.corpus() / 'articles'}")
 
 
 @dataclass

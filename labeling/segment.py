@@ -42,7 +42,10 @@ _FURNITURE = re.compile(
 _BYLINE = re.compile(r"^by\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}\s*$")
 _PHONE = re.compile(r"\+?\(?\d[\d\s().-]{6,}\d")
 _EMAIL_OR_URL = re.compile(r"\S+@\S+\.\w+|https?://\S+|www\.\S+")
-_ADDRESS = re.compile(r"^(?:address\b|p\.?o\.? box\b|\d+\w?\s+(?:\w+\s+){0,3}(?:st|street|rd|road|ave|avenue|blvd|lane)\b)", re.I)
+_ADDRESS = re.compile(
+    r"^(?:address\b|p\.?o\.? box\b|\d+\w?\s+(?:\w+\s+){0,3}(?:st|street|rd|road|ave|avenue|blvd|lane)\b)",
+    re.I,
+)
 _BULLET = re.compile(r"^[\s\-–—•*·|>]+")
 _LETTERS = re.compile(r"[^\W\d_]")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")

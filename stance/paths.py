@@ -17,6 +17,11 @@ def root() -> Path:
     return Path(os.environ.get("STANCE_ROOT") or _PACKAGE_ROOT)
 
 
+def code() -> Path:
+    """Where the project's code lives (the checkout), whatever the data root."""
+    return _PACKAGE_ROOT
+
+
 def configs() -> Path:
     return root() / "configs"
 

@@ -71,9 +71,7 @@ class Scheme:
     @cached_property
     def hash(self) -> str:
         """Hash of the label names and their order: what a model's heads depend on."""
-        blob = json.dumps(
-            {"actors": self.actor_labels, "stances": self.stance_labels}, separators=(",", ":")
-        )
+        blob = json.dumps({"actors": self.actor_labels, "stances": self.stance_labels}, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict:
@@ -84,8 +82,7 @@ class Scheme:
         prefix = f"{where}: " if where else ""
         if actor not in self.actors:
             raise StanceError(
-                f"{prefix}actor '{actor}' is not in the label scheme "
-                f"(actors: {', '.join(self.actors)})"
+                f"{prefix}actor '{actor}' is not in the label scheme (actors: {', '.join(self.actors)})"
             )
         if stance not in self.stances or stance == self.none:
             raise StanceError(

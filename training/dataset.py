@@ -57,9 +57,7 @@ def build(snapshot: Path, scheme: Scheme):
     """The DatasetDict (train/test by article) of a snapshot's resolved sentences."""
     from datasets import Dataset, DatasetDict
 
-    records = sorted(
-        load_snapshot(snapshot, scheme), key=lambda r: (r.sentence.article, r.sentence.start)
-    )
+    records = sorted(load_snapshot(snapshot, scheme), key=lambda r: (r.sentence.article, r.sentence.start))
     rows = []
     for i, r in enumerate(records):
         if r.pairs is None:  # unresolved conflicts are listed by the import, never guessed
@@ -117,6 +115,9 @@ def save(snapshot: Path, scheme: Scheme) -> tuple[str, Path, bool]:
     if (target / "meta.json").is_file():
         new = False
     else:
+        from datasets.utils.logging import disable_progress_bar
+
+        disable_progress_bar()
         dd = build(snapshot, scheme)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{version}."))
@@ -162,9 +163,7 @@ def load(version: str | None, scheme: Scheme):
 
 
 def cli(
-    snapshot: Annotated[
-        Path | None, typer.Option(help="Annotation snapshot [default: the latest].")
-    ] = None,
+    snapshot: Annotated[Path | None, typer.Option(help="Annotation snapshot [default: the latest].")] = None,
 ) -> None:
     """Build the dataset of an annotation snapshot; its version is the snapshot's hash."""
     scheme = Scheme.load()

@@ -12,7 +12,7 @@ import numpy as np
 
 from stance.scheme import Scheme
 from training.dataset import grouped_folds
-from training.pyfunc import decode
+from training.outputs import decode
 
 FACETS = ("actor", "stance")
 
@@ -44,9 +44,7 @@ def cross_validate(
         a_p, s_p = model.predict_proba([texts[i] for i in test_idx])
         result.actor_p[test_idx], result.stance_p[test_idx] = a_p, s_p
         result.fold_of[test_idx] = fold
-        result.fold_metrics.append(
-            metrics(actors[test_idx], stances[test_idx], a_p, s_p, scheme)
-        )
+        result.fold_metrics.append(metrics(actors[test_idx], stances[test_idx], a_p, s_p, scheme))
         if progress:
             progress(fold)
     result.seconds = time.perf_counter() - t0

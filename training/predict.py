@@ -18,7 +18,7 @@ import io
 import json
 import sys
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -79,9 +79,15 @@ class Predictor:
         s_scores = out[s_cols].to_numpy()
         return [
             SentencePrediction(
-                s.article, s.sentence_id, s.start, s.end, s.text,
-                out["actor"].iat[i], _scores(self.scheme.actor_labels, a_scores[i]),
-                out["stance"].iat[i], _scores(self.scheme.stance_labels, s_scores[i]),
+                s.article,
+                s.sentence_id,
+                s.start,
+                s.end,
+                s.text,
+                out["actor"].iat[i],
+                _scores(self.scheme.actor_labels, a_scores[i]),
+                out["stance"].iat[i],
+                _scores(self.scheme.stance_labels, s_scores[i]),
             )  # fmt: skip
             for i, s in enumerate(sentences)
         ]
@@ -111,6 +117,7 @@ def _load_checked(model_uri: str, scheme: Scheme):
 
     from training import tracking
 
+    tracking.quiet_mlflow()
     mlflow.set_tracking_uri(tracking.tracking_uri())
     try:
         info = mlflow.models.get_model_info(model_uri)
@@ -151,8 +158,12 @@ def profile(preds: list[SentencePrediction], scheme: Scheme) -> dict:
             best[key] = p
     evidence = [
         {
-            "actor": a, "stance": s, "count": counts[a][s], "sentence_id": p.sentence_id,
-            "text": p.text, "confidence": round(p.confidence, 4),
+            "actor": a,
+            "stance": s,
+            "count": counts[a][s],
+            "sentence_id": p.sentence_id,
+            "text": p.text,
+            "confidence": round(p.confidence, 4),
         }  # fmt: skip
         for (a, s), p in sorted(best.items(), key=lambda kv: -counts[kv[0][0]][kv[0][1]])
     ]
@@ -188,7 +199,7 @@ def _read_stdin() -> Article:
 
 
 # -- outputs -------------------------------------------------------------------------
-class Format(str, Enum):
+class Format(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     table = "table"
@@ -265,7 +276,9 @@ def cli(
     ] = None,
     model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = DEFAULT_MODEL,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically), not stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (atomically), not stdout.")
+    ] = None,
     profile_out: Annotated[
         Path | None, typer.Option("--profile", help="Also write the per-article profiles as JSON here.")
     ] = None,
@@ -277,7 +290,9 @@ def cli(
     for item in inputs:
         if isinstance(item, list):  # a sentences file: one batch, no profile of an article
             preds = predictor.predict_sentences(item)
-            results.append(ArticleResult(item[0].article if item else "", preds, profile(preds, predictor.scheme)))
+            results.append(
+                ArticleResult(item[0].article if item else "", preds, profile(preds, predictor.scheme))
+            )
     arts = [a for a in inputs if isinstance(a, Article)]
     by_id = {id(a): r for a, r in zip(arts, predictor.predict_articles(arts), strict=True)}
     results = [by_id[id(i)] if isinstance(i, Article) else results.pop(0) for i in inputs]
@@ -287,7 +302,9 @@ def cli(
         Format.table: lambda: to_table(results, predictor.scheme),
     }[format]()
     if profile_out:
-        write_atomic(profile_out, json.dumps([{"article": r.article, **r.profile} for r in results], indent=2))
+        write_atomic(
+            profile_out, json.dumps([{"article": r.article, **r.profile} for r in results], indent=2)
+        )
     if output:
         write_atomic(output, text)
     else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from pathlib import Path
 
 from stance import paths
 from stance.errors import StanceError
@@ -23,7 +22,7 @@ def tracking_uri() -> str:
 
 def setup(experiment: str = EXPERIMENT) -> str:
     """Point MLflow at the store and make sure the experiment exists; its id."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    quiet_mlflow()
     import mlflow
 
     uri = tracking_uri()
@@ -41,6 +40,19 @@ def setup(experiment: str = EXPERIMENT) -> str:
         raise StanceError(f"MLflow tracking store {uri} is not usable: {_first_line(exc)}") from None
 
 
+def quiet_mlflow() -> None:
+    """Keep MLflow's chatter (telemetry, progress bars, hints for other workflows) off our output."""
+    import logging
+    import warnings
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    warnings.filterwarnings("ignore", message=".*type hints to the `predict` method.*")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="mlflow")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else exc.__class__.__name__
@@ -49,11 +61,11 @@ def _first_line(exc: Exception) -> str:
 def git_commit() -> str:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=paths.root(), capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "HEAD"], cwd=paths.code(), capture_output=True, text=True, timeout=5
         )
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=paths.root(), capture_output=True, text=True, timeout=5,
+            cwd=paths.code(), capture_output=True, text=True, timeout=5,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
@@ -66,8 +78,8 @@ def code_version() -> str:
     """Hash of the project's Python sources: identifies the code even without git."""
     digest = hashlib.sha256()
     for package in ("stance", "training", "labeling"):
-        for path in sorted((paths.root() / package).rglob("*.py")):
-            digest.update(str(path.relative_to(paths.root())).encode())
+        for path in sorted((paths.code() / package).rglob("*.py")):
+            digest.update(str(path.relative_to(paths.code())).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

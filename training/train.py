@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from stance import paths
-from stance.errors import StanceError
 from stance.scheme import Scheme
 from training import dataset, evaluate, tracking
 from training.recipes import load_recipe, make_classifier, recipe_hash
@@ -171,9 +170,9 @@ def _requirements(kind: str) -> list[str]:
 
 
 def cli(
-    recipe: Annotated[Path, typer.Argument(help="Recipe YAML in configs/ (e.g. configs/baseline.yaml).")] = Path(
-        "configs/baseline.yaml"
-    ),
+    recipe: Annotated[
+        Path, typer.Argument(help="Recipe YAML in configs/ (e.g. configs/baseline.yaml).")
+    ] = Path("configs/baseline.yaml"),
     data_version: Annotated[
         str | None, typer.Option(help="Dataset version to train on [default: the latest built].")
     ] = None,

@@ -33,9 +33,9 @@ class BaselineClassifier:
         self.stance_labels = stance_labels
 
     def _pipeline(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline, make_union
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         r = self.recipe
         common = {"sublinear_tf": True, "min_df": r.min_df, "max_features": r.max_features}
@@ -43,9 +43,7 @@ class BaselineClassifier:
             TfidfVectorizer(analyzer="word", ngram_range=r.word_ngrams, **common),
             TfidfVectorizer(analyzer="char_wb", ngram_range=r.char_ngrams, **common),
         )
-        clf = LogisticRegression(
-            C=r.C, class_weight=r.class_weight, max_iter=r.max_iter, random_state=r.seed
-        )
+        clf = LogisticRegression(C=r.C, class_weight=r.class_weight, max_iter=r.max_iter, random_state=r.seed)
         return make_pipeline(features, clf)
 
     def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray) -> Self:

@@ -1,0 +1,73 @@
+"""Every test works in a scratch copy of the project's data and a scratch MLflow store.
+
+The real checkout's mlflow.db, .stance/ and snapshots are never written by tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIRS = ("configs", "seeds", "corpus", "labeling/raw", "labeling/snapshots")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("stance-root")
+    for d in DATA_DIRS:
+        shutil.copytree(REPO / d, root / d)
+    env = {
+        "STANCE_ROOT": str(root),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "HF_HUB_OFFLINE": "1",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        yield root
+
+
+@pytest.fixture(scope="session")
+def scheme():
+    from stance.scheme import Scheme
+
+    return Scheme.load()
+
+
+@pytest.fixture(scope="session")
+def built(scratch_root, scheme):
+    """The dataset of the committed snapshot: (DatasetDict, meta)."""
+    from labeling.annotations import latest_snapshot
+    from training import dataset
+
+    version, _, _ = dataset.save(latest_snapshot(), scheme)
+    return dataset.load(version, scheme)
+
+
+@pytest.fixture(scope="session")
+def trained(scratch_root, built):
+    """A baseline trained for real (3 folds) and registered as champion in the scratch store."""
+    from training.train import train
+
+    recipe = scratch_root / "configs" / "test-baseline.yaml"
+    recipe.write_text("kind: baseline\ncv_folds: 3  # fewer folds: faster tests\n")
+    return train(recipe, quiet=True)
+
+
+def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The console script as a user runs it (same environment as the tests)."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("stance")), *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        env=os.environ.copy(),
+        timeout=300,
+    )

@@ -1,0 +1,53 @@
+"""Bad input to any command that reads articles: one clear error line, nothing half-written."""
+
+import pytest
+
+from labeling.articles import MAX_ARTICLE_BYTES, read_article
+from stance.errors import StanceError
+from tests.conftest import run_cli
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    files = {
+        "empty": (tmp_path / "empty.txt", b""),
+        "whitespace": (tmp_path / "blank.txt", b"  \n\t\n  "),
+        "binary": (tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
+        "latin1": (tmp_path / "latin1.txt", "Pakistan’s demand – café".encode("cp1252")),
+        "huge": (tmp_path / "huge.txt", b"The talks went on. " * (5_000_000 // 19)),
+        "markup only": (tmp_path / "empty.html", b"<html><body><script>x()</script></body></html>"),
+    }
+    for path, data in files.values():
+        path.write_bytes(data)
+    files["missing"] = (tmp_path / "nope.txt", None)
+    files["directory"] = (tmp_path, None)
+    return {k: p for k, (p, _) in files.items()}
+
+
+EXPECTED = {
+    "empty": "is empty",
+    "whitespace": "is empty",
+    "binary": "looks like a binary file, not article text",
+    "latin1": "not valid UTF-8 (byte 0x92 at offset 8); convert it to UTF-8 first",
+    "huge": f"too large for one article (5.0 MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB)",
+    "markup only": "has no text outside its markup",
+    "missing": "no such file",
+    "directory": "is a directory, not an article file",
+}
+
+
+@pytest.mark.parametrize("kind", EXPECTED)
+def test_read_article_refuses_bad_input_with_a_clear_message(bad_files, kind):
+    with pytest.raises(StanceError) as err:
+        read_article(bad_files[kind])
+    assert EXPECTED[kind] in str(err.value)
+    assert str(bad_files[kind]) in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["empty", "binary", "latin1", "huge", "missing", "directory"])
+def test_segment_command_prints_one_error_line_and_exits_non_zero(bad_files, kind):
+    out = run_cli("segment", str(bad_files[kind]))
+    assert out.returncode == 2
+    err = out.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and EXPECTED[kind] in err[0]
+    assert out.stdout == b""

@@ -1,0 +1,140 @@
+from pathlib import Path
+
+import pytest
+
+from labeling.articles import Article, html_to_text, read_article
+from labeling.segment import is_furniture, segment
+from stance import paths
+
+FURNITURE_IN_SEEDS = [
+    "Leave a Reply", "About Us", "Address 2933 41k St", "London, UK", "+1 (825) 973-2079",
+    "info@theexile.tv", "Web Desk", "1 Hour ago", "5 Hours ago", "ALSO READ:", "Read more:",
+    "Similar News", "Comments are closed", "Update: 2023-07-24", "News Letter", "Latest Tweet",
+    "Contact", "ilaha",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def seed_sentences():
+    out = []
+    for path in sorted(paths.seeds().glob("*.txt")):
+        article = read_article(path)
+        out.append((article, segment(article)))
+    return out
+
+
+def test_seed_offsets_slice_back_to_the_sentence_text(seed_sentences):
+    for article, sentences in seed_sentences:
+        assert sentences
+        for s in sentences:
+            assert article.text[s.start : s.end] == s.text
+            assert s.text == s.text.strip()
+        starts = [s.start for s in sentences]
+        assert starts == sorted(starts)
+
+
+def test_seeds_keep_no_page_furniture(seed_sentences):
+    texts = [s.text for _, sentences in seed_sentences for s in sentences]
+    for junk in FURNITURE_IN_SEEDS:
+        assert not any(junk in t for t in texts), junk
+
+
+def test_seeds_keep_headlines_and_prose(seed_sentences):
+    texts = {s.text for _, sentences in seed_sentences for s in sentences}
+    assert "Pakistan-Afghanistan Peace Talks Fail Over TTP Issue" in texts
+    assert (
+        "The civil and military leadership has made it clear that talks can only resume if the TTP surrenders."
+        in texts
+    )
+    assert sum(len(s) for _, s in seed_sentences) == 83
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share on Facebook", "Posted by admin", "12 minutes ago", "Related Articles", "Tags: Pakistan, TTP",
+        "Follow us on Twitter", "Copyright 2025 Dawn Media Group", "Tel: +92 51 1234567",
+        "By Sana Jamal", "Staff Reporter", "Read also: Talks collapse in Doha", "Advertisement",
+        "Subscribe to our newsletter", "— — —", "12/10/2025", "Sign up for free",
+    ],
+)  # fmt: skip
+def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Islamabad-Kabul talks on: What's the agenda?",
+        "Talks collapse.",
+        "Pakistan rejects Afghan Taliban offer to relocate TTP",
+        "The Taliban said they would not allow their soil to be used against Pakistan.",
+        "Contact between the delegations resumed on Monday after a day of silence.",
+    ],
+)
+def test_prose_and_headlines_are_kept(line):
+    assert not is_furniture(line)
+
+
+def test_sentence_ids_are_stable_when_other_lines_change():
+    body = "Pakistan urged the Taliban to act. The Taliban refused to act.\n"
+    before = segment(Article("a1", body))
+    after = segment(Article("a1", "Leave a Reply\nThe talks resumed in Doha on Monday.\n" + body))
+    assert [s.sentence_id for s in before] == [s.sentence_id for s in after[1:]]
+    assert len({s.sentence_id for s in after}) == len(after)
+
+
+def test_a_repeated_sentence_gets_a_distinct_id():
+    text = "The talks failed over the TTP issue.\nThe talks failed over the TTP issue.\n"
+    ids = [s.sentence_id for s in segment(Article("x", text))]
+    assert len(ids) == 2 and ids[0] != ids[1]
+
+
+def test_html_becomes_text_without_scripts_or_navigation(tmp_path):
+    page = tmp_path / "article.html"
+    page.write_text(
+        "<html><head><title>t</title><script>var talks = 'secret';</script></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        "<h1>Pakistan presses Taliban on TTP</h1>"
+        "<p>Pakistan <b>urged</b> the Taliban to act against the TTP. Kabul rejected the demand.</p>"
+        "<footer>Copyright 2025</footer><style>p{color:red}</style></body></html>"
+    )
+    article = read_article(page)
+    texts = [s.text for s in segment(article)]
+    assert texts == [
+        "Pakistan presses Taliban on TTP",
+        "Pakistan urged the Taliban to act against the TTP.",
+        "Kabul rejected the demand.",
+    ]
+    assert "secret" not in article.text and "color" not in article.text
+
+
+def test_html_is_recognised_by_content_too():
+    assert html_to_text("<p>One.</p><p>Two <i>words</i>.</p>") == "One.\nTwo words."
+
+
+def test_corpus_sentence_boundaries_match_the_annotators_spans():
+    """The corpus was annotated on another splitter's boundaries; ours must line up."""
+    import json
+
+    spans = {}
+    for line in (paths.corpus() / "annotations.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        spans.setdefault(r["article"], set()).add((r["start"], r["end"]))
+    exact = total = 0
+    for art, theirs in spans.items():
+        for s in segment(read_article(paths.corpus() / "articles" / f"{art}.txt")):
+            total += 1
+            exact += (s.start, s.end) in theirs
+    assert total >= 320 and exact / total > 0.98
+
+
+def test_sentences_cli_prints_jsonl(tmp_path):
+    from tests.conftest import run_cli
+
+    path = Path(tmp_path / "a.txt")
+    path.write_text("Headline about the talks today\n\nPakistan demanded action. Kabul refused.\n")
+    out = run_cli("segment", str(path))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.decode().splitlines()
+    assert len(lines) == 3 and '"text": "Kabul refused."' in lines[2]
