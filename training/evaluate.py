@@ -65,8 +65,10 @@ def metrics(actors, stances, actor_p, stance_p, scheme: Scheme) -> dict[str, flo
         "actor_accuracy": accuracy_score(actors, a_pred),
         "stance_ece": expected_calibration_error(stance_p, stances),
     }
-    if bearing.any():  # who holds the stance, where there is one to hold
-        out["actor_accuracy_stance_bearing"] = accuracy_score(actors[bearing], a_pred[bearing])
+    if bearing.any():
+        # who holds the stance, where there is one: the best real actor, whatever the stance head says
+        best_real = actor_p[:, :-1].argmax(axis=1)  # Scheme.actor_labels puts "none" last
+        out["actor_accuracy_stance_bearing"] = accuracy_score(actors[bearing], best_real[bearing])
     return {k: float(v) for k, v in out.items()}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+from pathlib import Path
 
 from stance import paths
 from stance.errors import StanceError
@@ -31,13 +32,23 @@ def setup(experiment: str = EXPERIMENT) -> str:
         found = mlflow.get_experiment_by_name(experiment)
         if found is not None:
             return found.experiment_id
-        # a local store keeps artifacts in <root>/mlruns whatever the caller's directory
-        location = None if "MLFLOW_TRACKING_URI" in os.environ else paths.mlruns().as_uri()
-        return mlflow.create_experiment(experiment, artifact_location=location)
+        return mlflow.create_experiment(experiment, artifact_location=artifact_location(uri))
     except Exception as exc:  # an unreachable server or a broken store
         if isinstance(exc, StanceError):
             raise
         raise StanceError(f"MLflow tracking store {uri} is not usable: {_first_line(exc)}") from None
+
+
+def artifact_location(uri: str) -> str | None:
+    """Artifacts of a SQLite store sit beside its database file, whatever the caller's directory.
+
+    MLflow's own default is ``./mlruns`` under the current directory; a tracking
+    server decides for itself (None).
+    """
+    if uri.startswith("sqlite:///"):
+        db = Path(uri.removeprefix("sqlite:///")).expanduser().resolve()  # as SQLite resolves it
+        return (db.parent / "mlruns").as_uri()
+    return None
 
 
 def quiet_mlflow() -> None:

@@ -47,15 +47,23 @@ class BaselineClassifier:
         return make_pipeline(features, clf)
 
     def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray) -> Self:
-        self.actor_ = self._pipeline().fit(texts, actors)
+        # The actor head learns who holds a stance from stance-bearing sentences only;
+        # whether there is a stance at all is the stance head's job (see predict_proba).
+        none_actor = len(self.actor_labels) - 1  # Scheme.actor_labels puts "none" last
+        bearing = np.asarray(actors) != none_actor
+        self.actor_ = self._pipeline().fit(
+            [t for t, b in zip(texts, bearing, strict=True) if b], actors[bearing]
+        )
         self.stance_ = self._pipeline().fit(texts, stances)
         return self
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        return (
-            _full_proba(self.actor_, texts, len(self.actor_labels)),
-            _full_proba(self.stance_, texts, len(self.stance_labels)),
-        )
+        """p(stance), and p(actor) = p(some stance) x p(actor | a stance), p(none) = p(no stance)."""
+        stance_p = _full_proba(self.stance_, texts, len(self.stance_labels))
+        p_none = stance_p[:, self.stance_labels.index(self.actor_labels[-1])]
+        actor_p = _full_proba(self.actor_, texts, len(self.actor_labels)) * (1 - p_none)[:, None]
+        actor_p[:, -1] = p_none
+        return actor_p, stance_p
 
     def save(self, folder: Path) -> None:
         import joblib

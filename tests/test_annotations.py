@@ -1,0 +1,146 @@
+import json
+import re
+
+import pytest
+
+from labeling.annotations import (
+    Annotation,
+    agreement,
+    data_version,
+    default_raw_files,
+    import_annotations,
+    latest_snapshot,
+    load_snapshot,
+    resolve,
+)
+from stance import paths
+from stance.errors import StanceError
+from stance.scheme import Pair
+
+PK_DEMAND, TB_DENIAL, MED = (
+    Pair("pakistan", "demand"),
+    Pair("afghan_taliban", "denial"),
+    Pair("mediator", "mediation"),
+)
+
+
+def ann(name, *pairs, truth=False):
+    return Annotation(name, tuple(pairs), truth)
+
+
+def test_ground_truth_wins_over_the_annotators():
+    pairs, how = resolve([ann("a", PK_DEMAND), ann("b", TB_DENIAL), ann("reviewer", TB_DENIAL, truth=True)])
+    assert (pairs, how) == ((TB_DENIAL,), "ground_truth")
+
+
+def test_agreement_keeps_only_secondary_pairs_both_gave():
+    pairs, how = resolve([ann("a", PK_DEMAND, TB_DENIAL, MED), ann("b", PK_DEMAND, MED)])
+    assert (pairs, how) == ((PK_DEMAND, MED), "agreement")
+
+
+def test_majority_decides_and_a_tie_is_left_unresolved():
+    assert resolve([ann("a", PK_DEMAND), ann("b", PK_DEMAND), ann("c")]) == ((PK_DEMAND,), "majority")
+    assert resolve([ann("a", PK_DEMAND), ann("b", TB_DENIAL)]) == (None, "unresolved")
+    assert resolve([ann("a"), ann("b")]) == ((), "agreement")
+
+
+def test_cohens_kappa_for_two_annotators(scheme):
+    # 4 units, agreeing on 3 stances: kappa = (0.75 - 0.3125) / (1 - 0.3125)
+    units = [
+        [ann("a", PK_DEMAND), ann("b", PK_DEMAND)],
+        [ann("a"), ann("b")],
+        [ann("a", TB_DENIAL), ann("b", TB_DENIAL)],
+        [ann("a", PK_DEMAND), ann("b")],
+    ]
+    out = agreement(units, scheme)
+    assert out["stance"]["metric"] == "cohen_kappa"
+    assert out["stance"]["observed_agreement"] == 0.75
+    assert out["stance"]["value"] == pytest.approx(0.6364, abs=1e-4)
+
+
+def test_krippendorffs_alpha_for_three_annotators(scheme):
+    units = [
+        [ann(n, PK_DEMAND) for n in "abc"],
+        [ann(n) for n in "abc"],
+        [ann("a", MED), ann("b", MED), ann("c")],
+    ]
+    out = agreement(units, scheme)
+    assert out["actor"]["metric"] == "krippendorff_alpha"
+    assert 0 < out["actor"]["value"] < 1
+
+
+def test_committed_snapshot_is_reproduced_exactly_by_the_import(scheme):
+    """Raw annotations in git -> the same snapshot bytes, so the data version is reproducible."""
+    committed = latest_snapshot()
+    report = import_annotations(default_raw_files(), scheme)
+    assert report["new"] is False
+    assert report["data_version"] == data_version(committed)
+    assert committed.name == f"annotations-{report['data_version']}.jsonl"
+    assert report["unresolved"] == []
+
+
+def test_corpus_import_reports_agreement_and_reviewer_decisions(scheme):
+    report = import_annotations([paths.corpus() / "annotations.jsonl"], scheme)
+    corpus = report["sources"][str(paths.corpus() / "annotations.jsonl")]
+    assert corpus["resolved_by"] == {"agreement": 312, "ground_truth": 13}
+    assert corpus["agreement"]["stance"]["value"] > 0.9
+    assert corpus["dropped_as_furniture"] == ["A Fraught Relationship", "Published in Dawn, June 3rd, 2022"]
+    # this partial import became the latest; the full import points LATEST back
+    assert import_annotations(default_raw_files(), scheme)["new"] is False
+
+
+def test_every_snapshot_record_is_in_the_scheme_and_sliced_from_its_article(scheme):
+    from labeling.annotations import find_article
+    from labeling.articles import read_article
+
+    records = load_snapshot(latest_snapshot(), scheme)
+    assert len(records) == 408 and all(r.pairs is not None for r in records)
+    texts = {}
+    for r in records[::7]:
+        s = r.sentence
+        texts.setdefault(s.article, read_article(find_article(s.article)).text)
+        assert texts[s.article][s.start : s.end] == s.text
+
+
+def _raw_line(**changes):
+    line = json.loads((paths.corpus() / "annotations.jsonl").read_text().splitlines()[0])
+    return json.dumps(line | changes)
+
+
+def test_a_label_outside_the_scheme_stops_the_import_and_writes_nothing(tmp_path, scheme):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(_raw_line(pairs=[{"actor": "india", "stance": "demand"}]) + "\n")
+    before = sorted(paths.snapshots().iterdir())
+    with pytest.raises(
+        StanceError, match=re.escape(f"{bad}:1 (corpus-001): actor 'india' is not in the label scheme")
+    ):
+        import_annotations([bad], scheme)
+    assert sorted(paths.snapshots().iterdir()) == before
+
+
+def test_text_that_does_not_match_the_article_is_refused(tmp_path, scheme):
+    bad = tmp_path / "shifted.jsonl"
+    bad.write_text(_raw_line(start=1) + "\n")
+    with pytest.raises(StanceError, match="text does not match article corpus-001 at 1:"):
+        import_annotations([bad], scheme)
+
+
+def test_import_command_fails_with_one_line_on_a_bad_label(tmp_path):
+    from tests.conftest import run_cli
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(_raw_line(pairs=[{"actor": "pakistan", "stance": "threat"}]) + "\n")
+    out = run_cli("import-annotations", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        f"error: {bad}:1 (corpus-001): stance 'threat' is not a stance of a pair (stances: demand, "
+        "denial, accusation, mediation; a sentence with no pair has stance 'none')"
+    ]
+
+
+def test_reimport_writes_no_new_snapshot(scheme):
+    first = import_annotations(default_raw_files(), scheme)
+    files = sorted(paths.snapshots().iterdir())
+    second = import_annotations(default_raw_files(), scheme)
+    assert second["new"] is False and second["snapshot"] == first["snapshot"]
+    assert sorted(paths.snapshots().iterdir()) == files

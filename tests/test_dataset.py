@@ -1,0 +1,50 @@
+import numpy as np
+
+from training.dataset import features, grouped_folds, is_test_article
+
+
+def test_label_features_come_from_the_scheme(built, scheme):
+    dd, meta = built
+    feats = dd["train"].features
+    assert feats["actor"].names == scheme.actor_labels
+    assert feats["stance"].names == scheme.stance_labels
+    assert feats == features(scheme)
+    assert meta["scheme_hash"] == scheme.hash
+
+
+def test_split_is_grouped_by_article_and_covers_every_sentence(built):
+    dd, meta = built
+    train, test = set(dd["train"]["article"]), set(dd["test"]["article"])
+    assert train and test and not train & test
+    assert len(dd["train"]) + len(dd["test"]) == 408
+    assert meta["articles"] == {"train": len(train), "test": len(test)}
+
+
+def test_adding_an_article_never_moves_another_between_splits(built):
+    dd, _ = built
+    before = {a: is_test_article(a) for a in set(dd["train"]["article"]) | set(dd["test"]["article"])}
+    assert all(is_test_article(a) == side for a, side in before.items())  # a pure function of the id
+
+
+def test_cv_folds_never_leak_an_article(built):
+    from datasets import concatenate_datasets
+
+    data = concatenate_datasets([built[0]["train"], built[0]["test"]])
+    articles = np.array(data["article"])
+    seen_test = []
+    for train_idx, test_idx in grouped_folds(data, k=5, seed=13):
+        assert not set(articles[train_idx]) & set(articles[test_idx])
+        seen_test += list(test_idx)
+    assert sorted(seen_test) == list(range(len(data)))  # every sentence held out exactly once
+
+
+def test_primary_pair_and_context_are_in_each_row(built, scheme):
+    train = built[0]["train"]
+    row = next(r for r in train if len(r["pairs"]) > 1)
+    first = row["pairs"][0]
+    assert (row["actor"], row["stance"]) == (first["actor"], first["stance"])
+    none_id = scheme.stance_labels.index("none")
+    for r in train:
+        assert (r["stance"] == none_id) == (r["actor"] == scheme.actor_labels.index("none"))
+    with_prev = [r for r in train if r["prev_text"]]
+    assert len(with_prev) == len(train) - len(set(train["article"]))

@@ -1,0 +1,176 @@
+"""Predict's output contract, its refusal of a foreign scheme, and its handling of bad input."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+from stance import paths
+from stance.errors import StanceError
+from stance.scheme import Scheme
+from tests.conftest import run_cli
+from training.predict import Predictor, read_sentences_file
+
+SEED = "seeds/001_64535fbd2cbe07ec.txt"
+FIELDS = [
+    "kind",
+    "article",
+    "sentence_id",
+    "start",
+    "end",
+    "text",
+    "actor",
+    "actor_scores",
+    "stance",
+    "stance_scores",
+]
+
+
+@pytest.fixture(scope="module")
+def predictor(trained):
+    return Predictor()
+
+
+def test_predictions_follow_the_contract(predictor, scheme):
+    from labeling.articles import read_article
+    from labeling.segment import segment
+
+    path = paths.root() / SEED
+    (result,) = predictor.predict_files([path])
+    expected = segment(read_article(path))
+    assert [p.sentence_id for p in result.sentences] == [s.sentence_id for s in expected]
+    for p in result.sentences:
+        assert list(p.actor_scores) == scheme.actor_labels and list(p.stance_scores) == scheme.stance_labels
+        assert sum(p.actor_scores.values()) == pytest.approx(1, abs=1e-3)
+        assert sum(p.stance_scores.values()) == pytest.approx(1, abs=1e-3)
+        assert p.stance == max(p.stance_scores, key=p.stance_scores.get)
+        assert (p.actor == "none") == (p.stance == "none")
+
+
+def test_profile_counts_pairs_and_names_the_most_confident_evidence(predictor):
+    (result,) = predictor.predict_files([paths.root() / SEED])
+    prof = result.profile
+    stance_bearing = [p for p in result.sentences if p.stance != "none"]
+    assert prof["sentences"] == len(result.sentences)
+    assert prof["no_stance"] == len(result.sentences) - len(stance_bearing)
+    assert sum(n for row in prof["counts"].values() for n in row.values()) == len(stance_bearing)
+    for ev in prof["evidence"]:
+        holders = [p for p in stance_bearing if (p.actor, p.stance) == (ev["actor"], ev["stance"])]
+        assert ev["count"] == len(holders)
+        assert ev["confidence"] == pytest.approx(max(p.confidence for p in holders), abs=1e-4)
+
+
+def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles():
+    a, b = paths.root() / "seeds/002_5d788933c5039c46.txt", paths.root() / SEED
+    out = run_cli("predict", str(a), str(b))
+    assert out.returncode == 0, out.stderr.decode()
+    rows = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    sentences = [r for r in rows if r["kind"] == "sentence"]
+    profiles = [r for r in rows if r["kind"] == "profile"]
+    assert list(sentences[0]) == FIELDS
+    arts = [r["article"] for r in sentences]
+    assert arts == sorted(arts, key=[a.stem, b.stem].index)  # a's sentences, then b's
+    assert [p["article"] for p in profiles] == [a.stem, b.stem] and rows[-2:] == profiles
+    text = a.read_text()
+    assert all(text[r["start"] : r["end"]] == r["text"] for r in sentences if r["article"] == a.stem)
+
+
+def test_cli_csv_and_table_and_standard_input(tmp_path):
+    out = run_cli(
+        "predict", "-", "--format", "csv", stdin=b"Pakistan urged Kabul to act against the TTP."
+    )
+    assert out.returncode == 0, out.stderr.decode()
+    rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
+    assert len(rows) == 1 and rows[0]["text"] == "Pakistan urged Kabul to act against the TTP."
+    assert rows[0]["article"].startswith("text-") and "stance:demand" in rows[0]
+    table = run_cli("predict", str(paths.root() / SEED), "-f", "table")
+    assert table.returncode == 0
+    assert "stance profile of 001_64535fbd2cbe07ec" in table.stdout.decode()
+
+
+def test_sentences_file_plain_and_jsonl(tmp_path):
+    plain = tmp_path / "lines.txt"
+    plain.write_text("Kabul rejected the demand.\n\nQatar hosted the talks.\n")
+    assert [s.text for s in read_sentences_file(plain)] == [
+        "Kabul rejected the demand.",
+        "Qatar hosted the talks.",
+    ]
+    js = tmp_path / "s.jsonl"
+    js.write_text('{"text": "Qatar hosted the talks.", "article": "x"}\n')
+    out = run_cli("predict", "--sentences", str(js), "-o", str(tmp_path / "out.jsonl"))
+    assert out.returncode == 0, out.stderr.decode()
+    first = json.loads((tmp_path / "out.jsonl").read_text().splitlines()[0])
+    assert first["article"] == "x" and first["start"] is None and first["text"] == "Qatar hosted the talks."
+
+
+def test_a_model_with_another_label_scheme_is_refused(trained, tmp_path):
+    changed = tmp_path / "scheme.yaml"
+    changed.write_text(paths.scheme_file().read_text().replace("  mediator: >-", "  broker: >-"))
+    other = Scheme.load(changed)
+    with pytest.raises(StanceError, match=re.escape("was trained with a different label scheme")) as err:
+        Predictor(scheme=other)
+    assert f"than configs/scheme.yaml ({other.hash}); retrain it or pick a matching model" in str(err.value)
+
+
+def test_scheme_change_in_the_project_makes_the_cli_refuse(trained, scratch_root, tmp_path):
+    scheme_file = scratch_root / "configs" / "scheme.yaml"
+    original = scheme_file.read_text()
+    try:
+        scheme_file.write_text(original.replace("  ttp: >-", "  tehrik: >-"))
+        out = run_cli("predict", str(paths.root() / SEED), "-o", str(tmp_path / "out.jsonl"))
+    finally:
+        scheme_file.write_text(original)
+    assert out.returncode == 2
+    (line,) = out.stderr.decode().strip().splitlines()
+    assert line.startswith(
+        "error: model 'models:/stance-classifier@champion' was trained with a different label scheme"
+    )
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.txt", "no such file"),
+        (lambda d: d, "is a directory, not an article file"),
+        (lambda d: _write(d / "empty.txt", b""), "is empty"),
+        (lambda d: _write(d / "bin.txt", b"\x00\x01\x02PK\x03\x04"), "looks like a binary file"),
+        (lambda d: _write(d / "cp.txt", "naïve".encode("latin-1")), "not valid UTF-8"),
+        (lambda d: _write(d / "big.txt", b"Kabul refused. " * 350_000), "too large for one article (5.2 MB"),
+    ],
+)
+def test_bad_input_gets_one_error_line_and_no_output_file(tmp_path, make, message, trained):
+    target = make(tmp_path)
+    out_file = tmp_path / "out.jsonl"
+    out = run_cli("predict", str(target), "-o", str(out_file))
+    assert out.returncode == 2
+    (line,) = out.stderr.decode().strip().splitlines()
+    assert line.startswith("error: ") and message in line
+    assert not out_file.exists()
+
+
+def test_a_model_that_does_not_exist_is_a_clear_error(trained):
+    out = run_cli("predict", str(paths.root() / SEED), "--model", "models:/no-such-model/7")
+    assert out.returncode == 2
+    (line,) = out.stderr.decode().strip().splitlines()
+    assert line.startswith("error: cannot find model 'models:/no-such-model/7' in sqlite:///")
+
+
+def test_html_article_is_scored_by_its_text(predictor, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><body><script>alert(1)</script><p>Pakistan urged the Taliban to act against the TTP.</p>"
+        "<p>The talks were hosted by Qatar.</p></body></html>"
+    )
+    (result,) = predictor.predict_files([page])
+    assert [p.text for p in result.sentences] == [
+        "Pakistan urged the Taliban to act against the TTP.",
+        "The talks were hosted by Qatar.",
+    ]
+
+
+def _write(path, data):
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,135 @@
+"""Training for real on the committed data, into a scratch MLflow store."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from stance.errors import StanceError
+from training import tracking
+from training.evaluate import metrics
+from training.models.baseline import BaselineRecipe
+from training.recipes import load_recipe, make_classifier
+from training.train import train
+
+
+def test_baseline_beats_the_majority_class_on_held_out_articles(built, scheme):
+    dd, _ = built
+    train_split, test = dd["train"], dd["test"]
+    model = make_classifier(BaselineRecipe(), scheme).fit(
+        train_split["text"], np.array(train_split["actor"]), np.array(train_split["stance"])
+    )
+    a_p, s_p = model.predict_proba(test["text"])
+    got = metrics(np.array(test["actor"]), np.array(test["stance"]), a_p, s_p, scheme)
+    # the floor: predict the most frequent training class for every sentence
+    majority = np.bincount(train_split["stance"]).argmax()
+    floor_p = np.eye(len(scheme.stance_labels))[[majority] * len(test)]
+    floor_a = np.eye(len(scheme.actor_labels))[[scheme.actor_labels.index("none")] * len(test)]
+    floor = metrics(np.array(test["actor"]), np.array(test["stance"]), floor_a, floor_p, scheme)
+    assert got["stance_macro_f1"] > floor["stance_macro_f1"] + 0.2
+    assert got["stance_accuracy"] >= floor["stance_accuracy"]
+    assert got["actor_macro_f1"] > floor["actor_macro_f1"] + 0.2
+
+
+def test_probabilities_cover_every_class_and_sum_to_one(built, scheme):
+    dd, _ = built
+    model = make_classifier(BaselineRecipe(), scheme).fit(
+        dd["train"]["text"][:60], np.array(dd["train"]["actor"][:60]), np.array(dd["train"]["stance"][:60])
+    )
+    a_p, s_p = model.predict_proba(["Pakistan demanded action against the TTP.", "The talks resumed."])
+    assert a_p.shape == (2, len(scheme.actor_labels)) and s_p.shape == (2, len(scheme.stance_labels))
+    assert np.allclose(a_p.sum(1), 1) and np.allclose(s_p.sum(1), 1)
+
+
+def test_a_run_records_config_data_version_metrics_and_artifacts(trained, built):
+    run = MlflowClient().get_run(trained["run_id"])
+    _, meta = built
+    tags, params, m = run.data.tags, run.data.params, run.data.metrics
+    assert tags["data_version"] == meta["data_version"] and tags["scheme_hash"] == meta["scheme_hash"]
+    assert tags["git_commit"] and tags["code_version"] and tags["kind"] == "baseline"
+    assert params["cv_folds"] == "3" and params["C"] == "4.0" and params["sentences"] == "408"
+    for name in (
+        "stance_macro_f1",
+        "stance_macro_f1_std",
+        "actor_accuracy",
+        "actor_accuracy_std",
+        "stance_ece",
+    ):
+        assert name in m
+    for label in ("demand", "denial", "accusation", "mediation", "none"):
+        assert {f"stance_f1_{label}", f"stance_precision_{label}", f"stance_recall_{label}"} <= set(m)
+    artifacts = {a.path for a in MlflowClient().list_artifacts(trained["run_id"], "evaluation")}
+    assert artifacts == {
+        "evaluation/confusion_actor.png",
+        "evaluation/confusion_stance.png",
+        "evaluation/per_class.md",
+        "evaluation/misclassified.jsonl",
+    }
+    assert m["stance_macro_f1"] > 0.35  # well above the majority floor (~0.14)
+
+
+def test_first_model_is_champion_and_reloads_with_the_same_predictions(trained, built, scheme):
+    import mlflow
+
+    client = MlflowClient()
+    champ = client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "champion")
+    assert champ.run_id == trained["run_id"]
+    info = mlflow.models.get_model_info(f"models:/{tracking.REGISTERED_MODEL}@champion")
+    assert info.metadata["scheme_hash"] == scheme.hash
+    assert info.signature.inputs.input_names() == ["text"]
+    loaded = mlflow.pyfunc.load_model(f"models:/{tracking.REGISTERED_MODEL}@champion")
+    texts = built[0]["test"]["text"][:8]
+    out = loaded.predict(pd.DataFrame({"text": texts}))
+    # same as a fresh fit on all data with the same recipe (training is deterministic)
+    from datasets import concatenate_datasets
+
+    data = concatenate_datasets([built[0]["train"], built[0]["test"]])
+    model = make_classifier(BaselineRecipe(cv_folds=3), scheme).fit(
+        data["text"], np.array(data["actor"]), np.array(data["stance"])
+    )
+    _, s_p = model.predict_proba(texts)
+    assert np.allclose(out[[f"stance:{s}" for s in scheme.stance_labels]].to_numpy(), s_p, atol=1e-9)
+
+
+def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root):
+    again = train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)
+    assert again["skipped"] and again["run_id"] == trained["run_id"]
+
+
+def test_a_worse_model_does_not_take_champion(trained, scratch_root):
+    worse = scratch_root / "configs" / "worse.yaml"
+    worse.write_text("kind: baseline\ncv_folds: 3\nC: 0.001  # heavy regularisation: a weaker model\n")
+    out = train(worse, quiet=True)
+    client = MlflowClient()
+    assert (
+        client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "champion").run_id == trained["run_id"]
+    )
+    assert client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "challenger").run_id == out["run_id"]
+    assert "does not beat champion" in client.get_run(out["run_id"]).data.tags["registry_decision"]
+
+
+def test_an_unknown_recipe_key_fails_before_any_training(tmp_path):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("kind: baseline\nlearning_rte: 0.1\n")
+    with pytest.raises(
+        StanceError, match=re.escape(f"{bad}: unknown key 'learning_rte' (allowed keys: C, char_ngrams,")
+    ):
+        load_recipe(bad)
+    bad.write_text("kind: forest\n")
+    with pytest.raises(StanceError, match=re.escape("'kind' must be one of baseline (got 'forest')")):
+        load_recipe(bad)
+
+
+def test_train_command_with_a_bad_config_prints_one_line(tmp_path):
+    from tests.conftest import run_cli
+
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("kind: baseline\ncv_fold: 3\n")
+    out = run_cli("train", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        f"error: {bad}: unknown key 'cv_fold' (allowed keys: C, char_ngrams, class_weight, cv_folds, kind, "
+        "max_features, max_iter, min_df, seed, word_ngrams)"
+    ]
