@@ -78,9 +78,7 @@ def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles():
 
 
 def test_cli_csv_and_table_and_standard_input(tmp_path):
-    out = run_cli(
-        "predict", "-", "--format", "csv", stdin=b"Pakistan urged Kabul to act against the TTP."
-    )
+    out = run_cli("predict", "-", "--format", "csv", stdin=b"Pakistan urged Kabul to act against the TTP.")
     assert out.returncode == 0, out.stderr.decode()
     rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
     assert len(rows) == 1 and rows[0]["text"] == "Pakistan urged Kabul to act against the TTP."

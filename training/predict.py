@@ -257,7 +257,9 @@ def _profile_table(r: ArticleResult, scheme: Scheme):
     from rich.table import Table
 
     stances = [s for s in scheme.stance_labels if s != scheme.none]
-    t = Table(title=f"stance profile of {r.article} ({r.profile['no_stance']} sentences with no stance)")
+    t = Table(
+        title=f"stance profile of {r.article} (no stance in {r.profile['no_stance']} of {r.profile['sentences']} sentences)"
+    )
     t.add_column("actor")
     for s in stances:
         t.add_column(s, justify="right")

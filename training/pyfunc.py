@@ -40,7 +40,7 @@ class StanceModel(PythonModel):
 
         self.classifier = load_classifier(context.artifacts[ARTIFACT])
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         texts = texts_of(model_input)
         c = self.classifier
         if not texts:
