@@ -108,8 +108,11 @@ def dataset_dir(version: str) -> Path:
     return paths.datasets() / version
 
 
-def save(snapshot: Path, scheme: Scheme) -> tuple[str, Path, bool]:
-    """Build and store the dataset of a snapshot; (version, folder, whether it was built now)."""
+def save(snapshot: Path, scheme: Scheme, latest: bool = True) -> tuple[str, Path, bool]:
+    """Build and store the dataset of a snapshot; (version, folder, whether it was built now).
+
+    ``latest`` makes it the dataset that training uses when no version is given.
+    """
     version = data_version(snapshot)
     target = dataset_dir(version)
     if (target / "meta.json").is_file():
@@ -137,7 +140,8 @@ def save(snapshot: Path, scheme: Scheme) -> tuple[str, Path, bool]:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         new = True
-    write_atomic(paths.datasets() / "LATEST", version + "\n")
+    if latest:
+        write_atomic(paths.datasets() / "LATEST", version + "\n")
     return version, target, new
 
 

@@ -31,7 +31,10 @@ class CVResult:
 def cross_validate(
     make: Callable, data, scheme: Scheme, k: int, seed: int, progress: Callable | None = None
 ) -> CVResult:
-    """Fit a fresh classifier per fold (grouped by article); predict the held-out articles."""
+    """Fit a fresh classifier per fold (grouped by article); predict the held-out articles.
+
+    ``make(fold)`` returns an unfitted classifier for that fold.
+    """
     t0 = time.perf_counter()
     n = len(data)
     result = CVResult(
@@ -39,8 +42,11 @@ def cross_validate(
         fold_of=np.full(n, -1),
     )  # fmt: skip
     texts, actors, stances = data["text"], np.array(data["actor"]), np.array(data["stance"])
+    articles = np.array(data["article"])
     for fold, (train_idx, test_idx) in enumerate(grouped_folds(data, k, seed)):
-        model = make().fit([texts[i] for i in train_idx], actors[train_idx], stances[train_idx])
+        model = make(fold).fit(
+            [texts[i] for i in train_idx], actors[train_idx], stances[train_idx], groups=articles[train_idx]
+        )
         a_p, s_p = model.predict_proba([texts[i] for i in test_idx])
         result.actor_p[test_idx], result.stance_p[test_idx] = a_p, s_p
         result.fold_of[test_idx] = fold

@@ -11,10 +11,16 @@ from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.models.base import RecipeBase, read_meta
 from training.models.baseline import BaselineClassifier, BaselineRecipe
+from training.models.embedding import EmbeddingClassifier, EmbeddingRecipe
+from training.models.fewshot import FewshotClassifier, FewshotRecipe
+from training.models.finetune import FinetuneClassifier, FinetuneRecipe
 
 # kind -> (recipe class, classifier class); later kinds register here
 KINDS: dict[str, tuple[type[RecipeBase], type]] = {
     "baseline": (BaselineRecipe, BaselineClassifier),
+    "embedding": (EmbeddingRecipe, EmbeddingClassifier),
+    "finetune": (FinetuneRecipe, FinetuneClassifier),
+    "fewshot": (FewshotRecipe, FewshotClassifier),
 }
 
 

@@ -149,3 +149,25 @@ def crown(name: str, version: str, run_id: str, score: float, data_version: str)
             client.set_registered_model_alias(name, CHALLENGER, version)
     client.set_tag(run_id, "registry_decision", decision)
     return decision
+
+
+def epoch_logger(prefix: str):
+    """A transformers callback logging each evaluation to the active MLflow run, per epoch."""
+    import mlflow
+    from transformers import TrainerCallback
+
+    class EpochLogger(TrainerCallback):
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            if mlflow.active_run() is None or not metrics:
+                return
+            step = int(round(state.epoch or 0))
+            values = {f"{prefix}_{k}": float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+            mlflow.log_metrics(values, step=step)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if mlflow.active_run() is not None and logs and "loss" in logs:
+                mlflow.log_metric(
+                    f"{prefix}_train_loss", float(logs["loss"]), step=int(round(state.epoch or 0))
+                )
+
+    return EpochLogger()

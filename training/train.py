@@ -98,9 +98,18 @@ def _cross_validate(recipe, data, scheme: Scheme, quiet: bool):
     with Progress(disable=quiet, transient=True) as bar:
         task = bar.add_task(f"grouped {recipe.cv_folds}-fold CV ({recipe.kind})", total=recipe.cv_folds)
         return evaluate.cross_validate(
-            lambda: make_classifier(recipe, scheme), data, scheme, recipe.cv_folds, recipe.seed,
-            progress=lambda _fold: bar.advance(task),
+            lambda fold: _with_epoch_logging(make_classifier(recipe, scheme), f"fold{fold}"),
+            data, scheme, recipe.cv_folds, recipe.seed, progress=lambda _fold: bar.advance(task),
         )  # fmt: skip
+
+
+def _with_epoch_logging(model, prefix: str):
+    """Kinds that train in epochs report each epoch's validation metrics to the active run."""
+    if hasattr(model, "epoch_callback"):
+        from training.tracking import epoch_logger
+
+        model.epoch_callback = epoch_logger(prefix)
+    return model
 
 
 def _log_folds(cv) -> None:
@@ -122,8 +131,8 @@ def _fit_final(recipe, data, scheme: Scheme):
     import numpy as np
 
     t0 = time.perf_counter()
-    model = make_classifier(recipe, scheme).fit(
-        list(data["text"]), np.array(data["actor"]), np.array(data["stance"])
+    model = _with_epoch_logging(make_classifier(recipe, scheme), "final").fit(
+        list(data["text"]), np.array(data["actor"]), np.array(data["stance"]), groups=list(data["article"])
     )
     return model, time.perf_counter() - t0
 
@@ -165,7 +174,9 @@ def _requirements(kind: str) -> list[str]:
 
     names = ["mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml"]
     if kind != "baseline":
-        names += ["torch", "transformers"]
+        names += ["torch", "transformers", "safetensors"]
+    if kind == "fewshot":
+        names += ["setfit", "sentence-transformers"]
     return [f"{n}=={version(n)}" for n in names]
 
 

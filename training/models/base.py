@@ -26,14 +26,17 @@ class StanceClassifier(Protocol):
     """Texts in, actor and stance probabilities out (columns in scheme order).
 
     ``fit`` returns ``self``; learned state ends in ``_``; ``save``/``load`` use a
-    folder that also holds ``classifier.json`` (kind and label names).
+    folder that also holds ``classifier.json`` (kind and label names). A kind that
+    trains in epochs calls ``epoch_callback`` (a transformers ``TrainerCallback``)
+    when one is set, so per-epoch metrics reach MLflow.
     """
 
     kind: str
     actor_labels: list[str]
     stance_labels: list[str]
 
-    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray) -> Self: ...
+    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+        """``groups`` are the sentences' article ids, for kinds that hold out validation articles."""
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -51,3 +54,16 @@ def write_meta(folder: Path, kind: str, actor_labels: list[str], stance_labels: 
 
 def read_meta(folder: Path) -> dict:
     return json.loads((Path(folder) / CLASSIFIER_META).read_text())
+
+
+def factorized_actor_proba(
+    stance_p: np.ndarray, actor_given_stance: np.ndarray, none_stance: int
+) -> np.ndarray:
+    """p(actor) = p(some stance) x p(actor | a stance); the last column, "none", = p(no stance).
+
+    ``actor_given_stance`` has one column per real actor (the scheme's actors, in order).
+    Every kind builds its actor probabilities this way, so the rule "actor is none
+    exactly when the stance is" holds in the probabilities, not only in the labels.
+    """
+    p_none = stance_p[:, none_stance]
+    return np.concatenate([actor_given_stance * (1 - p_none)[:, None], p_none[:, None]], axis=1)

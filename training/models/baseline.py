@@ -8,7 +8,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field
 
-from training.models.base import RecipeBase, read_meta, write_meta
+from training.models.base import RecipeBase, factorized_actor_proba, read_meta, write_meta
 
 
 class BaselineRecipe(RecipeBase):
@@ -46,7 +46,7 @@ class BaselineClassifier:
         clf = LogisticRegression(C=r.C, class_weight=r.class_weight, max_iter=r.max_iter, random_state=r.seed)
         return make_pipeline(features, clf)
 
-    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray) -> Self:
+    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
         # The actor head learns who holds a stance from stance-bearing sentences only;
         # whether there is a stance at all is the stance head's job (see predict_proba).
         none_actor = len(self.actor_labels) - 1  # Scheme.actor_labels puts "none" last
@@ -60,10 +60,9 @@ class BaselineClassifier:
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """p(stance), and p(actor) = p(some stance) x p(actor | a stance), p(none) = p(no stance)."""
         stance_p = _full_proba(self.stance_, texts, len(self.stance_labels))
-        p_none = stance_p[:, self.stance_labels.index(self.actor_labels[-1])]
-        actor_p = _full_proba(self.actor_, texts, len(self.actor_labels)) * (1 - p_none)[:, None]
-        actor_p[:, -1] = p_none
-        return actor_p, stance_p
+        actor_given = _full_proba(self.actor_, texts, len(self.actor_labels) - 1)
+        none_stance = self.stance_labels.index(self.actor_labels[-1])
+        return factorized_actor_proba(stance_p, actor_given, none_stance), stance_p
 
     def save(self, folder: Path) -> None:
         import joblib

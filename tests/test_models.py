@@ -1,0 +1,95 @@
+"""Each transformer recipe trained for real on a tiny slice: the contract every kind shares."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.recipes import KINDS, load_classifier, make_classifier
+
+pytestmark = pytest.mark.slow
+
+TINY = {
+    "embedding": {},
+    "finetune": {"epochs": 2, "max_length": 48, "batch_size": 8},
+    "fewshot": {"num_iterations": 1, "max_length": 48},
+}
+PROBE = [
+    "Pakistan urged the Afghan Taliban to act against the TTP.",
+    "Qatar hosted the talks in Doha.",
+    "Kabul rejected the demand.",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny(built):
+    """About 60 sentences from the training split, with their article ids."""
+    return built[0]["train"].select(range(60))
+
+
+@pytest.fixture(scope="module", params=list(TINY))
+def fitted(request, tiny, scheme):
+    kind = request.param
+    recipe = KINDS[kind][0](kind=kind, **TINY[kind])
+    model = make_classifier(recipe, scheme).fit(
+        tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"]
+    )
+    return kind, recipe, model
+
+
+def test_probabilities_sum_to_one_per_facet_and_follow_the_none_rule(fitted, scheme):
+    _, _, model = fitted
+    actor_p, stance_p = model.predict_proba(PROBE)
+    assert actor_p.shape == (3, len(scheme.actor_labels)) and stance_p.shape == (3, len(scheme.stance_labels))
+    assert np.allclose(actor_p.sum(1), 1, atol=1e-5) and np.allclose(stance_p.sum(1), 1, atol=1e-5)
+    # p(actor = none) is exactly p(stance = none): no pair means no actor
+    assert np.allclose(actor_p[:, -1], stance_p[:, scheme.stance_labels.index("none")])
+    assert model.actor_labels == scheme.actor_labels and model.stance_labels == scheme.stance_labels
+
+
+def test_saved_model_reloads_and_predicts_the_same(fitted, tmp_path):
+    kind, _, model = fitted
+    model.save(tmp_path / kind)
+    again = load_classifier(tmp_path / kind)
+    for a, b in zip(model.predict_proba(PROBE), again.predict_proba(PROBE), strict=True):
+        assert np.allclose(a, b, atol=1e-5)
+
+
+def test_same_seed_gives_the_same_model(fitted, tiny, scheme):
+    kind, recipe, model = fitted
+    twin = make_classifier(recipe, scheme).fit(
+        tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"]
+    )
+    for a, b in zip(model.predict_proba(PROBE), twin.predict_proba(PROBE), strict=True):
+        assert np.allclose(a, b, atol=1e-5)
+
+
+def test_a_finetuned_model_logged_to_mlflow_reloads_and_predicts_as_in_memory(
+    built, scheme, scratch_root, tmp_path
+):
+    """Through train(): grouped CV, per-epoch metrics, the registered pyfunc model."""
+    import json
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    from labeling.annotations import latest_snapshot
+    from training import dataset
+    from training.train import train
+
+    lines = latest_snapshot().read_text().splitlines()
+    articles = sorted({json.loads(x)["article"] for x in lines})[:6]
+    small = tmp_path / "annotations-tiny.jsonl"
+    small.write_text("".join(x + "\n" for x in lines if json.loads(x)["article"] in articles))
+    version, _, _ = dataset.save(small, scheme, latest=False)
+    recipe = tmp_path / "tiny-finetune.yaml"
+    recipe.write_text("kind: finetune\ncv_folds: 3\nepochs: 2\nmax_length: 48\nbatch_size: 8\n")
+    out = train(recipe, data_version=version, experiment="tiny", registered_model="tiny-finetune", quiet=True)
+    run = MlflowClient().get_run(out["run_id"])
+    assert run.data.tags["kind"] == "finetune" and run.data.params["epochs"] == "2"
+    history = MlflowClient().get_metric_history(out["run_id"], "fold0_eval_stance_macro_f1")
+    assert [m.step for m in history] == [1, 2]  # one validation score per epoch
+    loaded = mlflow.pyfunc.load_model(out["model_uri"])
+    frame = loaded.predict(pd.DataFrame({"text": PROBE}))
+    assert list(frame.columns[:2]) == ["actor", "stance"]
+    assert np.allclose(frame[[f"stance:{s}" for s in scheme.stance_labels]].sum(1), 1, atol=1e-5)
+    assert MlflowClient().get_model_version_by_alias("tiny-finetune", "champion").run_id == out["run_id"]

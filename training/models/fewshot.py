@@ -1,0 +1,118 @@
+"""SetFit few-shot recipe: contrastive fine-tuning of the sentence encoder, then linear heads.
+
+The ``setfit`` library fine-tunes the encoder on pairs of sentences (same stance or
+not) and fits the stance head; the actor head is a class-balanced logistic
+regression on the same fine-tuned embeddings, learned from stance-bearing
+sentences, so one encoder serves both facets.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Literal, Self
+
+import numpy as np
+from pydantic import Field
+
+from training.models import encoder
+from training.models.base import RecipeBase, factorized_actor_proba, read_meta, write_meta
+
+
+class FewshotRecipe(RecipeBase):
+    kind: Literal["fewshot"] = "fewshot"
+    base_model: str = Field(
+        encoder.PACKAGED_MINILM, description="Sentence-transformers encoder: packaged name, folder or hub id."
+    )
+    max_length: int = Field(128, ge=8, description="Tokens per sentence; longer ones are truncated.")
+    num_iterations: int = Field(
+        5, ge=1, description="Contrastive pairs generated per sentence (SetFit's num_iterations)."
+    )
+    epochs: int = Field(1, ge=1, description="Passes over the generated pairs.")
+    batch_size: int = Field(16, ge=1, description="Pairs per step.")
+    body_learning_rate: float = Field(
+        2e-5, gt=0, description="Learning rate of the encoder's contrastive fine-tuning."
+    )
+    C: float = Field(
+        16.0, gt=0, description="Inverse regularisation strength of the logistic-regression heads."
+    )
+
+
+class FewshotClassifier:
+    kind = "fewshot"
+
+    def __init__(self, recipe: FewshotRecipe, actor_labels: list[str], stance_labels: list[str]):
+        self.recipe = recipe
+        self.actor_labels = actor_labels
+        self.stance_labels = stance_labels
+
+    def _head(self):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(
+            C=self.recipe.C, class_weight="balanced", max_iter=3000, random_state=self.recipe.seed
+        )
+
+    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+        from datasets import Dataset
+        from setfit import SetFitModel, Trainer, TrainingArguments
+
+        r = self.recipe
+        encoder.set_threads()
+        model = SetFitModel.from_pretrained(
+            encoder.resolve(r.base_model),
+            head_params={"C": r.C, "class_weight": "balanced", "max_iter": 3000},
+        )
+        with tempfile.TemporaryDirectory() as out:
+            args = TrainingArguments(
+                output_dir=out, batch_size=r.batch_size, num_epochs=r.epochs, num_iterations=r.num_iterations,
+                body_learning_rate=r.body_learning_rate, max_length=r.max_length, seed=r.seed,
+                report_to="none", show_progress_bar=True, save_strategy="no",
+            )  # fmt: skip
+            data = Dataset.from_dict({"text": list(texts), "label": [int(s) for s in stances]})
+            Trainer(model=model, args=args, train_dataset=data).train()
+        self.model_ = model
+        x = self._embed(list(texts))
+        actors = np.asarray(actors)
+        bearing = actors != len(self.actor_labels) - 1
+        self.actor_ = self._head().fit(x[bearing], actors[bearing])
+        return self
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.model_.encode(texts, batch_size=64))
+
+    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        x = self._embed(list(texts))
+        stance_p = np.zeros((len(texts), len(self.stance_labels)))
+        head = self.model_.model_head
+        stance_p[:, head.classes_] = head.predict_proba(x)
+        actor_given = np.zeros((len(texts), len(self.actor_labels) - 1))
+        actor_given[:, self.actor_.classes_] = self.actor_.predict_proba(x)
+        none_stance = self.stance_labels.index(self.actor_labels[-1])
+        return factorized_actor_proba(stance_p, actor_given, none_stance), stance_p
+
+    def save(self, folder: Path) -> None:
+        import joblib
+
+        folder = Path(folder)
+        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        self.model_.save_pretrained(str(folder / "setfit"))
+        joblib.dump(self.actor_, folder / "actor_head.joblib")
+        (folder / "fewshot.json").write_text(
+            json.dumps({"recipe": self.recipe.model_dump(mode="json")}, indent=2)
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> Self:
+        import joblib
+        from setfit import SetFitModel
+
+        folder = Path(folder)
+        meta = read_meta(folder)
+        recipe = FewshotRecipe(**json.loads((folder / "fewshot.json").read_text())["recipe"])
+        model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
+        encoder.set_threads()
+        model.model_ = SetFitModel.from_pretrained(str(folder / "setfit"))
+        model.actor_ = joblib.load(folder / "actor_head.joblib")
+        return model

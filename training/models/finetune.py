@@ -1,0 +1,284 @@
+"""A transformer encoder fine-tuned for both facets at once: one encoder, two heads.
+
+One forward pass serves both facets, and the stance signal shapes the encoder the
+actor head reads. The stance head sees every sentence; the actor head learns who
+holds a stance from stance-bearing sentences only (its loss is masked elsewhere),
+and the two combine as p(actor) = p(some stance) x p(actor | a stance), as in every
+kind. Training uses the transformers Trainer: class-weighted loss, early stopping
+on stance macro-F1 over validation *articles* held out of the training data, fixed
+seeds, and one temperature per head fitted on that validation set afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Literal, Self
+
+import numpy as np
+from pydantic import Field
+
+from training.models import encoder
+from training.models.base import RecipeBase, factorized_actor_proba, read_meta, write_meta
+
+
+class FinetuneRecipe(RecipeBase):
+    kind: Literal["finetune"] = "finetune"
+    base_model: str = Field(encoder.PACKAGED_MINILM, description="Encoder: packaged name, folder or hub id.")
+    max_length: int = Field(128, ge=8, description="Tokens per sentence; longer ones are truncated.")
+    epochs: int = Field(12, ge=1, description="Most epochs; early stopping usually ends sooner.")
+    learning_rate: float = Field(8e-5, gt=0, description="Peak learning rate (linear decay after warm-up).")
+    batch_size: int = Field(16, ge=1, description="Training sentences per step.")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
+    warmup: float = Field(0.1, ge=0, lt=1, description="Share of steps spent warming up the learning rate.")
+    dropout: float = Field(0.1, ge=0, lt=1, description="Dropout on the pooled sentence vector.")
+    class_weighted: bool = Field(True, description="Weight the loss by inverse class frequency.")
+    patience: int = Field(3, ge=1, description="Epochs without a better validation macro-F1 before stopping.")
+    validation_share: float = Field(
+        0.15, gt=0, lt=0.5, description="Share of training articles held out for early stopping."
+    )
+    temperature_scaling: bool = Field(
+        True, description="Fit one temperature per head on the validation articles."
+    )
+    eval_batch_size: int = Field(64, ge=1, description="Sentences per forward pass at prediction time.")
+
+
+def _two_heads(base, n_actors: int, n_stances: int, dropout: float, actor_w=None, stance_w=None):
+    """The model: the base encoder, mean pooling, and a linear head per facet."""
+    import torch
+    from torch import nn
+
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = base
+            hidden = base.config.hidden_size
+            self.dropout = nn.Dropout(dropout)
+            self.actor_head = nn.Linear(hidden, n_actors)
+            self.stance_head = nn.Linear(hidden, n_stances)
+            self.register_buffer(
+                "actor_w",
+                torch.as_tensor(actor_w if actor_w is not None else np.ones(n_actors), dtype=torch.float32),
+            )
+            self.register_buffer(
+                "stance_w",
+                torch.as_tensor(
+                    stance_w if stance_w is not None else np.ones(n_stances), dtype=torch.float32
+                ),
+            )
+
+        def forward(
+            self, input_ids, attention_mask, token_type_ids=None, actor_labels=None, stance_labels=None
+        ):
+            kwargs = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, **kwargs
+            ).last_hidden_state
+            pooled = self.dropout(encoder.mean_pool(hidden, attention_mask))
+            actor_logits, stance_logits = self.actor_head(pooled), self.stance_head(pooled)
+            out = {"actor_logits": actor_logits, "stance_logits": stance_logits}
+            if stance_labels is not None:
+                loss = nn.functional.cross_entropy(stance_logits, stance_labels, weight=self.stance_w)
+                bearing = actor_labels < n_actors  # the "none" actor id is n_actors: no actor loss
+                if bearing.any():
+                    loss = loss + nn.functional.cross_entropy(
+                        actor_logits[bearing], actor_labels[bearing], weight=self.actor_w
+                    )
+                out["loss"] = loss
+            return out
+
+    return TwoHeads()
+
+
+def _inverse_frequency(y: np.ndarray, n: int) -> np.ndarray:
+    counts = np.bincount(y, minlength=n).astype(float)
+    w = np.where(counts > 0, len(y) / (n * np.maximum(counts, 1)), 0.0)
+    return w / w[counts > 0].mean()
+
+
+class FinetuneClassifier:
+    kind = "finetune"
+
+    def __init__(self, recipe: FinetuneRecipe, actor_labels: list[str], stance_labels: list[str]):
+        self.recipe = recipe
+        self.actor_labels = actor_labels
+        self.stance_labels = stance_labels
+        self.epoch_callback = None  # set by the trainer to log per-epoch metrics
+
+    # -- training -------------------------------------------------------------------
+    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+        """Fine-tune; ``groups`` (article ids) keep validation articles whole."""
+        import torch
+        from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+
+        r = self.recipe
+        encoder.set_threads()
+        set_seed(r.seed)
+        texts, actors, stances = list(texts), np.asarray(actors), np.asarray(stances)
+        train_idx, val_idx = _validation_split(len(texts), groups, stances, r.validation_share, r.seed)
+        self.tokenizer_, base = encoder.load(r.base_model)
+        n_actors = len(self.actor_labels) - 1
+        bearing = actors[train_idx] < n_actors
+        model = _two_heads(
+            base, n_actors, len(self.stance_labels), r.dropout,
+            _inverse_frequency(actors[train_idx][bearing], n_actors) if r.class_weighted else None,
+            _inverse_frequency(stances[train_idx], len(self.stance_labels)) if r.class_weighted else None,
+        )  # fmt: skip
+        train_ds = _Encoded(
+            self.tokenizer_,
+            [texts[i] for i in train_idx],
+            actors[train_idx],
+            stances[train_idx],
+            r.max_length,
+        )
+        val_ds = _Encoded(
+            self.tokenizer_, [texts[i] for i in val_idx], actors[val_idx], stances[val_idx], r.max_length
+        )
+        with tempfile.TemporaryDirectory() as out_dir:
+            args = TrainingArguments(
+                output_dir=out_dir, num_train_epochs=r.epochs, learning_rate=r.learning_rate,
+                per_device_train_batch_size=r.batch_size, per_device_eval_batch_size=r.eval_batch_size,
+                weight_decay=r.weight_decay, warmup_steps=r.warmup, seed=r.seed, data_seed=r.seed,
+                eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch",
+                load_best_model_at_end=True, metric_for_best_model="stance_macro_f1", greater_is_better=True,
+                save_total_limit=1, save_only_model=True, report_to="none", use_cpu=not torch.cuda.is_available(),
+                label_names=["actor_labels", "stance_labels"], disable_tqdm=False, dataloader_num_workers=0,
+            )  # fmt: skip
+            callbacks = [EarlyStoppingCallback(early_stopping_patience=r.patience)]
+            if self.epoch_callback is not None:
+                callbacks.append(self.epoch_callback)
+            trainer = Trainer(
+                model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                data_collator=_Collator(self.tokenizer_), compute_metrics=_val_metrics, callbacks=callbacks,
+            )  # fmt: skip
+            trainer.train()
+            self.epochs_run_ = float(trainer.state.epoch or 0)
+        self.model_ = model.eval()
+        self.temperatures_ = (1.0, 1.0)
+        if r.temperature_scaling and len(val_idx):
+            a_logits, s_logits = self._logits([texts[i] for i in val_idx])
+            va, vs = actors[val_idx], stances[val_idx]
+            keep = va < n_actors
+            self.temperatures_ = (_fit_temperature(a_logits[keep], va[keep]), _fit_temperature(s_logits, vs))
+        return self
+
+    # -- prediction -----------------------------------------------------------------
+    def _logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        r = self.recipe
+        a_out = np.zeros((len(texts), len(self.actor_labels) - 1), dtype=np.float32)
+        s_out = np.zeros((len(texts), len(self.stance_labels)), dtype=np.float32)
+        with torch.inference_mode():
+            for idx, enc in encoder.batches_by_length(
+                texts, self.tokenizer_, r.eval_batch_size, r.max_length
+            ):
+                out = self.model_(**enc)
+                a_out[idx], s_out[idx] = out["actor_logits"].numpy(), out["stance_logits"].numpy()
+        return a_out, s_out
+
+    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        a_logits, s_logits = self._logits(list(texts))
+        ta, ts = self.temperatures_
+        stance_p = _softmax(s_logits / ts)
+        none_stance = self.stance_labels.index(self.actor_labels[-1])
+        return factorized_actor_proba(stance_p, _softmax(a_logits / ta), none_stance), stance_p
+
+    # -- persistence ----------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        self.tokenizer_.save_pretrained(folder / "encoder")
+        self.model_.encoder.save_pretrained(folder / "encoder")
+        heads = {
+            k: v.contiguous() for k, v in self.model_.state_dict().items() if not k.startswith("encoder.")
+        }
+        save_file(heads, folder / "heads.safetensors")
+        state = {"recipe": self.recipe.model_dump(mode="json"), "temperatures": list(self.temperatures_)}
+        (folder / "finetune.json").write_text(json.dumps(state, indent=2))
+
+    @classmethod
+    def load(cls, folder: Path) -> Self:
+        from safetensors.torch import load_file
+
+        folder = Path(folder)
+        meta, state = read_meta(folder), json.loads((folder / "finetune.json").read_text())
+        recipe = FinetuneRecipe(**state["recipe"])
+        model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
+        encoder.set_threads()
+        model.tokenizer_, base = encoder.load(str(folder / "encoder"))
+        net = _two_heads(base, len(model.actor_labels) - 1, len(model.stance_labels), recipe.dropout)
+        net.load_state_dict(load_file(folder / "heads.safetensors"), strict=False)
+        model.model_ = net.eval()
+        model.temperatures_ = tuple(state["temperatures"])
+        return model
+
+
+# -- helpers -----------------------------------------------------------------------
+class _Encoded:
+    """Tokenized sentences with both labels, as the Trainer's dataset."""
+
+    def __init__(self, tokenizer, texts, actors, stances, max_length):
+        self.enc = tokenizer(texts, truncation=True, max_length=max_length)
+        self.actors, self.stances = actors, stances
+
+    def __len__(self):
+        return len(self.actors)
+
+    def __getitem__(self, i):
+        item = {k: v[i] for k, v in self.enc.items()}
+        return item | {"actor_labels": int(self.actors[i]), "stance_labels": int(self.stances[i])}
+
+
+class _Collator:
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def __call__(self, features):
+        import torch
+
+        labels = {k: torch.tensor([f.pop(k) for f in features]) for k in ("actor_labels", "stance_labels")}
+        return dict(self.tokenizer.pad(features, return_tensors="pt")) | labels
+
+
+def _validation_split(n: int, groups, stances, share: float, seed: int):
+    """Hold out whole articles for early stopping (all rows train when groups are unknown)."""
+    idx = np.arange(n)
+    if groups is None or len(set(groups)) < 3:
+        return idx, idx[:0]
+    from sklearn.model_selection import GroupShuffleSplit
+
+    split = GroupShuffleSplit(n_splits=1, test_size=share, random_state=seed)
+    train, val = next(split.split(idx, stances, np.asarray(groups)))
+    return train, val
+
+
+def _val_metrics(eval_pred) -> dict[str, float]:
+    from sklearn.metrics import f1_score
+
+    (a_logits, s_logits), (actors, stances) = eval_pred.predictions, eval_pred.label_ids
+    keep = actors < a_logits.shape[1]
+    return {
+        "stance_macro_f1": f1_score(stances, s_logits.argmax(1), average="macro", zero_division=0),
+        "actor_accuracy_stance_bearing": float((a_logits[keep].argmax(1) == actors[keep]).mean())
+        if keep.any()
+        else 0.0,
+    }
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature minimising validation NLL (a grid: one parameter, few sentences)."""
+    if len(y) == 0:
+        return 1.0
+    grid = np.exp(np.linspace(np.log(0.5), np.log(5.0), 60))
+    nll = [-np.log(_softmax(logits / t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
+    return float(grid[int(np.argmin(nll))])
