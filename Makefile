@@ -18,10 +18,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
-.PHONY: help demo test env annotations dataset train predict lint format pytest mlflow-ui clean
+.PHONY: help demo test env benchmark annotations dataset train predict lint format pytest mlflow-ui clean
 
-## demo: the main job end to end: annotations -> dataset -> baseline in MLflow -> predict
-demo: env annotations dataset train
+## demo: the main job end to end: annotations -> dataset -> baseline and embedding recipes in MLflow -> predict
+demo: env annotations dataset
+	$(STANCE) train configs/baseline.yaml
+	$(STANCE) train configs/embedding.yaml
 	@echo; echo "== stance profile of $(ARTICLE) (champion model) =="
 	@$(STANCE) predict $(ARTICLE) --format table
 	@echo "Runs are in MLflow ($(CURDIR)/mlflow.db). Open the UI with:  make mlflow-ui"
@@ -54,6 +56,10 @@ train: env
 ## predict: score an article (ARTICLE=path) with the champion model
 predict: env
 	$(STANCE) predict $(ARTICLE) --format table
+
+## benchmark: each recipe's training wall time and peak memory -> benchmarks/results/train_recipes.json
+benchmark: env dataset
+	$(BIN)/python benchmarks/train_recipes.py
 
 lint: env
 	$(BIN)/ruff check .

@@ -64,6 +64,7 @@ def test_a_run_records_config_data_version_metrics_and_artifacts(trained, built)
     assert artifacts == {
         "evaluation/confusion_actor.png",
         "evaluation/confusion_stance.png",
+        "evaluation/reliability_stance.png",
         "evaluation/per_class.md",
         "evaluation/misclassified.jsonl",
     }
@@ -118,7 +119,10 @@ def test_an_unknown_recipe_key_fails_before_any_training(tmp_path):
     ):
         load_recipe(bad)
     bad.write_text("kind: forest\n")
-    with pytest.raises(StanceError, match=re.escape("'kind' must be one of baseline, embedding, finetune, fewshot (got 'forest')")):
+    with pytest.raises(
+        StanceError,
+        match=re.escape("'kind' must be one of baseline, embedding, finetune, fewshot (got 'forest')"),
+    ):
         load_recipe(bad)
 
 

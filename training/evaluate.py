@@ -157,6 +157,7 @@ def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path
             y, pred, labels=range(len(labels)), target_names=labels, zero_division=0, digits=3
         )
         table_lines += [f"## {facet}", "", "```", report.rstrip(), "```", ""]
+    written.append(reliability_plot(cv.stance_p, np.array(data["stance"]), folder / "reliability_stance.png"))
     per_class = folder / "per_class.md"
     per_class.write_text("# Per-class metrics (pooled out-of-fold, grouped CV)\n\n" + "\n".join(table_lines))
     written.append(per_class)
@@ -175,3 +176,31 @@ def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path
                 }, ensure_ascii=False) + "\n")  # fmt: skip
     written.append(wrong)
     return written
+
+
+def reliability_plot(proba: np.ndarray, y: np.ndarray, path: Path, bins: int = 10) -> Path:
+    """Accuracy against confidence per bin: a calibrated model sits on the diagonal."""
+    import matplotlib.pyplot as plt
+
+    conf, pred = proba.max(axis=1), proba.argmax(axis=1)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
+    centers, accs, counts = [], [], []
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            centers.append(conf[mask].mean())
+            accs.append((pred[mask] == y[mask]).mean())
+            counts.append(int(mask.sum()))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+    ax.plot(centers, accs, marker="o", label="model")
+    for x, a, n in zip(centers, accs, counts, strict=True):
+        ax.annotate(str(n), (x, a), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set(xlabel="confidence (max stance probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
+    ax.set_title(f"stance reliability, ECE {expected_calibration_error(proba, y, bins):.3f}")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -67,3 +67,10 @@ def factorized_actor_proba(
     """
     p_none = stance_p[:, none_stance]
     return np.concatenate([actor_given_stance * (1 - p_none)[:, None], p_none[:, None]], axis=1)
+
+
+def full_proba(estimator, x, n_classes: int) -> np.ndarray:
+    """A scikit-learn estimator's probabilities over every class id, 0 for classes unseen in training."""
+    out = np.zeros((len(x), n_classes))
+    out[:, estimator.classes_] = estimator.predict_proba(x)
+    return out

@@ -8,7 +8,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field
 
-from training.models.base import RecipeBase, factorized_actor_proba, read_meta, write_meta
+from training.models.base import RecipeBase, factorized_actor_proba, full_proba, read_meta, write_meta
 
 
 class BaselineRecipe(RecipeBase):
@@ -59,8 +59,8 @@ class BaselineClassifier:
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """p(stance), and p(actor) = p(some stance) x p(actor | a stance), p(none) = p(no stance)."""
-        stance_p = _full_proba(self.stance_, texts, len(self.stance_labels))
-        actor_given = _full_proba(self.actor_, texts, len(self.actor_labels) - 1)
+        stance_p = full_proba(self.stance_, texts, len(self.stance_labels))
+        actor_given = full_proba(self.actor_, texts, len(self.actor_labels) - 1)
         none_stance = self.stance_labels.index(self.actor_labels[-1])
         return factorized_actor_proba(stance_p, actor_given, none_stance), stance_p
 
@@ -82,11 +82,3 @@ class BaselineClassifier:
         model = cls(BaselineRecipe(**state["recipe"]), meta["actor_labels"], meta["stance_labels"])
         model.actor_, model.stance_ = state["actor"], state["stance"]
         return model
-
-
-def _full_proba(pipeline, texts: list[str], n_classes: int) -> np.ndarray:
-    """Probabilities over every class id, also those absent from the training data (0)."""
-    proba = pipeline.predict_proba(texts)
-    out = np.zeros((len(texts), n_classes))
-    out[:, pipeline.classes_] = proba
-    return out

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from training.models import encoder
-from training.models.base import RecipeBase, factorized_actor_proba, read_meta, write_meta
+from training.models.base import RecipeBase, factorized_actor_proba, full_proba, read_meta, write_meta
 
 
 class EmbeddingRecipe(RecipeBase):
@@ -55,8 +55,8 @@ class EmbeddingClassifier:
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         x = self._embed(list(texts))
-        stance_p = _full(self.stance_, x, len(self.stance_labels))
-        actor_given = _full(self.actor_, x, len(self.actor_labels) - 1)
+        stance_p = full_proba(self.stance_, x, len(self.stance_labels))
+        actor_given = full_proba(self.actor_, x, len(self.actor_labels) - 1)
         none_stance = self.stance_labels.index(self.actor_labels[-1])
         return factorized_actor_proba(stance_p, actor_given, none_stance), stance_p
 
@@ -84,9 +84,3 @@ class EmbeddingClassifier:
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
         model.actor_, model.stance_ = state["actor"], state["stance"]
         return model
-
-
-def _full(head, x: np.ndarray, n_classes: int) -> np.ndarray:
-    out = np.zeros((len(x), n_classes))
-    out[:, head.classes_] = head.predict_proba(x)
-    return out

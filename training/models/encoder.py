@@ -28,7 +28,9 @@ def load(base_model: str):
     """(tokenizer, AutoModel) of a base model, with a clear error when it is not there."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # "Loading weights" bars on every load are noise here
     where = resolve(base_model)
     try:
         return AutoTokenizer.from_pretrained(where), AutoModel.from_pretrained(where)

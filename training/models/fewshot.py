@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from training.models import encoder
-from training.models.base import RecipeBase, factorized_actor_proba, read_meta, write_meta
+from training.models.base import RecipeBase, factorized_actor_proba, full_proba, read_meta, write_meta
 
 
 class FewshotRecipe(RecipeBase):
@@ -84,11 +84,8 @@ class FewshotClassifier:
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         x = self._embed(list(texts))
-        stance_p = np.zeros((len(texts), len(self.stance_labels)))
-        head = self.model_.model_head
-        stance_p[:, head.classes_] = head.predict_proba(x)
-        actor_given = np.zeros((len(texts), len(self.actor_labels) - 1))
-        actor_given[:, self.actor_.classes_] = self.actor_.predict_proba(x)
+        stance_p = full_proba(self.model_.model_head, x, len(self.stance_labels))
+        actor_given = full_proba(self.actor_, x, len(self.actor_labels) - 1)
         none_stance = self.stance_labels.index(self.actor_labels[-1])
         return factorized_actor_proba(stance_p, actor_given, none_stance), stance_p
 
