@@ -288,16 +288,11 @@ def cli(
     """Predict actor and stance for every sentence, and each article's stance profile."""
     inputs = _gather(articles or [], sentences)  # every input checked before the model loads
     predictor = Predictor(model)
-    results = []
-    for item in inputs:
-        if isinstance(item, list):  # a sentences file: one batch, no profile of an article
-            preds = predictor.predict_sentences(item)
-            results.append(
-                ArticleResult(item[0].article if item else "", preds, profile(preds, predictor.scheme))
-            )
     arts = [a for a in inputs if isinstance(a, Article)]
-    by_id = {id(a): r for a, r in zip(arts, predictor.predict_articles(arts), strict=True)}
-    results = [by_id[id(i)] if isinstance(i, Article) else results.pop(0) for i in inputs]
+    scored = iter(predictor.predict_articles(arts))  # one batch across all articles
+    results = [
+        next(scored) if isinstance(item, Article) else _sentences_result(predictor, item) for item in inputs
+    ]
     text = {
         Format.jsonl: lambda: to_jsonl(results),
         Format.csv: lambda: to_csv(results, predictor.scheme),
@@ -311,6 +306,12 @@ def cli(
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+def _sentences_result(predictor: Predictor, sentences: list[Sentence]) -> ArticleResult:
+    """A sentences file: scored as one batch, profiled as one article."""
+    preds = predictor.predict_sentences(sentences)
+    return ArticleResult(sentences[0].article if sentences else "", preds, profile(preds, predictor.scheme))
 
 
 def _gather(articles: list[Path], sentences: Path | None) -> list:

@@ -57,7 +57,7 @@ def read_meta(folder: Path) -> dict:
 
 
 def factorized_actor_proba(
-    stance_p: np.ndarray, actor_given_stance: np.ndarray, none_stance: int
+    stance_p: np.ndarray, actor_given_stance: np.ndarray, actor_labels: list[str], stance_labels: list[str]
 ) -> np.ndarray:
     """p(actor) = p(some stance) x p(actor | a stance); the last column, "none", = p(no stance).
 
@@ -65,7 +65,8 @@ def factorized_actor_proba(
     Every kind builds its actor probabilities this way, so the rule "actor is none
     exactly when the stance is" holds in the probabilities, not only in the labels.
     """
-    p_none = stance_p[:, none_stance]
+    # Scheme.actor_labels puts the no-stance label last; it is also a stance label
+    p_none = stance_p[:, stance_labels.index(actor_labels[-1])]
     return np.concatenate([actor_given_stance * (1 - p_none)[:, None], p_none[:, None]], axis=1)
 
 

@@ -86,8 +86,7 @@ class FewshotClassifier:
         x = self._embed(list(texts))
         stance_p = full_proba(self.model_.model_head, x, len(self.stance_labels))
         actor_given = full_proba(self.actor_, x, len(self.actor_labels) - 1)
-        none_stance = self.stance_labels.index(self.actor_labels[-1])
-        return factorized_actor_proba(stance_p, actor_given, none_stance), stance_p
+        return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
     def save(self, folder: Path) -> None:
         import joblib

@@ -182,8 +182,9 @@ class FinetuneClassifier:
         a_logits, s_logits = self._logits(list(texts))
         ta, ts = self.temperatures_
         stance_p = _softmax(s_logits / ts)
-        none_stance = self.stance_labels.index(self.actor_labels[-1])
-        return factorized_actor_proba(stance_p, _softmax(a_logits / ta), none_stance), stance_p
+        return factorized_actor_proba(
+            stance_p, _softmax(a_logits / ta), self.actor_labels, self.stance_labels
+        ), stance_p
 
     # -- persistence ----------------------------------------------------------------
     def save(self, folder: Path) -> None:
