@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
-.PHONY: help demo test env benchmark annotations dataset train predict lint format pytest mlflow-ui clean
+.PHONY: help demo test env chromium benchmark annotations dataset train predict lint format pytest mlflow-ui clean
 
 ## demo: the main job end to end: annotations -> dataset -> baseline and embedding recipes in MLflow -> predict
 demo: env annotations dataset
@@ -30,7 +30,7 @@ demo: env annotations dataset
 	@echo "  then browse http://127.0.0.1:$(MLFLOW_PORT)"
 
 ## test: lint and format checks, then the whole test suite (slow integration tests included)
-test: env lint pytest
+test: env chromium lint pytest
 
 # torch is pinned in the same pip command so it resolves to the local CPU build
 $(STAMP): pyproject.toml
@@ -40,6 +40,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 env: $(STAMP)
+
+# Browser checks drive Debian's chromium through playwright (playwright's own browser download
+# cannot work here); installed once, by apt, when missing.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 ## annotations: raw annotation files -> content-hashed snapshot, with agreement
 annotations: env
