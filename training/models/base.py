@@ -72,6 +72,6 @@ def factorized_actor_proba(
 
 def full_proba(estimator, x, n_classes: int) -> np.ndarray:
     """A scikit-learn estimator's probabilities over every class id, 0 for classes unseen in training."""
-    out = np.zeros((len(x), n_classes))
+    out = np.zeros((x.shape[0] if hasattr(x, "shape") else len(x), n_classes))
     out[:, estimator.classes_] = estimator.predict_proba(x)
     return out
