@@ -26,7 +26,7 @@ The user's ``mlflow.db`` is never touched.
 The machine's cores may be shared: the load average is recorded with each run.
 Rely on the ratios (measured in the same run), not on the absolute figures.
 
-    .venv/bin/python benchmarks/predict_speed.py [--sentences 2000] [--repeats 3] [--threads N]
+    .venv/bin/python benchmarks/predict_speed.py [--sentences 500] [--repeats 2] [--threads N] [--retrain]
 """
 
 from __future__ import annotations
