@@ -9,6 +9,7 @@ STANCE := $(BIN)/stance
 RECIPE ?= configs/baseline.yaml
 ARTICLE ?= corpus/articles/corpus-010.txt
 MLFLOW_PORT ?= 5000
+SERVE_PORT ?= 5001
 export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export HF_HUB_OFFLINE := 1
@@ -18,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
-.PHONY: help demo test env chromium benchmark annotations dataset train predict lint format pytest mlflow-ui clean
+.PHONY: help demo test env chromium benchmark benchmark-predict serve annotations dataset train predict lint format pytest mlflow-ui clean
 
 ## demo: the main job end to end: annotations -> dataset -> baseline and embedding recipes in MLflow -> predict
 demo: env annotations dataset
@@ -65,6 +66,15 @@ predict: env
 ## benchmark: each recipe's training wall time and peak memory -> benchmarks/results/train_recipes.json
 benchmark: env dataset
 	$(BIN)/python benchmarks/train_recipes.py
+
+## benchmark-predict: predict's speed vs transformers' pipeline and the bare forward pass, cold start, memory -> benchmarks/results/predict_speed.json
+benchmark-predict: env dataset
+	$(BIN)/python benchmarks/predict_speed.py
+
+## serve: the champion over HTTP with `mlflow models serve` (local environment, loopback, SERVE_PORT)
+serve: env
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlflow models serve -m models:/stance-classifier@champion \
+	  --env-manager local -h 127.0.0.1 -p $(SERVE_PORT) -w 1
 
 lint: env
 	$(BIN)/ruff check .

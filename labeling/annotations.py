@@ -26,7 +26,7 @@ from typing import Annotated
 import typer
 
 from labeling.articles import Article, read_article
-from labeling.io import dumps_jsonl, read_jsonl, write_atomic
+from labeling.io import dumps_jsonl, read_jsonl, read_text, write_atomic
 from labeling.segment import Sentence, segment
 from stance import paths
 from stance.errors import StanceError
@@ -192,6 +192,8 @@ def read_raw(path: Path, scheme: Scheme, articles: dict[str, Article]) -> list[R
             raise StanceError(f"{where}: annotator '{row['annotator']}' labeled this sentence twice")
         pairs = parse_pairs(row["pairs"], scheme, f"{where} ({art})")
         unit.annotations.append(Annotation(row["annotator"], pairs, bool(row.get("ground_truth"))))
+    if not units:
+        raise StanceError(f"{path}: holds no annotations")
     return list(units.values())
 
 
@@ -257,7 +259,7 @@ def latest_snapshot(folder: Path | None = None, required: bool = True) -> Path |
 
 def data_version(snapshot: Path) -> str:
     """The data version: the snapshot's content hash (checked, not trusted from the name)."""
-    return content_hash(Path(snapshot).read_text(encoding="utf-8"))
+    return content_hash(read_text(snapshot))
 
 
 def load_snapshot(path: Path, scheme: Scheme) -> list[Record]:

@@ -32,18 +32,27 @@ def dumps_jsonl(records: Iterable[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in records)
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, record) for each non-blank line; a bad line names itself."""
+def read_text(path: Path, what: str = "a JSONL file") -> str:
+    """A UTF-8 text file's content; a directory, a missing file or other bytes are one clear error."""
     path = Path(path)
     if path.is_dir():
-        raise StanceError(f"{path}: is a directory, not a JSONL file")
+        raise StanceError(f"{path}: is a directory, not {what}")
     if not path.is_file():
         raise StanceError(f"{path}: no such file")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise StanceError(f"{path}: looks like a binary file, not {what}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise StanceError(f"{path}: not valid UTF-8") from None
-    for n, line in enumerate(text.splitlines(), 1):
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StanceError(
+            f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each non-blank line; a bad line names itself."""
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -29,13 +29,18 @@ class Config(BaseModel):
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    from labeling.io import read_text
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise StanceError(f"config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise StanceError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+        data = yaml.safe_load(read_text(path, "a YAML config file"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise StanceError(f"{path}: not valid YAML ({problem}{where})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

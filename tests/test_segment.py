@@ -1,6 +1,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from labeling.articles import Article, html_to_text, read_article
 from labeling.segment import is_furniture, segment
@@ -138,3 +140,33 @@ def test_sentences_cli_prints_jsonl(tmp_path):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.decode().splitlines()
     assert len(lines) == 3 and '"text": "Kabul refused."' in lines[2]
+
+
+# -- properties: any text at all --------------------------------------------------------
+_PROSE = st.sampled_from(
+    [
+        "Pakistan urged Kabul to act.",
+        "Mr. Khan said so",
+        "U.S.",
+        "TTP",
+        "!?",
+        "...",
+        "“Quote.”",
+        "(e.g. 5.5 km)",
+    ]
+    + ["No. 5", "Dr.", " ", "\t", "\u00a0", "- ", "• "]
+)
+_TEXT = st.lists(st.one_of(st.text(max_size=40), _PROSE, st.sampled_from(["\n", "\r\n", "\u2028", "\x0c"])))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=_TEXT)
+def test_any_text_segments_into_sentences_whose_offsets_slice_back(parts):
+    article = Article("p", "".join(parts))
+    sentences = segment(article)
+    for s in sentences:
+        assert article.text[s.start : s.end] == s.text
+        assert s.text and s.text == s.text.strip()
+    starts = [s.start for s in sentences]
+    assert starts == sorted(starts)
+    assert len({s.sentence_id for s in sentences}) == len(sentences)

@@ -122,7 +122,7 @@ def _load_checked(model_uri: str, scheme: Scheme):
     try:
         info = mlflow.models.get_model_info(model_uri)
     except (MlflowException, OSError) as exc:
-        raise StanceError(
+        raise tracking.store_error(exc, tracking.tracking_uri()) or StanceError(
             f"cannot find model '{model_uri}' in {tracking.tracking_uri()}: "
             f"{tracking._first_line(exc)} (train one with `stance train`, or pass --model)"
         ) from None

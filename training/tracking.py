@@ -36,7 +36,9 @@ def setup(experiment: str = EXPERIMENT) -> str:
     except Exception as exc:  # an unreachable server or a broken store
         if isinstance(exc, StanceError):
             raise
-        raise StanceError(f"MLflow tracking store {uri} is not usable: {_first_line(exc)}") from None
+        raise store_error(exc, uri) or StanceError(
+            f"MLflow tracking store {uri} is not usable: {_first_line(exc)}"
+        ) from None
 
 
 def artifact_location(uri: str) -> str | None:
@@ -51,10 +53,25 @@ def artifact_location(uri: str) -> str | None:
     return None
 
 
+def store_error(exc: Exception, uri: str) -> StanceError | None:
+    """The one line for a tracking server that does not answer; None for other errors."""
+    text = str(exc)
+    if any(s in text for s in ("Max retries exceeded", "NewConnectionError", "Connection refused")):
+        return StanceError(f"MLflow tracking store {uri} is not reachable (is the tracking server running?)")
+    return None
+
+
 def quiet_mlflow() -> None:
-    """Keep MLflow's chatter (telemetry, progress bars, hints for other workflows) off our output."""
+    """Keep MLflow's chatter (telemetry, progress bars, hints for other workflows) off our output.
+
+    Also fail fast on a tracking server that does not answer: MLflow's default retries
+    a refused connection with growing pauses for about four minutes.
+    """
     import logging
     import warnings
+
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

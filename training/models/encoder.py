@@ -42,10 +42,17 @@ def load(base_model: str):
 
 
 def set_threads() -> None:
-    """Use the cores we have; torch's default can oversubscribe small machines."""
+    """Use the cores we have (at most 8), or ``STANCE_THREADS`` when set.
+
+    torch's default can oversubscribe small machines; on a machine shared with other
+    jobs, fewer threads than cores can be faster.
+    """
     import torch
 
-    torch.set_num_threads(max(1, min(os.cpu_count() or 1, 8)))
+    wanted = os.environ.get("STANCE_THREADS", "").strip()
+    if wanted and not wanted.isdigit():
+        raise StanceError(f"STANCE_THREADS must be a whole number of threads (got {wanted!r})")
+    torch.set_num_threads(max(1, int(wanted) if wanted else min(os.cpu_count() or 1, 8)))
 
 
 def mean_pool(hidden, mask):
