@@ -118,6 +118,8 @@ class LocalServer:
         if not self.pid_file.is_file():
             return None
         pid = int(self.pid_file.read_text().strip() or 0)
+        if pid <= 0:
+            return None
         try:
             os.kill(pid, 0)
         except (ProcessLookupError, PermissionError):
@@ -214,7 +216,8 @@ def start() -> None:
     username = os.environ.get("LABEL_STUDIO_USERNAME", DEFAULT_USERNAME)
     if wrote:
         print(f"wrote a new admin password and API token to {env_file()} (git-ignored; keep it private)")
-    print(f"starting Label Studio at {server.url} (first start takes about a minute) ...", flush=True)
+    if not (server.running_pid() and server.answers()):
+        print(f"starting Label Studio at {server.url} (a first start takes a minute or two) ...", flush=True)
     started = server.start(username, os.environ["LABEL_STUDIO_PASSWORD"], os.environ["LABEL_STUDIO_API_KEY"])
     print(f"Label Studio {'is up' if started else 'was already running'} at {server.url}")
     print(f"  log in as {username} with the password LABEL_STUDIO_PASSWORD in {env_file()}")

@@ -176,12 +176,14 @@ class Studio:
         from label_studio_sdk import LabelStudio
 
         studio = cls(url, LabelStudio(base_url=url, api_key=api_key, timeout=120))
-        with studio.calls("checking the API token"):
+        with studio.calls(
+            "checking the API token", not_found=not_label_studio(url, 404, "/api/current-user/whoami")
+        ):
             studio.client.users.whoami()
         return studio
 
     @contextmanager
-    def calls(self, doing: str) -> Iterator[None]:
+    def calls(self, doing: str, not_found: str | None = None) -> Iterator[None]:
         """Turn the SDK's and httpx's failures into one line naming the server and what was being done."""
         import httpx
         from label_studio_sdk.core.api_error import ApiError
@@ -189,6 +191,8 @@ class Studio:
         try:
             yield
         except ApiError as exc:
+            if exc.status_code == 404 and not_found:
+                raise StanceError(not_found) from None
             if exc.status_code in (401, 403):
                 raise StanceError(
                     f"Label Studio at {self.url} refused the API token (HTTP {exc.status_code}) while {doing}: "
@@ -260,10 +264,11 @@ def _check_is_label_studio(url: str) -> None:
     except ValueError:
         is_ls = False
     if not is_ls:
-        raise StanceError(
-            f"{url} is not a Label Studio server (HTTP {response.status_code} on /api/version): "
-            "check LABEL_STUDIO_URL (scheme, host, port, no path)"
-        )
+        raise StanceError(not_label_studio(url, response.status_code, "/api/version"))
+
+
+def not_label_studio(url: str, status: int, path: str) -> str:
+    return f"{url} is not a Label Studio server (HTTP {status} on {path}): check LABEL_STUDIO_URL (scheme, host, port, no path)"
 
 
 def _body_line(body) -> str:
