@@ -18,12 +18,12 @@ import pytest
 
 from labeling.annotations import Annotation, agreement, data_version, latest_snapshot
 from labeling.articles import read_article
-from labeling.loop import DEFAULT_MODEL, ensure_annotators, pair_score, resolve_model
+from labeling.loop import DEFAULT_MODEL, ensure_annotators, init, pair_score, resolve_model
 from labeling.segment import segment
 from labeling.server import LocalServer, ls_venv
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
 from stance.errors import StanceError
-from stance.scheme import Pair
+from stance.scheme import Pair, Scheme
 from tests.conftest import REPO, run_cli
 
 ADMIN, PASSWORD = "admin@stance.local", secrets.token_urlsafe(12)
@@ -103,7 +103,7 @@ def sentence_ids(studio: Studio, project_id: int) -> list[str]:
 
 
 @pytest.mark.slow
-def test_init_twice_gives_one_project_and_changes_nothing(studio):
+def test_init_twice_gives_one_project_and_changes_nothing(studio, scheme):
     code, out = cli("labeling", "init", "--project", "init twice")
     assert (
         code == 0
@@ -113,6 +113,14 @@ def test_init_twice_gives_one_project_and_changes_nothing(studio):
     code, out = cli("labeling", "init", "--project", "init twice")
     assert code == 0 and " unchanged at " in out
     assert [p.title for p in studio.client.projects.list()].count("init twice") == 1
+
+    # an edited definition in the scheme updates the project in place
+    edited = Scheme(dict(scheme.actors, ttp="The TTP."), scheme.stances, scheme.none)
+    project_id = studio.project("init twice").id
+    assert init(studio, edited, "init twice") == (project_id, "updated")
+    assert 'hint="The TTP."' in studio.client.projects.get(project_id).label_config
+    assert init(studio, scheme, "init twice") == (project_id, "updated")
+    assert init(studio, scheme, "init twice") == (project_id, "unchanged")
 
 
 @pytest.mark.slow
