@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
-.PHONY: help demo test env chromium benchmark benchmark-predict serve annotations dataset train predict lint format pytest mlflow-ui clean
+.PHONY: help demo test env ls-env label-studio label-studio-stop chromium benchmark benchmark-predict serve annotations dataset train predict lint format pytest mlflow-ui clean
 
 ## demo: the main job end to end: annotations -> dataset -> baseline and embedding recipes in MLflow -> predict
 demo: env annotations dataset
@@ -31,7 +31,7 @@ demo: env annotations dataset
 	@echo "  then browse http://127.0.0.1:$(MLFLOW_PORT)"
 
 ## test: lint and format checks, then the whole test suite (slow integration tests included)
-test: env chromium lint pytest
+test: env ls-env chromium lint pytest
 
 # torch is pinned in the same pip command so it resolves to the local CPU build
 $(STAMP): pyproject.toml
@@ -41,6 +41,25 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 env: $(STAMP)
+
+# Label Studio pins many packages (the SDK among them): it gets its own venv, its version pinned here.
+LS_VERSION := 1.23.2
+LS_VENV    := .ls-venv
+LS_STAMP   := $(LS_VENV)/.installed-$(LS_VERSION)
+$(LS_STAMP):
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install -q label-studio==$(LS_VERSION) 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
+	rm -f $(LS_VENV)/.installed-* && touch $@
+
+ls-env: $(LS_STAMP)
+
+## label-studio: install (once) and start Label Studio on 127.0.0.1 (LABEL_STUDIO_URL, default port 8080), data in .stance/
+label-studio: env ls-env
+	$(BIN)/python -m labeling.server start
+
+## label-studio-stop: stop the local Label Studio
+label-studio-stop: env
+	$(BIN)/python -m labeling.server stop
 
 # Browser checks drive Debian's chromium through playwright (playwright's own browser download
 # cannot work here); installed once, by apt, when missing.

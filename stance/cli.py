@@ -48,7 +48,7 @@ def run(command: Callable) -> None:
 
 
 def build_app() -> typer.Typer:
-    from labeling import annotations, segment
+    from labeling import annotations, loop, segment
     from training import dataset, predict, train
 
     app = typer.Typer(
@@ -62,6 +62,7 @@ def build_app() -> typer.Typer:
     app.command("build-dataset")(dataset.cli)
     app.command("train")(train.cli)
     app.command("predict")(predict.cli)
+    app.add_typer(loop.app, name="labeling")
     return app
 
 

@@ -1,0 +1,239 @@
+"""A local Label Studio server: installed in its own venv (.ls-venv), started on loopback, stopped.
+
+``make label-studio`` runs ``python -m labeling.server start``: the server's data
+lives under the git-ignored ``.stance/label-studio/``; the admin user and its API
+token come from the environment or ``.env`` (written with fresh random secrets on
+the first start when missing). Pointing the project at another server instead is
+two variables: ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import typer
+
+from labeling.io import write_atomic
+from stance import paths
+from stance.errors import StanceError
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+DEFAULT_USERNAME = "admin@stance.local"
+START_TIMEOUT_S = 240  # a first start migrates its database: about a minute here, more on a busy machine
+
+# Settings the server always gets: no calls home, no open sign-up, the fixed API token accepted.
+SERVER_ENV = {
+    "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",  # without it the fixed user token gets HTTP 401
+    "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+    "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
+    "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+}
+
+
+# -- environment ---------------------------------------------------------------------
+def env_file() -> Path:
+    return paths.root() / ".env"
+
+
+def load_env(path: Path | None = None) -> None:
+    """``KEY=VALUE`` lines of ``.env`` into the environment; variables already set win."""
+    path = path or env_file()
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+def ensure_secrets(path: Path | None = None) -> bool:
+    """Give the local server an admin password and API token: from the environment, else a new ``.env``.
+
+    Returns True when it wrote new secrets to ``.env`` (git-ignored, readable by the owner only).
+    """
+    path = path or env_file()
+    load_env(path)
+    missing = [k for k in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY") if not os.environ.get(k)]
+    if not missing:
+        return False
+    new = {
+        "LABEL_STUDIO_USERNAME": os.environ.get("LABEL_STUDIO_USERNAME", DEFAULT_USERNAME),
+        "LABEL_STUDIO_PASSWORD": os.environ.get("LABEL_STUDIO_PASSWORD") or secrets.token_urlsafe(12),
+        "LABEL_STUDIO_API_KEY": os.environ.get("LABEL_STUDIO_API_KEY") or secrets.token_hex(20),
+    }
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    lines = [line for line in old.splitlines() if line.split("=", 1)[0].strip() not in new]
+    text = "\n".join([*lines, *(f"{k}={v}" for k, v in new.items())]) + "\n"
+    write_atomic(path, text)
+    path.chmod(0o600)
+    os.environ.update(new)
+    return True
+
+
+# -- the server ------------------------------------------------------------------------
+def ls_venv() -> Path:
+    return paths.code() / ".ls-venv"
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """Where a local server listens and keeps its data, pid file and log."""
+
+    url: str
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls) -> LocalServer:
+        url = os.environ.get("LABEL_STUDIO_URL", DEFAULT_URL).rstrip("/")
+        return cls(url, paths.state() / "label-studio")
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        if parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
+            raise StanceError(
+                f"LABEL_STUDIO_URL={self.url}: a local server listens on http://127.0.0.1:PORT; "
+                "for a server elsewhere, set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY and skip `make label-studio`"
+            )
+        return parts.port
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "server.log"
+
+    def running_pid(self) -> int | None:
+        if not self.pid_file.is_file():
+            return None
+        pid = int(self.pid_file.read_text().strip() or 0)
+        if pid <= 0:
+            return None
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return None
+        return pid
+
+    def answers(self) -> bool:
+        import httpx
+
+        try:
+            return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def start(self, username: str, password: str, token: str, timeout: float = START_TIMEOUT_S) -> bool:
+        """Start the server in the background and wait until it answers; False if it already ran."""
+        if self.running_pid() and self.answers():
+            return False
+        if self.answers():
+            raise StanceError(
+                f"something else already answers at {self.url}; choose another LABEL_STUDIO_URL port"
+            )
+        exe = ls_venv() / "bin" / "label-studio"
+        if not exe.is_file():
+            raise StanceError(f"Label Studio is not installed in {ls_venv()}: run `make ls-env` first")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            **SERVER_ENV,
+            "LABEL_STUDIO_BASE_DATA_DIR": str(self.data_dir),
+            "LABEL_STUDIO_HOST": self.url,
+            "LABEL_STUDIO_USERNAME": username,
+            "LABEL_STUDIO_PASSWORD": password,
+            "LABEL_STUDIO_USER_TOKEN": token,
+        }
+        cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port)]
+        cmd.append("--enable-legacy-api-token")
+        with open(self.log_file, "ab") as log:
+            proc = subprocess.Popen(
+                cmd, cwd=self.data_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        write_atomic(self.pid_file, f"{proc.pid}\n")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise StanceError(
+                    f"Label Studio exited (status {proc.returncode}) before answering; see {self.log_file}"
+                )
+            if self.answers():
+                return True
+            time.sleep(1)
+        self.stop()
+        raise StanceError(
+            f"Label Studio did not answer at {self.url} within {timeout:.0f} s; see {self.log_file}"
+        )
+
+    def stop(self, timeout: float = 30) -> bool:
+        """Stop the server this data dir's pid file names; False if none ran."""
+        pid = self.running_pid()
+        self.pid_file.unlink(missing_ok=True)
+        if pid is None:
+            return False
+        os.killpg(pid, signal.SIGTERM)  # started in its own session: its group is its pid
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+                if _is_zombie(pid):
+                    break
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+        return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return False
+
+
+# -- commands ------------------------------------------------------------------------
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
+
+
+@app.command()
+def start() -> None:
+    """Start a local Label Studio on 127.0.0.1 (data under .stance/label-studio) and wait for it."""
+    wrote = ensure_secrets()
+    server = LocalServer.from_env()
+    username = os.environ.get("LABEL_STUDIO_USERNAME", DEFAULT_USERNAME)
+    if wrote:
+        print(f"wrote a new admin password and API token to {env_file()} (git-ignored; keep it private)")
+    if not (server.running_pid() and server.answers()):
+        print(f"starting Label Studio at {server.url} (a first start takes a minute or two) ...", flush=True)
+    started = server.start(username, os.environ["LABEL_STUDIO_PASSWORD"], os.environ["LABEL_STUDIO_API_KEY"])
+    print(f"Label Studio {'is up' if started else 'was already running'} at {server.url}")
+    print(f"  log in as {username} with the password LABEL_STUDIO_PASSWORD in {env_file()}")
+    print("  then: stance labeling init; stance labeling push ARTICLE...; label; stance labeling pull")
+    print("  stop it with: make label-studio-stop")
+
+
+@app.command()
+def stop() -> None:
+    """Stop the local Label Studio started by `start`."""
+    load_env()
+    server = LocalServer.from_env()
+    print("stopped Label Studio" if server.stop() else f"no local Label Studio running ({server.pid_file})")
+
+
+if __name__ == "__main__":
+    from stance.cli import _guard
+
+    _guard(app)

@@ -1,0 +1,278 @@
+"""Label Studio over HTTP: the connection, clear errors, and the labeling interface from the scheme.
+
+The server is reached with ``label-studio-sdk`` (``LabelStudio``) at
+``LABEL_STUDIO_URL`` with ``LABEL_STUDIO_API_KEY`` (a legacy token or a personal
+access token). Every failure to reach or use it is one StanceError line saying
+which and what to do; the token is never printed.
+
+The labeling interface is generated from ``configs/scheme.yaml``: the sentence
+between its neighbours, the primary actor and stance as single choices (with the
+guide's definitions as hints), and a taxonomy for additional (actor, stance) pairs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from labeling.server import DEFAULT_URL, load_env
+from stance.errors import StanceError
+from stance.scheme import Pair, Scheme
+
+DEFAULT_PROJECT = "stance"
+ACTOR, STANCE, MORE, TEXT = "actor", "stance", "more_pairs", "text"
+ANNOTATOR_DOMAIN = "stance.local"  # e-mail domain of annotators created by `labeling import`
+HOW_TO_FIX = {
+    "down": "start it with `make label-studio`, or set LABEL_STUDIO_URL to your server",
+    "token": "set LABEL_STUDIO_API_KEY to your token (Label Studio: Account & Settings → Access Token)",
+}
+
+
+# -- the labeling interface --------------------------------------------------------------
+def label_config(scheme: Scheme) -> str:
+    """The Label Studio XML for the scheme; the same scheme always gives the same text."""
+    view = ET.Element("View")
+    ET.SubElement(view, "Style").text = (
+        ".stance-context { color: #666; font-size: 0.9em; }"
+        " .stance-sentence { font-size: 1.15em; font-weight: 600; border-left: 4px solid #1f77b4;"
+        " padding: 6px 10px; margin: 6px 0; }"
+    )
+    ET.SubElement(view, "Header", value="$article", size="6")
+    for name, css in (
+        ("context_before", "stance-context"),
+        (TEXT, "stance-sentence"),
+        ("context_after", "stance-context"),
+    ):
+        ET.SubElement(ET.SubElement(view, "View", className=css), "Text", name=name, value=f"${name}")
+    ET.SubElement(view, "Header", value="Primary pair: who takes which stance in the main clause", size="5")
+    for facet, labels in ((ACTOR, scheme.actor_labels), (STANCE, scheme.stance_labels)):
+        ET.SubElement(view, "Header", value=facet, size="6")
+        choices = ET.SubElement(
+            view,
+            "Choices",
+            name=facet,
+            toName=TEXT,
+            choice="single-radio",
+            showInline="true",
+            required="true",
+        )
+        for label in labels:
+            ET.SubElement(choices, "Choice", value=label, hint=_hint(scheme, facet, label))
+    ET.SubElement(
+        view, "Header", value="Additional pairs (other clauses), if any: actor, then stance", size="6"
+    )
+    more = ET.SubElement(view, "Taxonomy", name=MORE, toName=TEXT, leafsOnly="true", placeholder="add a pair")
+    for actor in scheme.actors:
+        node = ET.SubElement(more, "Choice", value=actor, hint=scheme.actors[actor])
+        for stance in scheme.stances:
+            if stance != scheme.none:
+                ET.SubElement(node, "Choice", value=stance, hint=scheme.stances[stance])
+    ET.indent(view)
+    return ET.tostring(view, encoding="unicode")
+
+
+def _hint(scheme: Scheme, facet: str, label: str) -> str:
+    if facet == ACTOR:
+        return scheme.actors.get(label, f"no stance in this sentence (stance '{scheme.none}')")
+    return scheme.stances[label]
+
+
+def instructions(scheme: Scheme) -> str:
+    """The guide's definitions as the project's instructions (HTML), shown before labeling."""
+
+    def table(title: str, labels: dict[str, str]) -> str:
+        # written as Label Studio's sanitizer stores it (tbody, bare quotes), so re-running init compares equal
+        rows = "".join(
+            f"<tr><td><b>{html.escape(k, quote=False)}</b></td><td>{html.escape(v, quote=False)}</td></tr>"
+            for k, v in labels.items()
+        )
+        return f"<h4>{title}</h4><table><tbody>{rows}</tbody></table>"
+
+    return (
+        "<p>Label who takes which stance in this sentence. The <b>primary pair</b> is the one carried by"
+        " the main clause (when two clauses are equal, the first in reading order). Add other pairs under"
+        f" <i>Additional pairs</i>. With no pair, choose actor <b>{scheme.none}</b> and stance"
+        f" <b>{scheme.none}</b>. The actor is who holds the stance, never the role.</p>"
+        + table("Stances", scheme.stances)
+        + table("Actors", scheme.actors)
+    )
+
+
+# -- results <-> pairs --------------------------------------------------------------------
+def pairs_to_result(pairs: tuple[Pair, ...] | list[Pair], scheme: Scheme) -> list[dict]:
+    """An annotation's result for these pairs (primary first; none = no pair)."""
+    primary = scheme.primary(list(pairs))
+    result = [choice(ACTOR, primary.actor), choice(STANCE, primary.stance)]
+    if len(pairs) > 1:
+        value = {"taxonomy": [[p.actor, p.stance] for p in pairs[1:]]}
+        result.append({"from_name": MORE, "to_name": TEXT, "type": "taxonomy", "value": value})
+    return result
+
+
+def choice(name: str, label: str, score: float | None = None) -> dict:
+    item = {"from_name": name, "to_name": TEXT, "type": "choices", "value": {"choices": [label]}}
+    if score is not None:
+        item["score"] = score
+    return item
+
+
+def result_to_pairs(result: list[dict], scheme: Scheme, where: str) -> tuple[Pair, ...]:
+    """The pairs of an annotation's result, every label checked against the scheme."""
+    by_name: dict[str, list] = {}
+    for item in result:
+        value = item.get("value", {})
+        by_name[item.get("from_name")] = value.get("taxonomy") or value.get("choices") or []
+    for facet in (ACTOR, STANCE):
+        if len(by_name.get(facet, [])) != 1:
+            raise StanceError(f"{where}: the annotation has no single {facet} choice")
+    actor, stance = by_name[ACTOR][0], by_name[STANCE][0]
+    if actor not in scheme.actor_labels:
+        raise StanceError(
+            f"{where}: actor '{actor}' is not in the label scheme (actors: {', '.join(scheme.actor_labels)})"
+        )
+    if stance not in scheme.stance_labels:
+        raise StanceError(
+            f"{where}: stance '{stance}' is not in the label scheme (stances: {', '.join(scheme.stance_labels)})"
+        )
+    more = by_name.get(MORE, [])
+    if (actor == scheme.none) != (stance == scheme.none) or (stance == scheme.none and more):
+        raise StanceError(
+            f"{where}: actor '{actor}' with stance '{stance}'"
+            + (" and additional pairs" if more else "")
+            + f": '{scheme.none}' goes with '{scheme.none}' and no other pair"
+        )
+    if stance == scheme.none:
+        return ()
+    pairs = [scheme.check_pair(actor, stance, where)]
+    for path in more:
+        if len(path) != 2:
+            raise StanceError(f"{where}: additional pair {path!r} is not an (actor, stance) pair")
+        pairs.append(scheme.check_pair(*path, where))
+    return tuple(dict.fromkeys(pairs))
+
+
+# -- the connection -----------------------------------------------------------------------
+@dataclass
+class Studio:
+    """A checked connection to a Label Studio server."""
+
+    url: str
+    client: object  # label_studio_sdk.LabelStudio
+
+    @classmethod
+    def connect(cls, url: str | None = None, api_key: str | None = None) -> Studio:
+        """Connect and check that the server is Label Studio and accepts the token."""
+        load_env()
+        url = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
+        api_key = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
+        if not api_key:
+            raise StanceError(f"no API token for Label Studio at {url}: {HOW_TO_FIX['token']}")
+        _check_is_label_studio(url)
+        from label_studio_sdk import LabelStudio
+
+        studio = cls(url, LabelStudio(base_url=url, api_key=api_key, timeout=120))
+        with studio.calls(
+            "checking the API token", not_found=not_label_studio(url, 404, "/api/current-user/whoami")
+        ):
+            studio.client.users.whoami()
+        return studio
+
+    @contextmanager
+    def calls(self, doing: str, not_found: str | None = None) -> Iterator[None]:
+        """Turn the SDK's and httpx's failures into one line naming the server and what was being done."""
+        import httpx
+        from label_studio_sdk.core.api_error import ApiError
+
+        try:
+            yield
+        except ApiError as exc:
+            if exc.status_code == 404 and not_found:
+                raise StanceError(not_found) from None
+            if exc.status_code in (401, 403):
+                raise StanceError(
+                    f"Label Studio at {self.url} refused the API token (HTTP {exc.status_code}) while {doing}: "
+                    f"{HOW_TO_FIX['token']}"
+                ) from None
+            raise StanceError(
+                f"Label Studio at {self.url} answered HTTP {exc.status_code} while {doing}: {_body_line(exc.body)}"
+            ) from None
+        except httpx.TransportError as exc:
+            raise StanceError(
+                f"cannot reach Label Studio at {self.url} while {doing} ({exc.__class__.__name__}): {HOW_TO_FIX['down']}"
+            ) from None
+
+    # -- projects
+    def find_project(self, title: str):
+        with self.calls(f"looking up project '{title}'"):
+            found = [p for p in self.client.projects.list() if p.title == title]
+        if len(found) > 1:
+            raise StanceError(
+                f"Label Studio at {self.url} has {len(found)} projects titled '{title}'; rename all but one"
+            )
+        return found[0] if found else None
+
+    def project(self, title: str):
+        project = self.find_project(title)
+        if project is None:
+            raise StanceError(
+                f"no project '{title}' in Label Studio at {self.url}: create it with `stance labeling init"
+                + (f" --project '{title}'" if title != DEFAULT_PROJECT else "")
+                + "`"
+            )
+        return project
+
+    def export(self, project_id: int) -> list[dict]:
+        """Every task of the project with its annotations: the full JSON export."""
+        with self.calls("exporting the project"):
+            data = b"".join(
+                self.client.projects.exports.download_sync(
+                    project_id, export_type="JSON", download_all_tasks=True
+                )
+            )
+        return json.loads(data)
+
+    def predictions(self, project_id: int) -> list:
+        with self.calls("listing predictions"):
+            return self.client.predictions.list(project=project_id)
+
+    def users(self) -> dict[int, str]:
+        """User id -> annotator name (the e-mail's local part)."""
+        with self.calls("listing users"):
+            return {u.id: annotator_name(u.email or str(u.id)) for u in self.client.users.list()}
+
+
+def annotator_name(email: str) -> str:
+    return email.split("@", 1)[0]
+
+
+def _check_is_label_studio(url: str) -> None:
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}/api/version", timeout=10)
+    except httpx.TransportError as exc:
+        raise StanceError(
+            f"cannot reach Label Studio at {url} ({exc.__class__.__name__}): {HOW_TO_FIX['down']}"
+        ) from None
+    try:
+        is_ls = response.status_code == 200 and "release" in response.json()
+    except ValueError:
+        is_ls = False
+    if not is_ls:
+        raise StanceError(not_label_studio(url, response.status_code, "/api/version"))
+
+
+def not_label_studio(url: str, status: int, path: str) -> str:
+    return f"{url} is not a Label Studio server (HTTP {status} on {path}): check LABEL_STUDIO_URL (scheme, host, port, no path)"
+
+
+def _body_line(body) -> str:
+    if isinstance(body, dict):
+        body = body.get("validation_errors") or body.get("detail") or body
+    text = str(body).strip().splitlines()
+    return text[0][:300] if text else "(no message)"

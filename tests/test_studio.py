@@ -1,0 +1,351 @@
+"""The labeling loop against a real Label Studio server (from .ls-venv) on a free loopback port.
+
+One server per test session (a first start migrates its database: about a minute). The
+commands run as a user runs them, through the console script; annotations are created
+through Label Studio's API as annotators would create them in the UI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from labeling.annotations import Annotation, agreement, data_version, latest_snapshot
+from labeling.articles import read_article
+from labeling.loop import DEFAULT_MODEL, ensure_annotators, init, pair_score, resolve_model
+from labeling.segment import segment
+from labeling.server import LocalServer, ls_venv
+from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
+from stance.errors import StanceError
+from stance.scheme import Pair, Scheme
+from tests.conftest import REPO, run_cli
+
+ADMIN, PASSWORD = "admin@stance.local", secrets.token_urlsafe(12)
+TOKEN = secrets.token_hex(20)
+ARTICLES = [REPO / "seeds" / "000_acbd9a63285937e5.txt", REPO / "seeds" / "001_64535fbd2cbe07ec.txt"]
+PK_DEMAND, TB_DENIAL = Pair("pakistan", "demand"), Pair("afghan_taliban", "denial")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """Exit status and the output (stdout + stderr) in one string, lines joined as printed."""
+    out = run_cli(*args)
+    return out.returncode, out.stdout.decode() + out.stderr.decode()
+
+
+# -- the labeling interface and results (no server) -------------------------------------------
+def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme):
+    xml = label_config(scheme)
+    for label in [*scheme.actor_labels, *scheme.stance_labels]:
+        assert f'value="{label}"' in xml
+    assert 'name="actor"' in xml and 'name="stance"' in xml and 'name="more_pairs"' in xml
+    assert "Tehrik-i-Taliban Pakistan and its spokespeople." in xml  # a definition, as a hint
+    assert xml == label_config(scheme)  # same scheme, same text: re-running init changes nothing
+
+
+def test_pairs_survive_a_trip_through_an_annotation_result(scheme):
+    for pairs in [(), (PK_DEMAND,), (PK_DEMAND, TB_DENIAL, Pair("mediator", "mediation"))]:
+        assert result_to_pairs(pairs_to_result(pairs, scheme), scheme, "task 1") == pairs
+
+
+def test_a_label_outside_the_scheme_or_a_half_none_pair_names_the_task(scheme):
+    result = pairs_to_result((PK_DEMAND,), scheme)
+    result[1]["value"]["choices"] = ["threat"]
+    with pytest.raises(StanceError, match=r"^task 7 \(s:1\): stance 'threat' is not in the label scheme"):
+        result_to_pairs(result, scheme, "task 7 (s:1)")
+    result[1]["value"]["choices"] = ["none"]
+    with pytest.raises(StanceError, match="actor 'pakistan' with stance 'none': 'none' goes with 'none'"):
+        result_to_pairs(result, scheme, "task 7 (s:1)")
+
+
+# -- a real server --------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, scratch_root):
+    if not (ls_venv() / "bin" / "label-studio").is_file():
+        pytest.fail("Label Studio is not installed: run `make ls-env`")
+    local = LocalServer(f"http://127.0.0.1:{free_port()}", tmp_path_factory.mktemp("label-studio"))
+    local.start(ADMIN, PASSWORD, TOKEN)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABEL_STUDIO_URL", local.url)
+        mp.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+        mp.delenv("LABEL_STUDIO_PROJECT", raising=False)
+        yield local
+    local.stop()
+
+
+@pytest.fixture(scope="session")
+def studio(server) -> Studio:
+    return Studio.connect(server.url, TOKEN)
+
+
+@pytest.fixture(scope="session")
+def pushed(studio, trained):
+    """Project 'stance' initialised, two seed articles pushed with the champion's predictions."""
+    assert cli("labeling", "init")[0] == 0
+    code, out = cli("labeling", "push", *map(str, ARTICLES))
+    assert code == 0, out
+    return studio.project("stance").id, out
+
+
+def sentence_ids(studio: Studio, project_id: int) -> list[str]:
+    return [t["data"]["sentence_id"] for t in studio.export(project_id)]
+
+
+@pytest.mark.slow
+def test_init_twice_gives_one_project_and_changes_nothing(studio, scheme):
+    code, out = cli("labeling", "init", "--project", "init twice")
+    assert (
+        code == 0
+        and "project 'init twice'" in out
+        and out.rstrip().endswith(f"created at {studio.url}/projects/{studio.project('init twice').id}")
+    )
+    code, out = cli("labeling", "init", "--project", "init twice")
+    assert code == 0 and " unchanged at " in out
+    assert [p.title for p in studio.client.projects.list()].count("init twice") == 1
+
+    # an edited definition in the scheme updates the project in place
+    edited = Scheme(dict(scheme.actors, ttp="The TTP."), scheme.stances, scheme.none)
+    project_id = studio.project("init twice").id
+    assert init(studio, edited, "init twice") == (project_id, "updated")
+    assert 'hint="The TTP."' in studio.client.projects.get(project_id).label_config
+    assert init(studio, scheme, "init twice") == (project_id, "updated")
+    assert init(studio, scheme, "init twice") == (project_id, "unchanged")
+
+
+@pytest.mark.slow
+def test_push_twice_creates_no_duplicates_and_predicts_least_confident_first(studio, pushed, scheme):
+    project_id, first = pushed
+    expected = [s.sentence_id for a in ARTICLES for s in segment(read_article(a))]
+    version = resolve_model(DEFAULT_MODEL)
+    assert (
+        f"{len(expected)} tasks created, 0 already there; {len(expected)} predictions added from {version}"
+        in first
+    )
+    code, again = cli("labeling", "push", *map(str, ARTICLES))
+    assert code == 0 and f"0 tasks created, {len(expected)} already there; 0 predictions added" in again
+    tasks = studio.export(project_id)
+    assert sorted(t["data"]["sentence_id"] for t in tasks) == sorted(expected)  # one task per sentence
+
+    # predictions: one per task, with the model version and a score; the queue's first is the least sure
+    preds = {p.task: p for p in studio.predictions(project_id)}
+    assert len(preds) == len(tasks) and {p.model_version for p in preds.values()} == {version}
+    assert all(0 < p.score <= 1 for p in preds.values())
+    by_id = sorted(tasks, key=lambda t: t["id"])
+    scores = [preds[t["id"]].score for t in by_id]
+    assert scores == sorted(scores)  # created least confident first
+    assert studio.client.projects.get(project_id).model_version == version  # uncertainty sampling uses it
+    nxt = httpx.get(
+        f"{studio.url}/api/projects/{project_id}/next", headers={"Authorization": f"Token {TOKEN}"}
+    )
+    assert preds[nxt.json()["id"]].score == min(scores)
+
+    # the task carries where it comes from and its neighbours
+    first_task = next(t for t in by_id if t["data"]["context_before"] and t["data"]["context_after"])
+    data = first_task["data"]
+    text = read_article(REPO / "seeds" / f"{data['article']}.txt").text
+    assert text[data["start"] : data["end"]] == data["text"]
+    sentences = segment(read_article(REPO / "seeds" / f"{data['article']}.txt"))
+    i = [s.sentence_id for s in sentences].index(data["sentence_id"])
+    assert data["context_before"] == " ".join(s.text for s in sentences[max(0, i - 2) : i])
+    assert data["context_after"] == " ".join(s.text for s in sentences[i + 1 : i + 3])
+
+    # the score is the model's confidence in its pair, from the same predictor predict uses
+    from training.predict import Predictor
+
+    sentence = next(
+        s for a in ARTICLES for s in segment(read_article(a)) if s.sentence_id == data["sentence_id"]
+    )
+    (p,) = Predictor(f"models:/{version}").predict_sentences([sentence])
+    assert preds[first_task["id"]].score == pair_score(p, scheme)
+
+
+@pytest.mark.slow
+def test_push_without_a_champion_says_so_and_pushes_the_tasks(studio, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    assert cli("labeling", "init", "-p", "no model")[0] == 0
+    code, out = cli("labeling", "push", "-p", "no model", str(ARTICLES[0]))
+    assert code == 0
+    assert "no champion model (models:/stance-classifier@champion): pushed without predictions" in out
+    assert len(sentence_ids(studio, studio.project("no model").id)) == len(segment(read_article(ARTICLES[0])))
+
+
+def annotate(studio: Studio, task_id: int, user_id: int, *pairs: Pair, cancelled=False, scheme=None) -> None:
+    with studio.calls("annotating"):
+        studio.client.annotations.create(
+            task_id,
+            result=pairs_to_result(pairs, scheme),
+            completed_by=user_id,
+            was_cancelled=cancelled,
+            ground_truth=False,
+        )
+
+
+@pytest.mark.slow
+def test_pull_drops_cancelled_reports_agreement_and_lists_the_conflict(studio, scheme, tmp_path):
+    assert cli("labeling", "init", "-p", "pull test")[0] == 0
+    assert cli("labeling", "push", "-p", "pull test", "--no-predictions", str(ARTICLES[0]))[0] == 0
+    project_id = studio.project("pull test").id
+    tasks = sorted(studio.export(project_id), key=lambda t: t["data"]["start"])[:4]
+    users = ensure_annotators(studio, ["ann-x", "ann-y", "ann-z"])
+    x, y, z = users["ann-x"], users["ann-y"], users["ann-z"]
+    t0, t1, t2, t3 = (t["id"] for t in tasks)
+    annotate(studio, t0, x, TB_DENIAL, scheme=scheme)
+    annotate(studio, t0, y, TB_DENIAL, scheme=scheme)
+    annotate(studio, t1, x, PK_DEMAND, scheme=scheme)  # the two disagree: a conflict
+    annotate(studio, t1, y, TB_DENIAL, scheme=scheme)
+    annotate(studio, t2, x, scheme=scheme)
+    annotate(studio, t2, y, scheme=scheme)
+    annotate(studio, t2, z, PK_DEMAND, cancelled=True, scheme=scheme)  # skipped: dropped
+    annotate(studio, t3, x, PK_DEMAND, TB_DENIAL, scheme=scheme)
+    annotate(studio, t3, y, PK_DEMAND, scheme=scheme)
+
+    out_dir = tmp_path / "snapshots"
+    code, out = cli("labeling", "pull", "-p", "pull test", "--out", str(out_dir))
+    assert code == 0, out
+    snapshot = latest_snapshot(out_dir)
+    rows = [json.loads(line) for line in snapshot.read_text().splitlines()]
+    got = [
+        (r["sentence_id"], r["pairs"], r["resolved_by"], [a["annotator"] for a in r["annotations"]])
+        for r in rows
+    ]
+    ids = [t["data"]["sentence_id"] for t in tasks]
+    demand, denial = PK_DEMAND.to_dict(), TB_DENIAL.to_dict()
+    assert got == [
+        (ids[0], [denial], "agreement", ["ann-x", "ann-y"]),
+        (ids[1], None, "unresolved", ["ann-x", "ann-y"]),
+        (ids[2], [], "agreement", ["ann-x", "ann-y"]),
+        (ids[3], [demand], "agreement", ["ann-x", "ann-y"]),  # the secondary pair only one gave is left out
+    ]
+    assert rows[3]["annotations"][0]["pairs"] == [demand, denial]
+    assert snapshot.name == f"annotations-{data_version(snapshot)}.jsonl"
+
+    ann = lambda who, *p: Annotation(who, p)  # noqa: E731
+    units = [
+        [ann("x", TB_DENIAL), ann("y", TB_DENIAL)],
+        [ann("x", PK_DEMAND), ann("y", TB_DENIAL)],
+        [ann("x"), ann("y")],
+        [ann("x", PK_DEMAND, TB_DENIAL), ann("y", PK_DEMAND)],
+    ]
+    kappa = agreement(units, scheme)["stance"]["value"]
+    assert f"stance: Cohen's κ {kappa:.3f} (observed 0.750, 4 sentences, 2 annotators)" in out
+    assert (
+        f"unresolved conflicts (1):\n  {ids[1]}  ann-x: pakistan/demand; ann-y: afghan_taliban/denial" in out
+    )
+
+    code, again = cli("labeling", "pull", "-p", "pull test", "--out", str(out_dir))
+    assert code == 0 and "unchanged (already there)" in again
+    assert sorted(p.name for p in out_dir.iterdir()) == ["LATEST", snapshot.name]
+
+    code, status = cli("labeling", "status", "-p", "pull test")
+    assert code == 0
+    assert f"{len(sentence_ids(studio, project_id))} tasks, 4 annotated, 1 unresolved" in status
+    assert "predictions: none" in status
+
+    # a label outside the scheme stops the pull, naming the task; nothing is written
+    bad = pairs_to_result((PK_DEMAND,), scheme)
+    bad[1]["value"]["choices"] = ["threat"]  # Label Studio stores what its API is given
+    with studio.calls("annotating"):
+        studio.client.annotations.create(
+            t0, result=bad, completed_by=z, was_cancelled=False, ground_truth=False
+        )
+    code, out = cli("labeling", "pull", "-p", "pull test", "--out", str(tmp_path / "bad"))
+    assert code == 2
+    assert out.strip() == (
+        f"error: task {t0} ({ids[0]}): stance 'threat' is not in the label scheme "
+        "(stances: demand, denial, accusation, mediation, none)"
+    )
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.slow
+def test_import_then_pull_reproduces_the_committed_dataset(studio, tmp_path):
+    committed = latest_snapshot(REPO / "labeling" / "snapshots")
+    assert cli("labeling", "init", "-p", "round trip")[0] == 0
+    code, out = cli("labeling", "import", str(committed), "-p", "round trip")
+    assert code == 0, out
+    assert "408 tasks created, 835 annotations added" in out
+    assert "annotators: annotator-1, annotator-2, annotator-a, annotator-b, reviewer" in out
+    code, again = cli("labeling", "import", str(committed), "-p", "round trip")
+    assert code == 0 and "0 tasks created, 0 annotations added" in again
+    code, out = cli("labeling", "pull", "-p", "round trip", "--out", str(tmp_path))
+    assert code == 0, out
+    pulled = latest_snapshot(tmp_path)
+    assert pulled.name == committed.name  # the same content hash: the same data version
+    assert pulled.read_bytes() == committed.read_bytes()
+
+
+@pytest.mark.slow
+def test_connection_problems_are_one_clear_line_and_the_token_is_never_shown(server, monkeypatch, tmp_path):
+    out_dir = tmp_path / "snapshots"
+
+    def fails(*env: tuple[str, str]) -> str:
+        for k, v in env:
+            monkeypatch.setenv(k, v)
+        code, out = cli("labeling", "pull", "--out", str(out_dir))
+        assert code == 2 and TOKEN not in out and "wrong-token-123" not in out
+        assert not out_dir.exists()
+        return out.strip()
+
+    assert fails(("LABEL_STUDIO_API_KEY", "wrong-token-123")) == (
+        f"error: Label Studio at {server.url} refused the API token (HTTP 401) while checking the API token: "
+        "set LABEL_STUDIO_API_KEY to your token (Label Studio: Account & Settings → Access Token)"
+    )
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    down = f"http://127.0.0.1:{free_port()}"
+    assert fails(("LABEL_STUDIO_URL", down)) == (
+        f"error: cannot reach Label Studio at {down} (ConnectError): "
+        "start it with `make label-studio`, or set LABEL_STUDIO_URL to your server"
+    )
+    wrong = f"{server.url}/label-studio"
+    assert fails(("LABEL_STUDIO_URL", wrong)) == (
+        f"error: {wrong} is not a Label Studio server (HTTP 404 on /api/current-user/whoami): "
+        "check LABEL_STUDIO_URL (scheme, host, port, no path)"
+    )
+    assert fails(("LABEL_STUDIO_URL", server.url), ("LABEL_STUDIO_PROJECT", "no such project")) == (
+        f"error: no project 'no such project' in Label Studio at {server.url}: "
+        "create it with `stance labeling init --project 'no such project'`"
+    )
+
+
+# -- the UI ---------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_the_ui_shows_the_controls_and_the_pre_annotation(server, studio, pushed, scheme):
+    from tests.browser import browser_page
+
+    project_id, _ = pushed
+    preds = sorted(studio.predictions(project_id), key=lambda p: p.score)
+    first = preds[0]  # the least confident: the one an annotator sees first
+    actor, stance = (r["value"]["choices"][0] for r in first.result)
+    shot = Path(os.environ.get("STANCE_SCREENSHOT") or server.data_dir / "label-studio-task.png")
+    with browser_page(width=1280, height=800) as page:
+        page.goto(f"{server.url}/user/login/")
+        page.fill("input[name=email]", ADMIN)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/user/login" not in url, timeout=60_000)
+        page.goto(f"{server.url}/projects/{project_id}/data?task={first.task}")
+        page.get_by_text("Primary pair: who takes which stance").wait_for(timeout=60_000)
+        radios = page.locator("input.ant-radio-input")
+        radios.first.wait_for(timeout=30_000)
+        names = [radios.nth(i).get_attribute("name") for i in range(radios.count())]
+        assert names == [*scheme.actor_labels, *scheme.stance_labels]  # every actor, then every stance
+        # the pre-annotation: the model's choices are selected, and its tab shows the score
+        checked = page.locator("input.ant-radio-input:checked")
+        checked = {checked.nth(i).get_attribute("name") for i in range(checked.count())}
+        assert checked == {actor, stance}
+        page.get_by_text(f"{first.score * 100:.2f}%").wait_for(timeout=10_000)
+        page.get_by_text("Additional pairs (other clauses)").wait_for()
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
