@@ -95,10 +95,11 @@ def code_version() -> str:
 
 
 def find_identical_run(experiment_id: str, tags: dict[str, str]):
-    """A finished run with the same recipe, data and code, if one exists."""
+    """A finished run with the same recipe, data and code (and spec entry and share), if one exists."""
     import mlflow
 
-    keys = ("recipe_hash", "data_version", "code_version", "scheme_hash")
+    keys = ["recipe_hash", "data_version", "code_version", "scheme_hash", "train_share"]
+    keys += ["spec_entry"] if "spec_entry" in tags else []  # an experiment's entry is part of its identity
     query = " and ".join(f"tags.{k} = '{tags[k]}'" for k in keys)
     runs = mlflow.search_runs(
         [experiment_id], filter_string=query + " and attributes.status = 'FINISHED'",
