@@ -71,3 +71,30 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> 
         env=os.environ.copy(),
         timeout=300,
     )
+
+
+TINY_SPEC = """\
+name: tiny
+description: two baseline runs a hair apart, 3 folds, for the experiment tests
+registered_model: tiny-classifier
+runs:
+  - recipe: baseline
+    overrides:
+      cv_folds: {value: 3, reason: "fewer folds: faster tests"}
+  - recipe: baseline
+    name: baseline-c3
+    overrides:
+      cv_folds: {value: 3, reason: "fewer folds: faster tests"}
+      C: {value: 3.0, reason: "a little more regularisation: a near-equal rival"}
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_experiment(scratch_root, built):
+    """A two-run spec run for real (baseline, 3 folds): (spec path, results of the run)."""
+    from training.experiments import load_plan, run_plan
+
+    spec = scratch_root / "experiments" / "tiny.yaml"
+    spec.parent.mkdir(exist_ok=True)
+    spec.write_text(TINY_SPEC)
+    return spec, run_plan(load_plan(spec), quiet=True)
