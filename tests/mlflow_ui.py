@@ -68,15 +68,24 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
 def show_runs(page, url: str, experiment_id: str, columns=COLUMNS) -> str:
     """Open an experiment's runs table with the given metric columns; the page's text."""
     page.goto(f"{url}/#/experiments/{experiment_id}/runs?workflowType=machine_learning")
+    page.get_by_text("Run Name", exact=True).first.wait_for(timeout=30_000)
+    assistant = page.get_by_role("button", name="Close")
+    if assistant.count():
+        assistant.first.click()  # MLflow's assistant side panel hides the table's right half
     for name in columns:  # the Columns menu closes after each choice
         page.get_by_role("button", name="Columns").click()
         page.get_by_text(name, exact=True).first.click()
         page.keyboard.press("Escape")
-        page.get_by_role("columnheader", name=name).first.wait_for(timeout=15_000)
-    assistant = page.get_by_role("button", name="Close")
-    if assistant.count():
-        assistant.first.click()  # MLflow's assistant side panel hides the table's right half
+        page.wait_for_timeout(600)  # let the menu close before it is opened again
+        page.wait_for_function(
+            "name => [...document.querySelectorAll('[role=columnheader]')].some(h => h.innerText.trim() === name)",
+            arg=name, timeout=15_000,
+        )  # fmt: skip
     return page.inner_text("body")
+
+
+def column_headers(page) -> list[str]:
+    return [t.strip() for t in page.locator("[role=columnheader]").all_inner_texts()]
 
 
 def main(experiment: str, out: Path) -> None:
@@ -87,7 +96,7 @@ def main(experiment: str, out: Path) -> None:
 
     tracking.setup_uri()
     exp = mlflow.get_experiment_by_name(experiment)
-    with mlflow_ui() as url, browser_page(1600, 760) as page:
+    with mlflow_ui() as url, browser_page(1600, 900) as page:
         show_runs(page, url, exp.experiment_id)
         page.screenshot(path=str(out))
     print(f"screenshot of {url} -> {out}")

@@ -69,6 +69,18 @@ class Comparison:
         lines = {(r.entry, r.data_version) for r in self.rows if r.train_share < 1}
         return [r for r in self.rows if (r.entry, r.data_version) in lines]
 
+    def not_run(self) -> list[str]:
+        """Entries of the runs' spec files (as they are now) with no finished run here."""
+        from training.experiments import ExperimentSpec
+
+        names: list[str] = []
+        for spec in sorted({r.tags.get("spec") for r in self.rows} - {None}):
+            path = Path(spec) if Path(spec).is_absolute() else paths.root() / spec
+            if path.is_file():
+                names += [run.name or run.recipe for run in ExperimentSpec.from_yaml(path).runs]
+        done = {r.entry for r in self.rows}
+        return [n for n in dict.fromkeys(names) if n not in done]
+
     def mixed_note(self) -> str | None:
         """The warning every output carries when runs are on more than one data version."""
         versions = self.data_versions
@@ -127,7 +139,7 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
         ("kind", "kind", lambda r: r.kind),
         ("stance macro-F1", "macro-F1", pm("stance_macro_f1")),
     ]
-    cols += [(f"F1 {s}", s[:6], num(f"stance_f1_{s}", "{:.2f}")) for s in scheme.stance_labels]
+    cols += [(f"F1 {s}", s, num(f"stance_f1_{s}", "{:.2f}")) for s in scheme.stance_labels]
     cols += [
         ("actor acc.", "actor acc.", pm("actor_accuracy")),
         ("actor acc. (stance-bearing)", "bearing", num("actor_accuracy_stance_bearing")),
@@ -161,6 +173,8 @@ def print_tables(comp: Comparison, scheme: Scheme) -> None:
         for i, row in enumerate(rows, 1):
             table.add_row(str(i), *(value(row) for _, _, value in columns(scheme)))
         console.print(table)
+    if missing := comp.not_run():
+        console.print(f"[bold yellow]not in this comparison:[/] {_not_run_note(comp, missing)}")
     if comp.curve:
         console.print(f"learning curve: {len(comp.curve)} points, see the report's learning_curve.png")
 
@@ -180,6 +194,8 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
     ]
     if note := comp.mixed_note():
         lines += [f"**Note: {note}.**", ""]
+    if missing := comp.not_run():
+        lines += [f"**Not in this report:** {_not_run_note(comp, missing)}.", ""]
     for version in comp.data_versions:
         rows = comp.ranked(version)
         if rows:
@@ -189,6 +205,14 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
     for image in images:
         lines += [f"![{image.removesuffix('.png').replace('_', ' ')}]({image})", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _not_run_note(comp: Comparison, missing: list[str]) -> str:
+    names = ", ".join(f"`{n}`" for n in missing)
+    return (
+        f"the spec's runs {names} have no finished run in this store "
+        "(`stance experiment run SPEC` trains them; finished runs are skipped)"
+    )
 
 
 def _md_table(rows: list[RunRow], scheme: Scheme) -> list[str]:
