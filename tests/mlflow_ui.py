@@ -98,6 +98,8 @@ def main(experiment: str, out: Path) -> None:
     exp = mlflow.get_experiment_by_name(experiment)
     with mlflow_ui() as url, browser_page(1600, 900) as page:
         show_runs(page, url, exp.experiment_id)
+        page.set_viewport_size({"width": 1920, "height": 430})  # wide enough for every metric column
+        page.wait_for_timeout(1000)
         page.screenshot(path=str(out))
     print(f"screenshot of {url} -> {out}")
 
