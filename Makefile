@@ -106,10 +106,37 @@ format: env
 pytest: env
 	$(BIN)/pytest -q
 
-## mlflow-ui: the MLflow UI on the project's store, loopback only, one worker
+## mlflow-ui: the MLflow UI on the project's store, loopback only, one worker; prints the URL
 mlflow-ui: env
-	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server --host 127.0.0.1 --port $(MLFLOW_PORT) \
-	  --workers 1 --backend-store-uri sqlite:///$(CURDIR)/mlflow.db
+	$(STANCE) mlflow-ui --port $(MLFLOW_PORT)
+
+# -- experiments: specs in experiments/, compare reports, promotion ---------------------------
+SPEC ?= experiments/recipes.yaml
+EXPERIMENT ?= recipes
+.PHONY: experiment experiments compare promote mlflow-screenshot
+
+## experiment: run a spec (SPEC=experiments/....yaml) into one MLflow experiment; done runs are skipped
+experiment: env
+	$(STANCE) experiment run $(SPEC)
+
+## experiments: run both shipped specs and write their compare reports under experiments/
+experiments: env
+	$(STANCE) experiment run experiments/learning-curve.yaml
+	$(STANCE) compare learning-curve
+	$(STANCE) experiment run experiments/recipes.yaml
+	$(STANCE) compare recipes
+
+## compare: an experiment's runs (EXPERIMENT=recipes) as a table and a report with plots, logged to MLflow
+compare: env
+	$(STANCE) compare $(EXPERIMENT)
+
+## promote: the experiment's best run becomes champion only if it beats it by more than the CV spread
+promote: env
+	$(STANCE) promote $(EXPERIMENT)
+
+## mlflow-screenshot: docs/mlflow-ui.png, the UI on the project's store (EXPERIMENT=recipes), headless
+mlflow-screenshot: env chromium
+	$(BIN)/python -m tests.mlflow_ui $(EXPERIMENT) docs/mlflow-ui.png
 
 clean:
 	rm -rf .stance mlruns mlflow.db

@@ -49,7 +49,7 @@ def run(command: Callable) -> None:
 
 def build_app() -> typer.Typer:
     from labeling import annotations, loop, segment
-    from training import dataset, predict, train
+    from training import compare, dataset, experiments, predict, promote, tracking, train
 
     app = typer.Typer(
         add_completion=False,
@@ -63,6 +63,12 @@ def build_app() -> typer.Typer:
     app.command("train")(train.cli)
     app.command("predict")(predict.cli)
     app.add_typer(loop.app, name="labeling")
+    experiment = typer.Typer(no_args_is_help=True, help="Experiment specs in experiments/: run them.")
+    experiment.command("run")(experiments.cli)
+    app.add_typer(experiment, name="experiment")
+    app.command("compare")(compare.cli)
+    app.command("promote")(promote.cli)
+    app.command("mlflow-ui")(tracking.ui_cli)
     return app
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -53,6 +53,24 @@ def describe(exc: ValidationError, cls: type[BaseModel]) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "(top level)"
     if err["type"] == "extra_forbidden":
-        allowed = ", ".join(sorted(cls.model_fields))
+        allowed = ", ".join(sorted(_config_at(cls, err["loc"][:-1]).model_fields))
         return f"unknown key '{where}' (allowed keys: {allowed})"
     return f"bad value for '{where}': {err['msg']} (got {err.get('input')!r})"
+
+
+def _config_at(cls: type[BaseModel], loc: tuple) -> type[BaseModel]:
+    """The nested config class that a validation error's location points into."""
+    for part in loc:
+        field = cls.model_fields.get(part) if isinstance(part, str) else None
+        inner = _config_in(field.annotation) if field else None
+        cls = inner or cls  # list indexes and dict keys stay with the class that holds them
+    return cls
+
+
+def _config_in(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if found := _config_in(arg):
+            return found
+    return None

@@ -63,3 +63,8 @@ def mlflow_db() -> Path:
 
 def mlruns() -> Path:
     return root() / "mlruns"
+
+
+def experiments() -> Path:
+    """Experiment specs (``*.yaml``) and, per experiment, its compare report folder."""
+    return root() / "experiments"

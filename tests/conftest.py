@@ -71,3 +71,55 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> 
         env=os.environ.copy(),
         timeout=300,
     )
+
+
+TINY_SPEC = """\
+name: tiny
+description: two baseline runs a hair apart, 3 folds, for the experiment tests
+registered_model: tiny-classifier
+runs:
+  - recipe: baseline
+    overrides:
+      cv_folds: {value: 3, reason: "fewer folds: faster tests"}
+  - recipe: baseline
+    name: baseline-c3
+    overrides:
+      cv_folds: {value: 3, reason: "fewer folds: faster tests"}
+      C: {value: 3.0, reason: "a little more regularisation: a near-equal rival"}
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_experiment(scratch_root, built):
+    """A two-run spec run for real (baseline, 3 folds): (spec path, results of the run)."""
+    from training.experiments import load_plan, run_plan
+
+    spec = scratch_root / "experiments" / "tiny.yaml"
+    spec.parent.mkdir(exist_ok=True)
+    spec.write_text(TINY_SPEC)
+    return spec, run_plan(load_plan(spec), quiet=True)
+
+
+@pytest.fixture(scope="session")
+def older_version(scratch_root, built, scheme):
+    """A second data version: the committed snapshot less one article, one sentence relabeled.
+
+    Returns (version, dropped sentence ids, relabeled sentence id). The latest dataset is unchanged.
+    """
+    import json
+
+    from labeling.annotations import content_hash, latest_snapshot
+    from labeling.io import write_atomic
+    from training import dataset
+
+    rows = [json.loads(line) for line in latest_snapshot().read_text().splitlines()]
+    dropped_article = rows[0]["article"]
+    kept = [r for r in rows if r["article"] != dropped_article]
+    relabeled = next(r for r in kept if r["pairs"] == [])
+    relabeled["pairs"] = [{"actor": "pakistan", "stance": "demand"}]
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept)
+    path = scratch_root / "labeling" / "snapshots" / f"annotations-{content_hash(text)}.jsonl"
+    write_atomic(path, text)
+    version, _, _ = dataset.save(path, scheme, latest=False)
+    dropped = [r["sentence_id"] for r in rows if r["article"] == dropped_article]
+    return version, dropped, relabeled["sentence_id"]

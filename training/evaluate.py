@@ -26,14 +26,23 @@ class CVResult:
     fold_metrics: list[dict[str, float]] = field(default_factory=list)
     fold_of: np.ndarray | None = None
     seconds: float = 0.0
+    train_sizes: list[int] = field(default_factory=list)  # training sentences per fold
 
 
 def cross_validate(
-    make: Callable, data, scheme: Scheme, k: int, seed: int, progress: Callable | None = None
+    make: Callable,
+    data,
+    scheme: Scheme,
+    k: int,
+    seed: int,
+    progress: Callable | None = None,
+    train_share: float = 1.0,
 ) -> CVResult:
     """Fit a fresh classifier per fold (grouped by article); predict the held-out articles.
 
-    ``make(fold)`` returns an unfitted classifier for that fold.
+    ``make(fold)`` returns an unfitted classifier for that fold. ``train_share`` < 1
+    trains each fold on that share of its training *articles* (a learning-curve point);
+    the held-out articles are the same whatever the share.
     """
     t0 = time.perf_counter()
     n = len(data)
@@ -43,7 +52,9 @@ def cross_validate(
     )  # fmt: skip
     texts, actors, stances = data["text"], np.array(data["actor"]), np.array(data["stance"])
     articles = np.array(data["article"])
-    for fold, (train_idx, test_idx) in enumerate(grouped_folds(data, k, seed)):
+    for fold, (all_train_idx, test_idx) in enumerate(grouped_folds(data, k, seed)):
+        train_idx = subsample_articles(all_train_idx, articles, train_share, seed + fold)
+        result.train_sizes.append(len(train_idx))
         model = make(fold).fit(
             [texts[i] for i in train_idx], actors[train_idx], stances[train_idx], groups=articles[train_idx]
         )
@@ -55,6 +66,20 @@ def cross_validate(
             progress(fold)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def subsample_articles(idx: np.ndarray, articles: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """The sentences of a random ``share`` of the articles in ``idx`` (at least two articles).
+
+    One fixed shuffle per fold: a smaller share keeps a subset of a larger one's
+    articles, so the points of a learning curve differ only in how much data they see.
+    """
+    if share >= 1.0:
+        return idx
+    names = sorted(set(articles[idx]))
+    order = np.random.default_rng(seed).permutation(len(names))
+    keep = {names[i] for i in order[: max(2, round(share * len(names)))]}
+    return idx[np.isin(articles[idx], list(keep))]
 
 
 def metrics(actors, stances, actor_p, stance_p, scheme: Scheme) -> dict[str, float]:

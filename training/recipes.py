@@ -24,12 +24,18 @@ KINDS: dict[str, tuple[type[RecipeBase], type]] = {
 }
 
 
-def load_recipe(path: Path) -> RecipeBase:
+def load_recipe(path: Path, overrides: dict | None = None, source: str | None = None) -> RecipeBase:
+    """The typed recipe of a YAML file, with ``overrides`` (key -> value) applied on top.
+
+    Override keys are checked against the recipe's kind like the file's own keys.
+    """
     data = read_yaml(path)
     kind = data.get("kind")
     if kind not in KINDS:
         raise StanceError(f"{path}: 'kind' must be one of {', '.join(KINDS)} (got {kind!r})")
-    return KINDS[kind][0].from_dict(data, source=str(path))
+    if overrides and "kind" in overrides:
+        raise StanceError(f"{source or path}: an override cannot change 'kind'; use another recipe")
+    return KINDS[kind][0].from_dict(data | (overrides or {}), source=source or str(path))
 
 
 def recipe_hash(recipe: RecipeBase) -> str:

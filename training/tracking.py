@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from stance import paths
 from stance.errors import StanceError
@@ -19,6 +23,15 @@ SELECTION_METRIC = "stance_macro_f1"  # grouped-CV mean; the champion rule compa
 def tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` if set, else a SQLite file in the project root."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.mlflow_db()}"
+
+
+def setup_uri() -> str:
+    """Point MLflow at the project's store (nothing created); the URI."""
+    quiet_mlflow()
+    import mlflow
+
+    mlflow.set_tracking_uri(uri := tracking_uri())
+    return uri
 
 
 def setup(experiment: str = EXPERIMENT) -> str:
@@ -112,10 +125,11 @@ def code_version() -> str:
 
 
 def find_identical_run(experiment_id: str, tags: dict[str, str]):
-    """A finished run with the same recipe, data and code, if one exists."""
+    """A finished run with the same recipe, data and code (and spec entry and share), if one exists."""
     import mlflow
 
-    keys = ("recipe_hash", "data_version", "code_version", "scheme_hash")
+    keys = ["recipe_hash", "data_version", "code_version", "scheme_hash", "train_share"]
+    keys += ["spec_entry"] if "spec_entry" in tags else []  # an experiment's entry is part of its identity
     query = " and ".join(f"tags.{k} = '{tags[k]}'" for k in keys)
     runs = mlflow.search_runs(
         [experiment_id], filter_string=query + " and attributes.status = 'FINISHED'",
@@ -188,3 +202,19 @@ def epoch_logger(prefix: str):
                 )
 
     return EpochLogger()
+
+
+def ui_cli(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5000,
+) -> None:
+    """Open the MLflow UI on the project's store: loopback only, one worker; prints the URL."""
+    uri = tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        raise StanceError(f"MLFLOW_TRACKING_URI is {uri}: that server has its own UI; open it there")
+    print(f"MLflow UI: http://127.0.0.1:{port}  (store: {uri}; Ctrl-C stops it)", flush=True)
+    env = os.environ | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    command = [
+        str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1", "--backend-store-uri", uri, "--default-artifact-root", artifact_location(uri),
+    ]  # fmt: skip
+    os.execve(command[0], command, env)  # the server replaces this process: Ctrl-C and kill reach it

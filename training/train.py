@@ -23,41 +23,65 @@ def train(
     registered_model: str = tracking.REGISTERED_MODEL,
     force: bool = False,
     quiet: bool = False,
+    *,
+    overrides: dict | None = None,
+    tags: dict[str, str] | None = None,
+    train_share: float = 1.0,
+    final_fit: bool = True,
+    crown: bool = True,
+    progress=None,
 ) -> dict:
-    """Run one recipe end to end; returns a summary (run id, metrics, registry decision)."""
+    """Run one recipe end to end; returns a summary (run id, metrics, registry decision).
+
+    Experiments use the keyword arguments: ``overrides`` on the recipe's keys, extra
+    ``tags`` (a ``spec_entry`` tag becomes part of the run's identity), ``train_share``
+    of the training articles per fold (learning-curve points), ``final_fit=False`` for
+    CV only (no model), ``crown=False`` to register without touching the aliases, and
+    a rich ``progress`` to show the folds in.
+    """
     scheme = Scheme.load()
-    recipe = load_recipe(recipe_path)
+    recipe = load_recipe(recipe_path, overrides)
     dd, meta = dataset.load(data_version, scheme)
     data = _all_articles(dd)
     experiment_id = tracking.setup(experiment)
-    tags = _tags(recipe_path, recipe, meta, scheme)
+    tags = _tags(recipe_path, recipe, meta, scheme) | {"train_share": f"{train_share:g}"} | (tags or {})
     if not force and (existing := tracking.find_identical_run(experiment_id, tags)):
         return {"run_id": existing.info.run_id, "skipped": True, "metrics": existing.data.metrics}
 
     import mlflow
 
-    with mlflow.start_run(experiment_id=experiment_id, run_name=_run_name(recipe_path, meta)) as run:
+    name = _run_name(tags.get("spec_entry", Path(recipe_path).stem), meta, train_share)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
         mlflow.set_tags(tags)
-        mlflow.log_params(_params(recipe, meta, data))
-        cv = _cross_validate(recipe, data, scheme, quiet)
+        mlflow.log_params(_params(recipe, meta, data) | {"train_share": train_share})
+        cv = _cross_validate(recipe, data, scheme, quiet, progress, train_share)
         summary = evaluate.summarize(cv, data, scheme)
-        mlflow.log_metrics(summary | {"cv_seconds": cv.seconds})
+        mlflow.log_metrics(summary | _cv_sizes(cv))
         _log_folds(cv)
         _log_reports(cv, data, scheme)
+        out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
+        if not final_fit:
+            mlflow.set_tag("registry_decision", "cross-validation only: no final fit, no model")
+            return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
         info = _log_model(model, scheme, recipe, meta, registered_model, data["text"][:3])
-        decision = tracking.crown(
-            registered_model, info.registered_model_version, run.info.run_id,
-            summary[tracking.SELECTION_METRIC], meta["data_version"],
-        )  # fmt: skip
-    return {
-        "run_id": run.info.run_id,
-        "skipped": False,
-        "metrics": summary,
-        "model_uri": f"models:/{registered_model}/{info.registered_model_version}",
-        "decision": decision,
-    }
+        version = info.registered_model_version
+        if crown:
+            decision = tracking.crown(
+                registered_model, version, run.info.run_id, summary[tracking.SELECTION_METRIC],
+                meta["data_version"],
+            )  # fmt: skip
+        else:
+            decision = f"registered as version {version}; aliases left to `stance promote`"
+            mlflow.set_tag("registry_decision", decision)
+    return out | {"model_uri": f"models:/{registered_model}/{version}", "decision": decision}
+
+
+def _cv_sizes(cv) -> dict[str, float]:
+    import numpy as np
+
+    return {"cv_seconds": cv.seconds, "train_sentences": float(np.mean(cv.train_sizes))}
 
 
 def _all_articles(dd):
@@ -79,8 +103,9 @@ def _tags(recipe_path: Path, recipe, meta: dict, scheme: Scheme) -> dict[str, st
     }
 
 
-def _run_name(recipe_path: Path, meta: dict) -> str:
-    return f"{Path(recipe_path).stem}@{meta['data_version']}"
+def _run_name(entry: str, meta: dict, train_share: float = 1.0) -> str:
+    share = "" if train_share >= 1.0 else f"-{train_share:.0%}"
+    return f"{entry}{share}@{meta['data_version']}"
 
 
 def _params(recipe, meta: dict, data) -> dict:
@@ -92,15 +117,22 @@ def _params(recipe, meta: dict, data) -> dict:
     }
 
 
-def _cross_validate(recipe, data, scheme: Scheme, quiet: bool):
+def _cross_validate(recipe, data, scheme: Scheme, quiet: bool, progress=None, train_share: float = 1.0):
+    from contextlib import nullcontext
+
     from rich.progress import Progress
 
-    with Progress(disable=quiet, transient=True) as bar:
+    # one live display at a time: an experiment passes its own progress for the folds
+    with nullcontext(progress) if progress is not None else Progress(disable=quiet, transient=True) as bar:
         task = bar.add_task(f"grouped {recipe.cv_folds}-fold CV ({recipe.kind})", total=recipe.cv_folds)
-        return evaluate.cross_validate(
-            lambda fold: _with_epoch_logging(make_classifier(recipe, scheme), f"fold{fold}"),
-            data, scheme, recipe.cv_folds, recipe.seed, progress=lambda _fold: bar.advance(task),
-        )  # fmt: skip
+        try:
+            return evaluate.cross_validate(
+                lambda fold: _with_epoch_logging(make_classifier(recipe, scheme), f"fold{fold}"),
+                data, scheme, recipe.cv_folds, recipe.seed, progress=lambda _fold: bar.advance(task),
+                train_share=train_share,
+            )  # fmt: skip
+        finally:
+            bar.remove_task(task)
 
 
 def _with_epoch_logging(model, prefix: str):

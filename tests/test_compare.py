@@ -1,0 +1,74 @@
+"""Compare: the ranked table, the Markdown report with plots, and honesty about data versions."""
+
+import mlflow
+import numpy as np
+import pytest
+
+from stance.errors import StanceError
+from training.compare import compare, confusion, load, print_tables
+from training.train import train
+
+
+def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, scratch_root, scheme):
+    _, results = tiny_experiment
+    comp, report = compare("tiny")
+    assert report == scratch_root / "experiments" / "tiny" / "report.md"
+    text = report.read_text()
+    by_score = sorted(results, key=lambda r: -r["metrics"]["stance_macro_f1"])
+    rows = [line for line in text.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
+    for rank, (line, res) in enumerate(zip(rows, by_score, strict=True), 1):
+        m = res["metrics"]
+        assert line.startswith(f"| {rank} | {res['entry']} | baseline | ")
+        assert f"{m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f}" in line
+        assert f"| {m['stance_f1_demand']:.2f} |" in line
+    assert "data versions" not in text  # one data version: nothing to warn about
+    for png in ("per_class_f1.png", "confusion_stance.png"):
+        assert f"]({png})" in text
+        assert (report.parent / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    logged = mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")
+    assert len(logged) == 1
+    files = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.run_id[0], "report")}
+    assert files == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
+    compare("tiny")  # again: the same report run is overwritten, not duplicated
+    assert len(mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")) == 1
+
+
+def test_the_confusion_matrix_rebuilt_from_a_runs_artifacts_matches_its_metrics(tiny_experiment, scheme):
+    comp = load("tiny")
+    row = comp.rows[0]
+    m = confusion(row, scheme, "stance")
+    labels = scheme.stance_labels
+    assert m.sum() == 408 and (m >= 0).all()
+    for i, label in enumerate(labels):  # recall = diagonal / support, as logged by training
+        assert m[i, i] / m[i].sum() == pytest.approx(row.metrics[f"stance_recall_{label}"])
+    accuracy = np.trace(m) / m.sum()
+    assert 0.4 < accuracy < 0.9
+
+
+def test_runs_on_two_data_versions_are_never_ranked_together_silently(
+    scratch_root, older_version, built, scheme, capsys
+):
+    old, _, _ = older_version
+    recipe = scratch_root / "configs" / "test-baseline.yaml"
+    recipe.write_text("kind: baseline\ncv_folds: 3  # fewer folds: faster tests\n")
+    new = built[1]["data_version"]
+    for version in (old, new):
+        train(recipe, version, experiment="two-versions", quiet=True, final_fit=False)
+    comp, report = compare("two-versions")
+    note = f"runs on 2 data versions: {new} (1 runs), {old} (1 runs); each is ranked only against runs on the same data version, never across"
+    assert comp.mixed_note() == note
+    text = report.read_text()
+    assert f"**Note: {note}.**" in text
+    assert f"## Data version `{new}`" in text and f"## Data version `{old}`" in text
+    print_tables(comp, scheme)
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "note: runs on 2 data versions" in out
+        and f"data version {old}" in out
+        and f"data version {new}" in out
+    )
+
+
+def test_compare_of_an_unknown_experiment_says_which_exist(tiny_experiment):
+    with pytest.raises(StanceError, match=r"no MLflow experiment named 'nope' in sqlite:///.*\(have: .*tiny"):
+        load("nope")

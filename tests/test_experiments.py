@@ -1,0 +1,135 @@
+"""Experiment specs: checked whole before any training, run into one experiment, never duplicated."""
+
+import re
+
+import mlflow
+import pytest
+
+from stance.errors import StanceError
+from training.experiments import load_plan, run_plan
+
+GOOD_RUN = "  - recipe: baseline\n    overrides:\n      cv_folds: {value: 3, reason: fewer folds}\n"
+
+
+def write_spec(folder, body: str, name: str = "bad"):
+    path = folder / f"{name}.yaml"
+    path.write_text(f"name: {name}\ndescription: a spec for a test\n{body}")
+    return path
+
+
+def no_experiment(name: str) -> bool:
+    return mlflow.get_experiment_by_name(name) is None
+
+
+def test_an_unknown_top_level_key_fails_before_any_training(tmp_path):
+    spec = write_spec(tmp_path, "data_verison: latest\nruns:\n" + GOOD_RUN)
+    with pytest.raises(StanceError) as err:
+        load_plan(spec)
+    assert str(err.value) == (
+        f"{spec}: unknown key 'data_verison' (allowed keys: data_version, description, learning_curve, "
+        "name, registered_model, runs)"
+    )
+
+
+def test_an_unknown_key_inside_a_run_names_the_run_keys(tmp_path):
+    spec = write_spec(tmp_path, "runs:\n  - recipe: baseline\n    overides: {}\n")
+    with pytest.raises(
+        StanceError, match=re.escape("unknown key 'runs.0.overides' (allowed keys: name, overrides, recipe)")
+    ):
+        load_plan(spec)
+
+
+def test_an_override_key_the_recipe_kind_lacks_fails_with_the_kinds_keys(tmp_path):
+    spec = write_spec(
+        tmp_path, GOOD_RUN.replace("  - recipe", "runs:\n  - recipe") + "  - recipe: baseline\n    name: typo\n"
+        "    overrides:\n      learning_rate: {value: 0.1, reason: a transformer key on the baseline}\n",
+    )  # fmt: skip
+    with pytest.raises(StanceError) as err:
+        load_plan(spec)
+    assert str(err.value) == (
+        f"{spec}: run 'typo' (configs/baseline.yaml + overrides): unknown key 'learning_rate' (allowed keys: "
+        "C, char_ngrams, class_weight, cv_folds, kind, max_features, max_iter, min_df, seed, word_ngrams)"
+    )
+
+
+def test_a_recipe_that_does_not_exist_fails_clearly(tmp_path):
+    spec = write_spec(tmp_path, "runs:\n" + GOOD_RUN + "  - recipe: forest\n")
+    with pytest.raises(StanceError) as err:
+        load_plan(spec)
+    # other tests add recipes to the scratch configs/, so only the shipped ones are pinned
+    assert re.fullmatch(
+        re.escape(
+            f"{spec}: run 'forest': recipe 'forest' does not exist in configs/ (recipes: baseline, embedding, "
+        )
+        + ".*fewshot, finetune.*\\)",
+        str(err.value),
+    )
+    assert no_experiment("bad")
+
+
+def test_an_override_needs_a_reason(tmp_path):
+    spec = write_spec(tmp_path, "runs:\n  - recipe: baseline\n    overrides:\n      C: 2.0\n")
+    with pytest.raises(StanceError, match=re.escape("every override needs a one-line reason")):
+        load_plan(spec)
+
+
+def test_the_bad_spec_command_prints_one_line_and_trains_nothing(tmp_path):
+    from tests.conftest import run_cli
+
+    spec = write_spec(
+        tmp_path,
+        "runs:\n  - recipe: baseline\n    overrides:\n      cv_fold: {value: 3, reason: x}\n",
+        "typo",
+    )
+    out = run_cli("experiment", "run", str(spec))
+    assert out.returncode == 2
+    lines = out.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"error: {spec}: run 'baseline' (configs/baseline.yaml + overrides): unknown key 'cv_fold'"
+    )
+    assert out.stdout == b"" and no_experiment("typo")
+
+
+def test_a_spec_runs_into_one_experiment_with_its_tags(tiny_experiment, built):
+    spec, results = tiny_experiment
+    _, meta = built
+    assert [r["entry"] for r in results] == ["baseline", "baseline-c3"] and not any(
+        r["skipped"] for r in results
+    )
+    run = mlflow.get_run(results[1]["run_id"])
+    tags = run.data.tags
+    assert mlflow.get_experiment(run.info.experiment_id).name == "tiny"
+    assert tags["spec_entry"] == "tiny/baseline-c3" and tags["spec"] == "experiments/tiny.yaml"
+    assert tags["data_version"] == meta["data_version"] and tags["data_version_requested"] == "latest"
+    assert tags["scheme_hash"] and tags["git_commit"] and tags["code_version"]
+    assert tags["override_reasons"] == (
+        '{"C": "a little more regularisation: a near-equal rival", "cv_folds": "fewer folds: faster tests"}'
+    )
+    assert run.data.params["C"] == "3.0" and run.data.params["cv_folds"] == "3"
+    assert results[1]["model_uri"] == "models:/tiny-classifier/2"
+    assert "aliases left to `stance promote`" in tags["registry_decision"]
+
+
+def test_running_a_spec_twice_duplicates_nothing(tiny_experiment):
+    spec, first = tiny_experiment
+    again = run_plan(load_plan(spec), quiet=True)
+    assert [r["skipped"] for r in again] == [True, True]
+    assert [r["run_id"] for r in again] == [r["run_id"] for r in first]
+    runs = mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.spec_entry LIKE 'tiny/%'")
+    assert len(runs) == 2
+
+
+def test_a_learning_curve_subsamples_whole_articles_inside_each_fold(built):
+    import numpy as np
+
+    from training.evaluate import subsample_articles
+
+    dd, _ = built
+    articles = np.array(dd["train"]["article"])
+    idx = np.arange(len(articles))
+    small, large = (subsample_articles(idx, articles, s, seed=1) for s in (0.25, 0.5))
+    n = len(set(articles))
+    assert len(set(articles[small])) == round(0.25 * n) and len(set(articles[large])) == round(0.5 * n)
+    assert set(articles[small]) <= set(articles[large])  # nested: the curve differs only in data size
+    for a in set(articles[small]):  # whole articles, every sentence of each kept article
+        assert (articles[small] == a).sum() == (articles == a).sum()

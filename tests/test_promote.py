@@ -1,0 +1,80 @@
+"""Promotion: champion only by a clear win on the same data; lineage recorded when it happens."""
+
+import mlflow
+from mlflow import MlflowClient
+
+from training.promote import promote
+from training.train import train
+
+
+def alias(model: str, name: str) -> str:
+    return MlflowClient().get_model_version_by_alias(model, name).version
+
+
+def test_a_challenger_within_the_cv_spread_is_refused_unless_forced(tiny_experiment):
+    _, results = tiny_experiment
+    low, high = sorted(results, key=lambda r: r["metrics"]["stance_macro_f1"])
+    margin = high["metrics"]["stance_macro_f1"] - low["metrics"]["stance_macro_f1"]
+    spread = max(r["metrics"]["stance_macro_f1_std"] for r in results)
+    assert 0 < margin <= spread, "the two tiny runs should be a hair apart; pick other overrides"
+
+    first = promote("tiny", low["run_id"])
+    assert first["promoted"] and first["decision"] == "promoted to champion: there is no champion yet"
+    champion_version = alias("tiny-classifier", "champion")
+
+    refused = promote("tiny", high["run_id"])
+    assert not refused["promoted"]
+    assert refused["decision"] == (
+        f"not promoted, stays challenger: {high['metrics']['stance_macro_f1']:.3f} against the champion's "
+        f"{low['metrics']['stance_macro_f1']:.3f}: a margin of {margin:.3f}, within the CV spread {spread:.3f}; "
+        "--force to promote anyway"
+    )
+    assert alias("tiny-classifier", "champion") == champion_version
+    assert alias("tiny-classifier", "challenger") == refused["challenger"].version
+    tags = mlflow.get_run(high["run_id"]).data.tags
+    assert tags["promotion_decision"] == refused["decision"]
+
+    forced = promote("tiny", high["run_id"], force=True)
+    assert forced["promoted"] and forced["decision"].startswith("promoted to champion (forced): ")
+    assert alias("tiny-classifier", "champion") == forced["challenger"].version
+    lineage = mlflow.artifacts.load_dict(f"runs:/{high['run_id']}/promotion/lineage.json")
+    assert lineage["data"] == {"added": [], "removed": [], "changed": []}  # same data version
+    assert promote("tiny", high["run_id"])["decision"].startswith("nothing to do")
+
+
+def test_promotion_across_data_versions_records_the_sentences_and_f1_that_moved(
+    scratch_root, older_version, built
+):
+    old, dropped, relabeled = older_version
+    recipe = scratch_root / "configs" / "lineage.yaml"
+    recipe.write_text("kind: baseline\ncv_folds: 3\nC: 0.01  # a weak model: the old champion\n")
+    kwargs = {
+        "experiment": "lineage",
+        "registered_model": "lineage-classifier",
+        "quiet": True,
+        "crown": False,
+    }
+    old_run = train(recipe, old, **kwargs)
+    assert promote("lineage", old_run["run_id"])["promoted"]
+
+    recipe.write_text("kind: baseline\ncv_folds: 3\n")
+    new_run = train(recipe, built[1]["data_version"], **kwargs)
+    refused = promote("lineage", new_run["run_id"])
+    assert not refused["promoted"]
+    assert (
+        f"the champion was trained on data {old} and no run of its recipe exists on "
+        f"{built[1]['data_version']}; runs on different data are not compared" in refused["decision"]
+    )
+
+    forced = promote("lineage", new_run["run_id"], force=True)
+    assert forced["promoted"]
+    lin = forced["lineage"]
+    assert lin["from"]["data_version"] == old and lin["to"]["data_version"] == built[1]["data_version"]
+    assert sorted(d["sentence_id"] for d in lin["data"]["added"]) == sorted(dropped)
+    assert lin["data"]["removed"] == []
+    (changed,) = lin["data"]["changed"]
+    assert changed["sentence_id"] == relabeled
+    assert changed["before"] == [{"actor": "pakistan", "stance": "demand"}] and changed["after"] == []
+    assert lin["f1_moved"] and all(abs(m["after"] - m["before"]) >= 0.02 for m in lin["f1_moved"])
+    text = mlflow.artifacts.load_text(f"runs:/{new_run['run_id']}/promotion/lineage.md")
+    assert f"## Sentences added: {len(dropped)}" in text and "## Sentences changed: 1" in text

@@ -1,0 +1,313 @@
+"""Promotion: the best run of an experiment becomes ``challenger``; ``champion`` only if it clearly wins.
+
+Clearly wins: its grouped-CV stance macro-F1 beats the champion's on the same data
+version by more than the CV spread (the larger of the two fold standard deviations).
+When the champion was trained on other data, the champion's recipe evaluated on the
+challenger's data stands in for it; without such a run nothing is compared and only
+``--force`` promotes. A promotion records its lineage on the new champion's run:
+the labeled sentences added, removed or changed between the two data versions and
+the per-class F1 that moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+from labeling.io import read_jsonl
+from stance import paths
+from stance.errors import StanceError
+from stance.scheme import Scheme
+from training import tracking
+
+METRIC = tracking.SELECTION_METRIC
+MOVED = 0.02  # a per-class F1 change at least this large is listed as moved
+
+
+@dataclass
+class Contender:
+    """A finished run with a registered model version."""
+
+    run: object  # mlflow.entities.Run
+    model: str
+    version: str
+
+    @property
+    def run_id(self) -> str:
+        return self.run.info.run_id
+
+    @property
+    def data_version(self) -> str:
+        return self.run.data.tags.get("data_version", "?")
+
+    @property
+    def name(self) -> str:
+        return self.run.data.tags.get("entry") or self.run.info.run_name
+
+    @property
+    def score(self) -> float:
+        return self.run.data.metrics.get(METRIC, float("-inf"))
+
+    @property
+    def spread(self) -> float:
+        return self.run.data.metrics.get(f"{METRIC}_std", 0.0)
+
+    def describe(self) -> str:
+        return (
+            f"{self.name} ({self.model} v{self.version}, run {self.run_id[:8]}): {METRIC} "
+            f"{self.score:.3f} ± {self.spread:.3f} on data {self.data_version}"
+        )
+
+
+# -- who is who ---------------------------------------------------------------------------
+def contenders(experiment: str) -> list[Contender]:
+    import mlflow
+    from mlflow import MlflowClient
+
+    tracking.setup_uri()
+    exp = mlflow.get_experiment_by_name(experiment)
+    if exp is None:
+        raise StanceError(f"no MLflow experiment named '{experiment}' in {tracking.tracking_uri()}")
+    client = MlflowClient()
+    out = []
+    runs = mlflow.search_runs(
+        [exp.experiment_id], filter_string="attributes.status = 'FINISHED'", output_format="list",
+        order_by=["attributes.start_time DESC"],
+    )  # fmt: skip
+    for run in runs:
+        for mv in client.search_model_versions(f"run_id = '{run.info.run_id}'"):
+            out.append(Contender(run, mv.name, mv.version))
+    if not out:
+        raise StanceError(f"experiment '{experiment}' has no run with a registered model to promote")
+    return out
+
+
+def propose(experiment: str, run_id: str | None = None) -> Contender:
+    """The given run, or the best run on the data version of the experiment's latest model."""
+    found = contenders(experiment)
+    if run_id:
+        match = [c for c in found if c.run_id.startswith(run_id)]
+        if len(match) != 1:
+            raise StanceError(f"run '{run_id}' is not one registered run of experiment '{experiment}'")
+        return match[0]
+    newest = found[0].data_version  # runs come newest first
+    return max((c for c in found if c.data_version == newest), key=lambda c: c.score)
+
+
+def champion(model: str) -> Contender | None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        mv = client.get_model_version_by_alias(model, tracking.CHAMPION)
+    except MlflowException:
+        return None
+    return Contender(client.get_run(mv.run_id), model, mv.version)
+
+
+def stand_in(champ: Contender, data_version: str):
+    """The champion's own run on that data, else a run of the same recipe on it (or None)."""
+    import mlflow
+
+    if champ.data_version == data_version:
+        return champ.run
+    tags = champ.run.data.tags
+    query = (
+        f"tags.recipe_hash = '{tags.get('recipe_hash')}' and tags.data_version = '{data_version}' "
+        f"and tags.scheme_hash = '{tags.get('scheme_hash')}' and tags.train_share = '1' "
+        "and attributes.status = 'FINISHED'"
+    )
+    runs = mlflow.search_runs(
+        search_all_experiments=True, filter_string=query, output_format="list", max_results=1,
+        order_by=["attributes.start_time DESC"],
+    )  # fmt: skip
+    return runs[0] if runs else None
+
+
+# -- the rule -----------------------------------------------------------------------------
+def judge(challenger: Contender, champ: Contender | None) -> tuple[bool, str]:
+    """(promote?, why) by the rule in the module docstring; ``--force`` is the caller's."""
+    if champ is None:
+        return True, "there is no champion yet"
+    ref = stand_in(champ, challenger.data_version)
+    if ref is None:
+        return False, (
+            f"the champion was trained on data {champ.data_version} and no run of its recipe exists on "
+            f"{challenger.data_version}; runs on different data are not compared (train the champion's "
+            "recipe on this data, or --force)"
+        )
+    ref_score = ref.data.metrics.get(METRIC, float("-inf"))
+    spread = max(challenger.spread, ref.data.metrics.get(f"{METRIC}_std", 0.0))
+    margin = challenger.score - ref_score
+    against = (
+        "the champion" if ref is champ.run else f"the champion's recipe on data {challenger.data_version}"
+    )
+    facts = f"{challenger.score:.3f} against {against}'s {ref_score:.3f}"
+    if margin > spread:
+        return True, f"{facts}: a margin of {margin:.3f}, more than the CV spread {spread:.3f}"
+    if margin > 0:
+        return False, f"{facts}: a margin of {margin:.3f}, within the CV spread {spread:.3f}"
+    return False, f"{facts}: it does not beat the champion"
+
+
+# -- lineage ------------------------------------------------------------------------------
+def snapshot_labels(data_version: str) -> dict[str, dict] | None:
+    """sentence id -> {text, pairs} of a data version's committed snapshot (None if absent)."""
+    path = paths.snapshots() / f"annotations-{data_version}.jsonl"
+    if not path.is_file():
+        return None
+    return {row["sentence_id"]: {"text": row["text"], "pairs": row["pairs"]} for _, row in read_jsonl(path)}
+
+
+def lineage(old: Contender | None, new: Contender, scheme: Scheme) -> dict:
+    """What changed from the old champion to the new: labeled sentences, and per-class F1."""
+    out: dict = {"to": {"run_id": new.run_id, "version": new.version, "data_version": new.data_version}}
+    if old is None:
+        return out | {"from": None, "data": "first champion: nothing to diff against", "f1_moved": []}
+    out["from"] = {"run_id": old.run_id, "version": old.version, "data_version": old.data_version}
+    out["data"] = _data_diff(old.data_version, new.data_version)
+    out["f1_moved"] = _f1_moved(old.run.data.metrics, new.run.data.metrics, scheme)
+    return out
+
+
+def _data_diff(old_version: str, new_version: str) -> dict | str:
+    if old_version == new_version:
+        return {"added": [], "removed": [], "changed": []}
+    before, after = snapshot_labels(old_version), snapshot_labels(new_version)
+    missing = [v for v, s in ((old_version, before), (new_version, after)) if s is None]
+    if missing:
+        return (
+            f"no snapshot in labeling/snapshots/ for data version {', '.join(missing)}: sentences not diffed"
+        )
+
+    def brief(sid, rec):
+        return {"sentence_id": sid, "text": rec["text"][:120], "pairs": rec["pairs"]}
+
+    changed = [
+        {"sentence_id": sid, "text": rec["text"][:120], "before": before[sid]["pairs"], "after": rec["pairs"]}
+        for sid, rec in after.items()
+        if sid in before and before[sid]["pairs"] != rec["pairs"]
+    ]
+    return {
+        "added": [brief(sid, rec) for sid, rec in after.items() if sid not in before],
+        "removed": [brief(sid, rec) for sid, rec in before.items() if sid not in after],
+        "changed": changed,
+    }
+
+
+def _f1_moved(before: dict, after: dict, scheme: Scheme) -> list[dict]:
+    moved = []
+    for facet, labels in (("stance", scheme.stance_labels), ("actor", scheme.actor_labels)):
+        for label in labels:
+            key = f"{facet}_f1_{label}"
+            if key in before and key in after and abs(after[key] - before[key]) >= MOVED:
+                moved.append(
+                    {
+                        "class": f"{facet}:{label}",
+                        "before": round(before[key], 4),
+                        "after": round(after[key], 4),
+                    }
+                )
+    return moved
+
+
+def lineage_markdown(lin: dict) -> str:
+    lines = ["# Promotion lineage", ""]
+    if lin["from"] is None:
+        return "\n".join([*lines, lin["data"], ""])
+    f, t = lin["from"], lin["to"]
+    lines += [f"v{f['version']} (data {f['data_version']}) -> v{t['version']} (data {t['data_version']})", ""]
+    data = lin["data"]
+    if isinstance(data, str):
+        lines += [data, ""]
+    else:
+        for what in ("added", "removed", "changed"):
+            lines += [f"## Sentences {what}: {len(data[what])}", ""]
+            lines += [f"- `{d['sentence_id']}` {d['text']}" for d in data[what]] + [""]
+    lines += [f"## Per-class F1 moved by {MOVED} or more: {len(lin['f1_moved'])}", ""]
+    lines += [f"- {m['class']}: {m['before']:.3f} -> {m['after']:.3f}" for m in lin["f1_moved"]]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# -- the command --------------------------------------------------------------------------
+def promote(experiment: str, run_id: str | None = None, force: bool = False) -> dict:
+    """Propose the challenger, apply the rule, move the aliases and record the decision."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    challenger = propose(experiment, run_id)
+    champ = champion(challenger.model)
+    if champ and (champ.model, champ.version) == (challenger.model, challenger.version):
+        return {"challenger": challenger, "champion": champ, "promoted": False, "lineage": None,
+                "decision": f"nothing to do: {challenger.model} v{challenger.version} already is {tracking.CHAMPION}"}  # fmt: skip
+    ok, why = judge(challenger, champ)
+    promoted = ok or force
+    if promoted:
+        client.set_registered_model_alias(challenger.model, tracking.CHAMPION, challenger.version)
+        _drop_alias(client, challenger, tracking.CHALLENGER)
+        lin = lineage(champ, challenger, Scheme.load())
+        client.log_dict(challenger.run_id, lin, "promotion/lineage.json")
+        client.log_text(challenger.run_id, lineage_markdown(lin), "promotion/lineage.md")
+        client.set_model_version_tag(
+            challenger.model, challenger.version, "promoted_over", champ.version if champ else "none"
+        )
+        decision = f"promoted to {tracking.CHAMPION}{' (forced)' if force and not ok else ''}: {why}"
+    else:
+        lin = None
+        client.set_registered_model_alias(challenger.model, tracking.CHALLENGER, challenger.version)
+        decision = f"not promoted, stays {tracking.CHALLENGER}: {why}" + (
+            "" if force else "; --force to promote anyway"
+        )
+    client.set_tag(challenger.run_id, "promotion_decision", decision)
+    return {
+        "challenger": challenger,
+        "champion": champ,
+        "promoted": promoted,
+        "decision": decision,
+        "lineage": lin,
+    }
+
+
+def _drop_alias(client, contender: Contender, alias: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        if client.get_model_version_by_alias(contender.model, alias).version == contender.version:
+            client.delete_registered_model_alias(contender.model, alias)
+    except MlflowException:
+        pass
+
+
+def cli(
+    experiment: Annotated[str, typer.Argument(help="MLflow experiment whose best run is the challenger.")],
+    run: Annotated[
+        str | None, typer.Option(help="Propose this run (id or id prefix) instead of the best.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Promote even without a clear win (recorded as forced).")
+    ] = False,
+) -> None:
+    """Propose an experiment's best run as challenger; promote it to champion only if it clearly wins."""
+    out = promote(experiment, run, force)
+    print(f"challenger: {out['challenger'].describe()}")
+    print(f"champion:   {out['champion'].describe() if out['champion'] else 'none yet'}")
+    print(out["decision"])
+    if out["lineage"] and out["lineage"]["from"]:
+        data = out["lineage"]["data"]
+        if isinstance(data, str):
+            print(f"lineage: {data}")
+        else:
+            print(
+                "lineage: "
+                + ", ".join(f"{len(data[k])} sentences {k}" for k in ("added", "removed", "changed"))
+            )
+        moved = out["lineage"]["f1_moved"]
+        print(
+            "per-class F1 moved: "
+            + (", ".join(f"{m['class']} {m['before']:.2f}->{m['after']:.2f}" for m in moved) or "none")
+        )
+        print(f"recorded on run {out['challenger'].run_id} under promotion/")
+    print(f"tracking: {tracking.tracking_uri()}")
