@@ -21,10 +21,10 @@ help:
 
 .PHONY: help demo test env ls-env label-studio label-studio-stop chromium benchmark benchmark-predict serve annotations dataset train predict lint format pytest mlflow-ui clean
 
-## demo: the main job end to end: annotations -> dataset -> baseline and embedding recipes in MLflow -> predict
+## demo: the main job end to end: annotations -> dataset -> baseline and hybrid (best) recipes in MLflow -> predict
 demo: env annotations dataset
 	$(STANCE) train configs/baseline.yaml
-	$(STANCE) train configs/embedding.yaml
+	$(STANCE) train configs/hybrid.yaml
 	@echo; echo "== stance profile of $(ARTICLE) (champion model) =="
 	@$(STANCE) predict $(ARTICLE) --format table
 	@echo "Runs are in MLflow ($(CURDIR)/mlflow.db). Open the UI with:  make mlflow-ui"

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.slow
 
 TINY = {
     "embedding": {},
+    "hybrid": {},
     "finetune": {"epochs": 2, "max_length": 48, "batch_size": 8},
     "fewshot": {"num_iterations": 1, "max_length": 48},
 }

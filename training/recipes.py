@@ -14,6 +14,7 @@ from training.models.baseline import BaselineClassifier, BaselineRecipe
 from training.models.embedding import EmbeddingClassifier, EmbeddingRecipe
 from training.models.fewshot import FewshotClassifier, FewshotRecipe
 from training.models.finetune import FinetuneClassifier, FinetuneRecipe
+from training.models.hybrid import HybridClassifier, HybridRecipe
 
 # kind -> (recipe class, classifier class); later kinds register here
 KINDS: dict[str, tuple[type[RecipeBase], type]] = {
@@ -21,6 +22,7 @@ KINDS: dict[str, tuple[type[RecipeBase], type]] = {
     "embedding": (EmbeddingRecipe, EmbeddingClassifier),
     "finetune": (FinetuneRecipe, FinetuneClassifier),
     "fewshot": (FewshotRecipe, FewshotClassifier),
+    "hybrid": (HybridRecipe, HybridClassifier),
 }
 
 

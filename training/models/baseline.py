@@ -22,6 +22,18 @@ class BaselineRecipe(RecipeBase):
     max_iter: int = Field(2000, ge=100, description="Solver iterations.")
 
 
+def tfidf_features(r: BaselineRecipe):
+    """Word and character-in-word TF-IDF n-grams, side by side (an unfitted transformer)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_union
+
+    common = {"sublinear_tf": True, "min_df": r.min_df, "max_features": r.max_features}
+    return make_union(
+        TfidfVectorizer(analyzer="word", ngram_range=r.word_ngrams, **common),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=r.char_ngrams, **common),
+    )
+
+
 class BaselineClassifier:
     """One TF-IDF + logistic-regression pipeline per facet, sharing nothing but the text."""
 
@@ -33,18 +45,12 @@ class BaselineClassifier:
         self.stance_labels = stance_labels
 
     def _pipeline(self):
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline, make_union
+        from sklearn.pipeline import make_pipeline
 
         r = self.recipe
-        common = {"sublinear_tf": True, "min_df": r.min_df, "max_features": r.max_features}
-        features = make_union(
-            TfidfVectorizer(analyzer="word", ngram_range=r.word_ngrams, **common),
-            TfidfVectorizer(analyzer="char_wb", ngram_range=r.char_ngrams, **common),
-        )
         clf = LogisticRegression(C=r.C, class_weight=r.class_weight, max_iter=r.max_iter, random_state=r.seed)
-        return make_pipeline(features, clf)
+        return make_pipeline(tfidf_features(r), clf)
 
     def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
         # The actor head learns who holds a stance from stance-bearing sentences only;

@@ -63,15 +63,18 @@ class EmbeddingClassifier:
         import joblib
 
         write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        self._save_encoder(folder)
+        joblib.dump(
+            {"recipe": self.recipe.model_dump(), "actor": self.actor_, "stance": self.stance_},
+            folder / "heads.joblib",
+        )
+
+    def _save_encoder(self, folder: Path) -> None:
         if self.encoder_ is None:
             self._embed(["warm-up"])
         # the encoder's weights travel with the model: no base model needed where it is served
         self.tokenizer_.save_pretrained(folder / "encoder")
         self.encoder_.save_pretrained(folder / "encoder")
-        joblib.dump(
-            {"recipe": self.recipe.model_dump(), "actor": self.actor_, "stance": self.stance_},
-            folder / "heads.joblib",
-        )
 
     @classmethod
     def load(cls, folder: Path) -> Self:

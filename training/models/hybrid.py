@@ -1,0 +1,97 @@
+"""TF-IDF n-grams and frozen MiniLM embeddings side by side, plus actor-name cues.
+
+Neither feature set wins alone: n-grams catch the stance verbs ("refused", "urged",
+"hosted") and the embeddings catch paraphrases of them, so the stance head reads both.
+The actor head reads the n-grams and which actors the sentence names, in order
+(training/models/cues.py); in grouped CV the embeddings did not help it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+import numpy as np
+from pydantic import Field
+
+from training.models import cues, encoder
+from training.models.base import factorized_actor_proba, full_proba, read_meta, write_meta
+from training.models.baseline import BaselineRecipe, tfidf_features
+from training.models.embedding import EmbeddingClassifier
+
+
+class HybridRecipe(BaselineRecipe):
+    kind: Literal["hybrid"] = "hybrid"  # type: ignore[assignment]
+    base_model: str = Field(encoder.PACKAGED_MINILM, description="Encoder: packaged name, folder or hub id.")
+    max_length: int = Field(128, ge=8, description="Tokens per sentence; longer ones are truncated.")
+    batch_size: int = Field(64, ge=1, description="Sentences per encoder forward pass.")
+    embedding_weight: float = Field(
+        3.0, ge=0, description="Scale of the embeddings beside the unit-length TF-IDF rows (stance head)."
+    )
+    actor_cues: dict[str, list[str]] = Field(
+        default_factory=lambda: dict(cues.DEFAULT_ACTOR_CUES),
+        description="Per actor, regular expressions of its names, checked in this order.",
+    )
+
+
+class HybridClassifier(EmbeddingClassifier):
+    """Two logistic-regression heads over sparse TF-IDF plus dense features."""
+
+    kind = "hybrid"
+
+    def _head(self):
+        from sklearn.linear_model import LogisticRegression
+
+        r = self.recipe
+        return LogisticRegression(
+            C=r.C, class_weight=r.class_weight, max_iter=r.max_iter, random_state=r.seed
+        )
+
+    def _features(self, texts: list[str]):
+        from scipy.sparse import csr_matrix, hstack
+
+        tfidf = self.tfidf_.transform(texts)
+        stance_x = hstack([tfidf, csr_matrix(self.recipe.embedding_weight * self._embed(texts))]).tocsr()
+        actor_x = hstack([tfidf, csr_matrix(cues.features(texts, self.recipe.actor_cues))]).tocsr()
+        return actor_x, stance_x
+
+    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+        unknown = set(self.recipe.actor_cues) - set(self.actor_labels)
+        if unknown:
+            from stance.errors import StanceError
+
+            raise StanceError(
+                f"actor_cues names actors not in the label scheme: {', '.join(sorted(unknown))}"
+            )
+        texts = list(texts)
+        self.tfidf_ = tfidf_features(self.recipe).fit(texts)
+        actor_x, stance_x = self._features(texts)
+        bearing = np.asarray(actors) != len(self.actor_labels) - 1  # "none" is the last actor
+        self.actor_ = self._head().fit(actor_x[bearing], np.asarray(actors)[bearing])
+        self.stance_ = self._head().fit(stance_x, stances)
+        return self
+
+    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        actor_x, stance_x = self._features(list(texts))
+        stance_p = full_proba(self.stance_, stance_x, len(self.stance_labels))
+        actor_given = full_proba(self.actor_, actor_x, len(self.actor_labels) - 1)
+        return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
+
+    def save(self, folder: Path) -> None:
+        import joblib
+
+        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        self._save_encoder(folder)
+        state = {"recipe": self.recipe.model_dump(), "tfidf": self.tfidf_}
+        joblib.dump(state | {"actor": self.actor_, "stance": self.stance_}, folder / "heads.joblib")
+
+    @classmethod
+    def load(cls, folder: Path) -> Self:
+        import joblib
+
+        meta = read_meta(folder)
+        state = joblib.load(Path(folder) / "heads.joblib")
+        recipe = HybridRecipe(**state["recipe"] | {"base_model": str(Path(folder) / "encoder")})
+        model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
+        model.tfidf_, model.actor_, model.stance_ = state["tfidf"], state["actor"], state["stance"]
+        return model
