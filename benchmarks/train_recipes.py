@@ -19,7 +19,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ["configs/baseline.yaml", "configs/embedding.yaml", "configs/finetune.yaml", "configs/fewshot.yaml"]
+DEFAULT = [
+    "configs/hybrid.yaml",
+    "configs/baseline.yaml",
+    "configs/embedding.yaml",
+    "configs/finetune.yaml",
+    "configs/fewshot.yaml",
+]
 
 CHILD = """
 import json, sys, time, resource
@@ -76,9 +82,15 @@ def run(recipe: str) -> dict:
 
 def main() -> None:
     recipes = sys.argv[1:] or DEFAULT
-    results = [run(r) for r in recipes]
-    report = {"hardware": hardware(), "measured": time.strftime("%Y-%m-%d"), "results": results}
     out = ROOT / "benchmarks" / "results" / "train_recipes.json"
+    # a run of some recipes replaces their rows and keeps the others' (each row says when and under what load)
+    kept = json.loads(out.read_text())["results"] if out.exists() else []
+    fresh = [
+        run(r) | {"measured": time.strftime("%Y-%m-%d"), "load_average_1m": os.getloadavg()[0]}
+        for r in recipes
+    ]
+    results = [r for r in kept if r["recipe"] not in recipes] + fresh
+    report = {"hardware": hardware(), "results": results}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"hardware: {report['hardware']}")
