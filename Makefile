@@ -25,6 +25,8 @@ help:
 demo: env annotations dataset
 	$(STANCE) train configs/baseline.yaml
 	$(STANCE) train configs/hybrid.yaml
+	@echo; echo "== the recipes side by side (all recipes: make experiment SPEC=experiments/recipes.yaml) =="
+	@$(STANCE) compare stance --out .stance/reports/stance
 	@echo; echo "== stance profile of $(ARTICLE) (champion model) =="
 	@$(STANCE) predict $(ARTICLE) --format table
 	@echo "Runs are in MLflow ($(CURDIR)/mlflow.db). Open the UI with:  make mlflow-ui"
