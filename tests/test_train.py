@@ -121,7 +121,9 @@ def test_an_unknown_recipe_key_fails_before_any_training(tmp_path):
     bad.write_text("kind: forest\n")
     with pytest.raises(
         StanceError,
-        match=re.escape("'kind' must be one of baseline, embedding, finetune, fewshot, hybrid (got 'forest')"),
+        match=re.escape(
+            "'kind' must be one of baseline, embedding, finetune, fewshot, hybrid (got 'forest')"
+        ),
     ):
         load_recipe(bad)
 
