@@ -11,14 +11,31 @@ from pathlib import Path
 from stance.errors import StanceError
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file so a reader sees the old content or the new, never a half."""
+def _default_mode(path: Path) -> int:
+    """An existing file keeps its permissions; a new one gets what ``open()`` would give it."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
+    """Write a file so a reader sees the old content or the new, never a half.
+
+    The temporary file gets its final permissions (``mode``, else the existing file's,
+    else the umask's) before any byte is written: a report is not left owner-only, and
+    a secret passed ``mode=0o600`` is never readable by others, not even for a moment.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
+    perms = _default_mode(path) if mode is None else mode
+    how = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+        os.fchmod(fd, perms)
+        with os.fdopen(fd, how, **({} if how == "wb" else {"encoding": "utf-8"})) as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

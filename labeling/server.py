@@ -73,8 +73,7 @@ def ensure_secrets(path: Path | None = None) -> bool:
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     lines = [line for line in old.splitlines() if line.split("=", 1)[0].strip() not in new]
     text = "\n".join([*lines, *(f"{k}={v}" for k, v in new.items())]) + "\n"
-    write_atomic(path, text)
-    path.chmod(0o600)
+    write_atomic(path, text, mode=0o600)
     os.environ.update(new)
     return True
 

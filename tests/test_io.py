@@ -1,0 +1,58 @@
+"""Atomic writes: what a user gets on disk (content and who may read it)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from labeling.io import write_atomic
+from labeling.server import ensure_secrets
+
+
+def _perms(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_a_new_file_gets_the_umask_permissions_not_owner_only(tmp_path, umask_022):
+    # A prediction CSV or a compare report is shared with colleagues: it must not come out 0600.
+    out = tmp_path / "predictions.csv"
+    write_atomic(out, "sentence_id,actor\n")
+    assert out.read_text() == "sentence_id,actor\n"
+    assert _perms(out) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["predictions.csv"]  # no temp file left
+
+
+def test_rewriting_a_file_keeps_its_permissions(tmp_path, umask_022):
+    out = tmp_path / "report.md"
+    out.write_text("old")
+    out.chmod(0o640)
+    write_atomic(out, b"new")
+    assert out.read_bytes() == b"new"
+    assert _perms(out) == 0o640
+
+
+def test_secrets_are_owner_only_from_the_first_byte(tmp_path, umask_022, monkeypatch):
+    for key in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_USERNAME", "OTHER"):
+        monkeypatch.setenv(key, "")  # recorded, so what ensure_secrets sets is undone after the test
+        monkeypatch.delenv(key)
+    env = tmp_path / ".env"
+    env.write_text("OTHER=kept\n")
+    env.chmod(0o644)
+    assert ensure_secrets(env) is True
+    assert _perms(env) == 0o600
+    lines = env.read_text().splitlines()
+    assert lines[0] == "OTHER=kept"
+    assert {line.split("=")[0] for line in lines[1:]} == {
+        "LABEL_STUDIO_USERNAME",
+        "LABEL_STUDIO_PASSWORD",
+        "LABEL_STUDIO_API_KEY",
+    }
