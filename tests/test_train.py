@@ -1,10 +1,12 @@
 """Training for real on the committed data, into a scratch MLflow store."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from datasets import concatenate_datasets
 from mlflow import MlflowClient
 
 from stance.errors import StanceError
@@ -67,8 +69,36 @@ def test_a_run_records_config_data_version_metrics_and_artifacts(trained, built)
         "evaluation/reliability_stance.png",
         "evaluation/per_class.md",
         "evaluation/misclassified.jsonl",
+        "evaluation/oof_predictions.jsonl",
     }
     assert m["stance_macro_f1"] > 0.35  # well above the majority floor (~0.14)
+
+
+def test_the_logged_out_of_fold_predictions_reproduce_the_logged_metrics(trained, built, scheme):
+    """An engineer can recompute (or ensemble) the CV figures from the run, without retraining."""
+    import json
+
+    import mlflow
+    from sklearn.metrics import f1_score
+
+    folder = mlflow.artifacts.download_artifacts(run_id=trained["run_id"], artifact_path="evaluation")
+    text = (Path(folder) / "oof_predictions.jsonl").read_text(encoding="utf-8")
+    rows = [json.loads(line) for line in text.splitlines()]
+    data = concatenate_datasets([built[0]["train"], built[0]["test"]])
+    assert sorted(r["sentence_id"] for r in rows) == sorted(data["sentence_id"])  # each sentence once
+    for r in rows:
+        assert list(r["stance_p"]) == scheme.stance_labels and list(r["actor_p"]) == scheme.actor_labels
+        assert max(r["stance_p"], key=r["stance_p"].get) == r["predicted"][1]
+    folds = sorted({r["fold"] for r in rows})
+    per_fold = []
+    for k in folds:
+        fold = [r for r in rows if r["fold"] == k]
+        assert len({r["article"] for r in fold} & {r["article"] for r in rows if r["fold"] != k}) == 0
+        per_fold.append(
+            f1_score([r["true"][1] for r in fold], [r["predicted"][1] for r in fold], average="macro")
+        )
+    logged = MlflowClient().get_run(trained["run_id"]).data.metrics["stance_macro_f1"]
+    assert abs(np.mean(per_fold) - logged) < 1e-9
 
 
 def test_first_model_is_champion_and_reloads_with_the_same_predictions(trained, built, scheme):

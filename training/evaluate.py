@@ -152,7 +152,7 @@ def summarize(cv: CVResult, data, scheme: Scheme) -> dict[str, float]:
 
 
 def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path]:
-    """Confusion-matrix PNGs, the per-class table and the misclassified sentences."""
+    """Confusion-matrix PNGs, the per-class table, the misclassified sentences, all OOF probabilities."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -200,6 +200,21 @@ def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path
                     "stance_confidence": round(float(cv.stance_p[i].max()), 4),
                 }, ensure_ascii=False) + "\n")  # fmt: skip
     written.append(wrong)
+    # every sentence's out-of-fold probabilities: the figures above can be recomputed, and
+    # recipes compared or ensembled, from the logged runs without retraining
+    oof = folder / "oof_predictions.jsonl"
+    with oof.open("w", encoding="utf-8") as fh:
+        for i in range(len(data)):
+            fh.write(json.dumps({
+                "sentence_id": data["sentence_id"][i],
+                "article": data["article"][i],
+                "fold": int(cv.fold_of[i]),
+                "true": [scheme.actor_labels[data["actor"][i]], scheme.stance_labels[data["stance"][i]]],
+                "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
+                "actor_p": {k: round(float(v), 6) for k, v in zip(scheme.actor_labels, cv.actor_p[i], strict=True)},
+                "stance_p": {k: round(float(v), 6) for k, v in zip(scheme.stance_labels, cv.stance_p[i], strict=True)},
+            }, ensure_ascii=False) + "\n")  # fmt: skip
+    written.append(oof)
     return written
 
 
