@@ -55,6 +55,25 @@ def test_saved_model_reloads_and_predicts_the_same(fitted, tmp_path):
         assert np.allclose(a, b, atol=1e-5)
 
 
+def test_each_kind_logged_to_mlflow_reloads_as_pyfunc_and_predicts_as_in_memory(fitted, built, scheme):
+    """What predict, serving and Label Studio pre-annotation load: the registered pyfunc model."""
+    import mlflow
+
+    from training.train import _log_model
+
+    kind, recipe, model = fitted
+    mlflow.set_experiment("tiny-contract")
+    with mlflow.start_run():
+        info = _log_model(model, scheme, recipe, built[1], f"tiny-{kind}", PROBE)
+    frame = mlflow.pyfunc.load_model(info.model_uri).predict(pd.DataFrame({"text": PROBE}))
+    actor_p, stance_p = model.predict_proba(PROBE)
+    assert np.allclose(frame[[f"actor:{a}" for a in scheme.actor_labels]].to_numpy(), actor_p, atol=1e-5)
+    assert np.allclose(frame[[f"stance:{s}" for s in scheme.stance_labels]].to_numpy(), stance_p, atol=1e-5)
+    assert list(frame["stance"]) == [scheme.stance_labels[i] for i in stance_p.argmax(1)]
+    meta = mlflow.models.get_model_info(info.model_uri).metadata
+    assert meta["kind"] == kind and meta["scheme_hash"] == scheme.hash
+
+
 def test_same_seed_gives_the_same_model(fitted, tiny, scheme):
     kind, recipe, model = fitted
     twin = make_classifier(recipe, scheme).fit(
