@@ -25,8 +25,11 @@ help:
 demo: env annotations dataset
 	$(STANCE) train configs/baseline.yaml
 	$(STANCE) train configs/hybrid.yaml
-	@echo; echo "== the recipes side by side (all recipes: make experiment SPEC=experiments/recipes.yaml) =="
+	@echo; echo "== the recipes trained here, side by side =="
 	@$(STANCE) compare stance --out .stance/reports/stance
+	@echo; echo "== all five recipes, as committed in experiments/recipes/report.md (same data, folds, seeds;"
+	@echo "   reproduce with: make experiment SPEC=experiments/recipes.yaml, about 45 minutes on 2 cores) =="
+	@awk -F' [|] ' '/^[|] # /{on=1} on&&/^$$/{exit} on&&!/---/{w=($$2=="run"?16:17); printf "  %-10s %-*s %-*s %-16s %s\n",$$2,w,$$4,w,$$10,($$2=="run"?"actor (bearing)":$$11),$$12}' experiments/recipes/report.md
 	@echo; echo "== stance profile of $(ARTICLE) (champion model) =="
 	@$(STANCE) predict $(ARTICLE) --format table
 	@echo "Runs are in MLflow ($(CURDIR)/mlflow.db). Open the UI with:  make mlflow-ui"
