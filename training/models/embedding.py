@@ -46,17 +46,22 @@ class EmbeddingClassifier:
         r = self.recipe
         return LogisticRegression(C=r.C, class_weight=r.class_weight, max_iter=3000, random_state=r.seed)
 
+    def _features(self, texts: list[str]):
+        """What the actor head and the stance head read (here both: the sentence embedding)."""
+        x = self._embed(texts)
+        return x, x
+
     def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
-        x = self._embed(list(texts))
+        actor_x, stance_x = self._features(list(texts))
         bearing = np.asarray(actors) != len(self.actor_labels) - 1  # "none" is the last actor
-        self.actor_ = self._head().fit(x[bearing], np.asarray(actors)[bearing])
-        self.stance_ = self._head().fit(x, stances)
+        self.actor_ = self._head().fit(actor_x[bearing], np.asarray(actors)[bearing])
+        self.stance_ = self._head().fit(stance_x, stances)
         return self
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        x = self._embed(list(texts))
-        stance_p = full_proba(self.stance_, x, len(self.stance_labels))
-        actor_given = full_proba(self.actor_, x, len(self.actor_labels) - 1)
+        actor_x, stance_x = self._features(list(texts))
+        stance_p = full_proba(self.stance_, stance_x, len(self.stance_labels))
+        actor_given = full_proba(self.actor_, actor_x, len(self.actor_labels) - 1)
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
     def save(self, folder: Path) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from training.models import cues, encoder
-from training.models.base import factorized_actor_proba, full_proba, read_meta, write_meta
+from training.models.base import read_meta, write_meta
 from training.models.baseline import BaselineRecipe, tfidf_features
 from training.models.embedding import EmbeddingClassifier
 
@@ -63,19 +63,8 @@ class HybridClassifier(EmbeddingClassifier):
             raise StanceError(
                 f"actor_cues names actors not in the label scheme: {', '.join(sorted(unknown))}"
             )
-        texts = list(texts)
-        self.tfidf_ = tfidf_features(self.recipe).fit(texts)
-        actor_x, stance_x = self._features(texts)
-        bearing = np.asarray(actors) != len(self.actor_labels) - 1  # "none" is the last actor
-        self.actor_ = self._head().fit(actor_x[bearing], np.asarray(actors)[bearing])
-        self.stance_ = self._head().fit(stance_x, stances)
-        return self
-
-    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        actor_x, stance_x = self._features(list(texts))
-        stance_p = full_proba(self.stance_, stance_x, len(self.stance_labels))
-        actor_given = full_proba(self.actor_, actor_x, len(self.actor_labels) - 1)
-        return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
+        self.tfidf_ = tfidf_features(self.recipe).fit(list(texts))
+        return super().fit(texts, actors, stances, groups)
 
     def save(self, folder: Path) -> None:
         import joblib
