@@ -6,7 +6,8 @@ round-robin so a change in the machine's load hits every row alike:
 
 * ``stance`` predict (``Predictor.predict_sentences``: pyfunc, decoding, output
   objects) for each registered model kind: ``embedding`` (frozen MiniLM + linear
-  heads), ``finetune`` (MiniLM with two heads) and the TF-IDF ``baseline``;
+  heads), ``hybrid`` (TF-IDF + frozen MiniLM + actor cues: the demo's champion),
+  ``finetune`` (MiniLM with two heads) and the TF-IDF ``baseline``;
 * transformers' ``pipeline("text-classification")`` over the same MiniLM encoder
   (a sequence-classification model built from the packaged weights), with its
   default batch size (1) and with batch size 64, all class scores returned;
@@ -51,10 +52,11 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 from train_recipes import hardware  # noqa: E402  (this script's folder is on sys.path)
 
-KINDS = ("embedding", "finetune", "baseline")
+KINDS = ("embedding", "hybrid", "finetune", "baseline")  # hybrid: the champion make demo leaves
 # only what makes training quick; the model's architecture (and so its speed) is the recipe's own
 RECIPES = {
     "embedding": "kind: embedding\ncv_folds: 2\n",
+    "hybrid": "kind: hybrid\ncv_folds: 2\n",
     "finetune": "kind: finetune\ncv_folds: 2\nepochs: 2\n",
     "baseline": "kind: baseline\ncv_folds: 2\n",
 }
