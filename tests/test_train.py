@@ -97,8 +97,13 @@ def test_the_logged_out_of_fold_predictions_reproduce_the_logged_metrics(trained
         per_fold.append(
             f1_score([r["true"][1] for r in fold], [r["predicted"][1] for r in fold], average="macro")
         )
-    logged = MlflowClient().get_run(trained["run_id"]).data.metrics["stance_macro_f1"]
-    assert abs(np.mean(per_fold) - logged) < 1e-9
+    logged = MlflowClient().get_run(trained["run_id"]).data.metrics
+    assert abs(np.mean(per_fold) - logged["stance_macro_f1"]) < 1e-9
+    # the profile figure: (actor, stance) pairs per article, labeled against reported
+    gold = {(r["article"], *r["true"]) for r in rows if r["true"][1] != "none"}
+    pred = {(r["article"], *r["predicted"]) for r in rows if r["predicted"][1] != "none"}
+    assert abs(len(gold & pred) / len(pred) - logged["profile_pair_precision"]) < 1e-9
+    assert abs(len(gold & pred) / len(gold) - logged["profile_pair_recall"]) < 1e-9
 
 
 def test_first_model_is_champion_and_reloads_with_the_same_predictions(trained, built, scheme):

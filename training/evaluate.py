@@ -103,6 +103,26 @@ def metrics(actors, stances, actor_p, stance_p, scheme: Scheme) -> dict[str, flo
     return {k: float(v) for k, v in out.items()}
 
 
+def profile_pairs(articles, actors, stances, pred_actors, pred_stances, none_stance: int) -> dict[str, float]:
+    """How well article profiles name who takes which stance: (actor, stance) pairs per article.
+
+    An analyst reads predict's profile, not single sentences: for each article, the set
+    of pairs it reports against the set the labels hold (each pair counted once per
+    article, however many sentences carry it). Pooled over articles.
+    """
+    found = reported = labeled = 0
+    articles = np.asarray(articles)
+    for article in np.unique(articles):
+        m = articles == article
+        gold = {(a, s) for a, s in zip(actors[m], stances[m], strict=True) if s != none_stance}
+        pred = {(a, s) for a, s in zip(pred_actors[m], pred_stances[m], strict=True) if s != none_stance}
+        found, reported, labeled = found + len(gold & pred), reported + len(pred), labeled + len(gold)
+    precision = found / reported if reported else 0.0
+    recall = found / labeled if labeled else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"profile_pair_precision": precision, "profile_pair_recall": recall, "profile_pair_f1": f1}
+
+
 def predicted_ids(actor_p, stance_p, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
     actors, stances = decode(actor_p, stance_p, scheme.actor_labels, scheme.stance_labels, scheme.none)
     return (
@@ -136,6 +156,9 @@ def summarize(cv: CVResult, data, scheme: Scheme) -> dict[str, float]:
         out[name] = float(np.mean(values))
         out[f"{name}_std"] = float(np.std(values))
     a_pred, s_pred = predicted_ids(cv.actor_p, cv.stance_p, scheme)
+    none_stance = scheme.stance_labels.index(scheme.none)
+    actors, stances = np.asarray(data["actor"]), np.asarray(data["stance"])
+    out |= profile_pairs(data["article"], actors, stances, a_pred, s_pred, none_stance)
     for facet, y, pred, labels in (
         ("actor", data["actor"], a_pred, scheme.actor_labels),
         ("stance", data["stance"], s_pred, scheme.stance_labels),
