@@ -29,7 +29,8 @@ demo: env annotations dataset
 	@$(STANCE) compare stance --out .stance/reports/stance
 	@echo; echo "== all five recipes, as committed in experiments/recipes/report.md (same data, folds, seeds;"
 	@echo "   reproduce with: make experiment SPEC=experiments/recipes.yaml, about 45 minutes on 2 cores) =="
-	@awk -F' [|] ' '/^[|] # /{on=1} on&&/^$$/{exit} on&&!/---/{w=($$2=="run"?16:17); printf "  %-10s %-*s %-*s %-16s %s\n",$$2,w,$$4,w,$$10,($$2=="run"?"actor (bearing)":$$11),$$12}' experiments/recipes/report.md
+	@printf "  %-10s %-16s %-16s %-16s %s\n" run "stance macro-F1" "actor acc." "actor (bearing)" "stance ECE"
+	@awk -F' *[|] *' '/^[|] # /{on=1; for(i=1;i<=NF;i++) c[$$i]=i; next} on&&/^$$/{exit} on&&!/---/{printf "  %-10s %-17s %-17s %-16s %s\n",$$c["run"],$$c["stance macro-F1"],$$c["actor acc."],$$c["actor acc. (stance-bearing)"],$$c["stance ECE"]}' experiments/recipes/report.md
 	@echo; echo "== stance profile of $(ARTICLE) (champion model) =="
 	@$(STANCE) predict $(ARTICLE) --format table
 	@echo "Runs are in MLflow ($(CURDIR)/mlflow.db). Open the UI with:  make mlflow-ui"

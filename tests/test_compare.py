@@ -21,6 +21,8 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
         assert line.startswith(f"| {rank} | {res['entry']} | baseline | ")
         assert f"{m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f}" in line
         assert f"| {m['stance_f1_demand']:.2f} |" in line
+        # what an analyst reads: who takes which stance per article, reported against labeled
+        assert f"| {m['profile_pair_precision']:.2f} / {m['profile_pair_recall']:.2f} |" in line
     assert "data versions" not in text  # one data version: nothing to warn about
     for png in ("per_class_f1.png", "confusion_stance.png"):
         assert f"]({png})" in text

@@ -134,6 +134,9 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     def num(name, fmt="{:.3f}"):
         return lambda r: "—" if np.isnan(r.m(name)) else fmt.format(r.m(name))
 
+    def pair(a, b):  # runs logged before a metric existed show a dash
+        return lambda r: "—" if np.isnan(r.m(a)) else f"{r.m(a):.2f} / {r.m(b):.2f}"
+
     cols = [
         ("run", "run", lambda r: r.entry),
         ("kind", "kind", lambda r: r.kind),
@@ -143,6 +146,11 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     cols += [
         ("actor acc.", "actor acc.", pm("actor_accuracy")),
         ("actor acc. (stance-bearing)", "bearing", num("actor_accuracy_stance_bearing")),
+        (
+            "profile pairs precision / recall",
+            "pairs P/R",
+            pair("profile_pair_precision", "profile_pair_recall"),
+        ),
         ("stance ECE", "ECE", num("stance_ece")),
         ("CV time", "CV", num("cv_seconds", "{:.0f} s")),
         ("final fit", "fit", num("train_seconds", "{:.0f} s")),
@@ -165,7 +173,10 @@ def print_tables(comp: Comparison, scheme: Scheme) -> None:
             continue
         table = Table(
             title=f"{comp.experiment}: data version {version}, ranked by stance macro-F1 (grouped CV)",
-            caption="per-class stance F1 pooled out-of-fold; bearing: actor accuracy on stance-bearing sentences",
+            caption=(
+                "per-class stance F1 pooled out-of-fold; bearing: actor accuracy on stance-bearing sentences;"
+                " pairs: (actor, stance) pairs per article, reported against labeled"
+            ),
         )
         table.add_column("#", justify="right")
         for _, short, _ in columns(scheme):
@@ -189,7 +200,9 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
         + (f" of `{'`, `'.join(specs)}`" if specs else "")
         + f"; code at git commit {', '.join(f'`{c}`' for c in commits)}.",
         "Metrics are grouped cross-validation by article (mean ± standard deviation over folds;",
-        "per-class F1 pooled over the out-of-fold predictions).",
+        "per-class F1 pooled over the out-of-fold predictions). Profile pairs: the distinct (actor, stance)",
+        "pairs each article's profile reports, against those its labels hold, pooled over articles",
+        "(— for runs logged before this figure existed).",
         "",
     ]
     if note := comp.mixed_note():
