@@ -164,7 +164,7 @@ def print_tables(comp: Comparison, scheme: Scheme) -> None:
 
     console = Console()
     if not console.is_terminal:
-        console = Console(width=max(console.width, 150))  # a pipe or a log: keep every column whole
+        console = Console(width=max(console.width, 180))  # a pipe or a log: keep every column whole
     if note := comp.mixed_note():
         console.print(f"[bold yellow]note:[/] {note}")
     for version in comp.data_versions:
