@@ -25,6 +25,7 @@ class EmbeddingClassifier:
     """The encoder stays frozen; only two logistic-regression heads are learned."""
 
     kind = "embedding"
+    recipe_class: type[RecipeBase] = EmbeddingRecipe
 
     def __init__(self, recipe: EmbeddingRecipe, actor_labels: list[str], stance_labels: list[str]):
         self.recipe = recipe
@@ -69,10 +70,14 @@ class EmbeddingClassifier:
 
         write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
         self._save_encoder(folder)
-        joblib.dump(
-            {"recipe": self.recipe.model_dump(), "actor": self.actor_, "stance": self.stance_},
-            folder / "heads.joblib",
-        )
+        joblib.dump(self._state(), folder / "heads.joblib")
+
+    def _state(self) -> dict:
+        """What is learned besides the encoder (pickled by joblib into heads.joblib)."""
+        return {"recipe": self.recipe.model_dump(), "actor": self.actor_, "stance": self.stance_}
+
+    def _restore(self, state: dict) -> None:
+        self.actor_, self.stance_ = state["actor"], state["stance"]
 
     def _save_encoder(self, folder: Path) -> None:
         if self.encoder_ is None:
@@ -87,7 +92,7 @@ class EmbeddingClassifier:
 
         meta = read_meta(folder)
         state = joblib.load(Path(folder) / "heads.joblib")
-        recipe = EmbeddingRecipe(**state["recipe"] | {"base_model": str(Path(folder) / "encoder")})
+        recipe = cls.recipe_class(**state["recipe"] | {"base_model": str(Path(folder) / "encoder")})
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
-        model.actor_, model.stance_ = state["actor"], state["stance"]
+        model._restore(state)
         return model

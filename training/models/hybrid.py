@@ -8,14 +8,12 @@ The actor head reads the n-grams and which actors the sentence names, in order
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal, Self
 
 import numpy as np
 from pydantic import Field
 
 from training.models import cues, encoder
-from training.models.base import read_meta, write_meta
 from training.models.baseline import BaselineRecipe, tfidf_features
 from training.models.embedding import EmbeddingClassifier
 
@@ -38,6 +36,7 @@ class HybridClassifier(EmbeddingClassifier):
     """Two logistic-regression heads over sparse TF-IDF plus dense features."""
 
     kind = "hybrid"
+    recipe_class = HybridRecipe
 
     def _head(self):
         from sklearn.linear_model import LogisticRegression
@@ -66,21 +65,9 @@ class HybridClassifier(EmbeddingClassifier):
         self.tfidf_ = tfidf_features(self.recipe).fit(list(texts))
         return super().fit(texts, actors, stances, groups)
 
-    def save(self, folder: Path) -> None:
-        import joblib
+    def _state(self) -> dict:
+        return super()._state() | {"tfidf": self.tfidf_}
 
-        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
-        self._save_encoder(folder)
-        state = {"recipe": self.recipe.model_dump(), "tfidf": self.tfidf_}
-        joblib.dump(state | {"actor": self.actor_, "stance": self.stance_}, folder / "heads.joblib")
-
-    @classmethod
-    def load(cls, folder: Path) -> Self:
-        import joblib
-
-        meta = read_meta(folder)
-        state = joblib.load(Path(folder) / "heads.joblib")
-        recipe = HybridRecipe(**state["recipe"] | {"base_model": str(Path(folder) / "encoder")})
-        model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
-        model.tfidf_, model.actor_, model.stance_ = state["tfidf"], state["actor"], state["stance"]
-        return model
+    def _restore(self, state: dict) -> None:
+        super()._restore(state)
+        self.tfidf_ = state["tfidf"]
