@@ -112,18 +112,17 @@ def _scores(labels: list[str], row) -> dict[str, float]:
 
 def _load_checked(model_uri: str, scheme: Scheme):
     """Load a pyfunc model after checking, from its metadata alone, that its scheme matches."""
+    from training import tracking
+
+    uri = tracking.setup_uri()  # before importing mlflow: quiet_mlflow sets what mlflow reads at import
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from training import tracking
-
-    tracking.quiet_mlflow()
-    mlflow.set_tracking_uri(tracking.tracking_uri())
     try:
         info = mlflow.models.get_model_info(model_uri)
     except (MlflowException, OSError) as exc:
-        raise tracking.store_error(exc, tracking.tracking_uri()) or StanceError(
-            f"cannot find model '{model_uri}' in {tracking.tracking_uri()}: "
+        raise tracking.store_error(exc, uri) or StanceError(
+            f"cannot find model '{model_uri}' in {uri}: "
             f"{tracking._first_line(exc)} (train one with `stance train`, or pass --model)"
         ) from None
     meta = info.metadata or {}

@@ -36,11 +36,9 @@ def setup_uri() -> str:
 
 def setup(experiment: str = EXPERIMENT) -> str:
     """Point MLflow at the store and make sure the experiment exists; its id."""
-    quiet_mlflow()
+    uri = setup_uri()  # before importing mlflow: quiet_mlflow sets what mlflow reads at import
     import mlflow
 
-    uri = tracking_uri()
-    mlflow.set_tracking_uri(uri)
     try:
         found = mlflow.get_experiment_by_name(experiment)
         if found is not None:
