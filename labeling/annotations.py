@@ -156,11 +156,12 @@ def agreement(units: list[list[Annotation]], scheme: Scheme) -> dict[str, dict]:
 
 # -- import of raw annotation files -------------------------------------------------------
 def find_article(article_id: str) -> Path:
-    for folder in (paths.seeds(), paths.corpus() / "articles"):
+    for folder in paths.article_folders():
         candidate = folder / f"{article_id}.txt"
         if candidate.is_file():
             return candidate
-    raise StanceError(f"article '{article_id}' not found in {paths.seeds()} or {paths.corpus() / 'articles'}")
+    where = ", ".join(str(f) for f in paths.article_folders())
+    raise StanceError(f"article '{article_id}' not found in {where}")
 
 
 @dataclass

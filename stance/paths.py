@@ -38,6 +38,16 @@ def corpus() -> Path:
     return root() / "corpus"
 
 
+def coverage() -> Path:
+    """Dated coverage articles brought into the project to label (``articles/`` and ``articles.tsv``)."""
+    return root() / "coverage"
+
+
+def article_folders() -> list[Path]:
+    """Where an article id is looked up, in this order: seeds, corpus, coverage."""
+    return [seeds(), corpus() / "articles", coverage() / "articles"]
+
+
 def raw_annotations() -> Path:
     """Per-annotator annotation files of our own labeling passes (the seeds)."""
     return root() / "labeling" / "raw"
