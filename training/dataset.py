@@ -86,6 +86,13 @@ def build(snapshot: Path, scheme: Scheme):
     feats = features(scheme)
     test = [row for row in rows if is_test_article(row["article"])]
     train = [row for row in rows if not is_test_article(row["article"])]
+    if not train or not test:
+        n = len({row["article"] for row in rows})
+        raise StanceError(
+            f"{snapshot}: {len(rows)} resolved sentences in {n} article(s) cannot fill both the train and the "
+            "held-out test split (whole articles on each side); label more articles, or pull into the "
+            "project's snapshot (`stance labeling pull` keeps the labeled data)"
+        )
     return DatasetDict(
         train=Dataset.from_list(train, features=feats), test=Dataset.from_list(test, features=feats)
     )
