@@ -150,8 +150,35 @@ def agreement(units: list[list[Annotation]], scheme: Scheme) -> dict[str, dict]:
             "observed_agreement": round(raw_agree, 4),
             "units": len(units),
             "annotators": annotators,
+            "pairwise_kappa": pairwise_kappa(units, label),
         }
     return out
+
+
+def pairwise_kappa(units: list[list[Annotation]], label) -> dict:
+    """Cohen's κ for every two annotators who shared at least 10 sentences, and their mean weighted by those.
+
+    With a team where any two of several annotators label a sentence, this is the κ each pair of
+    annotators reached; Krippendorff's α is the one figure over all of them.
+    """
+    from itertools import combinations
+
+    from sklearn.metrics import cohen_kappa_score
+
+    shared: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for u in units:
+        by = {a.annotator: label(a) for a in u}
+        for x, y in combinations(sorted(by), 2):
+            shared[(x, y)].append((by[x], by[y]))
+    pairs = {}
+    for (x, y), labels in sorted(shared.items()):
+        if len(labels) >= 10:
+            a, b = zip(*labels, strict=True)
+            kappa = 1.0 if len(set(a) | set(b)) == 1 else float(cohen_kappa_score(a, b))
+            pairs[f"{x}|{y}"] = {"kappa": round(kappa, 4), "units": len(labels)}
+    total = sum(p["units"] for p in pairs.values())
+    mean = sum(p["kappa"] * p["units"] for p in pairs.values()) / total if total else None
+    return {"mean": None if mean is None else round(mean, 4), "pairs": pairs}
 
 
 # -- import of raw annotation files -------------------------------------------------------

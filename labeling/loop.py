@@ -581,6 +581,11 @@ def _print_agreement(console, report: dict) -> None:
             f"  {facet}: {metric} {a['value']:.3f} (observed {a['observed_agreement']:.3f}, "
             f"{a['units']} sentences, {len(a['annotators'])} annotators)"
         )
+        pk = a.get("pairwise_kappa", {})
+        if a["metric"] != "cohen_kappa" and pk.get("mean") is not None:
+            console.print(
+                f"    Cohen's κ per pair of annotators: mean {pk['mean']:.3f} over {len(pk['pairs'])} pairs"
+            )
     if not ag:
         console.print("  agreement: no sentence has two annotators yet")
     if report["unresolved"]:
