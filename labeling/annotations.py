@@ -343,10 +343,17 @@ def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | Non
     A sentence annotated in two files is an error, except that a pulled Label Studio file
     (``studio-*.jsonl``) wins over the files before it: the server holds the newer labels.
     """
+    from labeling.rules import blocking_error, check_rows, load_rules
+
+    rules = load_rules(scheme)
     articles: dict[str, Article] = {}
     by_id: dict[str, Record] = {}
-    report = {"sources": {}}
+    report = {"sources": {}, "checks": []}
     for path in raw_files:
+        violations = check_rows(rules, (row for _, row in read_jsonl(path)), scheme.none)
+        if err := blocking_error(violations, str(path)):
+            raise err
+        report["checks"] += [v.line() for v in violations]
         units = read_raw(path, scheme, articles)
         aligned, unaligned = align(units, articles)
         for r in aligned:
@@ -368,6 +375,17 @@ def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | Non
     report.update(snapshot=str(path), new=new, data_version=data_version(path), sentences=len(records))
     report["unresolved"] = [r.sentence.sentence_id for r in records if r.pairs is None]
     return report
+
+
+def print_checks(console, lines: list[str], show: int = 20) -> None:
+    """Codebook-rule violations (configs/rules.yaml) to review, the first ``show`` of them."""
+    if not lines:
+        return
+    console.print(f"[yellow]codebook checks: {len(lines)} label(s) to review[/yellow]")
+    for line in lines[:show]:
+        console.print(f"  {line}")
+    if len(lines) > show:
+        console.print(f"  … and {len(lines) - show} more (`stance labeling check` lists them all)")
 
 
 def cli(
@@ -401,6 +419,7 @@ def cli(
     for src, s in report["sources"].items():
         for text in s["dropped_as_furniture"]:
             console.print(f"  dropped by the segmenter ({Path(src).name}): {text!r}")
+    print_checks(console, report["checks"])
     if report["unresolved"]:
         console.print(f"[yellow]unresolved conflicts ({len(report['unresolved'])}):[/yellow]")
         for sid in report["unresolved"]:

@@ -26,6 +26,7 @@ from labeling.annotations import (
     find_article,
     latest_snapshot,
     load_snapshot,
+    print_checks,
     resolve,
 )
 from labeling.articles import read_article
@@ -320,6 +321,7 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     records = tasks_to_records(tasks, users, scheme)
     return {
         **summarize(records, scheme),
+        "checks": report["checks"],
         "raw": str(raw),
         "snapshot": report["snapshot"],
         "snapshot_sentences": report["sentences"],
@@ -606,12 +608,39 @@ def pull_cli(
     console = _console()
     console.print(f"{report['sentences']} annotated sentences; resolved by {report['resolved_by']}")
     _print_agreement(console, report)
+    print_checks(console, report["checks"])
     state = "written" if report["new"] else "unchanged (already there)"
     console.print(f"annotations of this project: {report['raw']}")
     console.print(
         f"snapshot {report['snapshot']} {state}: {report['snapshot_sentences']} sentences from every raw file; "
         f"data version {report['data_version']}"
     )
+
+
+@app.command("check")
+def check_cli(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Snapshots or raw annotation files [default: labeling/snapshots/LATEST]."),
+    ] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help="[default: configs/rules.yaml]")] = None,
+) -> None:
+    """List the labels that break a codebook rule (configs/rules.yaml), with their sentence ids."""
+    from labeling.io import read_jsonl
+    from labeling.rules import check_rows, load_rules
+
+    scheme = Scheme.load()
+    rules = load_rules(scheme, rules_file)
+    console = _console()
+    found = blocking = 0
+    for path in files or [latest_snapshot()]:
+        violations = check_rows(rules, (row for _, row in read_jsonl(path)), scheme.none)
+        found += len(violations)
+        blocking += sum(v.blocking for v in violations)
+        for v in violations:
+            console.print(f"{path.name}: {v.line()}" + (" [blocking]" if v.blocking else ""))
+    console.print(f"{found} violation(s) of {len(rules)} rules ({blocking} of blocking rules)")
+    raise SystemExit(1 if blocking else 0)  # review flags alone do not fail a script
 
 
 @app.command("status")
