@@ -16,7 +16,7 @@ def test_split_is_grouped_by_article_and_covers_every_sentence(built):
     dd, meta = built
     train, test = set(dd["train"]["article"]), set(dd["test"]["article"])
     assert train and test and not train & test
-    assert len(dd["train"]) + len(dd["test"]) == 408
+    assert len(dd["train"]) + len(dd["test"]) == 2466
     assert meta["articles"] == {"train": len(train), "test": len(test)}
 
 

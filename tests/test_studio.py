@@ -293,8 +293,11 @@ def test_import_then_pull_reproduces_the_committed_dataset(studio, tmp_path):
     assert cli("labeling", "init", "-p", "round trip")[0] == 0
     code, out = cli("labeling", "import", str(committed), "-p", "round trip")
     assert code == 0, out
-    assert "408 tasks created, 835 annotations added" in out
-    assert "annotators: annotator-1, annotator-2, annotator-a, annotator-b, reviewer" in out
+    assert "2466 tasks created, 5037 annotations added" in out  # seeds, corpus and coverage
+    assert (
+        "annotators: annotator-1, annotator-2, annotator-3, annotator-4, annotator-5, annotator-a, annotator-b, "
+        "reviewer, reviewer-1" in out
+    )
     code, again = cli("labeling", "import", str(committed), "-p", "round trip")
     assert code == 0 and "0 tasks created, 0 annotations added" in again
     code, out = cli("labeling", "pull", "-p", "round trip", "--out", str(tmp_path))

@@ -51,7 +51,7 @@ def test_a_run_records_config_data_version_metrics_and_artifacts(trained, built)
     tags, params, m = run.data.tags, run.data.params, run.data.metrics
     assert tags["data_version"] == meta["data_version"] and tags["scheme_hash"] == meta["scheme_hash"]
     assert tags["git_commit"] and tags["code_version"] and tags["kind"] == "baseline"
-    assert params["cv_folds"] == "3" and params["C"] == "4.0" and params["sentences"] == "408"
+    assert params["cv_folds"] == "3" and params["C"] == "4.0" and params["sentences"] == "2466"
     for name in (
         "stance_macro_f1",
         "stance_macro_f1_std",
