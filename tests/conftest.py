@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_DIRS = ("configs", "seeds", "corpus", "labeling/raw", "labeling/snapshots")
+DATA_DIRS = ("configs", "seeds", "corpus", "coverage", "labeling/raw", "labeling/snapshots")
 
 
 @pytest.fixture(scope="session", autouse=True)
