@@ -143,7 +143,23 @@ def test_a_worse_model_does_not_take_champion(trained, scratch_root):
         client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "champion").run_id == trained["run_id"]
     )
     assert client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "challenger").run_id == out["run_id"]
-    assert "does not beat champion" in client.get_run(out["run_id"]).data.tags["registry_decision"]
+    decision = client.get_run(out["run_id"]).data.tags["registry_decision"]
+    assert (
+        decision.startswith(f"version {out['model_uri'].rsplit('/', 1)[1]} (data ")
+        and " is challenger: " in decision
+    )
+    assert decision.endswith("not above zero: no clear gain")
+
+
+def test_a_run_logs_cv_and_time_split_figures_with_intervals(trained):
+    m = MlflowClient().get_run(trained["run_id"]).data.metrics
+    for prefix in ("cv", "time"):
+        for figure in ("stance_macro_f1", "actor_accuracy_e2e"):
+            name = f"{prefix}_{figure}"
+            assert m[f"{name}_lo"] <= m[name] <= m[f"{name}_hi"], name
+    assert (m["time_articles"], m["time_sentences"]) == (9, 108)
+    assert (m["cv_articles"], m["cv_sentences"]) == (35, 408)
+    assert m["time_stance_macro_f1"] > 0.3  # the floor (every sentence none) scores 0.14
 
 
 def test_an_unknown_recipe_key_fails_before_any_training(tmp_path):
