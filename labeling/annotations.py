@@ -150,8 +150,35 @@ def agreement(units: list[list[Annotation]], scheme: Scheme) -> dict[str, dict]:
             "observed_agreement": round(raw_agree, 4),
             "units": len(units),
             "annotators": annotators,
+            "pairwise_kappa": pairwise_kappa(units, label),
         }
     return out
+
+
+def pairwise_kappa(units: list[list[Annotation]], label) -> dict:
+    """Cohen's κ for every two annotators who shared at least 10 sentences, and their mean weighted by those.
+
+    With a team where any two of several annotators label a sentence, this is the κ each pair of
+    annotators reached; Krippendorff's α is the one figure over all of them.
+    """
+    from itertools import combinations
+
+    from sklearn.metrics import cohen_kappa_score
+
+    shared: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for u in units:
+        by = {a.annotator: label(a) for a in u}
+        for x, y in combinations(sorted(by), 2):
+            shared[(x, y)].append((by[x], by[y]))
+    pairs = {}
+    for (x, y), labels in sorted(shared.items()):
+        if len(labels) >= 10:
+            a, b = zip(*labels, strict=True)
+            kappa = 1.0 if len(set(a) | set(b)) == 1 else float(cohen_kappa_score(a, b))
+            pairs[f"{x}|{y}"] = {"kappa": round(kappa, 4), "units": len(labels)}
+    total = sum(p["units"] for p in pairs.values())
+    mean = sum(p["kappa"] * p["units"] for p in pairs.values()) / total if total else None
+    return {"mean": None if mean is None else round(mean, 4), "pairs": pairs}
 
 
 # -- import of raw annotation files -------------------------------------------------------
@@ -284,20 +311,57 @@ def load_snapshot(path: Path, scheme: Scheme) -> list[Record]:
 
 
 # -- command -----------------------------------------------------------------------
+STUDIO_PREFIX = "studio-"  # raw files written by `stance labeling pull`, one per Label Studio project
+
+
+def studio_raw_file(project: str) -> Path:
+    """The raw annotation file `pull` writes for a Label Studio project."""
+    slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in project).strip("-") or "project"
+    return paths.raw_annotations() / f"{STUDIO_PREFIX}{slug}.jsonl"
+
+
 def default_raw_files() -> list[Path]:
-    return [paths.raw_annotations() / "seeds.jsonl", paths.corpus() / "annotations.jsonl"]
+    """The project's labeled data: the seeds' passes, the corpus, then every pulled Label Studio project."""
+    pulled = sorted(
+        p
+        for p in paths.raw_annotations().glob(f"{STUDIO_PREFIX}*.jsonl")
+        if not p.name.endswith(".order.jsonl")
+    )
+    return [paths.raw_annotations() / "seeds.jsonl", paths.corpus() / "annotations.jsonl", *pulled]
 
 
-def import_annotations(raw_files: list[Path], scheme: Scheme) -> dict:
-    """Raw files -> one snapshot; returns a report of what was done."""
+def with_defaults(raw_files: list[Path] | None) -> list[Path]:
+    """The given files added to the project's own, so importing one file never drops the others."""
+    files = default_raw_files()
+    known = {f.resolve() for f in files}
+    return files + [f for f in raw_files or [] if Path(f).resolve() not in known]
+
+
+def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | None = None) -> dict:
+    """Raw files -> one snapshot; returns a report of what was done.
+
+    A sentence annotated in two files is an error, except that a pulled Label Studio file
+    (``studio-*.jsonl``) wins over the files before it: the server holds the newer labels.
+    """
+    from labeling.rules import blocking_error, check_rows, load_rules
+
+    rules = load_rules(scheme)
     articles: dict[str, Article] = {}
-    records, report = [], {"sources": {}}
+    by_id: dict[str, Record] = {}
+    report = {"sources": {}, "checks": []}
     for path in raw_files:
+        violations = check_rows(rules, (row for _, row in read_jsonl(path)), scheme.none)
+        if err := blocking_error(violations, str(path)):
+            raise err
+        report["checks"] += [v.line() for v in violations]
         units = read_raw(path, scheme, articles)
         aligned, unaligned = align(units, articles)
         for r in aligned:
             r.pairs, r.resolved_by = resolve(r.annotations)
-        records += aligned
+            sid = r.sentence.sentence_id
+            if sid in by_id and not Path(path).name.startswith(STUDIO_PREFIX):
+                raise StanceError(f"sentence {sid} is annotated in more than one raw file")
+            by_id[sid] = r
         report["sources"][str(path)] = {
             "articles": len({u.article for u in units}),
             "raw_sentences": len(units),
@@ -306,26 +370,38 @@ def import_annotations(raw_files: list[Path], scheme: Scheme) -> dict:
             "resolved_by": dict(Counter(r.resolved_by for r in aligned)),
             "agreement": agreement([u.annotations for u in units], scheme),
         }
-    ids = Counter(r.sentence.sentence_id for r in records)
-    if dup := [i for i, c in ids.items() if c > 1]:
-        raise StanceError(f"sentence {dup[0]} is annotated in more than one raw file")
-    path, new = write_snapshot(records)
-    report.update(snapshot=str(path), new=new, data_version=data_version(path))
+    records = list(by_id.values())
+    path, new = write_snapshot(records, folder)
+    report.update(snapshot=str(path), new=new, data_version=data_version(path), sentences=len(records))
     report["unresolved"] = [r.sentence.sentence_id for r in records if r.pairs is None]
     return report
+
+
+def print_checks(console, lines: list[str], show: int = 20) -> None:
+    """Codebook-rule violations (configs/rules.yaml) to review, the first ``show`` of them."""
+    if not lines:
+        return
+    console.print(f"[yellow]codebook checks: {len(lines)} label(s) to review[/yellow]")
+    for line in lines[:show]:
+        console.print(f"  {line}")
+    if len(lines) > show:
+        console.print(f"  … and {len(lines) - show} more (`stance labeling check` lists them all)")
 
 
 def cli(
     raw_files: Annotated[
         list[Path] | None,
-        typer.Argument(help="Raw annotation JSONL files [default: the seeds' passes and the corpus]."),
+        typer.Argument(
+            help="More raw annotation JSONL files, added to the project's own (the seeds' passes, the corpus "
+            "and every pulled Label Studio project in labeling/raw/)."
+        ),
     ] = None,
 ) -> None:
     """Import raw annotations into a content-hashed snapshot and report agreement."""
     from rich.console import Console
     from rich.table import Table
 
-    report = import_annotations(raw_files or default_raw_files(), Scheme.load())
+    report = import_annotations(with_defaults(raw_files), Scheme.load())
     table = Table(title="annotations imported")
     for col in ("source", "articles", "sentences", "resolved by", "κ/α actor", "κ/α stance"):
         table.add_column(col)
@@ -343,6 +419,7 @@ def cli(
     for src, s in report["sources"].items():
         for text in s["dropped_as_furniture"]:
             console.print(f"  dropped by the segmenter ({Path(src).name}): {text!r}")
+    print_checks(console, report["checks"])
     if report["unresolved"]:
         console.print(f"[yellow]unresolved conflicts ({len(report['unresolved'])}):[/yellow]")
         for sid in report["unresolved"]:

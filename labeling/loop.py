@@ -23,14 +23,14 @@ from labeling.annotations import (
     Annotation,
     Record,
     agreement,
-    data_version,
     find_article,
     latest_snapshot,
     load_snapshot,
+    print_checks,
     resolve,
-    write_snapshot,
 )
 from labeling.articles import read_article
+from labeling.io import dumps_jsonl, write_atomic
 from labeling.segment import Sentence, segment
 from labeling.studio import (
     ANNOTATOR_DOMAIN,
@@ -45,13 +45,15 @@ from labeling.studio import (
 from stance.errors import StanceError
 from stance.scheme import Scheme
 
-UNCERTAINTY = "Uncertainty sampling"  # Label Studio serves the lowest prediction score first
+# Push imports new tasks least confident first, so sequential sampling serves them in that order;
+# it is also the setting Label Studio's settings page shows (it offers no uncertainty sampling there).
+SAMPLING = "Sequential sampling"
 CONTEXT_SENTENCES = 2  # neighbours shown on each side of the sentence
 DEFAULT_MODEL = "models:/stance-classifier@champion"
 
 
 # -- init --------------------------------------------------------------------------------
-def project_settings(scheme: Scheme, title: str) -> dict:
+def project_settings(scheme: Scheme, title: str, overlap: int = 2) -> dict:
     return {
         "title": title,
         "description": "Who takes which stance in coverage of the Pakistan / Afghan Taliban talks.",
@@ -59,13 +61,16 @@ def project_settings(scheme: Scheme, title: str) -> dict:
         "expert_instruction": instructions(scheme),
         "show_instruction": True,
         "show_skip_button": True,
-        "sampling": UNCERTAINTY,
+        "sampling": SAMPLING,
+        # every task goes to `overlap` independent annotators before the queue moves on
+        "maximum_annotations": overlap,
+        "overlap_cohort_percentage": 100,
     }
 
 
-def init(studio: Studio, scheme: Scheme, title: str) -> tuple[int, str]:
+def init(studio: Studio, scheme: Scheme, title: str, overlap: int = 2) -> tuple[int, str]:
     """(project id, 'created' | 'updated' | 'unchanged')."""
-    wanted = project_settings(scheme, title)
+    wanted = project_settings(scheme, title, overlap)
     project = studio.find_project(title)
     if project is None:
         with studio.calls(f"creating project '{title}'"):
@@ -115,19 +120,10 @@ def resolve_model(model_uri: str) -> str | None:
         return None
 
 
-def pair_score(pred, scheme: Scheme) -> float:
-    """How sure the model is of its pair: p(none) for no stance, else p(stance) · p(actor | a stance)."""
-    p_none = pred.stance_scores[scheme.none]
-    if pred.stance == scheme.none:
-        return round(p_none, 4)
-    p_actor_given = pred.actor_scores[pred.actor] / max(1.0 - p_none, 1e-9)
-    return round(pred.stance_scores[pred.stance] * p_actor_given, 4)
-
-
 def prediction(pred, scheme: Scheme, model_version: str) -> dict:
     return {
         "model_version": model_version,
-        "score": pair_score(pred, scheme),
+        "score": round(pred.confidence, 4),  # the same figure as predict's `p`
         "result": [
             choice("actor", pred.actor, pred.actor_scores[pred.actor]),
             choice("stance", pred.stance, pred.stance_scores[pred.stance]),
@@ -167,13 +163,13 @@ def push(
             f"no champion model ({DEFAULT_MODEL}): pushed without predictions (train one first)"
         )
     preds: dict[str, dict] = {}
-    if version:
+    have = (
+        {p.task for p in studio.predictions(project.id) if p.model_version == version} if version else set()
+    )
+    need = [t for t in tasks if t["sentence_id"] not in existing or existing[t["sentence_id"]] not in have]
+    if version and need:  # the model is loaded only when some task lacks its prediction
         from training.predict import Predictor
 
-        have = {p.task for p in studio.predictions(project.id) if p.model_version == version}
-        need = [
-            t for t in tasks if t["sentence_id"] not in existing or existing[t["sentence_id"]] not in have
-        ]
         sentences = [Sentence(t["article"], t["sentence_id"], t["start"], t["end"], t["text"]) for t in need]
         predictor = Predictor(f"models:/{version}", scheme)
         preds = {
@@ -183,6 +179,10 @@ def push(
 
     # least confident first, so even a sequential queue starts where the model is least sure
     new.sort(key=lambda t: preds[t["sentence_id"]]["score"] if t["sentence_id"] in preds else 0.0)
+    for rank, t in enumerate(new):  # kept with the task: the labeling-order record reads them at pull
+        t["push_rank"] = rank
+        t["push_score"] = preds[t["sentence_id"]]["score"] if t["sentence_id"] in preds else None
+        t["push_model"] = version
     if new:
         payload = [
             {"data": t, "predictions": [preds[t["sentence_id"]]] if t["sentence_id"] in preds else []}
@@ -253,20 +253,86 @@ def summarize(records: list[Record], scheme: Scheme) -> dict:
     }
 
 
+def raw_lines(tasks: list[dict], users: dict[int, str], scheme: Scheme) -> list[dict]:
+    """Every kept annotation as a raw annotation line (labeling/annotations.py's raw format)."""
+    lines = []
+    for r in tasks_to_records(tasks, users, scheme):
+        s = r.sentence
+        for a in r.annotations:
+            lines.append(
+                {
+                    "article": s.article,
+                    "start": s.start,
+                    "end": s.end,
+                    "text": s.text,
+                    "annotator": a.annotator,
+                    "pairs": [p.to_dict() for p in a.pairs],
+                    "ground_truth": a.ground_truth,
+                }
+            )
+    return sorted(lines, key=lambda x: (x["article"], x["start"], x["ground_truth"], x["annotator"]))
+
+
+def order_record(tasks: list[dict], users: dict[int, str]) -> list[dict]:
+    """Who labeled which task when, with the model's confidence in it at push time (for budget studies)."""
+    rows = []
+    for t in tasks:
+        data = t.get("data", {})
+        for a in t.get("annotations", []):
+            if a.get("was_cancelled"):
+                continue
+            rows.append(
+                {
+                    "created_at": a.get("created_at"),
+                    "annotator": users.get(a.get("completed_by"), f"user-{a.get('completed_by')}"),
+                    "review": bool(a.get("ground_truth")),
+                    "task": t["id"],
+                    "article": data.get("article"),
+                    "sentence_id": data.get("sentence_id"),
+                    "push_rank": data.get("push_rank"),
+                    "push_score": data.get("push_score"),
+                    "push_model": data.get("push_model"),
+                }
+            )
+    rows.sort(key=lambda r: (r["created_at"] or "", r["task"]))
+    return [{"order": i, **r} for i, r in enumerate(rows)]
+
+
 def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None) -> dict:
-    """Export -> snapshot (atomic, named by content hash); nothing new is written when nothing changed."""
+    """Export -> the project's raw annotation file -> a snapshot of *all* raw files.
+
+    The server's annotations are written as ``labeling/raw/studio-<project>.jsonl`` (with the
+    labeling-order record beside it) and the snapshot is rebuilt from every raw file, so a pull
+    never drops labeled sentences the project already has: for a sentence the server holds, the
+    server's annotations win. Nothing is rewritten when nothing changed.
+    """
+    from labeling.annotations import default_raw_files, import_annotations, studio_raw_file
+
     project = studio.project(title)
     tasks = studio.export(project.id)
-    records = tasks_to_records(tasks, studio.users(), scheme)  # every label checked before writing
-    if not records:
+    users = studio.users()
+    lines = raw_lines(tasks, users, scheme)  # every label checked before writing
+    if not lines:
         raise StanceError(f"project '{title}' has no annotations yet: nothing to pull")
-    path, new = write_snapshot(records, folder)
+    raw = studio_raw_file(title)
+    write_if_changed(raw, dumps_jsonl(lines))
+    write_if_changed(raw.with_suffix(".order.jsonl"), dumps_jsonl(order_record(tasks, users)))
+    report = import_annotations(default_raw_files(), scheme, folder)
+    records = tasks_to_records(tasks, users, scheme)
     return {
         **summarize(records, scheme),
-        "snapshot": str(path),
-        "new": new,
-        "data_version": data_version(path),
+        "checks": report["checks"],
+        "raw": str(raw),
+        "snapshot": report["snapshot"],
+        "snapshot_sentences": report["sentences"],
+        "new": report["new"],
+        "data_version": report["data_version"],
     }
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        write_atomic(path, text)
 
 
 def status(studio: Studio, scheme: Scheme, title: str) -> dict:
@@ -381,12 +447,109 @@ def _console():
 
 
 @app.command("init")
-def init_cli(project: ProjectOpt = "") -> None:
+def init_cli(
+    project: ProjectOpt = "",
+    overlap: Annotated[
+        int | None,
+        typer.Option(min=1, help="Independent annotators per sentence [default: configs/labeling.yaml, 2]."),
+    ] = None,
+) -> None:
     """Create the project, or update it in place, with the labeling interface generated from the scheme."""
+    from labeling.team import LabelingConfig
+
+    overlap = overlap or LabelingConfig.load().overlap
     studio = Studio.connect()
     title = _title(project)
-    project_id, action = init(studio, Scheme.load(), title)
-    _console().print(f"project '{title}' (id {project_id}) {action} at {studio.url}/projects/{project_id}")
+    project_id, action = init(studio, Scheme.load(), title, overlap)
+    _console().print(
+        f"project '{title}' (id {project_id}) {action} at {studio.url}/projects/{project_id}; "
+        f"each sentence goes to {overlap} annotator(s)"
+    )
+
+
+@app.command("add-annotator")
+def add_annotator_cli(
+    name: Annotated[str, typer.Argument(help="The annotator's user name (letters, digits, '-', '_').")],
+    password_env: Annotated[
+        str,
+        typer.Option(help="Environment variable holding the annotator's UI password (never printed)."),
+    ] = "STANCE_ANNOTATOR_PASSWORD",
+) -> None:
+    """Add an annotator: a Label Studio user of their own, in the organization that holds the projects."""
+    from labeling.team import add_annotator
+
+    studio = Studio.connect()
+    password = os.environ.get(password_env) or None
+    uid, created = add_annotator(studio, name, password)
+    login = f"log in as {name}@{ANNOTATOR_DOMAIN}" + (
+        f" with the password in ${password_env}" if password else f" once a password is set (${password_env})"
+    )
+    _console().print(f"annotator {name} (user {uid}) {'created' if created else 'already there'}; {login}")
+
+
+ArticlesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--articles", "-a", help="Only these articles (ids or patterns such as 'coverage-0[0-3]*')."
+    ),
+]
+
+
+@app.command("next")
+def next_cli(
+    annotator: Annotated[str, typer.Option("--as", help="The annotator asking for tasks.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Batch file to write (JSONL).")],
+    limit: Annotated[int, typer.Option(min=1, help="At most this many tasks.")] = 100,
+    articles: ArticlesOpt = None,
+    project: ProjectOpt = "",
+) -> None:
+    """Write an annotator's next tasks to fill in: no pre-annotations, no other annotator's labels."""
+    from labeling.team import LabelingConfig, next_batch, write_batch
+
+    studio = Studio.connect()
+    title = _title(project)
+    rows = next_batch(
+        studio, studio.project(title).id, annotator, LabelingConfig.load().overlap, limit, articles or []
+    )
+    write_batch(rows, out)
+    _console().print(
+        f'{len(rows)} tasks for {annotator} in {out}: set each row\'s "pairs" ([] for no stance; '
+        "pairs primary first), then `stance labeling submit`"
+    )
+
+
+@app.command("disagreements")
+def disagreements_cli(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Batch file to write (JSONL).")],
+    articles: ArticlesOpt = None,
+    project: ProjectOpt = "",
+) -> None:
+    """Write the sentences whose annotators differ on the primary pair and await a reviewer's decision."""
+    from labeling.team import disagreements, write_batch
+
+    studio = Studio.connect()
+    rows = disagreements(studio, studio.project(_title(project)).id, Scheme.load(), articles or [])
+    write_batch(rows, out)
+    _console().print(
+        f'{len(rows)} disagreements to review in {out}; decide "pairs", then `stance labeling submit --review`'
+    )
+
+
+@app.command("submit")
+def submit_cli(
+    batch: Annotated[Path, typer.Argument(help="A filled-in batch from `next` or `disagreements`.")],
+    annotator: Annotated[str, typer.Option("--as", help="Who labeled it (a Label Studio user).")],
+    review: Annotated[bool, typer.Option("--review", help="Reviewer decisions (ground truth).")] = False,
+    project: ProjectOpt = "",
+) -> None:
+    """Send a filled-in batch as the annotator's annotations; rows already labeled by them are skipped."""
+    from labeling.team import read_batch, submit
+
+    scheme = Scheme.load()
+    rows = read_batch(batch, scheme)  # every row checked before the server is called
+    studio = Studio.connect()
+    r = submit(studio, studio.project(_title(project)).id, scheme, annotator, rows, review)
+    _console().print(f"{annotator}: {r['added']} annotations added, {r['skipped']} already there")
 
 
 @app.command("push")
@@ -420,6 +583,11 @@ def _print_agreement(console, report: dict) -> None:
             f"  {facet}: {metric} {a['value']:.3f} (observed {a['observed_agreement']:.3f}, "
             f"{a['units']} sentences, {len(a['annotators'])} annotators)"
         )
+        pk = a.get("pairwise_kappa", {})
+        if a["metric"] != "cohen_kappa" and pk.get("mean") is not None:
+            console.print(
+                f"    Cohen's κ per pair of annotators: mean {pk['mean']:.3f} over {len(pk['pairs'])} pairs"
+            )
     if not ag:
         console.print("  agreement: no sentence has two annotators yet")
     if report["unresolved"]:
@@ -440,8 +608,39 @@ def pull_cli(
     console = _console()
     console.print(f"{report['sentences']} annotated sentences; resolved by {report['resolved_by']}")
     _print_agreement(console, report)
+    print_checks(console, report["checks"])
     state = "written" if report["new"] else "unchanged (already there)"
-    console.print(f"snapshot {report['snapshot']} {state}; data version {report['data_version']}")
+    console.print(f"annotations of this project: {report['raw']}")
+    console.print(
+        f"snapshot {report['snapshot']} {state}: {report['snapshot_sentences']} sentences from every raw file; "
+        f"data version {report['data_version']}"
+    )
+
+
+@app.command("check")
+def check_cli(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Snapshots or raw annotation files [default: labeling/snapshots/LATEST]."),
+    ] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help="[default: configs/rules.yaml]")] = None,
+) -> None:
+    """List the labels that break a codebook rule (configs/rules.yaml), with their sentence ids."""
+    from labeling.io import read_jsonl
+    from labeling.rules import check_rows, load_rules
+
+    scheme = Scheme.load()
+    rules = load_rules(scheme, rules_file)
+    console = _console()
+    found = blocking = 0
+    for path in files or [latest_snapshot()]:
+        violations = check_rows(rules, (row for _, row in read_jsonl(path)), scheme.none)
+        found += len(violations)
+        blocking += sum(v.blocking for v in violations)
+        for v in violations:
+            console.print(f"{path.name}: {v.line()}" + (" [blocking]" if v.blocking else ""))
+    console.print(f"{found} violation(s) of {len(rules)} rules ({blocking} of blocking rules)")
+    raise SystemExit(1 if blocking else 0)  # review flags alone do not fail a script
 
 
 @app.command("status")

@@ -227,14 +227,27 @@ class Studio:
         return project
 
     def export(self, project_id: int) -> list[dict]:
-        """Every task of the project with its annotations: the full JSON export."""
-        with self.calls("exporting the project"):
-            data = b"".join(
-                self.client.projects.exports.download_sync(
-                    project_id, export_type="JSON", download_all_tasks=True
+        """Every task of the project with its annotations: the full JSON export.
+
+        An export cut short (seen while annotators were submitting at the same moment) is
+        asked for again, up to three times, before it is an error.
+        """
+        for attempt in range(3):
+            with self.calls("exporting the project"):
+                data = b"".join(
+                    self.client.projects.exports.download_sync(
+                        project_id, export_type="JSON", download_all_tasks=True
+                    )
                 )
-            )
-        return json.loads(data)
+            try:
+                return json.loads(data)
+            except json.JSONDecodeError as exc:
+                if attempt == 2:
+                    raise StanceError(
+                        f"Label Studio at {self.url} sent an incomplete export three times ({exc.msg} at byte "
+                        f"{exc.pos} of {len(data)}); try again when the server is less busy"
+                    ) from None
+        raise AssertionError("unreachable")
 
     def predictions(self, project_id: int) -> list:
         with self.calls("listing predictions"):

@@ -49,7 +49,7 @@ def run(command: Callable) -> None:
 
 def build_app() -> typer.Typer:
     from labeling import annotations, loop, segment
-    from training import compare, dataset, experiments, predict, promote, tracking, train
+    from training import compare, dataset, experiments, predict, promote, report, tracking, train
 
     app = typer.Typer(
         add_completion=False,
@@ -69,6 +69,7 @@ def build_app() -> typer.Typer:
     app.command("compare")(compare.cli)
     app.command("promote")(promote.cli)
     app.command("mlflow-ui")(tracking.ui_cli)
+    app.command("report")(report.cli)
     return app
 
 

@@ -144,3 +144,19 @@ def test_reimport_writes_no_new_snapshot(scheme):
     second = import_annotations(default_raw_files(), scheme)
     assert second["new"] is False and second["snapshot"] == first["snapshot"]
     assert sorted(paths.snapshots().iterdir()) == files
+
+
+def test_a_team_of_several_annotators_gets_cohens_kappa_per_pair_and_their_mean(scheme):
+    from labeling.annotations import Annotation, agreement
+    from stance.scheme import Pair
+
+    d = (Pair("pakistan", "demand"),)
+    units = [[Annotation("x", p), Annotation("y", p)] for p in [d] * 5 + [()] * 5]  # x and y always agree
+    y_z = [(d, d)] * 4 + [(d, ())] + [((), ())] * 4 + [((), d)]  # observed 0.8, chance 0.5
+    units += [[Annotation("y", a), Annotation("z", b)] for a, b in y_z]
+    stance = agreement(units, scheme)["stance"]
+    assert stance["metric"] == "krippendorff_alpha"
+    assert stance["pairwise_kappa"] == {
+        "mean": 0.8,
+        "pairs": {"x|y": {"kappa": 1.0, "units": 10}, "y|z": {"kappa": 0.6, "units": 10}},
+    }

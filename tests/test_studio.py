@@ -16,9 +16,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from labeling.annotations import Annotation, agreement, data_version, latest_snapshot
+from labeling.annotations import (
+    Annotation,
+    agreement,
+    data_version,
+    latest_snapshot,
+    load_snapshot,
+    studio_raw_file,
+)
 from labeling.articles import read_article
-from labeling.loop import DEFAULT_MODEL, ensure_annotators, init, pair_score, resolve_model
+from labeling.loop import DEFAULT_MODEL, ensure_annotators, init, resolve_model
 from labeling.segment import segment
 from labeling.server import LocalServer, ls_venv
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
@@ -108,8 +115,13 @@ def test_init_twice_gives_one_project_and_changes_nothing(studio, scheme):
     assert (
         code == 0
         and "project 'init twice'" in out
-        and out.rstrip().endswith(f"created at {studio.url}/projects/{studio.project('init twice').id}")
+        and out.rstrip().endswith(
+            f"created at {studio.url}/projects/{studio.project('init twice').id}; each sentence goes to 2 annotator(s)"
+        )
     )
+    settings = studio.client.projects.get(studio.project("init twice").id)
+    # two independent annotators per task; a sampling the settings page shows (push orders the tasks)
+    assert (settings.maximum_annotations, settings.sampling) == (2, "Sequential sampling")
     code, out = cli("labeling", "init", "--project", "init twice")
     assert code == 0 and " unchanged at " in out
     assert [p.title for p in studio.client.projects.list()].count("init twice") == 1
@@ -144,7 +156,7 @@ def test_push_twice_creates_no_duplicates_and_predicts_least_confident_first(stu
     by_id = sorted(tasks, key=lambda t: t["id"])
     scores = [preds[t["id"]].score for t in by_id]
     assert scores == sorted(scores)  # created least confident first
-    assert studio.client.projects.get(project_id).model_version == version  # uncertainty sampling uses it
+    assert studio.client.projects.get(project_id).model_version == version
     nxt = httpx.get(
         f"{studio.url}/api/projects/{project_id}/next", headers={"Authorization": f"Token {TOKEN}"}
     )
@@ -167,7 +179,7 @@ def test_push_twice_creates_no_duplicates_and_predicts_least_confident_first(stu
         s for a in ARTICLES for s in segment(read_article(a)) if s.sentence_id == data["sentence_id"]
     )
     (p,) = Predictor(f"models:/{version}").predict_sentences([sentence])
-    assert preds[first_task["id"]].score == pair_score(p, scheme)
+    assert preds[first_task["id"]].score == round(p.confidence, 4)
 
 
 @pytest.mark.slow
@@ -214,12 +226,15 @@ def test_pull_drops_cancelled_reports_agreement_and_lists_the_conflict(studio, s
     code, out = cli("labeling", "pull", "-p", "pull test", "--out", str(out_dir))
     assert code == 0, out
     snapshot = latest_snapshot(out_dir)
-    rows = [json.loads(line) for line in snapshot.read_text().splitlines()]
+    ids = [t["data"]["sentence_id"] for t in tasks]
+    all_rows = [json.loads(line) for line in snapshot.read_text().splitlines()]
+    # the project's labeled sentences are all kept; the server's annotations win for the ones it holds
+    assert len(all_rows) == len(load_snapshot(latest_snapshot(), scheme))
+    rows = sorted((r for r in all_rows if r["sentence_id"] in ids), key=lambda r: ids.index(r["sentence_id"]))
     got = [
         (r["sentence_id"], r["pairs"], r["resolved_by"], [a["annotator"] for a in r["annotations"]])
         for r in rows
     ]
-    ids = [t["data"]["sentence_id"] for t in tasks]
     demand, denial = PK_DEMAND.to_dict(), TB_DENIAL.to_dict()
     assert got == [
         (ids[0], [denial], "agreement", ["ann-x", "ann-y"]),
@@ -246,6 +261,8 @@ def test_pull_drops_cancelled_reports_agreement_and_lists_the_conflict(studio, s
     code, again = cli("labeling", "pull", "-p", "pull test", "--out", str(out_dir))
     assert code == 0 and "unchanged (already there)" in again
     assert sorted(p.name for p in out_dir.iterdir()) == ["LATEST", snapshot.name]
+    raw = studio_raw_file("pull test")
+    assert raw.name == "studio-pull-test.jsonl" and len(raw.read_text().splitlines()) == 8  # z's was skipped
 
     code, status = cli("labeling", "status", "-p", "pull test")
     assert code == 0
@@ -266,6 +283,8 @@ def test_pull_drops_cancelled_reports_agreement_and_lists_the_conflict(studio, s
         "(stances: demand, denial, accusation, mediation, none)"
     )
     assert not (tmp_path / "bad").exists()
+    for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
+        path.unlink()
 
 
 @pytest.mark.slow
@@ -283,6 +302,9 @@ def test_import_then_pull_reproduces_the_committed_dataset(studio, tmp_path):
     pulled = latest_snapshot(tmp_path)
     assert pulled.name == committed.name  # the same content hash: the same data version
     assert pulled.read_bytes() == committed.read_bytes()
+    raw = studio_raw_file("round trip")
+    for path in (raw, raw.with_suffix(".order.jsonl")):
+        path.unlink()
 
 
 @pytest.mark.slow
@@ -349,3 +371,90 @@ def test_the_ui_shows_the_controls_and_the_pre_annotation(server, studio, pushed
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
+
+
+# -- a team: annotators, their queues, a reviewer ------------------------------------------------
+@pytest.mark.slow
+def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, tmp_path, monkeypatch):
+    assert cli("labeling", "init", "-p", "team")[0] == 0
+    assert cli("labeling", "push", "-p", "team", "--no-predictions", str(ARTICLES[0]))[0] == 0
+    monkeypatch.setenv("STANCE_ANNOTATOR_PASSWORD", "pw-not-shown-42")
+    for name in ("ann-1", "ann-2", "ann-3", "rev-1"):
+        code, out = cli("labeling", "add-annotator", name)
+        assert code == 0 and f"annotator {name} (user " in out and "pw-not-shown-42" not in out
+    code, out = cli("labeling", "add-annotator", "ann-1")
+    assert code == 0 and "already there" in out
+
+    def batch(who: str, limit: int = 3) -> list[dict]:
+        path = tmp_path / f"{who}.jsonl"
+        code, out = cli("labeling", "next", "-p", "team", "--as", who, "--limit", str(limit), "-o", str(path))
+        assert code == 0, out
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    def submit(who: str, lines: list[str], *extra: str) -> tuple[int, str]:
+        path = tmp_path / f"{who}-labels.tsv"
+        path.write_text("".join(line + "\n" for line in lines))
+        return cli("labeling", "submit", str(path), "-p", "team", "--as", who, *extra)
+
+    first = batch("ann-1")
+    # an annotator sees the sentence and its context, never a prediction or another annotator's label
+    assert set(first[0]) == {
+        "task",
+        "article",
+        "sentence_id",
+        "context_before",
+        "text",
+        "context_after",
+        "pairs",
+    }
+    assert [r["pairs"] for r in first] == [None, None, None]
+    t0, t1, t2 = (r["task"] for r in first)
+    # a label outside the scheme: one line naming the line and task, and nothing is sent
+    code, out = submit("ann-1", [f"{t0}\tpakistan/demand", f"{t1}\tpakistan/threat"])
+    assert code == 2 and out.strip().endswith(
+        f"-labels.tsv:2 (task {t1}): stance 'threat' is not a stance of a pair "
+        "(stances: demand, denial, accusation, mediation; a sentence with no pair has stance 'none')"
+    )
+    assert batch("ann-1")[0]["task"] == t0
+    lines1 = [f"{t0}\tpakistan/demand", f"{t1}\tnone", f"{t2}\tafghan_taliban/denial; pakistan/accusation"]
+    assert submit("ann-1", lines1)[1].strip() == "ann-1: 3 annotations added, 0 already there"
+    assert submit("ann-1", lines1)[1].strip() == "ann-1: 0 annotations added, 3 already there"
+    assert t0 not in {r["task"] for r in batch("ann-1")}  # not served twice to the same annotator
+    assert [r["task"] for r in batch("ann-2")] == [t0, t1, t2]  # the second annotator gets them
+    submit("ann-2", [f"{t0}\tafghan_taliban/demand", f"{t1}\tnone", f"{t2}\tafghan_taliban/denial"])
+    assert {t0, t1, t2}.isdisjoint(r["task"] for r in batch("ann-3", 50))  # two labels each: done
+
+    # the reviewer sees only the primary-pair disagreement, with both labels, and decides it
+    path = tmp_path / "review.jsonl"
+    code, out = cli("labeling", "disagreements", "-p", "team", "-o", str(path))
+    assert code == 0 and out.startswith("1 disagreements to review")
+    (row,) = [json.loads(line) for line in path.read_text().splitlines()]
+    assert row["task"] == t0 and row["annotations"] == {
+        "ann-1": [PK_DEMAND.to_dict()],
+        "ann-2": [{"actor": "afghan_taliban", "stance": "demand"}],
+    }
+    row["pairs"] = [PK_DEMAND.to_dict()]
+    path.write_text(json.dumps(row) + "\n")
+    code, out = cli("labeling", "submit", str(path), "-p", "team", "--as", "rev-1", "--review")
+    assert code == 0 and "rev-1: 1 annotations added" in out
+
+    code, out = cli("labeling", "pull", "-p", "team", "--out", str(tmp_path / "snap"))
+    assert code == 0, out
+    rows = {json.loads(x)["sentence_id"]: json.loads(x) for x in latest_snapshot(tmp_path / "snap").open()}
+    assert len(rows) == len(load_snapshot(latest_snapshot(), scheme))  # nothing the project had is dropped
+    by_task = {r["task"]: r["sentence_id"] for r in first}
+    assert (
+        rows[by_task[t0]]["pairs"] == [PK_DEMAND.to_dict()]
+        and rows[by_task[t0]]["resolved_by"] == "ground_truth"
+    )
+    assert rows[by_task[t2]]["pairs"] == [TB_DENIAL.to_dict()]  # the secondary pair only one gave is left out
+    raw = studio_raw_file("team")
+    order = [json.loads(line) for line in raw.with_suffix(".order.jsonl").read_text().splitlines()]
+    assert [(o["annotator"], o["task"], o["review"]) for o in order] == [
+        *(("ann-1", t, False) for t in (t0, t1, t2)),
+        *(("ann-2", t, False) for t in (t0, t1, t2)),
+        ("rev-1", t0, True),
+    ]
+    assert [o["order"] for o in order] == list(range(7)) and all("push_score" in o for o in order)
+    for path in (raw, raw.with_suffix(".order.jsonl")):
+        path.unlink()

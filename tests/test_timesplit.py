@@ -97,3 +97,20 @@ def test_a_crafted_snapshot_splits_by_its_dates_and_keeps_articles_whole(tmp_pat
 
 def test_predictions_file_name_is_where_the_champion_rule_reads_it():
     assert timesplit.PREDICTIONS == "evaluation/time_split_predictions.jsonl"
+
+
+def test_a_snapshot_with_no_dated_article_cannot_be_built_and_says_why(tmp_path, scheme):
+    from labeling.annotations import latest_snapshot
+    from training.dataset import build
+
+    rows = [json.loads(x) for x in latest_snapshot().read_text().splitlines()]
+    small = tmp_path / "annotations-undated.jsonl"
+    small.write_text("".join(json.dumps(r) + "\n" for r in rows[:30]))
+    n = len({r["article"] for r in rows[:30]})
+    with pytest.raises(StanceError) as err:
+        build(small, scheme, dates={})
+    assert str(err.value) == (
+        f"{small}: 30 resolved sentences in {n} article(s) cannot fill both the train and the test split "
+        "(the newest dated articles, whole): none of its articles has a date in an articles.tsv; "
+        "add their dates, or label more articles"
+    )

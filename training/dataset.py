@@ -81,13 +81,17 @@ def build(snapshot: Path, scheme: Scheme, share: float = timesplit.TEST_SHARE, d
     if not rows:
         raise StanceError(f"{snapshot}: no resolved sentences to build a dataset from")
     feats = features(scheme)
-    cut = timesplit.split([row["article"] for row in rows], dates, share)
+    cut = timesplit.split([row["article"] for row in rows], dates, share)  # refuses an empty train side
+    if not cut.test:
+        n = len({row["article"] for row in rows})
+        raise StanceError(
+            f"{snapshot}: {len(rows)} resolved sentences in {n} article(s) cannot fill both the train and the "
+            "test split (the newest dated articles, whole): none of its articles has a date in an "
+            "articles.tsv; add their dates, or label more articles"
+        )
 
     def part(names):
-        chosen = [row for row in rows if row["article"] in names]
-        if not chosen:  # from_list([]) cannot see the columns
-            return Dataset.from_dict({name: [] for name in feats}, features=feats)
-        return Dataset.from_list(chosen, features=feats)
+        return Dataset.from_list([row for row in rows if row["article"] in names], features=feats)
 
     return DatasetDict(train=part(cut.train), test=part(cut.test)), cut
 

@@ -47,8 +47,23 @@ class SentencePrediction:
 
     @property
     def confidence(self) -> float:
-        """How sure the model is of the pair: p(stance) x p(actor)."""
-        return self.stance_scores[self.stance] * self.actor_scores[self.actor]
+        """How sure the model is of its pair (predict's `p`, Label Studio's prediction score).
+
+        For no stance, p(stance none); for a pair, p(stance) x p(actor | the sentence has a stance):
+        the actor facet's probabilities include the none actor, so they are renormalised over the
+        stance-holding actors before the product.
+        """
+        none = self.actor_labels_none
+        p_none = self.stance_scores[none]
+        if self.stance == none:
+            return p_none
+        p_holders = sum(v for k, v in self.actor_scores.items() if k != none)
+        return self.stance_scores[self.stance] * self.actor_scores[self.actor] / max(p_holders, 1e-9)
+
+    @property
+    def actor_labels_none(self) -> str:
+        """The no-stance label: the actor facet's last label (the scheme puts it there)."""
+        return list(self.actor_scores)[-1]
 
 
 @dataclass

@@ -1,0 +1,287 @@
+"""A labeling team on one Label Studio project: annotators, their queues, reviews.
+
+Every sentence is labeled by ``overlap`` independent annotators (two by default,
+``configs/labeling.yaml``), each a Label Studio user of their own; a reviewer
+adjudicates the sentences whose primary pairs differ. Annotators work in the
+Label Studio UI, or, for batch work, through two commands that go through the
+same server:
+
+* ``next``: the annotator's next tasks as a JSONL batch to fill in: the sentence,
+  its neighbours and its article, in queue order. It never shows the model's
+  pre-annotation or another annotator's labels, and never serves a task the
+  annotator already labeled or one that has its ``overlap`` annotations.
+* ``submit``: the filled-in batch back as that user's annotations; every row is
+  checked against the scheme before anything is sent, and re-submitting adds
+  nothing.
+* ``disagreements`` / ``submit --review``: the same for the reviewer, whose
+  decisions are stored as ground-truth annotations.
+
+Queue order: articles by their least confident sentence at push time (the
+model's pair confidence), each article's sentences in reading order, so the
+annotator reads whole articles (the guide asks to resolve "he" and "the
+minister" from the article) while the least certain articles come first.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from labeling.io import dumps_jsonl, read_jsonl, write_atomic
+from labeling.studio import ANNOTATOR_DOMAIN, Studio, pairs_to_result, result_to_pairs
+from stance import paths
+from stance.config import Config
+from stance.errors import StanceError
+from stance.scheme import Pair, Scheme
+
+
+class LabelingConfig(Config):
+    """How the team labels: ``configs/labeling.yaml``."""
+
+    overlap: int = 2  # independent annotators per sentence (Label Studio's maximum_annotations)
+    context_sentences: int = 2  # neighbours shown on each side of the sentence
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> LabelingConfig:
+        path = path or paths.configs() / "labeling.yaml"
+        cfg = cls.from_yaml(path) if path.is_file() else cls()
+        if cfg.overlap < 1:
+            raise StanceError(
+                f"{path}: bad value for 'overlap': at least 1 annotator per sentence (got {cfg.overlap})"
+            )
+        return cfg
+
+
+# -- annotators --------------------------------------------------------------------------
+def user_ids(studio: Studio) -> dict[str, int]:
+    return {name: uid for uid, name in studio.users().items()}
+
+
+def add_annotator(studio: Studio, name: str, password: str | None = None) -> tuple[int, bool]:
+    """(user id, whether it was created): user ``NAME@stance.local`` in the admin's organization.
+
+    With a password (from the environment, never printed) the annotator can log in to the UI;
+    an existing user gets the new password.
+    """
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise StanceError(f"annotator name '{name}': use letters, digits, '-' and '_' only")
+    extra = {"password": password} if password else {}
+    ids = user_ids(studio)
+    if name in ids:
+        if password:
+            with studio.calls(f"setting the password of user {name}"):
+                studio.client.users.update(ids[name], **extra)
+        return ids[name], False
+    with studio.calls(f"creating user {name}"):
+        user = studio.client.users.create(
+            username=name, email=f"{name}@{ANNOTATOR_DOMAIN}", first_name=name, **extra
+        )
+    return user.id, True
+
+
+def _annotator(studio: Studio, name: str) -> int:
+    ids = user_ids(studio)
+    if name not in ids:
+        raise StanceError(
+            f"no annotator '{name}' in Label Studio at {studio.url}: add it with `stance labeling add-annotator {name}`"
+        )
+    return ids[name]
+
+
+# -- queues ------------------------------------------------------------------------------
+@dataclass
+class Task:
+    id: int
+    data: dict
+    annotations: list[dict]  # not cancelled
+
+    @property
+    def by(self) -> set[int]:
+        return {a["completed_by"] for a in self.annotations}
+
+    def independent(self) -> list[dict]:
+        return [a for a in self.annotations if not a.get("ground_truth")]
+
+
+def tasks_of(studio: Studio, project_id: int) -> list[Task]:
+    out = []
+    for t in studio.export(project_id):
+        anns = [a for a in t.get("annotations", []) if not a.get("was_cancelled")]
+        for a in anns:
+            if isinstance(a.get("completed_by"), dict):  # some exports nest the user
+                a["completed_by"] = a["completed_by"].get("id")
+        out.append(Task(t["id"], t.get("data", {}), anns))
+    return out
+
+
+def queue_order(tasks: list[Task]) -> list[Task]:
+    """Articles by their least confident sentence at push time, sentences in reading order."""
+    worst: dict[str, float] = defaultdict(lambda: 1.0)
+    for t in tasks:
+        score = t.data.get("push_score")
+        worst[t.data.get("article", "")] = min(
+            worst[t.data.get("article", "")], 1.0 if score is None else score
+        )
+    return sorted(
+        tasks,
+        key=lambda t: (
+            worst[t.data.get("article", "")],
+            t.data.get("article", ""),
+            t.data.get("start", 0),
+            t.id,
+        ),
+    )
+
+
+def _matches(article: str, patterns: list[str]) -> bool:
+    return not patterns or any(fnmatch.fnmatch(article, p) for p in patterns)
+
+
+def batch_row(task: Task) -> dict:
+    d = task.data
+    return {
+        "task": task.id,
+        "article": d.get("article"),
+        "sentence_id": d.get("sentence_id"),
+        "context_before": d.get("context_before", ""),
+        "text": d.get("text"),
+        "context_after": d.get("context_after", ""),
+        "pairs": None,
+    }
+
+
+def next_batch(
+    studio: Studio, project_id: int, name: str, overlap: int, limit: int, articles: list[str]
+) -> list[dict]:
+    """The annotator's next tasks: not labeled by them, fewer than ``overlap`` labels, queue order."""
+    uid = _annotator(studio, name)
+    tasks = [
+        t
+        for t in queue_order(tasks_of(studio, project_id))
+        if uid not in t.by
+        and len(t.independent()) < overlap
+        and _matches(t.data.get("article", ""), articles)
+    ]
+    return [batch_row(t) for t in tasks[:limit]]
+
+
+def disagreements(studio: Studio, project_id: int, scheme: Scheme, articles: list[str]) -> list[dict]:
+    """Tasks whose independent annotations differ on the primary pair and have no review yet."""
+    names = studio.users()
+    rows = []
+    for t in queue_order(tasks_of(studio, project_id)):
+        if not _matches(t.data.get("article", ""), articles) or any(
+            a.get("ground_truth") for a in t.annotations
+        ):
+            continue
+        labeled = {
+            names.get(a["completed_by"], str(a["completed_by"])): result_to_pairs(
+                a["result"], scheme, f"task {t.id}"
+            )
+            for a in t.independent()
+        }
+        if len({scheme.primary(list(p)) for p in labeled.values()}) > 1:
+            rows.append(
+                {
+                    **batch_row(t),
+                    "annotations": {k: [p.to_dict() for p in v] for k, v in labeled.items()},
+                }
+            )
+    return rows
+
+
+# -- submit ------------------------------------------------------------------------------
+def parse_shorthand(text: str, scheme: Scheme, where: str) -> tuple[Pair, ...]:
+    """``pakistan/demand; afghan_taliban/denial`` (primary first) or ``none`` -> pairs."""
+    text = text.strip()
+    if text == scheme.none:
+        return ()
+    pairs = []
+    for part in text.split(";"):
+        actor, sep, stance = part.strip().partition("/")
+        if not sep:
+            raise StanceError(
+                f"{where}: '{part.strip()}' is not actor/stance (or '{scheme.none}' for no stance)"
+            )
+        pairs.append(scheme.check_pair(actor.strip(), stance.strip(), where))
+    return tuple(dict.fromkeys(pairs))
+
+
+def _batch_rows(path: Path):
+    """(line number, task, pairs) from a JSONL batch or a TSV of ``task<TAB>pairs`` lines."""
+    if path.suffix.lower() == ".tsv":
+        from labeling.io import read_text
+
+        for n, line in enumerate(read_text(path, "a TSV file").splitlines(), 1):
+            if not line.strip() or line.startswith("#") or line.lower().startswith("task\t"):
+                continue
+            task, _, pairs = line.partition("\t")
+            yield n, int(task) if task.strip().isdigit() else task, pairs
+        return
+    for n, row in read_jsonl(path):
+        yield n, row.get("task"), row.get("pairs")
+
+
+def read_batch(path: Path, scheme: Scheme) -> list[tuple[int, tuple[Pair, ...]]]:
+    """(task id, pairs) for each filled-in row; every row checked before anything is sent.
+
+    A JSONL batch (from ``next``) with ``pairs`` set to a list of {actor, stance} or to the
+    shorthand, or a TSV of ``task<TAB>pairs`` lines in the shorthand
+    (``pakistan/demand; afghan_taliban/denial``, primary first, or ``none``).
+    """
+    from labeling.annotations import parse_pairs
+
+    out, seen = [], set()
+    for n, task, pairs in _batch_rows(path):
+        where = f"{path}:{n}"
+        if not isinstance(task, int) or isinstance(task, bool) or task < 1:
+            raise StanceError(f"{where}: 'task' must be a task id (a positive integer), got {task!r}")
+        if pairs is None or pairs == "":
+            raise StanceError(
+                f"{where}: task {task} has no pairs yet: give the pairs, primary first, or '{scheme.none}'"
+            )
+        if task in seen:
+            raise StanceError(f"{where}: task {task} appears twice in the batch")
+        seen.add(task)
+        where = f"{where} (task {task})"
+        parsed = (
+            parse_shorthand(pairs, scheme, where)
+            if isinstance(pairs, str)
+            else parse_pairs(pairs, scheme, where)
+        )
+        out.append((task, parsed))
+    if not out:
+        raise StanceError(f"{path}: the batch holds no rows")
+    return out
+
+
+def submit(studio: Studio, project_id: int, scheme: Scheme, name: str, rows, review: bool) -> dict:
+    """Post the rows as ``name``'s annotations (ground truth when reviewing); already labeled ones are skipped."""
+    uid = _annotator(studio, name)
+    tasks = {t.id: t for t in tasks_of(studio, project_id)}
+    unknown = [task for task, _ in rows if task not in tasks]
+    if unknown:
+        raise StanceError(
+            f"task {unknown[0]} is not in this project ({len(unknown)} unknown task ids in the batch)"
+        )
+    added = skipped = 0
+    for task, pairs in rows:
+        if uid in tasks[task].by:
+            skipped += 1
+            continue
+        with studio.calls(f"adding {name}'s annotation to task {task}"):
+            studio.client.annotations.create(
+                task,
+                result=pairs_to_result(pairs, scheme),
+                completed_by=uid,
+                ground_truth=review,
+                was_cancelled=False,
+            )
+        added += 1
+    return {"added": added, "skipped": skipped}
+
+
+def write_batch(rows: list[dict], out: Path) -> None:
+    write_atomic(out, dumps_jsonl(rows))

@@ -1,0 +1,115 @@
+"""The coverage report: its counts are the predictions', undated articles count, and it renders."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+ACTORS = ["pakistan", "afghan_taliban", "ttp", "mediator", "other", "none"]
+STANCES = ["demand", "denial", "accusation", "mediation", "none"]
+
+
+def prediction(article: str, i: int, actor: str, stance: str, p_actor: float, p_stance: float) -> dict:
+    def spread(labels, top, p):
+        rest = (1 - p) / (len(labels) - 1)
+        return {label: round(p if label == top else rest, 4) for label in labels}
+
+    return {
+        "kind": "sentence", "article": article, "sentence_id": f"{article}:{i}", "start": 0, "end": 1,
+        "text": f"sentence {i} of {article}", "actor": actor, "actor_scores": spread(ACTORS, actor, p_actor),
+        "stance": stance, "stance_scores": spread(STANCES, stance, p_stance),
+    }  # fmt: skip
+
+
+@pytest.fixture
+def predictions(tmp_path):
+    rows = [
+        prediction("a-1", 0, "pakistan", "demand", 0.9, 0.8),
+        prediction("a-1", 1, "afghan_taliban", "denial", 0.7, 0.6),
+        prediction("a-2", 0, "pakistan", "demand", 0.6, 0.5),
+        prediction("a-2", 1, "none", "none", 0.9, 0.9),
+        prediction("a-3", 0, "ttp", "mediation", 0.8, 0.7),  # undated; breaks the side-mediates rule
+    ]
+    path = tmp_path / "preds.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    meta = tmp_path / "articles.tsv"
+    meta.write_text(
+        "article\turl\toutlet\tdate\theadline\n"
+        "a-1\thttps://example.org/a-1\tDawn\t2025-10-03\tFirst headline\n"
+        "a-2\thttps://example.org/a-2\tGeo\t~2025-12\tSecond headline\n"
+        "a-3\t\tGeo\t~2024\tThird headline, year only\n"
+    )
+    return path, meta, rows
+
+
+def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predictions, tmp_path):
+    path, meta, rows = predictions
+    out = tmp_path / "report"
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    assert (
+        "report of 3 articles, 5 sentences; 1 undated (counted, listed); 1 codebook flags"
+        in res.stdout.decode()
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["undated"] == ["a-3"]
+    argmax = {k: v["argmax"] for k, v in summary["matrix"].items() if v["argmax"]}
+    assert argmax == {"pakistan/demand": 2, "afghan_taliban/denial": 1, "ttp/mediation": 1}
+    # expected count: sum over sentences of p(stance) x p(actor | a stance)
+    want = 0.0
+    for r in rows:
+        holders = sum(v for k, v in r["actor_scores"].items() if k != "none")
+        want += r["stance_scores"]["demand"] * r["actor_scores"]["pakistan"] / holders
+    assert summary["matrix"]["pakistan/demand"]["expected"] == pytest.approx(want, abs=1e-3)
+    timeline = list(csv.DictReader((out / "timeline.csv").open()))
+    periods = [r["period"] for r in timeline if r["actor"] == "pakistan" and r["stance"] == "demand"]
+    assert periods == ["2025-10", "2025-11", "2025-12", "undated", "total"]  # empty months are zeros
+    by = {(r["period"], r["actor"], r["stance"]): int(r["argmax"]) for r in timeline}
+    assert by[("2025-11", "pakistan", "demand")] == 0 and by[("undated", "ttp", "mediation")] == 1
+    assert sum(by[(p, "pakistan", "demand")] for p in periods[:-1]) == by[("total", "pakistan", "demand")]
+    checks = json.loads((out / "checks.json").read_text())
+    assert [(c["rule"], c["sentence_id"]) for c in checks] == [("side-mediates", "a-3:0")]
+    html = (out / "report.html").read_text()
+    assert "a-3: Third headline, year only (Geo)" in html and 'href="https://example.org/a-1"' in html
+
+
+def test_bad_report_inputs_are_one_line(predictions, tmp_path):
+    path, meta, _ = predictions
+    meta.write_text(meta.read_text().replace("2025-10-03", "3 Oct 2025"))
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(tmp_path / "r"))
+    assert res.returncode == 2
+    assert res.stderr.decode().strip() == (
+        f"error: {meta}:2: date '3 Oct 2025' is not YYYY-MM-DD or YYYY-MM (a leading ~ marks an inferred date)"
+    )
+    empty = tmp_path / "no-meta-here" / "empty"
+    empty.mkdir(parents=True)
+    res = run_cli("report", str(empty), "--out", str(tmp_path / "r"))
+    assert res.stderr.decode().strip() == f"error: {empty}: no articles (.txt or .html files) to report on"
+
+
+@pytest.mark.slow
+def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
+    from tests.browser import browser_page
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    ids = ["coverage-100", "coverage-150", "coverage-178"]
+    for a in ids:
+        (folder / f"{a}.txt").write_bytes((REPO / "coverage" / "articles" / f"{a}.txt").read_bytes())
+    out = tmp_path / "report"
+    res = run_cli("report", str(folder), "--meta", str(REPO / "coverage" / "articles.tsv"), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    with browser_page(width=1200, height=900) as page:
+        page.goto((out / "report.html").as_uri())
+        assert "stance-classifier/" in page.locator("#header").inner_text()  # the model version scored it
+        for plot in ("#timeline-plot", "#matrix-plot"):
+            assert page.eval_on_selector(plot, "img => img.complete && img.naturalWidth > 300")
+        assert page.locator("#matrix-table tr").count() == 1 + 5  # a header and one row per actor
+        links = page.locator("a.evidence-link")
+        assert links.count() > 0
+        assert links.first.get_attribute("href").startswith("https://")
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)

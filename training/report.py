@@ -1,0 +1,353 @@
+"""Following coverage over time: ``stance report INPUT`` -> one self-contained HTML file + CSV/JSON.
+
+INPUT is a folder of articles (scored here with the champion, or ``--model``) or a JSONL file
+of predictions written by ``stance predict -f jsonl``. Article dates, outlets, urls and
+headlines come from ``articles.tsv`` (``--meta``; by default the one in or beside INPUT).
+
+The figures, all from the same scored sentences:
+
+* **timeline**: per actor and stance, per period, the expected count (the sum over sentences
+  of the model's probability of that pair) and the argmax count beside it;
+* **matrix**: actor x stance over the whole period (and per period in ``timeline.csv``);
+* **evidence**: for each (actor, stance) cell, the most confident sentences with their article;
+* **outlets**: which outlets report which pairs (argmax counts);
+* **checks**: predictions that break a codebook rule (``configs/rules.yaml``).
+
+Undated articles count in the totals and are listed; they have no place on the time axis.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stance import paths
+from stance.errors import StanceError
+from stance.scheme import Scheme
+
+EVIDENCE_PER_CELL = 5
+
+
+@dataclass
+class Meta:
+    article: str
+    date: date | None = None
+    inferred: bool = False
+    outlet: str = ""
+    url: str = ""
+    headline: str = ""
+
+
+@dataclass
+class Row:
+    """One scored sentence with its article's metadata."""
+
+    meta: Meta
+    sentence_id: str
+    text: str
+    actor: str
+    stance: str
+    confidence: float
+    pair_probs: dict[tuple[str, str], float]  # expected-count contribution of each (actor, stance)
+
+
+# -- inputs ----------------------------------------------------------------------------------
+def read_meta(path: Path | None) -> dict[str, Meta]:
+    if path is None:
+        return {}
+    from labeling.io import read_text
+
+    out = {}
+    reader = csv.DictReader(io.StringIO(read_text(path, "a TSV file")), delimiter="\t")
+    missing = {"article", "date"} - set(reader.fieldnames or [])
+    if missing:
+        raise StanceError(
+            f"{path}: needs the columns article and date (missing: {', '.join(sorted(missing))})"
+        )
+    for n, row in enumerate(reader, 2):
+        raw = (row.get("date") or "").strip()
+        when = parse_date(raw, f"{path}:{n}")
+        out[row["article"]] = Meta(
+            row["article"],
+            when,
+            raw.startswith("~"),
+            row.get("outlet") or "",
+            row.get("url") or "",
+            row.get("headline") or "",
+        )
+    return out
+
+
+def parse_date(raw: str, where: str) -> date | None:
+    """YYYY-MM-DD, or a month (YYYY-MM: placed on its 15th); a year alone places nothing (undated).
+
+    A leading ``~`` marks a date inferred from the text or the url; it is used all the same.
+    """
+    text = raw.lstrip("~")
+    if not text or (len(text) == 4 and text.isdigit()):
+        return None
+    try:
+        return date.fromisoformat(text if len(text) == 10 else f"{text}-15")
+    except ValueError:
+        raise StanceError(
+            f"{where}: date '{raw}' is not YYYY-MM-DD or YYYY-MM (a leading ~ marks an inferred date)"
+        ) from None
+
+
+def default_meta(input_path: Path) -> Path | None:
+    for candidate in (input_path / "articles.tsv", input_path.parent / "articles.tsv"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def input_hash(files: list[Path]) -> str:
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def pair_probs(actor_scores: dict, stance_scores: dict, scheme: Scheme) -> dict[tuple[str, str], float]:
+    """p(actor, stance) for every pair: p(stance) x p(actor | the sentence has a stance)."""
+    holders = {a: actor_scores.get(a, 0.0) for a in scheme.actors}
+    total = sum(holders.values()) or 1.0
+    return {
+        (a, s): stance_scores.get(s, 0.0) * p / total
+        for s in scheme.stance_labels
+        if s != scheme.none
+        for a, p in holders.items()
+    }
+
+
+def from_predictions(preds, metas: dict[str, Meta], headlines: dict[str, str], scheme: Scheme) -> list[Row]:
+    rows = []
+    for p in preds:
+        meta = metas.get(p.article) or Meta(p.article)
+        if not meta.headline:
+            meta.headline = headlines.get(p.article, p.article)
+        metas[p.article] = meta
+        rows.append(
+            Row(
+                meta,
+                p.sentence_id,
+                p.text,
+                p.actor,
+                p.stance,
+                p.confidence,
+                pair_probs(p.actor_scores, p.stance_scores, scheme),
+            )
+        )
+    return rows
+
+
+def score_folder(folder: Path, model: str, scheme: Scheme):
+    """(predictions, headlines, files, model URI) of every article in the folder."""
+    from labeling.articles import read_article
+    from training.predict import Predictor
+
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".html", ".htm"))
+    if not files:
+        raise StanceError(f"{folder}: no articles (.txt or .html files) to report on")
+    articles = [read_article(f) for f in files]  # every input checked before the model loads
+    predictor = Predictor(model, scheme)
+    results = predictor.predict_articles(articles)
+    headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}
+    return [p for r in results for p in r.sentences], headlines, files
+
+
+def read_predictions(path: Path, scheme: Scheme):
+    """Sentence predictions from ``stance predict -f jsonl`` output."""
+    from labeling.io import read_jsonl
+    from training.predict import SentencePrediction
+
+    preds = []
+    for n, row in read_jsonl(path):
+        if row.get("kind") != "sentence":
+            continue
+        try:
+            preds.append(SentencePrediction(**{k: v for k, v in row.items() if k != "kind"}))
+        except TypeError as exc:
+            raise StanceError(
+                f"{path}:{n}: not a sentence prediction of `stance predict -f jsonl` ({exc})"
+            ) from None
+    if not preds:
+        raise StanceError(
+            f"{path}: holds no sentence predictions (write them with `stance predict -f jsonl`)"
+        )
+    if set(preds[0].actor_scores) != set(scheme.actor_labels):
+        raise StanceError(
+            f"{path}: predictions were made with a different label scheme than configs/scheme.yaml"
+        )
+    return preds, {}, [path]
+
+
+# -- the figures ------------------------------------------------------------------------------
+def period_of(d: date | None, by: str) -> str | None:
+    if d is None:
+        return None
+    if by == "month":
+        return f"{d.year}-{d.month:02d}"
+    iso = d.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def all_periods(dates: list[date], by: str) -> list[str]:
+    """Every period from the first dated article to the last, in order."""
+    if not dates:
+        return []
+    from datetime import timedelta
+
+    out, d, last = [], min(dates), max(dates)
+    while d <= last + timedelta(days=7 if by == "week" else 31):
+        key = period_of(d, by)
+        if not out or out[-1] != key:
+            out.append(key)
+        d += timedelta(days=7 if by == "week" else 28)
+    last_key = period_of(last, by)
+    return out[: out.index(last_key) + 1]
+
+
+def aggregate(rows: list[Row], scheme: Scheme, by: str) -> dict:
+    pairs = [(a, s) for a in scheme.actors for s in scheme.stance_labels if s != scheme.none]
+    expected: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0.0))
+    argmax: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
+    outlets: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
+    for r in rows:
+        for key in (period_of(r.meta.date, by) or "undated", "total"):
+            for pair, p in r.pair_probs.items():
+                expected[key][pair] += p
+            if r.stance != scheme.none:
+                argmax[key][(r.actor, r.stance)] += 1
+        if r.stance != scheme.none:
+            outlets[r.meta.outlet or "(unknown outlet)"][(r.actor, r.stance)] += 1
+    periods = all_periods([r.meta.date for r in rows if r.meta.date], by)
+    for p in periods:  # a period with no article is a real zero on the time axis, not a gap
+        expected[p], argmax[p]  # noqa: B018 (the defaultdicts create the row)
+    evidence = {}
+    for pair in pairs:
+        best = sorted((r for r in rows if (r.actor, r.stance) == pair), key=lambda r: -r.confidence)
+        evidence[pair] = best[:EVIDENCE_PER_CELL]
+    return {
+        "pairs": pairs,
+        "periods": periods,
+        "expected": expected,
+        "argmax": argmax,
+        "outlets": outlets,
+        "evidence": evidence,
+    }
+
+
+def prediction_checks(rows: list[Row], scheme: Scheme) -> list[dict]:
+    from labeling.rules import check_pairs, load_rules
+
+    rules = load_rules(scheme)
+    out = []
+    for r in rows:
+        if r.stance == scheme.none and r.actor == scheme.none:
+            continue
+        for v in check_pairs(rules, [{"actor": r.actor, "stance": r.stance}], r.sentence_id, scheme.none):
+            out.append(
+                {
+                    "rule": v.rule,
+                    "sentence_id": r.sentence_id,
+                    "article": r.meta.article,
+                    "detail": v.detail,
+                    "text": r.text,
+                }
+            )
+    return out
+
+
+# -- the command ------------------------------------------------------------------------------
+def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: str) -> dict:
+    """Score (or read) the input, aggregate, and write the HTML report with its CSV/JSON beside it."""
+    from training.report_render import model_header, write_outputs
+
+    scheme = Scheme.load()
+    if by not in ("week", "month"):
+        raise StanceError(f"--by must be week or month, got '{by}'")
+    if not input_path.exists():
+        raise StanceError(f"{input_path}: no such file or folder")
+    meta_path = meta_path or (default_meta(input_path) if input_path.is_dir() else None)
+    metas = read_meta(meta_path)
+    check_writable(out)
+    if input_path.is_dir():
+        preds, headlines, files = score_folder(input_path, model, scheme)
+        header = model_header(model, scheme)
+    else:
+        preds, headlines, files = read_predictions(input_path, scheme)
+        header = {
+            "model": f"predictions in {input_path.name}",
+            "data_version": "?",
+            "scheme_hash": scheme.hash,
+        }
+    rows = from_predictions(preds, metas, headlines, scheme)
+    agg = aggregate(rows, scheme, by)
+    articles = {r.meta.article: r.meta for r in rows}
+    header |= {
+        "input": str(input_path),
+        "input_hash": input_hash(files + ([meta_path] if meta_path else [])),
+        "meta": str(meta_path) if meta_path else "none",
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "by": by,
+        "articles": len(articles),
+        "sentences": len(rows),
+        "undated": sorted(a for a, m in articles.items() if m.date is None),
+    }
+    checks = prediction_checks(rows, scheme)
+    write_outputs(out, header, agg, rows, articles, checks, scheme)
+    return {
+        "out": str(out),
+        **{k: header[k] for k in ("articles", "sentences", "undated")},
+        "checks": len(checks),
+    }
+
+
+def check_writable(out: Path) -> None:
+    """Refuse an output that cannot be written before any scoring is done."""
+    if out.exists() and not out.is_dir():
+        raise StanceError(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise StanceError(f"--out {out}: cannot write there ({exc.strerror})") from None
+
+
+def cli(
+    input_path: Annotated[
+        Path,
+        typer.Argument(metavar="INPUT", help="A folder of articles, or `stance predict -f jsonl` output."),
+    ],
+    meta: Annotated[
+        Path | None,
+        typer.Option(
+            help="articles.tsv: article, date, outlet, url, headline [default: in or beside INPUT]."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: .stance/reports/coverage].")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Period of the timeline: week or month.")] = "month",
+    model: Annotated[
+        str, typer.Option(help="MLflow model URI for scoring a folder.")
+    ] = "models:/stance-classifier@champion",
+) -> None:
+    """Who took which stance over time, with evidence: one self-contained HTML report and its data."""
+    r = build(input_path, out or paths.state() / "reports" / "coverage", meta, by, model)
+    undated = f"; {len(r['undated'])} undated (counted, listed)" if r["undated"] else ""
+    print(
+        f"report of {r['articles']} articles, {r['sentences']} sentences{undated}; {r['checks']} codebook flags"
+    )
+    print(f"  {Path(r['out']) / 'report.html'} (open it in a browser; CSV/JSON beside it)")

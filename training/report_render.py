@@ -1,0 +1,175 @@
+"""The coverage report's files: plots (matplotlib), the HTML (a Jinja2 template), CSV and JSON."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from pathlib import Path
+
+from labeling.io import write_atomic
+from stance.scheme import Scheme
+
+STANCE_COLORS = {"demand": "#1f77b4", "denial": "#d62728", "accusation": "#ff7f0e", "mediation": "#2ca02c"}
+
+
+def model_header(model: str, scheme: Scheme) -> dict:
+    """The registered version a model URI names, and the data version its run was trained on."""
+    from training import tracking
+
+    tracking.setup_uri()
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    header = {"model": model, "data_version": "?", "scheme_hash": scheme.hash}
+    name = model.removeprefix("models:/")
+    try:
+        client = MlflowClient()
+        if "@" in name:
+            name, alias = name.split("@", 1)
+            mv = client.get_model_version_by_alias(name, alias)
+        else:
+            name, version = name.split("/", 1)
+            mv = client.get_model_version(name, version)
+        header["model"] = f"{name}/{mv.version} ({model})"
+        header["data_version"] = client.get_run(mv.run_id).data.tags.get("data_version", "?")
+    except (MlflowException, ValueError):
+        pass  # a runs:/ or file URI: the URI itself is the best name there is
+    return header
+
+
+# -- plots -------------------------------------------------------------------------------------
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def timeline_png(agg: dict, scheme: Scheme) -> str | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    periods = agg["periods"]
+    if not periods:
+        return None
+    actors = list(scheme.actors)
+    fig, axes = plt.subplots(len(actors), 1, figsize=(11, 1.9 * len(actors)), sharex=True, squeeze=False)
+    x = range(len(periods))
+    for ax, actor in zip(axes[:, 0], actors, strict=True):
+        for stance, color in STANCE_COLORS.items():
+            if (actor, stance) not in agg["expected"]["total"]:
+                continue
+            ax.plot(x, [agg["expected"][p][(actor, stance)] for p in periods], color=color, label=stance)
+            ax.plot(
+                x, [agg["argmax"][p][(actor, stance)] for p in periods], color=color, ls="", marker="o", ms=3
+            )
+        ax.set_ylabel(actor, rotation=0, ha="right", va="center")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(
+        ncol=4,
+        loc="upper left",
+        fontsize=8,
+        title="lines: expected count · dots: argmax count",
+        title_fontsize=8,
+    )
+    step = max(1, len(periods) // 24)
+    axes[-1, 0].set_xticks(list(x)[::step], periods[::step], rotation=60, fontsize=8)
+    axes[0, 0].set_title("Who takes which stance, per period (sentences)")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def matrix_png(agg: dict, scheme: Scheme) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    actors = list(scheme.actors)
+    stances = [s for s in scheme.stance_labels if s != scheme.none]
+    grid = [[agg["expected"]["total"][(a, s)] for s in stances] for a in actors]
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.imshow(grid, cmap="Blues")
+    ax.set_xticks(range(len(stances)), stances, rotation=20)
+    ax.set_yticks(range(len(actors)), actors)
+    top = max(max(row) for row in grid) or 1
+    for i, a in enumerate(actors):
+        for j, s in enumerate(stances):
+            ax.text(j, i, f"{grid[i][j]:.1f}\n({agg['argmax']['total'][(a, s)]})", ha="center", va="center",
+                    fontsize=8, color="white" if grid[i][j] > top / 2 else "black")  # fmt: skip
+    ax.set_title("Actor x stance, whole period: expected count (argmax count)", fontsize=10)
+    return _png(fig)
+
+
+# -- files -------------------------------------------------------------------------------------
+def _csv(header: list[str], rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def write_outputs(
+    out: Path, header: dict, agg: dict, rows, articles: dict, checks: list[dict], scheme: Scheme
+) -> None:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    pairs = agg["pairs"]
+    keys = [*agg["periods"], *(["undated"] if "undated" in agg["expected"] else []), "total"]
+    write_atomic(out / "timeline.csv", _csv(
+        ["period", "actor", "stance", "expected", "argmax"],
+        [(k, a, s, round(agg["expected"][k][(a, s)], 3), agg["argmax"][k][(a, s)]) for k in keys for a, s in pairs],
+    ))  # fmt: skip
+    write_atomic(out / "outlets.csv", _csv(
+        ["outlet", "actor", "stance", "argmax"],
+        [(o, a, s, n) for o, c in sorted(agg["outlets"].items()) for (a, s), n in c.items() if n],
+    ))  # fmt: skip
+    evidence = {
+        f"{a}/{s}": [
+            {
+                "sentence_id": r.sentence_id,
+                "text": r.text,
+                "confidence": round(r.confidence, 4),
+                "article": r.meta.article,
+                "headline": r.meta.headline,
+                "outlet": r.meta.outlet,
+                "date": r.meta.date.isoformat() if r.meta.date else None,
+                "url": r.meta.url,
+            }  # fmt: skip
+            for r in agg["evidence"][(a, s)]
+        ]
+        for a, s in pairs
+    }
+    write_atomic(out / "evidence.json", json.dumps(evidence, indent=1, ensure_ascii=False))
+    write_atomic(out / "checks.json", json.dumps(checks, indent=1, ensure_ascii=False))
+    summary = {**header, "matrix": {f"{a}/{s}": {"expected": round(agg["expected"]["total"][(a, s)], 3),
+                                                  "argmax": agg["argmax"]["total"][(a, s)]} for a, s in pairs}}  # fmt: skip
+    write_atomic(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False))
+
+    top_outlets = sorted(agg["outlets"].items(), key=lambda kv: -sum(kv[1].values()))[:20]
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    html = env.get_template("report.html.j2").render(
+        h=header,
+        actors=list(scheme.actors),
+        stances=[s for s in scheme.stance_labels if s != scheme.none],
+        pairs=pairs,
+        agg=agg,
+        timeline_png=timeline_png(agg, scheme),
+        matrix_png=matrix_png(agg, scheme),
+        evidence=evidence,
+        outlets=top_outlets,
+        outlet_max=max((n for _, c in top_outlets for n in c.values()), default=1) or 1,
+        checks=checks,
+        undated=[articles[a] for a in header["undated"]],
+    )
+    write_atomic(out / "report.html", html)
