@@ -63,6 +63,20 @@ def state() -> Path:
     return root() / ".stance"
 
 
+def model_cache() -> Path:
+    """Base models assembled from their packages (git-ignored).
+
+    Under the checkout, not ``root()``: like the virtual environment, the weights belong
+    to the installation, so a scratch data root (``STANCE_ROOT``) reuses them.
+    """
+    return code() / ".stance" / "models"
+
+
+def article_tables() -> list[Path]:
+    """Per-source article metadata (article, url, outlet, date, headline), where it exists."""
+    return [seeds() / "articles.tsv", corpus() / "articles.tsv", coverage() / "articles.tsv"]
+
+
 def datasets() -> Path:
     return state() / "datasets"
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from training.dataset import features, grouped_folds, is_test_article
+from training.dataset import features, grouped_folds
 
 
 def test_label_features_come_from_the_scheme(built, scheme):
@@ -18,12 +18,6 @@ def test_split_is_grouped_by_article_and_covers_every_sentence(built):
     assert train and test and not train & test
     assert len(dd["train"]) + len(dd["test"]) == 2466
     assert meta["articles"] == {"train": len(train), "test": len(test)}
-
-
-def test_adding_an_article_never_moves_another_between_splits(built):
-    dd, _ = built
-    before = {a: is_test_article(a) for a in set(dd["train"]["article"]) | set(dd["test"]["article"])}
-    assert all(is_test_article(a) == side for a, side in before.items())  # a pure function of the id
 
 
 def test_cv_folds_never_leak_an_article(built):

@@ -34,7 +34,8 @@ def test_import_build_train_predict_from_scratch(tmp_path):
     assert "unchanged" in step("import-annotations")  # re-running duplicates nothing
     assert "built" in step("build-dataset")
     trained = step("train", "configs/baseline.yaml")
-    assert "is the first: champion" in trained
+    assert "is champion: there is no champion yet" in trained
+    assert "time split (9 newest articles, 108 sentences): stance macro-F1 " in trained
     assert "identical run exists" in step("train", "configs/baseline.yaml")
     rows = [json.loads(x) for x in step("predict", str(root / "corpus/articles/corpus-010.txt")).splitlines()]
     assert rows[-1]["kind"] == "profile" and rows[-1]["article"] == "corpus-010"

@@ -59,9 +59,14 @@ class Comparison:
         return sorted(latest, key=latest.get, reverse=True)
 
     def ranked(self, data_version: str) -> list[RunRow]:
-        """Full-data runs on one data version, best stance macro-F1 first."""
+        """Full-data runs on one data version, by the champion rule's figure (then grouped CV); runs without it last."""
         rows = [r for r in self.rows if r.data_version == data_version and r.train_share >= 1]
-        return sorted(rows, key=lambda r: -r.m(tracking.SELECTION_METRIC))
+
+        def key(r):
+            figure = r.m(tracking.SELECTION_METRIC)
+            return (np.isnan(figure), -np.nan_to_num(figure), -np.nan_to_num(r.m("stance_macro_f1")))
+
+        return sorted(rows, key=key)
 
     @property
     def curve(self) -> list[RunRow]:
@@ -137,9 +142,20 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     def pair(a, b):  # runs logged before a metric existed show a dash
         return lambda r: "—" if np.isnan(r.m(a)) else f"{r.m(a):.2f} / {r.m(b):.2f}"
 
+    def ci(name):  # a figure with its 90 % bootstrap interval by article
+        return lambda r: (
+            "—"
+            if np.isnan(r.m(name))
+            else f"{r.m(name):.3f} [{r.m(name + '_lo'):.2f}–{r.m(name + '_hi'):.2f}]"
+        )
+
     cols = [
         ("run", "run", lambda r: r.entry),
         ("kind", "kind", lambda r: r.kind),
+        ("time split: stance macro-F1 [90% CI]", "time F1", ci("time_stance_macro_f1")),
+        ("time split: actor acc. end to end [90% CI]", "time actor", ci("time_actor_accuracy_e2e")),
+        ("CV pooled: stance macro-F1 [90% CI]", "CV F1", ci("cv_stance_macro_f1")),
+        ("CV pooled: actor acc. end to end [90% CI]", "CV actor", ci("cv_actor_accuracy_e2e")),
         ("stance macro-F1", "macro-F1", pm("stance_macro_f1")),
     ]
     cols += [(f"F1 {s}", s, num(f"stance_f1_{s}", "{:.2f}")) for s in scheme.stance_labels]
@@ -164,7 +180,7 @@ def print_tables(comp: Comparison, scheme: Scheme) -> None:
 
     console = Console()
     if not console.is_terminal:
-        console = Console(width=max(console.width, 180))  # a pipe or a log: keep every column whole
+        console = Console(width=max(console.width, 260))  # a pipe or a log: keep every column whole
     if note := comp.mixed_note():
         console.print(f"[bold yellow]note:[/] {note}")
     for version in comp.data_versions:
@@ -172,9 +188,12 @@ def print_tables(comp: Comparison, scheme: Scheme) -> None:
         if not rows:
             continue
         table = Table(
-            title=f"{comp.experiment}: data version {version}, ranked by stance macro-F1 (grouped CV)",
+            title=f"{comp.experiment}: data version {version}, ranked by time-split stance macro-F1",
             caption=(
-                "per-class stance F1 pooled out-of-fold; bearing: actor accuracy on stance-bearing sentences;"
+                "time: trained on the older articles, scored on the newest; CV: grouped CV's out-of-fold"
+                " predictions pooled; [90% bootstrap interval by article]; actor end to end: on stance-bearing"
+                " sentences, right only when the predicted actor is the labeled one; macro-F1: fold mean ± std;"
+                " per-class stance F1 pooled out-of-fold; bearing: best real actor on stance-bearing sentences;"
                 " pairs: (actor, stance) pairs per article, reported against labeled"
             ),
         )
@@ -199,7 +218,12 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
         f"Written by `stance compare {comp.experiment}` from the MLflow runs"
         + (f" of `{'`, `'.join(specs)}`" if specs else "")
         + f"; code at git commit {', '.join(f'`{c}`' for c in commits)}.",
-        "Metrics are grouped cross-validation by article (mean ± standard deviation over folds;",
+        "Runs are ranked by the champion rule's figure, stance macro-F1 on the **time split** (trained on the",
+        "older articles, scored on the newest). Intervals are 90 % bootstrap intervals by article (1,000",
+        "resamples of whole articles). Actor accuracy end to end: on sentences whose labeled stance is not",
+        "`none`, right only when the predicted actor is the labeled primary actor. CV pooled: grouped",
+        "cross-validation's out-of-fold predictions, all folds together. The other metrics are grouped",
+        "cross-validation by article (mean ± standard deviation over folds;",
         "per-class F1 pooled over the out-of-fold predictions). Profile pairs: the distinct (actor, stance)",
         "pairs each article's profile reports, against those its labels hold, pooled over articles",
         "(— for runs logged before this figure existed).",

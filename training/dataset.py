@@ -2,14 +2,13 @@
 
 The dataset version is the snapshot's content hash. The label features are
 ``ClassLabel``s built from the scheme. No article ever has sentences on both
-sides of a split: the held-out ``test`` split takes whole articles (chosen by a
-hash of the article id, so adding an article never reshuffles the others), and
-cross-validation folds are grouped by article.
+sides of a split: the ``test`` split is the time split's test set (the newest
+labeled articles by date, whole: training/timesplit.py), ``train`` the older and
+undated ones, and cross-validation folds (over both) are grouped by article.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -23,8 +22,7 @@ from labeling.io import write_atomic
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-
-TEST_SHARE = 5  # one article in about five is held out (by hash of its id)
+from training import timesplit
 
 
 def features(scheme: Scheme):
@@ -45,18 +43,16 @@ def features(scheme: Scheme):
             "stance": stance,
             "pairs": List({"actor": actor, "stance": stance}),  # every pair, primary first
             "resolved_by": Value("string"),
+            "date": Value("string"),  # the article's date (ISO; a month-only date as its 1st), "" if none
         }
     )
 
 
-def is_test_article(article: str) -> bool:
-    return int(hashlib.sha1(article.encode()).hexdigest(), 16) % TEST_SHARE == 0
-
-
-def build(snapshot: Path, scheme: Scheme):
-    """The DatasetDict (train/test by article) of a snapshot's resolved sentences."""
+def build(snapshot: Path, scheme: Scheme, share: float = timesplit.TEST_SHARE, dates: dict | None = None):
+    """(DatasetDict, TimeSplit): a snapshot's resolved sentences, ``test`` the newest articles."""
     from datasets import Dataset, DatasetDict
 
+    dates = timesplit.read_dates() if dates is None else dates
     records = sorted(load_snapshot(snapshot, scheme), key=lambda r: (r.sentence.article, r.sentence.start))
     rows = []
     for i, r in enumerate(records):
@@ -79,23 +75,25 @@ def build(snapshot: Path, scheme: Scheme):
                 "stance": primary.stance,
                 "pairs": [p.to_dict() for p in r.pairs],
                 "resolved_by": r.resolved_by,
+                "date": dates.get(s.article) or "",
             }
         )
     if not rows:
         raise StanceError(f"{snapshot}: no resolved sentences to build a dataset from")
     feats = features(scheme)
-    test = [row for row in rows if is_test_article(row["article"])]
-    train = [row for row in rows if not is_test_article(row["article"])]
-    if not train or not test:
+    cut = timesplit.split([row["article"] for row in rows], dates, share)  # refuses an empty train side
+    if not cut.test:
         n = len({row["article"] for row in rows})
         raise StanceError(
             f"{snapshot}: {len(rows)} resolved sentences in {n} article(s) cannot fill both the train and the "
-            "held-out test split (whole articles on each side); label more articles, or pull into the "
-            "project's snapshot (`stance labeling pull` keeps the labeled data)"
+            "test split (the newest dated articles, whole): none of its articles has a date in an "
+            "articles.tsv; add their dates, or label more articles"
         )
-    return DatasetDict(
-        train=Dataset.from_list(train, features=feats), test=Dataset.from_list(test, features=feats)
-    )
+
+    def part(names):
+        return Dataset.from_list([row for row in rows if row["article"] in names], features=feats)
+
+    return DatasetDict(train=part(cut.train), test=part(cut.test)), cut
 
 
 def grouped_folds(dataset, k: int, seed: int):
@@ -115,20 +113,25 @@ def dataset_dir(version: str) -> Path:
     return paths.datasets() / version
 
 
-def save(snapshot: Path, scheme: Scheme, latest: bool = True) -> tuple[str, Path, bool]:
+def save(
+    snapshot: Path, scheme: Scheme, latest: bool = True, share: float = timesplit.TEST_SHARE
+) -> tuple[str, Path, bool]:
     """Build and store the dataset of a snapshot; (version, folder, whether it was built now).
 
-    ``latest`` makes it the dataset that training uses when no version is given.
+    ``latest`` makes it the dataset that training uses when no version is given. A
+    stored dataset whose time split came from other article dates or another share
+    is rebuilt (the labels, and so the version, are the same).
     """
     version = data_version(snapshot)
     target = dataset_dir(version)
-    if (target / "meta.json").is_file():
+    split_of = {"test_share": share, "dates_hash": timesplit.dates_hash()}
+    if (target / "meta.json").is_file() and _split_key(target) == split_of:
         new = False
     else:
         from datasets.utils.logging import disable_progress_bar
 
         disable_progress_bar()
-        dd = build(snapshot, scheme)
+        dd, cut = build(snapshot, scheme, share)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{version}."))
         try:
@@ -139,7 +142,10 @@ def save(snapshot: Path, scheme: Scheme, latest: bool = True) -> tuple[str, Path
                 "scheme_hash": scheme.hash,
                 "rows": {name: len(split) for name, split in dd.items()},
                 "articles": {name: len(set(split["article"])) for name, split in dd.items()},
-            }
+                "time_split": split_of | {
+                    "cutoff": cut.cutoff, "test_articles": sorted(cut.test), "undated": list(cut.undated)
+                },
+            }  # fmt: skip
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
             shutil.rmtree(target, ignore_errors=True)
             tmp.rename(target)
@@ -150,6 +156,11 @@ def save(snapshot: Path, scheme: Scheme, latest: bool = True) -> tuple[str, Path
     if latest:
         write_atomic(paths.datasets() / "LATEST", version + "\n")
     return version, target, new
+
+
+def _split_key(folder: Path) -> dict:
+    split = json.loads((folder / "meta.json").read_text()).get("time_split", {})
+    return {"test_share": split.get("test_share"), "dates_hash": split.get("dates_hash")}
 
 
 def load(version: str | None, scheme: Scheme):
@@ -175,17 +186,23 @@ def load(version: str | None, scheme: Scheme):
 
 def cli(
     snapshot: Annotated[Path | None, typer.Option(help="Annotation snapshot [default: the latest].")] = None,
+    test_share: Annotated[
+        float,
+        typer.Option(help="Time split: at least this share of the articles, the newest, is the test set."),
+    ] = timesplit.TEST_SHARE,
 ) -> None:
     """Build the dataset of an annotation snapshot; its version is the snapshot's hash."""
     scheme = Scheme.load()
     snapshot = snapshot or latest_snapshot()
-    version, folder, new = save(snapshot, scheme)
+    version, folder, new = save(snapshot, scheme, share=test_share)
     meta = json.loads((folder / "meta.json").read_text())
     state = "built" if new else "already built"
+    cutoff = meta["time_split"]["cutoff"]
+    test = f"dated {cutoff} or later: the time split" if cutoff else "no article is dated: no time split"
     print(
         f"dataset {version} {state}: {meta['rows']['train']} train sentences "
-        f"({meta['articles']['train']} articles), {meta['rows']['test']} test sentences "
-        f"({meta['articles']['test']} articles) -> {folder}"
+        f"({meta['articles']['train']} articles, older or undated), {meta['rows']['test']} test sentences "
+        f"({meta['articles']['test']} articles {test}) -> {folder}"
     )
 
 

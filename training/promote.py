@@ -1,10 +1,10 @@
 """Promotion: the best run of an experiment becomes ``challenger``; ``champion`` only if it clearly wins.
 
-Clearly wins: its grouped-CV stance macro-F1 beats the champion's on the same data
-version by more than the CV spread (the larger of the two fold standard deviations).
-When the champion was trained on other data, the champion's recipe evaluated on the
-challenger's data stands in for it; without such a run nothing is compared and only
-``--force`` promotes. A promotion records its lineage on the new champion's run:
+Clearly wins: the champion rule of training/champion.py, the one ``stance train``
+applies too (time-split stance macro-F1, paired bootstrap interval by article of the
+difference above zero). When the champion was trained on other data, the champion's
+recipe evaluated on the challenger's data stands in for it; without such a run
+nothing is compared and only ``--force`` promotes. A promotion records its lineage on the new champion's run:
 the labeled sentences added, removed or changed between the two data versions and
 the per-class F1 that moved.
 """
@@ -20,6 +20,7 @@ from labeling.io import read_jsonl
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training import champion as rule
 from training import tracking
 
 METRIC = tracking.SELECTION_METRIC
@@ -50,15 +51,15 @@ class Contender:
     def score(self) -> float:
         return self.run.data.metrics.get(METRIC, float("-inf"))
 
-    @property
-    def spread(self) -> float:
-        return self.run.data.metrics.get(f"{METRIC}_std", 0.0)
-
     def describe(self) -> str:
-        return (
-            f"{self.name} ({self.model} v{self.version}, run {self.run_id[:8]}): {METRIC} "
-            f"{self.score:.3f} ± {self.spread:.3f} on data {self.data_version}"
+        m = self.run.data.metrics
+        figure = (
+            f"{METRIC} {self.score:.3f} [{m.get(METRIC + '_lo', float('nan')):.3f}, "
+            f"{m.get(METRIC + '_hi', float('nan')):.3f}]"
+            if METRIC in m
+            else f"no {METRIC}"
         )
+        return f"{self.name} ({self.model} v{self.version}, run {self.run_id[:8]}): {figure} on data {self.data_version}"
 
 
 # -- who is who ---------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def stand_in(champ: Contender, data_version: str):
 
 # -- the rule -----------------------------------------------------------------------------
 def judge(challenger: Contender, champ: Contender | None) -> tuple[bool, str]:
-    """(promote?, why) by the rule in the module docstring; ``--force`` is the caller's."""
+    """(promote?, why) by the champion rule; ``--force`` is the caller's."""
     if champ is None:
         return True, "there is no champion yet"
     ref = stand_in(champ, challenger.data_version)
@@ -139,18 +140,13 @@ def judge(challenger: Contender, champ: Contender | None) -> tuple[bool, str]:
             f"{challenger.data_version}; runs on different data are not compared (train the champion's "
             "recipe on this data, or --force)"
         )
-    ref_score = ref.data.metrics.get(METRIC, float("-inf"))
-    spread = max(challenger.spread, ref.data.metrics.get(f"{METRIC}_std", 0.0))
-    margin = challenger.score - ref_score
-    against = (
-        "the champion" if ref is champ.run else f"the champion's recipe on data {challenger.data_version}"
-    )
-    facts = f"{challenger.score:.3f} against {against}'s {ref_score:.3f}"
-    if margin > spread:
-        return True, f"{facts}: a margin of {margin:.3f}, more than the CV spread {spread:.3f}"
-    if margin > 0:
-        return False, f"{facts}: a margin of {margin:.3f}, within the CV spread {spread:.3f}"
-    return False, f"{facts}: it does not beat the champion"
+    verdict = rule.judge(challenger.run, ref, Scheme.load().stance_labels)
+    if ref is not champ.run:
+        return (
+            verdict.promote,
+            f"against the champion's recipe on data {challenger.data_version}: {verdict.why}",
+        )
+    return verdict.promote, verdict.why
 
 
 # -- lineage ------------------------------------------------------------------------------

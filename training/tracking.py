@@ -17,7 +17,7 @@ from stance.errors import StanceError
 REGISTERED_MODEL = "stance-classifier"
 EXPERIMENT = "stance"
 CHAMPION, CHALLENGER = "champion", "challenger"
-SELECTION_METRIC = "stance_macro_f1"  # grouped-CV mean; the champion rule compares this
+SELECTION_METRIC = "time_stance_macro_f1"  # the champion rule's figure (training/champion.py)
 
 
 def tracking_uri() -> str:
@@ -136,46 +136,29 @@ def find_identical_run(experiment_id: str, tags: dict[str, str]):
     return runs[0] if runs else None
 
 
-def crown(name: str, version: str, run_id: str, score: float, data_version: str) -> str:
-    """Give ``champion`` to a new model version only when it beats the champion.
+def crown(name: str, version: str, run_id: str, data_version: str) -> str:
+    """Give ``champion`` to a new model version when the champion rule says so (training/champion.py).
 
-    It must beat the champion's grouped-CV stance macro-F1 on the same data
-    version; otherwise the version becomes ``challenger``. Returns the decision
-    in words, which the caller records on the run.
+    Otherwise the version becomes ``challenger``. Returns the decision in words,
+    which is also recorded on the run.
     """
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
+
+    from stance.scheme import Scheme
+    from training import champion
 
     client = MlflowClient()
     try:
         champ = client.get_model_version_by_alias(name, CHAMPION)
     except MlflowException:
         champ = None
-    if champ is None:
-        decision = f"version {version} is the first: {CHAMPION}"
-        client.set_registered_model_alias(name, CHAMPION, version)
-    else:
-        run = client.get_run(champ.run_id)
-        champ_score = run.data.metrics.get(SELECTION_METRIC, float("-inf"))
-        champ_data = run.data.tags.get("data_version")
-        if champ_data != data_version:
-            decision = (
-                f"version {version} is {CHALLENGER}: champion v{champ.version} was trained on "
-                f"data {champ_data}, this on {data_version}; not comparable (promote by hand)"
-            )
-            client.set_registered_model_alias(name, CHALLENGER, version)
-        elif score > champ_score:
-            decision = (
-                f"version {version} is {CHAMPION}: {SELECTION_METRIC} {score:.4f} beats "
-                f"v{champ.version}'s {champ_score:.4f} on data {data_version}"
-            )
-            client.set_registered_model_alias(name, CHAMPION, version)
-        else:
-            decision = (
-                f"version {version} is {CHALLENGER}: {SELECTION_METRIC} {score:.4f} does not beat "
-                f"champion v{champ.version}'s {champ_score:.4f} on data {data_version}"
-            )
-            client.set_registered_model_alias(name, CHALLENGER, version)
+    reference = client.get_run(champ.run_id) if champ is not None else None
+    verdict = champion.judge(client.get_run(run_id), reference, Scheme.load().stance_labels)
+    alias = CHAMPION if verdict.promote else CHALLENGER
+    client.set_registered_model_alias(name, alias, version)
+    against = f" over v{champ.version}" if champ is not None else ""
+    decision = f"version {version} (data {data_version}) is {alias}{against if verdict.promote else ''}: {verdict.why}"
     client.set_tag(run_id, "registry_decision", decision)
     return decision
 

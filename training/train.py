@@ -12,7 +12,7 @@ import typer
 
 from stance import paths
 from stance.scheme import Scheme
-from training import dataset, evaluate, tracking
+from training import dataset, evaluate, intervals, timesplit, tracking
 from training.recipes import load_recipe, make_classifier, recipe_hash
 
 
@@ -55,10 +55,12 @@ def train(
         mlflow.set_tags(tags)
         mlflow.log_params(_params(recipe, meta, data) | {"train_share": train_share})
         cv = _cross_validate(recipe, data, scheme, quiet, progress, train_share)
-        summary = evaluate.summarize(cv, data, scheme)
+        summary = evaluate.summarize(cv, data, scheme) | _cv_intervals(cv, data, scheme)
         mlflow.log_metrics(summary | _cv_sizes(cv))
         _log_folds(cv)
         _log_reports(cv, data, scheme)
+        if train_share >= 1:  # learning-curve points are CV only
+            summary |= _time_split(recipe, dd, scheme)
         out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
         if not final_fit:
             mlflow.set_tag("registry_decision", "cross-validation only: no final fit, no model")
@@ -68,10 +70,7 @@ def train(
         info = _log_model(model, scheme, recipe, meta, registered_model, data["text"][:3])
         version = info.registered_model_version
         if crown:
-            decision = tracking.crown(
-                registered_model, version, run.info.run_id, summary[tracking.SELECTION_METRIC],
-                meta["data_version"],
-            )  # fmt: skip
+            decision = tracking.crown(registered_model, version, run.info.run_id, meta["data_version"])
         else:
             decision = f"registered as version {version}; aliases left to `stance promote`"
             mlflow.set_tag("registry_decision", decision)
@@ -84,8 +83,33 @@ def _cv_sizes(cv) -> dict[str, float]:
     return {"cv_seconds": cv.seconds, "train_sentences": float(np.mean(cv.train_sizes))}
 
 
+def _cv_intervals(cv, data, scheme: Scheme) -> dict[str, float]:
+    """``cv_*``: the pooled out-of-fold figures with bootstrap intervals by article."""
+    import numpy as np
+
+    a_pred, s_pred = evaluate.predicted_ids(cv.actor_p, cv.stance_p, scheme)
+    none = scheme.stance_labels.index(scheme.none)
+    return intervals.figures(
+        "cv", data["article"], np.array(data["actor"]), np.array(data["stance"]), a_pred, s_pred,
+        len(scheme.stance_labels), none,
+    )  # fmt: skip
+
+
+def _time_split(recipe, dd, scheme: Scheme) -> dict[str, float]:
+    """Train on the older articles, score the newest (``time_*`` metrics, predictions logged)."""
+    import mlflow
+
+    figures, rows = timesplit.evaluate(make_classifier(recipe, scheme), dd, scheme)
+    if figures:
+        mlflow.log_metrics(figures)
+        mlflow.log_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), timesplit.PREDICTIONS
+        )
+    return figures
+
+
 def _all_articles(dd):
-    """CV runs over every article; the held-out split is for quick checks, not for selection."""
+    """CV runs over every article; the time split (train/test by date) is evaluated apart."""
     from datasets import concatenate_datasets
 
     return concatenate_datasets([dd["train"], dd["test"]])
@@ -236,6 +260,19 @@ def cli(
             f"actor accuracy {m['actor_accuracy']:.3f} ± {m['actor_accuracy_std']:.3f} "
             f"(grouped {load_recipe(recipe).cv_folds}-fold CV by article)"
         )
+        if "time_stance_macro_f1" in m:
+            print(
+                f"time split ({m['time_articles']:.0f} newest articles, {m['time_sentences']:.0f} sentences): "
+                + ", ".join(
+                    f"{label} {m[f'time_{k}']:.3f} [{m[f'time_{k}_lo']:.3f}, {m[f'time_{k}_hi']:.3f}]"
+                    for k, label in (
+                        ("stance_macro_f1", "stance macro-F1"),
+                        ("actor_accuracy_e2e", "actor accuracy end to end"),
+                    )
+                    if f"time_{k}" in m
+                )
+                + " (90% bootstrap intervals by article)"
+            )
         print(f"run {out['run_id']} -> {out['model_uri']}; {out['decision']}")
     print(f"tracking: {tracking.tracking_uri()}")
 

@@ -36,9 +36,9 @@ class EmbeddingClassifier:
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self.encoder_ is None:
             encoder.set_threads()
-            self.tokenizer_, self.encoder_ = encoder.load(self.recipe.base_model)
-        return encoder.embed(
-            texts, self.tokenizer_, self.encoder_, self.recipe.batch_size, self.recipe.max_length
+            self.tokenizer_, self.encoder_ = encoder.load_frozen(self.recipe.base_model)
+        return encoder.embed_frozen(
+            texts, self.recipe.base_model, self.recipe.batch_size, self.recipe.max_length
         )
 
     def _head(self):

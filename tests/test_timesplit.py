@@ -1,0 +1,116 @@
+"""The time split: newest whole articles as test, undated ones always in training."""
+
+import json
+
+import numpy as np
+import pytest
+
+from stance.errors import StanceError
+from training import timesplit
+from training.timesplit import date_key, read_dates, split
+
+DATES = {
+    "a-2021": "2021-08-29",
+    "b-2023-09": "2023-09-01",  # a month-only date counts as the 1st
+    "c-2025-10-29": "2025-10-29",
+    "d-2025-10-29": "2025-10-29",
+    "e-2025-11-09": "2025-11-09",
+    "f-2025-11-17": "2025-11-17",
+    "g-undated": None,
+    "h-undated": None,
+}
+
+
+def test_dates_inferred_or_partial_sort_as_iso_days():
+    assert date_key("2025-10-19") == "2025-10-19"
+    assert date_key("~2025-10-25") == "2025-10-25"  # inferred: used as it is
+    assert date_key("~2023-09") == "2023-09-01"
+    assert date_key("  ") is None
+
+
+def test_newest_whole_dates_reach_the_share_and_undated_articles_stay_in_training():
+    cut = split(DATES, DATES, share=0.25)  # 8 articles: at least 2 in test
+    assert cut.test == {"e-2025-11-09", "f-2025-11-17"} and cut.cutoff == "2025-11-09"
+    cut = split(DATES, DATES, share=0.3)  # at least 2.4: the next date comes whole, both its articles
+    assert cut.test == {"c-2025-10-29", "d-2025-10-29", "e-2025-11-09", "f-2025-11-17"}
+    assert cut.undated == ("g-undated", "h-undated")
+    for share in (0.05, 0.2, 0.5, 0.7):
+        cut = split(DATES, DATES, share=share)
+        assert not cut.test & {"g-undated", "h-undated"}
+        assert cut.train | cut.test == set(DATES) and not cut.train & cut.test
+        assert min(DATES[a] for a in cut.test) > max(DATES[a] or "" for a in cut.train)
+
+
+def test_nothing_dated_means_no_test_set_and_everything_trained_on():
+    cut = split(["x", "y"], {}, share=0.2)
+    assert cut.test == set() and cut.train == {"x", "y"} and cut.cutoff is None
+
+
+def test_a_split_that_leaves_nothing_to_train_on_is_refused():
+    with pytest.raises(StanceError, match="^the time split leaves nothing to train on"):
+        split(["x", "y"], {"x": "2025-01-01", "y": "2025-01-01"}, share=0.2)
+
+
+def test_a_bad_date_names_the_table_line_and_article(tmp_path):
+    table = tmp_path / "articles.tsv"
+    table.write_text(
+        "article\turl\toutlet\tdate\theadline\nok-1\t\t\t2025-01-02\tA\nbad-1\t\t\t02/01/2025\tB\n"
+    )
+    with pytest.raises(StanceError) as err:
+        read_dates([table])
+    assert str(err.value) == (
+        f"{table}:3 (bad-1): '02/01/2025' is not a date (YYYY-MM-DD, YYYY-MM or YYYY, '~' first if inferred)"
+    )
+
+
+def test_the_datasets_test_split_is_the_time_split_of_the_labeled_articles(built):
+    dd, meta = built
+    dates = read_dates()
+    train, test = set(dd["train"]["article"]), set(dd["test"]["article"])
+    assert not train & test and len(dd["train"]) + len(dd["test"]) == 408
+    assert 0.2 <= len(test) / (len(train) + len(test)) <= 0.3  # 9 of 35 today
+    assert all(dates.get(a) for a in test)  # never an undated article, never an undated seed
+    assert all(not a[0].isdigit() for a in test)  # the seeds (one dated 2023) are older: all in training
+    assert min(dates[a] for a in test) >= max(dates[a] for a in train if dates.get(a))
+    assert meta["time_split"]["test_articles"] == sorted(test)
+    assert set(meta["time_split"]["undated"]) == {a for a in train if not dates.get(a)}
+    assert set(dd["test"]["date"]) == {dates[a] for a in test}
+
+
+def test_a_crafted_snapshot_splits_by_its_dates_and_keeps_articles_whole(tmp_path, scheme):
+    from labeling.annotations import latest_snapshot
+    from training.dataset import build
+
+    rows = [json.loads(x) for x in latest_snapshot().read_text().splitlines()]
+    names = sorted({r["article"] for r in rows})[:6]
+    small = tmp_path / "annotations-tiny.jsonl"
+    small.write_text("".join(json.dumps(r) + "\n" for r in rows if r["article"] in names))
+    dates = {names[0]: None, names[1]: "2020-01-01", names[2]: "2024-05-01", names[3]: "2024-05-01"}
+    dd, cut = build(small, scheme, share=0.3, dates=dates)  # 2 dates undated by omission
+    assert cut.test == {names[2], names[3]}
+    assert set(dd["test"]["article"]) == cut.test
+    for article in names:  # every sentence of an article on one side
+        sides = {s for s in ("train", "test") if article in dd[s]["article"]}
+        assert len(sides) == 1
+    assert np.all(np.array(dd["test"]["date"]) == "2024-05-01")
+
+
+def test_predictions_file_name_is_where_the_champion_rule_reads_it():
+    assert timesplit.PREDICTIONS == "evaluation/time_split_predictions.jsonl"
+
+
+def test_a_snapshot_with_no_dated_article_cannot_be_built_and_says_why(tmp_path, scheme):
+    from labeling.annotations import latest_snapshot
+    from training.dataset import build
+
+    rows = [json.loads(x) for x in latest_snapshot().read_text().splitlines()]
+    small = tmp_path / "annotations-undated.jsonl"
+    small.write_text("".join(json.dumps(r) + "\n" for r in rows[:30]))
+    n = len({r["article"] for r in rows[:30]})
+    with pytest.raises(StanceError) as err:
+        build(small, scheme, dates={})
+    assert str(err.value) == (
+        f"{small}: 30 resolved sentences in {n} article(s) cannot fill both the train and the test split "
+        "(the newest dated articles, whole): none of its articles has a date in an articles.tsv; "
+        "add their dates, or label more articles"
+    )

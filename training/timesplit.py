@@ -1,0 +1,152 @@
+"""The time split: train on the older labeled articles, test on the newest, whole articles.
+
+Grouped CV mixes 2022 and 2025 articles in every fold; a user scores coverage that
+is *newer* than anything labeled. The time split asks the question the user asks:
+trained on what came before, how well does the model do on what came after?
+
+Dates come from each source's ``articles.tsv`` (``stance.paths.article_tables``:
+seeds, corpus, coverage). A date beginning with ``~`` was inferred from the text or
+the url and is used as it is; a month-only date (``~2023-09``) counts as the first
+of its month. Articles without a date go to training, never to the test set. The
+test set is the newest *dates*, taken whole until they hold at least ``share`` of
+the labeled articles, so every test article is at least as new as every dated
+training article.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stance import paths
+from stance.errors import StanceError
+
+TEST_SHARE = 0.2  # at least this share of the labeled articles, the newest, is the test set
+PREDICTIONS = "evaluation/time_split_predictions.jsonl"  # the test sentences' predictions, on each run
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    train: frozenset[str]
+    test: frozenset[str]
+    cutoff: str | None  # the oldest test date (ISO); None when nothing is dated
+    undated: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        if not self.test:
+            return "no time split: no labeled article has a date"
+        return (
+            f"time split: {len(self.test)} newest articles (dated {self.cutoff} or later) as test, "
+            f"{len(self.train)} older or undated as train ({len(self.undated)} undated)"
+        )
+
+
+def date_key(raw: str, where: str = "date") -> str | None:
+    """``2025-10-19``, ``~2025-10-25``, ``~2023-09`` -> a sortable ISO date; ``""`` -> None."""
+    text = raw.strip().removeprefix("~").strip()
+    if not text:
+        return None
+    m = _DATE.match(text)
+    if not m:
+        raise StanceError(
+            f"{where}: '{raw}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY, '~' first if inferred)"
+        )
+    year, month, day = m.group(1), m.group(2) or "01", m.group(3) or "01"
+    return f"{year}-{month}-{day}"
+
+
+def read_dates(tables: Iterable[Path] | None = None) -> dict[str, str | None]:
+    """article id -> sortable date (None when the table leaves it empty), from every table that exists."""
+    out: dict[str, str | None] = {}
+    for table in paths.article_tables() if tables is None else tables:
+        if not Path(table).is_file():
+            continue
+        with Path(table).open(encoding="utf-8", newline="") as fh:
+            for line, row in enumerate(csv.DictReader(fh, delimiter="\t"), 2):
+                if "article" not in row or "date" not in row:
+                    raise StanceError(f"{table}: needs the columns 'article' and 'date'")
+                out[row["article"]] = date_key(row["date"] or "", f"{table}:{line} ({row['article']})")
+    return out
+
+
+def dates_hash(tables: Iterable[Path] | None = None) -> str:
+    """Hash of the article tables: a built dataset's split is stale when it changes."""
+    digest = hashlib.sha256()
+    for table in paths.article_tables() if tables is None else tables:
+        digest.update(Path(table).read_bytes() if Path(table).is_file() else b"-")
+    return digest.hexdigest()[:12]
+
+
+def split(articles: Iterable[str], dates: dict[str, str | None], share: float = TEST_SHARE) -> TimeSplit:
+    """Whole articles: the newest dates until at least ``share`` of ``articles`` are in test."""
+    if not 0 < share < 1:
+        raise StanceError(f"the time split's test share must be between 0 and 1 (got {share})")
+    names = sorted(set(articles))
+    dated = {a: dates[a] for a in names if dates.get(a)}
+    undated = tuple(a for a in names if a not in dated)
+    if not dated:
+        return TimeSplit(frozenset(names), frozenset(), None, undated)
+    want = share * len(names)
+    test: set[str] = set()
+    cutoff = None
+    for day in sorted(set(dated.values()), reverse=True):
+        if len(test) >= want:
+            break
+        test |= {a for a, d in dated.items() if d == day}
+        cutoff = day
+    train = frozenset(names) - test
+    if not train:
+        raise StanceError(
+            f"the time split leaves nothing to train on: the newest date holds all {len(names)} articles"
+        )
+    return TimeSplit(train, frozenset(test), cutoff, undated)
+
+
+def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:
+    """Fit ``model`` (unfitted) on ``dd["train"]``, score ``dd["test"]``: (``time_*`` metrics, per-sentence rows).
+
+    Empty results when the dataset has no time split (no dated article). The rows
+    (sentence, article, true and predicted labels, stance probabilities) let two runs
+    on the same test set be compared sentence by sentence (training/champion.py).
+    """
+    import numpy as np
+
+    from training import intervals
+    from training.evaluate import metrics, predicted_ids
+
+    train, test = dd["train"], dd["test"]
+    if len(test) == 0 or len(train) == 0:
+        return {}, []
+    model.fit(
+        list(train["text"]),
+        np.array(train["actor"]),
+        np.array(train["stance"]),
+        groups=list(train["article"]),
+    )
+    actor_p, stance_p = model.predict_proba(list(test["text"]))
+    actors, stances = np.array(test["actor"]), np.array(test["stance"])
+    a_pred, s_pred = predicted_ids(actor_p, stance_p, scheme)
+    none = scheme.stance_labels.index(scheme.none)
+    out = {f"time_{k}": v for k, v in metrics(actors, stances, actor_p, stance_p, scheme).items()}
+    out |= intervals.figures(
+        "time", test["article"], actors, stances, a_pred, s_pred, len(scheme.stance_labels), none
+    )
+    rows = [
+        {
+            "sentence_id": test["sentence_id"][i],
+            "article": test["article"][i],
+            "date": test["date"][i],
+            "true": [scheme.actor_labels[actors[i]], scheme.stance_labels[stances[i]]],
+            "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
+            "stance_p": {
+                k: round(float(v), 6) for k, v in zip(scheme.stance_labels, stance_p[i], strict=True)
+            },
+        }
+        for i in range(len(test))
+    ]
+    return out, rows
