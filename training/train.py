@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from stance import paths
+from stance.errors import StanceError
 from stance.scheme import Scheme
 from training import dataset, evaluate, tracking
 from training.recipes import load_recipe, make_classifier, recipe_hash
@@ -41,8 +42,13 @@ def train(
     """
     scheme = Scheme.load()
     recipe = load_recipe(recipe_path, overrides)
+    tracking.check_model_name(registered_model)
     dd, meta = dataset.load(data_version, scheme)
     data = _all_articles(dd)
+    try:  # rules that need the data's size, before any run starts
+        recipe.check_data(len(data), len(set(data["article"])), train_share)
+    except StanceError as exc:
+        raise StanceError(f"{recipe_path}: {exc}") from None
     experiment_id = tracking.setup(experiment)
     tags = _tags(recipe_path, recipe, meta, scheme) | {"train_share": f"{train_share:g}"} | (tags or {})
     if not force and (existing := tracking.find_identical_run(experiment_id, tags)):
@@ -51,7 +57,10 @@ def train(
     import mlflow
 
     name = _run_name(tags.get("spec_entry", Path(recipe_path).stem), meta, train_share)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
+    with (
+        mlflow.start_run(experiment_id=experiment_id, run_name=name) as run,
+        tracking.killed_if_interrupted(run),
+    ):
         mlflow.set_tags(tags)
         mlflow.log_params(_params(recipe, meta, data) | {"train_share": train_share})
         cv = _cross_validate(recipe, data, scheme, quiet, progress, train_share)
@@ -65,17 +74,34 @@ def train(
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
-        info = _log_model(model, scheme, recipe, meta, registered_model, data["text"][:3])
-        version = info.registered_model_version
-        if crown:
-            decision = tracking.crown(
-                registered_model, version, run.info.run_id, summary[tracking.SELECTION_METRIC],
-                meta["data_version"],
-            )  # fmt: skip
-        else:
-            decision = f"registered as version {version}; aliases left to `stance promote`"
-            mlflow.set_tag("registry_decision", decision)
+        info = _log_model(model, scheme, recipe, meta, data["text"][:3])
+    # the run has FINISHED: only now is its model registered and an alias moved
+    version = tracking.register(
+        info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary)
+    )
+    if crown:
+        decision = tracking.crown(
+            registered_model,
+            version,
+            run.info.run_id,
+            summary[tracking.SELECTION_METRIC],
+            meta["data_version"],
+        )
+    else:
+        decision = f"registered as version {version}; aliases left to `stance promote`"
+        tracking.tag_run(run.info.run_id, "registry_decision", decision)
     return out | {"model_uri": f"models:/{registered_model}/{version}", "decision": decision}
+
+
+def _version_tags(recipe, tags: dict[str, str], summary: dict[str, float]) -> dict[str, str]:
+    """What tells registered versions apart on the registry page."""
+    out = {k: tags[k] for k in ("recipe", "kind", "data_version", "recipe_hash", "git_commit") if k in tags}
+    if encoder := getattr(recipe, "base_model", None):
+        out["encoder"] = str(encoder)
+    for key in ("stance_macro_f1", "stance_macro_f1_std", "actor_accuracy", "stance_ece"):
+        if key in summary:
+            out[key] = f"{summary[key]:.4f}"
+    return out
 
 
 def _cv_sizes(cv) -> dict[str, float]:
@@ -169,7 +195,7 @@ def _fit_final(recipe, data, scheme: Scheme):
     return model, time.perf_counter() - t0
 
 
-def _log_model(model, scheme: Scheme, recipe, meta: dict, registered_model: str, examples):
+def _log_model(model, scheme: Scheme, recipe, meta: dict, examples):
     import mlflow
     import pandas as pd
     from mlflow.models import infer_signature
@@ -189,7 +215,6 @@ def _log_model(model, scheme: Scheme, recipe, meta: dict, registered_model: str,
             artifacts={ARTIFACT: str(folder)},
             signature=signature,
             input_example=example,
-            registered_model_name=registered_model,
             pip_requirements=_requirements(recipe.kind),
             metadata={
                 "scheme_hash": scheme.hash,
