@@ -114,13 +114,16 @@ def _load_checked(model_uri: str, scheme: Scheme):
     """Load a pyfunc model after checking, from its metadata alone, that its scheme matches."""
     from training import tracking
 
-    uri = tracking.setup_uri()  # before importing mlflow: quiet_mlflow sets what mlflow reads at import
+    # before importing mlflow (quiet_mlflow sets what mlflow reads at import); a model folder needs no store
+    uri = tracking.setup_uri(check=model_uri.startswith(("models:/", "runs:/")))
     import mlflow
     from mlflow.exceptions import MlflowException
 
     try:
         info = mlflow.models.get_model_info(model_uri)
-    except (MlflowException, OSError) as exc:
+    except Exception as exc:  # MLflow's errors, and the database's own for a damaged store
+        if not isinstance(exc, MlflowException | OSError) and not tracking.store_error(exc, uri):
+            raise
         raise tracking.store_error(exc, uri) or StanceError(
             f"cannot find model '{model_uri}' in {uri}: "
             f"{tracking._first_line(exc)} (train one with `stance train`, or pass --model)"
