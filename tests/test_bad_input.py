@@ -348,6 +348,65 @@ def test_an_unwritable_output_is_refused_before_any_scoring(where, message, invo
     assert not profile.exists()
 
 
+# == 2. Ctrl-C and SIGTERM: never reported as success; a run ends KILLED, nothing registered ========
+def _store_rows(db: Path, query: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        return con.execute(query).fetchall()
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_train_exits_non_zero_and_its_run_is_killed(sig, scratch_root, trained):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    db = scratch_root / "mlflow.db"
+    versions = _store_rows(db, "select count(*) from model_versions")
+    runs = {r[0] for r in _store_rows(db, "select run_uuid from runs")}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("stance")), "train", "configs/test-baseline.yaml", "--force"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        new = [r for r in _store_rows(db, "select run_uuid, status from runs") if r[0] not in runs]
+        if new and new[0][1] == "RUNNING":
+            break
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=120)
+    number = getattr(signal, sig).value
+    assert proc.returncode == 128 + number, err.decode()
+    assert err.decode().strip().splitlines()[-1] == f"error: interrupted by {sig} (nothing more was done)"
+    (run,) = [r for r in _store_rows(db, "select run_uuid, status from runs") if r[0] not in runs]
+    assert run[1] == "KILLED"
+    assert _store_rows(db, "select count(*) from model_versions") == versions  # nothing registered
+    pending = _store_rows(
+        db, f"select model_id from logged_models where source_run_id = '{run[0]}' and status = 1"
+    )
+    assert pending == []  # no logged model left PENDING
+
+
+def test_an_interrupted_predict_exits_130(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("stance")), "predict", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
+    )  # fmt: skip
+    time.sleep(3)  # reading standard input, which never ends
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.decode().strip().splitlines() == ["error: interrupted by SIGINT (nothing more was done)"]
+
+
 # == 3. usage errors, through the real console script (typer's own click) ====================
 @pytest.mark.parametrize(
     ("argv", "expected"),
