@@ -89,7 +89,7 @@ def _interrupt_on_signals() -> None:
 
 def run(command: Callable) -> None:
     """Entry point for ``python -m package.module``: one command, guarded."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     app.command()(command)
     _guard(app)
 
@@ -101,6 +101,7 @@ def build_app() -> typer.Typer:
     app = typer.Typer(
         add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: no "<bool>" after flags, "[default: ...]" in help text kept
         no_args_is_help=True,
         help="Who takes which stance in coverage of the Pakistan / Afghan Taliban talks.",
     )
