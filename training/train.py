@@ -13,7 +13,7 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training import dataset, evaluate, tracking
+from training import dataset, evaluate, registry, tracking
 from training.recipes import load_recipe, make_classifier, recipe_hash
 
 
@@ -42,7 +42,7 @@ def train(
     """
     scheme = Scheme.load()
     recipe = load_recipe(recipe_path, overrides)
-    tracking.check_model_name(registered_model)
+    registry.check_model_name(registered_model)
     dd, meta = dataset.load(data_version, scheme)
     data = _all_articles(dd)
     try:  # rules that need the data's size, before any run starts
@@ -59,7 +59,7 @@ def train(
     name = _run_name(tags.get("spec_entry", Path(recipe_path).stem), meta, train_share)
     with (
         mlflow.start_run(experiment_id=experiment_id, run_name=name) as run,
-        tracking.killed_if_interrupted(run),
+        registry.killed_if_interrupted(run),
     ):
         mlflow.set_tags(tags)
         mlflow.log_params(_params(recipe, meta, data) | {"train_share": train_share})
@@ -76,7 +76,7 @@ def train(
         mlflow.log_metric("train_seconds", seconds)
         info = _log_model(model, scheme, recipe, meta, data["text"][:3])
     # the run has FINISHED: only now is its model registered and an alias moved
-    version = tracking.register(
+    version = registry.register(
         info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary)
     )
     if crown:
@@ -89,7 +89,7 @@ def train(
         )
     else:
         decision = f"registered as version {version}; aliases left to `stance promote`"
-        tracking.tag_run(run.info.run_id, "registry_decision", decision)
+        registry.tag_run(run.info.run_id, "registry_decision", decision)
     return out | {"model_uri": f"models:/{registered_model}/{version}", "decision": decision}
 
 
