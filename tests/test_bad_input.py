@@ -556,14 +556,14 @@ def trained_experiment() -> str:
 # == 6. hostile long lines: segmentation in linear time ============================================
 HOSTILE_LINES = {
     "abbreviations": "Mr. " * 25_000,
-    "e-mail-like": "mail a@b@c x " * 8_000,
+    "e-mail-like": "a@" * 4_000,  # one 8 KB word: the old e-mail rule took minutes on it
     "dotted words": "a.b.c.d.e " * 10_000,
     "prose": "Pakistan urged the Taliban to act. " * 3_000,
 }
 
 
 @pytest.mark.parametrize("case", list(HOSTILE_LINES))
-def test_a_hostile_100kb_line_segments_in_seconds_with_exact_offsets(case):
+def test_a_hostile_long_line_segments_in_seconds_with_exact_offsets(case):
     import time
 
     from labeling.articles import Article
