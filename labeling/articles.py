@@ -55,7 +55,7 @@ def article_from_bytes(
         )
     text = decode_text(data, source, "article text")
     if is_html is None:
-        is_html = bool(_HTML_START.match(text))
+        is_html = looks_like_html(text)
     if is_html:
         text = html_to_text(text)
     if not text.strip():
@@ -63,6 +63,11 @@ def article_from_bytes(
         raise StanceError(f"{source}: {what}")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Article(id=article_id or content_id(text), text=text)
+
+
+def looks_like_html(text: str) -> bool:
+    """Text that starts like an HTML page or fragment, whatever its file is called."""
+    return bool(_HTML_START.match(text))
 
 
 def content_id(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labeling.articles import MAX_ARTICLE_BYTES
+from labeling.articles import MAX_ARTICLE_BYTES, html_to_text, looks_like_html
 from labeling.io import decode_text, read_bytes, read_jsonl
 from labeling.segment import Sentence
 from stance.errors import StanceError
@@ -22,6 +22,10 @@ def read_sentences_file(path: Path) -> list[Sentence]:
             f"{MAX_SENTENCES_BYTES / 1e6:.0f} MB) - split it"
         )
     text = decode_text(data, str(path), "article text")
+    if path.suffix.lower() in {".html", ".htm"} or looks_like_html(text):
+        text = html_to_text(text)  # a page of sentences: its text, one block a line
+        if not text.strip():
+            raise StanceError(f"{path}: has no text outside its markup")
     lines = text.splitlines()
     if not text.strip():
         raise StanceError(f"{path}: is empty")
