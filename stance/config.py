@@ -15,7 +15,7 @@ from stance.errors import StanceError
 class Config(BaseModel):
     """Base of every typed config: frozen, and strict about keys it does not know."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @classmethod
     def from_yaml(cls, path: Path) -> Self:

@@ -525,6 +525,18 @@ BAD_RECIPES = {
         "kind: baseline\ncv_folds: 99\n",
         "cv_folds 99 is more than the 35 articles",
     ),
+    "infinite number": (
+        "kind: baseline\nC: .inf\n",
+        "bad value for 'C': Input should be a finite number (got inf)",
+    ),
+    "cue not a regex": (
+        "kind: hybrid\nactor_cues: {ttp: ['(']}\n",
+        "bad value for 'actor_cues': ttp: '(' is not a regular expression (missing ), unterminated subpattern",
+    ),
+    "encoder folder missing": (
+        "kind: embedding\nbase_model: /no/such/encoder\n",
+        "base_model /no/such/encoder: no such folder (give a model folder, or a hub id)",
+    ),
 }
 
 

@@ -24,6 +24,10 @@ class RecipeBase(Config):
 
     def check_data(self, sentences: int, articles: int, train_share: float = 1.0) -> None:
         """Rules that need the data's size, checked before a run starts (kinds add their own)."""
+        base = getattr(self, "base_model", None)  # the encoder of transformer kinds
+        is_path = isinstance(base, str) and base.startswith(("/", "./", "../", "~"))
+        if is_path and not Path(base).expanduser().is_dir():
+            raise StanceError(f"base_model {base}: no such folder (give a model folder, or a hub id)")
         if self.cv_folds > articles:
             raise StanceError(
                 f"cv_folds {self.cv_folds} is more than the {articles} articles of the data "
