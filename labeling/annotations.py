@@ -193,7 +193,7 @@ def read_raw(path: Path, scheme: Scheme, articles: dict[str, Article]) -> list[R
         unit = units.setdefault(key, RawUnit(*key))
         if any(a.annotator == line.annotator for a in unit.annotations):
             raise StanceError(f"{where}: annotator '{line.annotator}' labeled this sentence twice")
-        pairs = parse_pairs(line.pairs, scheme, f"{where} ({art})")
+        pairs = parse_pairs([p.model_dump() for p in line.pairs], scheme, f"{where} ({art})")
         unit.annotations.append(Annotation(line.annotator, pairs, line.ground_truth))
     if not units:
         raise StanceError(f"{path}: holds no annotations")

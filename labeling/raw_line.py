@@ -12,6 +12,15 @@ from stance.errors import StanceError
 _ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 
 
+class RawPair(BaseModel):
+    """One (actor, stance) pair as written; the scheme check comes after (parse_pairs)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    actor: str
+    stance: str
+
+
 class RawLine(BaseModel):
     """One raw annotation line, typed: checked whole before anything is written."""
 
@@ -22,7 +31,7 @@ class RawLine(BaseModel):
     end: int = Field(ge=0)
     text: str
     annotator: str = Field(max_length=200)
-    pairs: list
+    pairs: list[RawPair]
     ground_truth: bool = False
 
     @field_validator("article")

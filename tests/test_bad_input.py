@@ -478,6 +478,10 @@ BAD_ROWS = {
         {"pairs": "none"},
         "bad value for 'pairs': Input should be a valid list (got 'none')",
     ),
+    "actor not a string": (
+        {"pairs": [{"actor": ["ttp"], "stance": "demand"}]},
+        "bad value for 'pairs.0.actor': Input should be a valid string (got ['ttp'])",
+    ),
 }
 
 
