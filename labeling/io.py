@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,25 +23,79 @@ def _default_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def _target(path: Path) -> Path:
+    """Where writing ``path`` lands: a symlink is followed (the link stays a link)."""
+    return Path(os.path.realpath(path))
+
+
+def _is_special(path: Path) -> bool:
+    """A FIFO, a device or a socket: something to write into, never to replace by a file."""
+    try:
+        return not stat.S_ISREG(path.stat().st_mode) and not path.is_dir()
+    except OSError:
+        return False
+
+
+def check_writable(path: Path, what: str = "output") -> None:
+    """Refuse, before any work, an output that cannot be written: a folder, a read-only place,
+    a path under a file. A FIFO or a device is fine (it is streamed to, not replaced)."""
+    path = Path(path)
+    target = _target(path)
+    if target.is_dir():
+        raise StanceError(f"{path}: is a directory, not a file to write the {what} to")
+    if _is_special(target):
+        if not os.access(target, os.W_OK):
+            raise StanceError(f"{path}: cannot write the {what} (permission denied)")
+        return
+    folder = target.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise StanceError(f"{path}: cannot write the {what} ({folder} is a file, not a folder)")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise StanceError(f"{path}: cannot write the {what} (the file is read-only)")
+    try:  # the real test, true for root too: can a file be created where the output goes?
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".stance-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StanceError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None
+
+
 def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
     """Write a file so a reader sees the old content or the new, never a half.
 
     The temporary file gets its final permissions (``mode``, else the existing file's,
     else the umask's) before any byte is written: a report is not left owner-only, and
     a secret passed ``mode=0o600`` is never readable by others, not even for a moment.
+    A symlink is followed (what it points at is replaced, the link stays); a FIFO or a
+    device (``/dev/stdout``) is written into, never replaced by a regular file. A path
+    that cannot be written is a StanceError naming it.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    perms = _default_mode(path) if mode is None else mode
-    how = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    target = _target(path)
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
+    try:
+        if _is_special(target):
+            with open(target, "wb") as fh:
+                fh.write(raw)
+            return
+        _replace(target, raw, mode)
+    except OSError as exc:
+        raise StanceError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _replace(target: Path, raw: bytes, mode: int | None) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    perms = _default_mode(target) if mode is None else mode
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, perms)
-        with os.fdopen(fd, how, **({} if how == "wb" else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -49,22 +105,53 @@ def dumps_jsonl(records: Iterable[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in records)
 
 
+def read_bytes(path: Path, what: str) -> bytes:
+    """A file's bytes; a directory, a missing or unreadable file (a symlink loop too) is one clear error."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise StanceError(f"{path}: no such file") from None
+    except OSError as exc:  # a symlink loop, a path through a file, no permission
+        raise StanceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise StanceError(f"{path}: is a directory, not {what}")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise StanceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def decode_text(data: bytes, source: str, what: str) -> str:
+    """UTF-8 text (a byte-order mark is dropped); UTF-16, binary or other bytes are one clear error."""
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
+        raise StanceError(f"{source}: is UTF-16 text, not UTF-8; convert it to UTF-8 first")
+    if b"\x00" in head:
+        raise StanceError(f"{source}: looks like a binary file, not {what}")
+    bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = exc.start + bom
+        raise StanceError(
+            f"{source}: not valid UTF-8 (byte 0x{data[at]:02x} at offset {at}); convert it to UTF-8 first"
+        ) from None
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: text with a zero byte at every other place."""
+    if len(head) < 4 or b"\x00" not in head:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return any(
+        half.count(0) >= 0.9 * len(half) and other.count(0) == 0 for half, other in ((even, odd), (odd, even))
+    )
+
+
 def read_text(path: Path, what: str = "a JSONL file") -> str:
     """A UTF-8 text file's content; a directory, a missing file or other bytes are one clear error."""
-    path = Path(path)
-    if path.is_dir():
-        raise StanceError(f"{path}: is a directory, not {what}")
-    if not path.is_file():
-        raise StanceError(f"{path}: no such file")
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise StanceError(f"{path}: looks like a binary file, not {what}")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise StanceError(
-            f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from None
+    return decode_text(read_bytes(path, what), str(path), what)
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:

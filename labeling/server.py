@@ -22,7 +22,7 @@ import typer
 
 from labeling.io import write_atomic
 from stance import paths
-from stance.errors import StanceError
+from stance.errors import StanceError, redact
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_USERNAME = "admin@stance.local"
@@ -216,9 +216,12 @@ def start() -> None:
     if wrote:
         print(f"wrote a new admin password and API token to {env_file()} (git-ignored; keep it private)")
     if not (server.running_pid() and server.answers()):
-        print(f"starting Label Studio at {server.url} (a first start takes a minute or two) ...", flush=True)
+        print(
+            f"starting Label Studio at {redact(server.url)} (a first start takes a minute or two) ...",
+            flush=True,
+        )
     started = server.start(username, os.environ["LABEL_STUDIO_PASSWORD"], os.environ["LABEL_STUDIO_API_KEY"])
-    print(f"Label Studio {'is up' if started else 'was already running'} at {server.url}")
+    print(f"Label Studio {'is up' if started else 'was already running'} at {redact(server.url)}")
     print(f"  log in as {username} with the password LABEL_STUDIO_PASSWORD in {env_file()}")
     print("  then: stance labeling init; stance labeling push ARTICLE...; label; stance labeling pull")
     print("  stop it with: make label-studio-stop")

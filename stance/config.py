@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Self, get_args
 
@@ -14,7 +15,7 @@ from stance.errors import StanceError
 class Config(BaseModel):
     """Base of every typed config: frozen, and strict about keys it does not know."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @classmethod
     def from_yaml(cls, path: Path) -> Self:
@@ -22,10 +23,35 @@ class Config(BaseModel):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> Self:
+        """Strict: a quoted number, ``true`` for a number or ``1`` for a flag is an error, not converted."""
         try:
-            return cls.model_validate(data)
+            # validated as the JSON it is equivalent to, so lists may fill tuples and ints floats, nothing else
+            blob = json.dumps(data, default=_not_plain)
+        except (TypeError, ValueError) as exc:
+            raise StanceError(f"{source}: {exc}") from None
+        try:
+            return cls.model_validate_json(blob, strict=True)
         except ValidationError as exc:
             raise StanceError(f"{source}: {describe(exc, cls)}") from None
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(f"bad value {value!r}: use a plain string, number, true/false, list or mapping")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first at line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -35,7 +61,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise StanceError(f"config file not found: {path}")
     try:
-        data = yaml.safe_load(read_text(path, "a YAML config file"))
+        data = yaml.load(read_text(path, "a YAML config file"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -55,7 +81,8 @@ def describe(exc: ValidationError, cls: type[BaseModel]) -> str:
     if err["type"] == "extra_forbidden":
         allowed = ", ".join(sorted(_config_at(cls, err["loc"][:-1]).model_fields))
         return f"unknown key '{where}' (allowed keys: {allowed})"
-    return f"bad value for '{where}': {err['msg']} (got {err.get('input')!r})"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"bad value for '{where}': {message} (got {err.get('input')!r})"
 
 
 def _config_at(cls: type[BaseModel], loc: tuple) -> type[BaseModel]:

@@ -1,8 +1,36 @@
-"""The one exception type a user sees as a single clear line."""
+"""The one exception type a user sees as a single clear line, and the one for an interruption."""
+
+from __future__ import annotations
+
+import re
+
+# scheme://user:password@host -> scheme://user:***@host (a token in a URL is a password too)
+_URL_SECRET = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^\s:/@]*):[^\s/@]*@", re.I)
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` URL in it replaced by ``***``."""
+    return _URL_SECRET.sub(r"\g<scheme>\g<user>:***@", text)
 
 
 class StanceError(Exception):
     """An error the user can act on: bad input, a missing prerequisite, a server that is down.
 
-    Commands print ``error: <message>`` and exit non-zero; no traceback.
+    Commands print ``error: <message>`` and exit non-zero; no traceback. A password
+    inside a URL in the message (``LABEL_STUDIO_URL=http://me:secret@host``) is
+    replaced by ``***`` here, so no caller can echo it.
     """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(redact(str(message)))
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. A BaseException so that no ``except Exception`` swallows it, and not a
+    KeyboardInterrupt so that typer (which turns that into a *return value* of 130) does not either."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)

@@ -3,6 +3,10 @@
 Never a traceback, never a half-written output. Commands run in this process through
 the console script's own entry point (fast); the unreachable-store cases run the real
 console script, since they change MLflow's process-wide tracking URI.
+
+After the fixed inputs, the hostile classes, most serious first: outputs at special
+paths, Ctrl-C and SIGTERM, usage errors, wrong annotation fields, recipes, hostile long
+lines, sentence files, broken stores and secrets in URLs.
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ EXPECTED = {
         "whitespace": "blank.txt: is empty",
         "binary": "data.txt: looks like a binary file, not article text",
         "invalid-utf8": "latin1.txt: not valid UTF-8 (byte 0xe9 at offset 13); convert it to UTF-8 first",
-        "5MB": "huge.txt: too large for one article (5.2 MB; the limit is 1 MB) - split it into articles",
+        "5MB": "huge.txt:1: too long for one sentence (5.2 MB; the limit is 1 MB, as for a whole article)",
         "directory": "folder: is a directory, not an article file",
     },
     "predict stdin": {
@@ -273,3 +277,403 @@ def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp
     (line,) = out.stderr.decode().strip().splitlines()
     assert line == f"error: MLflow tracking store {uri} is not reachable (is the tracking server running?)"
     assert not (tmp_path / "o").exists()
+
+
+# == 1. outputs: special files, symlinks, unwritable places ==================================
+ARTICLE = "seeds/001_64535fbd2cbe07ec.txt"
+
+
+def _predict_to(invoke, out: str, *extra: str) -> tuple[int, str, str]:
+    return invoke(["predict", str(paths.root() / ARTICLE), "-o", out, *extra])
+
+
+def test_an_output_symlink_is_followed_not_replaced(invoke, tmp_path, trained):
+    target, link = tmp_path / "real.jsonl", tmp_path / "link.jsonl"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    code, _, err = _predict_to(invoke, str(link))
+    assert code == 0, err
+    assert link.is_symlink() and link.resolve() == target
+    assert json.loads(target.read_text().splitlines()[0])["kind"] == "sentence"
+
+
+def test_an_output_fifo_is_written_into_not_replaced(invoke, tmp_path, trained):
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = _predict_to(invoke, str(fifo))
+    reader.join(timeout=30)
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still a FIFO, not a regular file
+    assert b'"kind": "sentence"' in got[0]
+
+
+def test_a_full_device_is_one_error_line_and_stays_a_device(invoke, tmp_path, trained):
+    import os
+    import stat
+
+    full = tmp_path / "full"  # our own /dev/full (char device 1, 7): never the machine's, even on old code
+    try:
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    except OSError as exc:
+        pytest.skip(f"cannot make a device node here ({exc.strerror})")
+    code, _, err = _predict_to(invoke, str(full))
+    assert code == 2, err
+    assert err.strip().splitlines()[-1] == f"error: {full}: cannot write (No space left on device)"
+    assert stat.S_ISCHR(full.lstat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (
+            "under-a-file/out.jsonl",
+            "cannot write the predictions ({tmp}/under-a-file is a file, not a folder)",
+        ),
+        ("a-folder", "is a directory, not a file to write the predictions to"),
+        ("/proc/version", "cannot write the predictions"),
+    ],
+)
+def test_an_unwritable_output_is_refused_before_any_scoring(where, message, invoke, tmp_path, trained):
+    (tmp_path / "under-a-file").write_text("a file\n")
+    (tmp_path / "a-folder").mkdir()
+    out = where if where.startswith("/") else str(tmp_path / where)
+    profile = tmp_path / "profile.json"
+    # a model that does not exist: the output is refused before the model is even looked up
+    code, _, err = _predict_to(invoke, out, "--profile", str(profile), "--model", "models:/nothing@here")
+    assert code == 2, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: {out}: ") and message.format(tmp=tmp_path) in line
+    assert not profile.exists()
+
+
+# == 2. Ctrl-C and SIGTERM: never reported as success; a run ends KILLED, nothing registered ========
+def _store_rows(db: Path, query: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        return con.execute(query).fetchall()
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_train_exits_non_zero_and_its_run_is_killed(sig, scratch_root, trained):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    db = scratch_root / "mlflow.db"
+    versions = _store_rows(db, "select count(*) from model_versions")
+    runs = {r[0] for r in _store_rows(db, "select run_uuid from runs")}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("stance")), "train", "configs/test-baseline.yaml", "--force"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        new = [r for r in _store_rows(db, "select run_uuid, status from runs") if r[0] not in runs]
+        if new and new[0][1] == "RUNNING":
+            break
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=120)
+    number = getattr(signal, sig).value
+    assert proc.returncode == 128 + number, err.decode()
+    assert err.decode().strip().splitlines()[-1] == f"error: interrupted by {sig} (nothing more was done)"
+    (run,) = [r for r in _store_rows(db, "select run_uuid, status from runs") if r[0] not in runs]
+    assert run[1] == "KILLED"
+    assert _store_rows(db, "select count(*) from model_versions") == versions  # nothing registered
+    pending = _store_rows(
+        db, f"select model_id from logged_models where source_run_id = '{run[0]}' and status = 1"
+    )
+    assert pending == []  # no logged model left PENDING
+
+
+def test_an_interrupted_predict_exits_130(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("stance")), "predict", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
+    )  # fmt: skip
+    time.sleep(3)  # reading standard input, which never ends
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.decode().strip().splitlines() == ["error: interrupted by SIGINT (nothing more was done)"]
+
+
+# == 3. usage errors, through the real console script (typer's own click) ====================
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["predict", "--format", "xml", "a.txt"],
+            "error: Invalid value for '--format' / '-f': 'xml' is not one of 'jsonl', 'csv', 'table'. "
+            "(see `stance predict --help`)",
+        ),
+        (["predict", "--bogus"], "error: No such option: --bogus (see `stance predict --help`)"),
+        (["bogus"], "error: No such command 'bogus'. (see `stance --help`)"),
+        (["train", "--force=3"], "error: Option '--force' does not take a value."),
+    ],
+)
+def test_a_usage_error_is_one_line_with_status_2(argv, expected):
+    out = run_cli(*argv)
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [expected]
+
+
+def test_an_unreadable_input_is_one_line(tmp_path):
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    out = run_cli("segment", str(loop))
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        f"error: {loop}: cannot read (Too many levels of symbolic links)"
+    ]
+
+
+# == 4. annotation import: every field typed and in range ======================================
+GOOD_ROW = {
+    "article": "corpus-001",
+    "start": 0,
+    "end": 73,
+    "text": "Qatari Foreign Ministry Announces Ceasefire Between Pakistan, Afghanistan",
+    "annotator": "annotator-9",
+    "pairs": [],
+    "ground_truth": False,
+}
+BAD_ROWS = {
+    "bool as string": (
+        {"ground_truth": "false"},
+        "bad value for 'ground_truth': Input should be a valid boolean (got 'false')",
+    ),
+    "negative offset": (
+        {"start": -5},
+        "bad value for 'start': Input should be greater than or equal to 0 (got -5)",
+    ),
+    "offset as string": ({"end": "73"}, "bad value for 'end': Input should be a valid integer (got '73')"),
+    "start after end": (
+        {"start": 73, "end": 0},
+        "bad value for '(top level)': start (73) must be before end (0)",
+    ),
+    "empty text": ({"text": "  "}, "bad value for 'text': must not be empty (got '  ')"),
+    "empty annotator": ({"annotator": ""}, "bad value for 'annotator': must not be empty (got '')"),
+    "article escapes its folder": (
+        {"article": "../../etc/passwd"},
+        "bad value for 'article': an article id is a file name without its .txt: letters, digits, "
+        "'-', '_', '.', no path (got '../../etc/passwd')",
+    ),
+    "unknown article": ({"article": "corpus-999"}, "article 'corpus-999' not found in "),
+    "pairs not a list": (
+        {"pairs": "none"},
+        "bad value for 'pairs': Input should be a valid list (got 'none')",
+    ),
+    "actor not a string": (
+        {"pairs": [{"actor": ["ttp"], "stance": "demand"}]},
+        "bad value for 'pairs.0.actor': Input should be a valid string (got ['ttp'])",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ROWS))
+def test_a_wrong_annotation_field_names_file_and_line_and_writes_nothing(case, invoke, tmp_path):
+    change, message = BAD_ROWS[case]
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text(json.dumps(GOOD_ROW) + "\n" + json.dumps(GOOD_ROW | {"annotator": "x"} | change) + "\n")
+    before = _tree(paths.root())
+    code, _, err = invoke(["import-annotations", str(raw)])
+    assert code == 2, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: {raw}:2: {message}")
+    assert _tree(paths.root()) == before  # no snapshot, LATEST unmoved
+
+
+# == 5. recipes: checked whole before a run starts ================================================
+BAD_RECIPES = {
+    "min_df above the data": ("kind: baseline\nmin_df: 100000\n", "min_df 100000 is more than the sentences"),
+    "max_features 0": (
+        "kind: baseline\nmax_features: 0\n",
+        "bad value for 'max_features': Input should be greater than or equal to 1 (got 0)",
+    ),
+    "reversed n-grams": (
+        "kind: baseline\nword_ngrams: [3, 1]\n",
+        "bad value for 'word_ngrams': an n-gram range is [low, high] with 1 <= low <= high, got [3, 1]",
+    ),
+    "negative seed": (
+        "kind: baseline\nseed: -1\n",
+        "bad value for 'seed': Input should be greater than or equal to 0",
+    ),
+    "quoted number": (
+        "kind: baseline\ncv_folds: '3'\n",
+        "bad value for 'cv_folds': Input should be a valid integer",
+    ),
+    "true for a number": (
+        "kind: baseline\nmin_df: true\n",
+        "bad value for 'min_df': Input should be a valid integer",
+    ),
+    "duplicate key": (
+        "kind: baseline\nC: 1.0\nC: 8.0\n",
+        "not valid YAML (duplicate key 'C' (first at line 2) at line 3, column 1)",
+    ),
+    "more folds than articles": (
+        "kind: baseline\ncv_folds: 99\n",
+        "cv_folds 99 is more than the 35 articles",
+    ),
+    "infinite number": (
+        "kind: baseline\nC: .inf\n",
+        "bad value for 'C': Input should be a finite number (got inf)",
+    ),
+    "cue not a regex": (
+        "kind: hybrid\nactor_cues: {ttp: ['(']}\n",
+        "bad value for 'actor_cues': ttp: '(' is not a regular expression (missing ), unterminated subpattern",
+    ),
+    "encoder folder missing": (
+        "kind: embedding\nbase_model: /no/such/encoder\n",
+        "base_model /no/such/encoder: no such folder (give a model folder, or a hub id)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RECIPES))
+def test_a_bad_recipe_is_refused_before_any_run(case, invoke, tmp_path, trained):
+    from mlflow import MlflowClient
+
+    text, message = BAD_RECIPES[case]
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(text)
+    runs_before = len(MlflowClient().search_runs([trained_experiment()], max_results=1000))
+    code, _, err = invoke(["train", str(recipe), "--force"])
+    assert code == 2, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: {recipe}: ") and message in line
+    assert len(MlflowClient().search_runs([trained_experiment()], max_results=1000)) == runs_before
+
+
+def test_an_invalid_registered_model_name_is_refused_before_any_run(invoke, trained):
+    code, _, err = invoke(["train", "configs/test-baseline.yaml", "--force", "--registered-model", "a/b:c"])
+    assert code == 2, err
+    assert err.strip().splitlines() == [
+        "error: registered model name 'a/b:c' is not valid: use 1-100 letters, digits, '-', '_' or '.', "
+        "starting with a letter or digit (it becomes part of models:/NAME@champion)"
+    ]
+
+
+def trained_experiment() -> str:
+    import mlflow
+
+    return mlflow.get_experiment_by_name("stance").experiment_id
+
+
+# == 6. hostile long lines: segmentation in linear time ============================================
+HOSTILE_LINES = {
+    "abbreviations": "Mr. " * 25_000,
+    "e-mail-like": "a@" * 4_000,  # one 8 KB word: the old e-mail rule took minutes on it
+    "dotted words": "a.b.c.d.e " * 10_000,
+    "prose": "Pakistan urged the Taliban to act. " * 3_000,
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_LINES))
+def test_a_hostile_long_line_segments_in_seconds_with_exact_offsets(case):
+    import time
+
+    from labeling.articles import Article
+    from labeling.segment import segment
+
+    text = HOSTILE_LINES[case]
+    started = time.perf_counter()
+    sentences = segment(Article("hostile", text))
+    seconds = time.perf_counter() - started
+    assert seconds < 20, f"{case}: {seconds:.1f} s"  # minutes before; about 1-2 s here, on a busy machine
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+# == 7. sentence files ==============================================================================
+def test_a_sentences_file_of_many_articles_gives_a_profile_per_article(invoke, tmp_path, trained):
+    rows = [
+        {"article": "a1", "text": "Pakistan urged the Taliban to act against the TTP."},
+        {"article": "a2", "text": "Kabul rejected the demand."},
+        {"article": "a1", "text": "Qatar mediated the talks."},
+        {"article": None, "text": "The talks resumed in Istanbul."},
+    ]
+    path = tmp_path / "many.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(r) + "\n" for r in rows).encode())  # with a BOM
+    code, out, err = invoke(["predict", "--sentences", str(path)])
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    profiles = {r["article"]: r["sentences"] for r in records if r["kind"] == "profile"}
+    assert profiles == {"a1": 2, "a2": 1, "many": 1}  # article null: the file's name, never "None"
+
+
+def test_a_sentences_file_over_1mb_is_read(tmp_path):
+    from training.predict import read_sentences_file
+
+    path = tmp_path / "big.txt"
+    path.write_text("Pakistan urged the Taliban to act against the TTP.\n" * 22_000)  # 1.1 MB
+    assert len(read_sentences_file(path)) == 22_000
+
+
+@pytest.mark.parametrize("command", ["segment", "predict --sentences"])
+def test_utf16_is_named_not_called_binary(command, invoke, tmp_path):
+    path = tmp_path / "wide.txt"
+    path.write_bytes("Kabul rejected the demand.\n".encode("utf-16"))
+    code, _, err = invoke([*command.split(), str(path)])
+    assert code == 2, err
+    assert err.strip().splitlines() == [
+        f"error: {path}: is UTF-16 text, not UTF-8; convert it to UTF-8 first"
+    ]
+
+
+def test_html_saved_as_txt_is_read_as_html(invoke, tmp_path):
+    path = tmp_path / "page.txt"
+    path.write_bytes(BAD_INPUTS["html-scripts"][1])
+    code, out, err = invoke(["segment", str(path)])
+    assert code == 0, err
+    assert [json.loads(line)["text"] for line in out.splitlines()] == [
+        "Pakistan urged the Taliban to act against the TTP.",
+        "Kabul rejected the demand.",
+    ]
+
+
+# == 8. stores and secrets ===========================================================================
+def test_a_corrupt_store_is_one_error_line(monkeypatch, tmp_path):
+    db = tmp_path / "mlflow.db"
+    db.write_bytes(b"this is not a database\n" * 100)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    out = run_cli("predict", str(paths.root() / ARTICLE))
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        f"error: MLflow store {db} is not an SQLite database (corrupt, or another file)"
+    ]
+
+
+def test_a_mistyped_store_path_creates_nothing(monkeypatch, tmp_path):
+    db = tmp_path / "typo" / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    out = run_cli("predict", str(paths.root() / ARTICLE))
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        f"error: no MLflow store at {db}: train a model first (`stance train`), or check MLFLOW_TRACKING_URI"
+    ]
+    assert not db.parent.exists()
+
+
+def test_a_password_in_label_studio_url_is_never_echoed(monkeypatch):
+    url = f"http://admin:hunter2secret@127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("LABEL_STUDIO_URL", url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "token-not-shown")
+    out = run_cli("labeling", "status")
+    err = out.stderr.decode()
+    assert out.returncode == 2, err
+    assert "hunter2secret" not in err + out.stdout.decode()
+    assert "http://admin:***@127.0.0.1" in err

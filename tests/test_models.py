@@ -64,7 +64,7 @@ def test_each_kind_logged_to_mlflow_reloads_as_pyfunc_and_predicts_as_in_memory(
     kind, recipe, model = fitted
     mlflow.set_experiment("tiny-contract")
     with mlflow.start_run():
-        info = _log_model(model, scheme, recipe, built[1], f"tiny-{kind}", PROBE)
+        info = _log_model(model, scheme, recipe, built[1], PROBE)
     frame = mlflow.pyfunc.load_model(info.model_uri).predict(pd.DataFrame({"text": PROBE}))
     actor_p, stance_p = model.predict_proba(PROBE)
     assert np.allclose(frame[[f"actor:{a}" for a in scheme.actor_labels]].to_numpy(), actor_p, atol=1e-5)

@@ -86,6 +86,23 @@ def test_cli_csv_and_table_and_standard_input(tmp_path):
     table = run_cli("predict", str(paths.root() / SEED), "-f", "table")
     assert table.returncode == 0
     assert "stance profile of 001_64535fbd2cbe07ec" in table.stdout.decode()
+    assert "p: the model's confidence in the row's pair, p(stance) × p(actor)" in table.stdout.decode()
+
+
+def test_predict_says_which_model_version_scored(trained):
+    out = run_cli("predict", str(paths.root() / SEED), "-f", "csv")
+    assert out.returncode == 0, out.stderr.decode()
+    version = trained["model_uri"].rsplit("/", 1)[1]
+    assert out.stderr.decode().strip().splitlines()[-1] == (
+        f"model: models:/stance-classifier/{version} (@champion): kind baseline, "
+        f"data_version {trained_data_version(trained)}, run {trained['run_id']}"
+    )
+
+
+def trained_data_version(trained) -> str:
+    from mlflow import MlflowClient
+
+    return MlflowClient().get_run(trained["run_id"]).data.tags["data_version"]
 
 
 def test_sentences_file_plain_and_jsonl(tmp_path):

@@ -132,6 +132,23 @@ def test_first_model_is_champion_and_reloads_with_the_same_predictions(trained, 
     assert np.allclose(out[[f"stance:{s}" for s in scheme.stance_labels]].to_numpy(), s_p, atol=1e-9)
 
 
+def test_a_registered_version_says_what_it_is_and_how_it_scored(trained, built):
+    client = MlflowClient()
+    version = client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "champion")
+    tags = version.tags
+    assert tags["recipe"] == "test-baseline" and tags["kind"] == "baseline"
+    assert tags["data_version"] == built[1]["data_version"]
+    assert float(tags["stance_macro_f1"]) == pytest.approx(trained["metrics"]["stance_macro_f1"], abs=1e-4)
+    assert version.description.startswith("recipe test-baseline, kind baseline, data_version ")
+    assert f"run {trained['run_id']}" in version.description
+    run = client.get_run(trained["run_id"])
+    assert run.info.status == "FINISHED"  # registered only once the run had finished
+    m = run.data.metrics
+    folds = [m[f"stance_macro_f1_fold{i}"] for i in (1, 2, 3)]  # every fold by name, not only the last
+    assert np.mean(folds) == pytest.approx(m["stance_macro_f1"])
+    assert 0 <= m["stance_ece_pooled"] <= 1 and "stance_ece" in m
+
+
 def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root):
     again = train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)
     assert again["skipped"] and again["run_id"] == trained["run_id"]

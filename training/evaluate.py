@@ -159,6 +159,8 @@ def summarize(cv: CVResult, data, scheme: Scheme) -> dict[str, float]:
     none_stance = scheme.stance_labels.index(scheme.none)
     actors, stances = np.asarray(data["actor"]), np.asarray(data["stance"])
     out |= profile_pairs(data["article"], actors, stances, a_pred, s_pred, none_stance)
+    # stance_ece is the mean over folds; this one is over all out-of-fold predictions at once (the plot's)
+    out["stance_ece_pooled"] = expected_calibration_error(cv.stance_p, stances)
     for facet, y, pred, labels in (
         ("actor", data["actor"], a_pred, scheme.actor_labels),
         ("stance", data["stance"], s_pred, scheme.stance_labels),
@@ -261,7 +263,10 @@ def reliability_plot(proba: np.ndarray, y: np.ndarray, path: Path, bins: int = 1
     for x, a, n in zip(centers, accs, counts, strict=True):
         ax.annotate(str(n), (x, a), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set(xlabel="confidence (max stance probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
-    ax.set_title(f"stance reliability, ECE {expected_calibration_error(proba, y, bins):.3f}")
+    ece = expected_calibration_error(proba, y, bins)
+    ax.set_title(
+        f"stance reliability: pooled out-of-fold ECE {ece:.3f}\n(metric stance_ece_pooled)", fontsize=10
+    )
     ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -22,7 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from stance import paths
 from stance.config import Config, read_yaml
 from stance.errors import StanceError
-from training import tracking
+from training import registry, tracking
 from training.models.base import RecipeBase
 from training.recipes import load_recipe, recipe_hash
 
@@ -118,6 +118,10 @@ def load_plan(path: Path) -> Plan:
     """Read and check a spec completely (recipes, overrides, data version); nothing is trained."""
     path = Path(path)
     spec = ExperimentSpec.from_dict(read_yaml(path), source=str(path))
+    try:
+        registry.check_model_name(spec.registered_model)
+    except StanceError as exc:
+        raise StanceError(f"{path}: {exc}") from None
     names = [run.name or run.recipe for run in spec.runs]
     if dup := sorted({n for n in names if names.count(n) > 1}):
         raise StanceError(f"{path}: run name '{dup[0]}' is used twice; give each run its own `name`")
@@ -174,6 +178,7 @@ def run_plan(plan: Plan, force: bool = False, quiet: bool = False) -> list[dict]
 
     from training.train import train
 
+    _check_data(plan)  # every run's recipe against the data's size, before the first run starts
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=quiet) as bar:
@@ -189,6 +194,20 @@ def run_plan(plan: Plan, force: bool = False, quiet: bool = False) -> list[dict]
             results.append(out | {"entry": run.entry, "label": run.label})
             bar.advance(overall)
     return results
+
+
+def _check_data(plan: Plan) -> None:
+    from stance.scheme import Scheme
+    from training import dataset
+
+    dd, _ = dataset.load(plan.data_version, Scheme.load())
+    sentences = len(dd["train"]) + len(dd["test"])
+    articles = len(set(dd["train"]["article"]) | set(dd["test"]["article"]))
+    for run in plan.runs:
+        try:
+            run.recipe.check_data(sentences, articles, run.train_share)
+        except StanceError as exc:
+            raise StanceError(f"{plan.path}: run '{run.label}': {exc}") from None
 
 
 def _tags(plan: Plan, run: PlannedRun) -> dict[str, str]:

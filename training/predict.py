@@ -25,10 +25,11 @@ from typing import Annotated
 import typer
 
 from labeling.articles import Article, article_from_bytes, read_article
-from labeling.io import read_jsonl, write_atomic
+from labeling.io import check_writable, write_atomic
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.inputs import by_article, read_sentences_file
 
 DEFAULT_MODEL = "models:/stance-classifier@champion"
 
@@ -79,7 +80,7 @@ class Predictor:
     def __init__(self, model_uri: str = DEFAULT_MODEL, scheme: Scheme | None = None):
         self.scheme = scheme or Scheme.load()
         self.model_uri = model_uri
-        self.model = _load_checked(model_uri, self.scheme)
+        self.model, self.model_version = _load_checked(model_uri, self.scheme)
 
     def predict_sentences(self, sentences: list[Sentence]) -> list[SentencePrediction]:
         """One batch across all sentences given, returned in input order."""
@@ -129,13 +130,16 @@ def _load_checked(model_uri: str, scheme: Scheme):
     """Load a pyfunc model after checking, from its metadata alone, that its scheme matches."""
     from training import tracking
 
-    uri = tracking.setup_uri()  # before importing mlflow: quiet_mlflow sets what mlflow reads at import
+    # before importing mlflow (quiet_mlflow sets what mlflow reads at import); a model folder needs no store
+    uri = tracking.setup_uri(check=model_uri.startswith(("models:/", "runs:/")))
     import mlflow
     from mlflow.exceptions import MlflowException
 
     try:
         info = mlflow.models.get_model_info(model_uri)
-    except (MlflowException, OSError) as exc:
+    except Exception as exc:  # MLflow's errors, and the database's own for a damaged store
+        if not isinstance(exc, MlflowException | OSError) and not tracking.store_error(exc, uri):
+            raise
         raise tracking.store_error(exc, uri) or StanceError(
             f"cannot find model '{model_uri}' in {uri}: "
             f"{tracking._first_line(exc)} (train one with `stance train`, or pass --model)"
@@ -152,9 +156,30 @@ def _load_checked(model_uri: str, scheme: Scheme):
             f"than configs/scheme.yaml ({scheme.hash}); retrain it or pick a matching model"
         )
     try:
-        return mlflow.pyfunc.load_model(model_uri)
+        return mlflow.pyfunc.load_model(model_uri), _version_of(model_uri, info, meta)
     except (MlflowException, OSError) as exc:
         raise StanceError(f"cannot load model '{model_uri}': {tracking._first_line(exc)}") from None
+
+
+def _version_of(model_uri: str, info, meta: dict) -> str:
+    """Which model scored, in words: the registered version behind an alias, its kind and data."""
+    import re
+
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    what = model_uri
+    found = re.fullmatch(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))", model_uri)
+    if found:
+        name, alias, number = found.groups()
+        try:
+            version = MlflowClient().get_model_version_by_alias(name, alias).version if alias else number
+            what = f"models:/{name}/{version}" + (f" (@{alias})" if alias else "")
+        except MlflowException:
+            pass
+    details = [f"{k} {meta[k]}" for k in ("kind", "data_version") if meta.get(k)]
+    details += [f"run {info.run_id}"] if getattr(info, "run_id", None) else []
+    return what + (f": {', '.join(details)}" if details else "")
 
 
 def profile(preds: list[SentencePrediction], scheme: Scheme) -> dict:
@@ -185,27 +210,6 @@ def profile(preds: list[SentencePrediction], scheme: Scheme) -> dict:
 
 
 # -- inputs --------------------------------------------------------------------------
-def read_sentences_file(path: Path) -> list[Sentence]:
-    """One sentence per line, or JSONL with a ``text`` field (and optional ``article``, ``sentence_id``)."""
-    path = Path(path)
-    article = read_article(path)  # the same checks as an article: exists, not binary, UTF-8, size
-    lines = article.text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    out: list[Sentence] = []
-    if first.lstrip().startswith("{"):
-        for n, row in read_jsonl(path):
-            text = row.get("text")
-            if not isinstance(text, str) or not text.strip():
-                raise StanceError(f"{path}:{n}: needs a non-empty 'text' field")
-            art = str(row.get("article", path.stem))
-            out.append(Sentence(art, str(row.get("sentence_id", f"{art}:{n}")), None, None, text))
-    else:
-        for n, line in enumerate(lines, 1):
-            if line.strip():
-                out.append(Sentence(path.stem, f"{path.stem}:{n}", None, None, line.strip()))
-    return out
-
-
 def _read_stdin() -> Article:
     if sys.stdin is None or sys.stdin.isatty():
         raise StanceError("no input: give article files, '-' for standard input, or --sentences FILE")
@@ -254,7 +258,11 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
 
     console = Console(file=io.StringIO(), width=width, force_terminal=False)
     for r in results:
-        t = Table(title=f"{r.article}: {len(r.sentences)} sentences", show_lines=False)
+        t = Table(
+            title=f"{r.article}: {len(r.sentences)} sentences",
+            caption="p: the model's confidence in the row's pair, p(stance) × p(actor)",
+            show_lines=False,
+        )
         for col in ("#", "actor", "stance", "p", "sentence"):
             t.add_column(col, overflow="fold")
         for i, p in enumerate(r.sentences, 1):
@@ -301,7 +309,11 @@ def cli(
 ) -> None:
     """Predict actor and stance for every sentence, and each article's stance profile."""
     inputs = _gather(articles or [], sentences)  # every input checked before the model loads
+    for path, what in ((output, "predictions"), (profile_out, "profiles")):
+        if path:
+            check_writable(path, what)  # before the work, not after it
     predictor = Predictor(model)
+    print(f"model: {predictor.model_version}", file=sys.stderr)
     arts = [a for a in inputs if isinstance(a, Article)]
     scored = iter(predictor.predict_articles(arts))  # one batch across all articles
     results = [
@@ -312,14 +324,14 @@ def cli(
         Format.csv: lambda: to_csv(results, predictor.scheme),
         Format.table: lambda: to_table(results, predictor.scheme),
     }[format]()
-    if profile_out:
-        write_atomic(
-            profile_out, json.dumps([{"article": r.article, **r.profile} for r in results], indent=2)
-        )
     if output:
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+    if profile_out:
+        write_atomic(
+            profile_out, json.dumps([{"article": r.article, **r.profile} for r in results], indent=2)
+        )
 
 
 def _sentences_result(predictor: Predictor, sentences: list[Sentence]) -> ArticleResult:
@@ -333,7 +345,7 @@ def _gather(articles: list[Path], sentences: Path | None) -> list:
     for path in articles:
         inputs.append(_read_stdin() if str(path) == "-" else read_article(path))
     if sentences:
-        inputs.append(read_sentences_file(sentences))
+        inputs += by_article(read_sentences_file(sentences))  # one profile per article named in it
     if not inputs:
         inputs.append(_read_stdin())
     return inputs

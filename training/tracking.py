@@ -25,18 +25,50 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.mlflow_db()}"
 
 
-def setup_uri() -> str:
-    """Point MLflow at the project's store (nothing created); the URI."""
+def setup_uri(create: bool = False, check: bool = True) -> str:
+    """Point MLflow at the project's store; the URI. Only ``create`` (training) may start a new
+    SQLite store, and only in a folder that exists: a mistyped path is an error, not a new database."""
+    uri = tracking_uri()
+    if check:
+        check_store(uri, create)
     quiet_mlflow()
     import mlflow
 
-    mlflow.set_tracking_uri(uri := tracking_uri())
+    mlflow.set_tracking_uri(uri)
     return uri
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_store(uri: str, create: bool = False) -> None:
+    """A SQLite store must be a SQLite file (not a corrupt or foreign one) and, to be read, exist."""
+    if not uri.startswith("sqlite:///"):
+        return
+    db = Path(uri.removeprefix("sqlite:///")).expanduser()
+    if not db.exists():
+        if not create:
+            raise StanceError(
+                f"no MLflow store at {db}: train a model first (`stance train`), or check MLFLOW_TRACKING_URI"
+            )
+        if not db.parent.is_dir():
+            raise StanceError(
+                f"cannot create the MLflow store {db}: the folder {db.parent} does not exist "
+                "(check MLFLOW_TRACKING_URI)"
+            )
+        return
+    try:
+        with open(db, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StanceError(f"cannot read the MLflow store {db} ({exc.strerror or exc})") from None
+    if head and head != SQLITE_HEADER:  # SQLite itself treats an empty file as an empty database
+        raise StanceError(f"MLflow store {db} is not an SQLite database (corrupt, or another file)")
 
 
 def setup(experiment: str = EXPERIMENT) -> str:
     """Point MLflow at the store and make sure the experiment exists; its id."""
-    uri = setup_uri()  # before importing mlflow: quiet_mlflow sets what mlflow reads at import
+    uri = setup_uri(create=True)  # before importing mlflow: quiet_mlflow sets what mlflow reads at import
     import mlflow
 
     try:
@@ -65,10 +97,14 @@ def artifact_location(uri: str) -> str | None:
 
 
 def store_error(exc: Exception, uri: str) -> StanceError | None:
-    """The one line for a tracking server that does not answer; None for other errors."""
+    """The one line for a tracking server that does not answer or a store that is broken; None otherwise."""
     text = str(exc)
     if any(s in text for s in ("Max retries exceeded", "NewConnectionError", "Connection refused")):
         return StanceError(f"MLflow tracking store {uri} is not reachable (is the tracking server running?)")
+    if any(s in text for s in ("malformed", "not a database", "DatabaseError", "no such table")):
+        return StanceError(
+            f"MLflow tracking store {uri} is not usable (a damaged database?): {_first_line(exc)}"
+        )
     return None
 
 

@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 
 from stance import paths
+from stance.errors import StanceError
 from stance.scheme import Scheme
-from training import dataset, evaluate, intervals, timesplit, tracking
+from training import dataset, evaluate, intervals, registry, timesplit, tracking
 from training.recipes import load_recipe, make_classifier, recipe_hash
 
 
@@ -41,8 +42,13 @@ def train(
     """
     scheme = Scheme.load()
     recipe = load_recipe(recipe_path, overrides)
+    registry.check_model_name(registered_model)
     dd, meta = dataset.load(data_version, scheme)
     data = _all_articles(dd)
+    try:  # rules that need the data's size, before any run starts
+        recipe.check_data(len(data), len(set(data["article"])), train_share)
+    except StanceError as exc:
+        raise StanceError(f"{recipe_path}: {exc}") from None
     experiment_id = tracking.setup(experiment)
     tags = _tags(recipe_path, recipe, meta, scheme) | {"train_share": f"{train_share:g}"} | (tags or {})
     if not force and (existing := tracking.find_identical_run(experiment_id, tags)):
@@ -51,7 +57,10 @@ def train(
     import mlflow
 
     name = _run_name(tags.get("spec_entry", Path(recipe_path).stem), meta, train_share)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
+    with (
+        mlflow.start_run(experiment_id=experiment_id, run_name=name) as run,
+        registry.killed_if_interrupted(run),
+    ):
         mlflow.set_tags(tags)
         mlflow.log_params(_params(recipe, meta, data) | {"train_share": train_share})
         cv = _cross_validate(recipe, data, scheme, quiet, progress, train_share)
@@ -67,14 +76,28 @@ def train(
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
-        info = _log_model(model, scheme, recipe, meta, registered_model, data["text"][:3])
-        version = info.registered_model_version
-        if crown:
-            decision = tracking.crown(registered_model, version, run.info.run_id, meta["data_version"])
-        else:
-            decision = f"registered as version {version}; aliases left to `stance promote`"
-            mlflow.set_tag("registry_decision", decision)
+        info = _log_model(model, scheme, recipe, meta, data["text"][:3])
+    # the run has FINISHED: only now is its model registered and an alias moved
+    version = registry.register(
+        info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary)
+    )
+    if crown:
+        decision = tracking.crown(registered_model, version, run.info.run_id, meta["data_version"])
+    else:
+        decision = f"registered as version {version}; aliases left to `stance promote`"
+        registry.tag_run(run.info.run_id, "registry_decision", decision)
     return out | {"model_uri": f"models:/{registered_model}/{version}", "decision": decision}
+
+
+def _version_tags(recipe, tags: dict[str, str], summary: dict[str, float]) -> dict[str, str]:
+    """What tells registered versions apart on the registry page."""
+    out = {k: tags[k] for k in ("recipe", "kind", "data_version", "recipe_hash", "git_commit") if k in tags}
+    if encoder := getattr(recipe, "base_model", None):
+        out["encoder"] = str(encoder)
+    for key in ("stance_macro_f1", "stance_macro_f1_std", "actor_accuracy", "stance_ece"):
+        if key in summary:
+            out[key] = f"{summary[key]:.4f}"
+    return out
 
 
 def _cv_sizes(cv) -> dict[str, float]:
@@ -172,7 +195,10 @@ def _log_folds(cv) -> None:
     import mlflow
 
     for fold, m in enumerate(cv.fold_metrics):
-        mlflow.log_metrics({f"fold_{k}": v for k, v in m.items()}, step=fold)
+        mlflow.log_metrics({f"fold_{k}": v for k, v in m.items()}, step=fold)  # a chart per metric
+        # the run page shows a metric's last step only: the headline figures also by fold name
+        named = {f"{k}_fold{fold + 1}": m[k] for k in ("stance_macro_f1", "actor_accuracy") if k in m}
+        mlflow.log_metrics(named)
 
 
 def _log_reports(cv, data, scheme: Scheme) -> None:
@@ -193,7 +219,7 @@ def _fit_final(recipe, data, scheme: Scheme):
     return model, time.perf_counter() - t0
 
 
-def _log_model(model, scheme: Scheme, recipe, meta: dict, registered_model: str, examples):
+def _log_model(model, scheme: Scheme, recipe, meta: dict, examples):
     import mlflow
     import pandas as pd
     from mlflow.models import infer_signature
@@ -213,7 +239,6 @@ def _log_model(model, scheme: Scheme, recipe, meta: dict, registered_model: str,
             artifacts={ARTIFACT: str(folder)},
             signature=signature,
             input_example=example,
-            registered_model_name=registered_model,
             pip_requirements=_requirements(recipe.kind),
             metadata={
                 "scheme_hash": scheme.hash,

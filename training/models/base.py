@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from stance.config import Config
+from stance.errors import StanceError
 
 CLASSIFIER_META = "classifier.json"
 
@@ -18,8 +19,25 @@ class RecipeBase(Config):
     """Fields every recipe has. A recipe YAML holds only what differs from these defaults."""
 
     kind: str
-    seed: int = Field(13, description="Seed for folds, model initialisation and sampling.")
+    seed: int = Field(13, ge=0, lt=2**32, description="Seed for folds, model initialisation and sampling.")
     cv_folds: int = Field(5, ge=2, description="Grouped-by-article cross-validation folds.")
+
+    def check_data(self, sentences: int, articles: int, train_share: float = 1.0) -> None:
+        """Rules that need the data's size, checked before a run starts (kinds add their own)."""
+        base = getattr(self, "base_model", None)  # the encoder of transformer kinds
+        is_path = isinstance(base, str) and base.startswith(("/", "./", "../", "~"))
+        if is_path and not Path(base).expanduser().is_dir():
+            raise StanceError(f"base_model {base}: no such folder (give a model folder, or a hub id)")
+        if self.cv_folds > articles:
+            raise StanceError(
+                f"cv_folds {self.cv_folds} is more than the {articles} articles of the data "
+                "(folds are grouped by article)"
+            )
+
+    @staticmethod
+    def fold_train_size(sentences: int, folds: int, train_share: float) -> int:
+        """About how many sentences a cross-validation fold trains on."""
+        return int(sentences * (folds - 1) / folds * train_share)
 
 
 class StanceClassifier(Protocol):

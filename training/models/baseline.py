@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Literal, Self
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from stance.errors import StanceError
 from training.models.base import RecipeBase, factorized_actor_proba, full_proba, read_meta, write_meta
 
 
@@ -16,10 +17,27 @@ class BaselineRecipe(RecipeBase):
     word_ngrams: tuple[int, int] = Field((1, 2), description="Word n-gram range.")
     char_ngrams: tuple[int, int] = Field((2, 5), description="Character n-gram range (within word bounds).")
     min_df: int = Field(1, ge=1, description="Ignore n-grams seen in fewer sentences than this.")
-    max_features: int | None = Field(50_000, description="Vocabulary cap per vectorizer.")
+    max_features: int | None = Field(50_000, ge=1, description="Vocabulary cap per vectorizer.")
     C: float = Field(4.0, gt=0, description="Inverse regularisation strength of the logistic regression.")
     class_weight: Literal["balanced"] | None = Field("balanced", description="Reweight rare classes.")
     max_iter: int = Field(2000, ge=100, description="Solver iterations.")
+
+    @field_validator("word_ngrams", "char_ngrams")
+    @classmethod
+    def _ngram_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if not 1 <= low <= high:
+            raise ValueError(f"an n-gram range is [low, high] with 1 <= low <= high, got [{low}, {high}]")
+        return value
+
+    def check_data(self, sentences: int, articles: int, train_share: float = 1.0) -> None:
+        super().check_data(sentences, articles, train_share)
+        fold = self.fold_train_size(sentences, self.cv_folds, train_share)
+        if self.min_df > fold:
+            raise StanceError(
+                f"min_df {self.min_df} is more than the sentences a fold trains on (about {fold}): "
+                "no n-gram could be kept"
+            )
 
 
 def tfidf_features(r: BaselineRecipe):

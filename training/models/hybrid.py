@@ -8,10 +8,11 @@ The actor head reads the n-grams and which actors the sentence names, in order
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Self
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from training.models import cues, encoder
 from training.models.baseline import BaselineRecipe, tfidf_features
@@ -30,6 +31,17 @@ class HybridRecipe(BaselineRecipe):
         default_factory=lambda: dict(cues.DEFAULT_ACTOR_CUES),
         description="Per actor, regular expressions of its names, checked in this order.",
     )
+
+    @field_validator("actor_cues")
+    @classmethod
+    def _patterns(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for actor, patterns in value.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{actor}: {pattern!r} is not a regular expression ({exc})") from None
+        return value
 
 
 class HybridClassifier(EmbeddingClassifier):

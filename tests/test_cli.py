@@ -1,0 +1,23 @@
+"""The console script and the Makefile as a new user meets them: help that lists everything."""
+
+import re
+import subprocess
+
+from tests.conftest import REPO, run_cli
+
+
+def test_make_help_lists_every_target():
+    makefile = (REPO / "Makefile").read_text()
+    phony = {t for line in re.findall(r"^\.PHONY:(.*)$", makefile, re.M) for t in line.split()}
+    out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    listed = set(re.findall(r"^  make ([\w-]+):", out, re.M))
+    assert phony - {"help"} <= listed, sorted(phony - listed)
+
+
+def test_help_shows_flags_and_defaults_plainly():
+    out = run_cli("train", "--help")
+    text = out.stdout.decode()
+    assert out.returncode == 0
+    assert "<bool>" not in text and "<bool>" not in run_cli("--help").stdout.decode()
+    assert "--force / --no-force" in text
+    assert "[default: the latest" in " ".join(text.split())  # not eaten as markup

@@ -1,0 +1,65 @@
+"""Sentence files for predict: one sentence a line, or JSONL rows naming their article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labeling.articles import MAX_ARTICLE_BYTES, html_to_text, looks_like_html
+from labeling.io import decode_text, read_bytes, read_jsonl
+from labeling.segment import Sentence
+from stance.errors import StanceError
+
+MAX_SENTENCES_BYTES = 100_000_000  # a sentences file is many articles' worth; each line is capped instead
+
+
+def read_sentences_file(path: Path) -> list[Sentence]:
+    """One sentence per line, or JSONL with a ``text`` field (and optional ``article``, ``sentence_id``)."""
+    path = Path(path)
+    data = read_bytes(path, "an article file")
+    if len(data) > MAX_SENTENCES_BYTES:
+        raise StanceError(
+            f"{path}: too large for one sentences file ({len(data) / 1e6:.1f} MB; the limit is "
+            f"{MAX_SENTENCES_BYTES / 1e6:.0f} MB) - split it"
+        )
+    text = decode_text(data, str(path), "article text")
+    if path.suffix.lower() in {".html", ".htm"} or looks_like_html(text):
+        text = html_to_text(text)  # a page of sentences: its text, one block a line
+        if not text.strip():
+            raise StanceError(f"{path}: has no text outside its markup")
+    lines = text.splitlines()
+    if not text.strip():
+        raise StanceError(f"{path}: is empty")
+    for n, line in enumerate(lines, 1):
+        if len(line.encode()) > MAX_ARTICLE_BYTES:
+            raise StanceError(
+                f"{path}:{n}: too long for one sentence ({len(line.encode()) / 1e6:.1f} MB; "
+                f"the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB, as for a whole article)"
+            )
+    first = next(line for line in lines if line.strip())
+    if first.lstrip().startswith("{"):
+        return [_sentence_row(path, n, row) for n, row in read_jsonl(path)]
+    return [
+        Sentence(path.stem, f"{path.stem}:{n}", None, None, line.strip())
+        for n, line in enumerate(lines, 1)
+        if line.strip()
+    ]
+
+
+def _sentence_row(path: Path, n: int, row: dict) -> Sentence:
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise StanceError(f"{path}:{n}: needs a non-empty 'text' field")
+    for key in ("article", "sentence_id"):
+        if row.get(key) is not None and not isinstance(row[key], str | int):
+            raise StanceError(f"{path}:{n}: '{key}' must be a string (got {row[key]!r})")
+    art = str(row["article"]) if row.get("article") is not None else path.stem
+    sid = str(row["sentence_id"]) if row.get("sentence_id") is not None else f"{art}:{n}"
+    return Sentence(art, sid, None, None, text)
+
+
+def by_article(sentences: list[Sentence]) -> list[list[Sentence]]:
+    """Sentences grouped by their article, articles in order of first appearance."""
+    groups: dict[str, list[Sentence]] = {}
+    for s in sentences:
+        groups.setdefault(s.article, []).append(s)
+    return list(groups.values())
