@@ -42,7 +42,7 @@ from labeling.studio import (
     pairs_to_result,
     result_to_pairs,
 )
-from stance.errors import StanceError
+from stance.errors import StanceError, redact
 from stance.scheme import Scheme
 
 # Push imports new tasks least confident first, so sequential sampling serves them in that order;
@@ -462,7 +462,7 @@ def init_cli(
     title = _title(project)
     project_id, action = init(studio, Scheme.load(), title, overlap)
     _console().print(
-        f"project '{title}' (id {project_id}) {action} at {studio.url}/projects/{project_id}; "
+        f"project '{title}' (id {project_id}) {action} at {redact(studio.url)}/projects/{project_id}; "
         f"each sentence goes to {overlap} annotator(s)"
     )
 
