@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-CONTEXT_SENTENCES = 3  # preceding sentences carried; the holder module reads at most these
+CONTEXT_SENTENCES = 5  # preceding sentences carried: reports chain "He said" over several
 
 
 def contexts(articles: Sequence[str], texts: Sequence[str]) -> list[str]:

@@ -26,7 +26,8 @@ from stance.scheme import Scheme
 from training import context
 
 TEST_SHARE = 5  # one article in about five is held out (by hash of its id)
-LAYOUT = 2  # the columns' version: a dataset built with other columns is rebuilt (2: context)
+# the columns' version: a dataset built with other columns (or context length) is rebuilt
+LAYOUT = f"2:context-{context.CONTEXT_SENTENCES}"
 
 
 def features(scheme: Scheme):
@@ -138,8 +139,8 @@ def dataset_dir(version: str) -> Path:
     return paths.datasets() / version
 
 
-def _layout(folder: Path) -> int:
-    return json.loads((folder / "meta.json").read_text()).get("layout", 1)
+def _layout(folder: Path) -> str:
+    return json.loads((folder / "meta.json").read_text()).get("layout", "1")
 
 
 def save(snapshot: Path, scheme: Scheme, latest: bool = True) -> tuple[str, Path, bool]:

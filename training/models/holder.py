@@ -42,11 +42,16 @@ PRONOUNS = _words("he she they it we i")
 # Heads of a subject that names a role, not who holds it: resolved from the context.
 ROLE_HEADS = _words(
     """minister spokesman spokesperson spokeswoman official officials envoy ambassador delegation
-    side government leader chief adviser advisor source sources ministry office president general
+    government leader chief adviser advisor source sources ministry office president general
     commander representative diplomat army military regime group administration statement authorities
     premier delegate"""
 )
-LEVERS = ("subject", "according_to", "context")  # feature blocks besides the gazetteer in the cues
+# Roles held by one person: "he" may refer back to them, not to a country or a group.
+PERSON_ROLES = _words(
+    """minister spokesman spokesperson spokeswoman envoy ambassador leader chief adviser advisor
+    president general commander representative diplomat premier delegate official"""
+)
+LEVERS = ("subject", "according_to", "context", "holder")  # feature blocks (the gazetteer is in the cues)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class Analysis:
     holder: str  # the holder's phrase ("" when the parse finds none)
     kind: str  # "named", "pronoun", "role" or "none"
     according: str  # X of "according to X" ("" if absent)
+    person: bool = False  # the holder is a person (a proper name, he/she, or a person's role)
 
 
 @cache
@@ -92,9 +98,10 @@ def _analysis(doc) -> Analysis:
     holder = _subject(verb) if verb is not None else None
     if holder is None:
         return Analysis("", "none", according)
-    low = holder.lower_
-    kind = "pronoun" if low in PRONOUNS else "role" if holder.lemma_.lower() in ROLE_HEADS else "named"
-    return Analysis(_phrase(holder), kind, according)
+    low, lemma = holder.lower_, holder.lemma_.lower()
+    kind = "pronoun" if low in PRONOUNS else "role" if lemma in ROLE_HEADS else "named"
+    person = low in ("he", "she") or lemma in PERSON_ROLES or (kind == "named" and holder.pos_ == "PROPN")
+    return Analysis(_phrase(holder), kind, according, person)
 
 
 def _stance_verb(doc):
@@ -147,12 +154,25 @@ class Resolver:
                 return named[0]
         return None
 
-    def from_context(self, context: list[str], analyses: list[Analysis]) -> str | None:
-        """The nearest preceding sentence's holder, else the first person it names."""
-        for text, a in zip(reversed(context), reversed(analyses), strict=True):
-            found = self.actor(a.holder) or next(iter(cue_lib.mentions(text, self.people)), None)
-            if found:
-                return found
+    def from_context(self, context: list[str], analyses: list[Analysis], person: bool = False) -> str | None:
+        """The nearest preceding holder (a person's, for "he"/"she"), else the last person named.
+
+        An unknown person speaking last ("Baqir Sajjad Syed, a fellow, said ...") stops the
+        search: "He added ..." is theirs, not an earlier official's.
+        """
+        pairs = list(zip(reversed(context), reversed(analyses), strict=True))
+        for i, (text, a) in enumerate(pairs):
+            if a.holder and (a.person or not person):
+                found = self.actor(a.holder)
+                if found:
+                    return found
+                if a.kind == "named" and a.person:  # "Khan said": Mohammad Sadiq Khan, named earlier?
+                    surname = a.holder.split()[-1].lower()
+                    earlier = (self.actor(b.holder) for _, b in pairs[i + 1 :] if surname in b.holder.lower())
+                    return next((e for e in earlier if e), None)
+            named = cue_lib.mentions(text, self.people)
+            if named:
+                return named[-1]
         return None
 
 
@@ -184,14 +204,24 @@ def features(
         for i, a in enumerate(own):
             _mark(x, i, resolver.actor(a.according), resolver.actors)
         blocks.append(x)
-    if "context" in levers:
-        x, at = np.zeros((n, k)), 0
+    if "context" in levers or "holder" in levers:
+        found, at = [None] * n, 0
         for i, a in enumerate(own):
             mine = flat[at : at + len(ctx[i])]
             at += len(ctx[i])
             if a.kind in ("pronoun", "role") and resolver.actor(a.holder) is None:
-                _mark(x, i, resolver.from_context(ctx[i], mine), resolver.actors)
-        blocks.append(x)
+                found[i] = resolver.from_context(ctx[i], mine, a.person)
+        if "context" in levers:  # a block of its own
+            x = np.zeros((n, k))
+            for i, actor in enumerate(found):
+                _mark(x, i, actor, resolver.actors)
+            blocks.append(x)
+        if "holder" in levers:  # one block: the sentence's own holder, else the context's (flagged)
+            x = np.zeros((n, k + 1))
+            for i, a in enumerate(own):
+                _mark(x, i, resolver.actor(a.holder) or found[i], resolver.actors)
+                x[i, k] = float(found[i] is not None)
+            blocks.append(x)
     return np.hstack(blocks) if blocks else np.zeros((n, 0))
 
 
