@@ -51,7 +51,7 @@ PERSON_ROLES = _words(
     """minister spokesman spokesperson spokeswoman envoy ambassador leader chief adviser advisor
     president general commander representative diplomat premier delegate official"""
 )
-LEVERS = ("subject", "according_to", "context", "holder")  # feature blocks (the gazetteer is in the cues)
+LEVERS = ("subject", "according_to", "context")  # feature blocks (the gazetteer is in the cues)
 
 
 @dataclass(frozen=True)
@@ -204,24 +204,15 @@ def features(
         for i, a in enumerate(own):
             _mark(x, i, resolver.actor(a.according), resolver.actors)
         blocks.append(x)
-    if "context" in levers or "holder" in levers:
-        found, at = [None] * n, 0
+    if "context" in levers:
+        # a block of its own: sharing the subject's columns measured lower (README, holder attribution)
+        x, at = np.zeros((n, k)), 0
         for i, a in enumerate(own):
             mine = flat[at : at + len(ctx[i])]
             at += len(ctx[i])
             if a.kind in ("pronoun", "role") and resolver.actor(a.holder) is None:
-                found[i] = resolver.from_context(ctx[i], mine, a.person)
-        if "context" in levers:  # a block of its own
-            x = np.zeros((n, k))
-            for i, actor in enumerate(found):
-                _mark(x, i, actor, resolver.actors)
-            blocks.append(x)
-        if "holder" in levers:  # one block: the sentence's own holder, else the context's (flagged)
-            x = np.zeros((n, k + 1))
-            for i, a in enumerate(own):
-                _mark(x, i, resolver.actor(a.holder) or found[i], resolver.actors)
-                x[i, k] = float(found[i] is not None)
-            blocks.append(x)
+                _mark(x, i, resolver.from_context(ctx[i], mine, a.person), resolver.actors)
+        blocks.append(x)
     return np.hstack(blocks) if blocks else np.zeros((n, 0))
 
 
