@@ -11,6 +11,7 @@ the coverage quotes most; a recipe can replace them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -52,16 +53,18 @@ def mentions(text: str, cues: Cues) -> list[str]:
     actors' patterns must interleave (the gazetteer's names, longest first, before
     the actors' own cues).
     """
+    return list(_mentions(text, tuple(pairs(cues))))
+
+
+@lru_cache(maxsize=1 << 16)
+def _mentions(text: str, table: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    # cached: grouped CV asks about the same sentences in every fold, with the same table
     masked, hits = text.lower(), []
-    for actor, pattern in pairs(cues):
+    for actor, pattern in table:
         for m in re.finditer(pattern, masked):
             hits.append((m.start(), actor))
             masked = masked[: m.start()] + "#" * (m.end() - m.start()) + masked[m.end() :]
-    ordered: list[str] = []
-    for _, actor in sorted(hits):
-        if actor not in ordered:
-            ordered.append(actor)
-    return ordered
+    return tuple(dict.fromkeys(actor for _, actor in sorted(hits)))
 
 
 def features(texts: list[str], cues: Cues, actors: list[str] | None = None) -> np.ndarray:
