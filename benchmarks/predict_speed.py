@@ -246,11 +246,11 @@ def int8_quality() -> dict:
     from training.recipes import load_recipe
 
     class Int8Embedding(EmbeddingClassifier):
-        def predict_proba(self, texts):
+        def predict_proba(self, texts, contexts=None):
             fp32 = self.encoder_
             self.encoder_ = quantized(fp32)
             try:
-                return super().predict_proba(texts)
+                return super().predict_proba(texts, contexts)
             finally:
                 self.encoder_ = fp32
 

@@ -22,7 +22,10 @@ from labeling.io import write_atomic
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training import timesplit
+from training import context, timesplit
+
+# the columns' version: a dataset built with other columns (or context length) is rebuilt
+LAYOUT = f"2:context-{context.CONTEXT_SENTENCES}"
 
 
 def features(scheme: Scheme):
@@ -39,6 +42,7 @@ def features(scheme: Scheme):
             "text": Value("string"),
             "prev_text": Value("string"),  # the sentence before, in the same article ("" if none)
             "next_text": Value("string"),
+            "context": Value("string"),  # the preceding sentences the model reads (training/context.py)
             "actor": actor,  # the primary pair's actor; "none" when there is no pair
             "stance": stance,
             "pairs": List({"actor": actor, "stance": stance}),  # every pair, primary first
@@ -48,12 +52,38 @@ def features(scheme: Scheme):
     )
 
 
+def preceding_sentences(records) -> dict[str, list[str]]:
+    """Each record's preceding sentences in its article, from the one segmenter.
+
+    The article is re-segmented (so unlabeled sentences count too, as they do in
+    predict); an article whose file is not in the project falls back to the labeled
+    sentences before it.
+    """
+    from labeling.annotations import find_article
+    from labeling.articles import read_article
+    from labeling.segment import segment
+
+    out: dict[str, list[str]] = {}
+    by_article: dict[str, list] = {}
+    for r in records:
+        by_article.setdefault(r.sentence.article, []).append(r.sentence)
+    for article, labeled in by_article.items():
+        try:
+            spans = segment(read_article(find_article(article), article))
+        except StanceError:
+            spans = labeled
+        for s in labeled:
+            out[s.sentence_id] = [p.text for p in spans if p.end <= s.start]
+    return out
+
+
 def build(snapshot: Path, scheme: Scheme, share: float = timesplit.TEST_SHARE, dates: dict | None = None):
     """(DatasetDict, TimeSplit): a snapshot's resolved sentences, ``test`` the newest articles."""
     from datasets import Dataset, DatasetDict
 
     dates = timesplit.read_dates() if dates is None else dates
     records = sorted(load_snapshot(snapshot, scheme), key=lambda r: (r.sentence.article, r.sentence.start))
+    before = preceding_sentences(records)
     rows = []
     for i, r in enumerate(records):
         if r.pairs is None:  # unresolved conflicts are listed by the import, never guessed
@@ -71,6 +101,7 @@ def build(snapshot: Path, scheme: Scheme, share: float = timesplit.TEST_SHARE, d
                 "text": s.text,
                 "prev_text": prev.text if prev else "",
                 "next_text": nxt.text if nxt and nxt.article == s.article else "",
+                "context": context.join(before[s.sentence_id]),
                 "actor": primary.actor,
                 "stance": primary.stance,
                 "pairs": [p.to_dict() for p in r.pairs],
@@ -113,6 +144,10 @@ def dataset_dir(version: str) -> Path:
     return paths.datasets() / version
 
 
+def _layout(folder: Path) -> str:
+    return json.loads((folder / "meta.json").read_text()).get("layout", "1")
+
+
 def save(
     snapshot: Path, scheme: Scheme, latest: bool = True, share: float = timesplit.TEST_SHARE
 ) -> tuple[str, Path, bool]:
@@ -125,7 +160,7 @@ def save(
     version = data_version(snapshot)
     target = dataset_dir(version)
     split_of = {"test_share": share, "dates_hash": timesplit.dates_hash()}
-    if (target / "meta.json").is_file() and _split_key(target) == split_of:
+    if (target / "meta.json").is_file() and _split_key(target) == split_of and _layout(target) == LAYOUT:
         new = False
     else:
         from datasets.utils.logging import disable_progress_bar
@@ -138,6 +173,7 @@ def save(
             dd.save_to_disk(str(tmp / "data"))
             meta = {
                 "data_version": version,
+                "layout": LAYOUT,
                 "snapshot": Path(snapshot).name,
                 "scheme_hash": scheme.hash,
                 "rows": {name: len(split) for name, split in dd.items()},

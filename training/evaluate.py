@@ -52,13 +52,15 @@ def cross_validate(
     )  # fmt: skip
     texts, actors, stances = data["text"], np.array(data["actor"]), np.array(data["stance"])
     articles = np.array(data["article"])
+    ctx = contexts_of(data)
     for fold, (all_train_idx, test_idx) in enumerate(grouped_folds(data, k, seed)):
         train_idx = subsample_articles(all_train_idx, articles, train_share, seed + fold)
         result.train_sizes.append(len(train_idx))
         model = make(fold).fit(
-            [texts[i] for i in train_idx], actors[train_idx], stances[train_idx], groups=articles[train_idx]
-        )
-        a_p, s_p = model.predict_proba([texts[i] for i in test_idx])
+            [texts[i] for i in train_idx], actors[train_idx], stances[train_idx], groups=articles[train_idx],
+            contexts=_take(ctx, train_idx),
+        )  # fmt: skip
+        a_p, s_p = model.predict_proba([texts[i] for i in test_idx], contexts=_take(ctx, test_idx))
         result.actor_p[test_idx], result.stance_p[test_idx] = a_p, s_p
         result.fold_of[test_idx] = fold
         result.fold_metrics.append(metrics(actors[test_idx], stances[test_idx], a_p, s_p, scheme))
@@ -66,6 +68,15 @@ def cross_validate(
             progress(fold)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def contexts_of(data) -> list[str] | None:
+    """The dataset's ``context`` column (each sentence's preceding sentences), if it has one."""
+    return list(data["context"]) if "context" in data.column_names else None
+
+
+def _take(values: list | None, idx) -> list | None:
+    return None if values is None else [values[i] for i in idx]
 
 
 def subsample_articles(idx: np.ndarray, articles: np.ndarray, share: float, seed: int) -> np.ndarray:

@@ -29,6 +29,7 @@ from labeling.io import check_writable, write_atomic
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.context import contexts
 from training.inputs import by_article, read_sentences_file
 
 DEFAULT_MODEL = "models:/stance-classifier@champion"
@@ -83,12 +84,19 @@ class Predictor:
         self.model, self.model_version = _load_checked(model_uri, self.scheme)
 
     def predict_sentences(self, sentences: list[Sentence]) -> list[SentencePrediction]:
-        """One batch across all sentences given, returned in input order."""
+        """One batch across all sentences given, returned in input order.
+
+        Give an article's sentences in article order: each one's context (where the
+        holder of "He said ..." is found) is the sentences of its article before it.
+        """
         import pandas as pd
 
         if not sentences:
             return []
-        out = self.model.predict(pd.DataFrame({"text": [s.text for s in sentences]}))
+        texts = [s.text for s in sentences]
+        # each sentence's preceding sentences among those given (same article, in the order given)
+        frame = {"text": texts, "context": contexts([s.article for s in sentences], texts)}
+        out = self.model.predict(pd.DataFrame(frame))
         a_cols = [f"actor:{label}" for label in self.scheme.actor_labels]
         s_cols = [f"stance:{label}" for label in self.scheme.stance_labels]
         a_scores = out[a_cols].to_numpy()

@@ -1,6 +1,9 @@
 """The MLflow model every kind is logged as: texts in, actor and stance probabilities out.
 
-Input: a DataFrame with a ``text`` column (or a list of strings). Output: one row
+Input: a DataFrame with a ``text`` column (or a list of strings), and optionally a
+``context`` column: each sentence's preceding sentences in its article, one per line
+(training/context.py), where the holder of "He said ..." is found; a caller that
+omits it still gets an answer, from the sentence alone. Output: one row
 per text with ``actor`` and ``stance`` (decoded consistently: the actor is
 ``none`` exactly when the stance is) and one probability column per class,
 named ``actor:<label>`` and ``stance:<label>``. Predict and Label Studio
@@ -32,6 +35,29 @@ def texts_of(model_input) -> list[str]:
     return [str(t) for t in model_input]
 
 
+def contexts_of(model_input) -> list[str] | None:
+    """The optional ``context`` column (missing values read as no context), or None."""
+    if isinstance(model_input, pd.DataFrame) and "context" in model_input.columns:
+        return [
+            "" if c is None or (isinstance(c, float) and c != c) else str(c) for c in model_input["context"]
+        ]
+    if isinstance(model_input, dict) and "context" in model_input:
+        return ["" if c is None else str(c) for c in model_input["context"]]
+    return None
+
+
+def optional_context(signature):
+    """The signature with its ``context`` column, if any, marked optional (``text`` stays required)."""
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    cols = [
+        ColSpec(c.type, c.name, required=c.name != "context") if c.name == "context" else c
+        for c in signature.inputs.inputs
+    ]
+    return ModelSignature(inputs=Schema(cols), outputs=signature.outputs, params=signature.params)
+
+
 class StanceModel(PythonModel):
     """Wraps any classifier saved by a kind in ``training.models``."""
 
@@ -47,6 +73,6 @@ class StanceModel(PythonModel):
             actor_p = np.zeros((0, len(c.actor_labels)))
             stance_p = np.zeros((0, len(c.stance_labels)))
         else:
-            actor_p, stance_p = c.predict_proba(texts)
+            actor_p, stance_p = c.predict_proba(texts, contexts=contexts_of(model_input))
         # the scheme's no-stance label is the last actor class (Scheme.actor_labels)
         return output_frame(actor_p, stance_p, c.actor_labels, c.stance_labels, c.actor_labels[-1])

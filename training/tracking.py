@@ -164,6 +164,7 @@ def find_identical_run(experiment_id: str, tags: dict[str, str]):
 
     keys = ["recipe_hash", "data_version", "code_version", "scheme_hash", "train_share"]
     keys += ["spec_entry"] if "spec_entry" in tags else []  # an experiment's entry is part of its identity
+    keys += ["gazetteer_hash"] if "gazetteer_hash" in tags else []  # so is the gazetteer a recipe reads
     query = " and ".join(f"tags.{k} = '{tags[k]}'" for k in keys)
     runs = mlflow.search_runs(
         [experiment_id], filter_string=query + " and attributes.status = 'FINISHED'",

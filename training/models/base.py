@@ -43,6 +43,9 @@ class RecipeBase(Config):
 class StanceClassifier(Protocol):
     """Texts in, actor and stance probabilities out (columns in scheme order).
 
+    ``contexts``, where given, holds each sentence's preceding sentences in its article
+    (one per line, nearest last; see training/context.py): kinds that look for the holder
+    of "He said" there read it, the others ignore it, and every kind answers without it.
     ``fit`` returns ``self``; learned state ends in ``_``; ``save``/``load`` use a
     folder that also holds ``classifier.json`` (kind and label names). A kind that
     trains in epochs calls ``epoch_callback`` (a transformers ``TrainerCallback``)
@@ -53,10 +56,12 @@ class StanceClassifier(Protocol):
     actor_labels: list[str]
     stance_labels: list[str]
 
-    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+    def fit(
+        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+    ) -> Self:
         """``groups`` are the sentences' article ids, for kinds that hold out validation articles."""
 
-    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]: ...
+    def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]: ...
 
     def save(self, folder: Path) -> None: ...
 

@@ -70,7 +70,9 @@ class BaselineClassifier:
         clf = LogisticRegression(C=r.C, class_weight=r.class_weight, max_iter=r.max_iter, random_state=r.seed)
         return make_pipeline(tfidf_features(r), clf)
 
-    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+    def fit(
+        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+    ) -> Self:
         # The actor head learns who holds a stance from stance-bearing sentences only;
         # whether there is a stance at all is the stance head's job (see predict_proba).
         none_actor = len(self.actor_labels) - 1  # Scheme.actor_labels puts "none" last
@@ -81,7 +83,7 @@ class BaselineClassifier:
         self.stance_ = self._pipeline().fit(texts, stances)
         return self
 
-    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         """p(stance), and p(actor) = p(some stance) x p(actor | a stance), p(none) = p(no stance)."""
         stance_p = full_proba(self.stance_, texts, len(self.stance_labels))
         actor_given = full_proba(self.actor_, texts, len(self.actor_labels) - 1)

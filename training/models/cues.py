@@ -11,6 +11,7 @@ the coverage quotes most; a recipe can replace them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,24 +36,43 @@ DEFAULT_ACTOR_CUES: dict[str, list[str]] = {
 RANKS = 3  # the first three distinct actors named
 
 
-def mentions(text: str, cues: dict[str, list[str]]) -> list[str]:
-    """The distinct actors a sentence names, in reading order."""
+Cues = dict[str, list[str]] | list[tuple[str, str]]
+
+
+def pairs(cues: Cues) -> list[tuple[str, str]]:
+    """(actor, pattern) in checking order, from a per-actor mapping or already as pairs."""
+    if isinstance(cues, dict):
+        return [(actor, pattern) for actor, patterns in cues.items() for pattern in patterns]
+    return list(cues)
+
+
+def mentions(text: str, cues: Cues) -> list[str]:
+    """The distinct actors a sentence names, in reading order.
+
+    ``cues`` maps each actor to its patterns, or lists (actor, pattern) pairs when
+    actors' patterns must interleave (the gazetteer's names, longest first, before
+    the actors' own cues).
+    """
+    return list(_mentions(text, tuple(pairs(cues))))
+
+
+@lru_cache(maxsize=1 << 16)
+def _mentions(text: str, table: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    # cached: grouped CV asks about the same sentences in every fold, with the same table
     masked, hits = text.lower(), []
-    for actor, patterns in cues.items():
-        for pattern in patterns:
-            for m in re.finditer(pattern, masked):
-                hits.append((m.start(), actor))
-                masked = masked[: m.start()] + "#" * (m.end() - m.start()) + masked[m.end() :]
-    ordered: list[str] = []
-    for _, actor in sorted(hits):
-        if actor not in ordered:
-            ordered.append(actor)
-    return ordered
+    for actor, pattern in table:
+        for m in re.finditer(pattern, masked):
+            hits.append((m.start(), actor))
+            masked = masked[: m.start()] + "#" * (m.end() - m.start()) + masked[m.end() :]
+    return tuple(dict.fromkeys(actor for _, actor in sorted(hits)))
 
 
-def features(texts: list[str], cues: dict[str, list[str]]) -> np.ndarray:
-    """One-hot of the actor named first, second and third, and a 'names nobody' flag."""
-    actors = list(cues)
+def features(texts: list[str], cues: Cues, actors: list[str] | None = None) -> np.ndarray:
+    """One-hot of the actor named first, second and third, and a 'names nobody' flag.
+
+    ``actors`` gives the columns' order (default: the order of ``cues``).
+    """
+    actors = actors or list(dict.fromkeys(actor for actor, _ in pairs(cues)))
     out = np.zeros((len(texts), RANKS * len(actors) + 1))
     for i, text in enumerate(texts):
         named = mentions(text, cues)

@@ -47,20 +47,25 @@ class EmbeddingClassifier:
         r = self.recipe
         return LogisticRegression(C=r.C, class_weight=r.class_weight, max_iter=3000, random_state=r.seed)
 
-    def _features(self, texts: list[str]):
-        """What the actor head and the stance head read (here both: the sentence embedding)."""
+    def _features(self, texts: list[str], contexts: list[str] | None = None):
+        """What the actor head and the stance head read (here both: the sentence embedding).
+
+        ``contexts`` (each sentence's preceding sentences) are for kinds that read them.
+        """
         x = self._embed(texts)
         return x, x
 
-    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
-        actor_x, stance_x = self._features(list(texts))
+    def fit(
+        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+    ) -> Self:
+        actor_x, stance_x = self._features(list(texts), contexts)
         bearing = np.asarray(actors) != len(self.actor_labels) - 1  # "none" is the last actor
         self.actor_ = self._head().fit(actor_x[bearing], np.asarray(actors)[bearing])
         self.stance_ = self._head().fit(stance_x, stances)
         return self
 
-    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        actor_x, stance_x = self._features(list(texts))
+    def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
+        actor_x, stance_x = self._features(list(texts), contexts)
         stance_p = full_proba(self.stance_, stance_x, len(self.stance_labels))
         actor_given = full_proba(self.actor_, actor_x, len(self.actor_labels) - 1)
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p

@@ -54,7 +54,9 @@ class FewshotClassifier:
             C=self.recipe.C, class_weight="balanced", max_iter=3000, random_state=self.recipe.seed
         )
 
-    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+    def fit(
+        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+    ) -> Self:
         from datasets import Dataset
         from setfit import SetFitModel, Trainer, TrainingArguments
 
@@ -82,7 +84,7 @@ class FewshotClassifier:
     def _embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.model_.encode(texts, batch_size=64))
 
-    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         x = self._embed(list(texts))
         stance_p = full_proba(self.model_.model_head, x, len(self.stance_labels))
         actor_given = full_proba(self.actor_, x, len(self.actor_labels) - 1)

@@ -107,7 +107,9 @@ class FinetuneClassifier:
         self.epoch_callback = None  # set by the trainer to log per-epoch metrics
 
     # -- training -------------------------------------------------------------------
-    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
+    def fit(
+        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+    ) -> Self:
         """Fine-tune; ``groups`` (article ids) keep validation articles whole."""
         import torch
         from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
@@ -178,7 +180,7 @@ class FinetuneClassifier:
                 a_out[idx], s_out[idx] = out["actor_logits"].numpy(), out["stance_logits"].numpy()
         return a_out, s_out
 
-    def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         a_logits, s_logits = self._logits(list(texts))
         ta, ts = self.temperatures_
         stance_p = _softmax(s_logits / ts)

