@@ -242,7 +242,7 @@ def print_plan(result: dict, why: str, console) -> None:
     )
     t = Table(title="per (actor, stance) cell: expected gain is an extrapolation of the measured F1 slope")
     for col in ("actor", "stance", "labeled", "F1 now", "expected new", "expected gain"):
-        t.add_column(col, justify="left" if col in ("actor", "stance") else "right")
+        t.add_column(col, justify="left" if col in ("actor", "stance") else "right", no_wrap=True)
     fmt = lambda v: "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
     for c in result["cells"]:
         t.add_row(
@@ -303,7 +303,7 @@ def cli(
         project_id = studio.project(project or os.environ.get("LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT).id
         candidates, data = from_studio(studio, project_id, labeled)
     result = plan(candidates, pool, test, scheme, budget, strategy, quota)
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
     print_plan(result, why, console)
     if out:
         write_atomic(out, json.dumps(result, indent=2) + "\n")
