@@ -97,7 +97,7 @@ def plan(
 ) -> dict:  # fmt: skip
     """The chosen candidates (in labeling order) and the per-cell table."""
     if not candidates:
-        raise StanceError("no unlabeled sentences to plan: every task has annotations")
+        raise StanceError("no unlabeled sentences to plan: every one has annotations or is in the snapshot")
     if strategy not in STRATEGIES:
         raise StanceError(f"unknown strategy '{strategy}'; choose from {', '.join(STRATEGIES)}")
     texts = [s.text for s in pool.sentences + test.sentences] + [c.sentence.text for c in candidates]

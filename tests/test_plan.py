@@ -7,7 +7,7 @@ import json
 import pytest
 
 from labeling.plan import PLAN_VIEW, cells
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 from tests.test_studio import server, studio  # noqa: F401  (the real Label Studio fixtures)
 
 ARTICLE = (
@@ -54,9 +54,13 @@ def test_plan_refuses_bad_input_in_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme):  # noqa: F811
+def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_path):  # noqa: F811
     assert cli("labeling", "init", "--project", "plan")[0] == 0
-    seeds = [REPO / "corpus" / "articles" / "corpus-001.txt"]
+    seeds = [tmp_path / "istanbul.txt", tmp_path / "doha.txt"]
+    seeds[0].write_text(ARTICLE)
+    seeds[1].write_text(
+        "Qatar hosted the delegations in Doha. Pakistan accused Kabul of sheltering the TTP.\n"
+    )
     code, out = cli("labeling", "push", "--project", "plan", "--no-predictions", *map(str, seeds))
     assert code == 0, out
     code, out = cli(
