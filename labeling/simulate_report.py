@@ -142,6 +142,12 @@ def cli(
     out: Annotated[
         Path | None, typer.Option(help="Folder for the curves [default: .stance/simulate].")
     ] = None,
+    stand_in: Annotated[
+        str,
+        typer.Option(
+            help="baseline (fast), or hybrid: the champion recipe's features, to check the ranking."
+        ),
+    ] = "baseline",
     no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log a run.")] = False,
 ) -> None:
     """Replay the labeled data batch by batch per strategy; learning curves and labels saved."""
@@ -151,7 +157,7 @@ def cli(
     from stance.scheme import Scheme
 
     settings = Settings(tuple(s.strip() for s in strategies.split(",") if s.strip()), start, batch, seeds,
-                        quota, max_labels)  # fmt: skip
+                        quota, max_labels, stand_in)  # fmt: skip
     scheme = Scheme.load()
     snapshot = snapshot or latest_snapshot()
     pool, test = load_splits(scheme, snapshot)
