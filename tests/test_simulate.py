@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,38 @@ def test_bad_settings_are_one_clear_line():
         Settings(strategies=("random", "smart"))
     with pytest.raises(StanceError, match=r"--batch must be at least 1 \(got 0\)"):
         Settings(batch=0)
+
+
+def test_the_command_writes_curves_and_logs_them_to_mlflow(tmp_path):
+    from tests.conftest import run_cli
+
+    out = run_cli(
+        "labeling", "simulate", "--seeds", "1", "--start", "50", "--batch", "100", "--max-labels", "150",
+        "--target", "0.2", "--out", str(tmp_path),
+    )  # fmt: skip
+    text = out.stdout.decode() + out.stderr.decode()
+    assert out.returncode == 0, text
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["target_stance_macro_f1"] == 0.2
+    assert set(summary["to_target"]) == {"random", "uncertainty", "diverse"}
+    header = (tmp_path / "curves.csv").read_text().splitlines()[0]
+    assert header.startswith("strategy,labeled,seeds,stance_macro_f1_mean,stance_macro_f1_std")
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+    run_id = next(line for line in text.splitlines() if line.startswith("MLflow run ")).split()[2]
+    import mlflow
+
+    run = mlflow.get_run(run_id)
+    assert run.data.params["batch"] == "100" and "uncertainty.stance_macro_f1" in run.data.metrics
+    history = mlflow.MlflowClient().get_metric_history(run_id, "random.stance_macro_f1")
+    assert sorted(m.step for m in history) == [50, 150]
+
+
+def test_a_bad_strategy_on_the_command_line_is_one_line():
+    from tests.conftest import run_cli
+
+    out = run_cli("labeling", "simulate", "--strategies", "random,smart")
+    assert out.returncode == 2
+    assert (
+        out.stderr.decode().strip()
+        == "error: unknown strategy 'smart'; choose from random, uncertainty, diverse"
+    )
