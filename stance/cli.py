@@ -95,7 +95,7 @@ def run(command: Callable) -> None:
 
 
 def build_app() -> typer.Typer:
-    from labeling import annotations, loop, segment
+    from labeling import annotations, loop, plan, segment, simulate_report
     from training import compare, dataset, experiments, predict, promote, report, tracking, train
 
     app = typer.Typer(
@@ -110,6 +110,8 @@ def build_app() -> typer.Typer:
     app.command("build-dataset")(dataset.cli)
     app.command("train")(train.cli)
     app.command("predict")(predict.cli)
+    loop.app.command("simulate")(simulate_report.cli)
+    loop.app.command("plan")(plan.cli)
     app.add_typer(loop.app, name="labeling")
     experiment = typer.Typer(no_args_is_help=True, help="Experiment specs in experiments/: run them.")
     experiment.command("run")(experiments.cli)

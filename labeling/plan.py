@@ -1,0 +1,312 @@
+"""The next sentences worth labeling: ``stance labeling plan --budget N [--apply]``.
+
+The unlabeled sentences are the tasks of a Label Studio project that have no annotation yet,
+or, with ``--articles FOLDER``, the sentences of those articles that no snapshot holds. The
+simulation's stand-in (labeling/simulate.py), trained on every labeled sentence, scores them,
+and the strategy the last simulation found best (fewest labels to its target) picks ``N``.
+
+Per (actor, stance) cell the plan shows the labeled count, the current F1 (the stand-in trained
+on the train split, scored on the held-out test split), and the expected gain: the cell's
+measured F1 slope per doubling of the pool (train on half of it, then all of it) times the
+doublings the planned sentences add to the cell, counting each planned sentence as the
+model's probability that it holds the cell's pair. It is an extrapolation, and says so.
+
+``--apply`` writes each planned task's rank into its data (``plan_rank``) and keeps a Data
+Manager tab, "plan", that shows only the planned tasks in that order; "Label All Tasks" from
+that tab serves them in plan order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from labeling.segment import Sentence
+from labeling.simulate import STRATEGIES, Split, StandIn, confidences, load_splits, select
+from stance.errors import StanceError
+from stance.scheme import Scheme
+
+PLAN_VIEW = "plan"
+
+
+@dataclass
+class Candidate:
+    sentence: Sentence
+    task: int | None = None  # the Label Studio task, when the sentence comes from a project
+
+
+def cells(scheme: Scheme) -> list[tuple[str, str]]:
+    """Every (actor, stance) cell of the scheme, and (none, none) for no stance."""
+    stances = [s for s in scheme.stance_labels if s != scheme.none]
+    return [(a, s) for a in scheme.actors for s in stances] + [(scheme.none, scheme.none)]
+
+
+def cell_ids(actors: np.ndarray, stances: np.ndarray, scheme: Scheme) -> list[tuple[str, str]]:
+    return [(scheme.actor_labels[a], scheme.stance_labels[s]) for a, s in zip(actors, stances, strict=True)]
+
+
+def cell_proba(
+    actor_p: np.ndarray, stance_p: np.ndarray, scheme: Scheme
+) -> dict[tuple[str, str], np.ndarray]:
+    """p(cell) per sentence: p(stance) x p(actor | a stance), and p(no stance) for (none, none)."""
+    none_s = scheme.stance_labels.index(scheme.none)
+    holders = np.maximum(actor_p[:, :-1].sum(axis=1), 1e-9)
+    out = {}
+    for a, s in cells(scheme):
+        if s == scheme.none:
+            out[(a, s)] = stance_p[:, none_s]
+        else:
+            ai, si = scheme.actor_labels.index(a), scheme.stance_labels.index(s)
+            out[(a, s)] = stance_p[:, si] * actor_p[:, ai] / holders
+    return out
+
+
+def cell_f1(model: StandIn, test: Split, rows: np.ndarray, scheme: Scheme) -> dict[tuple[str, str], float]:
+    from training.evaluate import predicted_ids
+
+    a_p, s_p = model.predict_proba(rows)
+    a_pred, s_pred = predicted_ids(a_p, s_p, scheme)
+    gold, pred = cell_ids(test.actors, test.stances, scheme), cell_ids(a_pred, s_pred, scheme)
+    out = {}
+    for c in cells(scheme):
+        tp = sum(g == c and p == c for g, p in zip(gold, pred, strict=True))
+        n_gold, n_pred = gold.count(c), pred.count(c)
+        out[c] = 2 * tp / (n_gold + n_pred) if n_gold + n_pred else float("nan")
+    return out
+
+
+def best_strategy(summary_file: Path) -> tuple[str, str]:
+    """(strategy, why): the last simulation's fastest to its target, else ``diverse``."""
+    if summary_file.is_file():
+        to = json.loads(summary_file.read_text())["to_target"]
+        reached = {s: v["labels"] for s, v in to.items() if v["labels"] is not None}
+        if reached:
+            best = min(reached, key=reached.get)
+            return best, f"fewest labels to the target in {summary_file} ({reached[best]:.0f})"
+    return "diverse", f"no simulation summary at {summary_file}; run `stance labeling simulate`"
+
+
+def plan(
+    candidates: list[Candidate], pool: Split, test: Split, scheme: Scheme, budget: int, strategy: str,
+    quota: int = 3, seed: int = 0,
+) -> dict:  # fmt: skip
+    """The chosen candidates (in labeling order) and the per-cell table."""
+    if not candidates:
+        raise StanceError("no unlabeled sentences to plan: every one has annotations or is in the snapshot")
+    if strategy not in STRATEGIES:
+        raise StanceError(f"unknown strategy '{strategy}'; choose from {', '.join(STRATEGIES)}")
+    texts = [s.text for s in pool.sentences + test.sentences] + [c.sentence.text for c in candidates]
+    model = StandIn(scheme, texts)
+    n_pool, n_lab = len(pool), len(pool) + len(test)
+    test_rows, cand_rows = np.arange(n_pool, n_lab), np.arange(n_lab, len(texts))
+
+    # the current F1 per cell, and its slope from half the pool to all of it
+    half = np.random.default_rng(seed).choice(n_pool, size=max(2, n_pool // 2), replace=False)
+    f1_half = cell_f1(model.fit(half, pool.actors[half], pool.stances[half]), test, test_rows, scheme)
+    full = np.arange(n_pool)
+    f1_now = cell_f1(model.fit(full, pool.actors, pool.stances), test, test_rows, scheme)
+
+    # choose with everything labeled so far
+    labeled = np.arange(n_lab)
+    model.fit(
+        labeled, np.concatenate([pool.actors, test.actors]), np.concatenate([pool.stances, test.stances])
+    )
+    a_p, s_p = model.predict_proba(cand_rows)
+    conf = confidences([c.sentence for c in candidates], a_p, s_p, scheme)
+    articles = np.array([c.sentence.article for c in candidates])
+    rng = np.random.default_rng(seed)
+    chosen = select(strategy, np.arange(len(candidates)), budget, rng, conf, articles, quota)
+
+    counts_all = cell_ids(
+        np.concatenate([pool.actors, test.actors]), np.concatenate([pool.stances, test.stances]), scheme
+    )
+    counts_pool = cell_ids(pool.actors, pool.stances, scheme)
+    expected = {c: float(p[chosen].sum()) for c, p in cell_proba(a_p, s_p, scheme).items()}
+    table = []
+    for c in cells(scheme):
+        n_now, n_half = counts_pool.count(c), sum(1 for i in half if counts_pool[i] == c)
+        slope = None
+        if n_now > n_half > 0 and not np.isnan(f1_now[c]) and not np.isnan(f1_half[c]):
+            slope = (f1_now[c] - f1_half[c]) / np.log2(n_now / n_half)
+        gain = (
+            None
+            if slope is None
+            else slope * np.log2((counts_all.count(c) + expected[c]) / counts_all.count(c))
+        )
+        table.append({
+            "actor": c[0], "stance": c[1], "labeled": counts_all.count(c),
+            "f1": None if np.isnan(f1_now[c]) else round(f1_now[c], 3),
+            "expected_new": round(expected[c], 1),
+            "expected_gain": None if gain is None else round(float(gain), 3),
+        })  # fmt: skip
+    picked = [
+        {"rank": r, "task": candidates[i].task, "article": candidates[i].sentence.article,
+         "sentence_id": candidates[i].sentence.sentence_id, "confidence": round(float(conf[i]), 4),
+         "text": candidates[i].sentence.text}
+        for r, i in enumerate(chosen)
+    ]  # fmt: skip
+    return {
+        "strategy": strategy,
+        "budget": budget,
+        "unlabeled": len(candidates),
+        "plan": picked,
+        "cells": table,
+    }
+
+
+# -- sources -----------------------------------------------------------------------------
+def from_studio(studio, project_id: int, labeled: set[str]) -> tuple[list[Candidate], dict[int, dict]]:
+    """Tasks with no annotation (cancelled ones do not count), and every task's data by id."""
+    tasks = studio.export(project_id)
+    out = []
+    for t in tasks:
+        d = t.get("data", {})
+        if (
+            any(not a.get("was_cancelled") for a in t.get("annotations", []))
+            or d.get("sentence_id") in labeled
+        ):
+            continue
+        if not {"article", "sentence_id", "text"} <= set(d):
+            continue  # not a task of `stance labeling push`
+        out.append(
+            Candidate(
+                Sentence(d["article"], d["sentence_id"], d.get("start"), d.get("end"), d["text"]), t["id"]
+            )
+        )
+    return out, {t["id"]: t.get("data", {}) for t in tasks}
+
+
+def from_folder(folder: Path, labeled: set[str]) -> list[Candidate]:
+    from labeling.articles import read_article
+    from labeling.segment import segment
+
+    files = (
+        sorted(p for p in Path(folder).iterdir() if p.suffix in (".txt", ".html")) if folder.is_dir() else []
+    )
+    if not files:
+        raise StanceError(f"{folder}: no article files (.txt, .html) to plan from")
+    return [Candidate(s) for f in files for s in segment(read_article(f)) if s.sentence_id not in labeled]
+
+
+def apply(studio, project_id: int, picked: list[dict], data: dict[int, dict]) -> int:
+    """Write ``plan_rank`` into the planned tasks (clearing old ranks) and keep the "plan" tab."""
+    ranks = {p["task"]: p["rank"] for p in picked}
+    changed = 0
+    for task, d in data.items():
+        if ranks.get(task) == d.get("plan_rank") or (task not in ranks and "plan_rank" not in d):
+            continue
+        new = {k: v for k, v in d.items() if k != "plan_rank"} | (
+            {"plan_rank": ranks[task]} if task in ranks else {}
+        )
+        with studio.calls(f"writing the plan rank of task {task}"):
+            studio.client.tasks.update(id=str(task), data=new)
+        changed += 1
+    view = {
+        "title": PLAN_VIEW,
+        "ordering": ["tasks:data.plan_rank"],
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:data.plan_rank",
+                    "operator": "empty",
+                    "type": "Number",
+                    "value": False,
+                }
+            ],
+        },
+    }
+    with studio.calls("keeping the plan tab"):
+        found = [
+            v
+            for v in studio.client.views.list(project=project_id)
+            if (v.data or {}).get("title") == PLAN_VIEW
+        ]
+        if found:
+            studio.client.views.update(id=str(found[0].id), project=project_id, data=view)
+        else:
+            studio.client.views.create(project=project_id, data=view)
+    return changed
+
+
+def print_plan(result: dict, why: str, console) -> None:
+    from rich.table import Table
+
+    console.print(
+        f"{len(result['plan'])} of {result['unlabeled']} unlabeled sentences by '{result['strategy']}' ({why})"
+    )
+    t = Table(title="per (actor, stance) cell: expected gain is an extrapolation of the measured F1 slope")
+    for col in ("actor", "stance", "labeled", "F1 now", "expected new", "expected gain"):
+        t.add_column(col, justify="left" if col in ("actor", "stance") else "right", no_wrap=True)
+    fmt = lambda v: "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    for c in result["cells"]:
+        t.add_row(
+            c["actor"],
+            c["stance"],
+            str(c["labeled"]),
+            fmt(c["f1"]),
+            f"{c['expected_new']:.1f}",
+            fmt(c["expected_gain"]),
+        )
+    console.print(t)
+    for p in result["plan"][:10]:
+        console.print(f"  {p['rank']:>3}  {p['confidence']:.2f}  {p['sentence_id']}  {p['text'][:90]}")
+
+
+def cli(
+    budget: Annotated[int, typer.Option(min=1, help="How many sentences to plan.")],
+    apply_plan: Annotated[
+        bool, typer.Option("--apply", help="Rank the planned tasks in Label Studio.")
+    ] = False,
+    articles: Annotated[
+        Path | None, typer.Option(help="Plan from this folder of articles, not Label Studio.")
+    ] = None,
+    project: Annotated[
+        str,
+        typer.Option("--project", "-p", help="Project title [env LABEL_STUDIO_PROJECT, default 'stance']."),
+    ] = "",
+    strategy: Annotated[
+        str | None, typer.Option(help="random, uncertainty or diverse [default: the simulation's best].")
+    ] = None,
+    quota: Annotated[int, typer.Option(min=1, help="diverse: at most this many sentences per article.")] = 3,
+    snapshot: Annotated[Path | None, typer.Option(help="Annotation snapshot [default: the latest].")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the plan as JSON here.")] = None,
+) -> None:
+    """Choose the next sentences to label and show, per (actor, stance) cell, what they should buy."""
+    import os
+
+    from rich.console import Console
+
+    from labeling.io import write_atomic
+    from stance import paths
+
+    if apply_plan and articles:
+        raise StanceError("--apply ranks Label Studio tasks; it cannot apply a plan made from --articles")
+    scheme = Scheme.load()
+    pool, test = load_splits(scheme, snapshot)
+    labeled = {s.sentence_id for s in pool.sentences + test.sentences}
+    why = f"chosen with --strategy {strategy}"
+    if strategy is None:
+        strategy, why = best_strategy(paths.state() / "simulate" / "summary.json")
+    studio = data = project_id = None
+    if articles:
+        candidates = from_folder(articles, labeled)
+    else:
+        from labeling.studio import DEFAULT_PROJECT, Studio
+
+        studio = Studio.connect()
+        project_id = studio.project(project or os.environ.get("LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT).id
+        candidates, data = from_studio(studio, project_id, labeled)
+    result = plan(candidates, pool, test, scheme, budget, strategy, quota)
+    console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
+    print_plan(result, why, console)
+    if out:
+        write_atomic(out, json.dumps(result, indent=2) + "\n")
+    if apply_plan:
+        n = apply(studio, project_id, result["plan"], data)
+        console.print(f"plan applied: {n} tasks re-ranked; open the '{PLAN_VIEW}' tab and Label All Tasks")

@@ -1,0 +1,89 @@
+"""``stance labeling plan``: the next sentences to label, per-cell table, and --apply on a real server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from labeling.plan import PLAN_VIEW, cells
+from tests.conftest import run_cli
+from tests.test_studio import server, studio  # noqa: F401  (the real Label Studio fixtures)
+
+ARTICLE = (
+    "Pakistan urged the Afghan Taliban to act against the TTP before the next round in Istanbul. "
+    "A Taliban spokesman rejected the demand and said the TTP was Pakistan's internal matter. "
+    "Turkish officials said they would keep both delegations talking. "
+    "The talks resumed on Tuesday.\n"
+)
+
+
+def cli(*args: str) -> tuple[int, str]:
+    out = run_cli(*args)
+    return out.returncode, out.stdout.decode() + out.stderr.decode()
+
+
+def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "istanbul.txt").write_text(ARTICLE)
+    code, out = cli(
+        "labeling", "plan", "--budget", "3", "--articles", str(folder), "--strategy", "uncertainty",
+        "-o", str(tmp_path / "plan.json"),
+    )  # fmt: skip
+    assert code == 0, out
+    result = json.loads((tmp_path / "plan.json").read_text())
+    assert [(c["actor"], c["stance"]) for c in result["cells"]] == cells(scheme)
+    assert len(cells(scheme)) == len(scheme.actors) * (len(scheme.stance_labels) - 1) + 1
+    assert result["unlabeled"] == 4 and len(result["plan"]) == 3
+    confidences = [p["confidence"] for p in result["plan"]]
+    assert confidences == sorted(confidences)  # least confident first
+    assert "3 of 4 unlabeled sentences by 'uncertainty'" in out
+    for actor, stance in cells(scheme):
+        assert actor in out and stance in out
+    # labeled cells carry a measured F1 and a count
+    pk_demand = next(c for c in result["cells"] if (c["actor"], c["stance"]) == ("pakistan", "demand"))
+    assert pk_demand["labeled"] > 0 and pk_demand["f1"] is not None
+
+
+def test_plan_refuses_bad_input_in_one_line(tmp_path):
+    code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--strategy", "diverse")
+    assert code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html) to plan from"
+    code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--apply")
+    assert code == 2 and "error: --apply ranks Label Studio tasks" in out
+
+
+@pytest.mark.slow
+def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_path):  # noqa: F811
+    assert cli("labeling", "init", "--project", "plan")[0] == 0
+    seeds = [tmp_path / "istanbul.txt", tmp_path / "doha.txt"]
+    seeds[0].write_text(ARTICLE)
+    seeds[1].write_text(
+        "Qatar hosted the delegations in Doha. Pakistan accused Kabul of sheltering the TTP.\n"
+    )
+    code, out = cli("labeling", "push", "--project", "plan", "--no-predictions", *map(str, seeds))
+    assert code == 0, out
+    code, out = cli(
+        "labeling", "plan", "--project", "plan", "--budget", "4", "--strategy", "diverse", "--apply"
+    )
+    assert code == 0, out
+    assert "plan applied: 4 tasks re-ranked" in out
+    project_id = studio.project("plan").id
+    ranked = sorted(
+        (t["data"]["plan_rank"], t["data"]["article"])
+        for t in studio.export(project_id)
+        if "plan_rank" in t["data"]
+    )
+    assert [r for r, _ in ranked] == [0, 1, 2, 3]
+    views = [v for v in studio.client.views.list(project=project_id) if v.data.get("title") == PLAN_VIEW]
+    assert len(views) == 1 and views[0].data["ordering"] == ["tasks:data.plan_rank"]
+    # applying again with a smaller budget clears the old ranks and keeps one tab
+    code, out = cli(
+        "labeling", "plan", "--project", "plan", "--budget", "2", "--strategy", "diverse", "--apply"
+    )
+    assert code == 0, out
+    assert sum("plan_rank" in t["data"] for t in studio.export(project_id)) == 2
+    assert (
+        len([v for v in studio.client.views.list(project=project_id) if v.data.get("title") == PLAN_VIEW])
+        == 1
+    )
