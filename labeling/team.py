@@ -117,7 +117,16 @@ def tasks_of(studio: Studio, project_id: int) -> list[Task]:
 
 
 def queue_order(tasks: list[Task]) -> list[Task]:
-    """Articles by their least confident sentence at push time, sentences in reading order."""
+    """Planned tasks first, in plan order (`stance labeling plan --apply`); then articles by their
+    least confident sentence at push time, sentences in reading order."""
+    planned = sorted(
+        (t for t in tasks if t.data.get("plan_rank") is not None), key=lambda t: t.data["plan_rank"]
+    )
+    rest = [t for t in tasks if t.data.get("plan_rank") is None]
+    return planned + _by_article(rest)
+
+
+def _by_article(tasks: list[Task]) -> list[Task]:
     worst: dict[str, float] = defaultdict(lambda: 1.0)
     for t in tasks:
         score = t.data.get("push_score")
