@@ -70,6 +70,9 @@ def build_app() -> typer.Typer:
     app.command("promote")(promote.cli)
     app.command("mlflow-ui")(tracking.ui_cli)
     app.command("report")(report.cli)
+    from stance import stack
+
+    app.add_typer(stack.app, name="stack")
     return app
 
 
