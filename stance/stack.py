@@ -12,6 +12,7 @@ the database password as ``PGPASSWORD`` in its environment, not in its command l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -220,20 +221,24 @@ class Stack:
         self.folder.mkdir(parents=True, exist_ok=True)
         password = _db_password()
         ensure_secrets()
+        started: list[str] = []  # on a failure, these are stopped again: nothing half-started
         try:
             if not self.pg_running():
                 print(f"starting PostgreSQL on 127.0.0.1:{self.pg_port} ...", flush=True)
+                started.append("pg")
                 self.pg_start(password)
             else:
                 self._create_databases(password)
             if not (self.mlflow_running_pid() and self.mlflow_answers()):
                 print(f"starting the MLflow server at {self.mlflow_url} ...", flush=True)
+                started.append("mlflow")
                 self.mlflow_start(password)
             ls = self.label_studio
             if not (ls.running_pid() and ls.answers()):
                 print(
                     f"starting Label Studio at {ls.url} (a first start takes a few minutes) ...", flush=True
                 )
+                started.append("ls")
                 os.environ.update(_ls_db_env(self.pg_port, password))
                 ls.start(
                     os.environ.get("LABEL_STUDIO_USERNAME", DEFAULT_USERNAME),
@@ -241,7 +246,9 @@ class Stack:
                     os.environ["LABEL_STUDIO_API_KEY"],
                 )
         except BaseException:
-            self.down(quiet=True)  # nothing half-started
+            stops = {"ls": self.label_studio.stop, "mlflow": self.mlflow_stop, "pg": self.pg_stop}
+            for key in reversed(started):
+                stops[key]()
             raise
 
     def down(self, quiet: bool = False) -> list[str]:
@@ -354,10 +361,8 @@ def _stop_group(pid: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)  # workers left behind, if any
-    except ProcessLookupError:
-        pass
 
 
 # -- commands ------------------------------------------------------------------------
