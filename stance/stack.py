@@ -74,6 +74,11 @@ class Stack:
         return self.folder / "artifacts"
 
     @property
+    def artifacts_destination(self) -> str:
+        """Where the server keeps artifacts: a folder here, or ``STANCE_STACK_ARTIFACTS`` (s3://, gs://)."""
+        return os.environ.get("STANCE_STACK_ARTIFACTS") or str(self.artifacts)
+
+    @property
     def mlflow_pid(self) -> Path:
         return self.folder / "mlflow.pid"
 
@@ -102,7 +107,8 @@ class Stack:
         log = self.pg_dir / "postgres.log"
         out = _pg(["pg_ctl", "-D", str(self.pg_data), "-l", str(log), "-o", opts, "-w", "-t", "60", "start"])
         if out.returncode != 0:
-            raise StanceError(f"PostgreSQL did not start on 127.0.0.1:{self.pg_port}; see {log}")
+            why = (out.stderr.strip() or out.stdout.strip()).splitlines()[-1:] or ["no output"]
+            raise StanceError(f"PostgreSQL did not start on 127.0.0.1:{self.pg_port} ({why[0]}); see {log}")
         self._create_databases(password)
 
     def _initdb(self, password: str) -> None:
@@ -171,7 +177,7 @@ class Stack:
         exe = Path(sys.executable).with_name("mlflow")
         cmd = [str(exe), "server", "--host", "127.0.0.1", "--port", str(self.mlflow_port), "--workers", "1"]
         cmd += ["--backend-store-uri", f"postgresql+psycopg://{DB_USER}@127.0.0.1:{self.pg_port}/mlflow"]
-        cmd += ["--artifacts-destination", str(self.artifacts)]
+        cmd += ["--artifacts-destination", self.artifacts_destination]
         env = {
             **os.environ,
             "PGPASSWORD": password,  # libpq reads it: the password stays out of the command line
@@ -381,7 +387,7 @@ def up() -> None:
     stack.up()
     print(f"the stack is up (data under {stack.folder}):")
     print(f"  PostgreSQL    127.0.0.1:{stack.pg_port}  databases {', '.join(DATABASES)}, user {DB_USER}")
-    print(f"  MLflow        {stack.mlflow_url}  artifacts in {stack.artifacts}")
+    print(f"  MLflow        {stack.mlflow_url}  artifacts in {stack.artifacts_destination}")
     print(
         f"  Label Studio  {stack.label_studio.url}  log in as "
         f"{os.environ.get('LABEL_STUDIO_USERNAME', DEFAULT_USERNAME)}, password LABEL_STUDIO_PASSWORD in {env_file()}"
