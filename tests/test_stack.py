@@ -112,7 +112,7 @@ def test_train_logs_run_metrics_artifacts_and_champion_through_the_server(stack,
     from mlflow import MlflowClient
 
     recipe = scratch_root / "configs" / "stack-baseline.yaml"
-    recipe.write_text("kind: baseline\ncv_folds: 3  # fewer folds: faster tests\n")
+    recipe.write_text("kind: baseline\ncv_folds: 2  # fewer folds: faster tests\n")
     code, out = cli("train", str(recipe))
     assert code == 0, out
     client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
@@ -138,22 +138,23 @@ def test_the_labeling_loop_runs_on_label_studio_on_postgresql(stack, scheme, tmp
     token = next(line.split("=", 1)[1] for line in lines if line.startswith("LABEL_STUDIO_API_KEY="))
     studio = Studio.connect(os.environ["LABEL_STUDIO_URL"], token)
     project = studio.project("stack").id
-    task = sorted(studio.export(project), key=lambda t: t["data"]["start"])[0]
+    tasks = sorted(studio.export(project), key=lambda t: t["data"]["start"])[:2]
     users = ensure_annotators(studio, ["ann-x", "ann-y"])
-    for user in users.values():
-        with studio.calls("annotating"):
-            studio.client.annotations.create(
-                task["id"],
-                result=pairs_to_result((PK_DEMAND,), scheme),
-                completed_by=user,
-                ground_truth=False,
-            )
+    for task, pairs in zip(tasks, [(PK_DEMAND,), ()], strict=True):  # a pair, and no stance
+        for user in users.values():
+            with studio.calls("annotating"):
+                studio.client.annotations.create(
+                    task["id"], result=pairs_to_result(pairs, scheme), completed_by=user, ground_truth=False
+                )
     code, out = cli("labeling", "pull", "-p", "stack", "--out", str(tmp_path))
     assert code == 0, out
-    rows = [json.loads(line) for line in latest_snapshot(tmp_path).read_text().splitlines()]
-    row = next(r for r in rows if r["sentence_id"] == task["data"]["sentence_id"])
-    assert row["pairs"] == [PK_DEMAND.to_dict()] and row["resolved_by"] == "agreement"
-    assert [a["annotator"] for a in row["annotations"]] == ["ann-x", "ann-y"]
+    rows = {r["sentence_id"]: r for r in map(json.loads, latest_snapshot(tmp_path).read_text().splitlines())}
+    got = [rows[t["data"]["sentence_id"]] for t in tasks]
+    assert [(r["pairs"], r["resolved_by"]) for r in got] == [
+        ([PK_DEMAND.to_dict()], "agreement"),
+        ([], "agreement"),
+    ]
+    assert [a["annotator"] for a in got[0]["annotations"]] == ["ann-x", "ann-y"]
     from labeling.annotations import studio_raw_file
 
     raw = studio_raw_file("stack")
