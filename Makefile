@@ -148,7 +148,7 @@ clean:
 	rm -rf .stance mlruns mlflow.db
 
 # -- a team: PostgreSQL, an MLflow server and Label Studio on it; batch scoring on Spark ----------
-.PHONY: postgresql java stack-up stack-down stack-status score-batch benchmark-score-batch
+.PHONY: postgresql java stack-up stack-down stack-status benchmark-score-batch
 
 # Debian's PostgreSQL (the project runs its own cluster under .stance/stack/, not the system
 # service) and Java for Spark (17 or later): installed once, by apt, when missing.

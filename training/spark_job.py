@@ -25,6 +25,14 @@ SENTENCE_SCHEMA = "article string, sentence_id string, start int, end int, text 
 )
 
 
+def plain(frame):
+    """String columns as Python objects: PySpark 4.x cannot take pandas 3's Arrow-backed strings back."""
+    import pandas as pd
+
+    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c]) and frame[c].dtype != object]
+    return frame.astype({c: object for c in text}) if text else frame
+
+
 def session(master: str):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -37,6 +45,7 @@ def session(master: str):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.python.worker.reuse", "true")
+        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")  # dates stay strings
     )
     if master.startswith("local"):
         builder = builder.config("spark.driver.host", "127.0.0.1").config(
@@ -88,7 +97,7 @@ def _sentences(spark, input_path: Path):
 
         def segment_batches(batches):
             for batch in batches:
-                yield pd.DataFrame(segment_rows(batch["path"].tolist(), meta), columns=cols)
+                yield plain(pd.DataFrame(segment_rows(batch["path"].tolist(), meta), columns=cols))
 
         return docs.mapInPandas(segment_batches, SENTENCE_SCHEMA)
     if input_path.suffix.lower() == ".parquet":
@@ -124,24 +133,43 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
     cols = score_columns(scheme)
     spark = session(master)
     try:
-        result = StructType(
-            [StructField("actor", StringType()), StructField("stance", StringType())]
-            + [StructField(c, DoubleType()) for c in cols]
-        )
+        # probabilities only through spark_udf: its string fields break on pandas 3's Arrow strings;
+        # the labels are decoded from them by the very function the model uses (training.outputs.decode)
+        result = StructType([StructField(c, DoubleType()) for c in cols])
         udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result, env_manager="local")
         sentences = _sentences(spark, input_path)
         scored = sentences.withColumn("p", udf(F.struct(F.col("text").alias("text"))))
         dated = F.when(F.col("date").rlike(r"^\d{4}-\d{2}-\d{2}$"), F.col("date")).otherwise(F.lit(UNDATED))
-        rows = scored.select(
-            "article", "sentence_id", "start", "end", "text", F.col("p.actor").alias("actor"),
-            F.col("p.stance").alias("stance"), *[F.col(f"p.`{c}`").alias(c) for c in cols],
+        flat = scored.select(
+            "article", "sentence_id", "start", "end", "text", *[F.col(f"p.`{c}`").alias(c) for c in cols],
             "outlet", "url", "headline", dated.alias("date"),
         )  # fmt: skip
+        order = ["article", "sentence_id", "start", "end", "text", "actor", "stance", *cols]
+        order += ["outlet", "url", "headline", "date"]
+        a_cols, s_cols = cols[: len(scheme.actor_labels)], cols[len(scheme.actor_labels) :]
+
+        def with_labels(batches):
+            from training.outputs import decode
+
+            for b in batches:
+                actors, stances = decode(
+                    b[a_cols].to_numpy(),
+                    b[s_cols].to_numpy(),
+                    scheme.actor_labels,
+                    scheme.stance_labels,
+                    scheme.none,
+                )
+                b = b.assign(actor=actors, stance=stances)
+                yield plain(b[order])
+
+        schema = flat.schema.add("actor", StringType()).add("stance", StringType())
+        schema = StructType([schema[c] for c in order])
+        rows = flat.mapInPandas(with_labels, schema)
         rows.write.partitionBy("date").parquet(str(out / "sentences"))
         written = spark.read.parquet(str(out / "sentences"))
 
         def profiles(group):
-            return profiles_frame(group, scheme)
+            return plain(profiles_frame(group, scheme))
 
         schema = "article string, " + ", ".join(f"{k} string" for k in META) + ", profile string"
         written.groupBy("article").applyInPandas(profiles, schema).write.parquet(str(out / "profiles"))
