@@ -162,8 +162,11 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
                 b = b.assign(actor=actors, stance=stances)
                 yield plain(b[order])
 
-        schema = flat.schema.add("actor", StringType()).add("stance", StringType())
-        schema = StructType([schema[c] for c in order])
+        fields = {
+            f.name: f for f in flat.schema.fields
+        }  # a new schema: the frame's own is cached, not copied
+        fields |= {k: StructField(k, StringType()) for k in ("actor", "stance")}
+        schema = StructType([fields[c] for c in order])
         rows = flat.mapInPandas(with_labels, schema)
         rows.write.partitionBy("date").parquet(str(out / "sentences"))
         written = spark.read.parquet(str(out / "sentences"))
