@@ -132,7 +132,8 @@ class Stack:
             pwfile.unlink(missing_ok=True)
         if out.returncode != 0:
             shutil.rmtree(self.pg_data, ignore_errors=True)
-            raise StanceError(f"initdb failed: {out.stderr.strip().splitlines()[-1:]}")
+            why = [line for line in out.stderr.splitlines() if "error" in line.lower()] or ["no output"]
+            raise StanceError(f"initdb failed in {self.pg_data}: {why[0]}")
 
     def connect(self, password: str, dbname: str = "postgres"):
         import psycopg
