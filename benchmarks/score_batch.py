@@ -57,7 +57,9 @@ def article_folder(target: int) -> tuple[Path, list[Path], int]:
     from labeling.articles import read_article
     from labeling.segment import segment
 
-    sources = sorted([*(ROOT / "corpus" / "articles").glob("*.txt"), *(ROOT / "coverage" / "articles").glob("*.txt")])
+    sources = sorted(
+        [*(ROOT / "corpus" / "articles").glob("*.txt"), *(ROOT / "coverage" / "articles").glob("*.txt")]
+    )
     sources += sorted((ROOT / "seeds").glob("*.txt"))
     counts = {p: len(segment(read_article(p))) for p in sources}
     folder = SCRATCH / "score-batch-in"
@@ -119,7 +121,10 @@ def main() -> None:
             "sentences_per_s": round(rate, 1),
             "sentences_per_s_per_core": round(rate / os.cpu_count(), 1),
         }
-        print(f"{name:30s} one article {small:6.1f} s   {n_big} sentences {big:6.1f} s   {rate:7.1f} sentences/s", flush=True)
+        print(
+            f"{name:30s} one article {small:6.1f} s   {n_big} sentences {big:6.1f} s   {rate:7.1f} sentences/s",
+            flush=True,
+        )
     report = {
         "model_kind": args.kind,
         "sentences": n_big,

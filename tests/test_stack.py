@@ -154,7 +154,7 @@ def test_the_labeling_loop_runs_on_label_studio_on_postgresql(stack, scheme, tmp
         ([PK_DEMAND.to_dict()], "agreement"),
         ([], "agreement"),
     ]
-    assert [a["annotator"] for a in got[0]["annotations"]] == ["ann-x", "ann-y"]
+    assert {"ann-x", "ann-y"} <= {a["annotator"] for a in got[0]["annotations"]}  # with the seed's own
     from labeling.annotations import studio_raw_file
 
     raw = studio_raw_file("stack")
