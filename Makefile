@@ -39,13 +39,13 @@ demo: env annotations dataset
 	@echo "  then browse http://127.0.0.1:$(MLFLOW_PORT)"
 
 ## test: lint and format checks, then the whole test suite (slow integration tests included)
-test: env ls-env chromium lint pytest
+test: env ls-env chromium postgresql java lint pytest
 
 # torch is pinned in the same pip command so it resolves to the local CPU build
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/pip install -q torch==2.13.0 -e '.[dev]' 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
+	$(BIN)/pip install -q torch==2.13.0 -e '.[dev,team]' 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
 	rm -f $(VENV)/.installed-* && touch $@
 
 ## env: the project's virtual environment (.venv), rebuilt when pyproject.toml changes
@@ -158,3 +158,29 @@ mlflow-screenshot: env chromium
 ## clean: remove derived state: .stance/, mlruns/, mlflow.db
 clean:
 	rm -rf .stance mlruns mlflow.db
+
+# -- a team: PostgreSQL, an MLflow server and Label Studio on it; batch scoring on Spark ----------
+.PHONY: postgresql java stack-up stack-down stack-status benchmark-score-batch
+
+# Debian's PostgreSQL (the project runs its own cluster under .stance/stack/, not the system
+# service) and Java for Spark (17 or later): installed once, by apt, when missing.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+
+java:
+	@java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || { apt-get update -qq && apt-get install -y -qq default-jre-headless >/dev/null; }
+
+## stack-up: PostgreSQL, an MLflow server on it and Label Studio on it, 127.0.0.1 only; prints the URLs and variables
+stack-up: env ls-env postgresql
+	$(BIN)/python -m stance.stack up
+
+## stack-down: stop the stack; no process or port is left behind
+stack-down: env
+	$(BIN)/python -m stance.stack down
+
+stack-status: env
+	$(BIN)/python -m stance.stack status
+
+## benchmark-score-batch: score-batch on Spark local vs stance predict -> benchmarks/results/score_batch.json
+benchmark-score-batch: env java dataset
+	$(BIN)/python benchmarks/score_batch.py

@@ -120,6 +120,11 @@ def build_app() -> typer.Typer:
     app.command("promote")(promote.cli)
     app.command("mlflow-ui")(tracking.ui_cli)
     app.command("report")(report.cli)
+    from stance import stack
+    from training import score_batch
+
+    app.add_typer(stack.app, name="stack")
+    app.command("score-batch")(score_batch.cli)
     return app
 
 

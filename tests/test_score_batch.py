@@ -1,0 +1,129 @@
+"""`stance score-batch` on Spark (local[2]) and in-process, against `stance predict` (slow, ~1-2 minutes)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+pytestmark = pytest.mark.slow
+ARTICLES = ("corpus-001", "corpus-002", "corpus-010")
+
+
+def cli(*args: str) -> tuple[int, str]:
+    out = run_cli(*args)
+    return out.returncode, out.stdout.decode() + out.stderr.decode()
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory):
+    """A few corpus articles with their articles.tsv rows, one of them left undated."""
+    folder = tmp_path_factory.mktemp("batch-in")
+    (folder / "articles").mkdir()
+    for name in ARTICLES:
+        shutil.copy(REPO / "corpus" / "articles" / f"{name}.txt", folder / "articles")
+    lines = (REPO / "corpus" / "articles.tsv").read_text(encoding="utf-8").splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] in ARTICLES[:2]]
+    (folder / "articles.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def predicted(trained, articles, tmp_path_factory):
+    """`stance predict` over the same articles: its CSV rows and profiles."""
+    profiles = tmp_path_factory.mktemp("predict") / "profiles.json"
+    files = [str(articles / "articles" / f"{a}.txt") for a in ARTICLES]
+    code, out = cli("predict", *files, "--format", "csv", "--profile", str(profiles))
+    assert code == 0, out
+    return list(csv.DictReader(io.StringIO(out))), json.loads(profiles.read_text())
+
+
+@pytest.fixture(scope="module")
+def spark_out(trained, articles, tmp_path_factory):
+    out = tmp_path_factory.mktemp("batch-out") / "scored"
+    code, text = cli("score-batch", str(articles), str(out), "--engine", "spark", "--master", "local[2]")
+    assert code == 0, text
+    return out, text
+
+
+def read_sentences(out) -> pd.DataFrame:
+    frame = pd.read_parquet(out / "sentences")
+    frame["date"] = frame["date"].astype(str)
+    return frame.sort_values(["article", "start"]).reset_index(drop=True)
+
+
+def test_spark_rows_equal_predicts_row_for_row(spark_out, predicted, scheme):
+    out, text = spark_out
+    rows, _ = predicted
+    frame = read_sentences(out)
+    assert f"scored {len(rows)} sentences (spark) -> {out}/sentences (by date), {out}/profiles" in text
+    assert len(frame) == len(rows)
+    cols = [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
+    for got, want in zip(frame.to_dict("records"), rows, strict=True):
+        for key in ("article", "sentence_id", "text", "actor", "stance"):
+            assert got[key] == want[key], key
+        assert (got["start"], got["end"]) == (int(want["start"]), int(want["end"]))
+        for c in cols:  # predict prints 4 decimals; score-batch keeps the model's value
+            assert abs(round(got[c], 4) - float(want[c])) < 1e-5, (got["sentence_id"], c)
+    # the article metadata, and the partitions by date
+    first = frame[frame.article == "corpus-001"].iloc[0]
+    assert (first["date"], first["outlet"]) == ("2025-10-19", "KUNA (via MENAFN)")
+    assert set(frame[frame.article == "corpus-010"]["date"]) == {"undated"}
+    assert sorted(p.name for p in (out / "sentences").iterdir() if p.is_dir()) == [
+        "date=2025-10-18",
+        "date=2025-10-19",
+        "date=undated",
+    ]
+
+
+def test_spark_probabilities_are_the_models_within_1e_5(spark_out, scheme):
+    from training.predict import Predictor
+
+    frame = read_sentences(spark_out[0])
+    model = Predictor().model.predict(pd.DataFrame({"text": frame["text"].tolist()}))
+    for c in [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]:
+        assert (frame[c] - model[c]).abs().max() < 1e-5, c
+
+
+def test_profiles_beside_the_sentences_equal_predicts(spark_out, predicted):
+    _, want = predicted
+    got = pd.read_parquet(spark_out[0] / "profiles").sort_values("article")
+    assert got["article"].tolist() == sorted(p["article"] for p in want)
+    for (_, row), theirs in zip(got.iterrows(), sorted(want, key=lambda p: p["article"]), strict=True):
+        mine = json.loads(row["profile"])
+        for key in ("sentences", "no_stance", "counts"):
+            assert mine[key] == theirs[key], (row["article"], key)
+
+
+def test_the_local_engine_gives_the_same_rows_and_an_existing_output_is_refused(
+    spark_out, articles, tmp_path
+):
+    out = tmp_path / "scored"
+    code, text = cli("score-batch", str(articles), str(out))
+    assert code == 0, text
+    local, spark = read_sentences(out), read_sentences(spark_out[0])
+    pd.testing.assert_frame_equal(local[spark.columns.tolist()], spark, check_dtype=False, atol=1e-9)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    code, text = cli("score-batch", str(articles), str(out))
+    assert code == 2
+    assert text.strip() == f"error: {out} already holds results: pass --overwrite to replace them"
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    code, text = cli("score-batch", str(articles), str(out), "--overwrite")
+    assert code == 0, text
+    assert [p.name for p in tmp_path.iterdir()] == ["scored"]  # no temporary folder left beside it
+
+
+def test_spark_without_java_is_one_line_and_writes_nothing(trained, articles, tmp_path, monkeypatch):
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
+    code, text = cli("score-batch", str(articles), str(tmp_path / "out"), "--engine", "spark")
+    assert code == 2
+    assert text.strip() == (
+        "error: Spark needs Java 17 or later and none was found: run `make java` (Debian's default-jre-headless)"
+    )
+    assert list(tmp_path.iterdir()) == []

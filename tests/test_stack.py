@@ -1,0 +1,216 @@
+"""The team stack for real: PostgreSQL, an MLflow server on it, Label Studio on it (slow, ~5 minutes).
+
+One stack per module, started as a user starts it (``python -m stance.stack up``) on free
+loopback ports; the project's commands then run against it by environment variables alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from labeling.annotations import latest_snapshot
+from labeling.loop import ensure_annotators
+from labeling.server import ls_venv
+from labeling.studio import Studio, pairs_to_result
+from stance.scheme import Pair
+from tests.conftest import REPO, run_cli
+
+pytestmark = pytest.mark.slow
+ARTICLE = REPO / "seeds" / "000_acbd9a63285937e5.txt"
+PK_DEMAND = Pair("pakistan", "demand")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stack_cli(*args: str, env: dict | None = None) -> tuple[int, str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "stance.stack", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+    return out.returncode, out.stdout + out.stderr
+
+
+def cli(*args: str) -> tuple[int, str]:
+    out = run_cli(*args)
+    return out.returncode, out.stdout.decode() + out.stderr.decode()
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def stack(scratch_root):
+    if not (ls_venv() / "bin" / "label-studio").is_file():
+        pytest.fail("Label Studio is not installed: run `make ls-env`")
+    if os.geteuid() == 0:  # PostgreSQL runs as the postgres user: it must reach the scratch root
+        for folder in [scratch_root, *scratch_root.parents]:
+            folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
+    ports = {
+        "STANCE_STACK_PG_PORT": str(free_port()),
+        "STANCE_STACK_MLFLOW_PORT": str(free_port()),
+        "STANCE_STACK_LS_PORT": str(free_port()),
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in ports.items():
+            mp.setenv(k, v)
+        for k in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY", "STANCE_STACK_DB_PASSWORD"):
+            mp.delenv(k, raising=False)
+        code, out = stack_cli("up")
+        try:
+            assert code == 0, out
+            mp.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{ports['STANCE_STACK_MLFLOW_PORT']}")
+            mp.setenv("LABEL_STUDIO_URL", f"http://127.0.0.1:{ports['STANCE_STACK_LS_PORT']}")
+            mp.delenv("LABEL_STUDIO_PROJECT", raising=False)
+            yield {**ports, "out": out}
+        finally:
+            stack_cli("down")
+
+
+def test_up_prints_the_urls_and_variables_never_a_secret(stack, scratch_root):
+    out = stack["out"]
+    mlflow_url = os.environ["MLFLOW_TRACKING_URI"]
+    assert f"  export MLFLOW_TRACKING_URI={mlflow_url}" in out
+    assert f"  export LABEL_STUDIO_URL={os.environ['LABEL_STUDIO_URL']}" in out
+    assert "LABEL_STUDIO_API_KEY" in out
+    env_file = scratch_root / ".env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    secret_keys = ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY", "STANCE_STACK_DB_PASSWORD")
+    values = [
+        line.split("=", 1)[1] for line in env_file.read_text().splitlines() if line.startswith(secret_keys)
+    ]
+    assert len(values) == 3
+    logs = [
+        out,
+        *(p.read_text(errors="replace") for p in (scratch_root / ".stance" / "stack").rglob("*.log")),
+    ]
+    for secret in values:
+        assert not any(secret in text for text in logs)
+    assert httpx.get(f"{mlflow_url}/health").text.strip() == "OK"
+    code, again = stack_cli("up")  # a second up finds it running and changes nothing
+    assert code == 0 and "starting" not in again, again
+
+
+def test_train_logs_run_metrics_artifacts_and_champion_through_the_server(stack, built, scratch_root):
+    from mlflow import MlflowClient
+
+    recipe = scratch_root / "configs" / "stack-baseline.yaml"
+    recipe.write_text("kind: baseline\ncv_folds: 2  # fewer folds: faster tests\n")
+    code, out = cli("train", str(recipe))
+    assert code == 0, out
+    client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+    champion = client.get_model_version_by_alias("stance-classifier", "champion")
+    run = client.get_run(champion.run_id)
+    assert f"run {run.info.run_id} -> models:/stance-classifier/{champion.version}" in out
+    assert run.info.status == "FINISHED"
+    assert 0.3 < run.data.metrics["stance_macro_f1"] <= 1  # read back from PostgreSQL through the server
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:")  # the server serves the artifacts
+    assert client.list_artifacts(run.info.run_id)
+    stored = scratch_root / ".stance" / "stack" / "artifacts"
+    assert any(p.name == "MLmodel" for p in stored.rglob("MLmodel"))
+    code, out = cli("predict", str(ARTICLE), "--format", "csv")  # the champion, loaded through the server
+    assert code == 0, out
+    assert out.splitlines()[0].startswith("article,sentence_id,")
+
+
+def test_the_labeling_loop_runs_on_label_studio_on_postgresql(stack, scheme, tmp_path):
+    assert cli("labeling", "init", "-p", "stack")[0] == 0
+    code, out = cli("labeling", "push", "-p", "stack", "--no-predictions", str(ARTICLE))
+    assert code == 0, out
+    lines = (Path(os.environ["STANCE_ROOT"]) / ".env").read_text().splitlines()
+    token = next(line.split("=", 1)[1] for line in lines if line.startswith("LABEL_STUDIO_API_KEY="))
+    studio = Studio.connect(os.environ["LABEL_STUDIO_URL"], token)
+    project = studio.project("stack").id
+    tasks = sorted(studio.export(project), key=lambda t: t["data"]["start"])[:2]
+    users = ensure_annotators(studio, ["ann-x", "ann-y"])
+    for task, pairs in zip(tasks, [(PK_DEMAND,), ()], strict=True):  # a pair, and no stance
+        for user in users.values():
+            with studio.calls("annotating"):
+                studio.client.annotations.create(
+                    task["id"], result=pairs_to_result(pairs, scheme), completed_by=user, ground_truth=False
+                )
+    code, out = cli("labeling", "pull", "-p", "stack", "--out", str(tmp_path))
+    assert code == 0, out
+    rows = {r["sentence_id"]: r for r in map(json.loads, latest_snapshot(tmp_path).read_text().splitlines())}
+    got = [rows[t["data"]["sentence_id"]] for t in tasks]
+    assert [(r["pairs"], r["resolved_by"]) for r in got] == [
+        ([PK_DEMAND.to_dict()], "agreement"),
+        ([], "agreement"),
+    ]
+    assert {"ann-x", "ann-y"} <= {a["annotator"] for a in got[0]["annotations"]}  # with the seed's own
+    from labeling.annotations import studio_raw_file
+
+    raw = studio_raw_file("stack")
+    for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
+        path.unlink(missing_ok=True)
+
+
+def test_a_wrong_database_password_is_one_line_and_stops_nothing(stack):
+    code, out = stack_cli("up", env={"STANCE_STACK_DB_PASSWORD": "not-the-password"})
+    port = stack["STANCE_STACK_PG_PORT"]
+    assert code == 2
+    assert out.strip().splitlines() == [
+        f"error: PostgreSQL at 127.0.0.1:{port} refused the password STANCE_STACK_DB_PASSWORD (from "
+        f"{os.environ['STANCE_ROOT']}/.env or the environment): the cluster in "
+        f"{os.environ['STANCE_ROOT']}/.stance/stack/postgres/data was made with another one; restore it, "
+        "or remove that folder to start an empty stack"
+    ]
+    assert httpx.get(f"{os.environ['MLFLOW_TRACKING_URI']}/health").status_code == 200  # still up
+
+
+def test_down_leaves_no_port_and_commands_then_say_the_stack_is_not_started(stack):
+    code, out = stack_cli("down")
+    assert code == 0 and out.strip() == "stopped Label Studio, the MLflow server, PostgreSQL"
+    ports = [
+        int(stack[k]) for k in ("STANCE_STACK_PG_PORT", "STANCE_STACK_MLFLOW_PORT", "STANCE_STACK_LS_PORT")
+    ]
+    assert not any(port_taken(p) for p in ports)
+    code, out = cli("predict", str(ARTICLE))
+    assert code == 2
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    assert (
+        out.strip()
+        == f"error: MLflow tracking store {uri} is not reachable (is the tracking server running?)"
+    )
+    code, out = cli("labeling", "status", "-p", "stack")
+    assert code == 2 and out.strip().startswith(
+        f"error: cannot reach Label Studio at {os.environ['LABEL_STUDIO_URL']}"
+    )
+    # a wrong password on a fresh start: PostgreSQL is stopped again, nothing is left running
+    code, out = stack_cli("up", env={"STANCE_STACK_DB_PASSWORD": "not-the-password"})
+    assert code == 2 and out.strip().splitlines()[-1].startswith("error: PostgreSQL at 127.0.0.1:")
+    assert not any(port_taken(p) for p in ports)
+    assert stack_cli("down")[1].strip() == "the stack was not running"
+
+
+def test_a_port_already_taken_is_one_line_and_starts_nothing(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"STANCE_ROOT": str(tmp_path), "STANCE_STACK_MLFLOW_PORT": str(port)}
+        env |= {"STANCE_STACK_PG_PORT": str(free_port()), "STANCE_STACK_LS_PORT": str(free_port())}
+        code, out = stack_cli("up", env=env)
+    assert code == 2
+    assert out.strip() == (
+        f"error: port {port} on 127.0.0.1 is already taken by another program (the MLflow server's port): "
+        "free it, or set STANCE_STACK_MLFLOW_PORT to a free port"
+    )
+    assert not (tmp_path / ".stance").exists()

@@ -1,0 +1,246 @@
+"""Score a whole collection at once: ``stance score-batch INPUT OUTPUT [--engine local|spark]``.
+
+INPUT is a folder of articles (``*.txt``/``*.html``, directly or in ``articles/``, with an optional
+``articles.tsv`` giving each article's date, outlet, url and headline) or a file of sentences
+(JSONL as ``stance predict --sentences`` reads it, or Parquet with a ``text`` column). OUTPUT is a
+folder: ``sentences/``, Parquet partitioned by article ``date`` (``undated`` when unknown), with
+predict's per-sentence columns (unrounded probabilities) plus the article metadata, and
+``profiles/``, one row per article with predict's profile as JSON.
+
+``--engine spark`` (``--master local[*]`` by default, a cluster's URL otherwise) reads and segments
+the articles on the executors with the one segmenter and scores with ``mlflow.pyfunc.spark_udf``
+of the model; ``--engine local`` does the same in this process. Results are written to a
+temporary folder beside OUTPUT and moved into place when complete: a failed run leaves nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stance.errors import StanceError
+
+META = ("date", "outlet", "url", "headline")
+UNDATED = "undated"
+ARTICLE_SUFFIXES = {".txt", ".html", ".htm"}
+
+
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
+# -- inputs ------------------------------------------------------------------------------
+def article_files(folder: Path) -> tuple[list[Path], dict[str, dict]]:
+    """The article files of a folder and, from its ``articles.tsv``, each article's metadata."""
+    where = folder / "articles" if (folder / "articles").is_dir() else folder
+    files = sorted(p for p in where.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
+    if not files:
+        raise StanceError(f"{folder}: no article files (.txt, .html) in it or in its articles/ folder")
+    meta: dict[str, dict] = {}
+    tsv = folder / "articles.tsv"
+    if tsv.is_file():
+        with tsv.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh, delimiter="\t"):
+                meta[row["article"]] = {k: (row.get(k) or None) for k in META}
+    return files, meta
+
+
+def sentence_frame(path: Path):
+    """A JSONL or Parquet file of sentences as a pandas frame (predict's ids when none are given)."""
+    import pandas as pd
+
+    from training.predict import read_sentences_file
+
+    if path.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(path)
+        if "text" not in frame.columns:
+            raise StanceError(f"{path}: needs a 'text' column")
+        if "article" not in frame.columns:
+            frame["article"] = path.stem
+        if "sentence_id" not in frame.columns:
+            frame["sentence_id"] = [f"{a}:{n}" for n, a in enumerate(frame["article"], 1)]
+    else:
+        frame = pd.DataFrame([s.__dict__ for s in read_sentences_file(path)])
+        extra = _jsonl_meta(path)
+        for key in META:
+            frame[key] = [row.get(key) for row in extra] if extra else None
+    for key in ("start", "end"):
+        frame[key] = (
+            frame[key].astype("Int64") if key in frame.columns else pd.array([None] * len(frame), "Int64")
+        )
+    for key in META:
+        if key not in frame.columns:
+            frame[key] = None
+    return frame[["article", "sentence_id", "start", "end", "text", *META]]
+
+
+def _jsonl_meta(path: Path) -> list[dict]:
+    from labeling.io import read_jsonl
+
+    first = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
+    return [row for _, row in read_jsonl(path)] if first.lstrip().startswith("{") else []
+
+
+def segment_rows(paths: list[str], meta: dict[str, dict]) -> list[dict]:
+    """Read and segment articles with the one segmenter: one row per sentence with its metadata."""
+    from labeling.articles import read_article
+    from labeling.segment import segment
+
+    rows = []
+    for path in paths:
+        article = read_article(Path(path))
+        info = meta.get(article.id, {})
+        for s in segment(article):
+            rows.append({**s.to_dict(), **{k: info.get(k) for k in META}})
+    return rows
+
+
+# -- outputs -----------------------------------------------------------------------------
+def score_columns(scheme) -> list[str]:
+    return [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
+
+
+def profiles_frame(sentences, scheme):
+    """Per-article profiles (predict's) of a pandas frame of scored sentences."""
+    import pandas as pd
+
+    from training.predict import SentencePrediction, profile
+
+    rows = []
+    for article, group in sentences.groupby("article", sort=True):
+        group = group.sort_values(["start", "sentence_id"], na_position="last")
+        preds = [
+            SentencePrediction(
+                r["article"],
+                r["sentence_id"],
+                None,
+                None,
+                r["text"],
+                r["actor"],
+                {a: float(r[f"actor:{a}"]) for a in scheme.actor_labels},
+                r["stance"],
+                {s: float(r[f"stance:{s}"]) for s in scheme.stance_labels},
+            )  # fmt: skip
+            for _, r in group.iterrows()
+        ]
+        first = group.iloc[0]
+        info = {k: first[k] for k in META}
+        rows.append(
+            {"article": article, **info, "profile": json.dumps(profile(preds, scheme), ensure_ascii=False)}
+        )
+    return pd.DataFrame(rows, columns=["article", *META, "profile"])
+
+
+def _partition_value(date) -> str:
+    return date if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else UNDATED
+
+
+def _prepare_output(output: Path, overwrite: bool) -> Path:
+    if output.exists() and (output.is_file() or any(output.iterdir())) and not overwrite:
+        raise StanceError(f"{output} already holds results: pass --overwrite to replace them")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+
+
+def _move_into_place(tmp: Path, output: Path) -> None:
+    if output.exists():
+        shutil.rmtree(output) if output.is_dir() else output.unlink()
+    tmp.rename(output)
+
+
+# -- engines -----------------------------------------------------------------------------
+def run_local(input_path: Path, out: Path, model_uri: str) -> int:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from training.predict import Predictor
+
+    frame = _local_input(input_path)
+    predictor = Predictor(model_uri)
+    scored = predictor.model.predict(pd.DataFrame({"text": frame["text"].tolist()}))
+    cols = score_columns(predictor.scheme)
+    frame = frame.reset_index(drop=True)
+    frame["actor"], frame["stance"] = scored["actor"].to_numpy(), scored["stance"].to_numpy()
+    for c in cols:
+        frame[c] = scored[c].to_numpy(dtype="float64")
+    frame["date"] = [_partition_value(d) for d in frame["date"]]
+    order = ["article", "sentence_id", "start", "end", "text", "actor", "stance", *cols, *META]
+    pq.write_to_dataset(
+        pa.Table.from_pandas(frame[order], preserve_index=False), out / "sentences", partition_cols=["date"]
+    )
+    (out / "profiles").mkdir()
+    profiles_frame(frame, predictor.scheme).to_parquet(out / "profiles" / "part-0.parquet", index=False)
+    return len(frame)
+
+
+def _local_input(input_path: Path):
+    import pandas as pd
+
+    if input_path.is_dir():
+        files, meta = article_files(input_path)
+        return pd.DataFrame(segment_rows([str(f) for f in files], meta))
+    return sentence_frame(input_path)
+
+
+def check_java() -> None:
+    """Spark 4 needs Java 17 or later: one line saying so rather than a JVM stack trace."""
+    java = (
+        Path(os.environ["JAVA_HOME"]) / "bin" / "java"
+        if os.environ.get("JAVA_HOME")
+        else shutil.which("java")
+    )
+    if not java or not Path(java).is_file():
+        raise StanceError(
+            "Spark needs Java 17 or later and none was found: run `make java` (Debian's default-jre-headless)"
+        )
+    out = subprocess.run([str(java), "-version"], capture_output=True, text=True)
+    found = re.search(r'version "(\d+)', out.stderr + out.stdout)
+    if not found or int(found.group(1)) < 17:
+        raise StanceError(
+            f"Spark needs Java 17 or later, {java} is {found.group(1) if found else 'unknown'}: run `make java`"
+        )
+
+
+def run_spark(input_path: Path, out: Path, model_uri: str, master: str) -> int:
+    from training import spark_job
+
+    check_java()
+    return spark_job.run(input_path, out, model_uri, master)
+
+
+# -- command -----------------------------------------------------------------------------
+def cli(
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder of articles (optional articles.tsv) or a JSONL/Parquet file of sentences."
+        ),
+    ],
+    output: Annotated[Path, typer.Argument(help="A folder: sentences/ (Parquet by date) and profiles/.")],
+    engine: Annotated[Engine, typer.Option(help="Where to run: this process, or Spark.")] = Engine.local,
+    master: Annotated[str, typer.Option(help="Spark master URL (a cluster's, or local[N]).")] = "local[*]",
+    model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = "models:/stance-classifier@champion",
+    overwrite: Annotated[bool, typer.Option(help="Replace results already in OUTPUT.")] = False,
+) -> None:
+    """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""
+    if not input.exists():
+        raise StanceError(f"{input}: no such file or folder")
+    tmp = _prepare_output(output, overwrite)
+    try:
+        n = run_spark(input, tmp, model, master) if engine == Engine.spark else run_local(input, tmp, model)
+        _move_into_place(tmp, output)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"scored {n} sentences ({engine.value}) -> {output}/sentences (by date), {output}/profiles")
