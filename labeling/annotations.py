@@ -142,7 +142,10 @@ def agreement(units: list[list[Annotation]], scheme: Scheme) -> dict[str, dict]:
             for j, u in enumerate(units):
                 for a in u:
                     matrix[annotators.index(a.annotator), j] = code[label(a)]
-            value = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+            if len({label(a) for u in units for a in u}) == 1:
+                value = 1.0  # one label throughout: α is undefined (no variation); the raters agree fully
+            else:
+                value = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
             metric = "krippendorff_alpha"
         raw_agree = sum(len({label(a) for a in u}) == 1 for u in units) / len(units)
         out[facet] = {

@@ -162,3 +162,15 @@ def test_a_team_of_several_annotators_gets_cohens_kappa_per_pair_and_their_mean(
         "mean": 0.8,
         "pairs": {"x|y": {"kappa": 1.0, "units": 10}, "y|z": {"kappa": 0.6, "units": 10}},
     }
+
+
+def test_agreement_of_a_team_that_gave_one_label_throughout_is_full_not_a_crash(scheme):
+    from labeling.annotations import Annotation, agreement
+
+    units = [[Annotation("x", ()), Annotation("y", ())], [Annotation("y", ()), Annotation("z", ())]]
+    stance = agreement(units, scheme)["stance"]
+    assert (stance["metric"], stance["value"], stance["observed_agreement"]) == (
+        "krippendorff_alpha",
+        1.0,
+        1.0,
+    )
