@@ -117,7 +117,9 @@ def test_first_model_is_champion_and_reloads_with_the_same_predictions(trained, 
     assert champ.run_id == trained["run_id"]
     info = mlflow.models.get_model_info(f"models:/{tracking.REGISTERED_MODEL}@champion")
     assert info.metadata["scheme_hash"] == scheme.hash
-    assert info.signature.inputs.input_names() == ["text"]
+    # `context` (the preceding sentences) is optional: a caller that sends only `text` is answered
+    assert info.signature.inputs.input_names() == ["text", "context"]
+    assert [c.required for c in info.signature.inputs.inputs] == [True, False]
     loaded = mlflow.pyfunc.load_model(f"models:/{tracking.REGISTERED_MODEL}@champion")
     texts = built[0]["test"]["text"][:8]
     out = loaded.predict(pd.DataFrame({"text": texts}))
