@@ -170,10 +170,15 @@ def push(
     if version and need:  # the model is loaded only when some task lacks its prediction
         from training.predict import Predictor
 
-        sentences = [Sentence(t["article"], t["sentence_id"], t["start"], t["end"], t["text"]) for t in need]
+        # every sentence of the articles, in reading order, so each keeps its preceding sentences as
+        # context; only the tasks that lack a prediction get one
+        wanted = {t["sentence_id"] for t in need}
+        sentences = [Sentence(t["article"], t["sentence_id"], t["start"], t["end"], t["text"]) for t in tasks]
         predictor = Predictor(f"models:/{version}", scheme)
         preds = {
-            p.sentence_id: prediction(p, scheme, version) for p in predictor.predict_sentences(sentences)
+            p.sentence_id: prediction(p, scheme, version)
+            for p in predictor.predict_sentences(sentences)
+            if p.sentence_id in wanted
         }
         report.model_version = version
 
