@@ -179,7 +179,9 @@ def test_a_run_logs_cv_and_time_split_figures_with_intervals(trained, built):
         for figure in ("stance_macro_f1", "actor_accuracy_e2e"):
             name = f"{prefix}_{figure}"
             assert m[f"{name}_lo"] <= m[name] <= m[f"{name}_hi"], name
+    dd, meta = built
     assert (m["time_articles"], m["time_sentences"]) == (44, 507)  # the newest dates, whole
+    assert (len(meta["time_split"]["test_articles"]), len(dd["test"])) == (44, 507)
     assert (m["cv_articles"], m["cv_sentences"]) == (216, 2466)
     assert m["time_stance_macro_f1"] > 0.3  # the floor (every sentence none) scores 0.14
     # the logged time-split predictions reproduce the logged figure (and the champion rule reads them)
