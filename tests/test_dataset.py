@@ -42,3 +42,27 @@ def test_primary_pair_and_context_are_in_each_row(built, scheme):
         assert (r["stance"] == none_id) == (r["actor"] == scheme.actor_labels.index("none"))
     with_prev = [r for r in train if r["prev_text"]]
     assert len(with_prev) == len(train) - len(set(train["article"]))
+
+
+def test_a_dataset_built_with_an_older_layout_is_refused_not_trained_on(built, scheme, tmp_path, monkeypatch):
+    import json as _json
+    import shutil
+
+    import pytest
+
+    from stance import paths
+    from stance.errors import StanceError
+    from training import dataset
+
+    _, meta = built
+    copy = tmp_path / "datasets"
+    shutil.copytree(paths.datasets(), copy)
+    monkeypatch.setattr(paths, "datasets", lambda: copy)
+    meta_file = copy / meta["data_version"] / "meta.json"
+    meta_file.write_text(_json.dumps({**meta, "layout": "1"}))
+    with pytest.raises(StanceError) as err:
+        dataset.load(meta["data_version"], scheme)
+    assert str(err.value) == (
+        f"dataset {meta['data_version']} was built with an older column layout (1, now {dataset.LAYOUT}); "
+        "rebuild it with `stance build-dataset`"
+    )

@@ -217,6 +217,11 @@ def load(version: str | None, scheme: Scheme):
             f"dataset {version} was built with label scheme {meta['scheme_hash']}, but "
             f"configs/scheme.yaml is {scheme.hash}; rebuild it with `stance build-dataset`"
         )
+    if meta.get("layout", "1") != LAYOUT:  # e.g. no `context` column: the holder features would be blind
+        raise StanceError(
+            f"dataset {version} was built with an older column layout ({meta.get('layout', '1')}, now {LAYOUT}); "
+            "rebuild it with `stance build-dataset`"
+        )
     return load_from_disk(str(folder / "data")), meta
 
 
