@@ -355,11 +355,11 @@ def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | Non
     by_id: dict[str, Record] = {}
     report = {"sources": {}, "checks": []}
     for path in raw_files:
+        units = read_raw(path, scheme, articles)  # every field's type checked first
         violations = check_rows(rules, (row for _, row in read_jsonl(path)), scheme.none)
         if err := blocking_error(violations, str(path)):
             raise err
         report["checks"] += [v.line() for v in violations]
-        units = read_raw(path, scheme, articles)
         aligned, unaligned = align(units, articles)
         for r in aligned:
             r.pairs, r.resolved_by = resolve(r.annotations)
