@@ -162,11 +162,11 @@ clean:
 # -- a team: PostgreSQL, an MLflow server and Label Studio on it; batch scoring on Spark ----------
 .PHONY: postgresql java stack-up stack-down stack-status benchmark-score-batch
 
-# Debian's PostgreSQL (the project runs its own cluster under .stance/stack/, not the system
-# service) and Java for Spark (17 or later): installed once, by apt, when missing.
+## postgresql: Debian's PostgreSQL, installed once by apt when missing (the project runs its own cluster, not the service)
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 
+## java: Java 17 or later for Spark, installed once by apt when missing
 java:
 	@java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || { apt-get update -qq && apt-get install -y -qq default-jre-headless >/dev/null; }
 
@@ -178,6 +178,7 @@ stack-up: env ls-env postgresql
 stack-down: env
 	$(BIN)/python -m stance.stack down
 
+## stack-status: whether the team stack's PostgreSQL, MLflow and Label Studio answer
 stack-status: env
 	$(BIN)/python -m stance.stack status
 

@@ -64,7 +64,7 @@ def load_splits(scheme: Scheme, snapshot=None) -> tuple[Split, Split]:
     from training import dataset
 
     disable_progress_bar()
-    dd = dataset.build(snapshot or latest_snapshot(), scheme)
+    dd, _ = dataset.build(snapshot or latest_snapshot(), scheme)
     return split_of(dd["train"]), split_of(dd["test"])
 
 

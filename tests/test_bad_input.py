@@ -526,8 +526,8 @@ BAD_RECIPES = {
         "not valid YAML (duplicate key 'C' (first at line 2) at line 3, column 1)",
     ),
     "more folds than articles": (
-        "kind: baseline\ncv_folds: 99\n",
-        "cv_folds 99 is more than the 35 articles",
+        "kind: baseline\ncv_folds: 999\n",
+        "cv_folds 999 is more than the 216 articles",
     ),
     "infinite number": (
         "kind: baseline\nC: .inf\n",

@@ -39,9 +39,9 @@ def predicted(trained, articles, tmp_path_factory):
     """`stance predict` over the same articles: its CSV rows and profiles."""
     profiles = tmp_path_factory.mktemp("predict") / "profiles.json"
     files = [str(articles / "articles" / f"{a}.txt") for a in ARTICLES]
-    code, out = cli("predict", *files, "--format", "csv", "--profile", str(profiles))
-    assert code == 0, out
-    return list(csv.DictReader(io.StringIO(out))), json.loads(profiles.read_text())
+    out = run_cli("predict", *files, "--format", "csv", "--profile", str(profiles))
+    assert out.returncode == 0, out.stderr.decode()
+    return list(csv.DictReader(io.StringIO(out.stdout.decode()))), json.loads(profiles.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +127,34 @@ def test_spark_without_java_is_one_line_and_writes_nothing(trained, articles, tm
         "error: Spark needs Java 17 or later and none was found: run `make java` (Debian's default-jre-headless)"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
+    """The holder's context (preceding sentences of the article) is built alike on every path."""
+    from labeling.articles import read_article
+    from labeling.segment import segment
+    from training import spark_job
+    from training.context import contexts
+    from training.score_batch import segment_rows, sentence_frame
+
+    sentences = [s for a in ARTICLES for s in segment(read_article(articles / "articles" / f"{a}.txt"))]
+    want = dict(zip([s.sentence_id for s in sentences], contexts([s.article for s in sentences], [s.text for s in sentences]), strict=True))  # fmt: skip
+    assert sum(bool(c) for c in want.values()) == len(want) - len(ARTICLES)  # all but each first sentence
+    rows = segment_rows([str(articles / "articles" / f"{a}.txt") for a in ARTICLES], {})
+    assert {r["sentence_id"]: r["context"] for r in rows} == want
+    # a file of sentences, two articles interleaved, an odd run of spaces inside one sentence
+    frame = pd.DataFrame(
+        [{"article": s.article, "sentence_id": s.sentence_id, "text": s.text} for s in sentences]
+    )
+    frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (i % 2, i))].reset_index(drop=True)
+    frame.loc[3, "text"] = frame.loc[3, "text"].replace(" ", "  \t", 1)
+    want = dict(zip(frame["sentence_id"], contexts(frame["article"].tolist(), frame["text"].tolist()), strict=True))  # fmt: skip
+    path = tmp_path / "sentences.parquet"
+    frame.to_parquet(path)
+    assert dict(zip(*sentence_frame(path)[["sentence_id", "context"]].T.values, strict=True)) == want
+    spark = spark_job.session("local[1]")
+    try:
+        got = spark_job._sentences(spark, path).select("sentence_id", "context").toPandas()
+    finally:
+        spark.stop()
+    assert dict(zip(got["sentence_id"], got["context"], strict=True)) == want

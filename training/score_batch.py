@@ -29,6 +29,7 @@ from typing import Annotated
 import typer
 
 from stance.errors import StanceError
+from training.context import contexts
 
 META = ("date", "outlet", "url", "headline")
 UNDATED = "undated"
@@ -82,7 +83,9 @@ def sentence_frame(path: Path):
     for key in META:
         if key not in frame.columns:
             frame[key] = None
-    return frame[["article", "sentence_id", "start", "end", "text", *META]]
+    # rows in file order: each sentence's context is the rows of its article before it, as in predict
+    frame["context"] = contexts(frame["article"].astype(str).tolist(), frame["text"].astype(str).tolist())
+    return frame[["article", "sentence_id", "start", "end", "text", *META, "context"]]
 
 
 def _jsonl_meta(path: Path) -> list[dict]:
@@ -101,8 +104,10 @@ def segment_rows(paths: list[str], meta: dict[str, dict]) -> list[dict]:
     for path in paths:
         article = read_article(Path(path))
         info = meta.get(article.id, {})
-        for s in segment(article):
-            rows.append({**s.to_dict(), **{k: info.get(k) for k in META}})
+        sentences = segment(article)
+        before = contexts([s.article for s in sentences], [s.text for s in sentences])
+        for s, context in zip(sentences, before, strict=True):
+            rows.append({**s.to_dict(), **{k: info.get(k) for k in META}, "context": context})
     return rows
 
 
@@ -169,7 +174,8 @@ def run_local(input_path: Path, out: Path, model_uri: str) -> int:
 
     frame = _local_input(input_path)
     predictor = Predictor(model_uri)
-    scored = predictor.model.predict(pd.DataFrame({"text": frame["text"].tolist()}))
+    inputs = ["text", "context"] if predictor.reads_context else ["text"]
+    scored = predictor.model.predict(pd.DataFrame({c: frame[c].tolist() for c in inputs}))
     cols = score_columns(predictor.scheme)
     frame = frame.reset_index(drop=True)
     frame["actor"], frame["stance"] = scored["actor"].to_numpy(), scored["stance"].to_numpy()

@@ -20,8 +20,10 @@ from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.score_batch import META, UNDATED, article_files, profiles_frame, score_columns, segment_rows
 
-SENTENCE_SCHEMA = "article string, sentence_id string, start int, end int, text string, " + ", ".join(
-    f"{k} string" for k in META
+SENTENCE_SCHEMA = (
+    "article string, sentence_id string, start int, end int, text string, "
+    + ", ".join(f"{k} string" for k in META)
+    + ", context string"
 )
 
 
@@ -68,7 +70,20 @@ def _code_zip() -> Path:
     return target
 
 
-def _check_model(model_uri: str, scheme: Scheme) -> None:
+def _context_column():
+    """training.context.contexts as a window: each row's preceding rows of its article, in file order."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from training.context import CONTEXT_SENTENCES
+
+    order = Window.partitionBy("article").orderBy("_row").rowsBetween(-CONTEXT_SENTENCES, -1)
+    words = F.trim(F.regexp_replace(F.col("text"), r"(?U)\s+", " "))  # " ".join(text.split())
+    return F.concat_ws("\n", F.collect_list(words).over(order))
+
+
+def _check_model(model_uri: str, scheme: Scheme) -> bool:
+    """Refuse a model of another scheme; whether it reads the context column."""
     from training import tracking
 
     uri = tracking.setup_uri()
@@ -83,6 +98,8 @@ def _check_model(model_uri: str, scheme: Scheme) -> None:
         ) from None
     if (info.metadata or {}).get("scheme_hash") != scheme.hash:
         raise StanceError(f"model '{model_uri}' was not trained with configs/scheme.yaml ({scheme.hash})")
+    # models logged before the holder's context column take the text alone
+    return info.signature is None or "context" in info.signature.inputs.input_names()
 
 
 def _sentences(spark, input_path: Path):
@@ -101,7 +118,7 @@ def _sentences(spark, input_path: Path):
 
         return docs.mapInPandas(segment_batches, SENTENCE_SCHEMA)
     if input_path.suffix.lower() == ".parquet":
-        frame = spark.read.parquet(str(input_path))
+        frame = spark.read.parquet(str(input_path)).withColumn("_row", F.monotonically_increasing_id())
         if "text" not in frame.columns:
             raise StanceError(f"{input_path}: needs a 'text' column")
         for key, default in (("article", F.lit(input_path.stem)), ("start", F.lit(None).cast("int"))):
@@ -116,7 +133,9 @@ def _sentences(spark, input_path: Path):
         for key in META:
             if key not in frame.columns:
                 frame = frame.withColumn(key, F.lit(None).cast("string"))
-        return frame.select("article", "sentence_id", "start", "end", "text", *META)
+        return frame.withColumn("context", _context_column()).select(
+            "article", "sentence_id", "start", "end", "text", *META, "context"
+        )
     from training.score_batch import sentence_frame
 
     local = sentence_frame(input_path).astype(object).where(lambda f: f.notna(), None)
@@ -129,7 +148,7 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
     scheme = Scheme.load()
-    _check_model(model_uri, scheme)
+    reads_context = _check_model(model_uri, scheme)
     cols = score_columns(scheme)
     spark = session(master)
     try:
@@ -138,7 +157,8 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
         result = StructType([StructField(c, DoubleType()) for c in cols])
         udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result, env_manager="local")
         sentences = _sentences(spark, input_path)
-        scored = sentences.withColumn("p", udf(F.struct(F.col("text").alias("text"))))
+        inputs = [F.col(c).alias(c) for c in (("text", "context") if reads_context else ("text",))]
+        scored = sentences.withColumn("p", udf(F.struct(*inputs)))
         dated = F.when(F.col("date").rlike(r"^\d{4}-\d{2}-\d{2}$"), F.col("date")).otherwise(F.lit(UNDATED))
         flat = scored.select(
             "article", "sentence_id", "start", "end", "text", *[F.col(f"p.`{c}`").alias(c) for c in cols],
