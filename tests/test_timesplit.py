@@ -114,3 +114,29 @@ def test_a_snapshot_with_no_dated_article_cannot_be_built_and_says_why(tmp_path,
         "(the newest dated articles, whole): none of its articles has a date in an articles.tsv; "
         "add their dates, or label more articles"
     )
+
+
+class _Recorder:
+    """The classifier interface, remembering what the time split hands it."""
+
+    def __init__(self, scheme):
+        self.scheme, self.seen = scheme, {}
+
+    def fit(self, texts, actors, stances, groups=None, contexts=None):
+        self.seen["fit"] = contexts
+        return self
+
+    def predict_proba(self, texts, contexts=None):
+        self.seen["predict"] = contexts
+        n_a, n_s = len(self.scheme.actor_labels), len(self.scheme.stance_labels)
+        return np.full((len(texts), n_a), 1 / n_a), np.full((len(texts), n_s), 1 / n_s)
+
+
+def test_the_time_split_reads_each_sentence_with_its_context_as_predict_does(built, scheme):
+    """A holder model is scored on new coverage as predict runs it: "He said" after its speaker."""
+    dd, _ = built
+    model = _Recorder(scheme)
+    timesplit.evaluate(model, dd, scheme)
+    assert model.seen["fit"] == list(dd["train"]["context"])
+    assert model.seen["predict"] == list(dd["test"]["context"])
+    assert sum(bool(c) for c in model.seen["predict"]) == len(dd["test"]) - len(set(dd["test"]["article"]))

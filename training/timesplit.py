@@ -117,18 +117,20 @@ def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:
     import numpy as np
 
     from training import intervals
-    from training.evaluate import metrics, predicted_ids
+    from training.evaluate import contexts_of, metrics, predicted_ids
 
     train, test = dd["train"], dd["test"]
     if len(test) == 0 or len(train) == 0:
         return {}, []
+    # each sentence with its preceding sentences, as predict reads it (the holder of "He said ...")
     model.fit(
         list(train["text"]),
         np.array(train["actor"]),
         np.array(train["stance"]),
         groups=list(train["article"]),
+        contexts=contexts_of(train),
     )
-    actor_p, stance_p = model.predict_proba(list(test["text"]))
+    actor_p, stance_p = model.predict_proba(list(test["text"]), contexts=contexts_of(test))
     actors, stances = np.array(test["actor"]), np.array(test["stance"])
     a_pred, s_pred = predicted_ids(actor_p, stance_p, scheme)
     none = scheme.stance_labels.index(scheme.none)
