@@ -34,6 +34,9 @@ SERVER_ENV = {
     "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
     "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
     "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+    # the project's ML backend (`stance labeling backend`) listens on loopback too; Label Studio
+    # refuses a model URL on a local address unless told otherwise
+    "ML_BLOCK_LOCAL_IP": "false",
 }
 
 
