@@ -197,7 +197,9 @@ def test_a_webhook_with_retraining_on_records_one_run_without_blocking_predict(
 
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)  # no server to pull from: the latest snapshot
     recipe = scratch_root / "configs" / "retrain-baseline.yaml"
-    recipe.write_text("kind: baseline\ncv_folds: 3  # fewer folds: faster tests\n")
+    recipe.write_text(
+        "kind: baseline\ncv_folds: 3  # fewer folds: faster tests\nC: 0.5  # not the fixture's recipe: a run of its own\n"
+    )
     retrainer = Retrainer(recipe)
     client = TestClient(create_app(backend, retrainer))
     before = mlflow_runs()
