@@ -10,6 +10,7 @@ RECIPE ?= configs/baseline.yaml
 ARTICLE ?= corpus/articles/corpus-010.txt
 MLFLOW_PORT ?= 5000
 SERVE_PORT ?= 5001
+ML_BACKEND_PORT ?= 9090
 export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export HF_HUB_OFFLINE := 1
@@ -19,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
-.PHONY: help demo test env ls-env label-studio label-studio-stop chromium benchmark benchmark-predict serve annotations dataset train predict lint format pytest mlflow-ui clean
+.PHONY: help demo test env ls-env label-studio label-studio-stop chromium benchmark benchmark-predict serve ml-backend annotations dataset train predict lint format pytest mlflow-ui clean
 
 ## demo: the main job end to end: annotations -> dataset (time split) -> hybrid-mpnet (champion) and baseline recipes in MLflow -> predict
 # hybrid-mpnet first: it is the champion recipe (time split on the coverage labels: +0.082 over the
@@ -108,6 +109,10 @@ benchmark-predict: env dataset
 serve: env
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlflow models serve -m models:/stance-classifier@champion \
 	  --env-manager local -h 127.0.0.1 -p $(SERVE_PORT) -w 1
+
+## ml-backend: the champion as a Label Studio ML backend on 127.0.0.1:ML_BACKEND_PORT (9090); RETRAIN=configs/....yaml turns on retraining
+ml-backend: env
+	$(STANCE) labeling backend --port $(ML_BACKEND_PORT) $(if $(RETRAIN),--retrain-recipe $(RETRAIN))
 
 ## lint: ruff check and ruff format --check
 lint: env

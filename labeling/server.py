@@ -34,6 +34,12 @@ SERVER_ENV = {
     "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
     "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
     "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+    # The project's ML backend (`stance labeling backend`) listens on loopback too. Label Studio 1.23
+    # refuses a model URL on a local address, and connecting one fails (HTTP 403) while its SSRF
+    # guard refuses the model's webhook on loopback. This server listens on loopback only; a team
+    # server (stance/stack.py) keeps Label Studio's defaults.
+    "ML_BLOCK_LOCAL_IP": "false",
+    "SSRF_PROTECTION_ENABLED": "false",
 }
 
 

@@ -112,6 +112,9 @@ def build_app() -> typer.Typer:
     app.command("predict")(predict.cli)
     loop.app.command("simulate")(simulate_report.cli)
     loop.app.command("plan")(plan.cli)
+    from training import ml_backend_app
+
+    loop.app.command("backend")(ml_backend_app.cli)
     app.add_typer(loop.app, name="labeling")
     experiment = typer.Typer(no_args_is_help=True, help="Experiment specs in experiments/: run them.")
     experiment.command("run")(experiments.cli)

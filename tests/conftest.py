@@ -6,7 +6,9 @@ The real checkout's mlflow.db, .stance/ and snapshots are never written by tests
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+ADMIN, PASSWORD = "admin@stance.local", secrets.token_urlsafe(12)  # the test Label Studio's admin
+TOKEN = secrets.token_hex(20)
 DATA_DIRS = ("configs", "seeds", "corpus", "coverage", "labeling/raw", "labeling/snapshots")
 
 
@@ -123,3 +127,33 @@ def older_version(scratch_root, built, scheme):
     version, _, _ = dataset.save(path, scheme, latest=False)
     dropped = [r["sentence_id"] for r in rows if r["article"] == dropped_article]
     return version, dropped, relabeled["sentence_id"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, scratch_root):
+    """One real Label Studio (from .ls-venv) per test session, on a free loopback port."""
+    from labeling.server import LocalServer, ls_venv
+
+    if not (ls_venv() / "bin" / "label-studio").is_file():
+        pytest.fail("Label Studio is not installed: run `make ls-env`")
+    local = LocalServer(f"http://127.0.0.1:{free_port()}", tmp_path_factory.mktemp("label-studio"))
+    local.start(ADMIN, PASSWORD, TOKEN)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABEL_STUDIO_URL", local.url)
+        mp.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+        mp.delenv("LABEL_STUDIO_PROJECT", raising=False)
+        yield local
+    local.stop()
+
+
+@pytest.fixture(scope="session")
+def studio(server):
+    from labeling.studio import Studio
+
+    return Studio.connect(server.url, TOKEN)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import socket
 from pathlib import Path
 
 import httpx
@@ -27,22 +25,13 @@ from labeling.annotations import (
 from labeling.articles import read_article
 from labeling.loop import DEFAULT_MODEL, ensure_annotators, init, resolve_model
 from labeling.segment import segment
-from labeling.server import LocalServer, ls_venv
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
-from tests.conftest import REPO, run_cli
+from tests.conftest import ADMIN, PASSWORD, REPO, TOKEN, free_port, run_cli
 
-ADMIN, PASSWORD = "admin@stance.local", secrets.token_urlsafe(12)
-TOKEN = secrets.token_hex(20)
 ARTICLES = [REPO / "seeds" / "000_acbd9a63285937e5.txt", REPO / "seeds" / "001_64535fbd2cbe07ec.txt"]
 PK_DEMAND, TB_DENIAL = Pair("pakistan", "demand"), Pair("afghan_taliban", "denial")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -76,26 +65,7 @@ def test_a_label_outside_the_scheme_or_a_half_none_pair_names_the_task(scheme):
         result_to_pairs(result, scheme, "task 7 (s:1)")
 
 
-# -- a real server --------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def server(tmp_path_factory, scratch_root):
-    if not (ls_venv() / "bin" / "label-studio").is_file():
-        pytest.fail("Label Studio is not installed: run `make ls-env`")
-    local = LocalServer(f"http://127.0.0.1:{free_port()}", tmp_path_factory.mktemp("label-studio"))
-    local.start(ADMIN, PASSWORD, TOKEN)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LABEL_STUDIO_URL", local.url)
-        mp.setenv("LABEL_STUDIO_API_KEY", TOKEN)
-        mp.delenv("LABEL_STUDIO_PROJECT", raising=False)
-        yield local
-    local.stop()
-
-
-@pytest.fixture(scope="session")
-def studio(server) -> Studio:
-    return Studio.connect(server.url, TOKEN)
-
-
+# -- a real server (the `server` and `studio` fixtures are in conftest.py) ----------------
 @pytest.fixture(scope="session")
 def pushed(studio, trained):
     """Project 'stance' initialised, two seed articles pushed with the champion's predictions."""
