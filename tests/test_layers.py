@@ -78,7 +78,9 @@ def test_imports_point_down_the_layers():
 
 
 def test_a_planted_back_edge_is_reported_with_its_line():
-    source = "import json\n\n\ndef helper():\n    from training.predict import Predictor\n    return Predictor\n"
+    source = (
+        "import json\n\n\ndef helper():\n    from training.predict import Predictor\n    return Predictor\n"
+    )
     assert back_edges(source, "labeling.loop", "labeling/loop.py") == [
         "labeling/loop.py:5: labeling imports training.predict.Predictor (training is a higher layer)"
     ]
