@@ -26,11 +26,11 @@ from typing import Annotated
 import typer
 
 from labeling.articles import Article, read_article
-from labeling.io import dumps_jsonl, read_jsonl, read_text, write_atomic
 from labeling.raw_line import RawLine
 from labeling.segment import Sentence, segment
 from stance import paths
 from stance.errors import StanceError
+from stance.io import dumps_jsonl, read_jsonl, read_text, write_atomic
 from stance.scheme import Pair, Scheme
 
 SNAPSHOT_PREFIX = "annotations-"
@@ -434,6 +434,6 @@ def cli(
 
 
 if __name__ == "__main__":
-    from stance.cli import run
+    from stance.runner import run
 
     run(cli)

@@ -30,7 +30,6 @@ from labeling.annotations import (
     resolve,
 )
 from labeling.articles import read_article
-from labeling.io import dumps_jsonl, write_atomic
 from labeling.segment import Sentence, segment
 from labeling.studio import (
     ANNOTATOR_DOMAIN,
@@ -43,6 +42,7 @@ from labeling.studio import (
     result_to_pairs,
 )
 from stance.errors import StanceError, redact
+from stance.io import dumps_jsonl, write_atomic
 from stance.scheme import Scheme
 
 # Push imports new tasks least confident first, so sequential sampling serves them in that order;
@@ -631,8 +631,8 @@ def check_cli(
     rules_file: Annotated[Path | None, typer.Option("--rules", help="[default: configs/rules.yaml]")] = None,
 ) -> None:
     """List the labels that break a codebook rule (configs/rules.yaml), with their sentence ids."""
-    from labeling.io import read_jsonl
     from labeling.rules import check_rows, load_rules
+    from stance.io import read_jsonl
 
     scheme = Scheme.load()
     rules = load_rules(scheme, rules_file)

@@ -282,8 +282,8 @@ def cli(
 
     from rich.console import Console
 
-    from labeling.io import write_atomic
     from stance import paths
+    from stance.io import write_atomic
 
     if apply_plan and articles:
         raise StanceError("--apply ranks Label Studio tasks; it cannot apply a plan made from --articles")

@@ -11,8 +11,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from labeling.io import write_atomic
 from stance.errors import StanceError
+from stance.io import write_atomic
 
 CURVE_METRICS = ("stance_macro_f1", "actor_accuracy")
 EXPERIMENT = "stance-labeling-simulation"

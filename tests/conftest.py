@@ -109,7 +109,7 @@ def older_version(scratch_root, built, scheme):
     import json
 
     from labeling.annotations import content_hash, latest_snapshot
-    from labeling.io import write_atomic
+    from stance.io import write_atomic
     from training import dataset
 
     rows = [json.loads(line) for line in latest_snapshot().read_text().splitlines()]

@@ -19,9 +19,9 @@ import pytest
 
 from labeling.annotations import latest_snapshot
 from labeling.loop import ensure_annotators
-from labeling.server import ls_venv
 from labeling.studio import Studio, pairs_to_result
 from stance.scheme import Pair
+from stance.server import ls_venv
 from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.slow

@@ -27,10 +27,10 @@ from labeling.annotations import (
 from labeling.articles import read_article
 from labeling.loop import DEFAULT_MODEL, ensure_annotators, init, resolve_model
 from labeling.segment import segment
-from labeling.server import LocalServer, ls_venv
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
+from stance.server import LocalServer, ls_venv
 from tests.conftest import REPO, run_cli
 
 ADMIN, PASSWORD = "admin@stance.local", secrets.token_urlsafe(12)

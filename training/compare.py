@@ -18,9 +18,9 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from labeling.io import write_atomic
 from stance import paths
 from stance.errors import StanceError
+from stance.io import write_atomic
 from stance.scheme import Scheme
 from training import tracking
 

@@ -25,9 +25,9 @@ from typing import Annotated
 import typer
 
 from labeling.articles import Article, article_from_bytes, read_article
-from labeling.io import check_writable, write_atomic
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
+from stance.io import check_writable, write_atomic
 from stance.scheme import Scheme
 from training.context import contexts
 from training.inputs import by_article, read_sentences_file
@@ -365,6 +365,6 @@ def _gather(articles: list[Path], sentences: Path | None) -> list:
 
 
 if __name__ == "__main__":
-    from stance.cli import run
+    from stance.runner import run
 
     run(cli)
