@@ -8,8 +8,20 @@ from stance.runner import guard  # first: it sets the environment (telemetry off
 
 
 def build_app() -> typer.Typer:
-    from labeling import annotations, loop, plan, segment, simulate_report
-    from training import compare, dataset, experiments, predict, promote, report, tracking, train
+    from labeling import annotations, commands, segment
+    from training import (
+        compare,
+        dataset,
+        experiments,
+        plan,
+        predict,
+        prelabel,
+        promote,
+        report,
+        simulate_report,
+        tracking,
+        train,
+    )
 
     app = typer.Typer(
         add_completion=False,
@@ -23,9 +35,10 @@ def build_app() -> typer.Typer:
     app.command("build-dataset")(dataset.cli)
     app.command("train")(train.cli)
     app.command("predict")(predict.cli)
-    loop.app.command("simulate")(simulate_report.cli)
-    loop.app.command("plan")(plan.cli)
-    app.add_typer(loop.app, name="labeling")
+    labeling = commands.build_app(scorer=prelabel.ModelScorer)  # push pre-annotates with training's model
+    labeling.command("simulate")(simulate_report.cli)
+    labeling.command("plan")(plan.cli)
+    app.add_typer(labeling, name="labeling")
     experiment = typer.Typer(no_args_is_help=True, help="Experiment specs in experiments/: run them.")
     experiment.command("run")(experiments.cli)
     app.add_typer(experiment, name="experiment")

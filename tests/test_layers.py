@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("stance", "labeling", "training")
 CLI = "stance.cli"
@@ -71,7 +69,6 @@ def project_back_edges(root: Path = ROOT) -> list[str]:
     return problems
 
 
-@pytest.mark.xfail(strict=True, reason="31 back-edges today; the next commits remove them")
 def test_imports_point_down_the_layers():
     problems = project_back_edges()
     assert not problems, "imports that run back up the layers:\n" + "\n".join(problems)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from labeling.plan import PLAN_VIEW, cells
 from tests.conftest import run_cli
 from tests.test_studio import server, studio  # noqa: F401  (the real Label Studio fixtures)
+from training.plan import PLAN_VIEW, cells
 
 ARTICLE = (
     "Pakistan urged the Afghan Taliban to act against the TTP before the next round in Istanbul. "

@@ -25,13 +25,14 @@ from labeling.annotations import (
     studio_raw_file,
 )
 from labeling.articles import read_article
-from labeling.loop import DEFAULT_MODEL, ensure_annotators, init, resolve_model
+from labeling.loop import DEFAULT_MODEL, ensure_annotators, init
 from labeling.segment import segment
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
 from stance.server import LocalServer, ls_venv
 from tests.conftest import REPO, run_cli
+from training.prelabel import resolve_model
 
 ADMIN, PASSWORD = "admin@stance.local", secrets.token_urlsafe(12)
 TOKEN = secrets.token_hex(20)

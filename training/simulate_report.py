@@ -152,9 +152,9 @@ def cli(
 ) -> None:
     """Replay the labeled data batch by batch per strategy; learning curves and labels saved."""
     from labeling.annotations import data_version, latest_snapshot
-    from labeling.simulate import Settings, load_splits, simulate
     from stance import paths
     from stance.scheme import Scheme
+    from training.simulate import Settings, load_splits, simulate
 
     settings = Settings(tuple(s.strip() for s in strategies.split(",") if s.strip()), start, batch, seeds,
                         quota, max_labels, stand_in)  # fmt: skip

@@ -2,7 +2,7 @@
 
 The unlabeled sentences are the tasks of a Label Studio project that have no annotation yet,
 or, with ``--articles FOLDER``, the sentences of those articles that no snapshot holds. The
-simulation's stand-in (labeling/simulate.py), trained on every labeled sentence, scores them,
+simulation's stand-in (training/simulate.py), trained on every labeled sentence, scores them,
 and the strategy the last simulation found best (fewest labels to its target) picks ``N``.
 
 Per (actor, stance) cell the plan shows the labeled count, the current F1 (the stand-in trained
@@ -27,9 +27,9 @@ import numpy as np
 import typer
 
 from labeling.segment import Sentence
-from labeling.simulate import STRATEGIES, Split, StandIn, confidences, load_splits, select
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.simulate import STRATEGIES, Split, StandIn, confidences, load_splits, select
 
 PLAN_VIEW = "plan"
 
