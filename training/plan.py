@@ -54,8 +54,8 @@ def cell_proba(
     actor_p: np.ndarray, stance_p: np.ndarray, scheme: Scheme
 ) -> dict[tuple[str, str], np.ndarray]:
     """p(cell) per sentence: p(stance) x p(actor | a stance), and p(no stance) for (none, none)."""
-    none_s = scheme.stance_labels.index(scheme.none)
-    holders = np.maximum(actor_p[:, :-1].sum(axis=1), 1e-9)
+    none_s = scheme.labels.none_stance_id
+    holders = np.maximum(actor_p[:, scheme.labels.real_actor_ids].sum(axis=1), 1e-9)
     out = {}
     for a, s in cells(scheme):
         if s == scheme.none:
