@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from labeling.annotations import latest_snapshot
-from labeling.loop import ensure_annotators
 from labeling.studio import Studio, pairs_to_result
+from labeling.sync import ensure_annotators
 from stance.scheme import Pair
 from stance.server import ls_venv
 from tests.conftest import REPO, run_cli

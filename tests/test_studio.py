@@ -25,9 +25,10 @@ from labeling.annotations import (
     studio_raw_file,
 )
 from labeling.articles import read_article
-from labeling.loop import DEFAULT_MODEL, ensure_annotators, init
+from labeling.loop import DEFAULT_MODEL, init
 from labeling.segment import segment
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
+from labeling.sync import ensure_annotators
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
 from stance.server import LocalServer, ls_venv
