@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-from labeling.annotations import latest_snapshot, print_checks
+from labeling.annotations import print_checks
 from labeling.loop import DEFAULT_MODEL, Scorer, init, push
+from labeling.snapshot import latest_snapshot
 from labeling.studio import ANNOTATOR_DOMAIN, DEFAULT_PROJECT, Studio
 from labeling.sync import import_snapshot, pull, status
 from stance.errors import redact

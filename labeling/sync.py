@@ -11,17 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from labeling.annotations import (
-    Annotation,
-    Record,
-    agreement,
-    find_article,
-    load_snapshot,
-    resolve,
-)
+from labeling.agreement import agreement
+from labeling.annotations import find_article
 from labeling.articles import read_article
 from labeling.loop import task_data
+from labeling.records import Annotation, Record, resolve
 from labeling.segment import Sentence, segment
+from labeling.snapshot import load_snapshot
 from labeling.studio import (
     ANNOTATOR_DOMAIN,
     Studio,

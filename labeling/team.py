@@ -240,7 +240,7 @@ def read_batch(path: Path, scheme: Scheme) -> list[tuple[int, tuple[Pair, ...]]]
     shorthand, or a TSV of ``task<TAB>pairs`` lines in the shorthand
     (``pakistan/demand; afghan_taliban/denial``, primary first, or ``none``).
     """
-    from labeling.annotations import parse_pairs
+    from labeling.records import parse_pairs
 
     out, seen = [], set()
     for n, task, pairs in _batch_rows(path):

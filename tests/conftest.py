@@ -44,7 +44,7 @@ def scheme():
 @pytest.fixture(scope="session")
 def built(scratch_root, scheme):
     """The dataset of the committed snapshot: (DatasetDict, meta)."""
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from training import dataset
 
     version, _, _ = dataset.save(latest_snapshot(), scheme)
@@ -108,7 +108,7 @@ def older_version(scratch_root, built, scheme):
     """
     import json
 
-    from labeling.annotations import content_hash, latest_snapshot
+    from labeling.snapshot import content_hash, latest_snapshot
     from stance.io import write_atomic
     from training import dataset
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from labeling.annotations import latest_snapshot
+from labeling.snapshot import latest_snapshot
 from labeling.studio import Studio, pairs_to_result
 from labeling.sync import ensure_annotators
 from stance.scheme import Pair

@@ -16,17 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from labeling.annotations import (
-    Annotation,
-    agreement,
-    data_version,
-    latest_snapshot,
-    load_snapshot,
-    studio_raw_file,
-)
+from labeling.agreement import agreement
+from labeling.annotations import studio_raw_file
 from labeling.articles import read_article
 from labeling.loop import DEFAULT_MODEL, init
+from labeling.records import Annotation
 from labeling.segment import segment
+from labeling.snapshot import data_version, latest_snapshot, load_snapshot
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
 from labeling.sync import ensure_annotators
 from stance.errors import StanceError

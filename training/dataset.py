@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from labeling.annotations import data_version, latest_snapshot, load_snapshot
+from labeling.snapshot import data_version, latest_snapshot, load_snapshot
 from stance import paths
 from stance.errors import StanceError
 from stance.io import write_atomic

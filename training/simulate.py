@@ -60,7 +60,7 @@ def load_splits(scheme: Scheme, snapshot=None) -> tuple[Split, Split]:
     """(pool, held-out test) of a snapshot [default: the latest], as the dataset splits them."""
     from datasets.utils.logging import disable_progress_bar
 
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from training import dataset
 
     disable_progress_bar()

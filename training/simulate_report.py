@@ -151,7 +151,7 @@ def cli(
     no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log a run.")] = False,
 ) -> None:
     """Replay the labeled data batch by batch per strategy; learning curves and labels saved."""
-    from labeling.annotations import data_version, latest_snapshot
+    from labeling.snapshot import data_version, latest_snapshot
     from stance import paths
     from stance.scheme import Scheme
     from training.simulate import Settings, load_splits, simulate
