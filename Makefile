@@ -69,11 +69,11 @@ ls-env: $(LS_STAMP)
 
 ## label-studio: install (once) and start Label Studio on 127.0.0.1 (LABEL_STUDIO_URL, default port 8080), data in .stance/
 label-studio: env ls-env
-	$(BIN)/python -m labeling.server start
+	$(BIN)/python -m stance.server start
 
 ## label-studio-stop: stop the local Label Studio
 label-studio-stop: env
-	$(BIN)/python -m labeling.server stop
+	$(BIN)/python -m stance.server stop
 
 # Browser checks drive Debian's chromium through playwright (playwright's own browser download
 # cannot work here); installed once, by apt, when missing.

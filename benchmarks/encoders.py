@@ -29,8 +29,8 @@ import torch, transformers
 t1 = time.perf_counter()
 tok, model = encoder.load(sys.argv[1])
 load_s = time.perf_counter() - t1
-from labeling.annotations import latest_snapshot
-from labeling.io import read_jsonl
+from labeling.snapshot import latest_snapshot
+from stance.io import read_jsonl
 texts = [row["text"] for _, row in read_jsonl(latest_snapshot())]
 encoder.embed(texts[:64], tok, model)
 t2 = time.perf_counter()

@@ -122,7 +122,7 @@ def model_uri(kind: str) -> str:
 
 def ensure_models(kinds, retrain: bool) -> None:
     """One registered model per kind in the scratch store: trained once, reused after (--retrain)."""
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from stance.scheme import Scheme
     from training import dataset, tracking
     from training.train import train

@@ -42,7 +42,7 @@ OUT = ROOT / "experiments" / "agreement"
 
 def annotations_by_sentence(scheme: Scheme) -> dict[str, tuple[list[tuple[int, int]], bool]]:
     """sentence id -> (every annotation's primary pair as label ids, whether the annotators disagreed)."""
-    from labeling.annotations import latest_snapshot, load_snapshot
+    from labeling.snapshot import latest_snapshot, load_snapshot
 
     none_a, none_s = len(scheme.actor_labels) - 1, scheme.stance_labels.index(scheme.none)
     out = {}

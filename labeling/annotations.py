@@ -10,14 +10,13 @@ Two formats, both JSONL and documented in labeling/README.md:
   named by their content hash (the data version), and committed. The Label
   Studio ``pull`` writes the same format.
 
-Resolution, per sentence: a ground-truth (reviewer) annotation wins; else the
-annotators' agreement on the primary pair; else a strict majority; else the
-sentence is *unresolved* (kept, listed, never guessed).
+This module reads raw files and runs ``stance import-annotations``; a sentence's records and
+their resolution are in labeling/records.py, agreement in labeling/agreement.py, snapshots
+in labeling/snapshot.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,164 +24,16 @@ from typing import Annotated
 
 import typer
 
+from labeling.agreement import agreement
 from labeling.articles import Article, read_article
-from labeling.io import dumps_jsonl, read_jsonl, read_text, write_atomic
 from labeling.raw_line import RawLine
-from labeling.segment import Sentence, segment
+from labeling.records import Annotation, Record, parse_pairs, resolve
+from labeling.segment import segment
+from labeling.snapshot import data_version, write_snapshot
 from stance import paths
 from stance.errors import StanceError
-from stance.scheme import Pair, Scheme
-
-SNAPSHOT_PREFIX = "annotations-"
-LATEST = "LATEST"
-
-
-# -- records -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Annotation:
-    annotator: str
-    pairs: tuple[Pair, ...]
-    ground_truth: bool = False
-
-    def to_dict(self) -> dict:
-        return {
-            "annotator": self.annotator,
-            "pairs": [p.to_dict() for p in self.pairs],
-            "ground_truth": self.ground_truth,
-        }
-
-
-@dataclass
-class Record:
-    """One sentence with all its annotations and the resolved pairs."""
-
-    sentence: Sentence
-    annotations: list[Annotation] = field(default_factory=list)
-    pairs: tuple[Pair, ...] | None = None  # None: unresolved
-    resolved_by: str = "unresolved"
-
-    def to_dict(self) -> dict:
-        return {
-            **self.sentence.to_dict(),
-            "pairs": None if self.pairs is None else [p.to_dict() for p in self.pairs],
-            "resolved_by": self.resolved_by,
-            "annotations": [a.to_dict() for a in self.annotations],
-        }
-
-
-def parse_pairs(raw, scheme: Scheme, where: str) -> tuple[Pair, ...]:
-    if not isinstance(raw, list):
-        raise StanceError(f"{where}: 'pairs' must be a list of {{actor, stance}} objects")
-    out = []
-    for item in raw:
-        if not isinstance(item, dict) or set(item) != {"actor", "stance"}:
-            raise StanceError(f"{where}: each pair needs exactly 'actor' and 'stance', got {item!r}")
-        out.append(scheme.check_pair(item["actor"], item["stance"], where))
-    return tuple(dict.fromkeys(out))  # drop repeats, keep order
-
-
-# -- resolution ----------------------------------------------------------------------
-def resolve(annotations: list[Annotation]) -> tuple[tuple[Pair, ...] | None, str]:
-    """The resolved pairs and how they were decided."""
-    truth = [a for a in annotations if a.ground_truth]
-    if truth:
-        return truth[-1].pairs, "ground_truth"
-    if not annotations:
-        return None, "unresolved"
-    if len(annotations) == 1:
-        return annotations[0].pairs, "single"
-    primaries = Counter(a.pairs[0] if a.pairs else None for a in annotations)
-    primary, votes = primaries.most_common(1)[0]
-    if votes * 2 <= len(annotations):
-        return None, "unresolved"
-    how = "agreement" if votes == len(annotations) else "majority"
-    if primary is None:
-        return (), how
-    # secondary pairs: those a majority of annotators gave, in first-seen order
-    seen = Counter(p for a in annotations for p in set(a.pairs) if p != primary)
-    order = dict.fromkeys(p for a in annotations for p in a.pairs if p != primary)
-    secondary = [p for p in order if seen[p] * 2 > len(annotations)]
-    return (primary, *secondary), how
-
-
-# -- agreement -----------------------------------------------------------------------
-def agreement(units: list[list[Annotation]], scheme: Scheme) -> dict[str, dict]:
-    """Chance-corrected agreement on the primary actor and stance, per facet.
-
-    Cohen's kappa when exactly two annotators labeled every unit, Krippendorff's
-    alpha (nominal) otherwise. Reviewer (ground-truth) annotations are left out:
-    they are decisions, not independent judgements.
-    """
-    units = [[a for a in u if not a.ground_truth] for u in units]
-    units = [u for u in units if len(u) >= 2]
-    annotators = sorted({a.annotator for u in units for a in u})
-    out: dict[str, dict] = {}
-    if not units:
-        return out
-    for facet in ("actor", "stance"):
-
-        def label(a: Annotation, facet=facet) -> str:
-            p = scheme.primary(list(a.pairs))
-            return getattr(p, facet)
-
-        same_two = len(annotators) == 2 and all(len(u) == 2 for u in units)
-        if same_two:
-            from sklearn.metrics import cohen_kappa_score
-
-            by = [{a.annotator: label(a) for a in u} for u in units]
-            value = cohen_kappa_score([b[annotators[0]] for b in by], [b[annotators[1]] for b in by])
-            metric = "cohen_kappa"
-        else:
-            import krippendorff
-            import numpy as np
-
-            labels = scheme.actor_labels if facet == "actor" else scheme.stance_labels
-            code = {name: i for i, name in enumerate(labels)}
-            matrix = np.full((len(annotators), len(units)), np.nan)
-            for j, u in enumerate(units):
-                for a in u:
-                    matrix[annotators.index(a.annotator), j] = code[label(a)]
-            if len({label(a) for u in units for a in u}) == 1:
-                value = 1.0  # one label throughout: α is undefined (no variation); the raters agree fully
-            else:
-                value = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
-            metric = "krippendorff_alpha"
-        raw_agree = sum(len({label(a) for a in u}) == 1 for u in units) / len(units)
-        out[facet] = {
-            "metric": metric,
-            "value": round(float(value), 4),
-            "observed_agreement": round(raw_agree, 4),
-            "units": len(units),
-            "annotators": annotators,
-            "pairwise_kappa": pairwise_kappa(units, label),
-        }
-    return out
-
-
-def pairwise_kappa(units: list[list[Annotation]], label) -> dict:
-    """Cohen's κ for every two annotators who shared at least 10 sentences, and their mean weighted by those.
-
-    With a team where any two of several annotators label a sentence, this is the κ each pair of
-    annotators reached; Krippendorff's α is the one figure over all of them.
-    """
-    from itertools import combinations
-
-    from sklearn.metrics import cohen_kappa_score
-
-    shared: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for u in units:
-        by = {a.annotator: label(a) for a in u}
-        for x, y in combinations(sorted(by), 2):
-            shared[(x, y)].append((by[x], by[y]))
-    pairs = {}
-    for (x, y), labels in sorted(shared.items()):
-        if len(labels) >= 10:
-            a, b = zip(*labels, strict=True)
-            kappa = 1.0 if len(set(a) | set(b)) == 1 else float(cohen_kappa_score(a, b))
-            pairs[f"{x}|{y}"] = {"kappa": round(kappa, 4), "units": len(labels)}
-    total = sum(p["units"] for p in pairs.values())
-    mean = sum(p["kappa"] * p["units"] for p in pairs.values()) / total if total else None
-    return {"mean": None if mean is None else round(mean, 4), "pairs": pairs}
+from stance.io import read_jsonl
+from stance.scheme import Scheme
 
 
 # -- import of raw annotation files -------------------------------------------------------
@@ -253,66 +104,6 @@ def align(units: list[RawUnit], articles: dict[str, Article]) -> tuple[list[Reco
             used.add(id(best))
             records.append(Record(s, list(best.annotations)))
     return records, [u for u in units if id(u) not in used]
-
-
-# -- snapshots -----------------------------------------------------------------------
-def snapshot_text(records: list[Record]) -> str:
-    ordered = sorted(records, key=lambda r: (r.sentence.article, r.sentence.start))
-    return dumps_jsonl(r.to_dict() for r in ordered)
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def write_snapshot(records: list[Record], folder: Path | None = None) -> tuple[Path, bool]:
-    """Write the snapshot named by its content hash; (path, whether it is new)."""
-    folder = folder or paths.snapshots()
-    text = snapshot_text(records)
-    path = folder / f"{SNAPSHOT_PREFIX}{content_hash(text)}.jsonl"
-    new = not path.exists()
-    if new:
-        write_atomic(path, text)
-    if latest_snapshot(folder, required=False) != path:
-        write_atomic(folder / LATEST, path.name + "\n")
-    return path, new
-
-
-def latest_snapshot(folder: Path | None = None, required: bool = True) -> Path | None:
-    folder = folder or paths.snapshots()
-    pointer = folder / LATEST
-    if pointer.is_file():
-        path = folder / pointer.read_text().strip()
-        if path.is_file():
-            return path
-    if required:
-        raise StanceError(f"no annotation snapshot in {folder}; run `stance import-annotations` first")
-    return None
-
-
-def data_version(snapshot: Path) -> str:
-    """The data version: the snapshot's content hash (checked, not trusted from the name)."""
-    return content_hash(read_text(snapshot))
-
-
-def load_snapshot(path: Path, scheme: Scheme) -> list[Record]:
-    """Records of a snapshot, every label checked against the scheme."""
-    records = []
-    for n, row in read_jsonl(path):
-        where = f"{path}:{n} ({row.get('sentence_id', '?')})"
-        try:
-            sentence = Sentence(*(row[k] for k in ("article", "sentence_id", "start", "end", "text")))
-            anns = [
-                Annotation(a["annotator"], parse_pairs(a["pairs"], scheme, where), a["ground_truth"])
-                for a in row["annotations"]
-            ]
-        except (KeyError, TypeError) as exc:
-            raise StanceError(f"{where}: not a snapshot record (missing {exc})") from None
-        pairs = None if row["pairs"] is None else parse_pairs(row["pairs"], scheme, where)
-        records.append(Record(sentence, anns, pairs, row["resolved_by"]))
-    if not records:
-        raise StanceError(f"{path}: the snapshot holds no sentences")
-    return records
 
 
 # -- command -----------------------------------------------------------------------
@@ -434,6 +225,6 @@ def cli(
 
 
 if __name__ == "__main__":
-    from stance.cli import run
+    from stance.runner import run
 
     run(cli)

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from labeling.io import decode_text, read_bytes
 from stance.errors import StanceError
+from stance.io import decode_text, read_bytes
 
 # Real news articles are a few to a few hundred KB; a multi-MB "article" is a dump
 # or a wrong file, and segmenting it would take minutes. Split such input instead.

@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from labeling.server import DEFAULT_URL, load_env
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
+from stance.server import DEFAULT_URL, load_env
 
 DEFAULT_PROJECT = "stance"
 ACTOR, STANCE, MORE, TEXT = "actor", "stance", "more_pairs", "text"

@@ -29,11 +29,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from labeling.io import dumps_jsonl, read_jsonl, write_atomic
 from labeling.studio import ANNOTATOR_DOMAIN, Studio, pairs_to_result, result_to_pairs
 from stance import paths
 from stance.config import Config
 from stance.errors import StanceError
+from stance.io import dumps_jsonl, read_jsonl, write_atomic
 from stance.scheme import Pair, Scheme
 
 
@@ -221,7 +221,7 @@ def parse_shorthand(text: str, scheme: Scheme, where: str) -> tuple[Pair, ...]:
 def _batch_rows(path: Path):
     """(line number, task, pairs) from a JSONL batch or a TSV of ``task<TAB>pairs`` lines."""
     if path.suffix.lower() == ".tsv":
-        from labeling.io import read_text
+        from stance.io import read_text
 
         for n, line in enumerate(read_text(path, "a TSV file").splitlines(), 1):
             if not line.strip() or line.startswith("#") or line.lower().startswith("task\t"):
@@ -240,7 +240,7 @@ def read_batch(path: Path, scheme: Scheme) -> list[tuple[int, tuple[Pair, ...]]]
     shorthand, or a TSV of ``task<TAB>pairs`` lines in the shorthand
     (``pakistan/demand; afghan_taliban/denial``, primary first, or ``none``).
     """
-    from labeling.annotations import parse_pairs
+    from labeling.records import parse_pairs
 
     out, seen = [], set()
     for n, task, pairs in _batch_rows(path):

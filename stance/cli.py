@@ -2,101 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable
-
 import typer
 
-from stance.errors import Interrupted, StanceError, redact
-
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-
-
-def _guard(app: typer.Typer) -> None:
-    """Run a Typer app: a StanceError or a usage error is one ``error: ...`` line and exit status 2;
-    Ctrl-C or SIGTERM is one line and exit status 128 + the signal (130 for Ctrl-C)."""
-    _interrupt_on_signals()
-    try:
-        code = app(standalone_mode=False)
-    except StanceError as exc:
-        _fail(str(exc))
-    except Interrupted as exc:
-        _fail(f"interrupted by {exc} (nothing more was done)", 128 + exc.signum)
-    except KeyboardInterrupt:  # before our handler was in place
-        _fail("interrupted by SIGINT (nothing more was done)", 130)
-    except (typer.Exit, *_click_classes("Exit")) as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, *_click_classes("Abort")):
-        _fail("aborted", 1)
-    except _click_classes("ClickException") as exc:
-        _usage_error(exc)
-    except OSError as exc:  # a file the command did not expect to fail on: still one line
-        if exc.filename is None:
-            raise
-        _fail(f"{exc.filename}: {exc.strerror or exc.__class__.__name__}")
-    # typer answers Ctrl-C by *returning* 130 when not in standalone mode; never report it as success
-    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
-
-
-def _fail(message: str, status: int = 2) -> None:
-    print(f"error: {redact(message)}", file=sys.stderr)
-    sys.exit(status)
-
-
-def _click_classes(name: str) -> tuple[type[BaseException], ...]:
-    """``name`` from typer's bundled click (what typer raises) and from click itself, if installed."""
-    import importlib
-
-    found = []
-    for module in ("typer._click.exceptions", "click.exceptions"):
-        try:
-            found.append(getattr(importlib.import_module(module), name))
-        except (ImportError, AttributeError):
-            continue
-    return tuple(found)
-
-
-def _usage_error(exc) -> None:
-    """A usage error (bad option value, unknown option or command) as one line naming the help."""
-    if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `stance` or `stance labeling`: the help
-        exc.show()
-        sys.exit(exc.exit_code)
-    message = " ".join(exc.format_message().replace("Value error, ", "").split())
-    ctx = getattr(exc, "ctx", None)
-    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-    _fail(message + hint, exc.exit_code if exc.exit_code else 2)
-
-
-def _interrupt_on_signals() -> None:
-    """Ctrl-C and SIGTERM raise Interrupted wherever the command is, so runs end as KILLED."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def interrupt(signum, _frame):
-        raise Interrupted(signum)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, interrupt)
-
-
-def run(command: Callable) -> None:
-    """Entry point for ``python -m package.module``: one command, guarded."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-    app.command()(command)
-    _guard(app)
+from stance.runner import guard  # first: it sets the environment (telemetry off, hub offline)
 
 
 def build_app() -> typer.Typer:
-    from labeling import annotations, loop, plan, segment, simulate_report
-    from training import compare, dataset, experiments, predict, promote, report, tracking, train
+    from labeling import annotations, commands, segment
+    from training import (
+        compare,
+        dataset,
+        experiments,
+        plan,
+        predict,
+        prelabel,
+        promote,
+        report,
+        simulate_report,
+        tracking,
+        train,
+    )
 
     app = typer.Typer(
         add_completion=False,
@@ -110,12 +35,13 @@ def build_app() -> typer.Typer:
     app.command("build-dataset")(dataset.cli)
     app.command("train")(train.cli)
     app.command("predict")(predict.cli)
-    loop.app.command("simulate")(simulate_report.cli)
-    loop.app.command("plan")(plan.cli)
+    labeling = commands.build_app(scorer=prelabel.ModelScorer)  # push pre-annotates with training's model
+    labeling.command("simulate")(simulate_report.cli)
+    labeling.command("plan")(plan.cli)
     from training import ml_backend_app
 
-    loop.app.command("backend")(ml_backend_app.cli)
-    app.add_typer(loop.app, name="labeling")
+    labeling.command("backend")(ml_backend_app.cli)
+    app.add_typer(labeling, name="labeling")
     experiment = typer.Typer(no_args_is_help=True, help="Experiment specs in experiments/: run them.")
     experiment.command("run")(experiments.cli)
     app.add_typer(experiment, name="experiment")
@@ -132,4 +58,4 @@ def build_app() -> typer.Typer:
 
 
 def main() -> None:
-    _guard(build_app())
+    guard(build_app())

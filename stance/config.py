@@ -55,7 +55,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    from labeling.io import read_text
+    from stance.io import read_text
 
     path = Path(path)
     if not path.exists():

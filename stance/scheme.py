@@ -40,6 +40,45 @@ class Pair:
 
 
 @dataclass(frozen=True)
+class Labels:
+    """The actor and stance label names in a model's column order, and where "none" sits in them.
+
+    The one place that knows the scheme's structure: the actor facet is the scheme's actors
+    followed by the no-stance label (:attr:`Scheme.actor_labels` puts it last), and that label
+    is also one of the stances. Models keep their label lists; ``Labels.of`` reads them.
+    """
+
+    actors: tuple[str, ...]
+    stances: tuple[str, ...]
+
+    @classmethod
+    def of(cls, actor_labels, stance_labels) -> Labels:
+        return cls(tuple(actor_labels), tuple(stance_labels))
+
+    @property
+    def none(self) -> str:
+        """The no-stance label: the actor of a sentence with no stance, and a stance."""
+        return self.actors[-1]
+
+    @property
+    def none_actor_id(self) -> int:
+        return len(self.actors) - 1
+
+    @property
+    def none_stance_id(self) -> int:
+        return self.stances.index(self.none)
+
+    @property
+    def real_actors(self) -> list[str]:
+        """The actors that hold stances (every actor label but "none"), in column order."""
+        return list(self.actors[: self.none_actor_id])
+
+    @property
+    def real_actor_ids(self) -> list[int]:
+        return list(range(self.none_actor_id))
+
+
+@dataclass(frozen=True)
 class Scheme:
     """Actors and stances, in the order the YAML lists them.
 
@@ -67,6 +106,10 @@ class Scheme:
     @cached_property
     def stance_labels(self) -> list[str]:
         return list(self.stances)
+
+    @cached_property
+    def labels(self) -> Labels:
+        return Labels.of(self.actor_labels, self.stance_labels)
 
     @cached_property
     def hash(self) -> str:

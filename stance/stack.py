@@ -23,10 +23,10 @@ from pathlib import Path
 
 import typer
 
-from labeling.io import write_atomic
-from labeling.server import DEFAULT_USERNAME, LocalServer, ensure_secrets, env_file, load_env
 from stance import paths
 from stance.errors import StanceError
+from stance.io import write_atomic
+from stance.server import DEFAULT_USERNAME, LocalServer, ensure_secrets, env_file, load_env
 from stance.stack_proc import (
     _alive,
     _answers,
@@ -360,6 +360,6 @@ def status() -> None:
 
 
 if __name__ == "__main__":
-    from stance.cli import _guard
+    from stance.runner import guard
 
-    _guard(app)
+    guard(app)

@@ -48,7 +48,7 @@ def scheme():
 @pytest.fixture(scope="session")
 def built(scratch_root, scheme):
     """The dataset of the committed snapshot: (DatasetDict, meta)."""
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from training import dataset
 
     version, _, _ = dataset.save(latest_snapshot(), scheme)
@@ -112,8 +112,8 @@ def older_version(scratch_root, built, scheme):
     """
     import json
 
-    from labeling.annotations import content_hash, latest_snapshot
-    from labeling.io import write_atomic
+    from labeling.snapshot import content_hash, latest_snapshot
+    from stance.io import write_atomic
     from training import dataset
 
     rows = [json.loads(line) for line in latest_snapshot().read_text().splitlines()]
@@ -138,7 +138,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, scratch_root):
     """One real Label Studio (from .ls-venv) per test session, on a free loopback port."""
-    from labeling.server import LocalServer, ls_venv
+    from stance.server import LocalServer, ls_venv
 
     if not (ls_venv() / "bin" / "label-studio").is_file():
         pytest.fail("Label Studio is not installed: run `make ls-env`")

@@ -3,16 +3,10 @@ import re
 
 import pytest
 
-from labeling.annotations import (
-    Annotation,
-    agreement,
-    data_version,
-    default_raw_files,
-    import_annotations,
-    latest_snapshot,
-    load_snapshot,
-    resolve,
-)
+from labeling.agreement import agreement
+from labeling.annotations import default_raw_files, import_annotations
+from labeling.records import Annotation, resolve
+from labeling.snapshot import data_version, latest_snapshot, load_snapshot
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Pair
@@ -149,7 +143,8 @@ def test_reimport_writes_no_new_snapshot(scheme):
 
 
 def test_a_team_of_several_annotators_gets_cohens_kappa_per_pair_and_their_mean(scheme):
-    from labeling.annotations import Annotation, agreement
+    from labeling.agreement import agreement
+    from labeling.records import Annotation
     from stance.scheme import Pair
 
     d = (Pair("pakistan", "demand"),)
@@ -165,7 +160,8 @@ def test_a_team_of_several_annotators_gets_cohens_kappa_per_pair_and_their_mean(
 
 
 def test_agreement_of_a_team_that_gave_one_label_throughout_is_full_not_a_crash(scheme):
-    from labeling.annotations import Annotation, agreement
+    from labeling.agreement import agreement
+    from labeling.records import Annotation
 
     units = [[Annotation("x", ()), Annotation("y", ())], [Annotation("y", ()), Annotation("z", ())]]
     stance = agreement(units, scheme)["stance"]

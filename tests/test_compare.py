@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from stance.errors import StanceError
-from training.compare import compare, confusion, load, print_tables
+from training.compare import compare, load
+from training.compare_plots import confusion
+from training.compare_tables import print_tables
 from training.train import train
 
 

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from labeling.io import write_atomic
-from labeling.server import ensure_secrets
+from stance.io import write_atomic
+from stance.server import ensure_secrets
 
 
 def _perms(path) -> int:

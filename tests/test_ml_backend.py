@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from labeling.loop import DEFAULT_MODEL, init, resolve_model
+from labeling.loop import DEFAULT_MODEL, init
 from labeling.segment import Sentence
 from labeling.studio import label_config, result_to_pairs
 from stance import paths
@@ -23,6 +23,7 @@ from tests.conftest import free_port, run_cli
 from training.ml_backend import RETRAIN_OFF, Backend, Retrainer
 from training.ml_backend_app import create_app
 from training.predict import Predictor
+from training.prelabel import resolve_model
 
 TASKS = [
     {

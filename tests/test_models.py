@@ -92,7 +92,7 @@ def test_a_finetuned_model_logged_to_mlflow_reloads_and_predicts_as_in_memory(
     import mlflow
     from mlflow import MlflowClient
 
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from training import dataset
     from training.train import train
 

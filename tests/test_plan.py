@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from labeling.plan import PLAN_VIEW, cells
 from tests.conftest import run_cli
+from training.plan import PLAN_VIEW, cells
 
 ARTICLE = (
     "Pakistan urged the Afghan Taliban to act against the TTP before the next round in Istanbul. "

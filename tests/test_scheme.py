@@ -4,7 +4,7 @@ import pytest
 
 from stance import paths
 from stance.errors import StanceError
-from stance.scheme import Pair, Scheme
+from stance.scheme import Labels, Pair, Scheme
 
 
 def test_scheme_names_are_exactly_those_of_the_labeling_guide(scheme):
@@ -48,3 +48,13 @@ def test_an_unknown_key_in_the_scheme_file_is_an_error(tmp_path):
 def test_primary_of_no_pair_is_none_none(scheme):
     assert scheme.primary([]) == Pair("none", "none")
     assert scheme.primary([Pair("pakistan", "demand"), Pair("ttp", "denial")]) == Pair("pakistan", "demand")
+
+
+def test_labels_say_where_none_sits_in_the_model_columns(scheme):
+    labels = scheme.labels
+    assert labels.actors == ("pakistan", "afghan_taliban", "ttp", "mediator", "other", "none")
+    assert labels.stances == ("demand", "denial", "accusation", "mediation", "none")
+    assert (labels.none, labels.none_actor_id, labels.none_stance_id) == ("none", 5, 4)
+    assert labels.real_actors == list(scheme.actors) and labels.real_actor_ids == [0, 1, 2, 3, 4]
+    # a model's own label lists (as saved in classifier.json) give the same answers
+    assert Labels.of(scheme.actor_labels, scheme.stance_labels) == labels

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from labeling.simulate import Settings, Split, StandIn, confidences, load_splits, select, simulate
-from labeling.simulate_report import curves, labels_to_reach, savings
 from stance.errors import StanceError
+from training.simulate import Settings, Split, StandIn, confidences, load_splits, select, simulate
+from training.simulate_report import curves, labels_to_reach, savings
 
 
 def take(split: Split, n: int) -> Split:

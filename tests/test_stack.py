@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from labeling.annotations import latest_snapshot
-from labeling.loop import ensure_annotators
-from labeling.server import ls_venv
+from labeling.snapshot import latest_snapshot
 from labeling.studio import Studio, pairs_to_result
+from labeling.sync import ensure_annotators
 from stance.scheme import Pair
+from stance.server import ls_venv
 from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.slow

@@ -14,21 +14,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from labeling.annotations import (
-    Annotation,
-    agreement,
-    data_version,
-    latest_snapshot,
-    load_snapshot,
-    studio_raw_file,
-)
+from labeling.agreement import agreement
+from labeling.annotations import studio_raw_file
 from labeling.articles import read_article
-from labeling.loop import DEFAULT_MODEL, ensure_annotators, init, resolve_model
+from labeling.loop import DEFAULT_MODEL, init
+from labeling.records import Annotation
 from labeling.segment import segment
+from labeling.snapshot import data_version, latest_snapshot, load_snapshot
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
+from labeling.sync import ensure_annotators
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
 from tests.conftest import ADMIN, PASSWORD, REPO, TOKEN, free_port, run_cli
+from training.prelabel import resolve_model
 
 ARTICLES = [REPO / "seeds" / "000_acbd9a63285937e5.txt", REPO / "seeds" / "001_64535fbd2cbe07ec.txt"]
 PK_DEMAND, TB_DENIAL = Pair("pakistan", "demand"), Pair("afghan_taliban", "denial")

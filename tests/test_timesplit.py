@@ -78,7 +78,7 @@ def test_the_datasets_test_split_is_the_time_split_of_the_labeled_articles(built
 
 
 def test_a_crafted_snapshot_splits_by_its_dates_and_keeps_articles_whole(tmp_path, scheme):
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from training.dataset import build
 
     rows = [json.loads(x) for x in latest_snapshot().read_text().splitlines()]
@@ -100,7 +100,7 @@ def test_predictions_file_name_is_where_the_champion_rule_reads_it():
 
 
 def test_a_snapshot_with_no_dated_article_cannot_be_built_and_says_why(tmp_path, scheme):
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from training.dataset import build
 
     rows = [json.loads(x) for x in latest_snapshot().read_text().splitlines()]

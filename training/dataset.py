@@ -17,10 +17,10 @@ from typing import Annotated
 
 import typer
 
-from labeling.annotations import data_version, latest_snapshot, load_snapshot
-from labeling.io import write_atomic
+from labeling.snapshot import data_version, latest_snapshot, load_snapshot
 from stance import paths
 from stance.errors import StanceError
+from stance.io import write_atomic
 from stance.scheme import Scheme
 from training import context, timesplit
 
@@ -248,6 +248,6 @@ def cli(
 
 
 if __name__ == "__main__":
-    from stance.cli import run
+    from stance.runner import run
 
     run(cli)

@@ -98,8 +98,7 @@ def metrics(actors, stances, actor_p, stance_p, scheme: Scheme) -> dict[str, flo
     from sklearn.metrics import accuracy_score, f1_score
 
     a_pred, s_pred = predicted_ids(actor_p, stance_p, scheme)
-    none_stance = scheme.stance_labels.index(scheme.none)
-    bearing = stances != none_stance
+    bearing = stances != scheme.labels.none_stance_id
     out = {
         "stance_macro_f1": f1_score(stances, s_pred, average="macro", zero_division=0),
         "stance_accuracy": accuracy_score(stances, s_pred),
@@ -109,7 +108,7 @@ def metrics(actors, stances, actor_p, stance_p, scheme: Scheme) -> dict[str, flo
     }
     if bearing.any():
         # who holds the stance, where there is one: the best real actor, whatever the stance head says
-        best_real = actor_p[:, :-1].argmax(axis=1)  # Scheme.actor_labels puts "none" last
+        best_real = actor_p[:, scheme.labels.real_actor_ids].argmax(axis=1)
         out["actor_accuracy_stance_bearing"] = accuracy_score(actors[bearing], best_real[bearing])
     return {k: float(v) for k, v in out.items()}
 
@@ -167,7 +166,7 @@ def summarize(cv: CVResult, data, scheme: Scheme) -> dict[str, float]:
         out[name] = float(np.mean(values))
         out[f"{name}_std"] = float(np.std(values))
     a_pred, s_pred = predicted_ids(cv.actor_p, cv.stance_p, scheme)
-    none_stance = scheme.stance_labels.index(scheme.none)
+    none_stance = scheme.labels.none_stance_id
     actors, stances = np.asarray(data["actor"]), np.asarray(data["stance"])
     out |= profile_pairs(data["article"], actors, stances, a_pred, s_pred, none_stance)
     # stance_ece is the mean over folds; this one is over all out-of-fold predictions at once (the plot's)

@@ -153,7 +153,7 @@ def recipe_file(name: str, where: str) -> Path:
 
 def resolve_data_version(wanted: str, path: Path) -> str:
     """``latest`` -> the latest annotation snapshot's version; either way the dataset gets built."""
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from stance.scheme import Scheme
     from training import dataset
 
@@ -263,6 +263,6 @@ def cli(
 
 
 if __name__ == "__main__":
-    from stance.cli import run
+    from stance.runner import run
 
     run(cli)

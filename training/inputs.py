@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from labeling.articles import MAX_ARTICLE_BYTES, html_to_text, looks_like_html
-from labeling.io import decode_text, read_bytes, read_jsonl
 from labeling.segment import Sentence
 from stance.errors import StanceError
+from stance.io import decode_text, read_bytes, read_jsonl
 
 MAX_SENTENCES_BYTES = 100_000_000  # a sentences file is many articles' worth; each line is capped instead
 

@@ -24,11 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labeling.loop import DEFAULT_MODEL, prediction, resolve_model
+from labeling.loop import DEFAULT_MODEL, prediction
 from labeling.segment import Sentence
 from labeling.studio import ACTOR, DEFAULT_PROJECT, STANCE, TEXT
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.prelabel import resolve_model
 
 # Label Studio's events that carry new labels; START_TRAINING is its "Start Training" button
 RETRAIN_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED", "START_TRAINING")
@@ -199,8 +200,8 @@ def retrain(recipe: Path, project: str | None) -> dict:
     The run is recorded in MLflow by the project's own ``train()``, as ``stance train`` records
     it; unchanged data and recipe find the identical run and train nothing (as ``stance train``).
     """
-    from labeling.annotations import latest_snapshot
-    from labeling.server import load_env
+    from labeling.snapshot import latest_snapshot
+    from stance.server import load_env
     from training import dataset
     from training.train import train
 
@@ -208,8 +209,8 @@ def retrain(recipe: Path, project: str | None) -> dict:
     load_env()
     out: dict = {"recipe": str(recipe)}
     if project and os.environ.get("LABEL_STUDIO_API_KEY"):
-        from labeling.loop import pull
         from labeling.studio import Studio
+        from labeling.sync import pull
 
         pulled = pull(Studio.connect(), scheme, project)
         out["pulled"] = {"project": project, "sentences": pulled["snapshot_sentences"]}

@@ -149,6 +149,6 @@ def cli(
 
 
 if __name__ == "__main__":
-    from stance.cli import run
+    from stance.runner import run
 
     run(cli)

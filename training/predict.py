@@ -25,10 +25,10 @@ from typing import Annotated
 import typer
 
 from labeling.articles import Article, article_from_bytes, read_article
-from labeling.io import check_writable, write_atomic
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
-from stance.scheme import Scheme
+from stance.io import check_writable, write_atomic
+from stance.scheme import Labels, Scheme
 from training.context import contexts
 from training.inputs import by_article, read_sentences_file
 
@@ -64,8 +64,8 @@ class SentencePrediction:
 
     @property
     def actor_labels_none(self) -> str:
-        """The no-stance label: the actor facet's last label (the scheme puts it there)."""
-        return list(self.actor_scores)[-1]
+        """The no-stance label (:class:`stance.scheme.Labels` knows where it sits)."""
+        return Labels.of(self.actor_scores, self.stance_scores).none
 
 
 @dataclass
@@ -365,6 +365,6 @@ def _gather(articles: list[Path], sentences: Path | None) -> list:
 
 
 if __name__ == "__main__":
-    from stance.cli import run
+    from stance.runner import run
 
     run(cli)

@@ -16,9 +16,9 @@ from typing import Annotated
 
 import typer
 
-from labeling.io import read_jsonl
 from stance import paths
 from stance.errors import StanceError
+from stance.io import read_jsonl
 from stance.scheme import Scheme
 from training import champion as rule
 from training import tracking

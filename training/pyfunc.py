@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
+from training.models.base import labels_of
 from training.outputs import output_frame
 
 ARTIFACT = "classifier"
@@ -74,5 +75,4 @@ class StanceModel(PythonModel):
             stance_p = np.zeros((0, len(c.stance_labels)))
         else:
             actor_p, stance_p = c.predict_proba(texts, contexts=contexts_of(model_input))
-        # the scheme's no-stance label is the last actor class (Scheme.actor_labels)
-        return output_frame(actor_p, stance_p, c.actor_labels, c.stance_labels, c.actor_labels[-1])
+        return output_frame(actor_p, stance_p, c.actor_labels, c.stance_labels, labels_of(c).none)

@@ -63,7 +63,7 @@ class Row:
 def read_meta(path: Path | None) -> dict[str, Meta]:
     if path is None:
         return {}
-    from labeling.io import read_text
+    from stance.io import read_text
 
     out = {}
     reader = csv.DictReader(io.StringIO(read_text(path, "a TSV file")), delimiter="\t")
@@ -166,7 +166,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme):
 
 def read_predictions(path: Path, scheme: Scheme):
     """Sentence predictions from ``stance predict -f jsonl`` output."""
-    from labeling.io import read_jsonl
+    from stance.io import read_jsonl
     from training.predict import SentencePrediction
 
     preds = []

@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from labeling.io import write_atomic
+from stance.io import write_atomic
 from stance.scheme import Scheme
 
 STANCE_COLORS = {"demand": "#1f77b4", "denial": "#d62728", "accusation": "#ff7f0e", "mediation": "#2ca02c"}

@@ -89,7 +89,7 @@ def sentence_frame(path: Path):
 
 
 def _jsonl_meta(path: Path) -> list[dict]:
-    from labeling.io import read_jsonl
+    from stance.io import read_jsonl
 
     first = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
     return [row for _, row in read_jsonl(path)] if first.lstrip().startswith("{") else []

@@ -133,7 +133,7 @@ def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:
     actor_p, stance_p = model.predict_proba(list(test["text"]), contexts=contexts_of(test))
     actors, stances = np.array(test["actor"]), np.array(test["stance"])
     a_pred, s_pred = predicted_ids(actor_p, stance_p, scheme)
-    none = scheme.stance_labels.index(scheme.none)
+    none = scheme.labels.none_stance_id
     out = {f"time_{k}": v for k, v in metrics(actors, stances, actor_p, stance_p, scheme).items()}
     out |= intervals.figures(
         "time", test["article"], actors, stances, a_pred, s_pred, len(scheme.stance_labels), none

@@ -117,7 +117,7 @@ def _cv_intervals(cv, data, scheme: Scheme) -> dict[str, float]:
     import numpy as np
 
     a_pred, s_pred = evaluate.predicted_ids(cv.actor_p, cv.stance_p, scheme)
-    none = scheme.stance_labels.index(scheme.none)
+    none = scheme.labels.none_stance_id
     return intervals.figures(
         "cv", data["article"], np.array(data["actor"]), np.array(data["stance"]), a_pred, s_pred,
         len(scheme.stance_labels), none,
@@ -325,6 +325,6 @@ def cli(
 
 
 if __name__ == "__main__":
-    from stance.cli import run
+    from stance.runner import run
 
     run(cli)

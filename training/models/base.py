@@ -11,6 +11,7 @@ from pydantic import Field
 
 from stance.config import Config
 from stance.errors import StanceError
+from stance.scheme import Labels
 
 CLASSIFIER_META = "classifier.json"
 
@@ -88,9 +89,13 @@ def factorized_actor_proba(
     Every kind builds its actor probabilities this way, so the rule "actor is none
     exactly when the stance is" holds in the probabilities, not only in the labels.
     """
-    # Scheme.actor_labels puts the no-stance label last; it is also a stance label
-    p_none = stance_p[:, stance_labels.index(actor_labels[-1])]
+    p_none = stance_p[:, Labels.of(actor_labels, stance_labels).none_stance_id]
     return np.concatenate([actor_given_stance * (1 - p_none)[:, None], p_none[:, None]], axis=1)
+
+
+def labels_of(model: StanceClassifier) -> Labels:
+    """A model's label lists as a :class:`Labels` (where "none" sits, which actors are real)."""
+    return Labels.of(model.actor_labels, model.stance_labels)
 
 
 def full_proba(estimator, x, n_classes: int) -> np.ndarray:

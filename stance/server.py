@@ -1,6 +1,6 @@
 """A local Label Studio server: installed in its own venv (.ls-venv), started on loopback, stopped.
 
-``make label-studio`` runs ``python -m labeling.server start``: the server's data
+``make label-studio`` runs ``python -m stance.server start``: the server's data
 lives under the git-ignored ``.stance/label-studio/``; the admin user and its API
 token come from the environment or ``.env`` (written with fresh random secrets on
 the first start when missing). Pointing the project at another server instead is
@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import typer
 
-from labeling.io import write_atomic
 from stance import paths
 from stance.errors import StanceError, redact
+from stance.io import write_atomic
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_USERNAME = "admin@stance.local"
@@ -242,6 +242,6 @@ def stop() -> None:
 
 
 if __name__ == "__main__":
-    from stance.cli import _guard
+    from stance.runner import guard
 
-    _guard(app)
+    guard(app)

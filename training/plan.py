@@ -2,7 +2,7 @@
 
 The unlabeled sentences are the tasks of a Label Studio project that have no annotation yet,
 or, with ``--articles FOLDER``, the sentences of those articles that no snapshot holds. The
-simulation's stand-in (labeling/simulate.py), trained on every labeled sentence, scores them,
+simulation's stand-in (training/simulate.py), trained on every labeled sentence, scores them,
 and the strategy the last simulation found best (fewest labels to its target) picks ``N``.
 
 Per (actor, stance) cell the plan shows the labeled count, the current F1 (the stand-in trained
@@ -27,9 +27,9 @@ import numpy as np
 import typer
 
 from labeling.segment import Sentence
-from labeling.simulate import STRATEGIES, Split, StandIn, confidences, load_splits, select
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.simulate import STRATEGIES, Split, StandIn, confidences, load_splits, select
 
 PLAN_VIEW = "plan"
 
@@ -54,8 +54,8 @@ def cell_proba(
     actor_p: np.ndarray, stance_p: np.ndarray, scheme: Scheme
 ) -> dict[tuple[str, str], np.ndarray]:
     """p(cell) per sentence: p(stance) x p(actor | a stance), and p(no stance) for (none, none)."""
-    none_s = scheme.stance_labels.index(scheme.none)
-    holders = np.maximum(actor_p[:, :-1].sum(axis=1), 1e-9)
+    none_s = scheme.labels.none_stance_id
+    holders = np.maximum(actor_p[:, scheme.labels.real_actor_ids].sum(axis=1), 1e-9)
     out = {}
     for a, s in cells(scheme):
         if s == scheme.none:
@@ -282,8 +282,8 @@ def cli(
 
     from rich.console import Console
 
-    from labeling.io import write_atomic
     from stance import paths
+    from stance.io import write_atomic
 
     if apply_plan and articles:
         raise StanceError("--apply ranks Label Studio tasks; it cannot apply a plan made from --articles")

@@ -11,8 +11,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from labeling.io import write_atomic
 from stance.errors import StanceError
+from stance.io import write_atomic
 
 CURVE_METRICS = ("stance_macro_f1", "actor_accuracy")
 EXPERIMENT = "stance-labeling-simulation"
@@ -151,10 +151,10 @@ def cli(
     no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log a run.")] = False,
 ) -> None:
     """Replay the labeled data batch by batch per strategy; learning curves and labels saved."""
-    from labeling.annotations import data_version, latest_snapshot
-    from labeling.simulate import Settings, load_splits, simulate
+    from labeling.snapshot import data_version, latest_snapshot
     from stance import paths
     from stance.scheme import Scheme
+    from training.simulate import Settings, load_splits, simulate
 
     settings = Settings(tuple(s.strip() for s in strategies.split(",") if s.strip()), start, batch, seeds,
                         quota, max_labels, stand_in)  # fmt: skip

@@ -60,7 +60,7 @@ def load_splits(scheme: Scheme, snapshot=None) -> tuple[Split, Split]:
     """(pool, held-out test) of a snapshot [default: the latest], as the dataset splits them."""
     from datasets.utils.logging import disable_progress_bar
 
-    from labeling.annotations import latest_snapshot
+    from labeling.snapshot import latest_snapshot
     from training import dataset
 
     disable_progress_bar()
@@ -123,7 +123,7 @@ class StandIn:
 
     def fit(self, rows: np.ndarray, actors: np.ndarray, stances: np.ndarray) -> StandIn:
         """Fit on feature rows ``rows`` with their label ids (the baseline's factorisation)."""
-        none_actor = len(self.scheme.actor_labels) - 1
+        none_actor = self.scheme.labels.none_actor_id
         bearing = actors != none_actor
         self.actor_ = self._fit_one(self.X_actor, rows[bearing], actors[bearing], none_actor)
         self.stance_ = self._fit_one(self.X, rows, stances, len(self.scheme.stance_labels))

@@ -1,0 +1,281 @@
+"""The ``stance labeling`` commands over the loop's operations (labeling/loop.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labeling.annotations import print_checks
+from labeling.loop import DEFAULT_MODEL, Scorer, init, push
+from labeling.snapshot import latest_snapshot
+from labeling.studio import ANNOTATOR_DOMAIN, DEFAULT_PROJECT, Studio
+from labeling.sync import import_snapshot, pull, status
+from stance.errors import redact
+from stance.scheme import Scheme
+
+ProjectOpt = Annotated[
+    str,
+    typer.Option("--project", "-p", help="Project title [env LABEL_STUDIO_PROJECT, default 'stance']."),
+]
+
+
+def _title(project: str) -> str:
+    return project or os.environ.get("LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def init_cli(
+    project: ProjectOpt = "",
+    overlap: Annotated[
+        int | None,
+        typer.Option(min=1, help="Independent annotators per sentence [default: configs/labeling.yaml, 2]."),
+    ] = None,
+) -> None:
+    """Create the project, or update it in place, with the labeling interface generated from the scheme."""
+    from labeling.team import LabelingConfig
+
+    overlap = overlap or LabelingConfig.load().overlap
+    studio = Studio.connect()
+    title = _title(project)
+    project_id, action = init(studio, Scheme.load(), title, overlap)
+    _console().print(
+        f"project '{title}' (id {project_id}) {action} at {redact(studio.url)}/projects/{project_id}; "
+        f"each sentence goes to {overlap} annotator(s)"
+    )
+
+
+def add_annotator_cli(
+    name: Annotated[str, typer.Argument(help="The annotator's user name (letters, digits, '-', '_').")],
+    password_env: Annotated[
+        str,
+        typer.Option(help="Environment variable holding the annotator's UI password (never printed)."),
+    ] = "STANCE_ANNOTATOR_PASSWORD",
+) -> None:
+    """Add an annotator: a Label Studio user of their own, in the organization that holds the projects."""
+    from labeling.team import add_annotator
+
+    studio = Studio.connect()
+    password = os.environ.get(password_env) or None
+    uid, created = add_annotator(studio, name, password)
+    login = f"log in as {name}@{ANNOTATOR_DOMAIN}" + (
+        f" with the password in ${password_env}" if password else f" once a password is set (${password_env})"
+    )
+    _console().print(f"annotator {name} (user {uid}) {'created' if created else 'already there'}; {login}")
+
+
+ArticlesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--articles", "-a", help="Only these articles (ids or patterns such as 'coverage-0[0-3]*')."
+    ),
+]
+
+
+def next_cli(
+    annotator: Annotated[str, typer.Option("--as", help="The annotator asking for tasks.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Batch file to write (JSONL).")],
+    limit: Annotated[int, typer.Option(min=1, help="At most this many tasks.")] = 100,
+    articles: ArticlesOpt = None,
+    project: ProjectOpt = "",
+) -> None:
+    """Write an annotator's next tasks to fill in: no pre-annotations, no other annotator's labels."""
+    from labeling.team import LabelingConfig, next_batch, write_batch
+
+    studio = Studio.connect()
+    title = _title(project)
+    rows = next_batch(
+        studio, studio.project(title).id, annotator, LabelingConfig.load().overlap, limit, articles or []
+    )
+    write_batch(rows, out)
+    _console().print(
+        f'{len(rows)} tasks for {annotator} in {out}: set each row\'s "pairs" ([] for no stance; '
+        "pairs primary first), then `stance labeling submit`"
+    )
+
+
+def disagreements_cli(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Batch file to write (JSONL).")],
+    articles: ArticlesOpt = None,
+    project: ProjectOpt = "",
+) -> None:
+    """Write the sentences whose annotators differ on the primary pair and await a reviewer's decision."""
+    from labeling.team import disagreements, write_batch
+
+    studio = Studio.connect()
+    rows = disagreements(studio, studio.project(_title(project)).id, Scheme.load(), articles or [])
+    write_batch(rows, out)
+    _console().print(
+        f'{len(rows)} disagreements to review in {out}; decide "pairs", then `stance labeling submit --review`'
+    )
+
+
+def submit_cli(
+    batch: Annotated[Path, typer.Argument(help="A filled-in batch from `next` or `disagreements`.")],
+    annotator: Annotated[str, typer.Option("--as", help="Who labeled it (a Label Studio user).")],
+    review: Annotated[bool, typer.Option("--review", help="Reviewer decisions (ground truth).")] = False,
+    project: ProjectOpt = "",
+) -> None:
+    """Send a filled-in batch as the annotator's annotations; rows already labeled by them are skipped."""
+    from labeling.team import read_batch, submit
+
+    scheme = Scheme.load()
+    rows = read_batch(batch, scheme)  # every row checked before the server is called
+    studio = Studio.connect()
+    r = submit(studio, studio.project(_title(project)).id, scheme, annotator, rows, review)
+    _console().print(f"{annotator}: {r['added']} annotations added, {r['skipped']} already there")
+
+
+def push_command(scorer: Callable[[str], Scorer]) -> Callable[..., None]:
+    """The ``push`` command; ``scorer`` builds the pre-annotating model from ``--model`` (the CLI gives it)."""
+
+    def push_cli(
+        articles: Annotated[list[Path], typer.Argument(help="Article files (.txt or .html).")],
+        project: ProjectOpt = "",
+        model: Annotated[str, typer.Option(help="MLflow model URI for the pre-annotations.")] = DEFAULT_MODEL,
+        no_predictions: Annotated[
+            bool, typer.Option("--no-predictions", help="Push without pre-annotations.")
+        ] = False,
+    ) -> None:
+        """Segment articles and create one task per new sentence, with the model's pre-annotations."""
+        studio = Studio.connect()
+        title = _title(project)
+        r = push(studio, Scheme.load(), title, articles, None if no_predictions else scorer(model))
+        console = _console()
+        for note in r.notes:
+            console.print(f"[yellow]{note}[/yellow]")
+        console.print(
+            f"project '{title}': {r.created} tasks created, {r.existing} already there; "
+            f"{r.predictions_added} predictions added"
+            + (f" from {r.model_version} (least confident first)" if r.model_version else "")
+        )
+
+    return push_cli
+
+
+def _print_agreement(console, report: dict) -> None:
+    ag = report["agreement"]
+    for facet, a in ag.items():
+        metric = "Cohen's κ" if a["metric"] == "cohen_kappa" else "Krippendorff's α"
+        console.print(
+            f"  {facet}: {metric} {a['value']:.3f} (observed {a['observed_agreement']:.3f}, "
+            f"{a['units']} sentences, {len(a['annotators'])} annotators)"
+        )
+        pk = a.get("pairwise_kappa", {})
+        if a["metric"] != "cohen_kappa" and pk.get("mean") is not None:
+            console.print(
+                f"    Cohen's κ per pair of annotators: mean {pk['mean']:.3f} over {len(pk['pairs'])} pairs"
+            )
+    if not ag:
+        console.print("  agreement: no sentence has two annotators yet")
+    if report["unresolved"]:
+        console.print(f"[yellow]unresolved conflicts ({len(report['unresolved'])}):[/yellow]")
+        for u in report["unresolved"]:
+            votes = "; ".join(f"{k}: {', '.join(v)}" for k, v in u["annotations"].items())
+            console.print(f"  {u['sentence_id']}  {votes}")
+
+
+def pull_cli(
+    project: ProjectOpt = "",
+    out: Annotated[Path | None, typer.Option(help="Snapshot folder [default: labeling/snapshots].")] = None,
+) -> None:
+    """Export the annotations into a content-hashed snapshot; report agreement and conflicts."""
+    studio = Studio.connect()
+    report = pull(studio, Scheme.load(), _title(project), out)
+    console = _console()
+    console.print(f"{report['sentences']} annotated sentences; resolved by {report['resolved_by']}")
+    _print_agreement(console, report)
+    print_checks(console, report["checks"])
+    state = "written" if report["new"] else "unchanged (already there)"
+    console.print(f"annotations of this project: {report['raw']}")
+    console.print(
+        f"snapshot {report['snapshot']} {state}: {report['snapshot_sentences']} sentences from every raw file; "
+        f"data version {report['data_version']}"
+    )
+
+
+def check_cli(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Snapshots or raw annotation files [default: labeling/snapshots/LATEST]."),
+    ] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help="[default: configs/rules.yaml]")] = None,
+) -> None:
+    """List the labels that break a codebook rule (configs/rules.yaml), with their sentence ids."""
+    from labeling.rules import check_rows, load_rules
+    from stance.io import read_jsonl
+
+    scheme = Scheme.load()
+    rules = load_rules(scheme, rules_file)
+    console = _console()
+    found = blocking = 0
+    for path in files or [latest_snapshot()]:
+        violations = check_rows(rules, (row for _, row in read_jsonl(path)), scheme.none)
+        found += len(violations)
+        blocking += sum(v.blocking for v in violations)
+        for v in violations:
+            console.print(f"{path.name}: {v.line()}" + (" [blocking]" if v.blocking else ""))
+    console.print(f"{found} violation(s) of {len(rules)} rules ({blocking} of blocking rules)")
+    raise SystemExit(1 if blocking else 0)  # review flags alone do not fail a script
+
+
+def status_cli(project: ProjectOpt = "") -> None:
+    """Tasks, annotated, unresolved, agreement so far, and the predictions' model version."""
+    studio = Studio.connect()
+    s = status(studio, Scheme.load(), _title(project))
+    console = _console()
+    console.print(
+        f"project '{s['project']}': {s['tasks']} tasks, {s['annotated']} annotated, "
+        f"{len(s['unresolved'])} unresolved"
+    )
+    versions = ", ".join(f"{v} ({n})" for v, n in s["prediction_versions"].items()) or "none"
+    console.print(f"  predictions: {versions}; queue model version: {s['project_model_version'] or 'none'}")
+    _print_agreement(console, s)
+
+
+def import_cli(
+    snapshot: Annotated[
+        Path | None, typer.Argument(help="Snapshot file [default: labeling/snapshots/LATEST].")
+    ] = None,
+    project: ProjectOpt = "",
+) -> None:
+    """Load a snapshot's annotations into Label Studio as annotations by their annotators."""
+    studio = Studio.connect()
+    r = import_snapshot(studio, Scheme.load(), _title(project), snapshot or latest_snapshot())
+    _console().print(
+        f"imported {r['snapshot']}: {r['tasks_created']} tasks created, {r['annotations']} annotations added "
+        f"(annotators: {', '.join(r['annotators'])})"
+    )
+
+
+def build_app(scorer: Callable[[str], Scorer]) -> typer.Typer:
+    """The ``stance labeling`` commands, in the order the help lists them.
+
+    ``scorer`` turns push's ``--model`` URI into the model that pre-annotates the tasks
+    (training/prelabel.py's ModelScorer): labeling itself never imports training.
+    """
+    app = typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        no_args_is_help=True,
+        help="The labeling loop on Label Studio (LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY; .env is read).",
+    )
+    app.command("init")(init_cli)
+    app.command("add-annotator")(add_annotator_cli)
+    app.command("next")(next_cli)
+    app.command("disagreements")(disagreements_cli)
+    app.command("submit")(submit_cli)
+    app.command("push")(push_command(scorer))
+    app.command("pull")(pull_cli)
+    app.command("check")(check_cli)
+    app.command("status")(status_cli)
+    app.command("import")(import_cli)
+    return app

@@ -1,0 +1,250 @@
+"""Label Studio -> the project's data and back: ``stance labeling pull|status|import``.
+
+* ``pull``: the full JSON export -> a content-hashed snapshot in the format of labeling/annotations.py,
+  with agreement per facet and the unresolved conflicts listed.
+* ``status``: tasks, annotated, unresolved, agreement, the predictions' model version.
+* ``import``: a snapshot's annotations -> the server, by their annotators, so ``pull`` gives it back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from labeling.agreement import agreement
+from labeling.annotations import find_article
+from labeling.articles import read_article
+from labeling.loop import task_data
+from labeling.records import Annotation, Record, resolve
+from labeling.segment import Sentence, segment
+from labeling.snapshot import load_snapshot
+from labeling.studio import (
+    ANNOTATOR_DOMAIN,
+    Studio,
+    pairs_to_result,
+    result_to_pairs,
+)
+from stance.errors import StanceError
+from stance.io import dumps_jsonl, write_atomic
+from stance.scheme import Scheme
+
+
+# -- pull --------------------------------------------------------------------------------
+def tasks_to_records(tasks: list[dict], users: dict[int, str], scheme: Scheme) -> list[Record]:
+    """Annotated tasks -> resolved records; cancelled (skipped) annotations dropped."""
+    records, seen = [], {}
+    for task in tasks:
+        data = task.get("data", {})
+        sid = data.get("sentence_id")
+        where = f"task {task['id']} ({sid or 'no sentence id'})"
+        kept: dict[str, tuple[int, Annotation]] = {}
+        for ann in task.get("annotations", []):
+            if ann.get("was_cancelled"):
+                continue
+            name = users.get(ann.get("completed_by"), f"user-{ann.get('completed_by')}")
+            pairs = result_to_pairs(ann.get("result", []), scheme, where)
+            kept[name] = (ann["id"], Annotation(name, pairs, bool(ann.get("ground_truth"))))  # newest wins
+        if not kept:
+            continue
+        missing = {"article", "sentence_id", "start", "end", "text"} - set(data)
+        if missing:
+            raise StanceError(
+                f"{where}: task data lacks {', '.join(sorted(missing))}; was it created by `stance labeling push`?"
+            )
+        if sid in seen:
+            raise StanceError(f"{where}: sentence {sid} is also task {seen[sid]}; delete one of them")
+        seen[sid] = task["id"]
+        sentence = Sentence(data["article"], sid, data["start"], data["end"], data["text"])
+        record = Record(sentence, [a for _, a in sorted(kept.values(), key=lambda x: x[0])])
+        record.pairs, record.resolved_by = resolve(record.annotations)
+        records.append(record)
+    return records
+
+
+def summarize(records: list[Record], scheme: Scheme) -> dict:
+    return {
+        "sentences": len(records),
+        "resolved_by": dict(Counter(r.resolved_by for r in records)),
+        "agreement": agreement([r.annotations for r in records], scheme),
+        "unresolved": [
+            {
+                "sentence_id": r.sentence.sentence_id,
+                "text": r.sentence.text,
+                "annotations": {
+                    a.annotator: [f"{p.actor}/{p.stance}" for p in a.pairs] or ["none"] for a in r.annotations
+                },
+            }
+            for r in records
+            if r.pairs is None
+        ],
+    }
+
+
+def raw_lines(tasks: list[dict], users: dict[int, str], scheme: Scheme) -> list[dict]:
+    """Every kept annotation as a raw annotation line (labeling/annotations.py's raw format)."""
+    lines = []
+    for r in tasks_to_records(tasks, users, scheme):
+        s = r.sentence
+        for a in r.annotations:
+            lines.append(
+                {
+                    "article": s.article,
+                    "start": s.start,
+                    "end": s.end,
+                    "text": s.text,
+                    "annotator": a.annotator,
+                    "pairs": [p.to_dict() for p in a.pairs],
+                    "ground_truth": a.ground_truth,
+                }
+            )
+    return sorted(lines, key=lambda x: (x["article"], x["start"], x["ground_truth"], x["annotator"]))
+
+
+def order_record(tasks: list[dict], users: dict[int, str]) -> list[dict]:
+    """Who labeled which task when, with the model's confidence in it at push time (for budget studies)."""
+    rows = []
+    for t in tasks:
+        data = t.get("data", {})
+        for a in t.get("annotations", []):
+            if a.get("was_cancelled"):
+                continue
+            rows.append(
+                {
+                    "created_at": a.get("created_at"),
+                    "annotator": users.get(a.get("completed_by"), f"user-{a.get('completed_by')}"),
+                    "review": bool(a.get("ground_truth")),
+                    "task": t["id"],
+                    "article": data.get("article"),
+                    "sentence_id": data.get("sentence_id"),
+                    "push_rank": data.get("push_rank"),
+                    "push_score": data.get("push_score"),
+                    "push_model": data.get("push_model"),
+                }
+            )
+    rows.sort(key=lambda r: (r["created_at"] or "", r["task"]))
+    return [{"order": i, **r} for i, r in enumerate(rows)]
+
+
+def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None) -> dict:
+    """Export -> the project's raw annotation file -> a snapshot of *all* raw files.
+
+    The server's annotations are written as ``labeling/raw/studio-<project>.jsonl`` (with the
+    labeling-order record beside it) and the snapshot is rebuilt from every raw file, so a pull
+    never drops labeled sentences the project already has: for a sentence the server holds, the
+    server's annotations win. Nothing is rewritten when nothing changed.
+    """
+    from labeling.annotations import default_raw_files, import_annotations, studio_raw_file
+
+    project = studio.project(title)
+    tasks = studio.export(project.id)
+    users = studio.users()
+    lines = raw_lines(tasks, users, scheme)  # every label checked before writing
+    if not lines:
+        raise StanceError(f"project '{title}' has no annotations yet: nothing to pull")
+    raw = studio_raw_file(title)
+    write_if_changed(raw, dumps_jsonl(lines))
+    write_if_changed(raw.with_suffix(".order.jsonl"), dumps_jsonl(order_record(tasks, users)))
+    report = import_annotations(default_raw_files(), scheme, folder)
+    records = tasks_to_records(tasks, users, scheme)
+    return {
+        **summarize(records, scheme),
+        "checks": report["checks"],
+        "raw": str(raw),
+        "snapshot": report["snapshot"],
+        "snapshot_sentences": report["sentences"],
+        "new": report["new"],
+        "data_version": report["data_version"],
+    }
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        write_atomic(path, text)
+
+
+def status(studio: Studio, scheme: Scheme, title: str) -> dict:
+    project = studio.project(title)
+    tasks = studio.export(project.id)
+    records = tasks_to_records(tasks, studio.users(), scheme)
+    versions = Counter(p.model_version for p in studio.predictions(project.id))
+    return {
+        "project": title,
+        "tasks": len(tasks),
+        "annotated": len(records),
+        **summarize(records, scheme),
+        "prediction_versions": dict(versions),
+        "project_model_version": getattr(studio.client.projects.get(project.id), "model_version", None),
+    }
+
+
+# -- import ------------------------------------------------------------------------------
+def ensure_annotators(studio: Studio, names: list[str]) -> dict[str, int]:
+    """Annotator name -> user id, creating the users that do not exist yet."""
+    ids = {name: uid for uid, name in studio.users().items()}
+    for name in names:
+        if name not in ids:
+            with studio.calls(f"creating user {name}"):
+                user = studio.client.users.create(
+                    username=name, email=f"{name}@{ANNOTATOR_DOMAIN}", first_name=name
+                )
+            ids[name] = user.id
+    return ids
+
+
+def snapshot_tasks(records: list[Record]) -> dict[str, dict]:
+    """Task data for a snapshot's sentences, with the neighbours our segmenter gives them."""
+    out: dict[str, dict] = {}
+    for article in dict.fromkeys(r.sentence.article for r in records):
+        sentences = segment(read_article(find_article(article)))
+        for i in range(len(sentences)):
+            out[sentences[i].sentence_id] = task_data(sentences, i)
+    for r in records:  # a sentence the segmenter no longer gives keeps its own fields
+        out.setdefault(
+            r.sentence.sentence_id, {**r.sentence.to_dict(), "context_before": "", "context_after": ""}
+        )
+    return out
+
+
+def import_snapshot(studio: Studio, scheme: Scheme, title: str, snapshot: Path) -> dict:
+    """Load a snapshot's annotations as annotations by their annotators; re-running adds nothing."""
+    records = load_snapshot(snapshot, scheme)
+    project = studio.project(title)
+    users = ensure_annotators(
+        studio, list(dict.fromkeys(a.annotator for r in records for a in r.annotations))
+    )
+    names = {uid: name for name, uid in users.items()}
+    existing = {t["data"].get("sentence_id"): t for t in studio.export(project.id)}
+    data = snapshot_tasks(records)
+
+    def annotation(a: Annotation) -> dict:
+        return {
+            "result": pairs_to_result(a.pairs, scheme),
+            "completed_by": users[a.annotator],
+            "ground_truth": a.ground_truth,
+            "was_cancelled": False,
+        }
+
+    new, added = [], 0
+    for r in records:
+        sid = r.sentence.sentence_id
+        task = existing.get(sid)
+        if task is None:
+            new.append({"data": data[sid], "annotations": [annotation(a) for a in r.annotations]})
+            continue
+        there = {
+            names.get(a["completed_by"]) for a in task.get("annotations", []) if not a.get("was_cancelled")
+        }
+        for a in r.annotations:
+            if a.annotator not in there:
+                with studio.calls(f"adding {a.annotator}'s annotation to task {task['id']}"):
+                    studio.client.annotations.create(task["id"], **annotation(a))
+                added += 1
+    if new:
+        with studio.calls(f"importing {len(new)} annotated tasks"):
+            studio.client.projects.import_tasks(project.id, request=new)
+    return {
+        "snapshot": str(snapshot),
+        "tasks_created": len(new),
+        "annotations": sum(len(t["annotations"]) for t in new) + added,
+        "annotators": sorted({a.annotator for r in records for a in r.annotations}),
+    }

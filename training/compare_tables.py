@@ -1,0 +1,156 @@
+"""The compare report's tables: the terminal table and the Markdown report, same columns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from stance.scheme import Scheme
+
+if TYPE_CHECKING:
+    from training.compare import Comparison, RunRow
+
+
+# -- the terminal table ------------------------------------------------------------------
+def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
+    """(report header, terminal header, value-of-row) for every column of the tables."""
+
+    def pm(name):
+        return lambda r: f"{r.m(name):.3f} ± {r.m(name + '_std'):.3f}"
+
+    def num(name, fmt="{:.3f}"):
+        return lambda r: "—" if np.isnan(r.m(name)) else fmt.format(r.m(name))
+
+    def pair(a, b):  # runs logged before a metric existed show a dash
+        return lambda r: "—" if np.isnan(r.m(a)) else f"{r.m(a):.2f} / {r.m(b):.2f}"
+
+    def ci(name):  # a figure with its 90 % bootstrap interval by article
+        return lambda r: (
+            "—"
+            if np.isnan(r.m(name))
+            else f"{r.m(name):.3f} [{r.m(name + '_lo'):.2f}–{r.m(name + '_hi'):.2f}]"
+        )
+
+    cols = [
+        ("run", "run", lambda r: r.entry),
+        ("kind", "kind", lambda r: r.kind),
+        ("time split: stance macro-F1 [90% CI]", "time F1", ci("time_stance_macro_f1")),
+        ("time split: actor acc. end to end [90% CI]", "time actor", ci("time_actor_accuracy_e2e")),
+        ("CV pooled: stance macro-F1 [90% CI]", "CV F1", ci("cv_stance_macro_f1")),
+        ("CV pooled: actor acc. end to end [90% CI]", "CV actor", ci("cv_actor_accuracy_e2e")),
+        ("stance macro-F1", "macro-F1", pm("stance_macro_f1")),
+    ]
+    cols += [(f"F1 {s}", s, num(f"stance_f1_{s}", "{:.2f}")) for s in scheme.stance_labels]
+    cols += [
+        ("actor acc.", "actor acc.", pm("actor_accuracy")),
+        ("actor acc. (stance-bearing)", "bearing", num("actor_accuracy_stance_bearing")),
+        (
+            "profile pairs precision / recall",
+            "pairs P/R",
+            pair("profile_pair_precision", "profile_pair_recall"),
+        ),
+        ("stance ECE", "ECE", num("stance_ece")),
+        ("CV time", "CV", num("cv_seconds", "{:.0f} s")),
+        ("final fit", "fit", num("train_seconds", "{:.0f} s")),
+    ]
+    return cols
+
+
+def print_tables(comp: Comparison, scheme: Scheme) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 260))  # a pipe or a log: keep every column whole
+    if note := comp.mixed_note():
+        console.print(f"[bold yellow]note:[/] {note}")
+    for version in comp.data_versions:
+        rows = comp.ranked(version)
+        if not rows:
+            continue
+        table = Table(
+            title=f"{comp.experiment}: data version {version}, ranked by time-split stance macro-F1",
+            caption=(
+                "time: trained on the older articles, scored on the newest; CV: grouped CV's out-of-fold"
+                " predictions pooled; [90% bootstrap interval by article]; actor end to end: on stance-bearing"
+                " sentences, right only when the predicted actor is the labeled one; macro-F1: fold mean ± std;"
+                " per-class stance F1 pooled out-of-fold; bearing: best real actor on stance-bearing sentences;"
+                " pairs: (actor, stance) pairs per article, reported against labeled"
+            ),
+        )
+        table.add_column("#", justify="right")
+        for _, short, _ in columns(scheme):
+            table.add_column(short, justify="left" if short in ("run", "kind") else "right", no_wrap=True)
+        for i, row in enumerate(rows, 1):
+            table.add_row(str(i), *(value(row) for _, _, value in columns(scheme)))
+        console.print(table)
+    if missing := comp.not_run():
+        console.print(f"[bold yellow]not in this comparison:[/] {_not_run_note(comp, missing)}")
+    if comp.curve:
+        console.print(f"learning curve: {len(comp.curve)} points, see the report's learning_curve.png")
+
+
+# -- the Markdown report ------------------------------------------------------------------
+def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
+    lines = [f"# Experiment `{comp.experiment}`", ""]
+    specs = sorted({r.tags.get("spec", "") for r in comp.rows} - {""})
+    commits = sorted({r.tags.get("git_commit", "?") for r in comp.rows})
+    lines += [
+        f"Written by `stance compare {comp.experiment}` from the MLflow runs"
+        + (f" of `{'`, `'.join(specs)}`" if specs else "")
+        + f"; code at git commit {', '.join(f'`{c}`' for c in commits)}.",
+        "Runs are ranked by the champion rule's figure, stance macro-F1 on the **time split** (trained on the",
+        "older articles, scored on the newest). Intervals are 90 % bootstrap intervals by article (1,000",
+        "resamples of whole articles). Actor accuracy end to end: on sentences whose labeled stance is not",
+        "`none`, right only when the predicted actor is the labeled primary actor. CV pooled: grouped",
+        "cross-validation's out-of-fold predictions, all folds together. The other metrics are grouped",
+        "cross-validation by article (mean ± standard deviation over folds;",
+        "per-class F1 pooled over the out-of-fold predictions). Profile pairs: the distinct (actor, stance)",
+        "pairs each article's profile reports, against those its labels hold, pooled over articles",
+        "(— for runs logged before this figure existed).",
+        "",
+    ]
+    if note := comp.mixed_note():
+        lines += [f"**Note: {note}.**", ""]
+    if missing := comp.not_run():
+        lines += [f"**Not in this report:** {_not_run_note(comp, missing)}.", ""]
+    for version in comp.data_versions:
+        rows = comp.ranked(version)
+        if rows:
+            lines += [f"## Data version `{version}`", "", *_md_table(rows, scheme), ""]
+    if comp.curve:
+        lines += ["## Learning curve", "", *_md_curve(comp.curve), ""]
+    for image in images:
+        lines += [f"![{image.removesuffix('.png').replace('_', ' ')}]({image})", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _not_run_note(comp: Comparison, missing: list[str]) -> str:
+    names = ", ".join(f"`{n}`" for n in missing)
+    return (
+        f"the spec's runs {names} have no finished run in this store "
+        "(`stance experiment run SPEC` trains them; finished runs are skipped)"
+    )
+
+
+def _md_table(rows: list[RunRow], scheme: Scheme) -> list[str]:
+    cols = columns(scheme)
+    out = ["| # | " + " | ".join(h for h, _, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for i, row in enumerate(rows, 1):
+        out.append(f"| {i} | " + " | ".join(value(row) for _, _, value in cols) + " |")
+    return out
+
+
+def _md_curve(points: list[RunRow]) -> list[str]:
+    out = [
+        "| run | share of training articles | training sentences (mean per fold) | stance macro-F1 |",
+        "|---|---|---|---|",
+    ]
+    for r in sorted(points, key=lambda r: (r.entry, r.data_version, r.train_share)):
+        out.append(
+            f"| {r.entry} | {r.train_share:.0%} | {r.m('train_sentences'):.0f} | "
+            f"{r.m('stance_macro_f1'):.3f} ± {r.m('stance_macro_f1_std'):.3f} |"
+        )
+    return out
