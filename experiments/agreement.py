@@ -44,7 +44,7 @@ def annotations_by_sentence(scheme: Scheme) -> dict[str, tuple[list[tuple[int, i
     """sentence id -> (every annotation's primary pair as label ids, whether the annotators disagreed)."""
     from labeling.snapshot import latest_snapshot, load_snapshot
 
-    none_a, none_s = len(scheme.actor_labels) - 1, scheme.stance_labels.index(scheme.none)
+    none_a, none_s = scheme.labels.none_actor_id, scheme.labels.none_stance_id
     out = {}
     for record in load_snapshot(latest_snapshot(), scheme):
         ids = []
@@ -69,7 +69,7 @@ def features(recipe, scheme: Scheme, train, test):
         from training.models import gazetteer as gaz
         from training.models.baseline import tfidf_features
 
-        clf.gazetteer_ = gaz.load(scheme.actor_labels[:-1])
+        clf.gazetteer_ = gaz.load(scheme.labels.real_actors)
         clf.tfidf_ = tfidf_features(recipe).fit(texts)
         return (
             clf,
@@ -102,7 +102,7 @@ def fit_predict(clf, scheme: Scheme, x_train, x_test, rows):
 
     index, actors, stances, weights = rows
     (actor_x, stance_x), (actor_t, stance_t) = x_train, x_test
-    bearing = actors != len(scheme.actor_labels) - 1
+    bearing = actors != scheme.labels.none_actor_id
     make = clf._head if hasattr(clf, "_head") else lambda: clf._pipeline()[-1]
     actor_head = make().fit(actor_x[index[bearing]], actors[bearing], sample_weight=weights[bearing])
     stance_head = make().fit(stance_x[index], stances, sample_weight=weights)
@@ -132,7 +132,7 @@ def main() -> None:
     clf, x_train, x_test = features(recipe, scheme, train, test)
     feature_s = time.perf_counter() - t0
     truth_a, truth_s = np.array(test["actor"]), np.array(test["stance"])
-    none_s = scheme.stance_labels.index(scheme.none)
+    none_s = scheme.labels.none_stance_id
     n_s = len(scheme.stance_labels)
     result = {
         "data_version": meta["data_version"],

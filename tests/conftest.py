@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,15 @@ def studio(server):
     from labeling.studio import Studio
 
     return Studio.connect(server.url, TOKEN)
+
+
+@contextmanager
+def renamed_actor(root: Path):
+    """The project's scheme with one actor renamed (ttp -> tehrik) while the block runs."""
+    scheme_file = root / "configs" / "scheme.yaml"
+    original = scheme_file.read_text()
+    try:
+        scheme_file.write_text(original.replace("  ttp: >-", "  tehrik: >-"))
+        yield
+    finally:
+        scheme_file.write_text(original)

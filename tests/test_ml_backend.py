@@ -19,7 +19,7 @@ from labeling.studio import label_config, result_to_pairs
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from tests.conftest import free_port, run_cli
+from tests.conftest import free_port, renamed_actor, run_cli
 from training.ml_backend import RETRAIN_OFF, Backend, Retrainer
 from training.ml_backend_app import create_app
 from training.predict import Predictor
@@ -147,13 +147,8 @@ def test_a_model_with_another_label_scheme_is_refused(trained, tmp_path):
 
 
 def test_the_command_refuses_such_a_model_in_one_line_before_listening(trained, scratch_root):
-    scheme_file = scratch_root / "configs" / "scheme.yaml"
-    original = scheme_file.read_text()
-    try:
-        scheme_file.write_text(original.replace("  ttp: >-", "  tehrik: >-"))
+    with renamed_actor(scratch_root):
         out = run_cli("labeling", "backend", "--port", str(free_port()))
-    finally:
-        scheme_file.write_text(original)
     assert out.returncode == 2
     (line,) = out.stderr.decode().strip().splitlines()
     assert line.startswith(

@@ -10,7 +10,7 @@ import pytest
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from tests.conftest import run_cli
+from tests.conftest import renamed_actor, run_cli
 from training.predict import Predictor, read_sentences_file
 
 SEED = "seeds/001_64535fbd2cbe07ec.txt"
@@ -130,13 +130,8 @@ def test_a_model_with_another_label_scheme_is_refused(trained, tmp_path):
 
 
 def test_scheme_change_in_the_project_makes_the_cli_refuse(trained, scratch_root, tmp_path):
-    scheme_file = scratch_root / "configs" / "scheme.yaml"
-    original = scheme_file.read_text()
-    try:
-        scheme_file.write_text(original.replace("  ttp: >-", "  tehrik: >-"))
+    with renamed_actor(scratch_root):
         out = run_cli("predict", str(paths.root() / SEED), "-o", str(tmp_path / "out.jsonl"))
-    finally:
-        scheme_file.write_text(original)
     assert out.returncode == 2
     (line,) = out.stderr.decode().strip().splitlines()
     assert line.startswith(

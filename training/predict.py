@@ -82,9 +82,9 @@ class Predictor:
         self.scheme = scheme or Scheme.load()
         self.model_uri = model_uri
         self.model, self.model_version = _load_checked(model_uri, self.scheme)
-        schema = self.model.metadata.get_input_schema()
-        # models logged before the holder's context column take the text alone
-        self.reads_context = schema is None or "context" in schema.input_names()
+        from training.pyfunc import input_columns
+
+        self.inputs = input_columns(self.model.metadata.get_input_schema())
 
     def predict_sentences(self, sentences: list[Sentence]) -> list[SentencePrediction]:
         """One batch across all sentences given, returned in input order.
@@ -99,7 +99,7 @@ class Predictor:
         texts = [s.text for s in sentences]
         # each sentence's preceding sentences among those given (same article, in the order given)
         frame = {"text": texts}
-        if self.reads_context:
+        if "context" in self.inputs:
             frame["context"] = contexts([s.article for s in sentences], texts)
         out = self.model.predict(pd.DataFrame(frame))
         a_cols = [f"actor:{label}" for label in self.scheme.actor_labels]

@@ -59,6 +59,16 @@ def optional_context(signature):
     return ModelSignature(inputs=Schema(cols), outputs=signature.outputs, params=signature.params)
 
 
+def input_columns(input_schema) -> list[str]:
+    """The columns to send a logged model: ``text``, and ``context`` when its signature reads it.
+
+    Models logged before the holder's context column take the text alone.
+    """
+    if input_schema is None or "context" in input_schema.input_names():
+        return ["text", "context"]
+    return ["text"]
+
+
 class StanceModel(PythonModel):
     """Wraps any classifier saved by a kind in ``training.models``."""
 

@@ -174,8 +174,7 @@ def run_local(input_path: Path, out: Path, model_uri: str) -> int:
 
     frame = _local_input(input_path)
     predictor = Predictor(model_uri)
-    inputs = ["text", "context"] if predictor.reads_context else ["text"]
-    scored = predictor.model.predict(pd.DataFrame({c: frame[c].tolist() for c in inputs}))
+    scored = predictor.model.predict(pd.DataFrame({c: frame[c].tolist() for c in predictor.inputs}))
     cols = score_columns(predictor.scheme)
     frame = frame.reset_index(drop=True)
     frame["actor"], frame["stance"] = scored["actor"].to_numpy(), scored["stance"].to_numpy()

@@ -82,8 +82,8 @@ def _context_column():
     return F.concat_ws("\n", F.collect_list(words).over(order))
 
 
-def _check_model(model_uri: str, scheme: Scheme) -> bool:
-    """Refuse a model of another scheme; whether it reads the context column."""
+def _check_model(model_uri: str, scheme: Scheme) -> list[str]:
+    """Refuse a model of another scheme; the columns it reads (training.pyfunc.input_columns)."""
     from training import tracking
 
     uri = tracking.setup_uri()
@@ -98,8 +98,9 @@ def _check_model(model_uri: str, scheme: Scheme) -> bool:
         ) from None
     if (info.metadata or {}).get("scheme_hash") != scheme.hash:
         raise StanceError(f"model '{model_uri}' was not trained with configs/scheme.yaml ({scheme.hash})")
-    # models logged before the holder's context column take the text alone
-    return info.signature is None or "context" in info.signature.inputs.input_names()
+    from training.pyfunc import input_columns
+
+    return input_columns(info.signature.inputs if info.signature else None)
 
 
 def _sentences(spark, input_path: Path):
@@ -148,7 +149,7 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
     scheme = Scheme.load()
-    reads_context = _check_model(model_uri, scheme)
+    inputs = _check_model(model_uri, scheme)
     cols = score_columns(scheme)
     spark = session(master)
     try:
@@ -157,8 +158,7 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
         result = StructType([StructField(c, DoubleType()) for c in cols])
         udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result, env_manager="local")
         sentences = _sentences(spark, input_path)
-        inputs = [F.col(c).alias(c) for c in (("text", "context") if reads_context else ("text",))]
-        scored = sentences.withColumn("p", udf(F.struct(*inputs)))
+        scored = sentences.withColumn("p", udf(F.struct(*[F.col(c).alias(c) for c in inputs])))
         dated = F.when(F.col("date").rlike(r"^\d{4}-\d{2}-\d{2}$"), F.col("date")).otherwise(F.lit(UNDATED))
         flat = scored.select(
             "article", "sentence_id", "start", "end", "text", *[F.col(f"p.`{c}`").alias(c) for c in cols],
