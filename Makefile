@@ -36,8 +36,9 @@ demo: env annotations dataset
 	@awk -F' *[|] *' '/^[|] # /{on=1; for(i=1;i<=NF;i++) c[$$i]=i; next} on&&/^$$/{exit} on&&!/---/{printf "  %-10s %-17s %-17s %-16s %s\n",$$c["run"],$$c["stance macro-F1"],$$c["actor acc."],$$c["actor acc. (stance-bearing)"],$$c["stance ECE"]}' experiments/recipes/report.md
 	@echo; echo "== stance profile of $(ARTICLE) (champion model) =="
 	@$(STANCE) predict $(ARTICLE) --format table
-	@echo "Runs are in MLflow ($(CURDIR)/mlflow.db). Open the UI with:  make mlflow-ui"
-	@echo "  then browse http://127.0.0.1:$(MLFLOW_PORT)"
+	@if [ -n "$$MLFLOW_TRACKING_URI" ]; then echo "Runs are in MLflow at $$MLFLOW_TRACKING_URI (MLFLOW_TRACKING_URI)"; \
+	else echo "Runs are in MLflow ($(CURDIR)/mlflow.db). Open the UI with:  make mlflow-ui"; \
+	echo "  then browse http://127.0.0.1:$(MLFLOW_PORT)"; fi
 
 ## test: lint and format checks, then the whole test suite (slow integration tests included)
 test: env ls-env chromium postgresql java lint pytest
