@@ -7,8 +7,8 @@ artifacts from ``.stance/stack/artifacts``, and Label Studio with its own databa
 cluster. All listen on 127.0.0.1 only. Ports come from ``STANCE_STACK_PG_PORT``,
 ``STANCE_STACK_MLFLOW_PORT`` and ``STANCE_STACK_LS_PORT``; the database password and Label
 Studio's admin password and token come from ``.env`` (written on first use, mode 600) and are
-never printed: the MLflow server gets
-the database password as ``PGPASSWORD`` in its environment, not in its command line.
+never printed: the MLflow server gets the database password as ``PGPASSWORD`` in its environment,
+not in its command line.
 """
 
 from __future__ import annotations
