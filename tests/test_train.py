@@ -13,7 +13,6 @@ from training import tracking
 from training.evaluate import metrics
 from training.models.baseline import BaselineRecipe
 from training.recipes import make_classifier
-from training.train import train
 
 
 def test_baseline_beats_the_majority_class_on_the_newest_articles(built, scheme):
@@ -159,28 +158,6 @@ def test_the_logged_model_lists_the_kinds_pip_requirements_pinned(trained):
     assert [line.split("==")[0] for line in logged] == REQUIREMENTS["baseline"]
     assert logged == pinned(tuple(REQUIREMENTS["baseline"]))  # the versions installed here
     assert f"mlflow=={mlflow.__version__}" in logged
-
-
-def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root):
-    again = train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)
-    assert again["skipped"] and again["run_id"] == trained["run_id"]
-
-
-def test_a_worse_model_does_not_take_champion(trained, scratch_root):
-    worse = scratch_root / "configs" / "worse.yaml"
-    worse.write_text("kind: baseline\ncv_folds: 3\nC: 0.001  # heavy regularisation: a weaker model\n")
-    out = train(worse, quiet=True)
-    client = MlflowClient()
-    assert (
-        client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "champion").run_id == trained["run_id"]
-    )
-    assert client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "challenger").run_id == out["run_id"]
-    decision = client.get_run(out["run_id"]).data.tags["registry_decision"]
-    assert (
-        decision.startswith(f"version {out['model_uri'].rsplit('/', 1)[1]} (data ")
-        and " is challenger: " in decision
-    )
-    assert decision.endswith("not above zero: no clear gain")
 
 
 def test_a_run_logs_cv_and_time_split_figures_with_intervals(trained, built):
