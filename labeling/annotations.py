@@ -1,6 +1,6 @@
 """Annotations: per-annotator labels in, one resolved record per sentence out.
 
-Two formats, both JSONL and documented in labeling/README.md:
+Two formats, both JSONL and documented in the README (*Annotation formats*):
 
 * **raw annotations**: one line per sentence per annotator, as the corpus ships
   them and as our own labeling passes are written

@@ -1,20 +1,19 @@
 """The team stack on one machine: PostgreSQL, an MLflow tracking server on it, Label Studio on it.
 
 ``make stack-up`` runs ``python -m stance.stack up``: a PostgreSQL cluster of the project's own
-(Debian's binaries, data under the git-ignored ``.stance/stack/postgres``, its own port), an
-MLflow tracking server whose backend store is that cluster and which serves the artifacts from
-``.stance/stack/artifacts``, and Label Studio with its own database on the same cluster. All
-listen on 127.0.0.1 only. Ports come from ``STANCE_STACK_PG_PORT``, ``STANCE_STACK_MLFLOW_PORT``
-and ``STANCE_STACK_LS_PORT``; the database password and Label Studio's admin password and token
-come from ``.env`` (written on first use, mode 600) and are never printed: the MLflow server gets
-the database password as ``PGPASSWORD`` in its environment, not in its command line.
+(``stance.stack_pg``: Debian's binaries, data under the git-ignored ``.stance/stack/postgres``, its
+own port), an MLflow tracking server whose backend store is that cluster and which serves the
+artifacts from ``.stance/stack/artifacts``, and Label Studio with its own database on the same
+cluster. All listen on 127.0.0.1 only. Ports come from ``STANCE_STACK_PG_PORT``,
+``STANCE_STACK_MLFLOW_PORT`` and ``STANCE_STACK_LS_PORT``; the database password and Label
+Studio's admin password and token come from ``.env`` (written on first use, mode 600) and are
+never printed: the MLflow server gets the database password as ``PGPASSWORD`` in its environment,
+not in its command line.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -27,20 +26,9 @@ from stance import paths
 from stance.errors import StanceError
 from stance.io import write_atomic
 from stance.server import DEFAULT_USERNAME, LocalServer, ensure_secrets, env_file, load_env
-from stance.stack_proc import (
-    _alive,
-    _answers,
-    _give_to_postgres,
-    _pg,
-    _port_taken,
-    _require_postgres,
-    _stop_group,
-    _wait_free,
-)
+from stance.stack_pg import DATABASES, DB_USER, Cluster, db_password, ls_db_env
+from stance.stack_proc import _alive, _answers, _port_taken, _require_postgres, _stop_group, _wait_free
 
-DB_USER = "stance"
-DATABASES = ("mlflow", "labelstudio")
-PASSWORD_VAR = "STANCE_STACK_DB_PASSWORD"
 PORTS = {  # variable, default, what listens there
     "pg": ("STANCE_STACK_PG_PORT", 5433, "PostgreSQL"),
     "mlflow": ("STANCE_STACK_MLFLOW_PORT", 5055, "the MLflow server"),
@@ -69,12 +57,8 @@ class Stack:
 
     # -- where things are -----------------------------------------------------------------
     @property
-    def pg_dir(self) -> Path:
-        return self.folder / "postgres"
-
-    @property
-    def pg_data(self) -> Path:
-        return self.pg_dir / "data"
+    def pg(self) -> Cluster:
+        return Cluster(self.folder / "postgres", self.pg_port)
 
     @property
     def artifacts(self) -> Path:
@@ -102,73 +86,6 @@ class Stack:
             f"export MLFLOW_TRACKING_URI={self.mlflow_url}",
             f"export LABEL_STUDIO_URL={self.label_studio.url}",
         ]
-
-    # -- PostgreSQL -----------------------------------------------------------------------
-    def pg_running(self) -> bool:
-        return _pg(["pg_ctl", "-D", str(self.pg_data), "status"], check=False).returncode == 0
-
-    def pg_start(self, password: str) -> None:
-        if not (self.pg_data / "PG_VERSION").is_file():
-            self._initdb(password)
-        opts = f"-p {self.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.pg_dir}"
-        log = self.pg_dir / "postgres.log"
-        out = _pg(["pg_ctl", "-D", str(self.pg_data), "-l", str(log), "-o", opts, "-w", "-t", "60", "start"])
-        if out.returncode != 0:
-            why = (out.stderr.strip() or out.stdout.strip()).splitlines()[-1:] or ["no output"]
-            raise StanceError(f"PostgreSQL did not start on 127.0.0.1:{self.pg_port} ({why[0]}); see {log}")
-        self._create_databases(password)
-
-    def _initdb(self, password: str) -> None:
-        self.pg_dir.mkdir(parents=True, exist_ok=True)
-        pwfile = self.pg_dir / "pwfile"
-        write_atomic(pwfile, password + "\n", mode=0o600)
-        _give_to_postgres(self.pg_dir, pwfile)
-        try:
-            out = _pg(
-                ["initdb", "-D", str(self.pg_data), "-U", DB_USER, "--pwfile", str(pwfile)]
-                + ["--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"]
-            )
-        finally:
-            pwfile.unlink(missing_ok=True)
-        if out.returncode != 0:
-            shutil.rmtree(self.pg_data, ignore_errors=True)
-            why = [line for line in out.stderr.splitlines() if "error" in line.lower()] or ["no output"]
-            raise StanceError(f"initdb failed in {self.pg_data}: {why[0]}")
-
-    def connect(self, password: str, dbname: str = "postgres"):
-        import psycopg
-
-        try:
-            return psycopg.connect(
-                host="127.0.0.1",
-                port=self.pg_port,
-                user=DB_USER,
-                password=password,
-                dbname=dbname,
-                autocommit=True,
-                connect_timeout=5,
-            )
-        except psycopg.OperationalError as exc:
-            if "password authentication failed" in str(exc):
-                raise StanceError(
-                    f"PostgreSQL at 127.0.0.1:{self.pg_port} refused the password {PASSWORD_VAR} "
-                    f"(from {env_file()} or the environment): the cluster in {self.pg_data} was made with "
-                    "another one; restore it, or remove that folder to start an empty stack"
-                ) from None
-            raise StanceError(f"cannot reach PostgreSQL at 127.0.0.1:{self.pg_port}: {exc}") from None
-
-    def _create_databases(self, password: str) -> None:
-        with self.connect(password) as conn:
-            have = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
-            for name in DATABASES:
-                if name not in have:
-                    conn.execute(f'CREATE DATABASE "{name}" OWNER "{DB_USER}"')
-
-    def pg_stop(self) -> bool:
-        if not self.pg_running():
-            return False
-        _pg(["pg_ctl", "-D", str(self.pg_data), "-m", "fast", "-w", "-t", "60", "stop"])
-        return True
 
     # -- the MLflow server ------------------------------------------------------------------
     def mlflow_running_pid(self) -> int | None:
@@ -219,7 +136,7 @@ class Stack:
     # -- the whole stack --------------------------------------------------------------------
     def check_ports(self) -> None:
         """Every port this call would bind must be free: checked before anything starts."""
-        running = {"pg": self.pg_running(), "mlflow": bool(self.mlflow_running_pid())}
+        running = {"pg": self.pg.running(), "mlflow": bool(self.mlflow_running_pid())}
         running["ls"] = bool(self.label_studio.running_pid())
         for key, (var, _, what) in PORTS.items():
             port = getattr(self, f"{key}_port")
@@ -233,16 +150,16 @@ class Stack:
         _require_postgres()
         self.check_ports()
         self.folder.mkdir(parents=True, exist_ok=True)
-        password = _db_password()
+        password = db_password()
         ensure_secrets()
         started: list[str] = []  # on a failure, these are stopped again: nothing half-started
         try:
-            if not self.pg_running():
+            if not self.pg.running():
                 print(f"starting PostgreSQL on 127.0.0.1:{self.pg_port} ...", flush=True)
                 started.append("pg")
-                self.pg_start(password)
+                self.pg.start(password)
             else:
-                self._create_databases(password)
+                self.pg.create_databases(password)
             if not (self.mlflow_running_pid() and self.mlflow_answers()):
                 print(f"starting the MLflow server at {self.mlflow_url} ...", flush=True)
                 started.append("mlflow")
@@ -253,14 +170,14 @@ class Stack:
                     f"starting Label Studio at {ls.url} (a first start takes a few minutes) ...", flush=True
                 )
                 started.append("ls")
-                os.environ.update(_ls_db_env(self.pg_port, password))
+                os.environ.update(ls_db_env(self.pg_port, password))
                 ls.start(
                     os.environ.get("LABEL_STUDIO_USERNAME", DEFAULT_USERNAME),
                     os.environ["LABEL_STUDIO_PASSWORD"],
                     os.environ["LABEL_STUDIO_API_KEY"],
                 )
         except BaseException:
-            stops = {"ls": self.label_studio.stop, "mlflow": self.mlflow_stop, "pg": self.pg_stop}
+            stops = {"ls": self.label_studio.stop, "mlflow": self.mlflow_stop, "pg": self.pg.stop}
             for key in reversed(started):
                 stops[key]()
             raise
@@ -271,39 +188,12 @@ class Stack:
             stopped.append("Label Studio")
         if self.mlflow_stop():
             stopped.append("the MLflow server")
-        if self.pg_stop():
+        if self.pg.stop():
             stopped.append("PostgreSQL")
         busy = [p for p in (self.ls_port, self.mlflow_port, self.pg_port) if _wait_free(p) is False]
         if busy and stopped and not quiet:
             raise StanceError(f"stopped {', '.join(stopped)} but ports {busy} still answer")
         return stopped
-
-
-# -- secrets ---------------------------------------------------------------------------
-def _db_password() -> str:
-    if not os.environ.get(PASSWORD_VAR):
-        path = env_file()
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
-        value = secrets.token_urlsafe(18)
-        write_atomic(
-            path,
-            old + ("" if not old or old.endswith("\n") else "\n") + f"{PASSWORD_VAR}={value}\n",
-            mode=0o600,
-        )
-        os.environ[PASSWORD_VAR] = value
-    return os.environ[PASSWORD_VAR]
-
-
-def _ls_db_env(port: int, password: str) -> dict[str, str]:
-    """Label Studio's own PostgreSQL settings (its database on the stack's cluster)."""
-    return {
-        "DJANGO_DB": "default",
-        "POSTGRE_NAME": "labelstudio",
-        "POSTGRE_USER": DB_USER,
-        "POSTGRE_PASSWORD": password,
-        "POSTGRE_HOST": "127.0.0.1",
-        "POSTGRE_PORT": str(port),
-    }
 
 
 # -- commands ------------------------------------------------------------------------
@@ -352,7 +242,7 @@ def env() -> None:
 def status() -> None:
     """What of the stack runs, and where."""
     stack = Stack.from_env()
-    print(f"PostgreSQL    127.0.0.1:{stack.pg_port}  {'running' if stack.pg_running() else 'stopped'}")
+    print(f"PostgreSQL    127.0.0.1:{stack.pg_port}  {'running' if stack.pg.running() else 'stopped'}")
     print(f"MLflow        {stack.mlflow_url}  {'running' if stack.mlflow_answers() else 'stopped'}")
     print(
         f"Label Studio  {stack.label_studio.url}  {'running' if stack.label_studio.answers() else 'stopped'}"

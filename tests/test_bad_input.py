@@ -1,12 +1,11 @@
 """Every command against a fixed set of bad inputs: one clear error line, or a correct result.
 
 Never a traceback, never a half-written output. Commands run in this process through
-the console script's own entry point (fast); the unreachable-store cases run the real
-console script, since they change MLflow's process-wide tracking URI.
+the console script's own entry point (fast).
 
 After the fixed inputs, the hostile classes, most serious first: outputs at special
 paths, Ctrl-C and SIGTERM, usage errors, wrong annotation fields, recipes, hostile long
-lines, sentence files, broken stores and secrets in URLs.
+lines, sentence files and secrets in URLs. Broken MLflow stores are in tests/test_tracking.py.
 """
 
 from __future__ import annotations
@@ -257,26 +256,6 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]  # closed again when this returns: nothing listens there
-
-
-@pytest.mark.parametrize("command", ["train", "predict"])
-def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp_path, trained):
-    uri = f"http://127.0.0.1:{_closed_port()}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    argv = {
-        "train": ["train", "configs/test-baseline.yaml"],
-        "predict": [
-            "predict",
-            str(paths.root() / "seeds" / "001_64535fbd2cbe07ec.txt"),
-            "-o",
-            str(tmp_path / "o"),
-        ],
-    }[command]
-    out = run_cli(*argv)
-    assert out.returncode == 2, out.stderr.decode()
-    (line,) = out.stderr.decode().strip().splitlines()
-    assert line == f"error: MLflow tracking store {uri} is not reachable (is the tracking server running?)"
-    assert not (tmp_path / "o").exists()
 
 
 # == 1. outputs: special files, symlinks, unwritable places ==================================
@@ -645,29 +624,7 @@ def test_html_saved_as_txt_is_read_as_html(invoke, tmp_path):
     ]
 
 
-# == 8. stores and secrets ===========================================================================
-def test_a_corrupt_store_is_one_error_line(monkeypatch, tmp_path):
-    db = tmp_path / "mlflow.db"
-    db.write_bytes(b"this is not a database\n" * 100)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
-    out = run_cli("predict", str(paths.root() / ARTICLE))
-    assert out.returncode == 2
-    assert out.stderr.decode().strip().splitlines() == [
-        f"error: MLflow store {db} is not an SQLite database (corrupt, or another file)"
-    ]
-
-
-def test_a_mistyped_store_path_creates_nothing(monkeypatch, tmp_path):
-    db = tmp_path / "typo" / "mlflow.db"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
-    out = run_cli("predict", str(paths.root() / ARTICLE))
-    assert out.returncode == 2
-    assert out.stderr.decode().strip().splitlines() == [
-        f"error: no MLflow store at {db}: train a model first (`stance train`), or check MLFLOW_TRACKING_URI"
-    ]
-    assert not db.parent.exists()
-
-
+# == 8. secrets (broken MLflow stores: tests/test_tracking.py) ===========================================================================
 def test_a_password_in_label_studio_url_is_never_echoed(monkeypatch):
     url = f"http://admin:hunter2secret@127.0.0.1:{_closed_port()}"
     monkeypatch.setenv("LABEL_STUDIO_URL", url)

@@ -47,14 +47,19 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
     assert len(mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")) == 1
 
 
-def test_the_confusion_matrix_rebuilt_from_a_runs_artifacts_matches_its_metrics(tiny_experiment, scheme):
+def test_the_confusion_matrix_from_a_runs_logged_oof_predictions_matches_its_metrics(tiny_experiment, scheme):
     comp = load("tiny")
     row = comp.rows[0]
     m = confusion(row, scheme, "stance")
     labels = scheme.stance_labels
     assert m.sum() == 2466 and (m >= 0).all()
-    for i, label in enumerate(labels):  # recall = diagonal / support, as logged by training
+    for i, label in enumerate(labels):  # support and recall (diagonal / support), as logged by training
+        assert m[i].sum() == row.metrics[f"stance_support_{label}"]
         assert m[i, i] / m[i].sum() == pytest.approx(row.metrics[f"stance_recall_{label}"])
+        assert m[i, i] / m[:, i].sum() == pytest.approx(row.metrics[f"stance_precision_{label}"])
+    actors = confusion(row, scheme, "actor")
+    for i, label in enumerate(scheme.actor_labels):
+        assert actors[i].sum() == row.metrics[f"actor_support_{label}"]
     accuracy = np.trace(m) / m.sum()
     assert 0.4 < accuracy < 0.9
 
@@ -81,6 +86,26 @@ def test_runs_on_two_data_versions_are_never_ranked_together_silently(
         and f"data version {old}" in out
         and f"data version {new}" in out
     )
+
+
+def test_a_run_logged_without_oof_predictions_is_a_note_not_a_crash(scratch_root, scheme, tmp_path, capsys):
+    """Runs logged before training wrote its out-of-fold predictions: compared, no confusion matrix."""
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("old-runs"))
+    with mlflow.start_run(run_name="old") as run:  # what an old run holds: tags and metrics, no OOF file
+        mlflow.set_tags({"entry": "old", "kind": "baseline", "data_version": "0123abcd", "train_share": "1"})
+        mlflow.log_metrics({"time_stance_macro_f1": 0.5, "stance_macro_f1": 0.5, "stance_macro_f1_std": 0.1})
+    comp, report = compare("old-runs", out=tmp_path, log=False)
+    note = (
+        f"run old ({run.info.run_id[:8]}) has no evaluation/oof_predictions.jsonl (logged before training "
+        "wrote it): its confusion matrix is left out; retrain it to see one"
+    )
+    assert comp.notes == [note]
+    assert f"**Note:** {note}." in report.read_text()
+    assert (tmp_path / "confusion_stance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print_tables(comp, scheme)
+    assert f"note: {note}" in " ".join(capsys.readouterr().out.split())
 
 
 def test_compare_of_an_unknown_experiment_says_which_exist(tiny_experiment):

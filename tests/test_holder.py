@@ -98,9 +98,9 @@ def test_the_context_column_changes_the_holder_of_a_pronoun_led_sentence(built, 
     import mlflow
 
     from labeling.segment import Sentence
+    from training.logged_model import log_model
     from training.predict import Predictor
     from training.recipes import KINDS, make_classifier
-    from training.train import _log_model
 
     train = built[0]["train"]
     model = make_classifier(KINDS["hybrid"][0](kind="hybrid"), scheme).fit(
@@ -109,7 +109,7 @@ def test_the_context_column_changes_the_holder_of_a_pronoun_led_sentence(built, 
     )  # fmt: skip
     mlflow.set_experiment("tiny-holder")
     with mlflow.start_run():
-        info = _log_model(model, scheme, model.recipe, built[1], train[:3])
+        info = log_model(model, scheme, model.recipe, built[1], train[:3])
     pyfunc = mlflow.pyfunc.load_model(info.model_uri)
 
     def scores(context: str | None) -> dict[str, float]:

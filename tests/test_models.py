@@ -1,9 +1,12 @@
 """Each transformer recipe trained for real on a tiny slice: the contract every kind shares."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.test_recipes import REQUIREMENTS
 from training.recipes import KINDS, load_classifier, make_classifier
 
 pytestmark = pytest.mark.slow
@@ -59,12 +62,12 @@ def test_each_kind_logged_to_mlflow_reloads_as_pyfunc_and_predicts_as_in_memory(
     """What predict, serving and Label Studio pre-annotation load: the registered pyfunc model."""
     import mlflow
 
-    from training.train import _log_model
+    from training.logged_model import log_model
 
     kind, recipe, model = fitted
     mlflow.set_experiment("tiny-contract")
     with mlflow.start_run():
-        info = _log_model(model, scheme, recipe, built[1], PROBE)
+        info = log_model(model, scheme, recipe, built[1], PROBE)
     frame = mlflow.pyfunc.load_model(info.model_uri).predict(pd.DataFrame({"text": PROBE}))
     actor_p, stance_p = model.predict_proba(PROBE)
     assert np.allclose(frame[[f"actor:{a}" for a in scheme.actor_labels]].to_numpy(), actor_p, atol=1e-5)
@@ -72,6 +75,8 @@ def test_each_kind_logged_to_mlflow_reloads_as_pyfunc_and_predicts_as_in_memory(
     assert list(frame["stance"]) == [scheme.stance_labels[i] for i in stance_p.argmax(1)]
     meta = mlflow.models.get_model_info(info.model_uri).metadata
     assert meta["kind"] == kind and meta["scheme_hash"] == scheme.hash
+    logged = Path(mlflow.pyfunc.get_model_dependencies(info.model_uri)).read_text().split()
+    assert [line.split("==")[0] for line in logged] == REQUIREMENTS[kind]  # the kind's own list
 
 
 def test_same_seed_gives_the_same_model(fitted, tiny, scheme):

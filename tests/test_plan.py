@@ -7,7 +7,8 @@ import json
 import pytest
 
 from tests.conftest import run_cli
-from training.plan import PLAN_VIEW, cells
+from training.plan import cells
+from training.plan_studio import PLAN_VIEW
 
 ARTICLE = (
     "Pakistan urged the Afghan Taliban to act against the TTP before the next round in Istanbul. "

@@ -1,7 +1,6 @@
 """Training for real on the committed data, into a scratch MLflow store."""
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +9,10 @@ import pytest
 from datasets import concatenate_datasets
 from mlflow import MlflowClient
 
-from stance.errors import StanceError
 from training import tracking
 from training.evaluate import metrics
 from training.models.baseline import BaselineRecipe
-from training.recipes import load_recipe, make_classifier
-from training.train import train
+from training.recipes import make_classifier
 
 
 def test_baseline_beats_the_majority_class_on_the_newest_articles(built, scheme):
@@ -151,26 +148,16 @@ def test_a_registered_version_says_what_it_is_and_how_it_scored(trained, built):
     assert 0 <= m["stance_ece_pooled"] <= 1 and "stance_ece" in m
 
 
-def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root):
-    again = train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)
-    assert again["skipped"] and again["run_id"] == trained["run_id"]
+def test_the_logged_model_lists_the_kinds_pip_requirements_pinned(trained):
+    import mlflow
 
+    from tests.test_recipes import REQUIREMENTS
+    from training.logged_model import pinned
 
-def test_a_worse_model_does_not_take_champion(trained, scratch_root):
-    worse = scratch_root / "configs" / "worse.yaml"
-    worse.write_text("kind: baseline\ncv_folds: 3\nC: 0.001  # heavy regularisation: a weaker model\n")
-    out = train(worse, quiet=True)
-    client = MlflowClient()
-    assert (
-        client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "champion").run_id == trained["run_id"]
-    )
-    assert client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "challenger").run_id == out["run_id"]
-    decision = client.get_run(out["run_id"]).data.tags["registry_decision"]
-    assert (
-        decision.startswith(f"version {out['model_uri'].rsplit('/', 1)[1]} (data ")
-        and " is challenger: " in decision
-    )
-    assert decision.endswith("not above zero: no clear gain")
+    logged = Path(mlflow.pyfunc.get_model_dependencies(trained["model_uri"])).read_text().split()
+    assert [line.split("==")[0] for line in logged] == REQUIREMENTS["baseline"]
+    assert logged == pinned(tuple(REQUIREMENTS["baseline"]))  # the versions installed here
+    assert f"mlflow=={mlflow.__version__}" in logged
 
 
 def test_a_run_logs_cv_and_time_split_figures_with_intervals(trained, built):
@@ -194,23 +181,6 @@ def test_a_run_logs_cv_and_time_split_figures_with_intervals(trained, built):
     assert {r["article"] for r in rows} == set(meta["time_split"]["test_articles"])
     f1 = f1_score([r["true"][1] for r in rows], [r["predicted"][1] for r in rows], average="macro")
     assert abs(f1 - m["time_stance_macro_f1"]) < 1e-9
-
-
-def test_an_unknown_recipe_key_fails_before_any_training(tmp_path):
-    bad = tmp_path / "typo.yaml"
-    bad.write_text("kind: baseline\nlearning_rte: 0.1\n")
-    with pytest.raises(
-        StanceError, match=re.escape(f"{bad}: unknown key 'learning_rte' (allowed keys: C, char_ngrams,")
-    ):
-        load_recipe(bad)
-    bad.write_text("kind: forest\n")
-    with pytest.raises(
-        StanceError,
-        match=re.escape(
-            "'kind' must be one of baseline, embedding, finetune, fewshot, hybrid (got 'forest')"
-        ),
-    ):
-        load_recipe(bad)
 
 
 def test_train_command_with_a_bad_config_prints_one_line(tmp_path):

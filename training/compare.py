@@ -22,7 +22,7 @@ from stance.errors import StanceError
 from stance.io import write_atomic
 from stance.scheme import Scheme
 from training import tracking
-from training.compare_plots import plot_confusions, plot_learning_curve, plot_per_class
+from training.compare_plots import OOF, confusion, plot_confusions, plot_learning_curve, plot_per_class
 from training.compare_tables import markdown, print_tables
 
 REPORT_TAG = "report"  # tag of the run that holds the compare report
@@ -50,6 +50,7 @@ class RunRow:
 class Comparison:
     experiment: str
     rows: list[RunRow]  # the latest run per (entry, data version, share)
+    notes: list[str] = field(default_factory=list)  # what the report leaves out, and why
 
     @property
     def data_versions(self) -> list[str]:
@@ -142,13 +143,27 @@ def write_report(comp: Comparison, scheme: Scheme, folder: Path) -> Path:
         images = []
         if any(comp.ranked(v) for v in comp.data_versions):
             images += [plot_per_class(comp, scheme, tmp / "per_class_f1.png").name]
-            images += [plot_confusions(comp, scheme, tmp / "confusion_stance.png").name]
+            matrices = confusions(comp, scheme)
+            images += [plot_confusions(comp, scheme, matrices, tmp / "confusion_stance.png").name]
         if comp.curve:
             images.insert(0, plot_learning_curve(comp, tmp / "learning_curve.png").name)
         for image in images:
             os.replace(tmp / image, folder / image)
     write_atomic(folder / REPORT_FILE, markdown(comp, scheme, images))
     return folder / REPORT_FILE
+
+
+def confusions(comp: Comparison, scheme: Scheme) -> dict[str, np.ndarray | None]:
+    """Each ranked run's stance confusion matrix; a note for each run logged without its OOF predictions."""
+    out = {}
+    for r in (r for v in comp.data_versions for r in comp.ranked(v)):
+        out[r.run_id] = confusion(r, scheme, "stance")
+        if out[r.run_id] is None:
+            comp.notes.append(
+                f"run {r.entry} ({r.run_id[:8]}) has no {OOF} (logged before training wrote it): "
+                "its confusion matrix is left out; retrain it to see one"
+            )
+    return out
 
 
 def log_report(comp: Comparison, folder: Path) -> str:

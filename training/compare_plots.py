@@ -14,6 +14,8 @@ from stance.scheme import Scheme
 if TYPE_CHECKING:
     from training.compare import Comparison, RunRow
 
+OOF = "evaluation/oof_predictions.jsonl"  # written by training/evaluate.py: write_reports
+
 
 def plot_per_class(comp: Comparison, scheme: Scheme, path: Path) -> Path:
     """Grouped bars: per-class F1 of each full-data run, stance and actor facets."""
@@ -38,15 +40,25 @@ def plot_per_class(comp: Comparison, scheme: Scheme, path: Path) -> Path:
     return _save(fig, path)
 
 
-def plot_confusions(comp: Comparison, scheme: Scheme, path: Path) -> Path:
-    """The stance confusion matrices of the full-data runs side by side (rows: true class)."""
+def plot_confusions(
+    comp: Comparison, scheme: Scheme, matrices: dict[str, np.ndarray | None], path: Path
+) -> Path:
+    """The stance confusion matrices of the full-data runs side by side (rows: true class).
+
+    ``matrices`` maps a run id to its matrix (``confusion``); a run without one gets an empty panel.
+    """
     import matplotlib.pyplot as plt
 
     rows = [r for v in comp.data_versions for r in comp.ranked(v)]
     labels = scheme.stance_labels
     fig, axes = plt.subplots(1, len(rows), figsize=(3.6 * len(rows) + 0.8, 4.8), squeeze=False)
     for ax, r in zip(axes[0], rows, strict=True):
-        m = confusion(r, scheme, "stance")
+        ax.set_title(f"{r.entry}\nmacro-F1 {r.m('stance_macro_f1'):.3f}", fontsize=9)
+        m = matrices.get(r.run_id)
+        if m is None:
+            ax.text(0.5, 0.5, "no out-of-fold\npredictions logged", ha="center", va="center", fontsize=8)
+            ax.set_axis_off()
+            continue
         recall = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
         ax.imshow(recall, cmap="Blues", vmin=0, vmax=1)
         for (i, j), n in np.ndenumerate(m):
@@ -61,37 +73,39 @@ def plot_confusions(comp: Comparison, scheme: Scheme, path: Path) -> Path:
             )
         ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=8)
         ax.set_yticks(range(len(labels)), labels if ax is axes[0][0] else [], fontsize=8)
-        ax.set_title(f"{r.entry}\nmacro-F1 {r.m('stance_macro_f1'):.3f}", fontsize=9)
         ax.set_xlabel("predicted", fontsize=8)
     axes[0][0].set_ylabel("true stance", fontsize=8)
     fig.suptitle("stance: out-of-fold confusion (counts; colour = share of the true class)", fontsize=10)
     return _save(fig, path)
 
 
-def confusion(row: RunRow, scheme: Scheme, facet: str) -> np.ndarray:
-    """A run's pooled out-of-fold confusion matrix, rebuilt from its logged artifacts.
+def confusion(row: RunRow, scheme: Scheme, facet: str) -> np.ndarray | None:
+    """A run's pooled out-of-fold confusion matrix (rows: true class), from its logged predictions.
 
-    ``misclassified.jsonl`` lists every sentence with a wrong actor or stance (true
-    and predicted labels of both facets); the diagonal is the class support minus
-    that class's errors, so the matrix is exact, for runs logged before this too.
+    Training logs every sentence's out-of-fold prediction (``evaluation/oof_predictions.jsonl``);
+    scikit-learn counts them. None for a run logged before that file existed.
     """
-    import mlflow
+    from sklearn.metrics import confusion_matrix
 
+    rows = oof_predictions(row.run_id)
+    if rows is None:
+        return None
+    k = 0 if facet == "actor" else 1
     labels = scheme.stance_labels if facet == "stance" else scheme.actor_labels
-    m = np.zeros((len(labels), len(labels)), dtype=int)
+    true, predicted = [r["true"][k] for r in rows], [r["predicted"][k] for r in rows]
+    return confusion_matrix(true, predicted, labels=labels)
+
+
+def oof_predictions(run_id: str) -> list[dict] | None:
+    """The run's logged out-of-fold predictions, one record per sentence (None if it has none)."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    if OOF not in {a.path for a in MlflowClient().list_artifacts(run_id, OOF.rsplit("/", 1)[0])}:
+        return None
     with tempfile.TemporaryDirectory() as tmp:
-        local = mlflow.artifacts.download_artifacts(
-            run_id=row.run_id, artifact_path="evaluation/misclassified.jsonl", dst_path=tmp
-        )
-        for line in Path(local).read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            k = 0 if facet == "actor" else 1
-            t, p = labels.index(rec["true"][k]), labels.index(rec["predicted"][k])
-            if t != p:
-                m[t, p] += 1
-    for i, label in enumerate(labels):
-        m[i, i] = int(row.m(f"{facet}_support_{label}")) - m[i].sum()
-    return m
+        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=OOF, dst_path=tmp)
+        return [json.loads(line) for line in Path(local).read_text(encoding="utf-8").splitlines()]
 
 
 def plot_learning_curve(comp: Comparison, path: Path) -> Path:

@@ -88,6 +88,8 @@ def print_tables(comp: Comparison, scheme: Scheme) -> None:
         console.print(table)
     if missing := comp.not_run():
         console.print(f"[bold yellow]not in this comparison:[/] {_not_run_note(comp, missing)}")
+    for note in comp.notes:
+        console.print(f"[bold yellow]note:[/] {note}")
     if comp.curve:
         console.print(f"learning curve: {len(comp.curve)} points, see the report's learning_curve.png")
 
@@ -116,6 +118,7 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
         lines += [f"**Note: {note}.**", ""]
     if missing := comp.not_run():
         lines += [f"**Not in this report:** {_not_run_note(comp, missing)}.", ""]
+    lines += [line for note in comp.notes for line in (f"**Note:** {note}.", "")]
     for version in comp.data_versions:
         rows = comp.ranked(version)
         if rows:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stance.scheme import Scheme
+from training.calibration import expected_calibration_error, reliability_plot
 from training.dataset import grouped_folds
 from training.outputs import decode
 
@@ -141,21 +142,6 @@ def predicted_ids(actor_p, stance_p, scheme: Scheme) -> tuple[np.ndarray, np.nda
     )
 
 
-def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by size."""
-    if len(y) == 0:
-        return 0.0
-    conf, pred = proba.max(axis=1), proba.argmax(axis=1)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            ece += mask.mean() * abs((pred[mask] == y[mask]).mean() - conf[mask].mean())
-    return float(ece)
-
-
 def summarize(cv: CVResult, data, scheme: Scheme) -> dict[str, float]:
     """Fold mean and spread of each headline metric, plus pooled per-class figures."""
     from sklearn.metrics import precision_recall_fscore_support
@@ -251,34 +237,3 @@ def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path
             }, ensure_ascii=False) + "\n")  # fmt: skip
     written.append(oof)
     return written
-
-
-def reliability_plot(proba: np.ndarray, y: np.ndarray, path: Path, bins: int = 10) -> Path:
-    """Accuracy against confidence per bin: a calibrated model sits on the diagonal."""
-    import matplotlib.pyplot as plt
-
-    conf, pred = proba.max(axis=1), proba.argmax(axis=1)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
-    centers, accs, counts = [], [], []
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            centers.append(conf[mask].mean())
-            accs.append((pred[mask] == y[mask]).mean())
-            counts.append(int(mask.sum()))
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
-    ax.plot(centers, accs, marker="o", label="model")
-    for x, a, n in zip(centers, accs, counts, strict=True):
-        ax.annotate(str(n), (x, a), textcoords="offset points", xytext=(4, -10), fontsize=7)
-    ax.set(xlabel="confidence (max stance probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
-    ece = expected_calibration_error(proba, y, bins)
-    ax.set_title(
-        f"stance reliability: pooled out-of-fold ECE {ece:.3f}\n(metric stance_ece_pooled)", fontsize=10
-    )
-    ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

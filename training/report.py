@@ -18,11 +18,7 @@ Undated articles count in the totals and are listed; they have no place on the t
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -32,162 +28,17 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.report_inputs import (
+    Row,
+    default_meta,
+    from_predictions,
+    input_hash,
+    read_meta,
+    read_predictions,
+    score_folder,
+)
 
 EVIDENCE_PER_CELL = 5
-
-
-@dataclass
-class Meta:
-    article: str
-    date: date | None = None
-    inferred: bool = False
-    outlet: str = ""
-    url: str = ""
-    headline: str = ""
-
-
-@dataclass
-class Row:
-    """One scored sentence with its article's metadata."""
-
-    meta: Meta
-    sentence_id: str
-    text: str
-    actor: str
-    stance: str
-    confidence: float
-    pair_probs: dict[tuple[str, str], float]  # expected-count contribution of each (actor, stance)
-
-
-# -- inputs ----------------------------------------------------------------------------------
-def read_meta(path: Path | None) -> dict[str, Meta]:
-    if path is None:
-        return {}
-    from stance.io import read_text
-
-    out = {}
-    reader = csv.DictReader(io.StringIO(read_text(path, "a TSV file")), delimiter="\t")
-    missing = {"article", "date"} - set(reader.fieldnames or [])
-    if missing:
-        raise StanceError(
-            f"{path}: needs the columns article and date (missing: {', '.join(sorted(missing))})"
-        )
-    for n, row in enumerate(reader, 2):
-        raw = (row.get("date") or "").strip()
-        when = parse_date(raw, f"{path}:{n}")
-        out[row["article"]] = Meta(
-            row["article"],
-            when,
-            raw.startswith("~"),
-            row.get("outlet") or "",
-            row.get("url") or "",
-            row.get("headline") or "",
-        )
-    return out
-
-
-def parse_date(raw: str, where: str) -> date | None:
-    """YYYY-MM-DD, or a month (YYYY-MM: placed on its 15th); a year alone places nothing (undated).
-
-    A leading ``~`` marks a date inferred from the text or the url; it is used all the same.
-    """
-    text = raw.lstrip("~")
-    if not text or (len(text) == 4 and text.isdigit()):
-        return None
-    try:
-        return date.fromisoformat(text if len(text) == 10 else f"{text}-15")
-    except ValueError:
-        raise StanceError(
-            f"{where}: date '{raw}' is not YYYY-MM-DD or YYYY-MM (a leading ~ marks an inferred date)"
-        ) from None
-
-
-def default_meta(input_path: Path) -> Path | None:
-    for candidate in (input_path / "articles.tsv", input_path.parent / "articles.tsv"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def input_hash(files: list[Path]) -> str:
-    h = hashlib.sha256()
-    for f in sorted(files):
-        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:12]
-
-
-def pair_probs(actor_scores: dict, stance_scores: dict, scheme: Scheme) -> dict[tuple[str, str], float]:
-    """p(actor, stance) for every pair: p(stance) x p(actor | the sentence has a stance)."""
-    holders = {a: actor_scores.get(a, 0.0) for a in scheme.actors}
-    total = sum(holders.values()) or 1.0
-    return {
-        (a, s): stance_scores.get(s, 0.0) * p / total
-        for s in scheme.stance_labels
-        if s != scheme.none
-        for a, p in holders.items()
-    }
-
-
-def from_predictions(preds, metas: dict[str, Meta], headlines: dict[str, str], scheme: Scheme) -> list[Row]:
-    rows = []
-    for p in preds:
-        meta = metas.get(p.article) or Meta(p.article)
-        if not meta.headline:
-            meta.headline = headlines.get(p.article, p.article)
-        metas[p.article] = meta
-        rows.append(
-            Row(
-                meta,
-                p.sentence_id,
-                p.text,
-                p.actor,
-                p.stance,
-                p.confidence,
-                pair_probs(p.actor_scores, p.stance_scores, scheme),
-            )
-        )
-    return rows
-
-
-def score_folder(folder: Path, model: str, scheme: Scheme):
-    """(predictions, headlines, files, model URI) of every article in the folder."""
-    from labeling.articles import read_article
-    from training.predict import Predictor
-
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".html", ".htm"))
-    if not files:
-        raise StanceError(f"{folder}: no articles (.txt or .html files) to report on")
-    articles = [read_article(f) for f in files]  # every input checked before the model loads
-    predictor = Predictor(model, scheme)
-    results = predictor.predict_articles(articles)
-    headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}
-    return [p for r in results for p in r.sentences], headlines, files
-
-
-def read_predictions(path: Path, scheme: Scheme):
-    """Sentence predictions from ``stance predict -f jsonl`` output."""
-    from stance.io import read_jsonl
-    from training.predict import SentencePrediction
-
-    preds = []
-    for n, row in read_jsonl(path):
-        if row.get("kind") != "sentence":
-            continue
-        try:
-            preds.append(SentencePrediction(**{k: v for k, v in row.items() if k != "kind"}))
-        except TypeError as exc:
-            raise StanceError(
-                f"{path}:{n}: not a sentence prediction of `stance predict -f jsonl` ({exc})"
-            ) from None
-    if not preds:
-        raise StanceError(
-            f"{path}: holds no sentence predictions (write them with `stance predict -f jsonl`)"
-        )
-    if set(preds[0].actor_scores) != set(scheme.actor_labels):
-        raise StanceError(
-            f"{path}: predictions were made with a different label scheme than configs/scheme.yaml"
-        )
-    return preds, {}, [path]
 
 
 # -- the figures ------------------------------------------------------------------------------

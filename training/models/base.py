@@ -15,6 +15,11 @@ from stance.scheme import Labels
 
 CLASSIFIER_META = "classifier.json"
 
+# What a logged model needs to load and run, by pip name (versions are pinned when it is logged).
+# Each kind declares its own ``requirements``; kinds built on torch start from TORCH_REQUIREMENTS.
+REQUIREMENTS = ("mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml")
+TORCH_REQUIREMENTS = (*REQUIREMENTS, "torch", "transformers", "safetensors")
+
 
 class RecipeBase(Config):
     """Fields every recipe has. A recipe YAML holds only what differs from these defaults."""
@@ -54,6 +59,7 @@ class StanceClassifier(Protocol):
     """
 
     kind: str
+    requirements: tuple[str, ...]  # pip names its logged model needs (see REQUIREMENTS)
     actor_labels: list[str]
     stance_labels: list[str]
 

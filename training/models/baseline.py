@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from stance.errors import StanceError
 from training.models.base import (
+    REQUIREMENTS,
     RecipeBase,
     factorized_actor_proba,
     full_proba,
@@ -63,6 +64,7 @@ class BaselineClassifier:
     """One TF-IDF + logistic-regression pipeline per facet, sharing nothing but the text."""
 
     kind = "baseline"
+    requirements = REQUIREMENTS
 
     def __init__(self, recipe: BaselineRecipe, actor_labels: list[str], stance_labels: list[str]):
         self.recipe = recipe

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from training.models import encoder
 from training.models.base import (
+    TORCH_REQUIREMENTS,
     RecipeBase,
     factorized_actor_proba,
     full_proba,
@@ -32,6 +33,7 @@ class EmbeddingClassifier:
     """The encoder stays frozen; only two logistic-regression heads are learned."""
 
     kind = "embedding"
+    requirements = TORCH_REQUIREMENTS
     recipe_class: type[RecipeBase] = EmbeddingRecipe
 
     def __init__(self, recipe: EmbeddingRecipe, actor_labels: list[str], stance_labels: list[str]):

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from training.models import encoder
 from training.models.base import (
+    TORCH_REQUIREMENTS,
     RecipeBase,
     factorized_actor_proba,
     full_proba,
@@ -48,6 +49,7 @@ class FewshotRecipe(RecipeBase):
 
 class FewshotClassifier:
     kind = "fewshot"
+    requirements = (*TORCH_REQUIREMENTS, "setfit", "sentence-transformers")
 
     def __init__(self, recipe: FewshotRecipe, actor_labels: list[str], stance_labels: list[str]):
         self.recipe = recipe

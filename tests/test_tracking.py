@@ -1,0 +1,105 @@
+"""MLflow tracking: where runs go, broken stores as one line, what identifies a run, who is champion."""
+
+import pytest
+from mlflow import MlflowClient
+
+from stance import paths
+from tests.conftest import free_port, run_cli
+from training import tracking
+from training.train import train
+
+ARTICLE = "seeds/001_64535fbd2cbe07ec.txt"
+
+
+def test_the_store_is_the_project_roots_sqlite_file_unless_mlflow_tracking_uri_says(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    assert tracking.tracking_uri() == f"sqlite:///{paths.root() / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5055")
+    assert tracking.tracking_uri() == "http://127.0.0.1:5055"
+
+
+def test_a_sqlite_stores_artifacts_sit_beside_it_and_a_server_decides_its_own(tmp_path):
+    assert (
+        tracking.artifact_location(f"sqlite:///{tmp_path}/sub/../mlflow.db") == (tmp_path / "mlruns").as_uri()
+    )
+    assert tracking.artifact_location("http://127.0.0.1:5055") is None
+
+
+def test_store_failures_are_named_in_one_line():
+    uri = "http://127.0.0.1:1"
+    refused = tracking.store_error(
+        Exception("HTTPConnectionPool: Max retries exceeded (Connection refused)"), uri
+    )
+    assert str(refused) == f"MLflow tracking store {uri} is not reachable (is the tracking server running?)"
+    broken = tracking.store_error(
+        Exception("(sqlite3.DatabaseError) file is not a database\nmore"), "sqlite:///x"
+    )
+    assert str(broken) == (
+        "MLflow tracking store sqlite:///x is not usable (a damaged database?): "
+        "(sqlite3.DatabaseError) file is not a database"
+    )
+    assert tracking.store_error(Exception("something else"), uri) is None
+
+
+def test_a_corrupt_store_is_one_error_line(monkeypatch, tmp_path):
+    db = tmp_path / "mlflow.db"
+    db.write_bytes(b"this is not a database\n" * 100)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    out = run_cli("predict", str(paths.root() / ARTICLE))
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        f"error: MLflow store {db} is not an SQLite database (corrupt, or another file)"
+    ]
+
+
+def test_a_mistyped_store_path_creates_nothing(monkeypatch, tmp_path):
+    db = tmp_path / "typo" / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    out = run_cli("predict", str(paths.root() / ARTICLE))
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        f"error: no MLflow store at {db}: train a model first (`stance train`), or check MLFLOW_TRACKING_URI"
+    ]
+    assert not db.parent.exists()
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp_path, trained):
+    uri = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    argv = {
+        "train": ["train", "configs/test-baseline.yaml"],
+        "predict": [
+            "predict",
+            str(paths.root() / "seeds" / "001_64535fbd2cbe07ec.txt"),
+            "-o",
+            str(tmp_path / "o"),
+        ],
+    }[command]
+    out = run_cli(*argv)
+    assert out.returncode == 2, out.stderr.decode()
+    (line,) = out.stderr.decode().strip().splitlines()
+    assert line == f"error: MLflow tracking store {uri} is not reachable (is the tracking server running?)"
+    assert not (tmp_path / "o").exists()
+
+
+def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root):
+    again = train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)
+    assert again["skipped"] and again["run_id"] == trained["run_id"]
+
+
+def test_a_worse_model_does_not_take_champion(trained, scratch_root):
+    worse = scratch_root / "configs" / "worse.yaml"
+    worse.write_text("kind: baseline\ncv_folds: 3\nC: 0.001  # heavy regularisation: a weaker model\n")
+    out = train(worse, quiet=True)
+    client = MlflowClient()
+    assert (
+        client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "champion").run_id == trained["run_id"]
+    )
+    assert client.get_model_version_by_alias(tracking.REGISTERED_MODEL, "challenger").run_id == out["run_id"]
+    decision = client.get_run(out["run_id"]).data.tags["registry_decision"]
+    assert (
+        decision.startswith(f"version {out['model_uri'].rsplit('/', 1)[1]} (data ")
+        and " is challenger: " in decision
+    )
+    assert decision.endswith("not above zero: no clear gain")

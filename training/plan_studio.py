@@ -1,0 +1,96 @@
+"""Where a labeling plan's candidates come from and where it goes (:mod:`training.plan`).
+
+Candidates are the Label Studio project's tasks with no annotation yet, or the sentences of a
+folder of articles that no snapshot holds. ``apply`` writes the plan back into Label Studio: each
+planned task's rank in its data (``plan_rank``) and a Data Manager tab, "plan", in that order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from labeling.segment import Sentence
+from stance.errors import StanceError
+
+PLAN_VIEW = "plan"
+
+
+@dataclass
+class Candidate:
+    sentence: Sentence
+    task: int | None = None  # the Label Studio task, when the sentence comes from a project
+
+
+def from_studio(studio, project_id: int, labeled: set[str]) -> tuple[list[Candidate], dict[int, dict]]:
+    """Tasks with no annotation (cancelled ones do not count), and every task's data by id."""
+    tasks = studio.export(project_id)
+    out = []
+    for t in tasks:
+        d = t.get("data", {})
+        if (
+            any(not a.get("was_cancelled") for a in t.get("annotations", []))
+            or d.get("sentence_id") in labeled
+        ):
+            continue
+        if not {"article", "sentence_id", "text"} <= set(d):
+            continue  # not a task of `stance labeling push`
+        out.append(
+            Candidate(
+                Sentence(d["article"], d["sentence_id"], d.get("start"), d.get("end"), d["text"]), t["id"]
+            )
+        )
+    return out, {t["id"]: t.get("data", {}) for t in tasks}
+
+
+def from_folder(folder: Path, labeled: set[str]) -> list[Candidate]:
+    from labeling.articles import read_article
+    from labeling.segment import segment
+
+    files = (
+        sorted(p for p in Path(folder).iterdir() if p.suffix in (".txt", ".html")) if folder.is_dir() else []
+    )
+    if not files:
+        raise StanceError(f"{folder}: no article files (.txt, .html) to plan from")
+    return [Candidate(s) for f in files for s in segment(read_article(f)) if s.sentence_id not in labeled]
+
+
+def apply(studio, project_id: int, picked: list[dict], data: dict[int, dict]) -> int:
+    """Write ``plan_rank`` into the planned tasks (clearing old ranks) and keep the "plan" tab."""
+    ranks = {p["task"]: p["rank"] for p in picked}
+    changed = 0
+    for task, d in data.items():
+        if ranks.get(task) == d.get("plan_rank") or (task not in ranks and "plan_rank" not in d):
+            continue
+        new = {k: v for k, v in d.items() if k != "plan_rank"} | (
+            {"plan_rank": ranks[task]} if task in ranks else {}
+        )
+        with studio.calls(f"writing the plan rank of task {task}"):
+            studio.client.tasks.update(id=str(task), data=new)
+        changed += 1
+    view = {
+        "title": PLAN_VIEW,
+        "ordering": ["tasks:data.plan_rank"],
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:data.plan_rank",
+                    "operator": "empty",
+                    "type": "Number",
+                    "value": False,
+                }
+            ],
+        },
+    }
+    with studio.calls("keeping the plan tab"):
+        found = [
+            v
+            for v in studio.client.views.list(project=project_id)
+            if (v.data or {}).get("title") == PLAN_VIEW
+        ]
+        if found:
+            studio.client.views.update(id=str(found[0].id), project=project_id, data=view)
+        else:
+            studio.client.views.create(project=project_id, data=view)
+    return changed
