@@ -99,22 +99,36 @@ def _export(module, tokenizer, out: Path, max_length: int, outputs: list[str], i
             input_names=["input_ids", "attention_mask"], output_names=outputs, dynamic_axes=axes,
             opset_version=17, do_constant_folding=True,
         )  # fmt: skip
-    model_file = fp32.name
-    if int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(str(fp32), str(out / "encoder.int8.onnx"), weight_type=QuantType.QInt8)
-        fp32.unlink()  # the fp32 weights are the torch ones beside; one ONNX file travels
-        model_file = "encoder.int8.onnx"
     tokenizer.backend_tokenizer.save(str(out / TOKENIZER))
     meta = {
-        "file": model_file,
+        "file": fp32.name,
         "outputs": outputs,
         "max_length": max_length,
         "pad_id": int(tokenizer.pad_token_id or 0),
-        "int8": int8,
+        "int8": False,
     }
     (out / META).write_text(json.dumps(meta, indent=2) + "\n")
+    if int8:
+        quantize(out.parent)
+
+
+def quantize(folder: Path) -> None:
+    """Dynamic int8 (int8 weights, activations quantized per batch) in place of a saved fp32 export."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    out = Path(folder) / FOLDER
+    meta = json.loads((out / META).read_text())
+    fp32 = out / meta["file"]
+    root, level = logging.getLogger(), logging.getLogger().level
+    root.setLevel(logging.ERROR)  # quantize_dynamic's "consider pre-processing" note
+    try:
+        quantize_dynamic(str(fp32), str(out / "encoder.int8.onnx"), weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+    fp32.unlink()  # the fp32 weights are the torch ones beside; one ONNX file travels
+    (out / META).write_text(json.dumps(meta | {"file": "encoder.int8.onnx", "int8": True}, indent=2) + "\n")
 
 
 # -- scoring (onnxruntime side, at load) -------------------------------------------------
