@@ -219,7 +219,11 @@ def _download(model_uri: str, uri: str, target: Path) -> Path:
         got = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(tmp)))
         if not (got / "MLmodel").is_file():
             raise StanceError(f"'{model_uri}' is not an MLflow model (no MLmodel file)")
-        os.replace(got, target)  # runs:/ID/model arrives as tmp/model
+        try:
+            os.replace(got, target)  # runs:/ID/model arrives as tmp/model
+        except OSError:
+            if not (target / "MLmodel").is_file():  # not another process's copy that landed first
+                raise
         shutil.rmtree(tmp, ignore_errors=True)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
