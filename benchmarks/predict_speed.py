@@ -84,6 +84,7 @@ def ensure_models(kinds, retrain: bool) -> None:
     version, _, _ = dataset.save(latest_snapshot(), scheme)
     dd, meta = dataset.load(version, scheme)
     data = dd["train"].select(range(min(FIT_SENTENCES, len(dd["train"]))))
+    SCRATCH.mkdir(parents=True, exist_ok=True)
     experiment = tracking.setup("bench")
     for kind in kinds:
         if not retrain and registered(kind):
