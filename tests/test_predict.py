@@ -184,3 +184,40 @@ def test_html_article_is_scored_by_its_text(predictor, tmp_path):
 def _write(path, data):
     path.write_bytes(data)
     return path
+
+
+def test_a_cached_copy_scores_when_the_store_is_unreachable_and_says_which_version(trained):
+    """Predict keeps a local copy of the champion per version; with the store gone it uses it, and says so."""
+    first = run_cli("predict", str(paths.root() / SEED), "-f", "csv")
+    assert first.returncode == 0, first.stderr.decode()
+    version = trained["model_uri"].rsplit("/", 1)[1]
+    db = paths.mlflow_db()
+    away = db.with_name("mlflow.db.away")
+    db.rename(away)  # the store does not answer
+    try:
+        offline = run_cli("predict", str(paths.root() / SEED), "-f", "csv")
+    finally:
+        away.rename(db)
+    assert offline.returncode == 0, offline.stderr.decode()
+    assert offline.stdout == first.stdout  # the same model scored
+    assert offline.stderr.decode().strip().splitlines()[-1] == (
+        f"model: models:/stance-classifier/{version} (@champion): kind baseline, "
+        f"data_version {trained_data_version(trained)}, run {trained['run_id']}; "
+        f"the cached copy: tracking store sqlite:///{db} not reachable"
+    )
+
+
+def test_predict_loads_without_mlflow_pyfunc_torch_or_transformers(trained):
+    """The light cold start: the cached champion is found and scored without MLflow, torch or transformers."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from training.predict import Predictor; "
+        "p = Predictor(); p.model.predict({'text': ['Kabul rejected the demand.']}); "
+        "print(sorted(m for m in ('mlflow', 'torch', 'transformers') "
+        "if m in sys.modules))"
+    )
+    Predictor()  # the copy is cached
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

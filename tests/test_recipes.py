@@ -11,7 +11,7 @@ from training.models.baseline import BaselineClassifier, BaselineRecipe
 from training.recipes import KINDS, load_classifier, load_recipe, make_classifier, recipe_hash
 
 BASE = ["mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml"]
-TORCH = [*BASE, "torch", "transformers", "safetensors"]
+TORCH = [*BASE, "torch", "transformers", "safetensors", "onnxruntime", "tokenizers"]
 # what each kind's logged model lists in its requirements.txt (pinned to the installed versions)
 REQUIREMENTS = {
     "baseline": BASE,

@@ -36,3 +36,43 @@ def output_frame(
     frame |= {f"actor:{label}": actor_p[:, i] for i, label in enumerate(actor_labels)}
     frame |= {f"stance:{label}": stance_p[:, i] for i, label in enumerate(stance_labels)}
     return pd.DataFrame(frame)
+
+
+def texts_of(model_input) -> list[str]:
+    """The texts of a model input: a DataFrame's ``text`` column (or first), a Series, a dict, a list."""
+    import pandas as pd
+
+    if isinstance(model_input, pd.DataFrame):
+        column = "text" if "text" in model_input.columns else model_input.columns[0]
+        return [str(t) for t in model_input[column].tolist()]
+    if isinstance(model_input, pd.Series):
+        return [str(t) for t in model_input.tolist()]
+    if isinstance(model_input, dict) and "text" in model_input:
+        return [str(t) for t in model_input["text"]]
+    return [str(t) for t in model_input]
+
+
+def contexts_of(model_input) -> list[str] | None:
+    """The optional ``context`` column (missing values read as no context), or None."""
+    import pandas as pd
+
+    if isinstance(model_input, pd.DataFrame) and "context" in model_input.columns:
+        return [
+            "" if c is None or (isinstance(c, float) and c != c) else str(c) for c in model_input["context"]
+        ]
+    if isinstance(model_input, dict) and "context" in model_input:
+        return ["" if c is None else str(c) for c in model_input["context"]]
+    return None
+
+
+def score(classifier, model_input) -> pd.DataFrame:
+    """A classifier's output frame for a model input: the logged model's contract, without MLflow."""
+    from training.models.base import labels_of
+
+    texts, c = texts_of(model_input), classifier
+    if not texts:
+        actor_p = np.zeros((0, len(c.actor_labels)))
+        stance_p = np.zeros((0, len(c.stance_labels)))
+    else:
+        actor_p, stance_p = c.predict_proba(texts, contexts=contexts_of(model_input))
+    return output_frame(actor_p, stance_p, c.actor_labels, c.stance_labels, labels_of(c).none)

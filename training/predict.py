@@ -13,12 +13,9 @@ Any model whose label scheme differs from configs/scheme.yaml is refused.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +28,9 @@ from stance.io import check_writable, write_atomic
 from stance.scheme import Labels, Scheme
 from training.context import contexts
 from training.inputs import by_article, read_sentences_file
+from training.predict_formats import Format, to_csv, to_jsonl, to_table
+
+__all__ = ["Format", "Predictor", "read_sentences_file", "to_csv", "to_jsonl", "to_table"]
 
 DEFAULT_MODEL = "models:/stance-classifier@champion"
 
@@ -76,15 +76,19 @@ class ArticleResult:
 
 
 class Predictor:
-    """A loaded model, checked against the project's label scheme. Load once, call often."""
+    """A loaded model, checked against the project's label scheme. Load once, call often.
+
+    ``model.predict(frame)`` returns what the logged pyfunc model returns for the same frame.
+    """
 
     def __init__(self, model_uri: str = DEFAULT_MODEL, scheme: Scheme | None = None):
         self.scheme = scheme or Scheme.load()
         self.model_uri = model_uri
-        self.model, self.model_version = _load_checked(model_uri, self.scheme)
-        from training.pyfunc import input_columns
+        from training.loading import load_checked
 
-        self.inputs = input_columns(self.model.metadata.get_input_schema())
+        # a local copy cached by version, loaded without mlflow.pyfunc (training/loading.py)
+        self.model = load_checked(model_uri, self.scheme)
+        self.model_version, self.inputs = self.model.version, self.model.inputs
 
     def predict_sentences(self, sentences: list[Sentence]) -> list[SentencePrediction]:
         """One batch across all sentences given, returned in input order.
@@ -139,62 +143,6 @@ def _scores(labels: list[str], row) -> dict[str, float]:
     return {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)}
 
 
-def _load_checked(model_uri: str, scheme: Scheme):
-    """Load a pyfunc model after checking, from its metadata alone, that its scheme matches."""
-    from training import tracking
-
-    # before importing mlflow (quiet_mlflow sets what mlflow reads at import); a model folder needs no store
-    uri = tracking.setup_uri(check=model_uri.startswith(("models:/", "runs:/")))
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    try:
-        info = mlflow.models.get_model_info(model_uri)
-    except Exception as exc:  # MLflow's errors, and the database's own for a damaged store
-        if not isinstance(exc, MlflowException | OSError) and not tracking.store_error(exc, uri):
-            raise
-        raise tracking.store_error(exc, uri) or StanceError(
-            f"cannot find model '{model_uri}' in {uri}: "
-            f"{tracking._first_line(exc)} (train one with `stance train`, or pass --model)"
-        ) from None
-    meta = info.metadata or {}
-    theirs = meta.get("scheme_hash")
-    if theirs is None:
-        raise StanceError(f"model '{model_uri}' records no label scheme; it is not a stance model")
-    if theirs != scheme.hash:
-        other = meta.get("scheme", {})
-        raise StanceError(
-            f"model '{model_uri}' was trained with a different label scheme ({theirs}: actors "
-            f"{', '.join(other.get('actors', {}))}; stances {', '.join(other.get('stances', {}))}) "
-            f"than configs/scheme.yaml ({scheme.hash}); retrain it or pick a matching model"
-        )
-    try:
-        return mlflow.pyfunc.load_model(model_uri), _version_of(model_uri, info, meta)
-    except (MlflowException, OSError) as exc:
-        raise StanceError(f"cannot load model '{model_uri}': {tracking._first_line(exc)}") from None
-
-
-def _version_of(model_uri: str, info, meta: dict) -> str:
-    """Which model scored, in words: the registered version behind an alias, its kind and data."""
-    import re
-
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    what = model_uri
-    found = re.fullmatch(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))", model_uri)
-    if found:
-        name, alias, number = found.groups()
-        try:
-            version = MlflowClient().get_model_version_by_alias(name, alias).version if alias else number
-            what = f"models:/{name}/{version}" + (f" (@{alias})" if alias else "")
-        except MlflowException:
-            pass
-    details = [f"{k} {meta[k]}" for k in ("kind", "data_version") if meta.get(k)]
-    details += [f"run {info.run_id}"] if getattr(info, "run_id", None) else []
-    return what + (f": {', '.join(details)}" if details else "")
-
-
 def profile(preds: list[SentencePrediction], scheme: Scheme) -> dict:
     """Counts per actor x stance, and the most confident sentence for each pair found."""
     counts = {a: {s: 0 for s in scheme.stance_labels if s != scheme.none} for a in scheme.actors}
@@ -227,81 +175,6 @@ def _read_stdin() -> Article:
     if sys.stdin is None or sys.stdin.isatty():
         raise StanceError("no input: give article files, '-' for standard input, or --sentences FILE")
     return article_from_bytes(sys.stdin.buffer.read(), None, source="standard input")
-
-
-# -- outputs -------------------------------------------------------------------------
-class Format(StrEnum):
-    jsonl = "jsonl"
-    csv = "csv"
-    table = "table"
-
-
-def to_jsonl(results: list[ArticleResult]) -> str:
-    lines = [
-        json.dumps({"kind": "sentence", **asdict(p)}, ensure_ascii=False)
-        for r in results
-        for p in r.sentences
-    ]
-    lines += [
-        json.dumps({"kind": "profile", "article": r.article, **r.profile}, ensure_ascii=False)
-        for r in results
-    ]
-    return "".join(line + "\n" for line in lines)
-
-
-def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    head = ["article", "sentence_id", "start", "end", "text", "actor", "stance"]
-    writer.writerow(
-        head + [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
-    )
-    for r in results:
-        for p in r.sentences:
-            writer.writerow(
-                [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance]
-                + list(p.actor_scores.values()) + list(p.stance_scores.values())
-            )  # fmt: skip
-    return buf.getvalue()
-
-
-def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(file=io.StringIO(), width=width, force_terminal=False)
-    for r in results:
-        t = Table(
-            title=f"{r.article}: {len(r.sentences)} sentences",
-            caption="p: the model's confidence in the row's pair, p(stance) × p(actor)",
-            show_lines=False,
-        )
-        for col in ("#", "actor", "stance", "p", "sentence"):
-            t.add_column(col, overflow="fold")
-        for i, p in enumerate(r.sentences, 1):
-            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", p.text)
-        console.print(t)
-        console.print(_profile_table(r, scheme))
-        for e in r.profile["evidence"]:
-            console.print(f"  {e['actor']} / {e['stance']} ({e['confidence']:.2f}): {e['text']}")
-        console.print()
-    return console.file.getvalue()
-
-
-def _profile_table(r: ArticleResult, scheme: Scheme):
-    from rich.table import Table
-
-    stances = [s for s in scheme.stance_labels if s != scheme.none]
-    t = Table(
-        title=f"stance profile of {r.article} (no stance in {r.profile['no_stance']} of {r.profile['sentences']} sentences)"
-    )
-    t.add_column("actor")
-    for s in stances:
-        t.add_column(s, justify="right")
-    for actor, row in r.profile["counts"].items():
-        if any(row.values()):
-            t.add_row(actor, *(str(row[s]) if row[s] else "." for s in stances))
-    return t
 
 
 def cli(

@@ -14,37 +14,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from training.models.base import labels_of
-from training.outputs import output_frame
+from training.outputs import contexts_of, score, texts_of
+
+__all__ = ["StanceModel", "contexts_of", "input_columns", "optional_context", "texts_of"]
 
 ARTIFACT = "classifier"
 ENTRY = Path(__file__).with_name("pyfunc_entry.py")
-
-
-def texts_of(model_input) -> list[str]:
-    if isinstance(model_input, pd.DataFrame):
-        column = "text" if "text" in model_input.columns else model_input.columns[0]
-        return [str(t) for t in model_input[column].tolist()]
-    if isinstance(model_input, pd.Series):
-        return [str(t) for t in model_input.tolist()]
-    if isinstance(model_input, dict) and "text" in model_input:
-        return [str(t) for t in model_input["text"]]
-    return [str(t) for t in model_input]
-
-
-def contexts_of(model_input) -> list[str] | None:
-    """The optional ``context`` column (missing values read as no context), or None."""
-    if isinstance(model_input, pd.DataFrame) and "context" in model_input.columns:
-        return [
-            "" if c is None or (isinstance(c, float) and c != c) else str(c) for c in model_input["context"]
-        ]
-    if isinstance(model_input, dict) and "context" in model_input:
-        return ["" if c is None else str(c) for c in model_input["context"]]
-    return None
 
 
 def optional_context(signature):
@@ -78,11 +56,4 @@ class StanceModel(PythonModel):
         self.classifier = load_classifier(context.artifacts[ARTIFACT])
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
-        texts = texts_of(model_input)
-        c = self.classifier
-        if not texts:
-            actor_p = np.zeros((0, len(c.actor_labels)))
-            stance_p = np.zeros((0, len(c.stance_labels)))
-        else:
-            actor_p, stance_p = c.predict_proba(texts, contexts=contexts_of(model_input))
-        return output_frame(actor_p, stance_p, c.actor_labels, c.stance_labels, labels_of(c).none)
+        return score(self.classifier, model_input)

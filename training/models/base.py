@@ -18,7 +18,8 @@ CLASSIFIER_META = "classifier.json"
 # What a logged model needs to load and run, by pip name (versions are pinned when it is logged).
 # Each kind declares its own ``requirements``; kinds built on torch start from TORCH_REQUIREMENTS.
 REQUIREMENTS = ("mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml")
-TORCH_REQUIREMENTS = (*REQUIREMENTS, "torch", "transformers", "safetensors")
+# onnxruntime and tokenizers: the ONNX scoring path of an encoder (training/models/onnx_encoder.py)
+TORCH_REQUIREMENTS = (*REQUIREMENTS, "torch", "transformers", "safetensors", "onnxruntime", "tokenizers")
 
 
 class RecipeBase(Config):

@@ -8,7 +8,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field
 
-from training.models import encoder
+from training.models import encoder, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
     RecipeBase,
@@ -27,6 +27,7 @@ class EmbeddingRecipe(RecipeBase):
     batch_size: int = Field(64, ge=1, description="Sentences per encoder forward pass.")
     C: float = Field(4.0, gt=0, description="Inverse regularisation strength of the heads.")
     class_weight: Literal["balanced"] | None = Field("balanced", description="Reweight rare classes.")
+    onnx_int8: bool = onnx_encoder.int8_field()
 
 
 class EmbeddingClassifier:
@@ -41,8 +42,11 @@ class EmbeddingClassifier:
         self.actor_labels = actor_labels
         self.stance_labels = stance_labels
         self.tokenizer_ = self.encoder_ = None
+        self.onnx_ = None  # the exported encoder's session, when loaded from a folder that has one
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.onnx_ is not None:
+            return self.onnx_.run(list(texts))[0]
         if self.encoder_ is None:
             encoder.set_threads()
             self.tokenizer_, self.encoder_ = encoder.load_frozen(self.recipe.base_model)
@@ -99,6 +103,8 @@ class EmbeddingClassifier:
         # the encoder's weights travel with the model: no base model needed where it is served
         self.tokenizer_.save_pretrained(folder / "encoder")
         self.encoder_.save_pretrained(folder / "encoder")
+        r = self.recipe
+        onnx_encoder.export_pooled(self.encoder_, self.tokenizer_, folder, r.max_length, int8=r.onnx_int8)
 
     @classmethod
     def load(cls, folder: Path) -> Self:
@@ -109,4 +115,6 @@ class EmbeddingClassifier:
         recipe = cls.recipe_class(**state["recipe"] | {"base_model": str(Path(folder) / "encoder")})
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
         model._restore(state)
+        if onnx_encoder.available(folder):
+            model.onnx_ = onnx_encoder.OnnxEncoder(folder)
         return model

@@ -72,6 +72,15 @@ def embed_frozen(texts: list[str], base_model: str, batch_size: int = 64, max_le
     return out
 
 
+def wanted_threads(cap: int | None = 8) -> int:
+    """``STANCE_THREADS`` when set, else the cores we have (at most ``cap``)."""
+    wanted = os.environ.get("STANCE_THREADS", "").strip()
+    if wanted and not wanted.isdigit():
+        raise StanceError(f"STANCE_THREADS must be a whole number of threads (got {wanted!r})")
+    cores = os.cpu_count() or 1
+    return max(1, int(wanted) if wanted else min(cores, cap or cores))
+
+
 def set_threads() -> None:
     """Use the cores we have (at most 8), or ``STANCE_THREADS`` when set.
 
@@ -80,10 +89,7 @@ def set_threads() -> None:
     """
     import torch
 
-    wanted = os.environ.get("STANCE_THREADS", "").strip()
-    if wanted and not wanted.isdigit():
-        raise StanceError(f"STANCE_THREADS must be a whole number of threads (got {wanted!r})")
-    torch.set_num_threads(max(1, int(wanted) if wanted else min(os.cpu_count() or 1, 8)))
+    torch.set_num_threads(wanted_threads())
 
 
 def mean_pool(hidden, mask):

@@ -16,7 +16,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field
 
-from training.models import encoder
+from training.models import encoder, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
     RecipeBase,
@@ -45,6 +45,7 @@ class FewshotRecipe(RecipeBase):
     C: float = Field(
         16.0, gt=0, description="Inverse regularisation strength of the logistic-regression heads."
     )
+    onnx_int8: bool = onnx_encoder.int8_field()
 
 
 class FewshotClassifier:
@@ -55,6 +56,7 @@ class FewshotClassifier:
         self.recipe = recipe
         self.actor_labels = actor_labels
         self.stance_labels = stance_labels
+        self.model_ = self.onnx_ = None
 
     def _head(self):
         from sklearn.linear_model import LogisticRegression
@@ -83,7 +85,7 @@ class FewshotClassifier:
             )  # fmt: skip
             data = Dataset.from_dict({"text": list(texts), "label": [int(s) for s in stances]})
             Trainer(model=model, args=args, train_dataset=data).train()
-        self.model_ = model
+        self.model_, self.stance_ = model, model.model_head
         x = self._embed(list(texts))
         actors = np.asarray(actors)
         bearing = actors != labels_of(self).none_actor_id
@@ -91,11 +93,13 @@ class FewshotClassifier:
         return self
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.onnx_ is not None:
+            return self.onnx_.run(list(texts))[0]
         return np.asarray(self.model_.encode(texts, batch_size=64))
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         x = self._embed(list(texts))
-        stance_p = full_proba(self.model_.model_head, x, len(self.stance_labels))
+        stance_p = full_proba(self.stance_, x, len(self.stance_labels))
         actor_given = full_proba(self.actor_, x, len(labels_of(self).real_actors))
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
@@ -105,21 +109,45 @@ class FewshotClassifier:
         folder = Path(folder)
         write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
         self.model_.save_pretrained(str(folder / "setfit"))
+        self._export(folder)
         joblib.dump(self.actor_, folder / "actor_head.joblib")
         (folder / "fewshot.json").write_text(
             json.dumps({"recipe": self.recipe.model_dump(mode="json")}, indent=2)
         )
 
+    def _export(self, folder: Path) -> None:
+        """The SetFit body as ONNX, when it is the plain recipe (transformer, mean pooling, normalise?)."""
+        body = self.model_.model_body
+        names = [type(m).__name__ for m in body]
+        pooling = body[1] if len(names) > 1 and names[1] == "Pooling" else None
+        if (
+            names[0] != "Transformer"
+            or pooling is None
+            or getattr(pooling, "pooling_mode", None) not in ("mean", ("mean",))
+        ):
+            return  # another body: scored with torch
+        normalize = "Normalize" in names[2:] or self.model_.normalize_embeddings
+        onnx_encoder.export_pooled(
+            body[0].auto_model, body.tokenizer, folder, body.get_max_seq_length(), normalize,
+            int8=self.recipe.onnx_int8,
+        )  # fmt: skip
+
     @classmethod
     def load(cls, folder: Path) -> Self:
         import joblib
-        from setfit import SetFitModel
 
         folder = Path(folder)
         meta = read_meta(folder)
         recipe = FewshotRecipe(**json.loads((folder / "fewshot.json").read_text())["recipe"])
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
+        model.actor_ = joblib.load(folder / "actor_head.joblib")
+        if onnx_encoder.available(folder):  # no setfit, torch or transformers on this path
+            model.onnx_ = onnx_encoder.OnnxEncoder(folder)
+            model.stance_ = joblib.load(folder / "setfit" / "model_head.pkl")
+            return model
+        from setfit import SetFitModel
+
         encoder.set_threads()
         model.model_ = SetFitModel.from_pretrained(str(folder / "setfit"))
-        model.actor_ = joblib.load(folder / "actor_head.joblib")
+        model.stance_ = model.model_.model_head
         return model

@@ -19,7 +19,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field
 
-from training.models import encoder
+from training.models import encoder, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
     RecipeBase,
@@ -49,6 +49,7 @@ class FinetuneRecipe(RecipeBase):
         True, description="Fit one temperature per head on the validation articles."
     )
     eval_batch_size: int = Field(64, ge=1, description="Sentences per forward pass at prediction time.")
+    onnx_int8: bool = onnx_encoder.int8_field()
 
 
 def _two_heads(base, n_actors: int, n_stances: int, dropout: float, actor_w=None, stance_w=None):
@@ -113,6 +114,7 @@ class FinetuneClassifier:
         self.actor_labels = actor_labels
         self.stance_labels = stance_labels
         self.epoch_callback = None  # set by the trainer to log per-epoch metrics
+        self.onnx_ = None  # the exported encoder and heads, when loaded from a folder that has them
 
     # -- training -------------------------------------------------------------------
     def fit(
@@ -175,6 +177,9 @@ class FinetuneClassifier:
 
     # -- prediction -----------------------------------------------------------------
     def _logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if self.onnx_ is not None:
+            a_logits, s_logits = self.onnx_.run(texts)
+            return a_logits, s_logits
         import torch
 
         r = self.recipe
@@ -210,21 +215,27 @@ class FinetuneClassifier:
         save_file(heads, folder / "heads.safetensors")
         state = {"recipe": self.recipe.model_dump(mode="json"), "temperatures": list(self.temperatures_)}
         (folder / "finetune.json").write_text(json.dumps(state, indent=2))
+        r = self.recipe
+        outputs = ["actor_logits", "stance_logits"]
+        onnx_encoder.export_module(self.model_, self.tokenizer_, folder, r.max_length, outputs, r.onnx_int8)
 
     @classmethod
     def load(cls, folder: Path) -> Self:
-        from safetensors.torch import load_file
-
         folder = Path(folder)
         meta, state = read_meta(folder), json.loads((folder / "finetune.json").read_text())
         recipe = FinetuneRecipe(**state["recipe"])
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
+        model.temperatures_ = tuple(state["temperatures"])
+        if onnx_encoder.available(folder):  # no torch or transformers on this path
+            model.onnx_ = onnx_encoder.OnnxEncoder(folder)
+            return model
+        from safetensors.torch import load_file
+
         encoder.set_threads()
         model.tokenizer_, base = encoder.load(str(folder / "encoder"))
         net = _two_heads(base, len(labels_of(model).real_actors), len(model.stance_labels), recipe.dropout)
         net.load_state_dict(load_file(folder / "heads.safetensors"), strict=False)
         model.model_ = net.eval()
-        model.temperatures_ = tuple(state["temperatures"])
         return model
 
 

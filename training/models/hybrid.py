@@ -17,7 +17,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field, field_validator
 
-from training.models import cues, encoder, holder
+from training.models import cues, encoder, holder, onnx_encoder
 from training.models import gazetteer as gaz
 from training.models.base import labels_of
 from training.models.baseline import BaselineRecipe, tfidf_features
@@ -45,6 +45,7 @@ class HybridRecipe(BaselineRecipe):
         description="Holder features for the actor head: subject, according_to, context.",
     )
     holder_weight: float = Field(2.0, ge=0, description="Scale of the holder features (actor head).")
+    onnx_int8: bool = onnx_encoder.int8_field()
 
     @field_validator("actor_cues")
     @classmethod

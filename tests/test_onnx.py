@@ -1,0 +1,103 @@
+"""The ONNX scoring path: same probabilities as torch, no torch or transformers imported, int8 on request."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+from training.models import onnx_encoder
+from training.recipes import KINDS, load_classifier, make_classifier
+
+TINY = {
+    "embedding": {},
+    "hybrid": {},
+    "finetune": {"epochs": 1, "max_length": 48, "batch_size": 8},
+    "fewshot": {"num_iterations": 1, "max_length": 48},
+}
+PROBE = [
+    "Pakistan urged the Afghan Taliban to act against the TTP.",
+    "Qatar hosted the talks in Doha.",
+    "Kabul rejected the demand.",
+    "He said the talks would resume " + "after the holidays and the ceasefire " * 30,  # truncated
+    "",
+]
+
+
+def test_token_batches_keep_every_row_once_longest_first_within_the_budget():
+    lengths = [5, 120, 7, 64, 3, 128, 9] * 40
+    batches = list(onnx_encoder.token_batches(lengths, budget=1024, max_rows=64))
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))
+    assert [lengths[i] for i in flat] == sorted(lengths, reverse=True)
+    assert all(len(b) * lengths[b[0]] <= 1024 and len(b) <= 64 for b in batches)
+    assert len(batches[0]) == 1024 // 128 and max(map(len, batches)) == 64  # long ones few, short ones many
+
+
+@pytest.fixture(scope="module")
+def tiny(built):
+    return built[0]["train"].select(range(40))
+
+
+def _fit(kind, tiny, scheme, **extra):
+    recipe = KINDS[kind][0](kind=kind, **TINY[kind], **extra)
+    return make_classifier(recipe, scheme).fit(
+        tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"]
+    )
+
+
+@pytest.fixture(scope="module", params=list(TINY))
+def saved(request, tiny, scheme, tmp_path_factory):
+    """A tiny model of each kind with an encoder, trained and saved (with its ONNX export)."""
+    folder = tmp_path_factory.mktemp("onnx") / request.param
+    _fit(request.param, tiny, scheme).save(folder)
+    return request.param, folder
+
+
+@pytest.mark.slow
+def test_onnx_and_torch_give_the_same_probabilities(saved, monkeypatch):
+    kind, folder = saved
+    meta = json.loads((folder / "onnx" / "onnx.json").read_text())
+    assert (folder / "onnx" / meta["file"]).is_file() and (folder / "onnx" / "tokenizer.json").is_file()
+    fast = load_classifier(folder)
+    assert fast.onnx_ is not None
+    monkeypatch.setenv("STANCE_ONNX", "0")
+    slow = load_classifier(folder)
+    assert slow.onnx_ is None
+    for a, b in zip(fast.predict_proba(PROBE), slow.predict_proba(PROBE), strict=True):
+        assert np.abs(a - b).max() < 1e-4, kind
+
+
+LIGHT = """
+import json, sys
+from training.recipes import load_classifier
+actor_p, stance_p = load_classifier(sys.argv[1]).predict_proba(json.loads(sys.argv[2]))
+heavy = sorted(m for m in ("torch", "transformers", "setfit", "sentence_transformers") if m in sys.modules)
+print(json.dumps({"heavy": heavy, "rows": len(stance_p), "sums": stance_p.sum(1).round(4).tolist()}))
+"""
+
+
+@pytest.mark.slow
+def test_the_onnx_path_imports_neither_torch_nor_transformers(saved):
+    kind, folder = saved
+    out = subprocess.run(
+        [sys.executable, "-c", LIGHT, str(folder), json.dumps(PROBE)],
+        capture_output=True, text=True, cwd=REPO, check=True,
+    )  # fmt: skip
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got == {"heavy": [], "rows": len(PROBE), "sums": [1.0] * len(PROBE)}, kind
+
+
+@pytest.mark.slow
+def test_int8_is_a_recipe_option_close_to_fp32(tiny, scheme, tmp_path):
+    model = _fit("embedding", tiny, scheme, onnx_int8=True)
+    model.save(tmp_path / "int8")
+    meta = json.loads((tmp_path / "int8" / "onnx" / "onnx.json").read_text())
+    assert meta["int8"] and meta["file"] == "encoder.int8.onnx"
+    assert not (tmp_path / "int8" / "onnx" / "encoder.onnx").exists()  # one ONNX file travels
+    _, stance_q = load_classifier(tmp_path / "int8").predict_proba(PROBE)
+    _, stance_f = model.predict_proba(PROBE)  # in memory: torch, fp32
+    assert np.abs(stance_q - stance_f).max() < 0.1  # close, not equal: the measured effect is in the README
+    assert (stance_q.argmax(1) == stance_f.argmax(1)).mean() >= 0.8

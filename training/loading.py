@@ -1,0 +1,238 @@
+"""Find a logged model and load it light: a local copy cached by version, no mlflow.pyfunc.
+
+``models:/NAME@alias`` is resolved to its version with one light query (the SQLite store's
+alias table, or the tracking server's REST API; other stores through MLflow's client); the
+version's files are downloaded once into ``.stance/model-cache/<store>/<NAME>/<version>``
+(git-ignored) and the alias's version is noted beside them, so a moved alias fetches the
+new version and a store that does not answer falls back to the copy last used, and says so.
+The classifier is then loaded from the copy's ``artifacts/classifier`` folder, as the pyfunc
+wrapper does, without importing mlflow.pyfunc (and, for kinds with an ONNX encoder, without
+torch or transformers). ``mlflow models serve`` and ``spark_udf`` load the same logged model
+through the pyfunc wrapper (training/pyfunc.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from stance import paths
+from stance.errors import StanceError
+from stance.io import write_atomic
+from stance.scheme import Scheme
+from training import tracking
+
+_REGISTERED = re.compile(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))")
+
+
+@dataclass
+class Loaded:
+    classifier: object
+    version: str  # which model scored, in words
+    inputs: list[str]  # the columns it reads: text, and context when its signature has it
+    folder: Path  # the local copy
+
+    def predict(self, model_input):
+        """What the logged pyfunc model returns for the same input (training/pyfunc.py)."""
+        from training.outputs import score
+
+        return score(self.classifier, model_input)
+
+
+def load_checked(model_uri: str, scheme: Scheme) -> Loaded:
+    """The classifier of a logged model, after checking from its metadata that its scheme matches."""
+    from training.recipes import load_classifier
+
+    folder, what = local_copy(model_uri)
+    mlmodel = read_mlmodel(folder)
+    meta = mlmodel.get("metadata") or {}
+    theirs = meta.get("scheme_hash")
+    if theirs is None:
+        raise StanceError(f"model '{model_uri}' records no label scheme; it is not a stance model")
+    if theirs != scheme.hash:
+        other = meta.get("scheme", {})
+        raise StanceError(
+            f"model '{model_uri}' was trained with a different label scheme ({theirs}: actors "
+            f"{', '.join(other.get('actors', {}))}; stances {', '.join(other.get('stances', {}))}) "
+            f"than configs/scheme.yaml ({scheme.hash}); retrain it or pick a matching model"
+        )
+    artifact = mlmodel["flavors"]["python_function"]["artifacts"]["classifier"]["path"]
+    details = [f"{k} {meta[k]}" for k in ("kind", "data_version") if meta.get(k)]
+    details += [f"run {mlmodel['run_id']}"] if mlmodel.get("run_id") else []
+    where = what[0] + (f": {', '.join(details)}" if details else "") + what[1]
+    return Loaded(load_classifier(folder / artifact), where, _inputs(mlmodel), folder)
+
+
+def read_mlmodel(folder: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load((folder / "MLmodel").read_text())
+
+
+def _inputs(mlmodel: dict) -> list[str]:
+    """``text``, and ``context`` when the signature reads it (as training.pyfunc.input_columns)."""
+    raw = (mlmodel.get("signature") or {}).get("inputs")
+    names = [c.get("name") for c in json.loads(raw)] if raw else ["context"]
+    return ["text", "context"] if "context" in names else ["text"]
+
+
+# -- local copies ---------------------------------------------------------------------------
+def cache_root(uri: str) -> Path:
+    """Copies of one tracking store's models (two stores can both have a version 3)."""
+    return paths.state() / "model-cache" / hashlib.sha256(uri.encode()).hexdigest()[:12]
+
+
+def local_copy(model_uri: str) -> tuple[Path, tuple[str, str]]:
+    """(a local folder holding the model, (what it is in words, a note on where it came from))."""
+    if Path(model_uri).is_dir() and (Path(model_uri) / "MLmodel").is_file():
+        return Path(model_uri), (model_uri, "")
+    uri = tracking.tracking_uri()
+    found = _REGISTERED.fullmatch(model_uri)
+    if not found:
+        return _download(model_uri, uri, cache_root(uri) / "uris" / _digest(model_uri)), (model_uri, "")
+    name, alias, number = found.groups()
+    folder = cache_root(uri) / name
+    noted = folder / "aliases.json"
+    if number and (folder / number / "MLmodel").is_file():  # a numbered version never changes
+        return folder / number, (f"models:/{name}/{number}", "")
+    try:
+        version = number or _alias_version(uri, name, alias, model_uri)
+    except StanceError as exc:
+        cached = json.loads(noted.read_text()).get(alias) if alias and noted.is_file() else None
+        if not cached or not _unreachable(exc) or not (folder / cached / "MLmodel").is_file():
+            raise
+        what = f"models:/{name}/{cached} (@{alias})"
+        return folder / cached, (what, f"; the cached copy: tracking store {uri} not reachable")
+    target = folder / version
+    if not (target / "MLmodel").is_file():
+        _download(f"models:/{name}/{version}", uri, target)
+    if alias:
+        aliases = json.loads(noted.read_text()) if noted.is_file() else {}
+        write_atomic(noted, json.dumps(aliases | {alias: version}, indent=2) + "\n")
+    return target, (f"models:/{name}/{version}" + (f" (@{alias})" if alias else ""), "")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _unreachable(exc: StanceError) -> bool:
+    text = str(exc)
+    return "is not reachable" in text or text.startswith("no MLflow store at")
+
+
+def _alias_version(uri: str, name: str, alias: str, model_uri: str) -> str:
+    """The version an alias points to, asked the lightest way the store allows."""
+    tracking.check_store(uri)
+    try:
+        if uri.startswith("sqlite:///"):
+            version = _sqlite_alias(uri, name, alias)
+        elif uri.startswith(("http://", "https://")):
+            version = _rest_alias(uri, name, alias)
+        else:
+            version = _client_alias(uri, name, alias)
+    except StanceError:
+        raise
+    except Exception as exc:  # the store's own errors: one line
+        raise tracking.store_error(exc, uri) or StanceError(
+            f"MLflow tracking store {uri} is not usable: {tracking._first_line(exc)}"
+        ) from None
+    if version is None:
+        raise StanceError(
+            f"cannot find model '{model_uri}' in {uri}: no such registered model or alias "
+            "(train one with `stance train`, or pass --model)"
+        )
+    return str(version)
+
+
+def _sqlite_alias(uri: str, name: str, alias: str) -> str | None:
+    import sqlite3
+
+    db = Path(uri.removeprefix("sqlite:///")).expanduser()
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        try:
+            row = con.execute(
+                "select version from registered_model_aliases where name = ? and alias = ?", (name, alias)
+            ).fetchone()
+        except sqlite3.OperationalError:  # another schema: MLflow's client knows it
+            return _client_alias(uri, name, alias)
+    return None if row is None else str(row[0])
+
+
+def _rest_alias(uri: str, name: str, alias: str) -> str | None:
+    """MLflow's REST API: GET registered-models/alias (credentials from MLflow's own variables)."""
+    import base64
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    query = urllib.parse.urlencode({"name": name, "alias": alias})
+    request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/registered-models/alias?{query}")
+    if token := os.environ.get("MLFLOW_TRACKING_TOKEN"):
+        request.add_header("Authorization", f"Bearer {token}")
+    elif (user := os.environ.get("MLFLOW_TRACKING_USERNAME")) is not None:
+        pair = f"{user}:{os.environ.get('MLFLOW_TRACKING_PASSWORD', '')}".encode()
+        request.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())["model_version"]["version"]
+    except urllib.error.HTTPError as exc:
+        if exc.code in (400, 404):  # RESOURCE_DOES_NOT_EXIST / INVALID_PARAMETER_VALUE
+            return None
+        raise StanceError(f"MLflow tracking store {uri} answered HTTP {exc.code} ({exc.reason})") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError):
+        raise StanceError(
+            f"MLflow tracking store {uri} is not reachable (is the tracking server running?)"
+        ) from None
+
+
+def _client_alias(uri: str, name: str, alias: str) -> str | None:
+    tracking.setup_uri(check=False)
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return MlflowClient().get_model_version_by_alias(name, alias).version
+    except MlflowException as exc:
+        if tracking.store_error(exc, uri):
+            raise
+        return None
+
+
+def _download(model_uri: str, uri: str, target: Path) -> Path:
+    """Fetch a model's files once (into a temporary folder, then renamed: never half a copy)."""
+    if (target / "MLmodel").is_file():
+        return target
+    tracking.setup_uri(check=model_uri.startswith(("models:/", "runs:/")))
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".download-"))
+    try:
+        got = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(tmp)))
+        if not (got / "MLmodel").is_file():
+            raise StanceError(f"'{model_uri}' is not an MLflow model (no MLmodel file)")
+        try:
+            os.replace(got, target)  # runs:/ID/model arrives as tmp/model
+        except OSError:
+            if not (target / "MLmodel").is_file():  # not another process's copy that landed first
+                raise
+        shutil.rmtree(tmp, ignore_errors=True)
+    except Exception as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, StanceError):
+            raise
+        if not isinstance(exc, MlflowException | OSError) and not tracking.store_error(exc, uri):
+            raise
+        raise tracking.store_error(exc, uri) or StanceError(
+            f"cannot find model '{model_uri}' in {uri}: "
+            f"{tracking._first_line(exc)} (train one with `stance train`, or pass --model)"
+        ) from None
+    return target

@@ -1,0 +1,88 @@
+"""Predict's output formats: JSON lines, CSV and a rich table with each article's profile."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stance.scheme import Scheme
+    from training.predict import ArticleResult
+
+
+class Format(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+def to_jsonl(results: list[ArticleResult]) -> str:
+    lines = [
+        json.dumps({"kind": "sentence", **asdict(p)}, ensure_ascii=False)
+        for r in results
+        for p in r.sentences
+    ]
+    lines += [
+        json.dumps({"kind": "profile", "article": r.article, **r.profile}, ensure_ascii=False)
+        for r in results
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    head = ["article", "sentence_id", "start", "end", "text", "actor", "stance"]
+    writer.writerow(
+        head + [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
+    )
+    for r in results:
+        for p in r.sentences:
+            writer.writerow(
+                [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance]
+                + list(p.actor_scores.values()) + list(p.stance_scores.values())
+            )  # fmt: skip
+    return buf.getvalue()
+
+
+def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=False)
+    for r in results:
+        t = Table(
+            title=f"{r.article}: {len(r.sentences)} sentences",
+            caption="p: the model's confidence in the row's pair, p(stance) × p(actor)",
+            show_lines=False,
+        )
+        for col in ("#", "actor", "stance", "p", "sentence"):
+            t.add_column(col, overflow="fold")
+        for i, p in enumerate(r.sentences, 1):
+            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", p.text)
+        console.print(t)
+        console.print(_profile_table(r, scheme))
+        for e in r.profile["evidence"]:
+            console.print(f"  {e['actor']} / {e['stance']} ({e['confidence']:.2f}): {e['text']}")
+        console.print()
+    return console.file.getvalue()
+
+
+def _profile_table(r: ArticleResult, scheme: Scheme):
+    from rich.table import Table
+
+    stances = [s for s in scheme.stance_labels if s != scheme.none]
+    t = Table(
+        title=f"stance profile of {r.article} (no stance in {r.profile['no_stance']} of {r.profile['sentences']} sentences)"
+    )
+    t.add_column("actor")
+    for s in stances:
+        t.add_column(s, justify="right")
+    for actor, row in r.profile["counts"].items():
+        if any(row.values()):
+            t.add_row(actor, *(str(row[s]) if row[s] else "." for s in stances))
+    return t
