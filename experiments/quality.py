@@ -64,7 +64,8 @@ def heads() -> dict[str, lv.StanceHead]:
 def run_splits(recipe, b, y_a, y_s, splits, variants, n_s, none_s, real, cache: Path):
     """Per split: the actor head's p(actor | a stance) and each variant's stance probabilities.
 
-    Each split's results are pickled under ``cache`` as they come (a cut run resumes there).
+    Each split's results are pickled under ``cache`` as they come (a cut run resumes there); they
+    are keyed by variant name, so delete the folder after changing what a variant means.
     """
     import pickle
 
