@@ -1,0 +1,208 @@
+"""The pieces of the stance-head study (experiments/quality.py): features once, heads, decisions.
+
+Everything a variant needs that does not depend on which sentences it trains on is
+computed once for all 2466 sentences: each encoder's frozen embeddings (cached on disk
+under .stance/cache/, keyed by data version and encoder, since mpnet embeds 6-20
+sentences/s here), the actor-name cues and the holder features. Per split (a grouped-CV
+fold of the training articles, or the time split) only the TF-IDF vocabulary is fitted,
+on that split's training sentences, as `stance train` does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from stance import paths
+from training import intervals
+
+
+@dataclass
+class Blocks:
+    """Fit-free features of every sentence (rows: train then test, in dataset order)."""
+
+    texts: list[str]
+    embeddings: dict[str, np.ndarray]  # base_model -> (n, dim), L2-normalised
+    named: np.ndarray  # actor-name cues (actor head; a stance-head lever too)
+    held: np.ndarray  # holder features, already scaled by the recipe's holder_weight
+
+
+def embeddings(base_model: str, texts: list[str], version: str, recipe) -> np.ndarray:
+    """The frozen encoder's embedding of each text, computed once per data version and encoder."""
+    from training.models import encoder
+
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", base_model).strip("-").lower()
+    cache = paths.root() / ".stance" / "cache" / "quality" / f"{version}-{slug}-{recipe.max_length}.npy"
+    if cache.is_file():
+        x = np.load(cache)
+        if x.shape[0] == len(texts):
+            return x
+    encoder.set_threads()
+    x = encoder.embed_frozen(texts, base_model, recipe.batch_size, recipe.max_length)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp.npy")
+    np.save(tmp, x)
+    tmp.replace(cache)  # atomic: a cut run leaves no half-written cache
+    return x
+
+
+def blocks(
+    recipe, scheme, texts: list[str], contexts: list[str], version: str, encoders: list[str]
+) -> Blocks:
+    from training.models import cues, holder
+    from training.models import gazetteer as gaz
+    from training.recipes import make_classifier
+
+    clf = make_classifier(recipe, scheme)
+    clf.gazetteer_ = gaz.load(scheme.labels.real_actors)
+    named = cues.features(texts, clf._cue_pairs(), scheme.labels.real_actors)
+    held = recipe.holder_weight * holder.features(texts, contexts, clf._resolver(), recipe.holder_features)
+    embs = {m: embeddings(m, texts, version, recipe) for m in encoders}
+    return Blocks(texts, embs, named, held)
+
+
+@dataclass(frozen=True)
+class StanceHead:
+    """One stance-head variant: which dense blocks sit beside the TF-IDF rows, and C."""
+
+    encoders: tuple[tuple[str, float], ...]  # (base_model, weight)
+    C: float = 4.0
+    holder_cues: float = 0.0  # weight of the actor-name cues + holder features in the stance head (0: off)
+    binary: bool = False  # a second head: is there a stance at all?
+
+
+def split_features(recipe, b: Blocks, train_idx: np.ndarray, test_idx: np.ndarray):
+    """(TF-IDF of train, of test), the vocabulary fitted on the split's training sentences only."""
+    from training.models.baseline import tfidf_features
+
+    tfidf = tfidf_features(recipe).fit([b.texts[i] for i in train_idx])
+    return tfidf.transform([b.texts[i] for i in train_idx]), tfidf.transform([b.texts[i] for i in test_idx])
+
+
+def stance_x(tfidf, b: Blocks, idx: np.ndarray, head: StanceHead):
+    from scipy.sparse import csr_matrix, hstack
+
+    parts = [tfidf] + [csr_matrix(w * b.embeddings[m][idx]) for m, w in head.encoders]
+    if head.holder_cues:
+        parts += [csr_matrix(head.holder_cues * b.named[idx]), csr_matrix(head.holder_cues * b.held[idx])]
+    return hstack(parts).tocsr()
+
+
+def actor_x(tfidf, b: Blocks, idx: np.ndarray):
+    from scipy.sparse import csr_matrix, hstack
+
+    return hstack([tfidf, csr_matrix(b.named[idx]), csr_matrix(b.held[idx])]).tocsr()
+
+
+def logistic(recipe, C: float):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
+        C=C, class_weight=recipe.class_weight, max_iter=recipe.max_iter, random_state=recipe.seed
+    )
+
+
+def fit_stance(recipe, head: StanceHead, x_train, y_train, x_test, n_stances: int, none_id: int, known=None):
+    """Stance probabilities of the test rows; with ``binary``, also p(some stance) from a second head.
+
+    ``known``: the five-class probabilities already fitted on the same features (the binary
+    variant's five-class head is the champion's), so they are not fitted twice.
+    """
+    from training.models.base import full_proba
+
+    p = (
+        known
+        if known is not None
+        else full_proba(logistic(recipe, head.C).fit(x_train, y_train), x_test, n_stances)
+    )
+    if not head.binary:
+        return p, None
+    bearing = logistic(recipe, head.C).fit(x_train, (y_train != none_id).astype(int))
+    return p, bearing.predict_proba(x_test)[:, 1]
+
+
+# -- decisions: from probabilities to a stance ----------------------------------------------
+
+GRID = np.round(np.arange(-2.0, 2.01, 0.1), 2)  # offsets tried per class, in log-probability units
+ROUNDS = 4  # coordinate-ascent sweeps over the classes (it settles in two or three)
+
+
+def apply_offsets(p: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
+    """``p`` shifted by per-class log-offsets and renormalised (``p`` unchanged when there are none)."""
+    if offsets is None:
+        return p
+    q = np.clip(p, 1e-12, None) * np.exp(np.asarray(offsets))[None, :]
+    return q / q.sum(axis=1, keepdims=True)
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray, n: int) -> float:
+    """Macro-F1 over the classes present in ``y`` or ``pred`` (as scikit-learn counts it)."""
+    conf = np.zeros((n, n))
+    np.add.at(conf, (np.asarray(y), np.asarray(pred)), 1)
+    return float(intervals.macro_f1(conf))
+
+
+def fit_offsets(
+    p: np.ndarray, y: np.ndarray, none_id: int, grid: np.ndarray = GRID, rounds: int = ROUNDS
+) -> np.ndarray:
+    """Offsets (``none`` at 0) maximising the macro-F1 of ``argmax(log p + offsets)``, by coordinate ascent.
+
+    A change is kept only when it raises macro-F1, so offsets stay at 0 unless they help.
+    """
+    n = p.shape[1]
+    logp = np.log(np.clip(p, 1e-12, None))
+    best_b, best = np.zeros(n), macro_f1(y, logp.argmax(axis=1), n)
+    for _ in range(rounds):
+        moved = False
+        for c in (c for c in range(n) if c != none_id):
+            for v in grid:
+                trial = best_b.copy()
+                trial[c] = v
+                score = macro_f1(y, (logp + trial).argmax(axis=1), n)
+                if score > best + 1e-9:
+                    best_b, best, moved = trial, score, True
+        if not moved:
+            break
+    return best_b
+
+
+def decide(p: np.ndarray, p_bearing, none_id: int, shift=None, threshold: float = 0.5) -> np.ndarray:
+    """Argmax of log p + per-class offsets; with a binary head, none unless p(some stance) > threshold."""
+    if p_bearing is None:
+        return apply_offsets(p, shift).argmax(axis=1)
+    real = np.array([i for i in range(p.shape[1]) if i != none_id])
+    out = real[p[:, real].argmax(axis=1)]
+    out[p_bearing <= threshold] = none_id
+    return out
+
+
+def _f1(y: np.ndarray, pred: np.ndarray, n: int) -> float:
+    return macro_f1(y, pred, n)
+
+
+def fit_threshold(p: np.ndarray, p_bearing: np.ndarray, y: np.ndarray, none_id: int) -> float:
+    """The binary head's threshold on p(some stance) maximising macro-F1 (0.5 on ties)."""
+    n = p.shape[1]
+    best_t, best = 0.5, _f1(y, decide(p, p_bearing, none_id), n)
+    for t in np.round(np.arange(0.2, 0.81, 0.02), 2):
+        score = _f1(y, decide(p, p_bearing, none_id, threshold=t), n)
+        if score > best + 1e-9:
+            best_t, best = float(t), score
+    return best_t
+
+
+def paired_e2e(articles, actors, stances, a_ref, a_new, none_id: int) -> tuple[float, float, float]:
+    """Actor accuracy end to end of ``a_new`` minus ``a_ref`` (same sentences): (point, lo, hi), paired by article."""
+    articles = np.asarray(articles)
+    names = sorted(set(articles.tolist()))
+    rows = np.array([names.index(a) for a in articles])
+    bearing = np.asarray(stances) != none_id
+    counts = np.zeros((len(names), 3))
+    for col, right in ((0, bearing & (a_ref == actors)), (1, bearing & (a_new == actors))):
+        np.add.at(counts[:, col], rows, right.astype(float))
+    np.add.at(counts[:, 2], rows, bearing.astype(float))
+    point = (counts[:, 1].sum() - counts[:, 0].sum()) / counts[:, 2].sum()
+    w = intervals.draws(len(names)) @ counts
+    return (float(point), *intervals.interval((w[:, 1] - w[:, 0]) / w[:, 2]))

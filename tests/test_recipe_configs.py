@@ -1,0 +1,46 @@
+"""The shipped recipe files: each loads, and each holds the values its comments measured."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.recipes import load_recipe
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+RECIPES = sorted(
+    p for p in CONFIGS.glob("*.yaml") if p.stem not in {"scheme", "labeling", "gazetteer", "rules"}
+)
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.stem)
+def test_every_recipe_file_loads(path):
+    assert load_recipe(path).kind == path.stem.split("-")[0]
+
+
+def test_the_lighter_recipe_halves_the_embeddings_beside_the_tfidf_rows(scheme):
+    """hybrid-mpnet-w15 (issue 11's study): the stance head reads the embeddings at 1.5, not 3."""
+    from training.recipes import make_classifier
+
+    light, champion = (
+        load_recipe(CONFIGS / "hybrid-mpnet-w15.yaml"),
+        load_recipe(CONFIGS / "hybrid-mpnet.yaml"),
+    )
+    assert (light.base_model, light.embedding_weight) == (champion.base_model, 1.5)
+    assert champion.embedding_weight == 3.0
+    texts = ["Pakistan urged the Taliban to act.", "Qatar hosted the talks in Doha."]
+    norms = {}
+    for name, recipe in (("light", light), ("champion", champion)):
+        # MiniLM stands in for mpnet: the weight, not the encoder, is under test
+        clf = make_classifier(recipe.model_copy(update={"base_model": "packaged:all-MiniLM-L6-v2"}), scheme)
+        clf.gazetteer_, clf.tfidf_ = {}, _tfidf(recipe, texts)
+        _, stance_x = clf._features(texts)
+        dense = stance_x[:, clf.tfidf_.transform(texts).shape[1] :].toarray()
+        norms[name] = np.linalg.norm(dense, axis=1)
+    assert np.allclose(norms["light"], 1.5, atol=1e-4) and np.allclose(norms["champion"], 3.0, atol=1e-4)
+
+
+def _tfidf(recipe, texts):
+    from training.models.baseline import tfidf_features
+
+    return tfidf_features(recipe).fit(texts)
