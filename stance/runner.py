@@ -31,8 +31,10 @@ def guard(app: typer.Typer) -> None:
     except StanceError as exc:
         _fail(str(exc))
     except Interrupted as exc:
+        _end_active_runs()
         _fail(f"interrupted by {exc} (nothing more was done)", 128 + exc.signum)
     except KeyboardInterrupt:  # before our handler was in place
+        _end_active_runs()
         _fail("interrupted by SIGINT (nothing more was done)", 130)
     except (typer.Exit, *_click_classes("Exit")) as exc:
         sys.exit(exc.exit_code)
@@ -46,6 +48,19 @@ def guard(app: typer.Typer) -> None:
         _fail(f"{exc.filename}: {exc.strerror or exc.__class__.__name__}")
     # typer answers Ctrl-C by *returning* 130 when not in standalone mode; never report it as success
     sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
+
+
+def _end_active_runs() -> None:
+    """An MLflow run the signal caught outside its ``with`` block (inside ``mlflow.start_run`` itself)
+    still ends as KILLED, never left RUNNING; runs inside their block were ended by it already."""
+    mlflow = sys.modules.get("mlflow")  # imported only if the command used it
+    if mlflow is None:
+        return
+    try:
+        while mlflow.active_run() is not None:
+            mlflow.end_run("KILLED")
+    except Exception:  # the store may be what failed: the error line matters more
+        return
 
 
 def _fail(message: str, status: int = 2) -> None:
