@@ -1,12 +1,12 @@
 """Recipes: a YAML file -> a typed recipe -> a classifier of its kind, and what its model needs."""
 
+import json
 import re
 
 import numpy as np
 import pytest
 
 from stance.errors import StanceError
-from training.models.base import write_meta
 from training.models.baseline import BaselineClassifier, BaselineRecipe
 from training.recipes import KINDS, load_classifier, load_recipe, make_classifier, recipe_hash
 
@@ -87,8 +87,31 @@ def test_a_saved_classifier_reloads_as_its_kind_with_the_same_recipe(built, sche
         assert np.array_equal(a, b)
 
 
+def test_a_saved_model_keeps_its_recipe_in_classifier_json_and_older_folders_still_load(tmp_path, scheme):
+    import joblib
+
+    recipe = BaselineRecipe(C=2.0)
+    model = make_classifier(recipe, scheme).fit(
+        ["Pakistan urged the Taliban to act.", "Qatar hosted the talks.", "The weather was fine.",
+         "Kabul denied sheltering the TTP.", "Islamabad accused Kabul.", "Rain fell."],
+        np.array([0, 3, 5, 1, 0, 5]), np.array([0, 3, 4, 1, 2, 4]),
+    )  # fmt: skip
+    model.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "classifier.json").read_text())
+    assert meta["recipe"] == recipe.model_dump(mode="json")  # the one place, one format
+    assert "recipe" not in joblib.load(tmp_path / "m" / "baseline.joblib")
+    # a folder saved before: the recipe inside the state file, not in classifier.json
+    state = joblib.load(tmp_path / "m" / "baseline.joblib") | {"recipe": recipe.model_dump()}
+    joblib.dump(state, tmp_path / "m" / "baseline.joblib")
+    (tmp_path / "m" / "classifier.json").write_text(
+        json.dumps({k: v for k, v in meta.items() if k != "recipe"})
+    )
+    assert load_classifier(tmp_path / "m").recipe == recipe
+
+
 def test_a_saved_folder_of_an_unknown_kind_is_named(tmp_path, scheme):
-    write_meta(tmp_path, "forest", scheme.actor_labels, scheme.stance_labels)
+    meta = {"kind": "forest", "actor_labels": scheme.actor_labels, "stance_labels": scheme.stance_labels}
+    (tmp_path / "classifier.json").write_text(json.dumps(meta))
     with pytest.raises(StanceError) as err:
         load_classifier(tmp_path)
     assert str(err.value) == f"{tmp_path}: unknown model kind 'forest'"

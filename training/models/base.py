@@ -77,14 +77,30 @@ class StanceClassifier(Protocol):
     def load(cls, folder: Path) -> Self: ...
 
 
-def write_meta(folder: Path, kind: str, actor_labels: list[str], stance_labels: list[str]) -> None:
+def write_meta(folder: Path, model) -> None:
+    """``classifier.json``: the kind, the label names and the recipe (as JSON), for every kind alike:
+    the one place a saved model keeps its recipe."""
     folder.mkdir(parents=True, exist_ok=True)
-    meta = {"kind": kind, "actor_labels": actor_labels, "stance_labels": stance_labels}
+    meta = {
+        "kind": model.kind,
+        "actor_labels": list(model.actor_labels),
+        "stance_labels": list(model.stance_labels),
+        "recipe": model.recipe.model_dump(mode="json"),
+    }
     (folder / CLASSIFIER_META).write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def read_meta(folder: Path) -> dict:
     return json.loads((Path(folder) / CLASSIFIER_META).read_text())
+
+
+def saved_recipe(meta: dict, recipe_class, legacy: dict | None = None, **override):
+    """The recipe a saved model was trained with, from ``classifier.json``; models saved before it
+    kept the recipe there still load, from their own state file (``legacy``)."""
+    raw = meta.get("recipe", legacy)
+    if raw is None:
+        raise ValueError("the saved model has no recipe (classifier.json)")
+    return recipe_class(**(raw | override))
 
 
 def factorized_actor_proba(

@@ -16,6 +16,7 @@ from training.models.base import (
     full_proba,
     labels_of,
     read_meta,
+    saved_recipe,
     write_meta,
 )
 
@@ -101,11 +102,8 @@ class BaselineClassifier:
     def save(self, folder: Path) -> None:
         import joblib
 
-        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
-        joblib.dump(
-            {"recipe": self.recipe.model_dump(), "actor": self.actor_, "stance": self.stance_},
-            folder / "baseline.joblib",
-        )
+        write_meta(folder, self)
+        joblib.dump({"actor": self.actor_, "stance": self.stance_}, folder / "baseline.joblib")
 
     @classmethod
     def load(cls, folder: Path) -> Self:
@@ -113,6 +111,7 @@ class BaselineClassifier:
 
         meta = read_meta(folder)
         state = joblib.load(Path(folder) / "baseline.joblib")
-        model = cls(BaselineRecipe(**state["recipe"]), meta["actor_labels"], meta["stance_labels"])
+        recipe = saved_recipe(meta, BaselineRecipe, state.get("recipe"))
+        model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
         model.actor_, model.stance_ = state["actor"], state["stance"]
         return model

@@ -16,6 +16,7 @@ from training.models.base import (
     full_proba,
     labels_of,
     read_meta,
+    saved_recipe,
     write_meta,
 )
 
@@ -86,13 +87,13 @@ class EmbeddingClassifier:
     def save(self, folder: Path) -> None:
         import joblib
 
-        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        write_meta(folder, self)
         self._save_encoder(folder)
         joblib.dump(self._state(), folder / "heads.joblib")
 
     def _state(self) -> dict:
         """What is learned besides the encoder (pickled by joblib into heads.joblib)."""
-        return {"recipe": self.recipe.model_dump(), "actor": self.actor_, "stance": self.stance_}
+        return {"actor": self.actor_, "stance": self.stance_}
 
     def _restore(self, state: dict) -> None:
         self.actor_, self.stance_ = state["actor"], state["stance"]
@@ -112,7 +113,9 @@ class EmbeddingClassifier:
 
         meta = read_meta(folder)
         state = joblib.load(Path(folder) / "heads.joblib")
-        recipe = cls.recipe_class(**state["recipe"] | {"base_model": str(Path(folder) / "encoder")})
+        recipe = saved_recipe(
+            meta, cls.recipe_class, state.get("recipe"), base_model=str(Path(folder) / "encoder")
+        )
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
         model._restore(state)
         if onnx_encoder.available(folder):

@@ -24,6 +24,7 @@ from training.models.base import (
     full_proba,
     labels_of,
     read_meta,
+    saved_recipe,
     write_meta,
 )
 
@@ -107,13 +108,10 @@ class FewshotClassifier:
         import joblib
 
         folder = Path(folder)
-        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        write_meta(folder, self)
         self.model_.save_pretrained(str(folder / "setfit"))
         self._export(folder)
         joblib.dump(self.actor_, folder / "actor_head.joblib")
-        (folder / "fewshot.json").write_text(
-            json.dumps({"recipe": self.recipe.model_dump(mode="json")}, indent=2)
-        )
 
     def _export(self, folder: Path) -> None:
         """The SetFit body as ONNX, when it is the plain recipe (transformer, mean pooling, normalise?)."""
@@ -138,7 +136,9 @@ class FewshotClassifier:
 
         folder = Path(folder)
         meta = read_meta(folder)
-        recipe = FewshotRecipe(**json.loads((folder / "fewshot.json").read_text())["recipe"])
+        legacy = folder / "fewshot.json"  # where models saved before classifier.json held it keep theirs
+        old = json.loads(legacy.read_text())["recipe"] if legacy.exists() else None
+        recipe = saved_recipe(meta, FewshotRecipe, old)
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
         model.actor_ = joblib.load(folder / "actor_head.joblib")
         if onnx_encoder.available(folder):  # no setfit, torch or transformers on this path

@@ -19,13 +19,14 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field
 
-from training.models import encoder, onnx_encoder
+from training.models import encoder, finetune_data, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
     RecipeBase,
     factorized_actor_proba,
     labels_of,
     read_meta,
+    saved_recipe,
     write_meta,
 )
 
@@ -128,7 +129,9 @@ class FinetuneClassifier:
         encoder.set_threads()
         set_seed(r.seed)
         texts, actors, stances = list(texts), np.asarray(actors), np.asarray(stances)
-        train_idx, val_idx = _validation_split(len(texts), groups, stances, r.validation_share, r.seed)
+        train_idx, val_idx = finetune_data.validation_split(
+            len(texts), groups, stances, r.validation_share, r.seed
+        )
         self.tokenizer_, base = encoder.load(r.base_model)
         n_actors = len(labels_of(self).real_actors)
         bearing = actors[train_idx] < n_actors
@@ -137,14 +140,14 @@ class FinetuneClassifier:
             _inverse_frequency(actors[train_idx][bearing], n_actors) if r.class_weighted else None,
             _inverse_frequency(stances[train_idx], len(self.stance_labels)) if r.class_weighted else None,
         )  # fmt: skip
-        train_ds = _Encoded(
+        train_ds = finetune_data.Encoded(
             self.tokenizer_,
             [texts[i] for i in train_idx],
             actors[train_idx],
             stances[train_idx],
             r.max_length,
         )
-        val_ds = _Encoded(
+        val_ds = finetune_data.Encoded(
             self.tokenizer_, [texts[i] for i in val_idx], actors[val_idx], stances[val_idx], r.max_length
         )
         with tempfile.TemporaryDirectory() as out_dir:
@@ -162,7 +165,7 @@ class FinetuneClassifier:
                 callbacks.append(self.epoch_callback)
             trainer = Trainer(
                 model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                data_collator=_Collator(self.tokenizer_), compute_metrics=_val_metrics, callbacks=callbacks,
+                data_collator=finetune_data.Collator(self.tokenizer_), compute_metrics=finetune_data.val_metrics, callbacks=callbacks,
             )  # fmt: skip
             trainer.train()
             self.epochs_run_ = float(trainer.state.epoch or 0)
@@ -206,14 +209,14 @@ class FinetuneClassifier:
         from safetensors.torch import save_file
 
         folder = Path(folder)
-        write_meta(folder, self.kind, self.actor_labels, self.stance_labels)
+        write_meta(folder, self)
         self.tokenizer_.save_pretrained(folder / "encoder")
         self.model_.encoder.save_pretrained(folder / "encoder")
         heads = {
             k: v.contiguous() for k, v in self.model_.state_dict().items() if not k.startswith("encoder.")
         }
         save_file(heads, folder / "heads.safetensors")
-        state = {"recipe": self.recipe.model_dump(mode="json"), "temperatures": list(self.temperatures_)}
+        state = {"temperatures": list(self.temperatures_)}
         (folder / "finetune.json").write_text(json.dumps(state, indent=2))
         r = self.recipe
         outputs = ["actor_logits", "stance_logits"]
@@ -223,7 +226,7 @@ class FinetuneClassifier:
     def load(cls, folder: Path) -> Self:
         folder = Path(folder)
         meta, state = read_meta(folder), json.loads((folder / "finetune.json").read_text())
-        recipe = FinetuneRecipe(**state["recipe"])
+        recipe = saved_recipe(meta, FinetuneRecipe, state.get("recipe"))
         model = cls(recipe, meta["actor_labels"], meta["stance_labels"])
         model.temperatures_ = tuple(state["temperatures"])
         if onnx_encoder.available(folder):  # no torch or transformers on this path
@@ -240,57 +243,6 @@ class FinetuneClassifier:
 
 
 # -- helpers -----------------------------------------------------------------------
-class _Encoded:
-    """Tokenized sentences with both labels, as the Trainer's dataset."""
-
-    def __init__(self, tokenizer, texts, actors, stances, max_length):
-        self.enc = tokenizer(texts, truncation=True, max_length=max_length)
-        self.actors, self.stances = actors, stances
-
-    def __len__(self):
-        return len(self.actors)
-
-    def __getitem__(self, i):
-        item = {k: v[i] for k, v in self.enc.items()}
-        return item | {"actor_labels": int(self.actors[i]), "stance_labels": int(self.stances[i])}
-
-
-class _Collator:
-    def __init__(self, tokenizer):
-        self.tokenizer = tokenizer
-
-    def __call__(self, features):
-        import torch
-
-        labels = {k: torch.tensor([f.pop(k) for f in features]) for k in ("actor_labels", "stance_labels")}
-        return dict(self.tokenizer.pad(features, return_tensors="pt")) | labels
-
-
-def _validation_split(n: int, groups, stances, share: float, seed: int):
-    """Hold out whole articles for early stopping (all rows train when groups are unknown)."""
-    idx = np.arange(n)
-    if groups is None or len(set(groups)) < 3:
-        return idx, idx[:0]
-    from sklearn.model_selection import GroupShuffleSplit
-
-    split = GroupShuffleSplit(n_splits=1, test_size=share, random_state=seed)
-    train, val = next(split.split(idx, stances, np.asarray(groups)))
-    return train, val
-
-
-def _val_metrics(eval_pred) -> dict[str, float]:
-    from sklearn.metrics import f1_score
-
-    (a_logits, s_logits), (actors, stances) = eval_pred.predictions, eval_pred.label_ids
-    keep = actors < a_logits.shape[1]
-    return {
-        "stance_macro_f1": f1_score(stances, s_logits.argmax(1), average="macro", zero_division=0),
-        "actor_accuracy_stance_bearing": float((a_logits[keep].argmax(1) == actors[keep]).mean())
-        if keep.any()
-        else 0.0,
-    }
-
-
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
