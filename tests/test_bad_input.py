@@ -359,7 +359,7 @@ def test_an_interrupted_train_exits_non_zero_and_its_run_is_killed(sig, scratch_
         new = [r for r in _store_rows(db, "select run_uuid, status from runs") if r[0] not in runs]
         if new and new[0][1] == "RUNNING":
             break
-        time.sleep(0.05)
+        time.sleep(0.5)  # polling the SQLite store often can lock out the run's own writes
     proc.send_signal(getattr(signal, sig))
     _, err = proc.communicate(timeout=300)
     number = getattr(signal, sig).value

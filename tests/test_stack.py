@@ -182,9 +182,11 @@ def test_down_leaves_no_port_and_commands_then_say_the_stack_is_not_started(stac
         int(stack[k]) for k in ("STANCE_STACK_PG_PORT", "STANCE_STACK_MLFLOW_PORT", "STANCE_STACK_LS_PORT")
     ]
     assert not any(port_taken(p) for p in ports)
-    code, out = cli("predict", str(ARTICLE))
-    assert code == 2
     uri = os.environ["MLFLOW_TRACKING_URI"]
+    code, out = cli("predict", str(ARTICLE))  # the champion predicted above: its cached copy answers
+    assert code == 0 and f"; the cached copy: tracking store {uri} not reachable" in out
+    code, out = cli("predict", str(ARTICLE), "--model", "models:/stance-classifier@never-set")
+    assert code == 2
     assert (
         out.strip()
         == f"error: MLflow tracking store {uri} is not reachable (is the tracking server running?)"
