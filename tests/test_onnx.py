@@ -7,20 +7,15 @@ import sys
 import numpy as np
 import pytest
 
+from tests import test_models
 from tests.conftest import REPO
 from training.models import onnx_encoder
 from training.recipes import KINDS, load_classifier, make_classifier
 
-TINY = {
-    "embedding": {},
-    "hybrid": {},
-    "finetune": {"epochs": 1, "max_length": 48, "batch_size": 8},
-    "fewshot": {"num_iterations": 1, "max_length": 48},
-}
+# the model tests' tiny recipes, the fine-tune at one epoch (agreement needs no accuracy)
+TINY = test_models.TINY | {"finetune": test_models.TINY["finetune"] | {"epochs": 1}}
 PROBE = [
-    "Pakistan urged the Afghan Taliban to act against the TTP.",
-    "Qatar hosted the talks in Doha.",
-    "Kabul rejected the demand.",
+    *test_models.PROBE,
     "He said the talks would resume " + "after the holidays and the ceasefire " * 30,  # truncated
     "",
 ]
