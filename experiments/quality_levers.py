@@ -168,41 +168,20 @@ def fit_offsets(
     return best_b
 
 
-def decide(p: np.ndarray, p_bearing, none_id: int, shift=None, threshold: float = 0.5) -> np.ndarray:
-    """Argmax of log p + per-class offsets; with a binary head, none unless p(some stance) > threshold."""
+def decide(p: np.ndarray, p_bearing, none_id: int, shift=None, bearing_shift: float = 0.0) -> np.ndarray:
+    """Argmax of log p + per-class offsets; with a binary head, the argmax of the two heads joined
+    (experiments/quality_bearing.py)."""
     if p_bearing is None:
         return apply_offsets(p, shift).argmax(axis=1)
-    real = np.array([i for i in range(p.shape[1]) if i != none_id])
-    out = real[p[:, real].argmax(axis=1)]
-    out[p_bearing <= threshold] = none_id
-    return out
+    from experiments import quality_bearing
+
+    return quality_bearing.combine(p, p_bearing, none_id, bearing_shift).argmax(axis=1)
 
 
 def _f1(y: np.ndarray, pred: np.ndarray, n: int) -> float:
     return macro_f1(y, pred, n)
 
 
-def fit_threshold(p: np.ndarray, p_bearing: np.ndarray, y: np.ndarray, none_id: int) -> float:
-    """The binary head's threshold on p(some stance) maximising macro-F1 (0.5 on ties)."""
-    n = p.shape[1]
-    best_t, best = 0.5, _f1(y, decide(p, p_bearing, none_id), n)
-    for t in np.round(np.arange(0.2, 0.81, 0.02), 2):
-        score = _f1(y, decide(p, p_bearing, none_id, threshold=t), n)
-        if score > best + 1e-9:
-            best_t, best = float(t), score
-    return best_t
-
-
 def paired_e2e(articles, actors, stances, a_ref, a_new, none_id: int) -> tuple[float, float, float]:
     """Actor accuracy end to end of ``a_new`` minus ``a_ref`` (same sentences): (point, lo, hi), paired by article."""
-    articles = np.asarray(articles)
-    names = sorted(set(articles.tolist()))
-    rows = np.array([names.index(a) for a in articles])
-    bearing = np.asarray(stances) != none_id
-    counts = np.zeros((len(names), 3))
-    for col, right in ((0, bearing & (a_ref == actors)), (1, bearing & (a_new == actors))):
-        np.add.at(counts[:, col], rows, right.astype(float))
-    np.add.at(counts[:, 2], rows, bearing.astype(float))
-    point = (counts[:, 1].sum() - counts[:, 0].sum()) / counts[:, 2].sum()
-    w = intervals.draws(len(names)) @ counts
-    return (float(point), *intervals.interval((w[:, 1] - w[:, 0]) / w[:, 2]))
+    return intervals.paired_e2e_difference(articles, actors, stances, a_ref, a_new, none_id)

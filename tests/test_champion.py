@@ -5,11 +5,20 @@ from training.champion import Predictions, rule
 LABELS = ["demand", "denial", "accusation", "mediation", "none"]
 
 
-def preds(truth: list[str], predicted: list[str], per_article: int = 4) -> Predictions:
+def preds(truth: list[str], predicted: list[str], per_article: int = 4, holders=None) -> Predictions:
+    """Time-split rows; every stance-bearing sentence's holder is pakistan, predicted as ``holders``
+    says (default: right whenever the stance is not predicted none)."""
+    holders = holders or ["pakistan"] * len(truth)
     return Predictions(
         {
-            f"s{i}": (f"art{i // per_article}", t, p)
-            for i, (t, p) in enumerate(zip(truth, predicted, strict=True))
+            f"s{i}": (
+                f"art{i // per_article}",
+                "none" if t == "none" else "pakistan",
+                t,
+                "none" if p == "none" else h,
+                p,
+            )
+            for i, (t, p, h) in enumerate(zip(truth, predicted, holders, strict=True))
         }
     )
 
@@ -23,7 +32,7 @@ def test_a_clear_gain_on_the_time_split_takes_champion():
     verdict = rule(challenger, champion, LABELS)
     assert verdict.promote
     assert verdict.why.startswith("time-split stance macro-F1 1.000 against the champion's ")
-    assert verdict.why.endswith("over 20 articles, above zero")
+    assert verdict.why.endswith("over 20 articles: stance above zero, holders not clearly worse")
 
 
 def test_a_gain_within_the_noise_does_not():
@@ -35,7 +44,7 @@ def test_a_gain_within_the_noise_does_not():
     challenger_said[4:6] = ["none", "none"]
     verdict = rule(preds(TRUTH, challenger_said), preds(TRUTH, champion_said), LABELS)
     assert not verdict.promote
-    assert "not above zero: no clear gain" in verdict.why
+    assert verdict.why.endswith("neither above zero, no clear gain")
     assert rule(preds(TRUTH, champion_said), preds(TRUTH, challenger_said), LABELS).promote is False
 
 
@@ -61,3 +70,23 @@ def test_runs_on_different_test_sentences_are_not_compared():
     assert verdict.why == (
         "its time-split test sentences (80) are not the champion's (40); runs on different test sets are not compared"
     )
+
+
+def test_finding_the_holders_clearly_better_takes_champion_when_the_stances_are_no_worse():
+    # same stances; the champion gives half the articles' stance-bearing sentences to the wrong actor
+    champion = preds(TRUTH, TRUTH, holders=["afghan_taliban"] * 40 + ["pakistan"] * 40)
+    challenger = preds(TRUTH, TRUTH)
+    verdict = rule(challenger, champion, LABELS)
+    assert verdict.promote
+    assert "actor accuracy end to end 1.000 against 0.500: +0.500" in verdict.why
+    assert verdict.why.endswith("holders above zero, stance not clearly worse")
+    assert not rule(champion, challenger, LABELS).promote  # and not the other way round
+
+
+def test_a_gain_on_one_figure_does_not_buy_a_clear_loss_on_the_other():
+    # better holders everywhere, but the stances of half the articles missed as none
+    champion = preds(TRUTH, TRUTH, holders=["afghan_taliban"] * 80)
+    challenger = preds(TRUTH, ["none"] * 40 + TRUTH[40:], holders=["pakistan"] * 80)
+    verdict = rule(challenger, champion, LABELS)
+    assert not verdict.promote
+    assert verdict.why.endswith("a gain on one figure, but clearly worse on the other")

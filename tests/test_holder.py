@@ -139,3 +139,25 @@ def test_the_context_column_changes_the_holder_of_a_pronoun_led_sentence(built, 
     pk, af = predictor.predict_sentences(sentences)[2:]
     assert max(ACTORS, key=lambda a: pk.actor_scores[a]) == "pakistan"
     assert max(ACTORS, key=lambda a: af.actor_scores[a]) == best["mujahid"]
+
+
+@pytest.mark.slow
+def test_with_stance_cues_weight_the_stance_head_reads_who_holds_it_too(built, scheme):
+    """The holder found in the context moves the stance probabilities only when the recipe asks."""
+    from training.recipes import KINDS, make_classifier
+
+    train = built[0]["train"].select(range(200))
+    texts, ctx = [PRONOUN_LED, PRONOUN_LED], ["", TALIBAN]
+
+    def stance_p(weight: float) -> np.ndarray:
+        recipe = KINDS["hybrid"][0](kind="hybrid", stance_cues_weight=weight)
+        model = make_classifier(recipe, scheme).fit(
+            list(train["text"]), np.array(train["actor"]), np.array(train["stance"]),
+            groups=list(train["article"]), contexts=list(train["context"]),
+        )  # fmt: skip
+        return model.predict_proba(texts, ctx)[1]
+
+    alone, after_mujahid = stance_p(0.0)
+    assert np.allclose(alone, after_mujahid)  # the default: the stance head reads no holder features
+    alone, after_mujahid = stance_p(1.0)
+    assert np.abs(alone - after_mujahid).max() > 1e-3

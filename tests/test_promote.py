@@ -31,7 +31,7 @@ def test_a_challenger_without_a_clear_time_split_gain_is_refused_unless_forced(t
     )
     n = int(mlflow.get_run(high["run_id"]).data.metrics["time_articles"])
     assert refused["decision"].endswith(
-        f"over {n} articles, not above zero: no clear gain; --force to promote anyway"
+        f"over {n} articles: neither above zero, no clear gain; --force to promote anyway"
     )
     assert alias("tiny-classifier", "champion") == champion_version
     assert alias("tiny-classifier", "challenger") == refused["challenger"].version

@@ -40,6 +40,17 @@ def test_the_lighter_recipe_halves_the_embeddings_beside_the_tfidf_rows(scheme):
     assert np.allclose(norms["light"], 1.5, atol=1e-4) and np.allclose(norms["champion"], 3.0, atol=1e-4)
 
 
+def test_the_champion_recipe_is_the_lighter_one_with_the_holders_in_the_stance_head_too():
+    """hybrid-mpnet-cues (session 8): hybrid-mpnet-w15 plus the cue and holder features, weight 1,
+    in the stance head; everything else as w15, so the two runs differ in that alone."""
+    cues, light = (
+        load_recipe(CONFIGS / "hybrid-mpnet-cues.yaml"),
+        load_recipe(CONFIGS / "hybrid-mpnet-w15.yaml"),
+    )
+    assert cues.stance_cues_weight == 1.0 and light.stance_cues_weight == 0.0
+    assert cues.model_copy(update={"stance_cues_weight": 0.0}) == light
+
+
 def _tfidf(recipe, texts):
     from training.models.baseline import tfidf_features
 

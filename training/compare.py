@@ -61,7 +61,7 @@ class Comparison:
         return sorted(latest, key=latest.get, reverse=True)
 
     def ranked(self, data_version: str) -> list[RunRow]:
-        """Full-data runs on one data version, by the champion rule's figure (then grouped CV); runs without it last."""
+        """Full-data runs on one data version, by the champion rule's first figure (then grouped CV); runs without it last."""
         rows = [r for r in self.rows if r.data_version == data_version and r.train_share >= 1]
 
         def key(r):

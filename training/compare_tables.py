@@ -103,7 +103,7 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
         f"Written by `stance compare {comp.experiment}` from the MLflow runs"
         + (f" of `{'`, `'.join(specs)}`" if specs else "")
         + f"; code at git commit {', '.join(f'`{c}`' for c in commits)}.",
-        "Runs are ranked by the champion rule's figure, stance macro-F1 on the **time split** (trained on the",
+        "Runs are ranked by the champion rule's first figure, stance macro-F1 on the **time split** (trained on the",
         "older articles, scored on the newest). Intervals are 90 % bootstrap intervals by article (1,000",
         "resamples of whole articles). Actor accuracy end to end: on sentences whose labeled stance is not",
         "`none`, right only when the predicted actor is the labeled primary actor. CV pooled: grouped",

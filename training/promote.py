@@ -1,8 +1,8 @@
 """Promotion: the best run of an experiment becomes ``challenger``; ``champion`` only if it clearly wins.
 
 Clearly wins: the champion rule of training/champion.py, the one ``stance train``
-applies too (time-split stance macro-F1, paired bootstrap interval by article of the
-difference above zero). When the champion was trained on other data, the champion's
+applies too (time-split stance macro-F1 or actor accuracy end to end better, the paired
+bootstrap interval by article of the difference above zero, the other not clearly worse). When the champion was trained on other data, the champion's
 recipe evaluated on the challenger's data stands in for it; without such a run
 nothing is compared and only ``--force`` promotes. A promotion records its lineage
 (training/lineage.py) on the new champion's run: the labeled sentences added, removed or

@@ -17,7 +17,9 @@ from stance.errors import StanceError
 REGISTERED_MODEL = "stance-classifier"
 EXPERIMENT = "stance"
 CHAMPION, CHALLENGER = "champion", "challenger"
-SELECTION_METRIC = "time_stance_macro_f1"  # the champion rule's figure (training/champion.py)
+SELECTION_METRIC = (
+    "time_stance_macro_f1"  # the champion rule's first figure, runs are ranked by it (training/champion.py)
+)
 
 
 def tracking_uri() -> str:

@@ -45,6 +45,11 @@ class HybridRecipe(BaselineRecipe):
         description="Holder features for the actor head: subject, according_to, context.",
     )
     holder_weight: float = Field(2.0, ge=0, description="Scale of the holder features (actor head).")
+    stance_cues_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Scale of the actor-name cues and holder features in the stance head too (0: off).",
+    )
     onnx_int8: bool = onnx_encoder.int8_field()
 
     @field_validator("actor_cues")
@@ -80,11 +85,15 @@ class HybridClassifier(EmbeddingClassifier):
 
         r = self.recipe
         tfidf = self.tfidf_.transform(texts)
-        stance_x = hstack([tfidf, csr_matrix(r.embedding_weight * self._embed(texts))]).tocsr()
         named = cues.features(texts, self._cue_pairs(), labels_of(self).real_actors)
-        held = holder.features(texts, contexts, self._resolver(), r.holder_features)
-        actor_x = hstack([tfidf, csr_matrix(named), csr_matrix(r.holder_weight * held)]).tocsr()
-        return actor_x, stance_x
+        held = csr_matrix(
+            r.holder_weight * holder.features(texts, contexts, self._resolver(), r.holder_features)
+        )
+        stance = [tfidf, csr_matrix(r.embedding_weight * self._embed(texts))]
+        if r.stance_cues_weight:
+            stance += [csr_matrix(r.stance_cues_weight * named), r.stance_cues_weight * held]
+        actor_x = hstack([tfidf, csr_matrix(named), held]).tocsr()
+        return actor_x, hstack(stance).tocsr()
 
     def _cue_pairs(self) -> list[tuple[str, str]]:
         """The gazetteer's people, then its offices (each longest first), then the actors' cues."""
