@@ -102,4 +102,4 @@ def test_a_worse_model_does_not_take_champion(trained, scratch_root):
         decision.startswith(f"version {out['model_uri'].rsplit('/', 1)[1]} (data ")
         and " is challenger: " in decision
     )
-    assert decision.endswith("not above zero: no clear gain")
+    assert decision.endswith("neither above zero, no clear gain")
