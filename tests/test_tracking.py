@@ -103,3 +103,37 @@ def test_a_worse_model_does_not_take_champion(trained, scratch_root):
         and " is challenger: " in decision
     )
     assert decision.endswith("neither above zero, no clear gain")
+
+
+def test_an_interrupted_write_does_not_lock_the_killed_mark_out(tmp_path):
+    """A signal that cuts a store write short leaves its connection in a write transaction, held by
+    the traceback's frames; the run must still end KILLED at once (not "database is locked")."""
+    import signal
+    import time
+
+    import mlflow
+
+    from stance.errors import Interrupted
+    from training.registry import killed_if_interrupted
+
+    before = mlflow.get_tracking_uri()  # the suite's scratch store: given back at the end
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        # an experiment id, not set_experiment: the suite's later tests keep their own active experiment
+        run = mlflow.start_run(experiment_id=MlflowClient().create_experiment("interrupted"))
+
+        def write_cut_short():
+            from mlflow.tracking._tracking_service.utils import _get_store
+
+            held = _get_store().engine.connect()  # the interrupted write's connection, left open
+            held.exec_driver_sql("BEGIN IMMEDIATE")  # holds SQLite's write lock
+            held.exec_driver_sql("UPDATE runs SET name = name")
+            raise Interrupted(signal.SIGTERM)
+
+        t0 = time.monotonic()
+        with pytest.raises(Interrupted), killed_if_interrupted(run):
+            write_cut_short()
+        assert MlflowClient().get_run(run.info.run_id).info.status == "KILLED"
+        assert time.monotonic() - t0 < 10  # not after the store's 20 s busy timeout
+    finally:
+        mlflow.set_tracking_uri(before)

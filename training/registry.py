@@ -26,9 +26,16 @@ def killed_if_interrupted(run):
     it was logging is marked FAILED (not left PENDING); the interruption goes on to the CLI."""
     try:
         yield
-    except (Interrupted, KeyboardInterrupt):
+    except (Interrupted, KeyboardInterrupt) as exc:
+        import gc
         import signal
+        import traceback
 
+        # The signal may have cut a store write short: its connection, still in a write transaction,
+        # lives on in the traceback's frames and would lock a SQLite store against the KILLED update
+        # (seen under load: "database is locked" after 20 s). Free those frames first.
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
         with _signals_ignored(signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C does not cut the cleanup
             _end_killed(run.info.run_id, run.info.experiment_id)
         raise
