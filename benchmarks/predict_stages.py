@@ -42,10 +42,8 @@ def stages(kind: str, texts: list[str], repeats: int) -> dict[str, float]:
     from training.models import cues, encoder, holder
     from training.models.base import labels_of
 
-    run, _ = rows_.predict_row(kind, onnx=True)
-    from training.predict import Predictor
-
-    clf = Predictor(rows_.model_uri(kind)).model.classifier
+    predictor = rows_.load_predictor(kind, onnx=True)  # loaded once: the call and its stages
+    run, clf = rows_.predicting(predictor), predictor.model.classifier
     contexts = [""] + texts[:-1]  # each sentence's predecessor, as an article gives it
     real = labels_of(clf).real_actors
 

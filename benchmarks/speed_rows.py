@@ -26,15 +26,24 @@ def model_uri(kind: str) -> str:
 # -- throughput rows ---------------------------------------------------------------------------
 def predict_row(kind: str, onnx: bool = True):
     """``Predictor.predict_sentences``: the ONNX path (default), or torch (``STANCE_ONNX=0`` at load)."""
-    from labeling.segment import Sentence
-    from training.models import encoder, holder
+    predictor = load_predictor(kind, onnx)
+    return predicting(predictor), predictor.model.folder
+
+
+def load_predictor(kind: str, onnx: bool = True):
     from training.predict import Predictor
 
     os.environ["STANCE_ONNX"] = "1" if onnx else "0"
     try:
-        predictor = Predictor(model_uri(kind))
+        return Predictor(model_uri(kind))
     finally:
         os.environ.pop("STANCE_ONNX")
+
+
+def predicting(predictor):
+    """One predict of the texts as an article's sentences, every memo cleared first."""
+    from labeling.segment import Sentence
+    from training.models import encoder, holder
 
     def run(texts):
         encoder._MEMO.clear()  # memos of embeddings (torch path) and parses: every round does it all
@@ -43,7 +52,7 @@ def predict_row(kind: str, onnx: bool = True):
             [Sentence("bench", f"bench:{i}", None, None, t) for i, t in enumerate(texts)]
         )
 
-    return run, predictor.model.folder
+    return run
 
 
 def torch_encoder(base_model: str):

@@ -44,6 +44,11 @@ def macro_f1(confusion: np.ndarray) -> np.ndarray:
 def _per_article(articles, actors, stances, a_pred, s_pred, n_stances: int, none_stance: int):
     """Per article: the stance confusion, and (right, counted) for the end-to-end actor accuracy."""
     names, confusion = _article_counts(articles, stances, s_pred, n_stances)
+    return confusion, _holder_counts(names, articles, actors, stances, a_pred, none_stance)
+
+
+def _holder_counts(names, articles, actors, stances, a_pred, none_stance: int) -> np.ndarray:
+    """Per article of ``names``: (stance-bearing sentences whose predicted actor is right, stance-bearing)."""
     bearing = np.asarray(stances) != none_stance
     right = bearing & (np.asarray(a_pred) == np.asarray(actors))
     index = {a: i for i, a in enumerate(names)}
@@ -51,7 +56,7 @@ def _per_article(articles, actors, stances, a_pred, s_pred, n_stances: int, none
     holders = np.zeros((len(names), 2))
     np.add.at(holders, (rows, 0), right.astype(float))
     np.add.at(holders, (rows, 1), bearing.astype(float))
-    return confusion, holders
+    return holders
 
 
 def _figures(confusion: np.ndarray, holders: np.ndarray) -> dict[str, np.ndarray]:
@@ -122,23 +127,14 @@ def paired_e2e_difference(
     """Actor accuracy end to end of ``a_pred_b`` minus that of ``a_pred_a`` (same sentences, same
     resampled articles, as :func:`paired_difference`): (point, lo, hi). Counted on the labeled
     stance-bearing sentences, a sentence right when its predicted actor is its labeled one."""
-    articles = np.asarray(articles)
-    names = sorted(set(articles.tolist()))
-    index = {a: i for i, a in enumerate(names)}
-    rows = np.array([index[a] for a in articles.tolist()], dtype=int)
-    bearing = np.asarray(stances) != none_stance
-    actors = np.asarray(actors)
-    counts = np.zeros((len(names), 3))  # per article: right by a, right by b, stance-bearing
-    for col, right in (
-        (0, bearing & (np.asarray(a_pred_a) == actors)),
-        (1, bearing & (np.asarray(a_pred_b) == actors)),
-    ):
-        np.add.at(counts[:, col], rows, right.astype(float))
-    np.add.at(counts[:, 2], rows, bearing.astype(float))
-    if counts[:, 2].sum() == 0:
+    names = sorted(set(np.asarray(articles).tolist()))
+    held_a = _holder_counts(names, articles, actors, stances, a_pred_a, none_stance)
+    held_b = _holder_counts(names, articles, actors, stances, a_pred_b, none_stance)
+    if held_a[:, 1].sum() == 0:
         return (0.0, 0.0, 0.0)
-    point = float((counts[:, 1].sum() - counts[:, 0].sum()) / counts[:, 2].sum())
-    w = draws(len(names), resamples, seed) @ counts
+    point = float((held_b[:, 0].sum() - held_a[:, 0].sum()) / held_a[:, 1].sum())
+    w = draws(len(names), resamples, seed)
+    wa, wb = w @ held_a, w @ held_b
     with np.errstate(invalid="ignore", divide="ignore"):
-        diff = np.where(w[:, 2] > 0, (w[:, 1] - w[:, 0]) / np.maximum(w[:, 2], 1e-12), 0.0)
+        diff = (wb[:, 0] - wa[:, 0]) / wa[:, 1]  # nan when a resample holds no stance-bearing sentence
     return (point, *interval(diff, level))
