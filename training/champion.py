@@ -61,19 +61,25 @@ class Predictions:
         return cls(rows)
 
 
-def predictions(run) -> Predictions | None:
-    """The time-split predictions logged on an MLflow run, or None when it has none."""
+def predictions_jsonl(run_id: str) -> str | None:
+    """The time-split predictions file logged on an MLflow run (JSON lines), or None when it has none."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
             local = mlflow.artifacts.download_artifacts(
-                run_id=run.info.run_id, artifact_path=PREDICTIONS, dst_path=tmp
+                run_id=run_id, artifact_path=PREDICTIONS, dst_path=tmp
             )
         except (MlflowException, OSError):
             return None
-        return Predictions.from_jsonl(Path(local).read_text(encoding="utf-8"))
+        return Path(local).read_text(encoding="utf-8")
+
+
+def predictions(run) -> Predictions | None:
+    """The time-split predictions logged on an MLflow run, or None when it has none."""
+    text = predictions_jsonl(run.info.run_id)
+    return None if text is None else Predictions.from_jsonl(text)
 
 
 def rule(challenger: Predictions | None, champion: Predictions | None, labels: list[str]) -> Verdict:
