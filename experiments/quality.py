@@ -24,8 +24,12 @@ training articles (offsets and shifts cross-fitted: fitted on the other folds'
 out-of-fold predictions, applied to the held-out fold).
 
     .venv/bin/python experiments/quality.py [--recipe configs/hybrid-mpnet.yaml]
+    .venv/bin/python experiments/quality.py --levers pooling
 
-Writes experiments/quality/result.json and result.md (the README cites them).
+Writes experiments/quality/result.json and result.md (the README cites them). ``--levers
+pooling`` studies the champion's stance head (configs/hybrid-mpnet-cues.yaml) with the frozen
+mpnet states pooled other ways (the mean of the last four layers, layer 8, the maximum beside
+the mean) and writes experiments/quality-pooling/.
 """
 
 from __future__ import annotations
@@ -66,6 +70,38 @@ def heads() -> dict[str, lv.StanceHead]:
         ((MPNET, 1.5),), holder_cues=1.0, binary=True
     )
     return out
+
+
+CUES_CHAMPION = "champion: last layer's mean (w=1.5) + cues"
+
+
+def pooling_heads() -> dict[str, lv.StanceHead]:
+    """The shipped champion's stance head (configs/hybrid-mpnet-cues.yaml) with the mpnet embedding
+    pooled other ways (experiments/quality_levers.py::pooled); weights set before the run."""
+    cues = {"holder_cues": 1.0}
+    return {
+        CUES_CHAMPION: lv.StanceHead(((MPNET, 1.5),), **cues),
+        "mean of the last 4 layers (w=1.5) + cues": lv.StanceHead(((f"{MPNET}@last4", 1.5),), **cues),
+        "layer 8's mean (w=1.5) + cues": lv.StanceHead(((f"{MPNET}@layer8", 1.5),), **cues),
+        "mean and max (w=1.5 each) + cues": lv.StanceHead(((MPNET, 1.5), (f"{MPNET}@max", 1.5)), **cues),
+        "mean and max (w=1.06 each: same norm) + cues": lv.StanceHead(
+            ((MPNET, 1.06), (f"{MPNET}@max", 1.06)), **cues
+        ),
+    }
+
+
+# what a lever set studies: its heads, the encoders they read, the recipe whose features they
+# share, where the results go, and the title of its report
+LEVERS = {
+    "stance-head": (heads, [MPNET, MINILM], "hybrid-mpnet.yaml", "quality", "Levers for the stance head"),
+    "pooling": (
+        pooling_heads,
+        [MPNET, *(f"{MPNET}@{p}" for p in lv.POOLINGS)],
+        "hybrid-mpnet-cues.yaml",
+        "quality-pooling",
+        "Pooling the frozen mpnet encoder's states for the champion's stance head",
+    ),
+}
 
 
 def _five_class_twin(variants: dict, head: lv.StanceHead) -> str | None:
@@ -120,9 +156,13 @@ def main() -> None:
     from training.recipes import load_recipe
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--recipe", type=Path, default=ROOT / "configs" / "hybrid-mpnet.yaml")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--levers", choices=sorted(LEVERS), default="stance-head")
+    parser.add_argument("--recipe", type=Path, help="default: the lever set's recipe")
+    parser.add_argument("--out", type=Path, help="default: experiments/quality[-pooling]/")
     args = parser.parse_args()
+    make_heads, encoders, recipe_name, out_name, title = LEVERS[args.levers]
+    args.recipe = args.recipe or ROOT / "configs" / recipe_name
+    args.out = args.out or ROOT / "experiments" / out_name
 
     scheme = Scheme.load()
     labels = scheme.labels
@@ -134,7 +174,7 @@ def main() -> None:
     texts = list(train["text"]) + list(test["text"])
     t0 = time.perf_counter()
     b = lv.blocks(recipe, scheme, texts, list(train["context"]) + list(test["context"]), meta["data_version"],
-                  [MPNET, MINILM])  # fmt: skip
+                  encoders)  # fmt: skip
     feature_s = time.perf_counter() - t0
     print(f"features: {feature_s:.0f} s", flush=True)
     y_a = np.array(list(train["actor"]) + list(test["actor"]))
@@ -145,8 +185,9 @@ def main() -> None:
     # the time split first: it is the figure the champion rule reads
     time_split = ("time", np.arange(ntr), np.arange(ntr, n))
     splits = [time_split] + [(str(k), tr, te) for k, (tr, te) in enumerate(folds)]
-    variants = heads()
-    cache = paths.root() / ".stance" / "cache" / "quality" / f"{meta['data_version']}-splits"
+    variants = make_heads()
+    suffix = "" if args.levers == "stance-head" else f"-{args.levers}"
+    cache = paths.root() / ".stance" / "cache" / "quality" / f"{meta['data_version']}-splits{suffix}"
     cache.mkdir(parents=True, exist_ok=True)
     runs = run_splits(recipe, b, y_a, y_s, splits, variants, n_s, none_s, real, cache)
     cv_runs, (_, _, _, given_time, stance_time) = [runs[str(k)] for k in range(len(folds))], runs["time"]
@@ -159,7 +200,7 @@ def main() -> None:
         "recipe": str(args.recipe.relative_to(ROOT) if args.recipe.is_relative_to(ROOT) else args.recipe),
         "train_sentences": ntr, "train_articles": len(set(train["article"])),
         "test_sentences": n - ntr, "test_articles": len(set(test["article"])),
-        "feature_seconds": round(feature_s, 1), "variants": {},
+        "feature_seconds": round(feature_s, 1), "title": title, "variants": {},
     }  # fmt: skip
     ref_a = ref_s = None
     for v, head in variants.items():
@@ -204,7 +245,9 @@ def main() -> None:
                 json.dumps({k: entry[k] for k in entry if "lo" not in k and "hi" not in k}),
                 flush=True,
             )
-    result["chosen_by_cv"] = _choose(result["variants"])
+    result["chosen_by_cv"] = (
+        _choose(result["variants"]) if args.levers == "stance-head" else _choose_any(result["variants"])
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     _write(args.out / "result.json", json.dumps(result, indent=2) + "\n")
     from experiments.quality_report import render
@@ -262,6 +305,15 @@ def _choose(variants: dict) -> dict:
         "both encoders": pick(both),
         "any variant": pick(best),
         "any variant, by the mean of CV stance macro-F1 and CV actor e2e": both_targets,
+    }
+
+
+def _choose_any(variants: dict) -> dict:
+    """The grouped-CV choice over the training articles (fold mean), argmax rows and any row."""
+    pick = lambda d: max(d, key=lambda k: d[k]["cv_stance_macro_f1_fold_mean"])  # noqa: E731
+    return {
+        "argmax": pick({k: v for k, v in variants.items() if k.endswith("argmax")}),
+        "any variant": pick(variants),
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -29,23 +30,75 @@ class Blocks:
     held: np.ndarray  # holder features, already scaled by the recipe's holder_weight
 
 
+# Poolings of the frozen encoder's token states beside the shipped one (the last layer's mean),
+# for the pooling study (experiments/quality.py --levers pooling): "<base model>@<pooling>".
+POOLINGS = ("last4", "layer8", "max")
+
+
+def _cache(base_model: str, version: str, max_length: int) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", base_model).strip("-").lower()
+    return paths.root() / ".stance" / "cache" / "quality" / f"{version}-{slug}-{max_length}.npy"
+
+
+def _save(cache: Path, x: np.ndarray) -> None:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp.npy")
+    np.save(tmp, x)
+    tmp.replace(cache)  # atomic: a cut run leaves no half-written cache
+
+
 def embeddings(base_model: str, texts: list[str], version: str, recipe) -> np.ndarray:
-    """The frozen encoder's embedding of each text, computed once per data version and encoder."""
+    """The frozen encoder's embedding of each text, computed once per data version and encoder.
+
+    ``base_model`` may end in ``@<pooling>`` (``POOLINGS``): every pooling of that encoder is
+    then computed in one pass over the sentences and cached beside the others.
+    """
     from training.models import encoder
 
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", base_model).strip("-").lower()
-    cache = paths.root() / ".stance" / "cache" / "quality" / f"{version}-{slug}-{recipe.max_length}.npy"
+    cache = _cache(base_model, version, recipe.max_length)
     if cache.is_file():
         x = np.load(cache)
         if x.shape[0] == len(texts):
             return x
     encoder.set_threads()
-    x = encoder.embed_frozen(texts, base_model, recipe.batch_size, recipe.max_length)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp.npy")
-    np.save(tmp, x)
-    tmp.replace(cache)  # atomic: a cut run leaves no half-written cache
-    return x
+    if "@" not in base_model:
+        x = encoder.embed_frozen(texts, base_model, recipe.batch_size, recipe.max_length)
+        _save(cache, x)
+        return x
+    base = base_model.split("@")[0]
+    for name, x in pooled(texts, base, recipe.batch_size, recipe.max_length).items():
+        _save(_cache(f"{base}@{name}", version, recipe.max_length), x)
+    return np.load(cache)
+
+
+def pooled(texts: list[str], base_model: str, batch_size: int, max_length: int) -> dict[str, np.ndarray]:
+    """Each of ``POOLINGS`` (and ``mean``, the shipped one) of every text, L2-normalised, in one pass.
+
+    ``last4``: the mean of the last four layers' mean-pooled states; ``layer8``: layer 8's
+    mean-pooled states; ``max``: the last layer's element-wise maximum over the real tokens.
+    """
+    import torch
+
+    from training.models import encoder
+
+    tokenizer, model = encoder.load_frozen(base_model)
+    model.eval()
+    dim = model.config.hidden_size
+    out = {name: np.zeros((len(texts), dim), dtype=np.float32) for name in ("mean", *POOLINGS)}
+    with torch.inference_mode():
+        for idx, enc in encoder.batches_by_length(texts, tokenizer, batch_size, max_length):
+            states = model(**enc, output_hidden_states=True).hidden_states  # embeddings, layer 1, ...
+            mask = enc["attention_mask"]
+            means = [encoder.mean_pool(h, mask) for h in states]
+            masked = states[-1].masked_fill(mask.unsqueeze(-1) == 0, float("-inf"))
+            for name, v in (
+                ("mean", means[-1]),
+                ("last4", torch.stack(means[-4:]).mean(0)),
+                ("layer8", means[8]),
+                ("max", masked.max(dim=1).values),
+            ):
+                out[name][idx] = torch.nn.functional.normalize(v, dim=-1).numpy()
+    return out
 
 
 def blocks(

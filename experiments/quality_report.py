@@ -13,7 +13,7 @@ def _diff(d) -> str:
 
 def render(r: dict) -> str:
     lines = [
-        "# Levers for the stance head on the time split",
+        f"# {r.get('title', 'Levers for the stance head')} on the time split",
         "",
         f"Data version {r['data_version']}, features of `{r['recipe']}` computed once "
         f"({r['feature_seconds']:.0f} s in the run that wrote this file; the embeddings come from "
@@ -21,7 +21,7 @@ def render(r: dict) -> str:
         f"{r['train_articles']} older articles, scored on {r['test_sentences']} sentences of the "
         f"{r['test_articles']} newest. Every choice (offsets, shift, C, weights) is made on the "
         "training articles only. Intervals: 90 % bootstrap by article; differences are paired (same "
-        "resampled articles) against the champion recipe decided by argmax (the first row). CV: grouped "
+        "resampled articles) against the first row decided by argmax (the recipe's own head). CV: grouped "
         "5-fold over the training articles, out of fold; a fitted decision rule is cross-fitted (fitted on "
         "the other folds' out-of-fold rows). `w`: embedding_weight; `none share`: the share of the test's "
         "stance-bearing sentences predicted `none`.",

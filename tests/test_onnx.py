@@ -96,3 +96,27 @@ def test_int8_is_a_recipe_option_close_to_fp32(tiny, scheme, tmp_path):
     _, stance_f = model.predict_proba(PROBE)  # in memory: torch, fp32
     assert np.abs(stance_q - stance_f).max() < 0.1  # close, not equal: the measured effect is in the README
     assert (stance_q.argmax(1) == stance_f.argmax(1)).mean() >= 0.8
+
+
+@pytest.mark.slow
+def test_last4_pooling_is_applied_and_travels_in_the_onnx_export(tiny, scheme, tmp_path, monkeypatch):
+    """A recipe's ``pooling: last4`` changes the sentence vectors, and the saved model's ONNX graph
+    pools the same way as torch (else a served model would read other features than it was fit on)."""
+    model = _fit("embedding", tiny, scheme, pooling="last4")
+    model.save(tmp_path / "last4")
+    fast = load_classifier(tmp_path / "last4")
+    assert fast.onnx_ is not None and fast.recipe.pooling == "last4"
+    monkeypatch.setenv("STANCE_ONNX", "0")
+    slow = load_classifier(tmp_path / "last4")
+    x_onnx, x_torch = fast._embed(PROBE), slow._embed(PROBE)
+    assert np.abs(x_onnx - x_torch).max() < 1e-4
+    assert np.allclose(np.linalg.norm(x_torch, axis=1), 1.0, atol=1e-5)
+    x_mean = _fit("embedding", tiny, scheme)._embed(PROBE)  # the default: the last layer's mean
+    assert np.abs(x_mean - x_torch).max() > 0.05
+    for a, b in zip(fast.predict_proba(PROBE), slow.predict_proba(PROBE), strict=True):
+        assert np.abs(a - b).max() < 1e-4
+
+
+def test_an_unknown_pooling_is_refused(scheme):
+    with pytest.raises(ValueError, match="pooling"):
+        KINDS["hybrid"][0](kind="hybrid", pooling="cls")

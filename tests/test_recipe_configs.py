@@ -51,6 +51,17 @@ def test_the_champion_recipe_is_the_lighter_one_with_the_holders_in_the_stance_h
     assert cues.model_copy(update={"stance_cues_weight": 0.0}) == light
 
 
+def test_the_last4_recipe_differs_from_the_cues_one_in_its_pooling_alone():
+    """hybrid-mpnet-last4 (session 10): hybrid-mpnet-cues with the mean of the last four layers,
+    so the champion rule's comparison of the two runs measures the pooling and nothing else."""
+    last4, cues = (
+        load_recipe(CONFIGS / "hybrid-mpnet-last4.yaml"),
+        load_recipe(CONFIGS / "hybrid-mpnet-cues.yaml"),
+    )
+    assert last4.pooling == "last4" and cues.pooling == "mean"
+    assert last4.model_copy(update={"pooling": "mean"}) == cues
+
+
 def _tfidf(recipe, texts):
     from training.models.baseline import tfidf_features
 

@@ -28,6 +28,7 @@ class EmbeddingRecipe(RecipeBase):
     batch_size: int = Field(64, ge=1, description="Sentences per encoder forward pass.")
     C: float = Field(4.0, gt=0, description="Inverse regularisation strength of the heads.")
     class_weight: Literal["balanced"] | None = Field("balanced", description="Reweight rare classes.")
+    pooling: Literal[encoder.POOLINGS] = encoder.pooling_field()  # type: ignore[valid-type]
     onnx_int8: bool = onnx_encoder.int8_field()
 
 
@@ -51,9 +52,8 @@ class EmbeddingClassifier:
         if self.encoder_ is None:
             encoder.set_threads()
             self.tokenizer_, self.encoder_ = encoder.load_frozen(self.recipe.base_model)
-        return encoder.embed_frozen(
-            texts, self.recipe.base_model, self.recipe.batch_size, self.recipe.max_length
-        )
+        r = self.recipe
+        return encoder.embed_frozen(texts, r.base_model, r.batch_size, r.max_length, r.pooling)
 
     def _head(self):
         from sklearn.linear_model import LogisticRegression
@@ -105,7 +105,9 @@ class EmbeddingClassifier:
         self.tokenizer_.save_pretrained(folder / "encoder")
         self.encoder_.save_pretrained(folder / "encoder")
         r = self.recipe
-        onnx_encoder.export_pooled(self.encoder_, self.tokenizer_, folder, r.max_length, int8=r.onnx_int8)
+        onnx_encoder.export_pooled(
+            self.encoder_, self.tokenizer_, folder, r.max_length, int8=r.onnx_int8, pooling=r.pooling
+        )
 
     @classmethod
     def load(cls, folder: Path) -> Self:

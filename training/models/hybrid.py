@@ -52,6 +52,7 @@ class HybridRecipe(BaselineRecipe):
         ge=0,
         description="Scale of the actor-name cues and holder features in the stance head too (0: off).",
     )
+    pooling: Literal[encoder.POOLINGS] = encoder.pooling_field()  # type: ignore[valid-type]
     onnx_int8: bool = onnx_encoder.int8_field()
 
     @field_validator("actor_cues")

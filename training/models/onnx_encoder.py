@@ -43,12 +43,21 @@ def available(folder: Path) -> bool:
 
 # -- export (torch side, at save) ----------------------------------------------------------
 def export_pooled(
-    model, tokenizer, folder: Path, max_length: int, normalize: bool = True, int8: bool = False
+    model,
+    tokenizer,
+    folder: Path,
+    max_length: int,
+    normalize: bool = True,
+    int8: bool = False,
+    pooling: str = "mean",
 ):
-    """Export a frozen (or SetFit) encoder: tokens -> mean-pooled (L2-normalised) embedding."""
+    """Export a frozen (or SetFit) encoder: tokens -> pooled (L2-normalised) embedding.
+
+    ``pooling``: as the recipe's (training/models/encoder.py::pool); the graph holds it.
+    """
     import torch
 
-    from training.models.encoder import mean_pool
+    from training.models.encoder import mean_pool, pool
 
     class Pooled(torch.nn.Module):
         def __init__(self):
@@ -56,9 +65,10 @@ def export_pooled(
             self.encoder = model
 
         def forward(self, input_ids, attention_mask):
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            pooled = mean_pool(hidden, attention_mask)
-            return torch.nn.functional.normalize(pooled, dim=-1) if normalize else pooled
+            enc = {"input_ids": input_ids, "attention_mask": attention_mask}
+            if normalize:
+                return pool(self.encoder, enc, pooling)
+            return mean_pool(self.encoder(**enc).last_hidden_state, attention_mask)
 
     _export(Pooled(), tokenizer, Path(folder) / FOLDER, max_length, ["embedding"], int8)
 
