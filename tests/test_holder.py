@@ -71,6 +71,31 @@ def test_the_holder_is_the_speaker_not_the_country_named(resolver, sentence, act
     assert resolver.actor(a.holder) == actor
 
 
+@pytest.mark.parametrize(
+    ("sentence", "speaker", "reported"),
+    [
+        # the guide: "sources said Pakistan insisted the Taliban must ..." is Pakistan's demand
+        ("Sources said Pakistan insisted the Taliban must act against the TTP.", None, "pakistan"),
+        (
+            "Khawaja Asif says Taliban requested Rs10 billion to relocate TTP fighters",
+            "pakistan",
+            "afghan_taliban",
+        ),
+        # a plain statement reports no stance verb: nothing to add
+        ("The defence minister told a TV channel that the talks had ended.", "pakistan", None),
+    ],
+)
+def test_the_subject_of_a_reported_stance_verb_is_found_beside_the_speaker(
+    resolver, sentence, speaker, reported
+):
+    [a] = holder.analyze([sentence])
+    assert (resolver.actor(a.holder), resolver.actor(a.reported)) == (speaker, reported)
+    block = holder.features([sentence], None, resolver, ["reported"])
+    assert block.sum() == (reported is not None) and (
+        reported is None or block[0, ACTORS.index(reported)] == 1
+    )
+
+
 def test_a_pronoun_or_bare_role_holder_is_found_in_the_preceding_sentences(resolver):
     he, minister, source = holder.analyze(
         [

@@ -51,7 +51,13 @@ PERSON_ROLES = _words(
     """minister spokesman spokesperson spokeswoman envoy ambassador leader chief adviser advisor
     president general commander representative diplomat premier delegate official"""
 )
-LEVERS = ("subject", "according_to", "context")  # feature blocks (the gazetteer is in the cues)
+# Verbs that only report what someone said: in "sources said Pakistan insisted ...", the holder is
+# the subject of the stance verb they report (insisted), as the labeling guide rules.
+SPEECH_VERBS = _words(
+    """say tell add state stress emphasize emphasise note write post tweet brief inform explain declare
+    confirm reiterate assert maintain believe describe underline highlight reveal report"""
+)
+LEVERS = ("subject", "according_to", "context", "reported")  # feature blocks (the gazetteer is in the cues)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Analysis:
     kind: str  # "named", "pronoun", "role" or "none"
     according: str  # X of "according to X" ("" if absent)
     person: bool = False  # the holder is a person (a proper name, he/she, or a person's role)
+    reported: str = ""  # the subject of a stance verb reported by a speech verb ("" if none)
 
 
 @cache
@@ -107,12 +114,38 @@ def _analysis(doc) -> Analysis:
             break
     verb = _stance_verb(doc)
     holder = _subject(verb) if verb is not None else None
+    inner = _reported_subject(verb) if verb is not None else None
+    reported = _phrase(inner) if inner is not None else ""
     if holder is None:
-        return Analysis("", "none", according)
+        return Analysis("", "none", according, reported=reported)
     low, lemma = holder.lower_, holder.lemma_.lower()
     kind = "pronoun" if low in PRONOUNS else "role" if lemma in ROLE_HEADS else "named"
     person = low in ("he", "she") or lemma in PERSON_ROLES or (kind == "named" and holder.pos_ == "PROPN")
-    return Analysis(_phrase(holder), kind, according, person)
+    return Analysis(_phrase(holder), kind, according, person, reported)
+
+
+def _reported_subject(verb):
+    """For a speech verb ("said", "told"), the own subject of the nearest stance verb in what it
+    reports ("Pakistan" in "sources said Pakistan insisted ..."); None otherwise."""
+    if verb.lemma_.lower() not in SPEECH_VERBS:
+        return None
+    inner = [
+        t
+        for t in verb.subtree
+        if t.i != verb.i
+        and t.pos_ == "VERB"
+        and t.lemma_.lower() in STANCE_VERBS - SPEECH_VERBS
+        and any(a.dep_ == "ccomp" and a.head.i == verb.i for a in (t, *t.ancestors))
+    ]
+    for t in sorted(inner, key=lambda t: (len(list(t.ancestors)), t.i)):
+        for c in t.children:
+            if c.dep_ in ("nsubj", "csubj"):
+                return c
+            if c.dep_ == "agent":
+                objs = [g for g in c.children if g.dep_ == "pobj"]
+                if objs:
+                    return objs[0]
+    return None
 
 
 def _stance_verb(doc):
@@ -197,7 +230,8 @@ def features(
     texts: list[str], contexts: list[str] | None, resolver: Resolver, levers: list[str]
 ) -> np.ndarray:
     """One-hot blocks over the actors: the subject's actor (+ pronoun/role/none flags),
-    the "according to" source's actor, and the context's holder for pronoun or role subjects."""
+    the "according to" source's actor, the reported stance verb's subject's actor, and the
+    context's holder for pronoun or role subjects."""
     n, k = len(texts), len(resolver.actors)
     ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
     own = analyze(list(texts))
@@ -214,6 +248,11 @@ def features(
         x = np.zeros((n, k))
         for i, a in enumerate(own):
             _mark(x, i, resolver.actor(a.according), resolver.actors)
+        blocks.append(x)
+    if "reported" in levers:
+        x = np.zeros((n, k))
+        for i, a in enumerate(own):
+            _mark(x, i, resolver.actor(a.reported), resolver.actors)
         blocks.append(x)
     if "context" in levers:
         # a block of its own: sharing the subject's columns measured lower (README, holder attribution)

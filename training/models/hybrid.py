@@ -41,10 +41,10 @@ class HybridRecipe(BaselineRecipe):
     gazetteer: bool = Field(
         True, description="Read configs/gazetteer.yaml's people and offices as actor cues (names first)."
     )
-    # measured in grouped CV (README, holder attribution): according_to did not help the actor head
+    # measured (README, holder attribution; the actor head's levers): according_to and reported did not help
     holder_features: list[Literal[holder.LEVERS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["subject", "context"],
-        description="Holder features for the actor head: subject, according_to, context.",
+        description="Holder features for the actor head: subject, according_to, context, reported.",
     )
     holder_weight: float = Field(2.0, ge=0, description="Scale of the holder features (actor head).")
     stance_cues_weight: float = Field(
