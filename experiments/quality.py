@@ -90,6 +90,23 @@ def pooling_heads() -> dict[str, lv.StanceHead]:
     }
 
 
+LAST4 = f"{MPNET}@last4"
+PREVIOUS = f"{LAST4} of the previous sentence"
+
+
+def context_heads() -> dict[str, lv.StanceHead]:
+    """The champion's stance head (configs/hybrid-mpnet-last4.yaml) with the previous sentence's
+    vector beside the sentence's own (zero for an article's first sentence); weights set before the run."""
+    cues = {"holder_cues": 1.0}
+    return {
+        "champion: the sentence's vector (last 4 layers, w=1.5) + cues": lv.StanceHead(
+            ((LAST4, 1.5),), **cues
+        ),
+        "+ the previous sentence's vector, w=0.5": lv.StanceHead(((LAST4, 1.5), (PREVIOUS, 0.5)), **cues),
+        "+ the previous sentence's vector, w=1": lv.StanceHead(((LAST4, 1.5), (PREVIOUS, 1.0)), **cues),
+    }
+
+
 # what a lever set studies: its heads, the encoders they read, the recipe whose features they
 # share, where the results go, and the title of its report
 LEVERS = {
@@ -100,6 +117,13 @@ LEVERS = {
         "hybrid-mpnet-cues.yaml",
         "quality-pooling",
         "Pooling the frozen mpnet encoder's states for the champion's stance head",
+    ),
+    "context": (
+        context_heads,
+        [LAST4],
+        "hybrid-mpnet-last4.yaml",
+        "quality-context",
+        "The previous sentence's vector in the champion's stance head",
     ),
 }
 
@@ -173,8 +197,10 @@ def main() -> None:
     recipe = load_recipe(args.recipe)
     texts = list(train["text"]) + list(test["text"])
     t0 = time.perf_counter()
-    b = lv.blocks(recipe, scheme, texts, list(train["context"]) + list(test["context"]), meta["data_version"],
-                  encoders)  # fmt: skip
+    contexts = list(train["context"]) + list(test["context"])
+    b = lv.blocks(recipe, scheme, texts, contexts, meta["data_version"], encoders)
+    if args.levers == "context":
+        b.embeddings[PREVIOUS] = lv.previous_vectors(b.embeddings[LAST4], texts, contexts)
     feature_s = time.perf_counter() - t0
     print(f"features: {feature_s:.0f} s", flush=True)
     y_a = np.array(list(train["actor"]) + list(test["actor"]))

@@ -116,6 +116,18 @@ def blocks(
     return Blocks(texts, embs, named, held)
 
 
+def previous_vectors(x: np.ndarray, texts: list[str], contexts: list[str]) -> np.ndarray:
+    """Each row's previous sentence's vector (its context's last line, when that sentence is one of
+    ``texts``; zero otherwise, e.g. an article's first sentence)."""
+    row = {t: i for i, t in enumerate(texts)}
+    out = np.zeros_like(x)
+    for i, c in enumerate(contexts):
+        last = (c or "").rstrip("\n").split("\n")[-1]
+        if last in row:
+            out[i] = x[row[last]]
+    return out
+
+
 @dataclass(frozen=True)
 class StanceHead:
     """One stance-head variant: which dense blocks sit beside the TF-IDF rows, and C."""
