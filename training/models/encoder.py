@@ -45,7 +45,7 @@ def load(base_model: str):
 # Frozen encoders, loaded once per process, and their embeddings, computed once per sentence.
 # Cross-validation fits a fresh classifier per fold on the same sentences: with all-mpnet-base-v2
 # (6-20 sentences/s on 2 cores) embedding every sentence once per fold was most of a run's time.
-# Embeddings are a pure function of (base model, max_length, text), so the memo changes no figure.
+# Embeddings are a pure function of (base model, max_length, pooling, text): the memo changes no figure.
 _FROZEN: dict[str, tuple] = {}
 _MEMO: dict[tuple[str, int, str], dict[str, object]] = {}
 MEMO_LIMIT = 50_000  # sentences per encoder; beyond it (large predict batches) nothing more is kept
@@ -102,9 +102,9 @@ def mean_pool(hidden, mask):
 
 # How a frozen encoder's token states become one sentence vector. "mean": the last layer's
 # mean over the real tokens (the sentence-transformers recipe the packaged models were trained
-# with); "last4": the mean of the last four layers' means, which carry more of the wording than
-# the last layer alone (with all-mpnet-base-v2 in the champion's stance head: grouped CV +0.011,
-# time split actor end to end +0.036 [+0.013, +0.062]; experiments/quality-pooling/result.md).
+# with); "last4": the mean of the last four layers' means, measured better for a linear stance
+# head (all-mpnet-base-v2 in the champion's stance head: grouped CV +0.011, time split actor end
+# to end +0.036 [+0.013, +0.062]; experiments/quality-pooling/result.md).
 POOLINGS = ("mean", "last4")
 
 
