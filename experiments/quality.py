@@ -26,10 +26,12 @@ out-of-fold predictions, applied to the held-out fold).
     .venv/bin/python experiments/quality.py [--recipe configs/hybrid-mpnet.yaml]
     .venv/bin/python experiments/quality.py --levers pooling
 
-Writes experiments/quality/result.json and result.md (the README cites them). ``--levers
-pooling`` studies the champion's stance head (configs/hybrid-mpnet-cues.yaml) with the frozen
-mpnet states pooled other ways (the mean of the last four layers, layer 8, the maximum beside
-the mean) and writes experiments/quality-pooling/.
+Writes experiments/quality/result.json and result.md (the README cites them). Other lever
+sets (``--levers``), each into its own folder under experiments/: ``pooling`` (the cues
+recipe's stance head with the frozen mpnet states pooled other ways: the mean of the last four
+layers, layer 8, the maximum beside the mean), ``pooling-minilm`` (the fast recipe's head,
+MiniLM's last four layers) and ``context`` (the previous sentence's vector beside the
+sentence's own, in the last4 champion's head).
 """
 
 from __future__ import annotations
@@ -107,6 +109,15 @@ def context_heads() -> dict[str, lv.StanceHead]:
     }
 
 
+def minilm_pooling_heads() -> dict[str, lv.StanceHead]:
+    """The fast recipe's stance head (configs/hybrid.yaml: MiniLM at weight 3, no cues) with its
+    sentence vector pooled the shipped way and over the last four of its six layers."""
+    return {
+        "hybrid (MiniLM): last layer's mean (w=3)": lv.StanceHead(((MINILM, 3.0),)),
+        "hybrid (MiniLM): mean of the last 4 layers (w=3)": lv.StanceHead(((f"{MINILM}@last4", 3.0),)),
+    }
+
+
 # what a lever set studies: its heads, the encoders they read, the recipe whose features they
 # share, where the results go, and the title of its report
 LEVERS = {
@@ -117,6 +128,13 @@ LEVERS = {
         "hybrid-mpnet-cues.yaml",
         "quality-pooling",
         "Pooling the frozen mpnet encoder's states for the champion's stance head",
+    ),
+    "pooling-minilm": (
+        minilm_pooling_heads,
+        [MINILM, f"{MINILM}@last4"],
+        "hybrid.yaml",
+        "quality-pooling-minilm",
+        "Pooling the frozen MiniLM encoder's states for the fast recipe's stance head",
     ),
     "context": (
         context_heads,

@@ -84,19 +84,22 @@ def pooled(texts: list[str], base_model: str, batch_size: int, max_length: int) 
     tokenizer, model = encoder.load_frozen(base_model)
     model.eval()
     dim = model.config.hidden_size
-    out = {name: np.zeros((len(texts), dim), dtype=np.float32) for name in ("mean", *POOLINGS)}
+    # layer 8 only where there is one (all-MiniLM-L6-v2 has six layers)
+    names = [n for n in ("mean", *POOLINGS) if n != "layer8" or model.config.num_hidden_layers >= 8]
+    out = {name: np.zeros((len(texts), dim), dtype=np.float32) for name in names}
     with torch.inference_mode():
         for idx, enc in encoder.batches_by_length(texts, tokenizer, batch_size, max_length):
             states = model(**enc, output_hidden_states=True).hidden_states  # embeddings, layer 1, ...
             mask = enc["attention_mask"]
             means = [encoder.mean_pool(h, mask) for h in states]
             masked = states[-1].masked_fill(mask.unsqueeze(-1) == 0, float("-inf"))
-            for name, v in (
-                ("mean", means[-1]),
-                ("last4", torch.stack(means[-4:]).mean(0)),
-                ("layer8", means[8]),
-                ("max", masked.max(dim=1).values),
-            ):
+            for name in names:
+                v = (
+                    means[-1] if name == "mean"
+                    else torch.stack(means[-4:]).mean(0) if name == "last4"
+                    else means[8] if name == "layer8"
+                    else masked.max(dim=1).values
+                )  # fmt: skip
                 out[name][idx] = torch.nn.functional.normalize(v, dim=-1).numpy()
     return out
 
