@@ -124,7 +124,7 @@ LEVERS = {
     "stance-head": (heads, [MPNET, MINILM], "hybrid-mpnet.yaml", "quality", "Levers for the stance head"),
     "pooling": (
         pooling_heads,
-        [MPNET, *(f"{MPNET}@{p}" for p in lv.POOLINGS)],
+        [MPNET, *(f"{MPNET}@{p}" for p in lv.STUDIED)],
         "hybrid-mpnet-cues.yaml",
         "quality-pooling",
         "Pooling the frozen mpnet encoder's states for the champion's stance head",
@@ -200,7 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levers", choices=sorted(LEVERS), default="stance-head")
     parser.add_argument("--recipe", type=Path, help="default: the lever set's recipe")
-    parser.add_argument("--out", type=Path, help="default: experiments/quality[-pooling]/")
+    parser.add_argument("--out", type=Path, help="default: the lever set's folder under experiments/")
     args = parser.parse_args()
     make_heads, encoders, recipe_name, out_name, title = LEVERS[args.levers]
     args.recipe = args.recipe or ROOT / "configs" / recipe_name

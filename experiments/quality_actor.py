@@ -39,13 +39,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments import quality_levers as lv  # noqa: E402
-from experiments.quality import _write  # noqa: E402
+from experiments.quality import LAST4, _write  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
 from training import intervals  # noqa: E402
 
 OUT = ROOT / "experiments" / "quality-actor"
 RECIPE = ROOT / "configs" / "hybrid-mpnet-last4.yaml"
-LAST4 = "packaged:all-mpnet-base-v2@last4"
 
 
 @dataclass(frozen=True)
@@ -161,13 +160,10 @@ def main() -> None:
 
 def _reported_block(recipe, scheme, texts, contexts) -> np.ndarray:
     """The holder features' "reported" block at the recipe's holder weight (the others are in ``b.held``)."""
-    from training.models import gazetteer as gaz
     from training.models import holder
-    from training.recipes import make_classifier
 
-    clf = make_classifier(recipe, scheme)
-    clf.gazetteer_ = gaz.load(scheme.labels.real_actors)
-    return recipe.holder_weight * holder.features(texts, contexts, clf._resolver(), ["reported"])
+    resolver = lv.hybrid(recipe, scheme)._resolver()
+    return recipe.holder_weight * holder.features(texts, contexts, resolver, ["reported"])
 
 
 def render(r: dict) -> str:

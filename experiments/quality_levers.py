@@ -32,7 +32,8 @@ class Blocks:
 
 # Poolings of the frozen encoder's token states beside the shipped one (the last layer's mean),
 # for the pooling study (experiments/quality.py --levers pooling): "<base model>@<pooling>".
-POOLINGS = ("last4", "layer8", "max")
+# last4 is a recipe option (training/models/encoder.py::POOLINGS); layer8 and max are the study's.
+STUDIED = ("last4", "layer8", "max")
 
 
 def _cache(base_model: str, version: str, max_length: int) -> Path:
@@ -50,7 +51,7 @@ def _save(cache: Path, x: np.ndarray) -> None:
 def embeddings(base_model: str, texts: list[str], version: str, recipe) -> np.ndarray:
     """The frozen encoder's embedding of each text, computed once per data version and encoder.
 
-    ``base_model`` may end in ``@<pooling>`` (``POOLINGS``): every pooling of that encoder is
+    ``base_model`` may end in ``@<pooling>`` (``STUDIED``): every pooling of that encoder is
     then computed in one pass over the sentences and cached beside the others.
     """
     from training.models import encoder
@@ -72,10 +73,11 @@ def embeddings(base_model: str, texts: list[str], version: str, recipe) -> np.nd
 
 
 def pooled(texts: list[str], base_model: str, batch_size: int, max_length: int) -> dict[str, np.ndarray]:
-    """Each of ``POOLINGS`` (and ``mean``, the shipped one) of every text, L2-normalised, in one pass.
+    """Each of ``STUDIED`` (and ``mean``, the shipped one) of every text, L2-normalised, in one pass.
 
-    ``last4``: the mean of the last four layers' mean-pooled states; ``layer8``: layer 8's
-    mean-pooled states; ``max``: the last layer's element-wise maximum over the real tokens.
+    ``mean`` and ``last4`` as the recipe option pools them (``encoder.from_layer_means``);
+    ``layer8``: layer 8's mean-pooled states; ``max``: the last layer's element-wise maximum over
+    the real tokens.
     """
     import torch
 
@@ -85,7 +87,7 @@ def pooled(texts: list[str], base_model: str, batch_size: int, max_length: int) 
     model.eval()
     dim = model.config.hidden_size
     # layer 8 only where there is one (all-MiniLM-L6-v2 has six layers)
-    names = [n for n in ("mean", *POOLINGS) if n != "layer8" or model.config.num_hidden_layers >= 8]
+    names = [n for n in ("mean", *STUDIED) if n != "layer8" or model.config.num_hidden_layers >= 8]
     out = {name: np.zeros((len(texts), dim), dtype=np.float32) for name in names}
     with torch.inference_mode():
         for idx, enc in encoder.batches_by_length(texts, tokenizer, batch_size, max_length):
@@ -95,8 +97,7 @@ def pooled(texts: list[str], base_model: str, batch_size: int, max_length: int) 
             masked = states[-1].masked_fill(mask.unsqueeze(-1) == 0, float("-inf"))
             for name in names:
                 v = (
-                    means[-1] if name == "mean"
-                    else torch.stack(means[-4:]).mean(0) if name == "last4"
+                    encoder.from_layer_means(means, name) if name in encoder.POOLINGS
                     else means[8] if name == "layer8"
                     else masked.max(dim=1).values
                 )  # fmt: skip
@@ -108,15 +109,22 @@ def blocks(
     recipe, scheme, texts: list[str], contexts: list[str], version: str, encoders: list[str]
 ) -> Blocks:
     from training.models import cues, holder
+
+    clf = hybrid(recipe, scheme)
+    named = cues.features(texts, clf._cue_pairs(), scheme.labels.real_actors)
+    held = recipe.holder_weight * holder.features(texts, contexts, clf._resolver(), recipe.holder_features)
+    embs = {m: embeddings(m, texts, version, recipe) for m in encoders}
+    return Blocks(texts, embs, named, held)
+
+
+def hybrid(recipe, scheme):
+    """An unfitted classifier of the recipe with its gazetteer read: its cue pairs and holder resolver."""
     from training.models import gazetteer as gaz
     from training.recipes import make_classifier
 
     clf = make_classifier(recipe, scheme)
     clf.gazetteer_ = gaz.load(scheme.labels.real_actors)
-    named = cues.features(texts, clf._cue_pairs(), scheme.labels.real_actors)
-    held = recipe.holder_weight * holder.features(texts, contexts, clf._resolver(), recipe.holder_features)
-    embs = {m: embeddings(m, texts, version, recipe) for m in encoders}
-    return Blocks(texts, embs, named, held)
+    return clf
 
 
 def previous_vectors(x: np.ndarray, texts: list[str], contexts: list[str]) -> np.ndarray:

@@ -119,19 +119,26 @@ def pooling_field():
     )
 
 
-def pool(model, enc, pooling: str = "mean"):
-    """The L2-normalised sentence vectors of a tokenized batch (``enc``), pooled as ``pooling`` says."""
+def pool(model, enc, pooling: str = "mean", normalize: bool = True):
+    """The sentence vectors of a tokenized batch (``enc``), pooled as ``pooling`` says, L2-normalised
+    unless ``normalize`` is off (a SetFit body without a Normalize module)."""
     import torch
 
-    mask = enc["attention_mask"]
-    if pooling == "mean":
-        pooled = mean_pool(model(**enc).last_hidden_state, mask)
-    elif pooling == "last4":
-        states = model(**enc, output_hidden_states=True).hidden_states  # embeddings, layer 1, ...
-        pooled = torch.stack([mean_pool(h, mask) for h in states[-4:]]).mean(0)
-    else:
+    if pooling not in POOLINGS:
         raise StanceError(f"unknown pooling {pooling!r}: one of {', '.join(POOLINGS)}")
-    return torch.nn.functional.normalize(pooled, dim=-1)
+    if pooling == "mean":
+        states = (model(**enc).last_hidden_state,)
+    else:
+        states = model(**enc, output_hidden_states=True).hidden_states  # embeddings, layer 1, ...
+    pooled = from_layer_means([mean_pool(h, enc["attention_mask"]) for h in states], pooling)
+    return torch.nn.functional.normalize(pooled, dim=-1) if normalize else pooled
+
+
+def from_layer_means(means: list, pooling: str):
+    """A pooling's sentence vectors from the layers' token means (last layer last)."""
+    import torch
+
+    return means[-1] if pooling == "mean" else torch.stack(means[-4:]).mean(0)
 
 
 def batches_by_length(texts: list[str], tokenizer, batch_size: int, max_length: int):

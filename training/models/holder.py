@@ -57,6 +57,7 @@ SPEECH_VERBS = _words(
     """say tell add state stress emphasize emphasise note write post tweet brief inform explain declare
     confirm reiterate assert maintain believe describe underline highlight reveal report"""
 )
+REPORTED_VERBS = STANCE_VERBS - SPEECH_VERBS  # the stance verbs a speech verb may report
 LEVERS = ("subject", "according_to", "context", "reported")  # feature blocks (the gazetteer is in the cues)
 
 
@@ -134,7 +135,7 @@ def _reported_subject(verb):
         for t in verb.subtree
         if t.i != verb.i
         and t.pos_ == "VERB"
-        and t.lemma_.lower() in STANCE_VERBS - SPEECH_VERBS
+        and t.lemma_.lower() in REPORTED_VERBS
         and any(a.dep_ == "ccomp" and a.head.i == verb.i for a in (t, *t.ancestors))
     ]
     for t in sorted(inner, key=lambda t: (len(list(t.ancestors)), t.i)):

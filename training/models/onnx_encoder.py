@@ -57,7 +57,7 @@ def export_pooled(
     """
     import torch
 
-    from training.models.encoder import mean_pool, pool
+    from training.models.encoder import pool
 
     class Pooled(torch.nn.Module):
         def __init__(self):
@@ -66,9 +66,7 @@ def export_pooled(
 
         def forward(self, input_ids, attention_mask):
             enc = {"input_ids": input_ids, "attention_mask": attention_mask}
-            if normalize:
-                return pool(self.encoder, enc, pooling)
-            return mean_pool(self.encoder(**enc).last_hidden_state, attention_mask)
+            return pool(self.encoder, enc, pooling, normalize)
 
     _export(Pooled(), tokenizer, Path(folder) / FOLDER, max_length, ["embedding"], int8)
 
