@@ -49,7 +49,6 @@ sys.path.insert(0, str(ROOT))
 
 from experiments import quality_levers as lv  # noqa: E402
 from stance import paths  # noqa: E402
-from stance.scheme import Scheme  # noqa: E402
 from training import intervals  # noqa: E402
 
 OUT = ROOT / "experiments" / "quality"
@@ -194,9 +193,6 @@ def run_splits(recipe, b, y_a, y_s, splits, variants, n_s, none_s, real, cache: 
 
 
 def main() -> None:
-    from training import dataset
-    from training.recipes import load_recipe
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levers", choices=sorted(LEVERS), default="stance-head")
     parser.add_argument("--recipe", type=Path, help="default: the lever set's recipe")
@@ -206,29 +202,16 @@ def main() -> None:
     args.recipe = args.recipe or ROOT / "configs" / recipe_name
     args.out = args.out or ROOT / "experiments" / out_name
 
-    scheme = Scheme.load()
-    labels = scheme.labels
-    none_s, n_s, real = labels.none_stance_id, len(scheme.stance_labels), labels.real_actors
-    assert labels.none_actor_id == len(real), "the study expects the none actor last"
-    dd, meta = dataset.load(None, scheme)
-    train, test = dd["train"], dd["test"]
-    recipe = load_recipe(args.recipe)
-    texts = list(train["text"]) + list(test["text"])
+    st = lv.study(args.recipe)
+    scheme, recipe, labels, texts, contexts = st.scheme, st.recipe, st.scheme.labels, st.texts, st.contexts
+    none_s, n_s, real, y_a, y_s, arts, ntr = st.none_s, st.n_s, st.real, st.y_a, st.y_s, st.arts, st.ntr
+    meta, folds, splits, n = {"data_version": st.version}, st.folds, st.splits(), len(texts)
     t0 = time.perf_counter()
-    contexts = list(train["context"]) + list(test["context"])
     b = lv.blocks(recipe, scheme, texts, contexts, meta["data_version"], encoders)
     if args.levers == "context":
         b.embeddings[PREVIOUS] = lv.previous_vectors(b.embeddings[LAST4], texts, contexts)
     feature_s = time.perf_counter() - t0
     print(f"features: {feature_s:.0f} s", flush=True)
-    y_a = np.array(list(train["actor"]) + list(test["actor"]))
-    y_s = np.array(list(train["stance"]) + list(test["stance"]))
-    arts = np.array(list(train["article"]) + list(test["article"]))
-    ntr, n = len(train), len(texts)
-    folds = dataset.grouped_folds(train, recipe.cv_folds, recipe.seed)
-    # the time split first: it is the figure the champion rule reads
-    time_split = ("time", np.arange(ntr), np.arange(ntr, n))
-    splits = [time_split] + [(str(k), tr, te) for k, (tr, te) in enumerate(folds)]
     variants = make_heads()
     suffix = "" if args.levers == "stance-head" else f"-{args.levers}"
     cache = paths.root() / ".stance" / "cache" / "quality" / f"{meta['data_version']}-splits{suffix}"
@@ -242,8 +225,8 @@ def main() -> None:
     result = {
         "data_version": meta["data_version"],
         "recipe": str(args.recipe.relative_to(ROOT) if args.recipe.is_relative_to(ROOT) else args.recipe),
-        "train_sentences": ntr, "train_articles": len(set(train["article"])),
-        "test_sentences": n - ntr, "test_articles": len(set(test["article"])),
+        "train_sentences": ntr, "train_articles": len(set(arts[:ntr])),
+        "test_sentences": n - ntr, "test_articles": len(set(arts[ntr:])),
         "feature_seconds": round(feature_s, 1), "title": title, "variants": {},
     }  # fmt: skip
     ref_a = ref_s = None

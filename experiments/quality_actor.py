@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT))
 
 from experiments import quality_levers as lv  # noqa: E402
 from experiments.quality import LAST4, _write  # noqa: E402
-from stance.scheme import Scheme  # noqa: E402
 from training import intervals  # noqa: E402
 
 OUT = ROOT / "experiments" / "quality-actor"
@@ -83,28 +82,14 @@ def actor_x(tfidf, b: lv.Blocks, idx: np.ndarray, head: ActorHead, reported: np.
 
 
 def main() -> None:
-    from training import dataset
     from training.models.base import full_proba
-    from training.recipes import load_recipe
 
-    scheme = Scheme.load()
-    labels = scheme.labels
-    none_s, n_s, real = labels.none_stance_id, len(scheme.stance_labels), labels.real_actors
-    dd, meta = dataset.load(None, scheme)
-    train, test = dd["train"], dd["test"]
-    recipe = load_recipe(RECIPE)
-    texts = list(train["text"]) + list(test["text"])
-    contexts = list(train["context"]) + list(test["context"])
-    b = lv.blocks(recipe, scheme, texts, contexts, meta["data_version"], [LAST4])
+    st = lv.study(RECIPE)
+    scheme, recipe, labels, texts, contexts = st.scheme, st.recipe, st.scheme.labels, st.texts, st.contexts
+    none_s, n_s, real, y_a, y_s, arts, ntr = st.none_s, st.n_s, st.real, st.y_a, st.y_s, st.arts, st.ntr
+    meta, folds, splits = {"data_version": st.version}, st.folds, st.splits()
+    b = lv.blocks(recipe, scheme, texts, contexts, st.version, [LAST4])
     reported = _reported_block(recipe, scheme, texts, contexts)
-    y_a = np.array(list(train["actor"]) + list(test["actor"]))
-    y_s = np.array(list(train["stance"]) + list(test["stance"]))
-    arts = np.array(list(train["article"]) + list(test["article"]))
-    ntr, n = len(train), len(texts)
-    folds = dataset.grouped_folds(train, recipe.cv_folds, recipe.seed)
-    splits = [("time", np.arange(ntr), np.arange(ntr, n))] + [
-        (str(k), tr, te) for k, (tr, te) in enumerate(folds)
-    ]
     stance_head = lv.StanceHead(
         ((LAST4, recipe.embedding_weight),), recipe.C, holder_cues=recipe.stance_cues_weight
     )

@@ -36,6 +36,66 @@ class Blocks:
 STUDIED = ("last4", "layer8", "max")
 
 
+@dataclass
+class Study:
+    """What every study reads: the dataset's sentences (train then test rows), labels and splits."""
+
+    scheme: object
+    recipe: object
+    version: str
+    texts: list[str]
+    contexts: list[str]
+    y_a: np.ndarray  # actor ids
+    y_s: np.ndarray  # stance ids
+    arts: np.ndarray  # article ids
+    ntr: int  # the first ntr rows are the training articles'
+    folds: list  # grouped CV over the training articles: (train rows, test rows)
+
+    @property
+    def none_s(self) -> int:
+        return self.scheme.labels.none_stance_id
+
+    @property
+    def n_s(self) -> int:
+        return len(self.scheme.stance_labels)
+
+    @property
+    def real(self) -> list[str]:
+        return self.scheme.labels.real_actors
+
+    def splits(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The time split first (the figure the champion rule reads), then the CV folds."""
+        n = len(self.texts)
+        time_split = ("time", np.arange(self.ntr), np.arange(self.ntr, n))
+        return [time_split] + [
+            (str(k), np.asarray(tr), np.asarray(te)) for k, (tr, te) in enumerate(self.folds)
+        ]
+
+
+def study(recipe_path: Path) -> Study:
+    """The current dataset version (its time split) and the recipe, as every study reads them."""
+    from stance.scheme import Scheme
+    from training import dataset
+    from training.recipes import load_recipe
+
+    scheme = Scheme.load()
+    assert scheme.labels.none_actor_id == len(scheme.labels.real_actors), (
+        "the studies expect the none actor last"
+    )
+    dd, meta = dataset.load(None, scheme)
+    train, test = dd["train"], dd["test"]
+    recipe = load_recipe(recipe_path)
+
+    def both(column: str) -> list:
+        return list(train[column]) + list(test[column])
+
+    return Study(
+        scheme, recipe, meta["data_version"], both("text"), both("context"), np.array(both("actor")),
+        np.array(both("stance")), np.array(both("article")), len(train),
+        dataset.grouped_folds(train, recipe.cv_folds, recipe.seed),
+    )  # fmt: skip
+
+
 def _cache(base_model: str, version: str, max_length: int) -> Path:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", base_model).strip("-").lower()
     return paths.root() / ".stance" / "cache" / "quality" / f"{version}-{slug}-{max_length}.npy"

@@ -117,6 +117,41 @@ def test_last4_pooling_is_applied_and_travels_in_the_onnx_export(tiny, scheme, t
         assert np.abs(a - b).max() < 1e-4
 
 
+@pytest.mark.slow
+def test_the_attention_head_moves_the_stances_and_scores_alike_through_onnx_and_torch(
+    tiny, scheme, tmp_path, monkeypatch
+):
+    """A hybrid with ``attention_weight`` trains the attention head on the token states, and its saved
+    model's ONNX graph gives the same token states as torch, so a served model scores as it was fit."""
+    attn = {"attention_weight": 0.5, "attention_queries": 1, "attention_epochs": 5}
+    model = _fit("hybrid", tiny, scheme, **attn)
+    plain = _fit("hybrid", tiny, scheme)
+    assert (
+        len(model.attention_) == 1 and np.abs(model.attention_[0].query).max() > 0
+    )  # it learned where to look
+    s_attn, s_plain = model.predict_proba(PROBE)[1], plain.predict_proba(PROBE)[1]
+    assert np.abs(s_attn - s_plain).max() > 0.01
+    model.save(tmp_path / "attn")
+    fast = load_classifier(tmp_path / "attn")
+    assert fast.onnx_ is not None and fast.recipe.attention_weight == 0.5
+    monkeypatch.setenv("STANCE_ONNX", "0")
+    slow = load_classifier(tmp_path / "attn")
+    _, tokens_onnx = fast._encode(PROBE)
+    _, tokens_torch = slow._encode(PROBE)
+    assert [len(t) for t in tokens_onnx] == [len(t) for t in tokens_torch]
+    assert (
+        max(
+            np.abs(a.astype(np.float32) - b.astype(np.float32)).max()
+            for a, b in zip(tokens_onnx, tokens_torch, strict=True)
+        )
+        < 1e-2
+    )
+    for a, b, c in zip(
+        fast.predict_proba(PROBE), slow.predict_proba(PROBE), model.predict_proba(PROBE), strict=True
+    ):
+        assert np.abs(a - b).max() < 1e-3 and np.abs(b - c).max() < 1e-5
+
+
 def test_an_unknown_pooling_is_refused(scheme):
     with pytest.raises(ValueError, match="pooling"):
         KINDS["hybrid"][0](kind="hybrid", pooling="cls")

@@ -62,6 +62,17 @@ def test_the_last4_recipe_differs_from_the_cues_one_in_its_pooling_alone():
     assert last4.model_copy(update={"pooling": "mean"}) == cues
 
 
+def test_the_attention_recipe_differs_from_last4_in_its_attention_head_alone():
+    """hybrid-mpnet-attn (session 11): hybrid-mpnet-last4 plus the attention head's stance voice,
+    so the champion rule's comparison of the two runs measures the head and nothing else."""
+    attn, last4 = (
+        load_recipe(CONFIGS / "hybrid-mpnet-attn.yaml"),
+        load_recipe(CONFIGS / "hybrid-mpnet-last4.yaml"),
+    )
+    assert attn.attention_weight == 0.5 and last4.attention_weight == 0.0
+    assert attn.model_copy(update={"attention_weight": 0.0, "attention_queries": 4}) == last4
+
+
 def _tfidf(recipe, texts):
     from training.models.baseline import tfidf_features
 

@@ -106,8 +106,18 @@ class EmbeddingClassifier:
         self.encoder_.save_pretrained(folder / "encoder")
         r = self.recipe
         onnx_encoder.export_pooled(
-            self.encoder_, self.tokenizer_, folder, r.max_length, int8=r.onnx_int8, pooling=r.pooling
+            self.encoder_,
+            self.tokenizer_,
+            folder,
+            r.max_length,
+            int8=r.onnx_int8,
+            pooling=r.pooling,
+            tokens=self._needs_tokens(),
         )
+
+    def _needs_tokens(self) -> bool:
+        """Does the exported graph also give the token states (a kind with an attention head)?"""
+        return False
 
     @classmethod
     def load(cls, folder: Path) -> Self:

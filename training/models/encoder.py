@@ -75,6 +75,54 @@ def embed_frozen(
     return out
 
 
+TOKEN_MEMO_LIMIT = 10_000  # sentences of token states per encoder (~70 kB each); beyond it, recomputed
+
+
+def tokens_of(hidden_states, mask) -> list:
+    """Each row's token states for the attention head: the mean of the last four layers, per real
+    token, as float16 (training/models/attention.py); one (length, d) array per row."""
+    import torch
+
+    tok = torch.stack(tuple(hidden_states[-4:])).mean(0).to(torch.float16).numpy()
+    lengths = mask.sum(1).tolist()
+    return [tok[j, : int(n)] for j, n in enumerate(lengths)]
+
+
+def encode_frozen(
+    texts: list[str], base_model: str, batch_size: int = 64, max_length: int = 128, pooling: str = "mean"
+):
+    """(sentence vectors as ``embed_frozen`` gives them, token states as ``tokens_of``), in one pass
+    through the frozen encoder; both memoised, so a second call on the same sentences is free."""
+    import numpy as np
+    import torch
+
+    tokenizer, model = load_frozen(base_model)
+    memo = _MEMO.setdefault((base_model, max_length, pooling), {})
+    tmemo = _MEMO.setdefault((base_model, max_length, "tokens"), {})
+    todo = list(dict.fromkeys(t for t in texts if t not in memo or t not in tmemo))
+    vec, tok = {}, {}
+    model.eval()
+    with torch.inference_mode():
+        for idx, enc in batches_by_length(todo, tokenizer, batch_size, max_length):
+            states = model(**enc, output_hidden_states=True).hidden_states
+            means = [mean_pool(h, enc["attention_mask"]) for h in states]
+            v = torch.nn.functional.normalize(from_layer_means(means, pooling), dim=-1).numpy()
+            for j, (i, t) in enumerate(zip(idx, tokens_of(states, enc["attention_mask"]), strict=True)):
+                vec[todo[i]], tok[todo[i]] = v[j], t
+    dim = model.config.hidden_size
+    vectors = (
+        np.stack([vec[t] if t in vec else memo[t] for t in texts])
+        if texts
+        else np.zeros((0, dim), np.float32)
+    )
+    tokens = [tok[t] if t in tok else tmemo[t] for t in texts]
+    if len(memo) + len(vec) <= MEMO_LIMIT:
+        memo.update(vec)
+    if len(tmemo) + len(tok) <= TOKEN_MEMO_LIMIT:
+        tmemo.update(tok)
+    return vectors, tokens
+
+
 def wanted_threads(cap: int | None = 8) -> int:
     """``STANCE_THREADS`` when set, else the cores we have (at most ``cap``)."""
     wanted = os.environ.get("STANCE_THREADS", "").strip()

@@ -19,9 +19,9 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field, field_validator
 
-from training.models import cues, encoder, holder, onnx_encoder
+from training.models import attention, cues, encoder, holder, onnx_encoder
 from training.models import gazetteer as gaz
-from training.models.base import labels_of
+from training.models.base import factorized_actor_proba, full_proba, labels_of
 from training.models.baseline import BaselineRecipe, tfidf_features
 from training.models.embedding import EmbeddingClassifier
 
@@ -54,6 +54,16 @@ class HybridRecipe(BaselineRecipe):
     )
     pooling: Literal[encoder.POOLINGS] = encoder.pooling_field()  # type: ignore[valid-type]
     onnx_int8: bool = onnx_encoder.int8_field()
+    attention_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the attention head (training/models/attention.py) in the stance "
+        "probabilities, beside the logistic regression's (0: no attention head).",
+    )
+    attention_queries: int = Field(4, ge=0, le=16, description="The attention head's learned queries.")
+    attention_epochs: int = Field(30, ge=1, le=500, description="The attention head's training epochs.")
+    attention_seeds: int = Field(1, ge=1, le=10, description="Attention heads trained (seeds), averaged.")
 
     @field_validator("actor_cues")
     @classmethod
@@ -84,19 +94,39 @@ class HybridClassifier(EmbeddingClassifier):
         )
 
     def _features(self, texts: list[str], contexts: list[str] | None = None):
+        actor_x, stance_x, _, _ = self._inputs(texts, contexts)
+        return actor_x, stance_x
+
+    def _encode(self, texts: list[str]):
+        """(sentence vectors, token states or None): the token states only for the attention head."""
+        r = self.recipe
+        if not r.attention_weight:
+            return self._embed(texts), None
+        if self.onnx_ is not None:
+            vectors, tokens = self.onnx_.run(list(texts))
+            return vectors, tokens
+        if self.encoder_ is None:
+            encoder.set_threads()
+            self.tokenizer_, self.encoder_ = encoder.load_frozen(r.base_model)
+        return encoder.encode_frozen(texts, r.base_model, r.batch_size, r.max_length, r.pooling)
+
+    def _inputs(self, texts: list[str], contexts: list[str] | None = None):
+        """(actor head's rows, stance head's rows, token states or None, the attention head's extra columns)."""
         from scipy.sparse import csr_matrix, hstack
 
         r = self.recipe
         tfidf = self.tfidf_.transform(texts)
         named = cues.features(texts, self._cue_pairs(), labels_of(self).real_actors)
-        held = csr_matrix(
-            r.holder_weight * holder.features(texts, contexts, self._resolver(), r.holder_features)
-        )
-        stance = [tfidf, csr_matrix(r.embedding_weight * self._embed(texts))]
+        held = r.holder_weight * holder.features(texts, contexts, self._resolver(), r.holder_features)
+        vectors, tokens = self._encode(texts)
+        stance = [tfidf, csr_matrix(r.embedding_weight * vectors)]
         if r.stance_cues_weight:
-            stance += [csr_matrix(r.stance_cues_weight * named), r.stance_cues_weight * held]
-        actor_x = hstack([tfidf, csr_matrix(named), held]).tocsr()
-        return actor_x, hstack(stance).tocsr()
+            stance += [csr_matrix(r.stance_cues_weight * named), csr_matrix(r.stance_cues_weight * held)]
+        actor_x = hstack([tfidf, csr_matrix(named), csr_matrix(held)]).tocsr()
+        return actor_x, hstack(stance).tocsr(), tokens, np.hstack([named, held]).astype(np.float32)
+
+    def _needs_tokens(self) -> bool:
+        return bool(self.recipe.attention_weight)
 
     def _cue_pairs(self) -> list[tuple[str, str]]:
         """The gazetteer's people, then its offices (each longest first), then the actors' cues."""
@@ -122,12 +152,45 @@ class HybridClassifier(EmbeddingClassifier):
         # the gazetteer is read once, at fit, and travels with the model (no configs/ where served)
         self.gazetteer_ = gaz.load(real)
         self.tfidf_ = tfidf_features(self.recipe).fit(list(texts))
-        return super().fit(texts, actors, stances, groups, contexts=contexts)
+        r = self.recipe
+        actor_x, stance_x, tokens, extra = self._inputs(list(texts), contexts)
+        actors, stances = np.asarray(actors), np.asarray(stances)
+        bearing = actors != labels_of(self).none_actor_id
+        self.actor_ = self._head().fit(actor_x[bearing], actors[bearing])
+        self.stance_ = self._head().fit(stance_x, stances)
+        self.attention_ = [
+            attention.fit(
+                tokens,
+                extra,
+                stances,
+                len(self.stance_labels),
+                r.attention_queries,
+                r.attention_epochs,
+                r.seed + k,
+            )
+            for k in range(r.attention_seeds if r.attention_weight else 0)
+        ]
+        return self
+
+    def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
+        actor_x, stance_x, tokens, extra = self._inputs(list(texts), contexts)
+        stance_p = full_proba(self.stance_, stance_x, len(self.stance_labels))
+        if self.attention_:
+            heads = np.mean([h.predict_proba(tokens, extra) for h in self.attention_], axis=0)
+            w = self.recipe.attention_weight
+            stance_p = (1 - w) * stance_p + w * heads
+        actor_given = full_proba(self.actor_, actor_x, len(labels_of(self).real_actors))
+        return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
     def _state(self) -> dict:
-        return super()._state() | {"tfidf": self.tfidf_, "gazetteer": self.gazetteer_}
+        return super()._state() | {
+            "tfidf": self.tfidf_,
+            "gazetteer": self.gazetteer_,
+            "attention": self.attention_,
+        }
 
     def _restore(self, state: dict) -> None:
         super()._restore(state)
         self.tfidf_ = state["tfidf"]
         self.gazetteer_ = state.get("gazetteer", {})  # models saved before the gazetteer have none
+        self.attention_ = state.get("attention", [])  # nor those before the attention head

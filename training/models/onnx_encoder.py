@@ -50,14 +50,17 @@ def export_pooled(
     normalize: bool = True,
     int8: bool = False,
     pooling: str = "mean",
+    tokens: bool = False,
 ):
     """Export a frozen (or SetFit) encoder: tokens -> pooled (L2-normalised) embedding.
 
     ``pooling``: as the recipe's (training/models/encoder.py::pool); the graph holds it.
+    ``tokens``: a second output, the token states the attention head reads (the mean of the last
+    four layers per token, training/models/encoder.py::tokens_of); ``OnnxEncoder`` trims it per row.
     """
     import torch
 
-    from training.models.encoder import pool
+    from training.models.encoder import from_layer_means, mean_pool, pool
 
     class Pooled(torch.nn.Module):
         def __init__(self):
@@ -66,9 +69,16 @@ def export_pooled(
 
         def forward(self, input_ids, attention_mask):
             enc = {"input_ids": input_ids, "attention_mask": attention_mask}
-            return pool(self.encoder, enc, pooling, normalize)
+            if not tokens:
+                return pool(self.encoder, enc, pooling, normalize)
+            states = self.encoder(**enc, output_hidden_states=True).hidden_states
+            pooled = from_layer_means([mean_pool(h, attention_mask) for h in states], pooling)
+            if normalize:
+                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+            return pooled, torch.stack(tuple(states[-4:])).mean(0)
 
-    _export(Pooled(), tokenizer, Path(folder) / FOLDER, max_length, ["embedding"], int8)
+    outputs = ["embedding", "tokens"] if tokens else ["embedding"]
+    _export(Pooled(), tokenizer, Path(folder) / FOLDER, max_length, outputs, int8)
 
 
 def export_module(module, tokenizer, folder: Path, max_length: int, outputs: list[str], int8: bool = False):
@@ -96,7 +106,7 @@ def _export(module, tokenizer, out: Path, max_length: int, outputs: list[str], i
     enc = tokenizer(["A warm-up sentence for the trace.", "Short."], padding=True, return_tensors="pt")
     module.eval()
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
-    axes |= {name: {0: "batch"} for name in outputs}
+    axes |= {name: {0: "batch"} | ({1: "tokens"} if name == "tokens" else {}) for name in outputs}
     fp32 = out / "encoder.onnx"
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
@@ -161,11 +171,12 @@ class OnnxEncoder:
     def tokenize(self, texts: list[str]) -> list[list[int]]:
         return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 
-    def run(self, texts: list[str]) -> list[np.ndarray]:
-        """The model's outputs for every text, rows in input order (float32)."""
+    def run(self, texts: list[str]) -> list:
+        """The model's outputs for every text, rows in input order (float32; a per-token output as
+        one float16 array per text)."""
         return self.run_ids(self.tokenize(texts))
 
-    def run_ids(self, ids: list[list[int]]) -> list[np.ndarray]:
+    def run_ids(self, ids: list[list[int]]) -> list:
         outs: list[np.ndarray] | None = None
         for idx in token_batches([len(i) for i in ids]):
             width = len(ids[idx[0]])
@@ -175,13 +186,23 @@ class OnnxEncoder:
                 input_ids[row, : len(ids[i])] = ids[i]
                 mask[row, : len(ids[i])] = 1
             got = self.session.run(self.meta["outputs"], {"input_ids": input_ids, "attention_mask": mask})
-            if outs is None:
-                outs = [np.zeros((len(ids), *g.shape[1:]), dtype=np.float32) for g in got]
+            if outs is None:  # per-token outputs (3-D) become one (length, d) float16 array per row
+                outs = [
+                    [None] * len(ids) if g.ndim == 3 else np.zeros((len(ids), *g.shape[1:]), np.float32)
+                    for g in got
+                ]
             for o, g in zip(outs, got, strict=True):
-                o[idx] = g
+                if isinstance(o, list):
+                    for row, i in enumerate(idx):
+                        o[i] = g[row, : len(ids[i])].astype(np.float16)
+                else:
+                    o[idx] = g
         if outs is None:  # no texts: the output widths come from the graph
             shapes = [o.shape for o in self.session.get_outputs()]
-            return [np.zeros((0, s[1] if isinstance(s[1], int) else 0), dtype=np.float32) for s in shapes]
+            return [
+                [] if len(s) == 3 else np.zeros((0, s[1] if isinstance(s[1], int) else 0), np.float32)
+                for s in shapes
+            ]
         return outs
 
 

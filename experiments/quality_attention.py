@@ -1,0 +1,390 @@
+"""Learned attention over the frozen encoder's tokens, for the stance and actor heads (issue 11).
+
+The champion reads each sentence as one vector: the mean of all-mpnet-base-v2's token states
+(last four layers). A stance hangs on a few words (the verb and who says it), and a mean
+dilutes them; fine-tuning the encoder end to end is the measured cure (time-split stance
+0.728 against 0.666) but costs an hour a fit on 2 cores. This study asks how much of that a
+*small trained head over the frozen token states* gets back, at a cost that fits the demo's
+budget (the encoder's forward pass once, then seconds per fit):
+
+* **attention head**: the token states (mean of the last four layers, per token), layer-normed;
+  ``q`` learned queries each pool the tokens by softmax attention (queries start at zero, so
+  training starts from mean pooling); the pooled vectors, the token mean and the champion's
+  actor-name cues and holder features feed one linear layer. Trained with AdamW and
+  class-balanced cross-entropy for a fixed number of epochs, three seeds averaged (one, in
+  the row so named: the cost a recipe pays);
+  nothing is tuned on the test articles.
+* **control**: the same head with no queries (the token mean and the cues through one linear
+  layer), so that a gain can be told apart from a different classifier on the same mean.
+* **ensembles**: each head's probabilities averaged with the champion's own (its logistic
+  regression over TF-IDF, the mean vector, cues and holder features), weight 0.5.
+* **actor**: the same attention head trained on stance-bearing sentences for p(actor | a
+  stance), alone and averaged with the champion's actor head.
+
+Same data, splits and intervals as experiments/quality.py (grouped 5-fold CV over the 172
+training articles; the 44 newest as the time split; 90 % paired bootstrap by article against
+the champion). The pick is by grouped CV over the training articles (fold mean for stances,
+pooled out-of-fold actor e2e for holders), never by the test figure.
+
+    .venv/bin/python experiments/quality_attention.py
+
+Writes experiments/quality-attention/result.json and result.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from experiments import quality_levers as lv  # noqa: E402
+from experiments.quality import LAST4, MPNET, _write  # noqa: E402
+from stance import paths  # noqa: E402
+from training import intervals  # noqa: E402
+
+OUT = ROOT / "experiments" / "quality-attention"
+RECIPE = ROOT / "configs" / "hybrid-mpnet-last4.yaml"
+
+
+@dataclass(frozen=True)
+class Head:
+    queries: int = 4  # 0: the control (token mean only)
+    epochs: int = 30
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    dropout: float = 0.2
+    batch: int = 32
+    seeds: tuple[int, ...] = (0, 1, 2)  # heads trained and averaged
+
+
+STANCE_HEADS = {
+    "attention, 4 queries": Head(queries=4),
+    "attention, 1 query": Head(queries=1),
+    "attention, 1 query, one seed": Head(queries=1, seeds=(0,)),  # the cost a recipe can pay (demo budget)
+    "control: token mean, no queries": Head(queries=0),
+}
+ACTOR_HEADS = {"attention, 4 queries": Head(queries=4), "control: token mean, no queries": Head(queries=0)}
+ENSEMBLE_WEIGHT = 0.5  # set before the run
+
+
+# -- the token states, once ---------------------------------------------------------------------
+
+
+def token_states(texts: list[str], version: str, recipe) -> tuple[np.ndarray, np.ndarray]:
+    """(n, T, d) float16 token states (mean of the last four layers; zero past each sentence's
+    length) and the lengths, cached under .stance/cache/quality/. The same pass writes the
+    champion's sentence vectors (``LAST4``) to the study cache if they are not there yet."""
+    import torch
+
+    from training.models import encoder
+
+    cache = (
+        paths.root()
+        / ".stance"
+        / "cache"
+        / "quality"
+        / f"{version}-mpnet-tokens-last4-{recipe.max_length}.npz"
+    )
+    if cache.is_file():
+        z = np.load(cache)
+        if len(z["lengths"]) == len(texts):
+            return z["states"], z["lengths"]
+    encoder.set_threads()
+    tokenizer, model = encoder.load_frozen(MPNET)
+    model.eval()
+    d = model.config.hidden_size
+    states = np.zeros((len(texts), recipe.max_length, d), dtype=np.float16)
+    lengths = np.zeros(len(texts), dtype=np.int32)
+    sentence = np.zeros((len(texts), d), dtype=np.float32)
+    with torch.inference_mode():
+        for idx, enc in encoder.batches_by_length(texts, tokenizer, recipe.batch_size, recipe.max_length):
+            hidden = model(**enc, output_hidden_states=True).hidden_states
+            mask = enc["attention_mask"]
+            means = [encoder.mean_pool(h, mask) for h in hidden]
+            sentence[idx] = torch.nn.functional.normalize(
+                encoder.from_layer_means(means, "last4"), dim=-1
+            ).numpy()
+            tok = torch.stack(hidden[-4:]).mean(0).numpy()
+            for j, i in enumerate(idx):
+                n = int(mask[j].sum())
+                states[i, :n], lengths[i] = tok[j, :n], n
+    vectors = lv._cache(LAST4, version, recipe.max_length)
+    if not vectors.is_file():
+        lv._save(vectors, sentence)
+    tmp = cache.with_suffix(".tmp.npz")
+    np.savez(tmp, states=states, lengths=lengths)
+    tmp.replace(cache)
+    return states, lengths
+
+
+# -- the head -------------------------------------------------------------------------------------
+
+
+def _module(d: int, n_extra: int, n_out: int, head: Head):
+    import torch
+    from torch import nn
+
+    class AttentionHead(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = nn.LayerNorm(d, elementwise_affine=False)
+            self.query = nn.Parameter(torch.zeros(head.queries, d))  # zero: starts as mean pooling
+            self.drop = nn.Dropout(head.dropout)
+            self.out = nn.Linear(head.queries * d + d + n_extra, n_out)
+
+        def forward(self, h, mask, extra):
+            h = self.norm(h)
+            m = mask.unsqueeze(-1).to(h.dtype)
+            parts = [(h * m).sum(1) / m.sum(1).clamp(min=1.0)]
+            if head.queries:
+                scores = torch.einsum("btd,qd->bqt", h, self.query).masked_fill(
+                    ~mask.unsqueeze(1), float("-inf")
+                )
+                parts.insert(0, torch.einsum("bqt,btd->bqd", scores.softmax(-1), h).flatten(1))
+            return self.out(self.drop(torch.cat(parts + [extra], 1)))
+
+    return AttentionHead()
+
+
+def fit_predict(states, lengths, extra, y, train_idx, test_idx, n_out: int, head: Head) -> np.ndarray:
+    """Test rows' probabilities from ``head`` trained on ``train_idx`` (three seeds averaged)."""
+    import torch
+
+    counts = np.bincount(y[train_idx], minlength=n_out).astype(float)
+    weight = torch.tensor(
+        np.where(counts > 0, len(train_idx) / (n_out * np.maximum(counts, 1)), 0.0), dtype=torch.float32
+    )  # class_weight="balanced", as the recipe's logistic regressions
+
+    def batch(idx):
+        t = int(lengths[idx].max())
+        h = torch.from_numpy(states[idx, :t].astype(np.float32))
+        mask = torch.arange(t)[None, :] < torch.from_numpy(lengths[idx])[:, None]
+        return h, mask, torch.from_numpy(extra[idx].astype(np.float32))
+
+    out = np.zeros((len(test_idx), n_out))
+    for seed in head.seeds:
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        model = _module(states.shape[2], extra.shape[1], n_out, head)
+        opt = torch.optim.AdamW(model.parameters(), lr=head.lr, weight_decay=head.weight_decay)
+        loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+        y_t = torch.from_numpy(y)
+        for _ in range(head.epochs):
+            model.train()
+            order = rng.permutation(train_idx)
+            for at in range(0, len(order), head.batch):
+                idx = order[at : at + head.batch]
+                opt.zero_grad()
+                loss = loss_fn(model(*batch(idx)), y_t[idx])
+                loss.backward()
+                opt.step()
+        model.eval()
+        with torch.inference_mode():
+            for at in range(0, len(test_idx), 256):
+                idx = test_idx[at : at + 256]
+                out[at : at + len(idx)] += model(*batch(idx)).softmax(-1).numpy() / len(head.seeds)
+    return out
+
+
+# -- the study ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    import pickle
+
+    from training.models.base import full_proba
+
+    st = lv.study(RECIPE)
+    scheme, recipe, labels, texts, contexts = st.scheme, st.recipe, st.scheme.labels, st.texts, st.contexts
+    none_s, n_s, real, y_a, y_s, arts, ntr = st.none_s, st.n_s, st.real, st.y_a, st.y_s, st.arts, st.ntr
+    meta, folds, splits = {"data_version": st.version}, st.folds, st.splits()
+    t0 = time.perf_counter()
+    states, lengths = token_states(texts, st.version, recipe)
+    b = lv.blocks(recipe, scheme, texts, contexts, st.version, [LAST4])
+    feature_s = time.perf_counter() - t0
+    print(f"features: {feature_s:.0f} s", flush=True)
+    extra = np.hstack([b.named, b.held]).astype(np.float32)
+    champion_head = lv.StanceHead(
+        ((LAST4, recipe.embedding_weight),), recipe.C, holder_cues=recipe.stance_cues_weight
+    )
+    cache = paths.root() / ".stance" / "cache" / "quality" / f"{meta['data_version']}-splits-attention"
+    cache.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    for name, tr, te in splits:
+        path = cache / f"split-{name}.pkl"
+        done = pickle.loads(path.read_bytes()) if path.is_file() else {"stance": {}, "actor": {}}
+        t1 = time.perf_counter()
+        if "champion" not in done["stance"]:
+            tf_tr, tf_te = lv.split_features(recipe, b, tr, te)
+            x_tr, x_te = lv.stance_x(tf_tr, b, tr, champion_head), lv.stance_x(tf_te, b, te, champion_head)
+            done["stance"]["champion"] = lv.fit_stance(
+                recipe, champion_head, x_tr, y_s[tr], x_te, n_s, none_s
+            )[0]
+            bearing = y_a[tr] != len(real)
+            actor = lv.logistic(recipe, recipe.C).fit(lv.actor_x(tf_tr, b, tr)[bearing], y_a[tr][bearing])
+            done["actor"]["champion"] = full_proba(actor, lv.actor_x(tf_te, b, te), len(real))
+        for v, head in STANCE_HEADS.items():
+            if v not in done["stance"]:
+                done["stance"][v] = fit_predict(states, lengths, extra, y_s, tr, te, n_s, head)
+                _save_pickle(path, done)
+                print(f"  split {name}, stance {v}: {time.perf_counter() - t1:.0f} s", flush=True)
+        bearing_tr = tr[y_a[tr] != len(real)]
+        for v, head in ACTOR_HEADS.items():
+            if v not in done["actor"]:
+                done["actor"][v] = fit_predict(states, lengths, extra, y_a, bearing_tr, te, len(real), head)
+                _save_pickle(path, done)
+                print(f"  split {name}, actor {v}: {time.perf_counter() - t1:.0f} s", flush=True)
+        _save_pickle(path, done)
+        runs[name] = done
+    result = evaluate(runs, folds, arts, y_a, y_s, ntr, n_s, none_s, labels.none_actor_id)
+    result |= {
+        "data_version": meta["data_version"], "recipe": str(RECIPE.relative_to(ROOT)),
+        "feature_seconds": round(feature_s, 1), "seeds": 3,
+        "heads": {k: vars(h) for k, h in STANCE_HEADS.items()},
+    }  # fmt: skip
+    OUT.mkdir(parents=True, exist_ok=True)
+    _write(OUT / "result.json", json.dumps(result, indent=2) + "\n")
+    _write(OUT / "result.md", render(result))
+    print(f"-> {OUT / 'result.md'}")
+
+
+def _save_pickle(path: Path, obj) -> None:
+    import pickle
+
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(obj))
+    tmp.replace(path)
+
+
+def _mix(p: dict, a: str, b: str | None) -> np.ndarray:
+    return p[a] if b is None else (1 - ENSEMBLE_WEIGHT) * p[a] + ENSEMBLE_WEIGHT * p[b]
+
+
+def evaluate(runs, folds, arts, y_a, y_s, ntr, n_s, none_s, none_a) -> dict:
+    """Rows: (stance probabilities, actor probabilities) recipes, scored out of fold and on the time split."""
+    stance_rows = {"champion": ("champion", None)}
+    stance_rows |= {f"{v} (alone)": (v, None) for v in STANCE_HEADS}
+    stance_rows |= {f"champion + {v} (mean)": ("champion", v) for v in STANCE_HEADS}
+    actor_rows = {"champion": ("champion", None)}
+    actor_rows |= {f"{v} (alone)": (v, None) for v in ACTOR_HEADS}
+    actor_rows |= {f"champion + {v} (mean)": ("champion", v) for v in ACTOR_HEADS}
+
+    def predict(split: str, s_row: str, a_row: str):
+        s = _mix(runs[split]["stance"], *stance_rows[s_row]).argmax(axis=1)
+        a = _mix(runs[split]["actor"], *actor_rows[a_row]).argmax(axis=1)
+        return np.where(s == none_s, none_a, a), s
+
+    te_arts, te_a, te_s = arts[ntr:], y_a[ntr:], y_s[ntr:]
+    ref_a, ref_s = predict("time", "champion", "champion")
+    out = {"stance": {}, "actor": {}}
+
+    def entry(s_row: str, a_row: str) -> dict:
+        a_cv, s_cv, fold_of = np.zeros(ntr, int), np.zeros(ntr, int), np.zeros(ntr, int)
+        for k, (_, te) in enumerate(folds):
+            a_cv[te], s_cv[te] = predict(str(k), s_row, a_row)
+            fold_of[te] = k
+        a_t, s_t = predict("time", s_row, a_row)
+        per_fold = [lv._f1(y_s[:ntr][fold_of == k], s_cv[fold_of == k], n_s) for k in range(len(folds))]
+        e = {
+            "cv_stance_macro_f1_fold_mean": float(np.mean(per_fold)),
+            "cv_stance_macro_f1_fold_std": float(np.std(per_fold)),
+        }
+        e |= intervals.figures("cv", arts[:ntr], y_a[:ntr], y_s[:ntr], a_cv, s_cv, n_s, none_s)
+        e |= intervals.figures("time", te_arts, te_a, te_s, a_t, s_t, n_s, none_s)
+        bearing = te_s != none_s
+        e["time_bearing_predicted_none"] = float((s_t[bearing] == none_s).mean())
+        e = {k: round(v, 4) for k, v in e.items()}
+        e["time_stance_macro_f1_minus_champion"] = [
+            round(x, 4) for x in intervals.paired_difference(te_arts, te_s, ref_s, s_t, n_s)
+        ]
+        e["time_actor_e2e_minus_champion"] = [
+            round(x, 4) for x in intervals.paired_e2e_difference(te_arts, te_a, te_s, ref_a, a_t, none_s)
+        ]
+        return e
+
+    for s_row in stance_rows:
+        out["stance"][s_row] = entry(s_row, "champion")
+        print("stance", s_row, _brief(out["stance"][s_row]), flush=True)
+    best_s = max(out["stance"], key=lambda k: out["stance"][k]["cv_stance_macro_f1_fold_mean"])
+    for a_row in actor_rows:
+        out["actor"][a_row] = entry("champion", a_row)
+        print("actor", a_row, _brief(out["actor"][a_row]), flush=True)
+    best_a = max(out["actor"], key=lambda k: out["actor"][k]["cv_actor_accuracy_e2e"])
+    # the issue's two targets together, as experiments/quality.py's stance-head study has read them since session 7
+    both = max(
+        out["stance"],
+        key=lambda k: out["stance"][k]["cv_stance_macro_f1"] + out["stance"][k]["cv_actor_accuracy_e2e"],
+    )
+    out["chosen_by_cv"] = {"stance": best_s, "actor": best_a, "stance, by CV stance + CV actor e2e": both}
+    out["chosen_together"] = entry(best_s, best_a)
+    print("together", best_s, "|", best_a, _brief(out["chosen_together"]), flush=True)
+    return out
+
+
+def _brief(e: dict) -> str:
+    keys = (
+        "cv_stance_macro_f1_fold_mean",
+        "cv_actor_accuracy_e2e",
+        "time_stance_macro_f1",
+        "time_actor_accuracy_e2e",
+    )
+    return json.dumps({k: e[k] for k in keys} | {k: e[k] for k in e if k.endswith("minus_champion")})
+
+
+def render(r: dict) -> str:
+    def iv(v, key):
+        return f"{v[key]:.3f} [{v[key + '_lo']:.3f}, {v[key + '_hi']:.3f}]"
+
+    def diff(d):
+        return f"{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}]"
+
+    head = (
+        "| {} | CV: stance (fold mean ± std) | CV: actor e2e | time: stance macro-F1 | time: actor e2e "
+        "| stance minus champion | actor e2e minus champion | stance-bearing predicted `none` |"
+    )
+    lines = [
+        "# Learned attention over the frozen mpnet tokens (stance and actor heads)",
+        "",
+        f"Data version {r['data_version']}, features of `{r['recipe']}`; grouped 5-fold CV over the 172 training "
+        "articles (out of fold) and the time split (the 44 newest articles). Heads trained for a fixed number "
+        f"of epochs, {r['seeds']} seeds averaged (one in the rows that say so); ensembles average the probabilities with the champion's at "
+        f"weight {ENSEMBLE_WEIGHT}. Intervals: 90 % bootstrap by article; differences paired against the "
+        "champion (first row). Features (the encoder's token states, once): "
+        f"{r['feature_seconds']:.0f} s.",
+        "",
+    ]
+    for facet, title in (
+        ("stance", "stance head (actor head: the champion's)"),
+        ("actor", "actor head (stances: the champion's)"),
+    ):
+        lines += [head.format(title), "|---" * 8 + "|"]
+        for k, v in r[facet].items():
+            lines.append(
+                f"| {k} | {v['cv_stance_macro_f1_fold_mean']:.3f} ± {v['cv_stance_macro_f1_fold_std']:.3f} "
+                f"| {iv(v, 'cv_actor_accuracy_e2e')} | {iv(v, 'time_stance_macro_f1')} "
+                f"| {iv(v, 'time_actor_accuracy_e2e')} | {diff(v['time_stance_macro_f1_minus_champion'])} "
+                f"| {diff(v['time_actor_e2e_minus_champion'])} | {v['time_bearing_predicted_none']:.2f} |"
+            )
+        lines.append("")
+    c, t = r["chosen_by_cv"], r["chosen_together"]
+    lines += [
+        f"Chosen by grouped CV over the training articles: stance `{c['stance']}`, actor `{c['actor']}`. "
+        f"Together: time-split stance {iv(t, 'time_stance_macro_f1')} "
+        f"({diff(t['time_stance_macro_f1_minus_champion'])}), actor e2e {iv(t, 'time_actor_accuracy_e2e')} "
+        f"({diff(t['time_actor_e2e_minus_champion'])}).",
+        "",
+        "By the issue's two targets together (pooled CV stance macro-F1 + CV actor e2e, the stance-head "
+        f"study's second criterion): stance `{c['stance, by CV stance + CV actor e2e']}`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

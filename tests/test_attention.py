@@ -1,0 +1,46 @@
+"""The hybrid's attention head (training/models/attention.py): it learns where to look."""
+
+import numpy as np
+
+from training.models import attention
+
+
+def _sentences(n: int, seed: int):
+    """Random token states with one marker token (its first 16 dimensions high) whose last dimension carries the class:
+    the mean over a sentence's tokens dilutes it, a head that finds the marker reads it plainly."""
+    rng = np.random.default_rng(seed)
+    tokens, y = [], np.zeros(n, dtype=int)
+    for i in range(n):
+        h = rng.normal(size=(int(rng.integers(8, 16)), 32)).astype(np.float16)
+        at = int(rng.integers(len(h)))
+        y[i] = int(rng.integers(2))
+        h[at, :16], h[at, 31] = 3.0, 2.0 if y[i] else -2.0
+        tokens.append(h)
+    return tokens, np.zeros((n, 0), np.float32), y
+
+
+def test_the_attention_head_finds_the_token_that_decides_the_class_which_the_mean_dilutes():
+    tokens, extra, y = _sentences(400, seed=1)
+    test_tokens, test_extra, test_y = _sentences(200, seed=2)
+    looking = attention.fit(tokens, extra, y, 2, queries=1, epochs=30, seed=13)
+    mean_only = attention.fit(tokens, extra, y, 2, queries=0, epochs=30, seed=13)
+    accuracy = {
+        name: (head.predict_proba(test_tokens, test_extra).argmax(1) == test_y).mean()
+        for name, head in (("looking", looking), ("mean", mean_only))
+    }
+    assert accuracy["looking"] >= 0.95 > 0.85 >= accuracy["mean"], accuracy
+    # where it looks: the marker token gets most of the attention weight
+    h = attention._layer_norm(test_tokens[0].astype(np.float32))
+    weights = attention._softmax(h @ looking.query.T, axis=0)[:, 0]
+    assert int(weights.argmax()) == int(np.argmax(test_tokens[0][:, 0])) and weights.max() > 0.5
+
+
+def test_the_extra_columns_reach_the_head_and_probabilities_sum_to_one():
+    tokens, _, _ = _sentences(400, seed=3)
+    rng = np.random.default_rng(4)
+    extra = rng.normal(size=(400, 3)).astype(np.float32)
+    y = (extra[:, 2] > 0).astype(int)  # the class lives in an extra column only (as a holder cue would)
+    head = attention.fit(tokens, extra, y, 3, queries=1, epochs=40, seed=13)
+    p = head.predict_proba(tokens, extra)
+    assert np.allclose(p.sum(1), 1.0, atol=1e-5)
+    assert (p.argmax(1) == y).mean() >= 0.9
