@@ -22,13 +22,13 @@ help:
 
 .PHONY: help demo test env ls-env label-studio label-studio-stop chromium benchmark benchmark-predict serve ml-backend annotations dataset train predict lint format pytest mlflow-ui clean
 
-## demo: the main job end to end: annotations -> dataset (time split) -> hybrid-mpnet-last4 (champion) and baseline recipes in MLflow -> predict
-# hybrid-mpnet-last4 first: it is the champion recipe (time split on the coverage labels, 44 articles:
-# actor accuracy end to end +0.036 over hybrid-mpnet-cues, paired 90% interval [+0.012, +0.062], stance
-# macro-F1 +0.014 [-0.013, +0.042]; cues beat w15, w15 beat hybrid-mpnet, which beat the baseline by
-# +0.082 [+0.033, +0.136]); the baseline then challenges it
+## demo: the main job end to end: annotations -> dataset (time split) -> hybrid-mpnet-attn (champion) and baseline recipes in MLflow -> predict
+# hybrid-mpnet-attn first: it is the champion recipe (time split on the coverage labels, 44 articles:
+# stance macro-F1 +0.032 over hybrid-mpnet-last4, paired 90% interval [+0.011, +0.052], actor accuracy
+# end to end -0.004 [-0.010, +0.000]; last4 beat cues on holders, cues beat w15, w15 beat hybrid-mpnet,
+# which beat the baseline by +0.082 [+0.033, +0.136]); the baseline then challenges it
 demo: env annotations dataset
-	$(STANCE) train configs/hybrid-mpnet-last4.yaml
+	$(STANCE) train configs/hybrid-mpnet-attn.yaml
 	$(STANCE) train configs/baseline.yaml
 	@echo; echo "== the recipes trained here, side by side =="
 	@$(STANCE) compare stance --out .stance/reports/stance

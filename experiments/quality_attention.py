@@ -263,8 +263,16 @@ def _save_pickle(path: Path, obj) -> None:
     tmp.replace(path)
 
 
-def _mix(p: dict, a: str, b: str | None) -> np.ndarray:
-    return p[a] if b is None else (1 - ENSEMBLE_WEIGHT) * p[a] + ENSEMBLE_WEIGHT * p[b]
+def _mix(p: dict, a: str, b: str | None, none_id: int | None = None) -> np.ndarray:
+    """``a``'s probabilities, or ``a``'s and ``b``'s joined as the recipe joins them
+    (training/models/attention.py::join): averaged, or with ``none_id``, ``b`` saying only which stance."""
+    from training.models import attention
+
+    if b is None:
+        return p[a]
+    if none_id is None:
+        return attention.join(p[a], p[b], ENSEMBLE_WEIGHT, "mean", 0)
+    return attention.join(p[a], p[b], ENSEMBLE_WEIGHT, "which", none_id)
 
 
 def evaluate(runs, folds, arts, y_a, y_s, ntr, n_s, none_s, none_a) -> dict:
@@ -272,6 +280,8 @@ def evaluate(runs, folds, arts, y_a, y_s, ntr, n_s, none_s, none_a) -> dict:
     stance_rows = {"champion": ("champion", None)}
     stance_rows |= {f"{v} (alone)": (v, None) for v in STANCE_HEADS}
     stance_rows |= {f"champion + {v} (mean)": ("champion", v) for v in STANCE_HEADS}
+    # added after the first run (its holder loss): the head says which stance, the champion whether
+    stance_rows |= {f"champion + {v} (which stance only)": ("champion", v, none_s) for v in STANCE_HEADS}
     actor_rows = {"champion": ("champion", None)}
     actor_rows |= {f"{v} (alone)": (v, None) for v in ACTOR_HEADS}
     actor_rows |= {f"champion + {v} (mean)": ("champion", v) for v in ACTOR_HEADS}

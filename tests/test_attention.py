@@ -44,3 +44,17 @@ def test_the_extra_columns_reach_the_head_and_probabilities_sum_to_one():
     p = head.predict_proba(tokens, extra)
     assert np.allclose(p.sum(1), 1.0, atol=1e-5)
     assert (p.argmax(1) == y).mean() >= 0.9
+
+
+def test_which_mode_keeps_whether_there_is_a_stance_and_lets_the_head_say_which():
+    """attention_mode "which": p(none) stays the logistic regression's (a sentence it calls stance-bearing
+    keeps a holder), the real stances follow the average; "mean" averages everything."""
+    p = np.array([[0.50, 0.30, 0.10, 0.05, 0.05], [0.10, 0.05, 0.05, 0.05, 0.75]])  # none is the last
+    head = np.array([[0.05, 0.05, 0.80, 0.05, 0.05], [0.05, 0.05, 0.05, 0.05, 0.80]])
+    which = attention.join(p, head, 0.5, "which", none_id=4)
+    assert np.allclose(which.sum(1), 1.0) and np.allclose(which[:, 4], p[:, 4])
+    assert which[0].argmax() == 2  # the head moved the stance: accusation over demand
+    assert which[1].argmax() == 4  # and never whether there is one
+    mean = attention.join(p, head, 0.5, "mean", none_id=4)
+    assert np.allclose(mean, (p + head) / 2)
+    assert np.allclose(attention.join(p, head, 0.0, "which", none_id=4), p)  # weight 0: the regression alone

@@ -9,7 +9,7 @@ import pytest
 
 from tests import test_models
 from tests.conftest import REPO
-from training.models import onnx_encoder
+from training.models import hybrid, onnx_encoder
 from training.recipes import KINDS, load_classifier, make_classifier
 
 # the model tests' tiny recipes, the fine-tune at one epoch (agreement needs no accuracy)
@@ -150,6 +150,11 @@ def test_the_attention_head_moves_the_stances_and_scores_alike_through_onnx_and_
         fast.predict_proba(PROBE), slow.predict_proba(PROBE), model.predict_proba(PROBE), strict=True
     ):
         assert np.abs(a - b).max() < 1e-3 and np.abs(b - c).max() < 1e-5
+    # a large batch is scored chunk by chunk (token states are big): same probabilities, rows in order
+    whole = fast.predict_proba(PROBE)
+    monkeypatch.setattr(hybrid, "PREDICT_CHUNK", 3)
+    for a, b in zip(fast.predict_proba(PROBE), whole, strict=True):
+        assert a.shape == b.shape and np.abs(a - b).max() < 1e-4
 
 
 def test_an_unknown_pooling_is_refused(scheme):

@@ -53,6 +53,27 @@ class AttentionHead:
         return _softmax(self.features(tokens, extra) @ self.weight.T + self.bias, axis=1)
 
 
+MODES = ("which", "mean")
+
+
+def join(p: np.ndarray, head: np.ndarray, weight: float, mode: str, none_id: int) -> np.ndarray:
+    """The stance probabilities: the logistic regression's ``p`` and the attention ``head``'s, averaged
+    at ``weight`` (``mode`` "mean"); or (``mode`` "which") p(none) kept from ``p`` and the real stances
+    sharing the rest as the average has them: the head says *which* stance, ``p`` *whether* there is one.
+
+    "which" because the head, averaged in fully, turned more of the newest articles' stance-bearing
+    sentences to ``none`` and cost holders (experiments/quality-attention/result.md)."""
+    mixed = (1 - weight) * p + weight * head
+    if mode == "mean":
+        return mixed
+    real = np.arange(p.shape[1]) != none_id
+    out = np.zeros_like(mixed)
+    out[:, none_id] = p[:, none_id]
+    share = mixed[:, real] / np.clip(mixed[:, real].sum(axis=1, keepdims=True), 1e-12, None)
+    out[:, real] = (1 - p[:, [none_id]]) * share
+    return out
+
+
 def _layer_norm(h: np.ndarray) -> np.ndarray:
     mu = h.mean(axis=-1, keepdims=True)
     var = h.var(axis=-1, keepdims=True)

@@ -25,6 +25,10 @@ from training.models.base import factorized_actor_proba, full_proba, labels_of
 from training.models.baseline import BaselineRecipe, tfidf_features
 from training.models.embedding import EmbeddingClassifier
 
+# sentences scored at once when the attention head reads token states (~70 kB a sentence with
+# all-mpnet-base-v2): a large batch is cut so its token states stay within a few hundred MB
+PREDICT_CHUNK = 4096
+
 
 class HybridRecipe(BaselineRecipe):
     kind: Literal["hybrid"] = "hybrid"  # type: ignore[assignment]
@@ -60,6 +64,11 @@ class HybridRecipe(BaselineRecipe):
         le=1,
         description="Share of the attention head (training/models/attention.py) in the stance "
         "probabilities, beside the logistic regression's (0: no attention head).",
+    )
+    attention_mode: Literal[attention.MODES] = Field(  # type: ignore[valid-type]
+        "which",
+        description="'which': the attention head shares in which stance, the logistic regression alone "
+        "says whether there is one (p(none)); 'mean': the two heads' probabilities averaged.",
     )
     attention_queries: int = Field(4, ge=0, le=16, description="The attention head's learned queries.")
     attention_epochs: int = Field(30, ge=1, le=500, description="The attention head's training epochs.")
@@ -173,12 +182,24 @@ class HybridClassifier(EmbeddingClassifier):
         return self
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
-        actor_x, stance_x, tokens, extra = self._inputs(list(texts), contexts)
+        texts = list(texts)
+        if self.attention_ and len(texts) > PREDICT_CHUNK:  # token states held for one chunk at a time
+            parts = [
+                self.predict_proba(
+                    texts[at : at + PREDICT_CHUNK],
+                    None if contexts is None else contexts[at : at + PREDICT_CHUNK],
+                )
+                for at in range(0, len(texts), PREDICT_CHUNK)
+            ]
+            return np.vstack([a for a, _ in parts]), np.vstack([s for _, s in parts])
+        actor_x, stance_x, tokens, extra = self._inputs(texts, contexts)
         stance_p = full_proba(self.stance_, stance_x, len(self.stance_labels))
         if self.attention_:
             heads = np.mean([h.predict_proba(tokens, extra) for h in self.attention_], axis=0)
-            w = self.recipe.attention_weight
-            stance_p = (1 - w) * stance_p + w * heads
+            r = self.recipe
+            stance_p = attention.join(
+                stance_p, heads, r.attention_weight, r.attention_mode, labels_of(self).none_stance_id
+            )
         actor_given = full_proba(self.actor_, actor_x, len(labels_of(self).real_actors))
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
