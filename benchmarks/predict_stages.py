@@ -9,8 +9,9 @@ frames, context, decoding).
 
     .venv/bin/python benchmarks/predict_stages.py [--sentences 500] [--repeats 2]
 
-Run benchmarks/predict_speed.py first (it logs the models into .stance/bench). Writes
-benchmarks/results/predict_stages.json.
+Its models are predict_speed.py's scratch models (``--kinds``; fitted and logged into
+.stance/bench the first time, reused after), ``hybrid-mpnet-attn`` (the champion's form, with
+the attention head) among them. Writes benchmarks/results/predict_stages.json.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{ROOT / '.stance' / 'bench' / 'm
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import speed_rows as rows_  # noqa: E402
-from predict_speed import MODELS, bench_sentences  # noqa: E402
+from predict_speed import MODELS, bench_sentences, ensure_models  # noqa: E402
 from train_recipes import hardware  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "predict_stages.json"
@@ -71,6 +72,11 @@ def stages(kind: str, texts: list[str], repeats: int) -> dict[str, float]:
             lambda: (clf.actor_.predict_proba(actor_x), clf.stance_.predict_proba(csr_matrix(stance_x)))
         ),
     }
+    if getattr(clf, "attention_", None):  # the champion's attention head (numpy, on the token states)
+        _, _, tokens, extra = clf._inputs(texts, contexts)
+        result["attention head (numpy, on the token states)"] = timed(
+            lambda: [h.predict_proba(tokens, extra) for h in clf.attention_]
+        )
     result["holder: features after the parse"] = max(
         0.0,
         timed(lambda: holder.features(texts, contexts, clf._resolver(), clf.recipe.holder_features))
@@ -87,6 +93,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--kinds", default=",".join(MODELS))
     args = ap.parse_args()
+    ensure_models(args.kinds.split(","), retrain=False)  # the scratch models, fitted once
     texts = bench_sentences(args.sentences)
     out = {"hardware": hardware(), "sentences": len(texts), "repeats": args.repeats, "kinds": {}}
     out["load_average_start"] = os.getloadavg()[0]
