@@ -72,6 +72,7 @@ STANCE_HEADS = {
 }
 ACTOR_HEADS = {"attention, 4 queries": Head(queries=4), "control: token mean, no queries": Head(queries=0)}
 ENSEMBLE_WEIGHT = 0.5  # set before the run
+WEIGHTS = (0.3, 0.7, 1.0)  # other weights, scored after the recipe was chosen (what CV would pick)
 
 
 # -- the token states, once ---------------------------------------------------------------------
@@ -263,7 +264,9 @@ def _save_pickle(path: Path, obj) -> None:
     tmp.replace(path)
 
 
-def _mix(p: dict, a: str, b: str | None, none_id: int | None = None) -> np.ndarray:
+def _mix(
+    p: dict, a: str, b: str | None, none_id: int | None = None, weight: float = ENSEMBLE_WEIGHT
+) -> np.ndarray:
     """``a``'s probabilities, or ``a``'s and ``b``'s joined as the recipe joins them
     (training/models/attention.py::join): averaged, or with ``none_id``, ``b`` saying only which stance."""
     from training.models import attention
@@ -271,8 +274,8 @@ def _mix(p: dict, a: str, b: str | None, none_id: int | None = None) -> np.ndarr
     if b is None:
         return p[a]
     if none_id is None:
-        return attention.join(p[a], p[b], ENSEMBLE_WEIGHT, "mean", 0)
-    return attention.join(p[a], p[b], ENSEMBLE_WEIGHT, "which", none_id)
+        return attention.join(p[a], p[b], weight, "mean", 0)
+    return attention.join(p[a], p[b], weight, "which", none_id)
 
 
 def evaluate(runs, folds, arts, y_a, y_s, ntr, n_s, none_s, none_a) -> dict:
@@ -282,6 +285,11 @@ def evaluate(runs, folds, arts, y_a, y_s, ntr, n_s, none_s, none_a) -> dict:
     stance_rows |= {f"champion + {v} (mean)": ("champion", v) for v in STANCE_HEADS}
     # added after the first run (its holder loss): the head says which stance, the champion whether
     stance_rows |= {f"champion + {v} (which stance only)": ("champion", v, none_s) for v in STANCE_HEADS}
+    # the weight the recipe took (0.5, set before the study) against others, in its form (one seed, which)
+    one = "attention, 1 query, one seed"
+    stance_rows |= {
+        f"champion + {one} (which stance only, weight {w:g})": ("champion", one, none_s, w) for w in WEIGHTS
+    }
     actor_rows = {"champion": ("champion", None)}
     actor_rows |= {f"{v} (alone)": (v, None) for v in ACTOR_HEADS}
     actor_rows |= {f"champion + {v} (mean)": ("champion", v) for v in ACTOR_HEADS}
