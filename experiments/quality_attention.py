@@ -27,8 +27,10 @@ the champion). The pick is by grouped CV over the training articles (fold mean f
 pooled out-of-fold actor e2e for holders), never by the test figure.
 
     .venv/bin/python experiments/quality_attention.py
+    .venv/bin/python experiments/quality_attention.py --recipe configs/hybrid.yaml \
+        --out experiments/quality-attention-minilm      # the fast recipe's encoder, MiniLM
 
-Writes experiments/quality-attention/result.json and result.md.
+Writes experiments/quality-attention/result.json and result.md (or under ``--out``).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments import quality_levers as lv  # noqa: E402
-from experiments.quality import LAST4, MPNET, _write  # noqa: E402
+from experiments.quality import _write  # noqa: E402
 from stance import paths  # noqa: E402
 from training import intervals  # noqa: E402
 
@@ -78,27 +80,27 @@ WEIGHTS = (0.3, 0.7, 1.0)  # other weights, scored after the recipe was chosen (
 # -- the token states, once ---------------------------------------------------------------------
 
 
+def vector_key(recipe) -> str:
+    """The study cache's name for the recipe's sentence vectors (experiments/quality_levers.py)."""
+    return recipe.base_model if recipe.pooling == "mean" else f"{recipe.base_model}@{recipe.pooling}"
+
+
 def token_states(texts: list[str], version: str, recipe) -> tuple[np.ndarray, np.ndarray]:
-    """(n, T, d) float16 token states (mean of the last four layers; zero past each sentence's
-    length) and the lengths, cached under .stance/cache/quality/. The same pass writes the
-    champion's sentence vectors (``LAST4``) to the study cache if they are not there yet."""
+    """(n, T, d) float16 token states of the recipe's encoder (mean of the last four layers; zero
+    past each sentence's length) and the lengths, cached under .stance/cache/quality/. The same
+    pass writes the recipe's sentence vectors (``vector_key``) to the study cache if they are not
+    there yet."""
     import torch
 
     from training.models import encoder
 
-    cache = (
-        paths.root()
-        / ".stance"
-        / "cache"
-        / "quality"
-        / f"{version}-mpnet-tokens-last4-{recipe.max_length}.npz"
-    )
+    cache = lv._cache(f"{recipe.base_model}@tokens-last4", version, recipe.max_length).with_suffix(".npz")
     if cache.is_file():
         z = np.load(cache)
         if len(z["lengths"]) == len(texts):
             return z["states"], z["lengths"]
     encoder.set_threads()
-    tokenizer, model = encoder.load_frozen(MPNET)
+    tokenizer, model = encoder.load_frozen(recipe.base_model)
     model.eval()
     d = model.config.hidden_size
     states = np.zeros((len(texts), recipe.max_length, d), dtype=np.float16)
@@ -110,13 +112,13 @@ def token_states(texts: list[str], version: str, recipe) -> tuple[np.ndarray, np
             mask = enc["attention_mask"]
             means = [encoder.mean_pool(h, mask) for h in hidden]
             sentence[idx] = torch.nn.functional.normalize(
-                encoder.from_layer_means(means, "last4"), dim=-1
+                encoder.from_layer_means(means, recipe.pooling), dim=-1
             ).numpy()
             tok = torch.stack(hidden[-4:]).mean(0).numpy()
             for j, i in enumerate(idx):
                 n = int(mask[j].sum())
                 states[i, :n], lengths[i] = tok[j, :n], n
-    vectors = lv._cache(LAST4, version, recipe.max_length)
+    vectors = lv._cache(vector_key(recipe), version, recipe.max_length)
     if not vectors.is_file():
         lv._save(vectors, sentence)
     tmp = cache.with_suffix(".tmp.npz")
@@ -198,24 +200,33 @@ def fit_predict(states, lengths, extra, y, train_idx, test_idx, n_out: int, head
 
 
 def main() -> None:
+    import argparse
     import pickle
 
     from training.models.base import full_proba
 
-    st = lv.study(RECIPE)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipe", type=Path, default=RECIPE, help="the hybrid recipe the heads join")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    st = lv.study(args.recipe)
     scheme, recipe, labels, texts, contexts = st.scheme, st.recipe, st.scheme.labels, st.texts, st.contexts
     none_s, n_s, real, y_a, y_s, arts, ntr = st.none_s, st.n_s, st.real, st.y_a, st.y_s, st.arts, st.ntr
     meta, folds, splits = {"data_version": st.version}, st.folds, st.splits()
     t0 = time.perf_counter()
     states, lengths = token_states(texts, st.version, recipe)
-    b = lv.blocks(recipe, scheme, texts, contexts, st.version, [LAST4])
+    key = vector_key(recipe)
+    b = lv.blocks(recipe, scheme, texts, contexts, st.version, [key])
     feature_s = time.perf_counter() - t0
     print(f"features: {feature_s:.0f} s", flush=True)
     extra = np.hstack([b.named, b.held]).astype(np.float32)
     champion_head = lv.StanceHead(
-        ((LAST4, recipe.embedding_weight),), recipe.C, holder_cues=recipe.stance_cues_weight
+        ((key, recipe.embedding_weight),), recipe.C, holder_cues=recipe.stance_cues_weight
     )
-    cache = paths.root() / ".stance" / "cache" / "quality" / f"{meta['data_version']}-splits-attention"
+    suffix = "" if args.recipe.resolve() == RECIPE else f"-{args.recipe.stem}"
+    cache = (
+        paths.root() / ".stance" / "cache" / "quality" / f"{meta['data_version']}-splits-attention{suffix}"
+    )
     cache.mkdir(parents=True, exist_ok=True)
     runs = {}
     for name, tr, te in splits:
@@ -246,14 +257,14 @@ def main() -> None:
         runs[name] = done
     result = evaluate(runs, folds, arts, y_a, y_s, ntr, n_s, none_s, labels.none_actor_id)
     result |= {
-        "data_version": meta["data_version"], "recipe": str(RECIPE.relative_to(ROOT)),
+        "data_version": meta["data_version"], "recipe": str(args.recipe.resolve().relative_to(ROOT)),
         "feature_seconds": round(feature_s, 1), "seeds": 3,
         "heads": {k: vars(h) for k, h in STANCE_HEADS.items()},
     }  # fmt: skip
-    OUT.mkdir(parents=True, exist_ok=True)
-    _write(OUT / "result.json", json.dumps(result, indent=2) + "\n")
-    _write(OUT / "result.md", render(result))
-    print(f"-> {OUT / 'result.md'}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    _write(args.out / "result.json", json.dumps(result, indent=2) + "\n")
+    _write(args.out / "result.md", render(result))
+    print(f"-> {args.out / 'result.md'}")
 
 
 def _save_pickle(path: Path, obj) -> None:
@@ -368,7 +379,7 @@ def render(r: dict) -> str:
         "| stance minus champion | actor e2e minus champion | stance-bearing predicted `none` |"
     )
     lines = [
-        "# Learned attention over the frozen mpnet tokens (stance and actor heads)",
+        f"# Learned attention over the frozen encoder's tokens, joined with `{r['recipe']}` (stance and actor heads)",
         "",
         f"Data version {r['data_version']}, features of `{r['recipe']}`; grouped 5-fold CV over the 172 training "
         "articles (out of fold) and the time split (the 44 newest articles). Heads trained for a fixed number "
