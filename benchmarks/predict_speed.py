@@ -60,8 +60,7 @@ MODELS = {
     # the champion's form (configs/hybrid-mpnet-attn.yaml): last four layers, and the attention head
     # over the token states (the graph's second output); benchmarks/predict_stages.py times its stages
     "hybrid-mpnet-attn": (
-        "kind: hybrid\nbase_model: packaged:all-mpnet-base-v2\npooling: last4\n"
-        "attention_weight: 0.5\nattention_queries: 1\n",
+        (ROOT / "configs" / "hybrid-mpnet-attn.yaml").read_text(),
         "mpnet",
         "packaged:all-mpnet-base-v2",
     ),

@@ -57,12 +57,10 @@ RECIPE = ROOT / "configs" / "hybrid-mpnet-last4.yaml"
 
 @dataclass(frozen=True)
 class Head:
+    """One head of the study: training/models/attention.py's, its optimiser settings as there."""
+
     queries: int = 4  # 0: the control (token mean only)
     epochs: int = 30
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    dropout: float = 0.2
-    batch: int = 32
     seeds: tuple[int, ...] = (0, 1, 2)  # heads trained and averaged
 
 
@@ -85,115 +83,47 @@ def vector_key(recipe) -> str:
     return recipe.base_model if recipe.pooling == "mean" else f"{recipe.base_model}@{recipe.pooling}"
 
 
-def token_states(texts: list[str], version: str, recipe) -> tuple[np.ndarray, np.ndarray]:
-    """(n, T, d) float16 token states of the recipe's encoder (mean of the last four layers; zero
-    past each sentence's length) and the lengths, cached under .stance/cache/quality/. The same
-    pass writes the recipe's sentence vectors (``vector_key``) to the study cache if they are not
-    there yet."""
-    import torch
-
+def token_states(texts: list[str], version: str, recipe) -> list[np.ndarray]:
+    """Each sentence's token states as the recipe's attention head reads them (one (length, d)
+    float16 array; training/models/encoder.py::encode_frozen), cached under .stance/cache/quality/.
+    The same pass writes the recipe's sentence vectors (``vector_key``) to the study cache if they
+    are not there yet."""
     from training.models import encoder
 
     cache = lv._cache(f"{recipe.base_model}@tokens-last4", version, recipe.max_length).with_suffix(".npz")
     if cache.is_file():
-        z = np.load(cache)
-        if len(z["lengths"]) == len(texts):
-            return z["states"], z["lengths"]
+        with np.load(cache) as z:  # each key access reads the array anew: once each
+            states, lengths = z["states"], z["lengths"]
+        if len(lengths) == len(texts):
+            return [states[i, :n] for i, n in enumerate(lengths)]
     encoder.set_threads()
-    tokenizer, model = encoder.load_frozen(recipe.base_model)
-    model.eval()
-    d = model.config.hidden_size
-    states = np.zeros((len(texts), recipe.max_length, d), dtype=np.float16)
-    lengths = np.zeros(len(texts), dtype=np.int32)
-    sentence = np.zeros((len(texts), d), dtype=np.float32)
-    with torch.inference_mode():
-        for idx, enc in encoder.batches_by_length(texts, tokenizer, recipe.batch_size, recipe.max_length):
-            hidden = model(**enc, output_hidden_states=True).hidden_states
-            mask = enc["attention_mask"]
-            means = [encoder.mean_pool(h, mask) for h in hidden]
-            sentence[idx] = torch.nn.functional.normalize(
-                encoder.from_layer_means(means, recipe.pooling), dim=-1
-            ).numpy()
-            tok = torch.stack(hidden[-4:]).mean(0).numpy()
-            for j, i in enumerate(idx):
-                n = int(mask[j].sum())
-                states[i, :n], lengths[i] = tok[j, :n], n
-    vectors = lv._cache(vector_key(recipe), version, recipe.max_length)
-    if not vectors.is_file():
-        lv._save(vectors, sentence)
+    vectors, tokens = encoder.encode_frozen(
+        texts, recipe.base_model, recipe.batch_size, recipe.max_length, recipe.pooling
+    )
+    key = lv._cache(vector_key(recipe), version, recipe.max_length)
+    if not key.is_file():
+        lv._save(key, vectors)
+    lengths = np.array([len(t) for t in tokens], dtype=np.int32)
+    states = np.zeros((len(texts), recipe.max_length, tokens[0].shape[1]), dtype=np.float16)
+    for i, t in enumerate(tokens):
+        states[i, : len(t)] = t
     tmp = cache.with_suffix(".tmp.npz")
     np.savez(tmp, states=states, lengths=lengths)
     tmp.replace(cache)
-    return states, lengths
+    return tokens
 
 
-# -- the head -------------------------------------------------------------------------------------
+def fit_predict(tokens, extra, y, train_idx, test_idx, n_out: int, head: Head) -> np.ndarray:
+    """Test rows' probabilities from ``head`` trained on ``train_idx`` (its seeds averaged)."""
+    from training.models import attention
 
-
-def _module(d: int, n_extra: int, n_out: int, head: Head):
-    import torch
-    from torch import nn
-
-    class AttentionHead(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.norm = nn.LayerNorm(d, elementwise_affine=False)
-            self.query = nn.Parameter(torch.zeros(head.queries, d))  # zero: starts as mean pooling
-            self.drop = nn.Dropout(head.dropout)
-            self.out = nn.Linear(head.queries * d + d + n_extra, n_out)
-
-        def forward(self, h, mask, extra):
-            h = self.norm(h)
-            m = mask.unsqueeze(-1).to(h.dtype)
-            parts = [(h * m).sum(1) / m.sum(1).clamp(min=1.0)]
-            if head.queries:
-                scores = torch.einsum("btd,qd->bqt", h, self.query).masked_fill(
-                    ~mask.unsqueeze(1), float("-inf")
-                )
-                parts.insert(0, torch.einsum("bqt,btd->bqd", scores.softmax(-1), h).flatten(1))
-            return self.out(self.drop(torch.cat(parts + [extra], 1)))
-
-    return AttentionHead()
-
-
-def fit_predict(states, lengths, extra, y, train_idx, test_idx, n_out: int, head: Head) -> np.ndarray:
-    """Test rows' probabilities from ``head`` trained on ``train_idx`` (three seeds averaged)."""
-    import torch
-
-    counts = np.bincount(y[train_idx], minlength=n_out).astype(float)
-    weight = torch.tensor(
-        np.where(counts > 0, len(train_idx) / (n_out * np.maximum(counts, 1)), 0.0), dtype=torch.float32
-    )  # class_weight="balanced", as the recipe's logistic regressions
-
-    def batch(idx):
-        t = int(lengths[idx].max())
-        h = torch.from_numpy(states[idx, :t].astype(np.float32))
-        mask = torch.arange(t)[None, :] < torch.from_numpy(lengths[idx])[:, None]
-        return h, mask, torch.from_numpy(extra[idx].astype(np.float32))
-
-    out = np.zeros((len(test_idx), n_out))
-    for seed in head.seeds:
-        torch.manual_seed(seed)
-        rng = np.random.default_rng(seed)
-        model = _module(states.shape[2], extra.shape[1], n_out, head)
-        opt = torch.optim.AdamW(model.parameters(), lr=head.lr, weight_decay=head.weight_decay)
-        loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
-        y_t = torch.from_numpy(y)
-        for _ in range(head.epochs):
-            model.train()
-            order = rng.permutation(train_idx)
-            for at in range(0, len(order), head.batch):
-                idx = order[at : at + head.batch]
-                opt.zero_grad()
-                loss = loss_fn(model(*batch(idx)), y_t[idx])
-                loss.backward()
-                opt.step()
-        model.eval()
-        with torch.inference_mode():
-            for at in range(0, len(test_idx), 256):
-                idx = test_idx[at : at + 256]
-                out[at : at + len(idx)] += model(*batch(idx)).softmax(-1).numpy() / len(head.seeds)
-    return out
+    train = [tokens[i] for i in train_idx]
+    test = [tokens[i] for i in test_idx]
+    fits = [
+        attention.fit(train, extra[train_idx], y[train_idx], n_out, head.queries, head.epochs, seed)
+        for seed in head.seeds
+    ]
+    return np.mean([f.predict_proba(test, extra[test_idx]) for f in fits], axis=0)
 
 
 # -- the study ------------------------------------------------------------------------------------
@@ -214,7 +144,7 @@ def main() -> None:
     none_s, n_s, real, y_a, y_s, arts, ntr = st.none_s, st.n_s, st.real, st.y_a, st.y_s, st.arts, st.ntr
     meta, folds, splits = {"data_version": st.version}, st.folds, st.splits()
     t0 = time.perf_counter()
-    states, lengths = token_states(texts, st.version, recipe)
+    tokens = token_states(texts, st.version, recipe)
     key = vector_key(recipe)
     b = lv.blocks(recipe, scheme, texts, contexts, st.version, [key])
     feature_s = time.perf_counter() - t0
@@ -244,13 +174,13 @@ def main() -> None:
             done["actor"]["champion"] = full_proba(actor, lv.actor_x(tf_te, b, te), len(real))
         for v, head in STANCE_HEADS.items():
             if v not in done["stance"]:
-                done["stance"][v] = fit_predict(states, lengths, extra, y_s, tr, te, n_s, head)
+                done["stance"][v] = fit_predict(tokens, extra, y_s, tr, te, n_s, head)
                 _save_pickle(path, done)
                 print(f"  split {name}, stance {v}: {time.perf_counter() - t1:.0f} s", flush=True)
         bearing_tr = tr[y_a[tr] != len(real)]
         for v, head in ACTOR_HEADS.items():
             if v not in done["actor"]:
-                done["actor"][v] = fit_predict(states, lengths, extra, y_a, bearing_tr, te, len(real), head)
+                done["actor"][v] = fit_predict(tokens, extra, y_a, bearing_tr, te, len(real), head)
                 _save_pickle(path, done)
                 print(f"  split {name}, actor {v}: {time.perf_counter() - t1:.0f} s", flush=True)
         _save_pickle(path, done)

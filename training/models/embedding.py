@@ -73,10 +73,14 @@ class EmbeddingClassifier:
         self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
     ) -> Self:
         actor_x, stance_x = self._features(list(texts), contexts)
+        self._fit_heads(actor_x, stance_x, actors, stances)
+        return self
+
+    def _fit_heads(self, actor_x, stance_x, actors, stances) -> None:
+        """The actor head on the stance-bearing rows, the stance head on all."""
         bearing = np.asarray(actors) != labels_of(self).none_actor_id
         self.actor_ = self._head().fit(actor_x[bearing], np.asarray(actors)[bearing])
         self.stance_ = self._head().fit(stance_x, stances)
-        return self
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         actor_x, stance_x = self._features(list(texts), contexts)

@@ -78,12 +78,19 @@ def embed_frozen(
 TOKEN_MEMO_LIMIT = 10_000  # sentences of token states per encoder (~70 kB each); beyond it, recomputed
 
 
-def tokens_of(hidden_states, mask) -> list:
-    """Each row's token states for the attention head: the mean of the last four layers, per real
-    token, as float16 (training/models/attention.py); one (length, d) array per row."""
+def layer_tokens(hidden_states):
+    """The token states the attention head reads (training/models/attention.py): the mean of the
+    last four layers, per token; (batch, tokens, d), padding included."""
     import torch
 
-    tok = torch.stack(tuple(hidden_states[-4:])).mean(0).to(torch.float16).numpy()
+    return torch.stack(tuple(hidden_states[-4:])).mean(0)
+
+
+def tokens_of(hidden_states, mask) -> list:
+    """``layer_tokens`` of each row, its real tokens only, as float16: one (length, d) array per row."""
+    import torch
+
+    tok = layer_tokens(hidden_states).to(torch.float16).numpy()
     lengths = mask.sum(1).tolist()
     return [tok[j, : int(n)] for j, n in enumerate(lengths)]
 
@@ -105,8 +112,7 @@ def encode_frozen(
     with torch.inference_mode():
         for idx, enc in batches_by_length(todo, tokenizer, batch_size, max_length):
             states = model(**enc, output_hidden_states=True).hidden_states
-            means = [mean_pool(h, enc["attention_mask"]) for h in states]
-            v = torch.nn.functional.normalize(from_layer_means(means, pooling), dim=-1).numpy()
+            v = pool_states(states, enc["attention_mask"], pooling).numpy()
             for j, (i, t) in enumerate(zip(idx, tokens_of(states, enc["attention_mask"]), strict=True)):
                 vec[todo[i]], tok[todo[i]] = v[j], t
     dim = model.config.hidden_size
@@ -170,7 +176,6 @@ def pooling_field():
 def pool(model, enc, pooling: str = "mean", normalize: bool = True):
     """The sentence vectors of a tokenized batch (``enc``), pooled as ``pooling`` says, L2-normalised
     unless ``normalize`` is off (a SetFit body without a Normalize module)."""
-    import torch
 
     if pooling not in POOLINGS:
         raise StanceError(f"unknown pooling {pooling!r}: one of {', '.join(POOLINGS)}")
@@ -178,7 +183,14 @@ def pool(model, enc, pooling: str = "mean", normalize: bool = True):
         states = (model(**enc).last_hidden_state,)
     else:
         states = model(**enc, output_hidden_states=True).hidden_states  # embeddings, layer 1, ...
-    pooled = from_layer_means([mean_pool(h, enc["attention_mask"]) for h in states], pooling)
+    return pool_states(states, enc["attention_mask"], pooling, normalize)
+
+
+def pool_states(states, mask, pooling: str, normalize: bool = True):
+    """Sentence vectors from a forward pass's layer outputs (last layer last), as ``pool`` gives them."""
+    import torch
+
+    pooled = from_layer_means([mean_pool(h, mask) for h in states[-4:]], pooling)
     return torch.nn.functional.normalize(pooled, dim=-1) if normalize else pooled
 
 

@@ -163,15 +163,12 @@ class HybridClassifier(EmbeddingClassifier):
         self.tfidf_ = tfidf_features(self.recipe).fit(list(texts))
         r = self.recipe
         actor_x, stance_x, tokens, extra = self._inputs(list(texts), contexts)
-        actors, stances = np.asarray(actors), np.asarray(stances)
-        bearing = actors != labels_of(self).none_actor_id
-        self.actor_ = self._head().fit(actor_x[bearing], actors[bearing])
-        self.stance_ = self._head().fit(stance_x, stances)
+        self._fit_heads(actor_x, stance_x, actors, stances)
         self.attention_ = [
             attention.fit(
                 tokens,
                 extra,
-                stances,
+                np.asarray(stances),
                 len(self.stance_labels),
                 r.attention_queries,
                 r.attention_epochs,

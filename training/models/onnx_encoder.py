@@ -56,11 +56,11 @@ def export_pooled(
 
     ``pooling``: as the recipe's (training/models/encoder.py::pool); the graph holds it.
     ``tokens``: a second output, the token states the attention head reads (the mean of the last
-    four layers per token, training/models/encoder.py::tokens_of); ``OnnxEncoder`` trims it per row.
+    four layers per token, training/models/encoder.py::layer_tokens); ``OnnxEncoder`` trims it per row.
     """
     import torch
 
-    from training.models.encoder import from_layer_means, mean_pool, pool
+    from training.models.encoder import layer_tokens, pool, pool_states
 
     class Pooled(torch.nn.Module):
         def __init__(self):
@@ -72,10 +72,7 @@ def export_pooled(
             if not tokens:
                 return pool(self.encoder, enc, pooling, normalize)
             states = self.encoder(**enc, output_hidden_states=True).hidden_states
-            pooled = from_layer_means([mean_pool(h, attention_mask) for h in states], pooling)
-            if normalize:
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-            return pooled, torch.stack(tuple(states[-4:])).mean(0)
+            return pool_states(states, attention_mask, pooling, normalize), layer_tokens(states)
 
     outputs = ["embedding", "tokens"] if tokens else ["embedding"]
     _export(Pooled(), tokenizer, Path(folder) / FOLDER, max_length, outputs, int8)
