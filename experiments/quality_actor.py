@@ -13,7 +13,11 @@ and only the actor head varies, so a row's actor figures measure the actor head 
 * **no TF-IDF**: the cues, holder features and embedding alone (n-grams of country names
   may teach "names Pakistan" rather than "Pakistan holds it");
 * **reported**: the holder features' ``reported`` block, the actor of the subject of a stance
-  verb that a speech verb reports ("sources said Pakistan insisted ...": the guide's ruling).
+  verb that a speech verb reports ("sources said Pakistan insisted ...": the guide's ruling);
+* **the stance** (session 12): who holds a stance depends on which stance it is (mediation is
+  mostly the mediators', denial mostly the Afghan Taliban's), so the stance's one-hot joins the
+  actor head's input (the labeled stance in training, the stance head's decision in test), alone
+  or with the cues and holder features repeated per stance (cue x stance interactions).
 
 Same features, splits and intervals as experiments/quality.py (grouped 5-fold CV over the
 172 training articles, the 44 newest as the time split, 90 % paired bootstrap by article
@@ -53,8 +57,11 @@ class ActorHead:
     embedding: float = 0.0  # weight of the last-4 mpnet vector (0: not read)
     tfidf: bool = True
     reported: bool = False  # the holder features' "reported" block too (training/models/holder.py)
+    stance_given: float = 0.0  # weight of the stance's one-hot (labeled in training, decided in test)
+    interact: bool = False  # and the cues and holder features once per stance (cue x stance)
 
 
+STANCES = 5  # the scheme's stances, none last (checked in main)
 CHAMPION = "champion: TF-IDF + cues + holder (weight 2), C=4"
 HEADS = {
     CHAMPION: ActorHead(),
@@ -66,14 +73,24 @@ HEADS = {
     "+ mpnet vector, weight 1.5": ActorHead(embedding=1.5),
     "cues + holder + mpnet vector (1.5), no TF-IDF": ActorHead(embedding=1.5, tfidf=False),
     "+ the reported stance verb's subject (holder block)": ActorHead(reported=True),
+    "+ the stance (one-hot, weight 1)": ActorHead(stance_given=1.0),
+    "+ the stance (one-hot, weight 3)": ActorHead(stance_given=3.0),
+    "+ the stance, and cues and holder per stance": ActorHead(stance_given=1.0, interact=True),
 }
 
 
-def actor_x(tfidf, b: lv.Blocks, idx: np.ndarray, head: ActorHead, reported: np.ndarray):
+def actor_x(tfidf, b: lv.Blocks, idx: np.ndarray, head: ActorHead, reported: np.ndarray, stances=None):
+    """The actor head's rows; ``stances``: each row's stance id (labeled in training, decided in test)."""
     from scipy.sparse import csr_matrix, hstack
 
     parts = [tfidf] if head.tfidf else []
     parts += [csr_matrix(b.named[idx]), csr_matrix(head.holder_scale * b.held[idx])]
+    if head.stance_given:
+        one_hot = np.eye(STANCES)[np.minimum(stances, STANCES - 1)][:, : STANCES - 1]  # none: all zero
+        parts.append(csr_matrix(head.stance_given * one_hot))
+        if head.interact:
+            who = np.hstack([b.named[idx], head.holder_scale * b.held[idx]])
+            parts.append(csr_matrix((one_hot[:, :, None] * who[:, None, :]).reshape(len(idx), -1)))
     if head.reported:
         parts.append(csr_matrix(reported[idx]))
     if head.embedding:
@@ -88,6 +105,7 @@ def main() -> None:
     scheme, recipe, labels, texts, contexts = st.scheme, st.recipe, st.scheme.labels, st.texts, st.contexts
     none_s, n_s, real, y_a, y_s, arts, ntr = st.none_s, st.n_s, st.real, st.y_a, st.y_s, st.arts, st.ntr
     meta, folds, splits = {"data_version": st.version}, st.folds, st.splits()
+    assert n_s == STANCES and none_s == STANCES - 1, "the stance one-hot assumes none is the last of five"
     b = lv.blocks(recipe, scheme, texts, contexts, st.version, [LAST4])
     reported = _reported_block(recipe, scheme, texts, contexts)
     stance_head = lv.StanceHead(
@@ -105,9 +123,9 @@ def main() -> None:
         bearing = y_a[tr] != len(real)  # the none actor is the scheme's last
         for h, head in HEADS.items():
             clf = lv.logistic(recipe, head.C).fit(
-                actor_x(tf_tr, b, tr, head, reported)[bearing], y_a[tr][bearing]
+                actor_x(tf_tr, b, tr, head, reported, y_s[tr])[bearing], y_a[tr][bearing]
             )
-            given[h][name] = full_proba(clf, actor_x(tf_te, b, te, head, reported), len(real))
+            given[h][name] = full_proba(clf, actor_x(tf_te, b, te, head, reported, s_pred[name]), len(real))
         print(f"split {name}: {time.perf_counter() - t0:.0f} s", flush=True)
 
     def decide(g, s):

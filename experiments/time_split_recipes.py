@@ -18,7 +18,9 @@ ensemble the issue allows "only if it wins beyond the interval": its paired diff
 time-split stance macro-F1 against the champion alone is reported beside each run. The
 weights were not tuned; three ways were tried, on the test articles, so read them as a ceiling.
 
-Writes experiments/time-split-recipes/result.json and result.md (the README cites them).
+Writes experiments/time-split-recipes/result.json and result.md (the README cites them), or
+under ``--out`` (experiments/time-split-partial: the top-layers fine-tune, judged against the
+champion of session 11).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("recipes", nargs="*", help="recipe YAML files (none: recompute the ensembles)")
     ap.add_argument("--registered-model", default="stance-classifier")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"result folder (default {OUT.relative_to(ROOT)})")
     args = ap.parse_args()
     import mlflow
 
@@ -64,7 +67,7 @@ def main() -> None:
         "champion": {"version": held.version, "run_id": held.run_id, "recipe": held.tags.get("recipe", "")},
         "runs": [],
     }
-    previous = OUT / "result.json"
+    previous = args.out / "result.json"
     if previous.is_file():  # one recipe at a time keeps the others' rows
         old = json.loads(previous.read_text())
         if old.get("data_version") == meta["data_version"]:
@@ -88,19 +91,19 @@ def main() -> None:
         row["would_take_champion"] = verdict.promote
         result["runs"].append(row)
         print(f"{path}: {seconds:.0f} s; {verdict.why}", flush=True)
-        write(result)  # after each fit: an hour's run is not lost to a later one
+        write(result, args.out)  # after each fit: an hour's run is not lost to a later one
     theirs = _rows(champion_jsonl or "")
     for row in result["runs"]:
         ours = _rows(champion.predictions_jsonl(row["run_id"]) or "")
         row["ensemble_with_champion"] = ensembles(ours, theirs, scheme.stance_labels)
-    write(result)
+    write(result, args.out)
     print(markdown(result))
 
 
-def write(result: dict) -> None:
-    OUT.mkdir(exist_ok=True)
-    (OUT / "result.json").write_text(json.dumps(result, indent=2) + "\n")
-    (OUT / "result.md").write_text(markdown(result))
+def write(result: dict, out: Path) -> None:
+    out.mkdir(exist_ok=True)
+    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "result.md").write_text(markdown(result))
 
 
 def _rows(jsonl: str) -> dict[str, dict]:

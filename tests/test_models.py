@@ -118,3 +118,28 @@ def test_a_finetuned_model_logged_to_mlflow_reloads_and_predicts_as_in_memory(
     assert list(frame.columns[:2]) == ["actor", "stance"]
     assert np.allclose(frame[[f"stance:{s}" for s in scheme.stance_labels]].sum(1), 1, atol=1e-5)
     assert MlflowClient().get_model_version_by_alias("tiny-finetune", "champion").run_id == out["run_id"]
+
+
+def test_finetune_with_trainable_layers_changes_only_the_top_layers(tiny, scheme):
+    """trainable_layers: 1 trains the last transformer layer and the heads; the rest is the base encoder."""
+    from training.models import encoder
+
+    recipe = KINDS["finetune"][0](kind="finetune", **TINY["finetune"] | {"epochs": 1, "trainable_layers": 1})
+    model = make_classifier(recipe, scheme).fit(
+        tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"]
+    )
+    _, base = encoder.load(recipe.base_model)
+    before, after = base.state_dict(), model.model_.encoder.state_dict()
+    last = f"encoder.layer.{len(base.encoder.layer) - 1}."
+    moved = {k for k in before if not np.allclose(before[k].numpy(), after[k].numpy())}
+    assert moved and all(k.startswith(last) for k in moved)
+
+
+def test_finetune_refuses_more_trainable_layers_than_the_encoder_has(tiny, scheme):
+    from stance.errors import StanceError
+
+    recipe = KINDS["finetune"][0](kind="finetune", **TINY["finetune"] | {"trainable_layers": 99})
+    with pytest.raises(StanceError, match="trainable_layers: 99 asked, the encoder has 6 layers"):
+        make_classifier(recipe, scheme).fit(
+            tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"]
+        )

@@ -50,6 +50,12 @@ class FinetuneRecipe(RecipeBase):
         True, description="Fit one temperature per head on the validation articles."
     )
     eval_batch_size: int = Field(64, ge=1, description="Sentences per forward pass at prediction time.")
+    trainable_layers: int | None = Field(
+        None,
+        ge=0,
+        description="Fine-tune only the top N transformer layers (and the heads); the embeddings and the "
+        "layers below stay frozen, so training skips their backward pass (None: the whole encoder).",
+    )
     onnx_int8: bool = onnx_encoder.int8_field()
 
 
@@ -133,6 +139,8 @@ class FinetuneClassifier:
             len(texts), groups, stances, r.validation_share, r.seed
         )
         self.tokenizer_, base = encoder.load(r.base_model)
+        if r.trainable_layers is not None:
+            freeze_below(base, r.trainable_layers)
         n_actors = len(labels_of(self).real_actors)
         bearing = actors[train_idx] < n_actors
         model = _two_heads(
@@ -243,6 +251,23 @@ class FinetuneClassifier:
 
 
 # -- helpers -----------------------------------------------------------------------
+def freeze_below(base, trainable: int) -> None:
+    """Freeze every encoder weight but the top ``trainable`` transformer layers' (BERT-like encoders:
+    ``base.encoder.layer``); mpnet's relative-position bias, shared by all layers, stays frozen too."""
+    from stance.errors import StanceError
+
+    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    if layers is None:
+        raise StanceError(f"trainable_layers: {type(base).__name__} has no encoder.layer list to freeze")
+    if trainable > len(layers):
+        raise StanceError(f"trainable_layers: {trainable} asked, the encoder has {len(layers)} layers")
+    for p in base.parameters():
+        p.requires_grad_(False)
+    for layer in layers[len(layers) - trainable :]:
+        for p in layer.parameters():
+            p.requires_grad_(True)
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
