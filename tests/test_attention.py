@@ -58,3 +58,35 @@ def test_which_mode_keeps_whether_there_is_a_stance_and_lets_the_head_say_which(
     mean = attention.join(p, head, 0.5, "mean", none_id=4)
     assert np.allclose(mean, (p + head) / 2)
     assert np.allclose(attention.join(p, head, 0.0, "which", none_id=4), p)  # weight 0: the regression alone
+
+
+def test_the_fitted_temperature_makes_an_overconfident_head_honest_without_changing_its_decisions():
+    """attention_temperature: with noisy labels and few sentences the head, trained long, is
+    over-confident; the temperature fitted on held-out articles softens it (fresh sentences'
+    log-likelihood improves) and no decision changes."""
+    tokens, extra, y = _sentences(150, seed=5)
+    rng = np.random.default_rng(6)
+    noisy = np.where(rng.random(len(y)) < 0.3, 1 - y, y)  # 30 % of the labels flipped
+    groups = [f"article-{i // 10}" for i in range(len(y))]  # ten sentences an article
+    t = attention.fit_temperature(tokens, extra, noisy, groups, 2, queries=1, epochs=150, seed=13)
+    assert t > 1.5, t
+    head = attention.fit(tokens, extra, noisy, 2, queries=1, epochs=150, seed=13)
+    test_tokens, test_extra, test_y = _sentences(600, seed=7)
+    test_noisy = np.where(rng.random(len(test_y)) < 0.3, 1 - test_y, test_y)
+    raw = head.predict_proba(test_tokens, test_extra)
+    head.temperature = t
+    tempered = head.predict_proba(test_tokens, test_extra)
+    nll = {
+        name: -np.log(p[np.arange(len(test_noisy)), test_noisy]).mean()
+        for name, p in (("raw", raw), ("t", tempered))
+    }
+    assert nll["t"] < nll["raw"], nll
+    assert (tempered.argmax(1) == raw.argmax(1)).all()
+
+
+def test_too_few_articles_to_hold_out_leave_the_temperature_at_one():
+    tokens, extra, y = _sentences(40, seed=8)
+    assert attention.fit_temperature(tokens, extra, y, None, 2, queries=1, epochs=2, seed=13) == 1.0
+    assert (
+        attention.fit_temperature(tokens, extra, y, ["a", "b"] * 20, 2, queries=1, epochs=2, seed=13) == 1.0
+    )

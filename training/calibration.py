@@ -27,6 +27,23 @@ def calibration_bins(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> tuple[
     return confidence, accuracy, counts[counts > 0]
 
 
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T minimising the negative log-likelihood of softmax(logits / T) on held-out
+    rows (a grid over [0.5, 5]: one parameter, few sentences); 1 when there are none."""
+    if len(y) == 0:
+        return 1.0
+    y = np.asarray(y)
+    grid = np.exp(np.linspace(np.log(0.5), np.log(5.0), 60))
+    nll = [-np.log(_softmax(logits / t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     """Mean |accuracy - confidence| over equal-width confidence bins, weighted by size."""
     confidence, accuracy, counts = calibration_bins(proba, y, bins)

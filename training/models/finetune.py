@@ -19,6 +19,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field
 
+from training.calibration import fit_temperature
 from training.models import encoder, finetune_data, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
@@ -183,7 +184,7 @@ class FinetuneClassifier:
             a_logits, s_logits = self._logits([texts[i] for i in val_idx])
             va, vs = actors[val_idx], stances[val_idx]
             keep = va < n_actors
-            self.temperatures_ = (_fit_temperature(a_logits[keep], va[keep]), _fit_temperature(s_logits, vs))
+            self.temperatures_ = (fit_temperature(a_logits[keep], va[keep]), fit_temperature(s_logits, vs))
         return self
 
     # -- prediction -----------------------------------------------------------------
@@ -272,12 +273,3 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-
-
-def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature minimising validation NLL (a grid: one parameter, few sentences)."""
-    if len(y) == 0:
-        return 1.0
-    grid = np.exp(np.linspace(np.log(0.5), np.log(5.0), 60))
-    nll = [-np.log(_softmax(logits / t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
-    return float(grid[int(np.argmin(nll))])

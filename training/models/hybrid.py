@@ -73,6 +73,11 @@ class HybridRecipe(BaselineRecipe):
     attention_queries: int = Field(4, ge=0, le=16, description="The attention head's learned queries.")
     attention_epochs: int = Field(30, ge=1, le=500, description="The attention head's training epochs.")
     attention_seeds: int = Field(1, ge=1, le=10, description="Attention heads trained (seeds), averaged.")
+    attention_temperature: bool = Field(
+        False,
+        description="Divide the attention head's logits by a temperature fitted on training articles "
+        "held out of one more head's training (so its probabilities mean what they say).",
+    )
 
     @field_validator("actor_cues")
     @classmethod
@@ -164,18 +169,17 @@ class HybridClassifier(EmbeddingClassifier):
         r = self.recipe
         actor_x, stance_x, tokens, extra = self._inputs(list(texts), contexts)
         self._fit_heads(actor_x, stance_x, actors, stances)
+        y, n = np.asarray(stances), len(self.stance_labels)
         self.attention_ = [
-            attention.fit(
-                tokens,
-                extra,
-                np.asarray(stances),
-                len(self.stance_labels),
-                r.attention_queries,
-                r.attention_epochs,
-                r.seed + k,
-            )
+            attention.fit(tokens, extra, y, n, r.attention_queries, r.attention_epochs, r.seed + k)
             for k in range(r.attention_seeds if r.attention_weight else 0)
         ]
+        if self.attention_ and r.attention_temperature:
+            t = attention.fit_temperature(
+                tokens, extra, y, groups, n, r.attention_queries, r.attention_epochs, r.seed
+            )
+            for head in self.attention_:
+                head.temperature = t
         return self
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
