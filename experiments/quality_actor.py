@@ -61,7 +61,6 @@ class ActorHead:
     interact: bool = False  # and the cues and holder features once per stance (cue x stance)
 
 
-STANCES = 5  # the scheme's stances, none last (checked in main)
 CHAMPION = "champion: TF-IDF + cues + holder (weight 2), C=4"
 HEADS = {
     CHAMPION: ActorHead(),
@@ -79,14 +78,17 @@ HEADS = {
 }
 
 
-def actor_x(tfidf, b: lv.Blocks, idx: np.ndarray, head: ActorHead, reported: np.ndarray, stances=None):
-    """The actor head's rows; ``stances``: each row's stance id (labeled in training, decided in test)."""
+def actor_x(
+    tfidf, b: lv.Blocks, idx: np.ndarray, head: ActorHead, reported: np.ndarray, stances=None, n_s=0, none_s=0
+):
+    """The actor head's rows; ``stances``: each row's stance id (labeled in training, decided in test),
+    one-hot over the ``n_s`` stances but none (id ``none_s``, no column)."""
     from scipy.sparse import csr_matrix, hstack
 
     parts = [tfidf] if head.tfidf else []
     parts += [csr_matrix(b.named[idx]), csr_matrix(head.holder_scale * b.held[idx])]
     if head.stance_given:
-        one_hot = np.eye(STANCES)[np.minimum(stances, STANCES - 1)][:, : STANCES - 1]  # none: all zero
+        one_hot = np.delete(np.eye(n_s)[stances], none_s, axis=1)  # none: all zero
         parts.append(csr_matrix(head.stance_given * one_hot))
         if head.interact:
             who = np.hstack([b.named[idx], head.holder_scale * b.held[idx]])
@@ -105,7 +107,6 @@ def main() -> None:
     scheme, recipe, labels, texts, contexts = st.scheme, st.recipe, st.scheme.labels, st.texts, st.contexts
     none_s, n_s, real, y_a, y_s, arts, ntr = st.none_s, st.n_s, st.real, st.y_a, st.y_s, st.arts, st.ntr
     meta, folds, splits = {"data_version": st.version}, st.folds, st.splits()
-    assert n_s == STANCES and none_s == STANCES - 1, "the stance one-hot assumes none is the last of five"
     b = lv.blocks(recipe, scheme, texts, contexts, st.version, [LAST4])
     reported = _reported_block(recipe, scheme, texts, contexts)
     stance_head = lv.StanceHead(
@@ -123,9 +124,11 @@ def main() -> None:
         bearing = y_a[tr] != len(real)  # the none actor is the scheme's last
         for h, head in HEADS.items():
             clf = lv.logistic(recipe, head.C).fit(
-                actor_x(tf_tr, b, tr, head, reported, y_s[tr])[bearing], y_a[tr][bearing]
+                actor_x(tf_tr, b, tr, head, reported, y_s[tr], n_s, none_s)[bearing], y_a[tr][bearing]
             )
-            given[h][name] = full_proba(clf, actor_x(tf_te, b, te, head, reported, s_pred[name]), len(real))
+            given[h][name] = full_proba(
+                clf, actor_x(tf_te, b, te, head, reported, s_pred[name], n_s, none_s), len(real)
+            )
         print(f"split {name}: {time.perf_counter() - t0:.0f} s", flush=True)
 
     def decide(g, s):

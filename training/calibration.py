@@ -34,11 +34,12 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
         return 1.0
     y = np.asarray(y)
     grid = np.exp(np.linspace(np.log(0.5), np.log(5.0), 60))
-    nll = [-np.log(_softmax(logits / t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
+    nll = [-np.log(softmax(logits / t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
     return float(grid[int(np.argmin(nll))])
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of logits."""
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)

@@ -83,8 +83,9 @@ def train(
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
-        if getattr(model, "attention_", None):  # the final model's fitted temperature (1: none fitted)
-            mlflow.log_metric("attention_temperature", model.attention_[0].temperature)
+        mlflow.log_metrics(
+            getattr(model, "fit_metrics", dict)()
+        )  # what a kind's final fit chose, if anything
         info = log_model(model, scheme, recipe, meta, data[:3])
     # the run has FINISHED: only now is its model registered and an alias moved
     version = registry.register(

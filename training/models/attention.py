@@ -59,7 +59,6 @@ class AttentionHead:
 
 
 MODES = ("which", "mean")
-VALIDATION_SHARE = 0.15  # training articles held out to fit the head's temperature (as finetune's)
 
 
 def fit_temperature(tokens, extra, y, groups, n_classes: int, queries: int, epochs: int, seed: int) -> float:
@@ -69,7 +68,7 @@ def fit_temperature(tokens, extra, y, groups, n_classes: int, queries: int, epoc
     class-balanced and overfits the older articles: without it, the fast recipe's head alone was
     over-confident on new coverage (time-split ECE 0.15). 1 when articles are too few to hold out."""
     from training.calibration import fit_temperature as nll_temperature
-    from training.models.finetune_data import validation_split
+    from training.models.finetune_data import VALIDATION_SHARE, validation_split
 
     y = np.asarray(y)
     train, val = validation_split(len(y), groups, y, VALIDATION_SHARE, seed)

@@ -19,7 +19,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field
 
-from training.calibration import fit_temperature
+from training.calibration import fit_temperature, softmax
 from training.models import encoder, finetune_data, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
@@ -45,7 +45,10 @@ class FinetuneRecipe(RecipeBase):
     class_weighted: bool = Field(True, description="Weight the loss by inverse class frequency.")
     patience: int = Field(3, ge=1, description="Epochs without a better validation macro-F1 before stopping.")
     validation_share: float = Field(
-        0.15, gt=0, lt=0.5, description="Share of training articles held out for early stopping."
+        finetune_data.VALIDATION_SHARE,
+        gt=0,
+        lt=0.5,
+        description="Share of training articles held out for early stopping.",
     )
     temperature_scaling: bool = Field(
         True, description="Fit one temperature per head on the validation articles."
@@ -208,9 +211,9 @@ class FinetuneClassifier:
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         a_logits, s_logits = self._logits(list(texts))
         ta, ts = self.temperatures_
-        stance_p = _softmax(s_logits / ts)
+        stance_p = softmax(s_logits / ts)
         return factorized_actor_proba(
-            stance_p, _softmax(a_logits / ta), self.actor_labels, self.stance_labels
+            stance_p, softmax(a_logits / ta), self.actor_labels, self.stance_labels
         ), stance_p
 
     # -- persistence ----------------------------------------------------------------
@@ -267,9 +270,3 @@ def freeze_below(base, trainable: int) -> None:
     for layer in layers[len(layers) - trainable :]:
         for p in layer.parameters():
             p.requires_grad_(True)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)

@@ -33,6 +33,11 @@ class Collator:
         return dict(self.tokenizer.pad(features, return_tensors="pt")) | labels
 
 
+VALIDATION_SHARE = (
+    0.15  # training articles held out (finetune's early stopping, the attention head's temperature)
+)
+
+
 def validation_split(n: int, groups, stances, share: float, seed: int):
     """Hold out whole articles for early stopping (all rows train when groups are unknown)."""
     idx = np.arange(n)

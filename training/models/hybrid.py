@@ -182,6 +182,10 @@ class HybridClassifier(EmbeddingClassifier):
                 head.temperature = t
         return self
 
+    def fit_metrics(self) -> dict[str, float]:
+        """What the fit chose, for the run's metrics: the attention head's temperature (1: none fitted)."""
+        return {"attention_temperature": self.attention_[0].temperature} if self.attention_ else {}
+
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         texts = list(texts)
         if self.attention_ and len(texts) > PREDICT_CHUNK:  # token states held for one chunk at a time
