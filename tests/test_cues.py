@@ -1,13 +1,28 @@
 """Actor-name cues: who a sentence names, in reading order."""
 
 import numpy as np
+import pytest
 
 from training.models.cues import DEFAULT_ACTOR_CUES, RANKS, features, mentions
 
 
-def test_the_ttp_is_never_read_as_pakistan_or_the_afghan_taliban():
-    text = "The Tehrik-i-Taliban Pakistan (TTP) rejected the offer."
-    assert mentions(text, DEFAULT_ACTOR_CUES) == ["ttp"]
+@pytest.mark.parametrize(
+    "name",
+    # spellings the coverage uses (87 sentences spell it "Tehreek-e-Taliban Pakistan")
+    [
+        "Tehrik-i-Taliban Pakistan", "Tehreek-e-Taliban Pakistan", "Tehreek-i-Taliban Pakistan",
+        "Tahrik-i-Taliban Pakistan", "Tehrik-e Taliban Pakistan", "Tehreek\u2013e-Taliban Pakistan",
+        "Tehreek e Taliban Pakistan", "Tehreek\u2011e\u2011Taliban Pakistan", "Tehreek-e-Taliban",
+        "Pakistani Taliban", "Pakistan Taliban",
+    ],
+)  # fmt: skip
+def test_the_ttp_is_never_read_as_pakistan_or_the_afghan_taliban(name):
+    assert mentions(f"The {name} rejected the offer.", DEFAULT_ACTOR_CUES) == ["ttp"]
+    assert mentions(f"Islamabad asked the Taliban to act against the {name}.", DEFAULT_ACTOR_CUES) == [
+        "pakistan",
+        "afghan_taliban",
+        "ttp",
+    ]
 
 
 def test_actors_come_in_reading_order_each_once():

@@ -18,7 +18,8 @@ import numpy as np
 # Checked in this order, and a matched span is masked before the next actor's patterns
 # run: "Tehrik-i-Taliban Pakistan" is the TTP, never Pakistan nor the Afghan Taliban.
 DEFAULT_ACTOR_CUES: dict[str, list[str]] = {
-    "ttp": [r"tehrik-?e?-?i?-?taliban[- ]pakistan", r"\bttp\b", r"pakistani taliban"],
+    # the coverage spells the name a dozen ways: Tehrik-i-, Tehreek-e-, Tahrik-e-, Tehreek e, en dashes
+    "ttp": [r"\bt[ae]h?r[ie]{1,2}k\w?\W{0,3}(?:[ei]\W{1,3})?taliban(?:\W{1,3}pakistan)?", r"\bttp\b", r"pakistani? taliban"],
     "mediator": [
         r"turkey", r"t[üu]rkiye", r"turkish", r"qatar\w*", r"saudi", r"\biran\w*", r"china", r"chinese",
         r"mediat\w*", r"\bhosts?\b", r"doha", r"istanbul", r"ankara", r"riyadh",
