@@ -122,8 +122,8 @@ class _Recorder:
     def __init__(self, scheme):
         self.scheme, self.seen = scheme, {}
 
-    def fit(self, texts, actors, stances, groups=None, contexts=None):
-        self.seen["fit"] = contexts
+    def fit(self, texts, actors, stances, groups=None, contexts=None, dates=None):
+        self.seen["fit"], self.seen["dates"] = contexts, dates
         return self
 
     def predict_proba(self, texts, contexts=None):
@@ -138,5 +138,33 @@ def test_the_time_split_reads_each_sentence_with_its_context_as_predict_does(bui
     model = _Recorder(scheme)
     timesplit.evaluate(model, dd, scheme)
     assert model.seen["fit"] == list(dd["train"]["context"])
+    assert model.seen["dates"] == list(dd["train"]["date"])  # finetune's `validation: newest` reads them
     assert model.seen["predict"] == list(dd["test"]["context"])
     assert sum(bool(c) for c in model.seen["predict"]) == len(dd["test"]) - len(set(dd["test"]["article"]))
+
+
+def test_finetune_early_stopping_can_hold_out_the_newest_articles_whole():
+    """validation: newest: the epoch kept is chosen on the newest training articles, as the time
+    split tests; undated articles (the seeds) count as the oldest; random is the fallback."""
+    from training.models.finetune_data import validation_split
+
+    articles = [a for a in DATES for _ in range(3)]  # three sentences each, rows grouped
+    dates = [DATES[a] or "" for a in articles]
+    stances = np.zeros(len(articles), int)
+    train, val = validation_split(len(articles), articles, stances, 0.25, 0, "newest", dates)
+    assert {articles[i] for i in val} == {"f-2025-11-17", "e-2025-11-09"}  # round(0.25 * 8) = 2
+    assert sorted([*train, *val]) == list(range(len(articles)))
+    shuffled = list(reversed(range(len(articles))))  # the same rows in another order: the same articles
+    _, val2 = validation_split(
+        len(articles),
+        [articles[i] for i in shuffled],
+        stances,
+        0.25,
+        0,
+        "newest",
+        [dates[i] for i in shuffled],
+    )
+    assert {articles[shuffled[i]] for i in val2} == {"f-2025-11-17", "e-2025-11-09"}
+    _, undated = validation_split(len(articles), articles, stances, 0.25, 0, "newest", [""] * len(articles))
+    _, random = validation_split(len(articles), articles, stances, 0.25, 0, "random", dates)
+    assert undated.tolist() == random.tolist()  # nothing dated: the seeded random split

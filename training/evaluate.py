@@ -53,13 +53,14 @@ def cross_validate(
     )  # fmt: skip
     texts, actors, stances = data["text"], np.array(data["actor"]), np.array(data["stance"])
     articles = np.array(data["article"])
+    dates = dates_of(data)
     ctx = contexts_of(data)
     for fold, (all_train_idx, test_idx) in enumerate(grouped_folds(data, k, seed)):
         train_idx = subsample_articles(all_train_idx, articles, train_share, seed + fold)
         result.train_sizes.append(len(train_idx))
         model = make(fold).fit(
             [texts[i] for i in train_idx], actors[train_idx], stances[train_idx], groups=articles[train_idx],
-            contexts=_take(ctx, train_idx),
+            contexts=_take(ctx, train_idx), dates=_take(dates, train_idx),
         )  # fmt: skip
         a_p, s_p = model.predict_proba([texts[i] for i in test_idx], contexts=_take(ctx, test_idx))
         result.actor_p[test_idx], result.stance_p[test_idx] = a_p, s_p
@@ -69,6 +70,11 @@ def cross_validate(
             progress(fold)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def dates_of(data) -> list[str] | None:
+    """Each sentence's article date (ISO, "" when undated), if the dataset has them."""
+    return list(data["date"]) if "date" in data.column_names else None
 
 
 def contexts_of(data) -> list[str] | None:

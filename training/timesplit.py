@@ -117,7 +117,7 @@ def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:
     import numpy as np
 
     from training import intervals
-    from training.evaluate import contexts_of, metrics, predicted_ids
+    from training.evaluate import contexts_of, dates_of, metrics, predicted_ids
 
     train, test = dd["train"], dd["test"]
     if len(test) == 0 or len(train) == 0:
@@ -129,6 +129,7 @@ def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:
         np.array(train["stance"]),
         groups=list(train["article"]),
         contexts=contexts_of(train),
+        dates=dates_of(train),
     )
     actor_p, stance_p = model.predict_proba(list(test["text"]), contexts=contexts_of(test))
     actors, stances = np.array(test["actor"]), np.array(test["stance"])

@@ -237,7 +237,7 @@ def _fit_final(recipe, data, scheme: Scheme):
     t0 = time.perf_counter()
     model = _with_epoch_logging(make_classifier(recipe, scheme), "final").fit(
         list(data["text"]), np.array(data["actor"]), np.array(data["stance"]), groups=list(data["article"]),
-        contexts=evaluate.contexts_of(data),
+        contexts=evaluate.contexts_of(data), dates=evaluate.dates_of(data),
     )  # fmt: skip
     return model, time.perf_counter() - t0
 

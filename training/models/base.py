@@ -65,9 +65,16 @@ class StanceClassifier(Protocol):
     stance_labels: list[str]
 
     def fit(
-        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+        self,
+        texts: list[str],
+        actors: np.ndarray,
+        stances: np.ndarray,
+        groups=None,
+        contexts=None,
+        dates=None,
     ) -> Self:
-        """``groups`` are the sentences' article ids, for kinds that hold out validation articles."""
+        """``groups`` are the sentences' article ids, for kinds that hold out validation articles;
+        ``dates`` their articles' dates (ISO, "" when undated), for kinds that hold out the newest."""
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]: ...
 

@@ -81,7 +81,13 @@ class BaselineClassifier:
         return make_pipeline(tfidf_features(r), clf)
 
     def fit(
-        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+        self,
+        texts: list[str],
+        actors: np.ndarray,
+        stances: np.ndarray,
+        groups=None,
+        contexts=None,
+        dates=None,
     ) -> Self:
         # The actor head learns who holds a stance from stance-bearing sentences only;
         # whether there is a stance at all is the stance head's job (see predict_proba).

@@ -70,7 +70,13 @@ class EmbeddingClassifier:
         return x, x
 
     def fit(
-        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+        self,
+        texts: list[str],
+        actors: np.ndarray,
+        stances: np.ndarray,
+        groups=None,
+        contexts=None,
+        dates=None,
     ) -> Self:
         actor_x, stance_x = self._features(list(texts), contexts)
         self._fit_heads(actor_x, stance_x, actors, stances)

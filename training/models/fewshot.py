@@ -67,7 +67,13 @@ class FewshotClassifier:
         )
 
     def fit(
-        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+        self,
+        texts: list[str],
+        actors: np.ndarray,
+        stances: np.ndarray,
+        groups=None,
+        contexts=None,
+        dates=None,
     ) -> Self:
         from datasets import Dataset
         from setfit import SetFitModel, Trainer, TrainingArguments

@@ -50,6 +50,11 @@ class FinetuneRecipe(RecipeBase):
         lt=0.5,
         description="Share of training articles held out for early stopping.",
     )
+    validation: Literal[finetune_data.VALIDATION_ORDERS] = Field(  # type: ignore[valid-type]
+        "random",
+        description="Which articles early stopping holds out: 'random' (seeded) or 'newest' (by date, "
+        "as the time split tests; random when no article is dated).",
+    )
     temperature_scaling: bool = Field(
         True, description="Fit one temperature per head on the validation articles."
     )
@@ -129,9 +134,15 @@ class FinetuneClassifier:
 
     # -- training -------------------------------------------------------------------
     def fit(
-        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+        self,
+        texts: list[str],
+        actors: np.ndarray,
+        stances: np.ndarray,
+        groups=None,
+        contexts=None,
+        dates=None,
     ) -> Self:
-        """Fine-tune; ``groups`` (article ids) keep validation articles whole."""
+        """Fine-tune; ``groups`` (article ids) keep validation articles whole, ``dates`` order them."""
         import torch
         from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
@@ -140,7 +151,7 @@ class FinetuneClassifier:
         set_seed(r.seed)
         texts, actors, stances = list(texts), np.asarray(actors), np.asarray(stances)
         train_idx, val_idx = finetune_data.validation_split(
-            len(texts), groups, stances, r.validation_share, r.seed
+            len(texts), groups, stances, r.validation_share, r.seed, r.validation, dates
         )
         self.tokenizer_, base = encoder.load(r.base_model)
         if r.trainable_layers is not None:

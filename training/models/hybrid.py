@@ -153,7 +153,13 @@ class HybridClassifier(EmbeddingClassifier):
         return holder.Resolver(self.recipe.actor_cues, self.gazetteer_, labels_of(self).real_actors)
 
     def fit(
-        self, texts: list[str], actors: np.ndarray, stances: np.ndarray, groups=None, contexts=None
+        self,
+        texts: list[str],
+        actors: np.ndarray,
+        stances: np.ndarray,
+        groups=None,
+        contexts=None,
+        dates=None,
     ) -> Self:
         real = labels_of(self).real_actors
         unknown = set(self.recipe.actor_cues) - set(real)
