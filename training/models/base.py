@@ -17,6 +17,8 @@ CLASSIFIER_META = "classifier.json"
 
 # What a logged model needs to load and run, by pip name (versions are pinned when it is logged).
 # Each kind declares its own ``requirements``; kinds built on torch start from TORCH_REQUIREMENTS.
+Ids = np.ndarray  # label ids, one per sentence (fit's actors and stances)
+
 REQUIREMENTS = ("mlflow", "scikit-learn", "pandas", "numpy", "pysbd", "pydantic", "pyyaml")
 # onnxruntime and tokenizers: the ONNX scoring path of an encoder (training/models/onnx_encoder.py)
 TORCH_REQUIREMENTS = (*REQUIREMENTS, "torch", "transformers", "safetensors", "onnxruntime", "tokenizers")
@@ -65,13 +67,7 @@ class StanceClassifier(Protocol):
     stance_labels: list[str]
 
     def fit(
-        self,
-        texts: list[str],
-        actors: np.ndarray,
-        stances: np.ndarray,
-        groups=None,
-        contexts=None,
-        dates=None,
+        self, texts: list[str], actors: Ids, stances: Ids, groups=None, contexts=None, dates=None
     ) -> Self:
         """``groups`` are the sentences' article ids, for kinds that hold out validation articles;
         ``dates`` their articles' dates (ISO, "" when undated), for kinds that hold out the newest."""

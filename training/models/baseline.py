@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from stance.errors import StanceError
 from training.models.base import (
     REQUIREMENTS,
+    Ids,
     RecipeBase,
     factorized_actor_proba,
     full_proba,
@@ -81,13 +82,7 @@ class BaselineClassifier:
         return make_pipeline(tfidf_features(r), clf)
 
     def fit(
-        self,
-        texts: list[str],
-        actors: np.ndarray,
-        stances: np.ndarray,
-        groups=None,
-        contexts=None,
-        dates=None,
+        self, texts: list[str], actors: Ids, stances: Ids, groups=None, contexts=None, dates=None
     ) -> Self:
         # The actor head learns who holds a stance from stance-bearing sentences only;
         # whether there is a stance at all is the stance head's job (see predict_proba).

@@ -11,6 +11,7 @@ from pydantic import Field
 from training.models import encoder, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
+    Ids,
     RecipeBase,
     factorized_actor_proba,
     full_proba,
@@ -70,13 +71,7 @@ class EmbeddingClassifier:
         return x, x
 
     def fit(
-        self,
-        texts: list[str],
-        actors: np.ndarray,
-        stances: np.ndarray,
-        groups=None,
-        contexts=None,
-        dates=None,
+        self, texts: list[str], actors: Ids, stances: Ids, groups=None, contexts=None, dates=None
     ) -> Self:
         actor_x, stance_x = self._features(list(texts), contexts)
         self._fit_heads(actor_x, stance_x, actors, stances)

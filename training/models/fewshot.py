@@ -19,6 +19,7 @@ from pydantic import Field
 from training.models import encoder, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
+    Ids,
     RecipeBase,
     factorized_actor_proba,
     full_proba,
@@ -67,13 +68,7 @@ class FewshotClassifier:
         )
 
     def fit(
-        self,
-        texts: list[str],
-        actors: np.ndarray,
-        stances: np.ndarray,
-        groups=None,
-        contexts=None,
-        dates=None,
+        self, texts: list[str], actors: Ids, stances: Ids, groups=None, contexts=None, dates=None
     ) -> Self:
         from datasets import Dataset
         from setfit import SetFitModel, Trainer, TrainingArguments

@@ -23,6 +23,7 @@ from training.calibration import fit_temperature, softmax
 from training.models import encoder, finetune_data, onnx_encoder
 from training.models.base import (
     TORCH_REQUIREMENTS,
+    Ids,
     RecipeBase,
     factorized_actor_proba,
     labels_of,
@@ -134,13 +135,7 @@ class FinetuneClassifier:
 
     # -- training -------------------------------------------------------------------
     def fit(
-        self,
-        texts: list[str],
-        actors: np.ndarray,
-        stances: np.ndarray,
-        groups=None,
-        contexts=None,
-        dates=None,
+        self, texts: list[str], actors: Ids, stances: Ids, groups=None, contexts=None, dates=None
     ) -> Self:
         """Fine-tune; ``groups`` (article ids) keep validation articles whole, ``dates`` order them."""
         import torch

@@ -21,7 +21,7 @@ from pydantic import Field, field_validator
 
 from training.models import attention, cues, encoder, holder, onnx_encoder
 from training.models import gazetteer as gaz
-from training.models.base import factorized_actor_proba, full_proba, labels_of
+from training.models.base import Ids, factorized_actor_proba, full_proba, labels_of
 from training.models.baseline import BaselineRecipe, tfidf_features
 from training.models.embedding import EmbeddingClassifier
 
@@ -153,13 +153,7 @@ class HybridClassifier(EmbeddingClassifier):
         return holder.Resolver(self.recipe.actor_cues, self.gazetteer_, labels_of(self).real_actors)
 
     def fit(
-        self,
-        texts: list[str],
-        actors: np.ndarray,
-        stances: np.ndarray,
-        groups=None,
-        contexts=None,
-        dates=None,
+        self, texts: list[str], actors: Ids, stances: Ids, groups=None, contexts=None, dates=None
     ) -> Self:
         real = labels_of(self).real_actors
         unknown = set(self.recipe.actor_cues) - set(real)
