@@ -83,9 +83,8 @@ def train(
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
-        mlflow.log_metrics(
-            getattr(model, "fit_metrics", dict)()
-        )  # what a kind's final fit chose, if anything
+        # what a kind's final fit chose, if anything (the hybrid: its attention head's temperature)
+        mlflow.log_metrics(getattr(model, "fit_metrics", dict)())
         info = log_model(model, scheme, recipe, meta, data[:3])
     # the run has FINISHED: only now is its model registered and an alias moved
     version = registry.register(

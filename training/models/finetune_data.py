@@ -33,11 +33,8 @@ class Collator:
         return dict(self.tokenizer.pad(features, return_tensors="pt")) | labels
 
 
-VALIDATION_SHARE = (
-    0.15  # training articles held out (finetune's early stopping, the attention head's temperature)
-)
-
-
+# training articles held out (finetune's early stopping, the attention head's temperature)
+VALIDATION_SHARE = 0.15
 VALIDATION_ORDERS = ("random", "newest")
 
 
