@@ -1,5 +1,6 @@
 """The one champion rule (training/champion.py), both ways, on crafted time-split predictions."""
 
+from training import intervals
 from training.champion import Predictions, rule
 
 LABELS = ["demand", "denial", "accusation", "mediation", "none"]
@@ -32,7 +33,9 @@ def test_a_clear_gain_on_the_time_split_takes_champion():
     verdict = rule(challenger, champion, LABELS)
     assert verdict.promote
     assert verdict.why.startswith("time-split stance macro-F1 1.000 against the champion's ")
-    assert verdict.why.endswith("over 20 articles: stance above zero, holders not clearly worse")
+    assert verdict.why.endswith(
+        "decisions differ on 30 of 80 sentences in 10 of 20 articles: stance above zero, holders not clearly worse"
+    )
 
 
 def test_a_gain_within_the_noise_does_not():
@@ -46,6 +49,60 @@ def test_a_gain_within_the_noise_does_not():
     assert not verdict.promote
     assert verdict.why.endswith("neither above zero, no clear gain")
     assert rule(preds(TRUTH, champion_said), preds(TRUTH, challenger_said), LABELS).promote is False
+
+
+def fix_in(articles: list[int]) -> tuple[Predictions, Predictions]:
+    """(challenger, champion): the same but for one sentence in each of ``articles``, a demand
+    the champion calls a denial (same holder) and the challenger gets right."""
+    champion_said = list(TRUTH)
+    for a in articles:
+        champion_said[4 * a] = "denial"
+    return preds(TRUTH, TRUTH), preds(TRUTH, champion_said)
+
+
+def test_a_gain_on_three_sentences_in_three_articles_is_refused_though_its_interval_is_above_zero():
+    """The refit case: the paired interval sits above zero (the rule without the permutation
+    test promoted it), but one random swap in eight matches a gain confined to three articles."""
+    challenger, champion = fix_in([0, 7, 14])
+    truth = [LABELS.index(t) for t in TRUTH]
+    ours = [LABELS.index(challenger.rows[f"s{i}"][4]) for i in range(80)]
+    theirs = [LABELS.index(champion.rows[f"s{i}"][4]) for i in range(80)]
+    articles = [f"art{i // 4}" for i in range(80)]
+    _, lo, hi = intervals.paired_difference(articles, truth, theirs, ours, len(LABELS))
+    assert lo > 0
+    p = intervals.paired_permutation(articles, truth, theirs, ours, len(LABELS))
+    assert 0.1 < p < 0.15  # about 1/8
+    verdict = rule(challenger, champion, LABELS)
+    assert not verdict.promote
+    assert f"90% paired interval by article [{lo:+.3f}, {hi:+.3f}]" in verdict.why
+    assert verdict.why.endswith(
+        f"over 20 articles; permutation p by article: stance {p:.3f}, holders 1.000; "
+        "decisions differ on 3 of 80 sentences in 3 of 20 articles: "
+        "stance above zero by the interval but not by the permutation test (p not below 0.05), no clear gain"
+    )
+
+
+def test_holders_found_in_three_more_articles_are_refused_the_same_way():
+    wrong = ["pakistan"] * 80
+    for a in (3, 9, 16):
+        wrong[4 * a] = "afghan_taliban"  # the champion gives one demand per article to the wrong side
+    verdict = rule(preds(TRUTH, TRUTH), preds(TRUTH, TRUTH, holders=wrong), LABELS)
+    assert not verdict.promote
+    assert "actor accuracy end to end 1.000 against 0.950: +0.050 [+0." in verdict.why
+    assert verdict.why.endswith(
+        "decisions differ on 3 of 80 sentences in 3 of 20 articles: "
+        "holders above zero by the interval but not by the permutation test (p not below 0.05), no clear gain"
+    )
+
+
+def test_the_same_kind_of_gain_spread_over_eight_articles_takes_champion():
+    challenger, champion = fix_in([0, 2, 5, 7, 10, 12, 15, 17])
+    verdict = rule(challenger, champion, LABELS)
+    assert verdict.promote
+    assert "permutation p by article: stance 0.005, holders 1.000" in verdict.why
+    assert verdict.why.endswith(
+        "decisions differ on 8 of 80 sentences in 8 of 20 articles: stance above zero, holders not clearly worse"
+    )
 
 
 def test_a_run_without_time_split_predictions_never_takes_champion():

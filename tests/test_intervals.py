@@ -1,9 +1,18 @@
-"""Bootstrap intervals by article: known answers on crafted cases."""
+"""Bootstrap intervals and permutation tests by article: known answers on crafted cases."""
 
 import numpy as np
 from sklearn.metrics import f1_score
 
-from training.intervals import figures, macro_f1, paired_difference
+from training.intervals import (
+    RESAMPLES,
+    differing,
+    figures,
+    macro_f1,
+    paired_difference,
+    paired_e2e_permutation,
+    paired_permutation,
+    swaps,
+)
 
 NONE = 2  # stance ids: 0 demand, 1 denial, 2 none; actor ids: 0 pakistan, 1 ttp, 2 none
 
@@ -71,3 +80,66 @@ def test_paired_difference_of_identical_predictions_is_zero_and_of_a_clear_gain_
     worse[::2] = 2
     point, lo, hi = paired_difference(articles, truth, worse, truth, 3)
     assert point > 0 and 0 < lo <= point <= hi
+
+
+def test_the_permutation_p_of_a_gain_in_three_articles_is_the_share_of_draws_that_swap_none_of_them():
+    """Only a draw that leaves all three articles unswapped gives b the whole gain (about 1 in 8),
+    though the paired interval lies above zero."""
+    articles = [f"a{i // 3}" for i in range(60)]
+    truth = np.array([0, 1, 2] * 20)
+    worse = truth.copy()
+    worse[[0, 21, 42]] = 1  # one sentence wrong in articles a0, a7 and a14
+    assert paired_difference(articles, truth, worse, truth, 3)[1] > 0
+    unswapped = (swaps(20)[:, [0, 7, 14]] == 0).all(1).sum()
+    p = paired_permutation(articles, truth, worse, truth, 3)
+    assert p == (1 + unswapped) / (1 + RESAMPLES) and 0.1 < p < 0.15
+    assert paired_permutation(articles, truth, truth, worse, 3) == 1.0  # the other way round
+    assert paired_permutation(articles, truth, truth, truth, 3) == 1.0
+
+
+def right_with(rng, truth: np.ndarray, share: float) -> np.ndarray:
+    """Predictions right on about ``share`` of the sentences, the rest drawn at random."""
+    return np.where(rng.random(len(truth)) < share, truth, rng.integers(0, 3, len(truth)))
+
+
+def test_the_permutation_p_is_spread_out_for_equal_models_and_small_for_a_clearly_better_one():
+    """Twenty crafted test sets of 40 five-sentence articles: two models right 60 % of the time
+    each, and one right 85 % of the time."""
+    equal, better = [], []
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        articles = [f"a{i // 5}" for i in range(200)]
+        truth = rng.integers(0, 3, 200)
+        a, b, good = (right_with(rng, truth, share) for share in (0.6, 0.6, 0.85))
+        equal.append(paired_permutation(articles, truth, a, b, 3))
+        better.append(paired_permutation(articles, truth, a, good, 3))
+        # a swap turns b - a into a - b: the two one-sided p add up to just over one
+        assert 1 < equal[-1] + paired_permutation(articles, truth, b, a, 3) <= 1.01
+    assert 0.35 <= np.mean(equal) <= 0.65
+    assert sum(p < 0.05 for p in equal) <= 3 and sum(p > 0.5 for p in equal) >= 6  # a 5 % test: about 1 in 20
+    assert max(better) < 0.01
+
+
+def test_the_end_to_end_permutation_counts_a_gain_as_the_paired_difference_does():
+    articles = [f"a{i // 2}" for i in range(20)]
+    stances = np.array([0, NONE] * 10)  # one stance-bearing sentence per article
+    actors = np.zeros(20, int)
+    a_pred = np.zeros(20, int)
+    a_pred[[0, 2, 4]] = 1  # the champion gives three articles' holder to the wrong side
+    p = paired_e2e_permutation(articles, actors, stances, a_pred, actors, NONE)
+    assert p == (1 + (swaps(10)[:, :3] == 0).all(1).sum()) / (1 + RESAMPLES)
+    a_pred[[1, 3, 5]] = 1  # on stance-none sentences: not counted
+    assert paired_e2e_permutation(articles, actors, stances, a_pred, actors, NONE) == p
+    assert paired_e2e_permutation(articles, actors, np.full(20, NONE), a_pred, actors, NONE) == 1.0
+
+
+def test_differing_counts_stance_decisions_and_holders_of_stance_bearing_sentences():
+    articles = ["a", "a", "b", "b", "c", "c"]
+    stances = np.array([0, NONE, 0, NONE, 1, 1])
+    s_a, s_b = np.array([0, 2, 0, 2, 1, 1]), np.array([1, 2, 0, 2, 1, 1])  # a's first stance differs
+    a_a, a_b = (
+        np.array([0, 2, 0, 1, 1, 1]),
+        np.array([0, 2, 0, 0, 1, 2]),
+    )  # b: a stance-none holder; c: the last
+    assert differing(articles, stances, s_a, s_b, a_a, a_b, NONE) == (2, 6, 2, 3)
+    assert differing(articles, stances, s_a, s_a, a_a, a_a, NONE) == (0, 6, 0, 3)

@@ -1,5 +1,7 @@
 """Promotion: champion only by a clear win (the champion rule) on the same data; lineage recorded when it happens."""
 
+import re
+
 import mlflow
 from mlflow import MlflowClient
 
@@ -29,9 +31,13 @@ def test_a_challenger_without_a_clear_time_split_gain_is_refused_unless_forced(t
         f"not promoted, stays challenger: time-split stance macro-F1 {time_high:.3f} against the champion's "
         f"{time_low:.3f}: {time_high - time_low:+.3f}, 90% paired interval by article ["
     )
-    n = int(mlflow.get_run(high["run_id"]).data.metrics["time_articles"])
-    assert refused["decision"].endswith(
-        f"over {n} articles: neither above zero, no clear gain; --force to promote anyway"
+    logged = mlflow.get_run(high["run_id"]).data.metrics
+    n, sentences = int(logged["time_articles"]), int(logged["time_sentences"])
+    assert re.search(
+        rf"over {n} articles; permutation p by article: stance [01]\.\d{{3}}, holders [01]\.\d{{3}}; "
+        rf"decisions differ on \d+ of {sentences} sentences in \d+ of {n} articles: "
+        r"neither above zero, no clear gain; --force to promote anyway$",
+        refused["decision"],
     )
     assert alias("tiny-classifier", "champion") == champion_version
     assert alias("tiny-classifier", "challenger") == refused["challenger"].version

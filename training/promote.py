@@ -2,7 +2,8 @@
 
 Clearly wins: the champion rule of training/champion.py, the one ``stance train``
 applies too (time-split stance macro-F1 or actor accuracy end to end better, the paired
-bootstrap interval by article of the difference above zero, the other not clearly worse). When the champion was trained on other data, the champion's
+bootstrap interval by article of the difference above zero and its permutation p by article
+below 0.05, the other not clearly worse). When the champion was trained on other data, the champion's
 recipe evaluated on the challenger's data stands in for it; without such a run
 nothing is compared and only ``--force`` promotes. A promotion records its lineage
 (training/lineage.py) on the new champion's run: the labeled sentences added, removed or
