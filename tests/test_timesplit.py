@@ -168,3 +168,39 @@ def test_finetune_early_stopping_can_hold_out_the_newest_articles_whole():
     _, undated = validation_split(len(articles), articles, stances, 0.25, 0, "newest", [""] * len(articles))
     _, random = validation_split(len(articles), articles, stances, 0.25, 0, "random", dates)
     assert undated.tolist() == random.tolist()  # nothing dated: the seeded random split
+    # the time split's own rule: whole dates, so the two articles of 2025-10-29 go together
+    _, val3 = validation_split(len(articles), articles, stances, 0.375, 0, "newest", dates)
+    assert {articles[i] for i in val3} == {"f-2025-11-17", "e-2025-11-09", "c-2025-10-29", "d-2025-10-29"}
+    # one date for every article: nothing older to train on, so the seeded random split
+    _, same_day = validation_split(
+        len(articles), articles, stances, 0.25, 0, "newest", ["2025-11-01"] * len(articles)
+    )
+    assert same_day.tolist() == random.tolist()
+
+
+def test_joint_early_stopping_prefers_the_epoch_whose_holders_carry_the_stances():
+    """early_stopping: joint keeps the epoch with the best stance macro-F1 + actor accuracy end to
+    end: an epoch a little better on stances but with the wrong holders loses to one that has them."""
+    from types import SimpleNamespace
+
+    from training.models.finetune_data import EARLY_STOPPING, val_metrics
+
+    none = 4
+    stances = np.array([0, 1, 2, 3, 0, 1, 2, 3, none, none])
+    actors = np.array([0, 1, 0, 1, 2, 3, 0, 1, 5, 5])  # 5: no actor (the none column is not a logit)
+
+    def epoch(s_pred, a_pred):
+        s_logits, a_logits = np.eye(5)[s_pred], np.eye(5)[np.where(actors == 5, 0, a_pred)]
+        return val_metrics(
+            SimpleNamespace(predictions=(a_logits, s_logits), label_ids=(actors, stances)), none
+        )
+
+    wrong_holders = epoch(stances, (actors + 1) % 5)  # every stance right, every holder wrong
+    right_holders = epoch(
+        np.where(np.arange(10) == 0, none, stances), actors
+    )  # one stance missed, holders right
+    stance, joint = EARLY_STOPPING["stance"], EARLY_STOPPING["joint"]
+    assert wrong_holders[stance] > right_holders[stance]  # the stance figure alone keeps the first
+    # end to end: sentence 0's stance predicted none loses its holder too, whatever the actor head says
+    assert wrong_holders["actor_e2e"] == 0.0 and right_holders["actor_e2e"] == 7 / 8
+    assert right_holders[joint] > wrong_holders[joint]  # joint keeps the second

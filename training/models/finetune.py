@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Literal, Self
 
@@ -44,7 +45,9 @@ class FinetuneRecipe(RecipeBase):
     warmup: float = Field(0.1, ge=0, lt=1, description="Share of steps spent warming up the learning rate.")
     dropout: float = Field(0.1, ge=0, lt=1, description="Dropout on the pooled sentence vector.")
     class_weighted: bool = Field(True, description="Weight the loss by inverse class frequency.")
-    patience: int = Field(3, ge=1, description="Epochs without a better validation macro-F1 before stopping.")
+    patience: int = Field(
+        3, ge=1, description="Epochs without a better early-stopping figure before stopping."
+    )
     validation_share: float = Field(
         finetune_data.VALIDATION_SHARE,
         gt=0,
@@ -55,6 +58,11 @@ class FinetuneRecipe(RecipeBase):
         "random",
         description="Which articles early stopping holds out: 'random' (seeded) or 'newest' (by date, "
         "as the time split tests; random when no article is dated).",
+    )
+    early_stopping: Literal[tuple(finetune_data.EARLY_STOPPING)] = Field(  # type: ignore[valid-type]
+        "stance",
+        description="The validation figure that picks the epoch kept: 'stance' (macro-F1) or 'joint' "
+        "(stance macro-F1 + actor accuracy end to end, the project's two targets together).",
     )
     temperature_scaling: bool = Field(
         True, description="Fit one temperature per head on the validation articles."
@@ -174,16 +182,17 @@ class FinetuneClassifier:
                 per_device_train_batch_size=r.batch_size, per_device_eval_batch_size=r.eval_batch_size,
                 weight_decay=r.weight_decay, warmup_steps=r.warmup, seed=r.seed, data_seed=r.seed,
                 eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch",
-                load_best_model_at_end=True, metric_for_best_model="stance_macro_f1", greater_is_better=True,
+                load_best_model_at_end=True, metric_for_best_model=finetune_data.EARLY_STOPPING[r.early_stopping], greater_is_better=True,
                 save_total_limit=1, save_only_model=True, report_to="none", use_cpu=not torch.cuda.is_available(),
                 label_names=["actor_labels", "stance_labels"], disable_tqdm=False, dataloader_num_workers=0,
             )  # fmt: skip
             callbacks = [EarlyStoppingCallback(early_stopping_patience=r.patience)]
             if self.epoch_callback is not None:
                 callbacks.append(self.epoch_callback)
+            scores = partial(finetune_data.val_metrics, none_stance=labels_of(self).none_stance_id)
             trainer = Trainer(
                 model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                data_collator=finetune_data.Collator(self.tokenizer_), compute_metrics=finetune_data.val_metrics, callbacks=callbacks,
+                data_collator=finetune_data.Collator(self.tokenizer_), compute_metrics=scores, callbacks=callbacks,
             )  # fmt: skip
             trainer.train()
             self.epochs_run_ = float(trainer.state.epoch or 0)
