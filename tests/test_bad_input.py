@@ -76,7 +76,7 @@ EXPECTED = {
         "directory": "folder: is a directory, not a JSONL file",
     },
     "train": {
-        "empty": "empty.txt: 'kind' must be one of baseline, embedding, finetune, fewshot, hybrid (got None)",
+        "empty": "empty.txt: 'kind' must be one of baseline, embedding, finetune, fewshot, hybrid, blend (got None)",
         "whitespace": "blank.txt: not valid YAML (found character '\\t' that cannot start any token at line 2",
         "binary": "data.txt: looks like a binary file, not a YAML config file",
         "invalid-utf8": "latin1.txt: not valid UTF-8 (byte 0xe9 at offset 13)",

@@ -39,7 +39,7 @@ def log_model(model, scheme: Scheme, recipe, meta: dict, examples):
             artifacts={ARTIFACT: str(folder)},
             signature=signature,
             input_example=example,
-            pip_requirements=pinned(type(model).requirements),
+            pip_requirements=pinned(model.requirements),
             metadata={
                 "scheme_hash": scheme.hash,
                 "scheme": scheme.to_dict(),

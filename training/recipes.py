@@ -11,6 +11,7 @@ from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.models.base import RecipeBase, read_meta
 from training.models.baseline import BaselineClassifier, BaselineRecipe
+from training.models.blend import BlendClassifier, BlendRecipe
 from training.models.embedding import EmbeddingClassifier, EmbeddingRecipe
 from training.models.fewshot import FewshotClassifier, FewshotRecipe
 from training.models.finetune import FinetuneClassifier, FinetuneRecipe
@@ -23,6 +24,7 @@ KINDS: dict[str, tuple[type[RecipeBase], type]] = {
     "finetune": (FinetuneRecipe, FinetuneClassifier),
     "fewshot": (FewshotRecipe, FewshotClassifier),
     "hybrid": (HybridRecipe, HybridClassifier),
+    "blend": (BlendRecipe, BlendClassifier),  # members of the kinds above
 }
 
 
