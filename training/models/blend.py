@@ -102,6 +102,11 @@ def actor_given_stance(actor_p: np.ndarray) -> np.ndarray:
     return np.where(total > 1e-12, real / np.maximum(total, 1e-12), uniform)
 
 
+def _requirements(members) -> tuple[str, ...]:
+    """What a blend's logged model needs: its members' pip requirements, in order, once each."""
+    return tuple(dict.fromkeys(x for m in members for x in m.requirements))
+
+
 class BlendClassifier:
     kind = "blend"
     # a blend's logged model needs what its members need: set per instance, from its members
@@ -114,7 +119,7 @@ class BlendClassifier:
         self.actor_labels = actor_labels
         self.stance_labels = stance_labels
         self.members_ = [KINDS[r.kind][1](r, actor_labels, stance_labels) for r in recipe.member_recipes()]
-        self.requirements = tuple(dict.fromkeys(x for m in self.members_ for x in m.requirements))
+        self.requirements = _requirements(self.members_)
 
     @property
     def epoch_callback(self):
@@ -170,5 +175,5 @@ class BlendClassifier:
         model.actor_labels, model.stance_labels = meta["actor_labels"], meta["stance_labels"]
         members = range(len(model.recipe.members))
         model.members_ = [load_classifier(folder / MEMBER_FOLDER.format(i)) for i in members]
-        model.requirements = tuple(dict.fromkeys(x for m in model.members_ for x in m.requirements))
+        model.requirements = _requirements(model.members_)
         return model
