@@ -96,6 +96,34 @@ def test_the_subject_of_a_reported_stance_verb_is_found_beside_the_speaker(
     )
 
 
+@pytest.mark.parametrize(
+    ("sentence", "broker"),
+    [
+        # the guide's mediation cues, with the third party after the noun or before it
+        ("The talks in Istanbul were held under the joint mediation of Turkey and Qatar.", "mediator"),
+        ("The round was hosted by Qatar, and both sides signed a ceasefire.", "mediator"),
+        ("The clashes stopped after a ceasefire brokered in Doha last month.", "mediator"),
+        ("Fighting stopped after Qatari mediation, officials said.", "mediator"),
+        ("The talks under Saudi Arabia\u2019s mediation ended without a deal.", "mediator"),
+        # the guide: the Afghan Taliban brokering TTP talks hold the mediation themselves
+        ("The talks with the TTP are being mediated by the Islamic Emirate.", "afghan_taliban"),
+        # what is mediated is no broker; a mediation phrase naming nobody is still flagged
+        ("Analysts differ on whether the mediation of talks between Pakistan and the TTP helps.", None),
+    ],
+)
+def test_the_third_party_of_a_mediation_phrase_is_its_holder(resolver, sentence, broker):
+    block = holder.features([sentence], None, resolver, ["broker"])
+    assert block[0, len(ACTORS)] == 1  # the sentence has a mediation phrase
+    assert block[0, : len(ACTORS)].sum() == (broker is not None) and (
+        broker is None or block[0, ACTORS.index(broker)] == 1
+    )
+    # a sentence with no mediation phrase gets nothing from this block, whoever it names
+    plain = holder.features(
+        ["Pakistan said the talks in Doha with Qatar were useful."], None, resolver, ["broker"]
+    )
+    assert plain.sum() == 0
+
+
 def test_a_pronoun_or_bare_role_holder_is_found_in_the_preceding_sentences(resolver):
     he, minister, source = holder.analyze(
         [

@@ -116,8 +116,10 @@ def fit(
     queries: int,
     epochs: int,
     seed: int,
+    sample_weight: np.ndarray | None = None,
 ) -> AttentionHead:
-    """Train the head on ``tokens`` (one (length, d) array per sentence), ``extra`` and labels ``y``."""
+    """Train the head on ``tokens`` (one (length, d) array per sentence), ``extra`` and labels ``y``
+    (``sample_weight``: one weight per sentence, beside the class weights)."""
     import torch
     from torch import nn
 
@@ -126,8 +128,9 @@ def fit(
     y = np.asarray(y)
     d = tokens[0].shape[1]
     n_extra = extra.shape[1]
-    counts = np.bincount(y, minlength=n_classes).astype(float)
-    # class_weight="balanced", as the hybrid's logistic regressions
+    # class_weight="balanced", as the hybrid's logistic regressions (which, like scikit-learn's,
+    # count a class by its sentences' weights when the sentences are weighted)
+    counts = np.bincount(y, weights=sample_weight, minlength=n_classes).astype(float)
     weight = torch.tensor(
         np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0), dtype=torch.float32
     )
@@ -163,14 +166,24 @@ def fit(
     model = Module()
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     loss_fn = nn.CrossEntropyLoss(weight=weight)
+    per_sentence = nn.CrossEntropyLoss(reduction="none")
     y_t = torch.from_numpy(y)
+    sw = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32)
+
+    def loss(logits, idx):
+        if sw is None:
+            return loss_fn(logits, y_t[idx])
+        # the class-weighted mean, each sentence's term also scaled by its own weight
+        w = weight[y_t[idx]] * sw[idx]
+        return (per_sentence(logits, y_t[idx]) * w).sum() / w.sum()
+
     model.train()
     for _ in range(epochs):
         order = rng.permutation(len(y))
         for at in range(0, len(order), BATCH):
             idx = order[at : at + BATCH]
             opt.zero_grad()
-            loss_fn(model(*batch(idx)), y_t[idx]).backward()
+            loss(model(*batch(idx)), idx).backward()
             opt.step()
     with torch.no_grad():
         return AttentionHead(

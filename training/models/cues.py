@@ -22,7 +22,7 @@ DEFAULT_ACTOR_CUES: dict[str, list[str]] = {
     "ttp": [r"\bt[ae]h?r[ie]{1,2}k\w?\W{0,3}(?:[ei]\W{1,3})?taliban(?:\W{1,3}pakistan)?", r"\bttp\b", r"pakistani? taliban"],
     "mediator": [
         r"turkey", r"t[üu]rkiye", r"turkish", r"qatar\w*", r"saudi", r"\biran\w*", r"china", r"chinese",
-        r"mediat\w*", r"\bhosts?\b", r"doha", r"istanbul", r"ankara", r"riyadh",
+        r"mediat\w*", r"\bhosts?\b", r"doha", r"istanbul", r"ankara", r"riyadh", r"tehran", r"beijing",
     ],
     "pakistan": [
         r"pakistan\w*", r"islamabad", r"rawalpindi", r"\bispr\b", r"foreign office", r"\bdar\b",

@@ -77,11 +77,15 @@ class EmbeddingClassifier:
         self._fit_heads(actor_x, stance_x, actors, stances)
         return self
 
-    def _fit_heads(self, actor_x, stance_x, actors, stances) -> None:
-        """The actor head on the stance-bearing rows, the stance head on all."""
+    def _fit_heads(self, actor_x, stance_x, actors, stances, weight=None) -> None:
+        """The actor head on the stance-bearing rows, the stance head on all (``weight``: per sentence)."""
         bearing = np.asarray(actors) != labels_of(self).none_actor_id
-        self.actor_ = self._head().fit(actor_x[bearing], np.asarray(actors)[bearing])
-        self.stance_ = self._head().fit(stance_x, stances)
+        self.actor_ = self._head().fit(
+            actor_x[bearing],
+            np.asarray(actors)[bearing],
+            sample_weight=None if weight is None else weight[bearing],
+        )
+        self.stance_ = self._head().fit(stance_x, stances, sample_weight=weight)
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         actor_x, stance_x = self._features(list(texts), contexts)

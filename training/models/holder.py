@@ -14,6 +14,7 @@ text: a sentence is parsed once per process however many folds or contexts it is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -58,7 +59,34 @@ SPEECH_VERBS = _words(
     confirm reiterate assert maintain believe describe underline highlight reveal report"""
 )
 REPORTED_VERBS = STANCE_VERBS - SPEECH_VERBS  # the stance verbs a speech verb may report
-LEVERS = ("subject", "according_to", "context", "reported")  # feature blocks (the gazetteer is in the cues)
+LEVERS = (
+    "subject",
+    "according_to",
+    "context",
+    "reported",
+    "broker",
+)  # feature blocks (gazetteer: in the cues)
+
+# The third party of a mediation phrase (the labeling guide: "mediated by, hosted by, brokered",
+# "under the Türkiye–Qatar initiative"): "under the joint mediation of Turkey and Qatar", "hosted by
+# Qatar", "a ceasefire brokered in Qatar", "Qatari mediation", "the Qatar-brokered ceasefire". The
+# phrase after the noun or participle stops at a preposition or clause word, and one that starts
+# with what is mediated ("mediation of talks between ...") names no broker.
+_MEDIATION = (
+    r"mediat(?:ed|ion|ing|or|ors)|hosted|hosting|brokered|brokering|facilitat(?:ed|ion)|auspices|good offices"
+)
+_BROKER_AFTER = re.compile(
+    rf"\b(?:{_MEDIATION})(?:\s+(?:efforts?|offer|bid|role))?\s+(?:by|of|in|from)\s+((?:[^,.;:()\"“”](?!\b(?:between|with|on|to|for|that|which|who|"
+    r"after|at|over|since|during|amid|as|in)\b))*[^,.;:()\"“”]?)",
+    re.IGNORECASE,
+)
+_BROKER_BEFORE = re.compile(
+    r"((?:[\w’'–-]+\s+){0,2}[\w’'–-]+?)(?:[-–]|’s\s+|'s\s+|\s+)(?:mediated|brokered|hosted|mediation|facilitation|(?:offer|bid|proposal)\s+to\s+(?:mediate|host|broker))\b",
+    re.IGNORECASE,
+)
+_NOT_A_BROKER = re.compile(
+    r"^(?:the\s+|a\s+|an\s+)?(?:talks|negotiations|dialogue|ceasefire|peace|truce|meeting)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -255,6 +283,14 @@ def features(
         for i, a in enumerate(own):
             _mark(x, i, resolver.actor(a.reported), resolver.actors)
         blocks.append(x)
+    if "broker" in levers:
+        # the broker's actor, and a flag: the sentence has a mediation phrase at all
+        x = np.zeros((n, k + 1))
+        for i, text in enumerate(texts):
+            found, actor = broker(text, resolver)
+            _mark(x, i, actor, resolver.actors)
+            x[i, k] = float(found)
+        blocks.append(x)
     if "context" in levers:
         # a block of its own: sharing the subject's columns measured lower (README, holder attribution)
         x, at = np.zeros((n, k)), 0
@@ -265,6 +301,27 @@ def features(
                 _mark(x, i, resolver.from_context(ctx[i], mine, a.person), resolver.actors)
         blocks.append(x)
     return np.hstack(blocks) if blocks else np.zeros((n, 0))
+
+
+def broker(text: str, resolver: Resolver) -> tuple[bool, str | None]:
+    """(whether the sentence has a mediation phrase, the actor named as its third party or None)."""
+    found = False
+    for m in _BROKER_AFTER.finditer(text):
+        found = True
+        phrase = m.group(1).strip()
+        if phrase and not _NOT_A_BROKER.match(phrase):
+            actor = resolver.actor(phrase)
+            if actor:
+                return True, actor
+    for m in _BROKER_BEFORE.finditer(text):
+        found = True
+        words = m.group(1).split()
+        # the nearest words first: "Saudi Arabia's mediation", never the subject three words back
+        for n in range(1, len(words) + 1):
+            actor = resolver.actor(" ".join(words[-n:]))
+            if actor:
+                return True, actor
+    return found, None
 
 
 def _mark(x: np.ndarray, row: int, actor: str | None, actors: list[str]) -> None:

@@ -19,7 +19,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field, field_validator
 
-from training.models import attention, cues, encoder, holder, onnx_encoder
+from training.models import attention, cues, encoder, holder, onnx_encoder, recency
 from training.models import gazetteer as gaz
 from training.models.base import Ids, factorized_actor_proba, full_proba, labels_of
 from training.models.baseline import BaselineRecipe, tfidf_features
@@ -56,6 +56,7 @@ class HybridRecipe(BaselineRecipe):
         ge=0,
         description="Scale of the actor-name cues and holder features in the stance head too (0: off).",
     )
+    recency_half_life_days: float | None = recency.half_life_field()
     pooling: Literal[encoder.POOLINGS] = encoder.pooling_field()  # type: ignore[valid-type]
     onnx_int8: bool = onnx_encoder.int8_field()
     attention_weight: float = Field(
@@ -168,10 +169,11 @@ class HybridClassifier(EmbeddingClassifier):
         self.tfidf_ = tfidf_features(self.recipe).fit(list(texts))
         r = self.recipe
         actor_x, stance_x, tokens, extra = self._inputs(list(texts), contexts)
-        self._fit_heads(actor_x, stance_x, actors, stances)
+        weight = recency.weights(dates, r.recency_half_life_days)
+        self._fit_heads(actor_x, stance_x, actors, stances, weight)
         y, n = np.asarray(stances), len(self.stance_labels)
         self.attention_ = [
-            attention.fit(tokens, extra, y, n, r.attention_queries, r.attention_epochs, r.seed + k)
+            attention.fit(tokens, extra, y, n, r.attention_queries, r.attention_epochs, r.seed + k, weight)
             for k in range(r.attention_seeds if r.attention_weight else 0)
         ]
         if self.attention_ and r.attention_temperature:
