@@ -59,13 +59,8 @@ SPEECH_VERBS = _words(
     confirm reiterate assert maintain believe describe underline highlight reveal report"""
 )
 REPORTED_VERBS = STANCE_VERBS - SPEECH_VERBS  # the stance verbs a speech verb may report
-LEVERS = (
-    "subject",
-    "according_to",
-    "context",
-    "reported",
-    "broker",
-)  # feature blocks (gazetteer: in the cues)
+# feature blocks a recipe picks (the gazetteer is in the cues, not here)
+LEVERS = ("subject", "according_to", "context", "reported", "broker")
 
 # The third party of a mediation phrase (the labeling guide: "mediated by, hosted by, brokered",
 # "under the Türkiye–Qatar initiative"): "under the joint mediation of Turkey and Qatar", "hosted by
@@ -259,8 +254,9 @@ def features(
     texts: list[str], contexts: list[str] | None, resolver: Resolver, levers: list[str]
 ) -> np.ndarray:
     """One-hot blocks over the actors: the subject's actor (+ pronoun/role/none flags),
-    the "according to" source's actor, the reported stance verb's subject's actor, and the
-    context's holder for pronoun or role subjects."""
+    the "according to" source's actor, the reported stance verb's subject's actor, the
+    third party of a mediation phrase (+ a flag that there is one), and the context's
+    holder for pronoun or role subjects."""
     n, k = len(texts), len(resolver.actors)
     ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
     own = analyze(list(texts))
