@@ -39,6 +39,11 @@ def test_a_member_file_is_stored_resolved_with_its_overrides(scratch_root, tmp_p
         ("[{kind: baseline}]", "", "a blend needs at least two recipes (got 1)"),
         ("[{kind: baseline}, {kind: baseline}]", "holders: 2\n", "holders: 2 names no member"),
         ("[{kind: baseline}, {kind: baseline}]", "stance_weights: [1.0]\n", "stance_weights: give 2 weights"),
+        (
+            "[{kind: baseline}, {kind: baseline}]",
+            "holder_weights: [0, 0]\n",
+            "holder_weights: give 2 weights",
+        ),
         ("[{kind: baseline}, {kind: blend, members: []}]", "", "a blend's member cannot be a blend"),
         ("[{kind: baseline}, {kind: baseline, C: -1}]", "", "C"),
     ],
@@ -79,6 +84,14 @@ def test_stances_are_the_weighted_mean_and_holders_the_chosen_members(tmp_path, 
     assert again.recipe == recipe and again.requirements == alone[0].requirements
     for x, y in zip(again.predict_proba(texts), (actor_p, stance_p), strict=True):
         assert np.allclose(x, y)
+    # holder_weights: the members' p(actor | a stance) averaged, the stances untouched
+    blend.recipe = recipe.model_copy(update={"holder_weights": (3.0, 1.0)})
+    mixed, same = blend.predict_proba(texts)
+    given = 0.75 * actor_given_stance(a0) + 0.25 * actor_given_stance(a1)
+    assert np.allclose(same, stance_p)
+    assert np.allclose(
+        mixed, factorized_actor_proba(stance_p, given, scheme.actor_labels, scheme.stance_labels)
+    )
 
 
 def test_holders_back_from_a_factorised_actor_probability():

@@ -120,11 +120,14 @@ def test_a_finetuned_model_logged_to_mlflow_reloads_and_predicts_as_in_memory(
     assert MlflowClient().get_model_version_by_alias("tiny-finetune", "champion").run_id == out["run_id"]
 
 
-def test_finetune_with_trainable_layers_changes_only_the_top_layers(tiny, scheme):
-    """trainable_layers: 1 trains the last transformer layer and the heads; the rest is the base encoder."""
+@pytest.mark.parametrize("cache_frozen", [False, True])
+def test_finetune_with_trainable_layers_changes_only_the_top_layers(tiny, scheme, cache_frozen):
+    """trainable_layers: 1 trains the last transformer layer and the heads; the rest is the base
+    encoder, whether the frozen layers run every step or once (``cache_frozen``)."""
     from training.models import encoder
 
-    recipe = KINDS["finetune"][0](kind="finetune", **TINY["finetune"] | {"epochs": 1, "trainable_layers": 1})
+    extra = {"epochs": 1, "trainable_layers": 1, "cache_frozen": cache_frozen}
+    recipe = KINDS["finetune"][0](kind="finetune", **TINY["finetune"] | extra)
     model = make_classifier(recipe, scheme).fit(
         tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"]
     )
@@ -133,6 +136,30 @@ def test_finetune_with_trainable_layers_changes_only_the_top_layers(tiny, scheme
     last = f"encoder.layer.{len(base.encoder.layer) - 1}."
     moved = {k for k in before if not np.allclose(before[k].numpy(), after[k].numpy())}
     assert moved and all(k.startswith(last) for k in moved)
+
+
+def test_the_top_layers_over_cached_frozen_states_give_the_encoders_own_output():
+    """cache_frozen trains the top layers from the frozen layers' outputs computed once: in eval
+    mode that path must be the encoder itself, padding and attention mask included."""
+    import torch
+
+    from training.models import encoder, finetune, finetune_data
+
+    tokenizer, base = encoder.load(encoder.PACKAGED_MINILM)
+    texts = PROBE + ["Islamabad said the talks in Istanbul ended without an agreement on Sunday evening."]
+    for top in (1, 2):
+        states = finetune.frozen_states(base, tokenizer, texts, top, 48, 2)
+        rows = [{"hidden_states": h, "actor_labels": 0, "stance_labels": 0} for h in states]
+        batch = finetune_data.CachedCollator()(rows)
+        enc = tokenizer(texts, padding=True, return_tensors="pt")
+        with torch.no_grad():
+            cached = finetune.top_layers(base, top, batch["hidden_states"], batch["attention_mask"])
+            full = base(**enc).last_hidden_state
+        real = enc["attention_mask"].bool()
+        assert torch.equal(batch["attention_mask"].bool(), real)
+        assert torch.allclose(cached[real], full[real], atol=1e-5)
+        # and the cache is not the output itself: the top layers did the work
+        assert not torch.allclose(batch["hidden_states"][real], full[real], atol=1e-2)
 
 
 def test_finetune_refuses_more_trainable_layers_than_the_encoder_has(tiny, scheme):

@@ -74,6 +74,15 @@ def test_an_unknown_recipe_key_fails_before_any_training(tmp_path):
         load_recipe(bad)
 
 
+def test_cache_frozen_without_trainable_layers_is_refused_before_any_training(tmp_path):
+    bad = tmp_path / "cached.yaml"
+    bad.write_text("kind: finetune\ncache_frozen: true\n")
+    with pytest.raises(StanceError, match="cache_frozen needs trainable_layers"):
+        load_recipe(bad)
+    bad.write_text("kind: finetune\ncache_frozen: true\ntrainable_layers: 2\n")
+    assert load_recipe(bad).cache_frozen
+
+
 def test_a_saved_classifier_reloads_as_its_kind_with_the_same_recipe(built, scheme, tmp_path):
     train = built[0]["train"].select(range(200))
     recipe = BaselineRecipe(C=2.0, word_ngrams=(1, 1))

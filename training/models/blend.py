@@ -6,7 +6,8 @@ split (README, "A second stance voice"), while the fine-tune's own holders were 
 So a blend fits every member on the same sentences and answers with
 
     p(stance)  = the weighted mean of the members' stance probabilities
-    p(actor)   = p(some stance) x p(actor | a stance) of the ``holders`` member,
+    p(actor)   = p(some stance) x p(actor | a stance) of the ``holders`` member
+                 (or, with ``holder_weights``, the weighted mean of the members' p(actor | a stance)),
 
 the project's one factorisation (base.factorized_actor_proba). Members are recipes, given in
 the blend's YAML as a recipe file (a path from the project root) or as ``{recipe: FILE, key:
@@ -39,6 +40,11 @@ class BlendRecipe(RecipeBase):
         None, description="Weight of each member's stance probabilities (None: equal weights)."
     )
     holders: int = Field(0, ge=0, description="Which member's p(actor | a stance) the blend keeps.")
+    holder_weights: tuple[float, ...] | None = Field(
+        None,
+        description="Weight of each member's p(actor | a stance) in a weighted mean, in place of one "
+        "member's (None: the `holders` member's alone).",
+    )
 
     @field_validator("members", mode="before")
     @classmethod
@@ -57,6 +63,9 @@ class BlendRecipe(RecipeBase):
         w = self.stance_weights
         if w is not None and (len(w) != n or min(w) < 0 or sum(w) <= 0):
             raise ValueError(f"stance_weights: give {n} weights, none negative, not all zero (got {list(w)})")
+        h = self.holder_weights
+        if h is not None and (len(h) != n or min(h) < 0 or sum(h) <= 0):
+            raise ValueError(f"holder_weights: give {n} weights, none negative, not all zero (got {list(h)})")
         return self
 
     def member_recipes(self) -> list[RecipeBase]:
@@ -144,18 +153,21 @@ class BlendClassifier:
             out |= {f"member{i}_{k}": v for k, v in getattr(m, "fit_metrics", dict)().items()}
         return out
 
-    def _weights(self) -> np.ndarray:
-        w = self.recipe.stance_weights or (1.0,) * len(self.members_)
-        return np.asarray(w, dtype=float) / sum(w)
+    def _weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each member's share of the stance and of p(actor | a stance), each summing to 1."""
+        r, n = self.recipe, len(self.members_)
+        stance = np.asarray(r.stance_weights or (1.0,) * n, dtype=float)
+        holder = np.asarray(r.holder_weights or [float(i == r.holders) for i in range(n)], dtype=float)
+        return stance / stance.sum(), holder / holder.sum()
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         texts = list(texts)
-        stance_p, given = 0.0, None
-        for i, (m, w) in enumerate(zip(self.members_, self._weights(), strict=True)):
+        stance_p, given = 0.0, 0.0
+        for m, w, h in zip(self.members_, *self._weights(), strict=True):
             actor_p, p = m.predict_proba(texts, contexts)
             stance_p = stance_p + w * p
-            if i == self.recipe.holders:
-                given = actor_given_stance(actor_p)
+            if h > 0:
+                given = given + h * actor_given_stance(actor_p)
         return _factorized(stance_p, given, self.actor_labels, self.stance_labels), stance_p
 
     def save(self, folder: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal, Self
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from training.calibration import fit_temperature, softmax
 from training.models import encoder, finetune_data, onnx_encoder
@@ -74,11 +74,28 @@ class FinetuneRecipe(RecipeBase):
         description="Fine-tune only the top N transformer layers (and the heads); the embeddings and the "
         "layers below stay frozen, so training skips their backward pass (None: the whole encoder).",
     )
+    cache_frozen: bool = Field(
+        False,
+        description="With trainable_layers: run the frozen layers once, in eval mode, and train the top "
+        "layers from their cached outputs: one forward pass of the frozen layers in all, not one an "
+        "epoch (the frozen layers then drop no units in training, as at prediction).",
+    )
     onnx_int8: bool = onnx_encoder.int8_field()
 
+    @model_validator(mode="after")
+    def _cache_needs_frozen_layers(self) -> Self:
+        if self.cache_frozen and self.trainable_layers is None:
+            raise ValueError(
+                "cache_frozen needs trainable_layers (the layers below them are the ones cached)"
+            )
+        return self
 
-def _two_heads(base, n_actors: int, n_stances: int, dropout: float, actor_w=None, stance_w=None):
-    """The model: the base encoder, mean pooling, and a linear head per facet."""
+
+def _two_heads(
+    base, n_actors: int, n_stances: int, dropout: float, actor_w=None, stance_w=None, top: int | None = None
+):
+    """The model: the base encoder, mean pooling, and a linear head per facet. With ``top``, a batch
+    may carry ``hidden_states`` (the frozen layers' cached outputs) in place of ``input_ids``."""
     import torch
     from torch import nn
 
@@ -102,12 +119,21 @@ def _two_heads(base, n_actors: int, n_stances: int, dropout: float, actor_w=None
             )
 
         def forward(
-            self, input_ids, attention_mask, token_type_ids=None, actor_labels=None, stance_labels=None
+            self,
+            input_ids=None,
+            attention_mask=None,
+            token_type_ids=None,
+            actor_labels=None,
+            stance_labels=None,
+            hidden_states=None,
         ):
-            kwargs = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
-            hidden = self.encoder(
-                input_ids=input_ids, attention_mask=attention_mask, **kwargs
-            ).last_hidden_state
+            if hidden_states is not None:
+                hidden = top_layers(self.encoder, top, hidden_states, attention_mask)
+            else:
+                kwargs = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+                hidden = self.encoder(
+                    input_ids=input_ids, attention_mask=attention_mask, **kwargs
+                ).last_hidden_state
             pooled = self.dropout(encoder.mean_pool(hidden, attention_mask))
             actor_logits, stance_logits = self.actor_head(pooled), self.stance_head(pooled)
             out = {"actor_logits": actor_logits, "stance_logits": stance_logits}
@@ -165,17 +191,25 @@ class FinetuneClassifier:
             base, n_actors, len(self.stance_labels), r.dropout,
             _inverse_frequency(actors[train_idx][bearing], n_actors) if r.class_weighted else None,
             _inverse_frequency(stances[train_idx], len(self.stance_labels)) if r.class_weighted else None,
+            top=r.trainable_layers,
         )  # fmt: skip
-        train_ds = finetune_data.Encoded(
-            self.tokenizer_,
-            [texts[i] for i in train_idx],
-            actors[train_idx],
-            stances[train_idx],
-            r.max_length,
-        )
-        val_ds = finetune_data.Encoded(
-            self.tokenizer_, [texts[i] for i in val_idx], actors[val_idx], stances[val_idx], r.max_length
-        )
+        if r.cache_frozen:
+            states = frozen_states(
+                base, self.tokenizer_, texts, r.trainable_layers, r.max_length, r.eval_batch_size
+            )
+            train_ds, val_ds = (
+                finetune_data.Cached([states[i] for i in idx], actors[idx], stances[idx])
+                for idx in (train_idx, val_idx)
+            )  # fmt: skip
+            collator = finetune_data.CachedCollator()
+        else:
+            train_ds, val_ds = (
+                finetune_data.Encoded(
+                    self.tokenizer_, [texts[i] for i in idx], actors[idx], stances[idx], r.max_length
+                )
+                for idx in (train_idx, val_idx)
+            )
+            collator = finetune_data.Collator(self.tokenizer_)
         with tempfile.TemporaryDirectory() as out_dir:
             args = TrainingArguments(
                 output_dir=out_dir, num_train_epochs=r.epochs, learning_rate=r.learning_rate,
@@ -192,7 +226,7 @@ class FinetuneClassifier:
             scores = partial(finetune_data.val_metrics, none_stance=labels_of(self).none_stance_id)
             trainer = Trainer(
                 model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                data_collator=finetune_data.Collator(self.tokenizer_), compute_metrics=scores, callbacks=callbacks,
+                data_collator=collator, compute_metrics=scores, callbacks=callbacks,
             )  # fmt: skip
             trainer.train()
             self.epochs_run_ = float(trainer.state.epoch or 0)
@@ -270,6 +304,39 @@ class FinetuneClassifier:
 
 
 # -- helpers -----------------------------------------------------------------------
+def frozen_states(
+    base, tokenizer, texts: list[str], trainable: int, max_length: int, batch_size: int
+) -> list:
+    """Each sentence's hidden states below the top ``trainable`` layers, its real tokens only,
+    computed once in eval mode (``cache_frozen``): what those layers read, epoch after epoch."""
+    import torch
+
+    below = len(base.encoder.layer) - trainable
+    out: list = [None] * len(texts)
+    base.eval()
+    with torch.no_grad():  # not inference_mode: the top layers save these inputs for their backward pass
+        for idx, enc in encoder.batches_by_length(texts, tokenizer, batch_size, max_length):
+            hidden = base(**enc, output_hidden_states=True).hidden_states[below]
+            for row, i in enumerate(idx):
+                out[i] = hidden[row][enc["attention_mask"][row].bool()].clone()
+    return out
+
+
+def top_layers(base, trainable: int, hidden, attention_mask):
+    """The top ``trainable`` transformer layers over cached hidden states: the same attention mask
+    the encoder builds, and mpnet's relative-position bias (computed from the sequence length)."""
+    from transformers.masking_utils import create_bidirectional_mask
+
+    mask = create_bidirectional_mask(config=base.config, inputs_embeds=hidden, attention_mask=attention_mask)
+    kwargs = {}
+    if hasattr(base.encoder, "compute_position_bias"):  # mpnet: one bias shared by every layer
+        kwargs["position_bias"] = base.encoder.compute_position_bias(hidden)
+    for layer in base.encoder.layer[len(base.encoder.layer) - trainable :]:
+        out = layer(hidden, mask, **kwargs)
+        hidden = out[0] if isinstance(out, tuple) else out
+    return hidden
+
+
 def freeze_below(base, trainable: int) -> None:
     """Freeze every encoder weight but the top ``trainable`` transformer layers' (BERT-like encoders:
     ``base.encoder.layer``); mpnet's relative-position bias, shared by all layers, stays frozen too."""

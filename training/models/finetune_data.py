@@ -33,6 +33,40 @@ class Collator:
         return dict(self.tokenizer.pad(features, return_tensors="pt")) | labels
 
 
+class Cached:
+    """The frozen layers' cached outputs per sentence with both labels (``cache_frozen``)."""
+
+    def __init__(self, states, actors, stances):
+        self.states, self.actors, self.stances = states, actors, stances
+
+    def __len__(self):
+        return len(self.actors)
+
+    def __getitem__(self, i):
+        return {
+            "hidden_states": self.states[i],
+            "actor_labels": int(self.actors[i]),
+            "stance_labels": int(self.stances[i]),
+        }
+
+
+class CachedCollator:
+    """Pads cached hidden states with zeros and masks the padding, as the tokenizer's padding does."""
+
+    def __call__(self, features):
+        import torch
+
+        longest = max(len(f["hidden_states"]) for f in features)
+        width = features[0]["hidden_states"].shape[1]
+        hidden = torch.zeros(len(features), longest, width)
+        mask = torch.zeros(len(features), longest, dtype=torch.long)
+        for row, f in enumerate(features):
+            n = len(f["hidden_states"])
+            hidden[row, :n], mask[row, :n] = f["hidden_states"], 1
+        labels = {k: torch.tensor([f[k] for f in features]) for k in ("actor_labels", "stance_labels")}
+        return {"hidden_states": hidden, "attention_mask": mask} | labels
+
+
 # training articles held out (finetune's early stopping, the attention head's temperature)
 VALIDATION_SHARE = 0.15
 VALIDATION_ORDERS = ("random", "newest")
