@@ -22,7 +22,7 @@ help:
 
 .PHONY: help demo test env ls-env label-studio label-studio-stop chromium benchmark benchmark-predict serve ml-backend annotations dataset train predict lint format pytest mlflow-ui clean
 
-## demo: the main job end to end: annotations -> dataset (time split) -> hybrid-mpnet-attn (champion) and baseline recipes in MLflow -> predict
+## demo: the main job end to end: annotations -> dataset (time split) -> hybrid-mpnet-attn (the fast champion recipe; the crowned blend: make train RECIPE=configs/blend-finetune-broker-cached.yaml, about an hour on 2 cores) and baseline recipes in MLflow -> predict
 # hybrid-mpnet-attn first: it is the champion recipe (time split on the coverage labels, 44 articles:
 # stance macro-F1 +0.032 over hybrid-mpnet-last4, paired 90% interval [+0.011, +0.052], actor accuracy
 # end to end -0.004 [-0.010, +0.000]; last4 beat cues on holders, cues beat w15, w15 beat hybrid-mpnet,
