@@ -218,7 +218,7 @@ class FinetuneClassifier:
                 eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch",
                 load_best_model_at_end=True, metric_for_best_model=finetune_data.EARLY_STOPPING[r.early_stopping], greater_is_better=True,
                 save_total_limit=1, save_only_model=True, report_to="none", use_cpu=not torch.cuda.is_available(),
-                label_names=["actor_labels", "stance_labels"], disable_tqdm=False, dataloader_num_workers=0,
+                label_names=list(finetune_data.LABEL_NAMES), disable_tqdm=False, dataloader_num_workers=0,
             )  # fmt: skip
             callbacks = [EarlyStoppingCallback(early_stopping_patience=r.patience)]
             if self.epoch_callback is not None:
@@ -304,6 +304,11 @@ class FinetuneClassifier:
 
 
 # -- helpers -----------------------------------------------------------------------
+def _first_trained(base, trainable: int) -> int:
+    """The index of the first transformer layer ``trainable_layers`` trains (the ones below stay frozen)."""
+    return len(base.encoder.layer) - trainable
+
+
 def frozen_states(
     base, tokenizer, texts: list[str], trainable: int, max_length: int, batch_size: int
 ) -> list:
@@ -311,7 +316,7 @@ def frozen_states(
     computed once in eval mode (``cache_frozen``): what those layers read, epoch after epoch."""
     import torch
 
-    below = len(base.encoder.layer) - trainable
+    below = _first_trained(base, trainable)
     out: list = [None] * len(texts)
     base.eval()
     with torch.no_grad():  # not inference_mode: the top layers save these inputs for their backward pass
@@ -331,7 +336,7 @@ def top_layers(base, trainable: int, hidden, attention_mask):
     kwargs = {}
     if hasattr(base.encoder, "compute_position_bias"):  # mpnet: one bias shared by every layer
         kwargs["position_bias"] = base.encoder.compute_position_bias(hidden)
-    for layer in base.encoder.layer[len(base.encoder.layer) - trainable :]:
+    for layer in base.encoder.layer[_first_trained(base, trainable) :]:
         out = layer(hidden, mask, **kwargs)
         hidden = out[0] if isinstance(out, tuple) else out
     return hidden
@@ -349,6 +354,6 @@ def freeze_below(base, trainable: int) -> None:
         raise StanceError(f"trainable_layers: {trainable} asked, the encoder has {len(layers)} layers")
     for p in base.parameters():
         p.requires_grad_(False)
-    for layer in layers[len(layers) - trainable :]:
+    for layer in layers[_first_trained(base, trainable) :]:
         for p in layer.parameters():
             p.requires_grad_(True)

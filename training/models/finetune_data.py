@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# the two label columns of a batch, as the model's forward and the Trainer's label_names call them
+LABEL_NAMES = ("actor_labels", "stance_labels")
+
 
 class Encoded:
     """Tokenized sentences with both labels, as the Trainer's dataset."""
@@ -29,7 +32,7 @@ class Collator:
     def __call__(self, features):
         import torch
 
-        labels = {k: torch.tensor([f.pop(k) for f in features]) for k in ("actor_labels", "stance_labels")}
+        labels = {k: torch.tensor([f.pop(k) for f in features]) for k in LABEL_NAMES}
         return dict(self.tokenizer.pad(features, return_tensors="pt")) | labels
 
 
@@ -63,7 +66,7 @@ class CachedCollator:
         for row, f in enumerate(features):
             n = len(f["hidden_states"])
             hidden[row, :n], mask[row, :n] = f["hidden_states"], 1
-        labels = {k: torch.tensor([f[k] for f in features]) for k in ("actor_labels", "stance_labels")}
+        labels = {k: torch.tensor([f[k] for f in features]) for k in LABEL_NAMES}
         return {"hidden_states": hidden, "attention_mask": mask} | labels
 
 
