@@ -9,7 +9,7 @@ import pytest
 from datasets import concatenate_datasets
 from mlflow import MlflowClient
 
-from training import tracking
+from training import confidence, tracking
 from training.evaluate import metrics
 from training.models.baseline import BaselineRecipe
 from training.recipes import make_classifier
@@ -69,7 +69,9 @@ def test_a_run_records_config_data_version_metrics_and_artifacts(trained, built)
         "evaluation/per_class.md",
         "evaluation/misclassified.jsonl",
         "evaluation/oof_predictions.jsonl",
+        "evaluation/confidence.md",
         "evaluation/time_split_predictions.jsonl",
+        "evaluation/confidence_time_split.md",
     }
     assert m["stance_macro_f1"] > 0.35  # well above the majority floor (~0.14)
 
@@ -181,6 +183,14 @@ def test_a_run_logs_cv_and_time_split_figures_with_intervals(trained, built):
     assert {r["article"] for r in rows} == set(meta["time_split"]["test_articles"])
     f1 = f1_score([r["true"][1] for r in rows], [r["predicted"][1] for r in rows], average="macro")
     assert abs(f1 - m["time_stance_macro_f1"]) < 1e-9
+    # the confident rows' figures come from the same predictions, with predict's own p
+    sure = [
+        r
+        for r in rows
+        if confidence.pair_confidence(r["actor_p"], r["stance_p"], *r["predicted"], "none") >= 0.9
+    ]
+    assert abs(m["time_p90_share"] - len(sure) / len(rows)) < 1e-9
+    assert abs(m["time_p90_accuracy"] - np.mean([r["true"] == r["predicted"] for r in sure])) < 1e-9
 
 
 def test_train_command_with_a_bad_config_prints_one_line(tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stance.scheme import Scheme
+from training import confidence
 from training.calibration import expected_calibration_error, reliability_plot
 from training.dataset import grouped_folds
 from training.outputs import decode
@@ -227,19 +228,38 @@ def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path
                     "stance_confidence": round(float(cv.stance_p[i].max()), 4),
                 }, ensure_ascii=False) + "\n")  # fmt: skip
     written.append(wrong)
-    # every sentence's out-of-fold probabilities: the figures above can be recomputed, and
-    # recipes compared or ensembled, from the logged runs without retraining
     oof = folder / "oof_predictions.jsonl"
-    with oof.open("w", encoding="utf-8") as fh:
-        for i in range(len(data)):
-            fh.write(json.dumps({
-                "sentence_id": data["sentence_id"][i],
-                "article": data["article"][i],
-                "fold": int(cv.fold_of[i]),
-                "true": [scheme.actor_labels[data["actor"][i]], scheme.stance_labels[data["stance"][i]]],
-                "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
-                "actor_p": {k: round(float(v), 6) for k, v in zip(scheme.actor_labels, cv.actor_p[i], strict=True)},
-                "stance_p": {k: round(float(v), 6) for k, v in zip(scheme.stance_labels, cv.stance_p[i], strict=True)},
-            }, ensure_ascii=False) + "\n")  # fmt: skip
+    rows = oof_rows(cv, data, scheme)
+    oof.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     written.append(oof)
+    # how often a row with a given p is right, on sentences the model never saw
+    bands = folder / "confidence.md"
+    bands.write_text(
+        "# How far to trust p (predict's confidence in a row's pair)\n\n"
+        + confidence.markdown(rows, scheme.labels.none, "grouped-CV out-of-fold predictions"),
+        encoding="utf-8",
+    )
+    written.append(bands)
     return written
+
+
+def oof_rows(cv: CVResult, data, scheme: Scheme) -> list[dict]:
+    """Every sentence's out-of-fold prediction with both facets' probabilities: the figures can be
+    recomputed, and recipes compared or ensembled, from the logged runs without retraining."""
+    a_pred, s_pred = predicted_ids(cv.actor_p, cv.stance_p, scheme)
+    return [
+        {
+            "sentence_id": data["sentence_id"][i],
+            "article": data["article"][i],
+            "fold": int(cv.fold_of[i]),
+            "true": [scheme.actor_labels[data["actor"][i]], scheme.stance_labels[data["stance"][i]]],
+            "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
+            "actor_p": {
+                k: round(float(v), 6) for k, v in zip(scheme.actor_labels, cv.actor_p[i], strict=True)
+            },
+            "stance_p": {
+                k: round(float(v), 6) for k, v in zip(scheme.stance_labels, cv.stance_p[i], strict=True)
+            },
+        }  # fmt: skip
+        for i in range(len(data))
+    ]

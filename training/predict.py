@@ -26,6 +26,7 @@ from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
 from stance.scheme import Labels, Scheme
+from training.confidence import pair_confidence
 from training.context import contexts
 from training.inputs import by_article, read_sentences_file
 from training.predict_formats import Format, to_csv, to_jsonl, to_table
@@ -49,18 +50,11 @@ class SentencePrediction:
 
     @property
     def confidence(self) -> float:
-        """How sure the model is of its pair (predict's `p`, Label Studio's prediction score).
-
-        For no stance, p(stance none); for a pair, p(stance) x p(actor | the sentence has a stance):
-        the actor facet's probabilities include the none actor, so they are renormalised over the
-        stance-holding actors before the product.
-        """
-        none = self.actor_labels_none
-        p_none = self.stance_scores[none]
-        if self.stance == none:
-            return p_none
-        p_holders = sum(v for k, v in self.actor_scores.items() if k != none)
-        return self.stance_scores[self.stance] * self.actor_scores[self.actor] / max(p_holders, 1e-9)
+        """How sure the model is of its pair (predict's `p`, Label Studio's prediction score):
+        :func:`training.confidence.pair_confidence`, the definition the confidence bands read."""
+        return pair_confidence(
+            self.actor_scores, self.stance_scores, self.actor, self.stance, self.actor_labels_none
+        )
 
     @property
     def actor_labels_none(self) -> str:

@@ -27,6 +27,7 @@ from stance.errors import StanceError
 
 TEST_SHARE = 0.2  # at least this share of the labeled articles, the newest, is the test set
 PREDICTIONS = "evaluation/time_split_predictions.jsonl"  # the test sentences' predictions, on each run
+CONFIDENCE = "evaluation/confidence_time_split.md"  # their pair accuracy by confidence band
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
@@ -111,7 +112,7 @@ def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:
     """Fit ``model`` (unfitted) on ``dd["train"]``, score ``dd["test"]``: (``time_*`` metrics, per-sentence rows).
 
     Empty results when the dataset has no time split (no dated article). The rows
-    (sentence, article, true and predicted labels, stance probabilities) let two runs
+    (sentence, article, true and predicted labels, both facets' probabilities) let two runs
     on the same test set be compared sentence by sentence (training/champion.py).
     """
     import numpy as np
@@ -146,6 +147,7 @@ def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:
             "date": test["date"][i],
             "true": [scheme.actor_labels[actors[i]], scheme.stance_labels[stances[i]]],
             "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
+            "actor_p": {k: round(float(v), 6) for k, v in zip(scheme.actor_labels, actor_p[i], strict=True)},
             "stance_p": {
                 k: round(float(v), 6) for k, v in zip(scheme.stance_labels, stance_p[i], strict=True)
             },

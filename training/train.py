@@ -13,7 +13,7 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training import dataset, evaluate, intervals, registry, timesplit, tracking
+from training import confidence, dataset, evaluate, intervals, registry, timesplit, tracking
 from training.logged_model import log_model
 from training.recipes import load_recipe, make_classifier, recipe_hash
 
@@ -75,6 +75,7 @@ def train(
         mlflow.log_metrics(summary | _cv_sizes(cv))
         _log_folds(cv)
         _log_reports(cv, data, scheme)
+        mlflow.log_metrics(confidence.metrics(evaluate.oof_rows(cv, data, scheme), scheme.labels.none, "cv"))
         if train_share >= 1:  # learning-curve points are CV only
             summary |= _time_split(recipe, dd, scheme)
         out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
@@ -136,6 +137,12 @@ def _time_split(recipe, dd, scheme: Scheme) -> dict[str, float]:
         mlflow.log_metrics(figures)
         mlflow.log_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), timesplit.PREDICTIONS
+        )
+        mlflow.log_metrics(confidence.metrics(rows, scheme.labels.none, "time"))
+        mlflow.log_text(
+            "# How far to trust p on the newest articles\n\n"
+            + confidence.markdown(rows, scheme.labels.none, "time split: the newest articles"),
+            timesplit.CONFIDENCE,
         )
     return figures
 
