@@ -5,12 +5,14 @@ import io
 import json
 import re
 
+import numpy as np
 import pytest
 
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from tests.conftest import renamed_actor, run_cli
+from training import confidence
 from training.predict import Predictor, read_sentences_file
 
 SEED = "seeds/001_64535fbd2cbe07ec.txt"
@@ -25,6 +27,7 @@ FIELDS = [
     "actor_scores",
     "stance",
     "stance_scores",
+    "p",
 ]
 
 
@@ -70,6 +73,11 @@ def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles():
     sentences = [r for r in rows if r["kind"] == "sentence"]
     profiles = [r for r in rows if r["kind"] == "profile"]
     assert list(sentences[0]) == FIELDS
+    # p: the pair confidence the table shows, the figure the confidence bands read
+    for r in sentences:
+        p = confidence.pair_confidence(r["actor_scores"], r["stance_scores"], r["actor"], r["stance"], "none")
+        assert r["p"] == round(p, 4)
+    assert len({r["p"] for r in sentences}) > 1  # a figure per row, not a constant
     arts = [r["article"] for r in sentences]
     assert arts == sorted(arts, key=[a.stem, b.stem].index)  # a's sentences, then b's
     assert [p["article"] for p in profiles] == [a.stem, b.stem] and rows[-2:] == profiles
@@ -83,6 +91,11 @@ def test_cli_csv_and_table_and_standard_input(tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
     assert len(rows) == 1 and rows[0]["text"] == "Pakistan urged Kabul to act against the TTP."
     assert rows[0]["article"].startswith("text-") and "stance:demand" in rows[0]
+    pair = [float(rows[0][f"stance:{rows[0]['stance']}"])]
+    if rows[0]["stance"] != "none":
+        holders = sum(float(v) for k, v in rows[0].items() if k.startswith("actor:") and k != "actor:none")
+        pair.append(float(rows[0][f"actor:{rows[0]['actor']}"]) / holders)
+    assert float(rows[0]["p"]) == pytest.approx(np.prod(pair), abs=1e-4)
     table = run_cli("predict", str(paths.root() / SEED), "-f", "table")
     assert table.returncode == 0
     assert "stance profile of 001_64535fbd2cbe07ec" in table.stdout.decode()

@@ -22,7 +22,7 @@ class Format(StrEnum):
 
 def to_jsonl(results: list[ArticleResult]) -> str:
     lines = [
-        json.dumps({"kind": "sentence", **asdict(p)}, ensure_ascii=False)
+        json.dumps({"kind": "sentence", **asdict(p), "p": round(p.confidence, 4)}, ensure_ascii=False)
         for r in results
         for p in r.sentences
     ]
@@ -36,14 +36,14 @@ def to_jsonl(results: list[ArticleResult]) -> str:
 def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    head = ["article", "sentence_id", "start", "end", "text", "actor", "stance"]
+    head = ["article", "sentence_id", "start", "end", "text", "actor", "stance", "p"]
     writer.writerow(
         head + [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
     )
     for r in results:
         for p in r.sentences:
             writer.writerow(
-                [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance]
+                [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance, round(p.confidence, 4)]
                 + list(p.actor_scores.values()) + list(p.stance_scores.values())
             )  # fmt: skip
     return buf.getvalue()

@@ -155,7 +155,8 @@ def read_predictions(path: Path, scheme: Scheme):
         if row.get("kind") != "sentence":
             continue
         try:
-            preds.append(SentencePrediction(**{k: v for k, v in row.items() if k != "kind"}))
+            # `p` is derived (SentencePrediction.confidence), written for the reader
+            preds.append(SentencePrediction(**{k: v for k, v in row.items() if k not in ("kind", "p")}))
         except TypeError as exc:
             raise StanceError(
                 f"{path}:{n}: not a sentence prediction of `stance predict -f jsonl` ({exc})"
