@@ -68,3 +68,28 @@ def test_a_run_logged_before_actor_probabilities_is_refused_with_what_to_do():
     del old["actor_p"]
     with pytest.raises(ValueError, match="s0.9: no actor_p logged .* retrain it"):
         confidence.bands([old], "none")
+
+
+def test_batch_scoring_p_is_predicts_p_row_for_row():
+    import numpy as np
+
+    rows = [
+        row(("pakistan", "demand"), ("pakistan", "demand"), 0.8, 0.5),
+        row(("none", "none"), ("none", "none"), 0.65),
+        row(("ttp", "denial"), ("mediator", "mediation"), 0.55, 0.3),
+    ]
+    a = np.array([[r["actor_p"][x] for x in ACTORS] for r in rows])
+    s = np.array([[r["stance_p"][x] for x in STANCES] for r in rows])
+    got = confidence.pair_confidences(
+        a,
+        s,
+        [r["predicted"][0] for r in rows],
+        [r["predicted"][1] for r in rows],
+        list(ACTORS),
+        list(STANCES),
+        "none",
+    )
+    want = [confidence.pair_confidence(r["actor_p"], r["stance_p"], *r["predicted"], "none") for r in rows]
+    assert (
+        got == pytest.approx(want) and got[1] == pytest.approx(0.65) and got[2] == pytest.approx(0.55 * 0.3)
+    )

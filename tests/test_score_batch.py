@@ -71,6 +71,8 @@ def test_spark_rows_equal_predicts_row_for_row(spark_out, predicted, scheme):
         assert (got["start"], got["end"]) == (int(want["start"]), int(want["end"]))
         for c in cols:  # predict prints 4 decimals; score-batch keeps the model's value
             assert abs(round(got[c], 4) - float(want[c])) < 1e-5, (got["sentence_id"], c)
+        # predict's p is the product of its 4-decimal scores: equal to the last digit or so
+        assert abs(got["p"] - float(want["p"])) < 3e-4, got["sentence_id"]
     # the article metadata, and the partitions by date
     first = frame[frame.article == "corpus-001"].iloc[0]
     assert (first["date"], first["outlet"]) == ("2025-10-19", "KUNA (via MENAFN)")

@@ -116,6 +116,18 @@ def score_columns(scheme) -> list[str]:
     return [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
 
 
+def pair_p(frame, scheme):
+    """Predict's ``p`` for each scored row of a pandas frame (its labels and probability columns)."""
+    from training.confidence import pair_confidences
+
+    a_cols = [f"actor:{a}" for a in scheme.actor_labels]
+    s_cols = [f"stance:{s}" for s in scheme.stance_labels]
+    return pair_confidences(
+        frame[a_cols].to_numpy(), frame[s_cols].to_numpy(), frame["actor"].tolist(), frame["stance"].tolist(),
+        scheme.actor_labels, scheme.stance_labels, scheme.none,
+    )  # fmt: skip
+
+
 def profiles_frame(sentences, scheme):
     """Per-article profiles (predict's) of a pandas frame of scored sentences."""
     import pandas as pd
@@ -180,8 +192,9 @@ def run_local(input_path: Path, out: Path, model_uri: str) -> int:
     frame["actor"], frame["stance"] = scored["actor"].to_numpy(), scored["stance"].to_numpy()
     for c in cols:
         frame[c] = scored[c].to_numpy(dtype="float64")
+    frame["p"] = pair_p(frame, predictor.scheme)
     frame["date"] = [_partition_value(d) for d in frame["date"]]
-    order = ["article", "sentence_id", "start", "end", "text", "actor", "stance", *cols, *META]
+    order = ["article", "sentence_id", "start", "end", "text", "actor", "stance", "p", *cols, *META]
     pq.write_to_dataset(
         pa.Table.from_pandas(frame[order], preserve_index=False), out / "sentences", partition_cols=["date"]
     )

@@ -18,7 +18,15 @@ from pathlib import Path
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.score_batch import META, UNDATED, article_files, profiles_frame, score_columns, segment_rows
+from training.score_batch import (
+    META,
+    UNDATED,
+    article_files,
+    pair_p,
+    profiles_frame,
+    score_columns,
+    segment_rows,
+)
 
 SENTENCE_SCHEMA = (
     "article string, sentence_id string, start int, end int, text string, "
@@ -164,7 +172,7 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
             "article", "sentence_id", "start", "end", "text", *[F.col(f"p.`{c}`").alias(c) for c in cols],
             "outlet", "url", "headline", dated.alias("date"),
         )  # fmt: skip
-        order = ["article", "sentence_id", "start", "end", "text", "actor", "stance", *cols]
+        order = ["article", "sentence_id", "start", "end", "text", "actor", "stance", "p", *cols]
         order += ["outlet", "url", "headline", "date"]
         a_cols, s_cols = cols[: len(scheme.actor_labels)], cols[len(scheme.actor_labels) :]
 
@@ -180,12 +188,14 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
                     scheme.none,
                 )
                 b = b.assign(actor=actors, stance=stances)
+                b = b.assign(p=pair_p(b, scheme))
                 yield plain(b[order])
 
         fields = {
             f.name: f for f in flat.schema.fields
         }  # a new schema: the frame's own is cached, not copied
         fields |= {k: StructField(k, StringType()) for k in ("actor", "stance")}
+        fields["p"] = StructField("p", DoubleType())
         schema = StructType([fields[c] for c in order])
         rows = flat.mapInPandas(with_labels, schema)
         rows.write.partitionBy("date").parquet(str(out / "sentences"))
