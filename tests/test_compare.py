@@ -35,6 +35,8 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
         assert f"| {m['stance_f1_demand']:.2f} |" in line
         # what an analyst reads: who takes which stance per article, reported against labeled
         assert f"| {m['profile_pair_precision']:.2f} / {m['profile_pair_recall']:.2f} |" in line
+        # how much of new coverage comes with p >= 0.9, and how often that is right
+        assert f"| {m['time_p90_share']:.2f} / {m['time_p90_accuracy']:.2f} |" in line
     assert "data versions" not in text  # one data version: nothing to warn about
     for png in ("per_class_f1.png", "confusion_stance.png"):
         assert f"]({png})" in text

@@ -37,6 +37,7 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
         ("kind", "kind", lambda r: r.kind),
         ("time split: stance macro-F1 [90% CI]", "time F1", ci("time_stance_macro_f1")),
         ("time split: actor acc. end to end [90% CI]", "time actor", ci("time_actor_accuracy_e2e")),
+        ("time split: p ≥ 0.9, share / pair right", "time p≥.9", pair("time_p90_share", "time_p90_accuracy")),
         ("CV pooled: stance macro-F1 [90% CI]", "CV F1", ci("cv_stance_macro_f1")),
         ("CV pooled: actor acc. end to end [90% CI]", "CV actor", ci("cv_actor_accuracy_e2e")),
         ("stance macro-F1", "macro-F1", pm("stance_macro_f1")),
@@ -77,7 +78,8 @@ def print_tables(comp: Comparison, scheme: Scheme) -> None:
                 " predictions pooled; [90% bootstrap interval by article]; actor end to end: on stance-bearing"
                 " sentences, right only when the predicted actor is the labeled one; macro-F1: fold mean ± std;"
                 " per-class stance F1 pooled out-of-fold; bearing: best real actor on stance-bearing sentences;"
-                " pairs: (actor, stance) pairs per article, reported against labeled"
+                " pairs: (actor, stance) pairs per article, reported against labeled; p≥.9: the newest"
+                " articles' sentences predicted with p ≥ 0.9, their share / of them, pair right"
             ),
         )
         table.add_column("#", justify="right")

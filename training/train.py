@@ -134,11 +134,11 @@ def _time_split(recipe, dd, scheme: Scheme) -> dict[str, float]:
 
     figures, rows = timesplit.evaluate(make_classifier(recipe, scheme), dd, scheme)
     if figures:
+        figures |= confidence.metrics(rows, scheme.labels.none, "time")
         mlflow.log_metrics(figures)
         mlflow.log_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), timesplit.PREDICTIONS
         )
-        mlflow.log_metrics(confidence.metrics(rows, scheme.labels.none, "time"))
         mlflow.log_text(
             "# How far to trust p on the newest articles\n\n"
             + confidence.markdown(rows, scheme.labels.none, "time split: the newest articles"),
