@@ -47,7 +47,7 @@ def wrapped(built, scheme):
 
 
 def test_the_model_answers_the_contract_columns_for_no_rows_and_for_missing_contexts(wrapped, scheme):
-    columns = ["actor", "stance"] + [f"actor:{a}" for a in scheme.actor_labels]
+    columns = ["actor", "stance", "p"] + [f"actor:{a}" for a in scheme.actor_labels]
     columns += [f"stance:{s}" for s in scheme.stance_labels]
     empty = wrapped.predict(None, pd.DataFrame({"text": []}))
     assert list(empty.columns) == columns and len(empty) == 0

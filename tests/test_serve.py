@@ -87,6 +87,7 @@ def test_served_champion_answers_as_predict_does(served, scheme):
     assert len(answer) == len(local) == len(SENTENCES)
     for row, p in zip(answer, local, strict=True):
         assert (row["actor"], row["stance"]) == (p.actor, p.stance)
+        assert row["p"] == pytest.approx(p.confidence, abs=1e-4)  # the served p is predict's
         for label in scheme.actor_labels:
             assert row[f"actor:{label}"] == pytest.approx(p.actor_scores[label], abs=1e-4)
         for label in scheme.stance_labels:

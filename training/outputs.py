@@ -31,8 +31,11 @@ def output_frame(
 ) -> pd.DataFrame:
     import pandas as pd
 
+    from training.confidence import pair_confidences
+
     actors, stances = decode(actor_p, stance_p, actor_labels, stance_labels, none)
-    frame = {"actor": actors, "stance": stances}
+    p = pair_confidences(actor_p, stance_p, actors, stances, actor_labels, stance_labels, none)
+    frame = {"actor": actors, "stance": stances, "p": np.asarray(p, dtype=float)}
     frame |= {f"actor:{label}": actor_p[:, i] for i, label in enumerate(actor_labels)}
     frame |= {f"stance:{label}": stance_p[:, i] for i, label in enumerate(stance_labels)}
     return pd.DataFrame(frame)

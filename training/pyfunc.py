@@ -5,7 +5,9 @@ Input: a DataFrame with a ``text`` column (or a list of strings), and optionally
 (training/context.py), where the holder of "He said ..." is found; a caller that
 omits it still gets an answer, from the sentence alone. Output: one row
 per text with ``actor`` and ``stance`` (decoded consistently: the actor is
-``none`` exactly when the stance is) and one probability column per class,
+``none`` exactly when the stance is), ``p`` (how sure the model is of that pair:
+training/confidence.py, the figure predict and Label Studio show; models logged
+before it lack the column) and one probability column per class,
 named ``actor:<label>`` and ``stance:<label>``. Predict and Label Studio
 pre-annotation use only this, never the model's kind.
 """
