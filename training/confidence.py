@@ -4,7 +4,7 @@
 prediction score and the bands below all use it. The bands are read on sentences the model
 never saw (the grouped-CV out-of-fold predictions and the time split's newest articles), so an
 analyst can tell which rows to check: "of the rows with p ≥ 0.9, this share of the article,
-this many right". Kept free of heavy imports: rows are the dicts training logs
+this many right". Kept free of heavy imports (numpy only): rows are the dicts training logs
 (``evaluation/oof_predictions.jsonl``, ``evaluation/time_split_predictions.jsonl``).
 """
 
@@ -26,14 +26,16 @@ def pair_confidence(
     the actor facet's probabilities include the none actor, so they are renormalised over the
     stance-holding actors before the product.
     """
-    if stance == none:
-        return float(stance_p[none])
-    holders = sum(v for k, v in actor_p.items() if k != none)
-    return float(stance_p[stance]) * float(actor_p[actor]) / max(holders, 1e-9)
+    actors, stances = list(actor_p), list(stance_p)
+    one = pair_confidences(
+        [list(actor_p.values())], [list(stance_p.values())], [actor], [stance], actors, stances, none
+    )
+    return float(one[0])
 
 
 def pair_confidences(actor_p, stance_p, actors, stances, actor_labels, stance_labels, none):
-    """:func:`pair_confidence` for every row of two probability matrices (batch scoring's ``p``)."""
+    """:func:`pair_confidence` for every row of two probability matrices (the model's and batch
+    scoring's ``p``); columns in the order of ``actor_labels`` and ``stance_labels``."""
     import numpy as np
 
     actor_p, stance_p = np.asarray(actor_p, dtype=float), np.asarray(stance_p, dtype=float)

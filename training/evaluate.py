@@ -179,8 +179,9 @@ def summarize(cv: CVResult, data, scheme: Scheme) -> dict[str, float]:
     return out
 
 
-def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path]:
-    """Confusion-matrix PNGs, the per-class table, the misclassified sentences, all OOF probabilities."""
+def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path, rows: list[dict]) -> list[Path]:
+    """Confusion-matrix PNGs, the per-class table, the misclassified sentences, all OOF probabilities
+    (``rows``: :func:`oof_rows`) and their confidence bands."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -229,7 +230,6 @@ def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path) -> list[Path
                 }, ensure_ascii=False) + "\n")  # fmt: skip
     written.append(wrong)
     oof = folder / "oof_predictions.jsonl"
-    rows = oof_rows(cv, data, scheme)
     oof.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     written.append(oof)
     # how often a row with a given p is right, on sentences the model never saw

@@ -120,8 +120,8 @@ def pair_p(frame, scheme):
     """Predict's ``p`` for each scored row of a pandas frame (its labels and probability columns)."""
     from training.confidence import pair_confidences
 
-    a_cols = [f"actor:{a}" for a in scheme.actor_labels]
-    s_cols = [f"stance:{s}" for s in scheme.stance_labels]
+    cols = score_columns(scheme)
+    a_cols, s_cols = cols[: len(scheme.actor_labels)], cols[len(scheme.actor_labels) :]
     return pair_confidences(
         frame[a_cols].to_numpy(), frame[s_cols].to_numpy(), frame["actor"].tolist(), frame["stance"].tolist(),
         scheme.actor_labels, scheme.stance_labels, scheme.none,

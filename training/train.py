@@ -75,7 +75,6 @@ def train(
         mlflow.log_metrics(summary | _cv_sizes(cv))
         _log_folds(cv)
         _log_reports(cv, data, scheme)
-        mlflow.log_metrics(confidence.metrics(evaluate.oof_rows(cv, data, scheme), scheme.labels.none, "cv"))
         if train_share >= 1:  # learning-curve points are CV only
             summary |= _time_split(recipe, dd, scheme)
         out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
@@ -232,9 +231,11 @@ def _log_folds(cv) -> None:
 def _log_reports(cv, data, scheme: Scheme) -> None:
     import mlflow
 
+    rows = evaluate.oof_rows(cv, data, scheme)
     with tempfile.TemporaryDirectory() as tmp:
-        evaluate.write_reports(cv, data, scheme, Path(tmp))
+        evaluate.write_reports(cv, data, scheme, Path(tmp), rows)
         mlflow.log_artifacts(tmp, artifact_path="evaluation")
+    mlflow.log_metrics(confidence.metrics(rows, scheme.labels.none, "cv"))
 
 
 def _fit_final(recipe, data, scheme: Scheme):
