@@ -8,8 +8,12 @@ variant, so only the holders move), each judged against the blend as shipped by 
 rule's paired test (holders: actor accuracy end to end).
 
     .venv/bin/python experiments/blend_holders.py
+    .venv/bin/python experiments/blend_holders.py --recipe R.yaml --out DIR --against RUN_ID
 
-Writes experiments/blend-holders/result.json and result.md.
+Writes experiments/blend-holders/result.json and result.md (or under ``--out``). ``--against``
+judges every variant against another run's time-split predictions too (an MLflow run in this
+store, e.g. the champion recipe's refit by time_split_recipes.py): a changed recipe's holders
+and stances against the champion's (experiments/context-finetune, session 20).
 """
 
 from __future__ import annotations
@@ -52,16 +56,32 @@ class Fitted:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--recipe", default=RECIPE, help=f"a blend recipe (default {RECIPE})")
+    ap.add_argument("--out", type=Path, default=OUT, help="result folder")
+    ap.add_argument(
+        "--against", metavar="RUN_ID", help="also judge each variant against this run's predictions"
+    )
+    args = ap.parse_args()
     scheme = Scheme.load()
     dd, meta = dataset.load(None, scheme)
-    recipe = load_recipe(ROOT / RECIPE)
+    other = None
+    if args.against:
+        text = champion.predictions_jsonl(args.against)
+        if text is None:
+            sys.exit(f"run {args.against} has no time-split predictions in this MLflow store")
+        other = champion.Predictions.from_jsonl(text)
+    recipe = load_recipe(ROOT / args.recipe)
     blend = make_classifier(recipe, scheme)
     t0 = time.perf_counter()
     timesplit.evaluate(blend, dd, scheme)  # the one fit
     fit_seconds = time.perf_counter() - t0
     result = {
         "data_version": meta["data_version"],
-        "recipe": RECIPE,
+        "recipe": args.recipe,
+        "against": args.against,
         "fit_seconds": round(fit_seconds),
         "variants": [],
     }
@@ -73,26 +93,31 @@ def main() -> None:
         shipped = shipped or preds
         row = {"variant": name, "holder_weights": weights}
         row |= {k: round(v, 4) for k, v in figures.items() if k.startswith("time_actor_accuracy_e2e")}
-        row["time_stance_macro_f1"] = round(figures["time_stance_macro_f1"], 4)
+        row |= {k: round(v, 4) for k, v in figures.items() if k.startswith("time_stance_macro_f1")}
         row["against_shipped"] = (
             None if preds is shipped else champion.rule(preds, shipped, scheme.stance_labels).why
         )
+        if other is not None:
+            row["against_run"] = champion.rule(preds, other, scheme.stance_labels).why
         result["variants"].append(row)
         print(row, flush=True)
-    OUT.mkdir(exist_ok=True)
-    (OUT / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    out = args.out
+    out.mkdir(exist_ok=True)
+    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    against = f" | against run {args.against[:8]} (champion rule)" if other is not None else ""
     lines = [
-        f"# Whose holders a blend keeps (data {result['data_version']}, {RECIPE}, one fit: {result['fit_seconds']} s)",
+        f"# Whose holders a blend keeps (data {result['data_version']}, {args.recipe}, one fit: {result['fit_seconds']} s)",
         "",
-        "| holders | time split: actor acc. end to end | stance macro-F1 | against member 0's holders (champion rule) |",
-        "|---|---|---|---|",
+        f"| holders | time split: actor acc. end to end | stance macro-F1 | against member 0's holders (champion rule){against} |",
+        "|---|---|---|---|" + ("---|" if other is not None else ""),
     ]
     for v in result["variants"]:
         e2e = f"{v['time_actor_accuracy_e2e']:.3f} [{v['time_actor_accuracy_e2e_lo']:.3f}, {v['time_actor_accuracy_e2e_hi']:.3f}]"
+        tail = f" | {v['against_run']}" if other is not None else ""
         lines.append(
-            f"| {v['variant']} | {e2e} | {v['time_stance_macro_f1']:.3f} | {v['against_shipped'] or ''} |"
+            f"| {v['variant']} | {e2e} | {v['time_stance_macro_f1']:.3f} | {v['against_shipped'] or ''}{tail} |"
         )
-    (OUT / "result.md").write_text("\n".join(lines) + "\n")
+    (out / "result.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -148,7 +148,7 @@ def test_the_top_layers_over_cached_frozen_states_give_the_encoders_own_output()
     tokenizer, base = encoder.load(encoder.PACKAGED_MINILM)
     texts = PROBE + ["Islamabad said the talks in Istanbul ended without an agreement on Sunday evening."]
     for top in (1, 2):
-        states = finetune.frozen_states(base, tokenizer, texts, top, 48, 2)
+        states, _ = finetune.frozen_states(base, tokenizer, texts, top, 48, 2)
         rows = [{"hidden_states": h, "actor_labels": 0, "stance_labels": 0} for h in states]
         batch = finetune_data.CachedCollator()(rows)
         enc = tokenizer(texts, padding=True, return_tensors="pt")
@@ -170,3 +170,66 @@ def test_finetune_refuses_more_trainable_layers_than_the_encoder_has(tiny, schem
         make_classifier(recipe, scheme).fit(
             tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"]
         )
+
+
+def test_a_context_segment_is_read_but_only_the_sentence_is_pooled():
+    """context_sentences: the fine-tune reads the sentence with the one before it as a second
+    segment, nearest first so truncation drops the farthest; its heads pool the sentence's own
+    tokens, and the frozen layers' cache of a pair is the encoder's own output too."""
+    import torch
+
+    from training.models import encoder, finetune, finetune_data
+
+    context = "Khawaja Asif spoke in Islamabad.\nThe defence minister told a TV channel on Sunday."
+    assert finetune_data.second_segments([context], 1, 1) == [
+        "The defence minister told a TV channel on Sunday."
+    ]
+    assert finetune_data.second_segments([context], 2, 1) == [
+        "The defence minister told a TV channel on Sunday. Khawaja Asif spoke in Islamabad."
+    ]
+    assert finetune_data.second_segments(None, 1, 2) == ["", ""]  # no context given: empty segments
+    assert finetune_data.second_segments([context], 0, 1) is None
+
+    tokenizer, base = encoder.load(encoder.PACKAGED_MINILM)
+    texts = ["He said Kabul must act against the TTP.", "Qatar hosted the talks."]
+    seconds = ["The defence minister spoke. " * 30, ""]  # a long context is cut, the sentence kept
+    enc = encoder.tokenize_pairs(tokenizer, texts, seconds, 48, tensors=True)
+    assert enc["input_ids"].shape[1] == 48
+    for row, text in enumerate(texts):
+        pooled = enc["input_ids"][row][enc["pool_mask"][row].bool()]
+        assert tokenizer.decode(pooled) == text.lower()  # MiniLM is uncased
+    states, pools = finetune.frozen_states(base, tokenizer, texts, 1, 48, 2, seconds)
+    rows = [
+        {"hidden_states": h, "pool_mask": m, "actor_labels": 0, "stance_labels": 0}
+        for h, m in zip(states, pools, strict=True)
+    ]
+    batch = finetune_data.CachedCollator()(rows)
+    with torch.no_grad():
+        cached = finetune.top_layers(base, 1, batch["hidden_states"], batch["attention_mask"])
+        full = base(**{k: v for k, v in enc.items() if k != "pool_mask"}).last_hidden_state
+    assert torch.equal(batch["pool_mask"], enc["pool_mask"][:, : batch["pool_mask"].shape[1]])
+    assert torch.allclose(
+        encoder.mean_pool(cached, batch["pool_mask"]), encoder.mean_pool(full, enc["pool_mask"]), atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("cache_frozen", [False, True])
+def test_a_finetune_with_context_uses_it_and_answers_without_it(tiny, scheme, tmp_path, cache_frozen):
+    from training.evaluate import contexts_of
+
+    extra = {"trainable_layers": 1, "cache_frozen": cache_frozen, "context_sentences": 1}
+    recipe = KINDS["finetune"][0](kind="finetune", **TINY["finetune"] | extra)
+    model = make_classifier(recipe, scheme).fit(
+        tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"],
+        contexts=contexts_of(tiny),
+    )  # fmt: skip
+    texts = ["He said they must hand over the militants."] * 2
+    contexts = ["Pakistan's defence minister spoke in Islamabad.", "The Taliban spokesman spoke in Kabul."]
+    _, by_context = model.predict_proba(texts, contexts)
+    assert not np.allclose(by_context[0], by_context[1], atol=1e-4)  # the sentence before is read
+    _, bare = model.predict_proba(texts)  # an HTTP caller without context still gets an answer
+    assert np.allclose(bare.sum(1), 1, atol=1e-5) and np.allclose(bare[0], bare[1])
+    model.save(tmp_path / "m")
+    again = load_classifier(tmp_path / "m")
+    assert again.onnx_ is None  # the one-segment ONNX graph would drop the context: torch serves it
+    assert np.allclose(again.predict_proba(texts, contexts)[1], by_context, atol=1e-5)

@@ -201,15 +201,42 @@ def from_layer_means(means: list, pooling: str):
     return means[-1] if pooling == "mean" else torch.stack(means[-4:]).mean(0)
 
 
-def batches_by_length(texts: list[str], tokenizer, batch_size: int, max_length: int):
-    """(original indices, tokenized batch), longest first: little padding, early OOM if any."""
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+def batches_by_length(texts: list[str], tokenizer, batch_size: int, max_length: int, seconds=None):
+    """(original indices, tokenized batch), longest first: little padding, early OOM if any.
+
+    With ``seconds`` (a second segment per text, the fine-tune's context), each row is the pair,
+    and the batch carries ``pool_mask``: 1 on the first segment's tokens (tokenize_pairs)."""
+    size = (lambda i: len(texts[i])) if seconds is None else (lambda i: len(texts[i]) + len(seconds[i]))
+    order = sorted(range(len(texts)), key=lambda i: -size(i))
     for at in range(0, len(order), batch_size):
         idx = order[at : at + batch_size]
-        enc = tokenizer(
-            [texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-        )
-        yield idx, enc
+        batch = [texts[i] for i in idx]
+        if seconds is None:
+            yield (
+                idx,
+                tokenizer(batch, padding=True, truncation=True, max_length=max_length, return_tensors="pt"),
+            )
+        else:
+            yield idx, tokenize_pairs(tokenizer, batch, [seconds[i] for i in idx], max_length, tensors=True)
+
+
+def tokenize_pairs(tokenizer, texts: list[str], seconds: list[str], max_length: int, tensors: bool = False):
+    """Each text with its second segment, the pair truncated to ``max_length`` (the longer segment
+    first, so a short sentence keeps its tokens), plus ``pool_mask``: 1 on the first segment's own
+    tokens, what the heads pool (a sentence's vector, informed by its context, not the context's)."""
+    import torch
+
+    enc = tokenizer(
+        texts,
+        seconds,
+        truncation="longest_first",
+        max_length=max_length,
+        padding=tensors,
+        return_tensors="pt" if tensors else None,
+    )
+    masks = [[1 if s == 0 else 0 for s in enc.sequence_ids(i)] for i in range(len(texts))]
+    enc["pool_mask"] = torch.tensor(masks) if tensors else masks
+    return enc
 
 
 def embed(

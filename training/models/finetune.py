@@ -20,6 +20,7 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import Field, model_validator
 
+from training import context
 from training.calibration import fit_temperature, softmax
 from training.models import encoder, finetune_data, onnx_encoder
 from training.models.base import (
@@ -80,6 +81,13 @@ class FinetuneRecipe(RecipeBase):
         "layers from their cached outputs: one forward pass of the frozen layers in all, not one an "
         "epoch (the frozen layers then drop no units in training, as at prediction).",
     )
+    context_sentences: int = Field(
+        0,
+        ge=0,
+        le=context.CONTEXT_SENTENCES,
+        description="Read the sentence's N preceding sentences in the article as a second segment (nearest "
+        "first; the pair truncated to max_length); both heads pool the sentence's own tokens (0: none).",
+    )
     onnx_int8: bool = onnx_encoder.int8_field()
 
     @model_validator(mode="after")
@@ -126,6 +134,7 @@ def _two_heads(
             actor_labels=None,
             stance_labels=None,
             hidden_states=None,
+            pool_mask=None,
         ):
             if hidden_states is not None:
                 hidden = top_layers(self.encoder, top, hidden_states, attention_mask)
@@ -134,7 +143,10 @@ def _two_heads(
                 hidden = self.encoder(
                     input_ids=input_ids, attention_mask=attention_mask, **kwargs
                 ).last_hidden_state
-            pooled = self.dropout(encoder.mean_pool(hidden, attention_mask))
+            # with a context segment the heads read the sentence's own tokens (pool_mask), not the context's
+            pooled = self.dropout(
+                encoder.mean_pool(hidden, attention_mask if pool_mask is None else pool_mask)
+            )
             actor_logits, stance_logits = self.actor_head(pooled), self.stance_head(pooled)
             out = {"actor_logits": actor_logits, "stance_logits": stance_logits}
             if stance_labels is not None:
@@ -179,6 +191,8 @@ class FinetuneClassifier:
         encoder.set_threads()
         set_seed(r.seed)
         texts, actors, stances = list(texts), np.asarray(actors), np.asarray(stances)
+        seconds = finetune_data.second_segments(contexts, r.context_sentences, len(texts))
+        pick = (lambda idx: None) if seconds is None else (lambda idx: [seconds[i] for i in idx])
         train_idx, val_idx = finetune_data.validation_split(
             len(texts), groups, stances, r.validation_share, r.seed, r.validation, dates
         )
@@ -194,19 +208,27 @@ class FinetuneClassifier:
             top=r.trainable_layers,
         )  # fmt: skip
         if r.cache_frozen:
-            states = frozen_states(
-                base, self.tokenizer_, texts, r.trainable_layers, r.max_length, r.eval_batch_size
+            states, pools = frozen_states(
+                base, self.tokenizer_, texts, r.trainable_layers, r.max_length, r.eval_batch_size, seconds
             )
             train_ds, val_ds = (
-                finetune_data.Cached([states[i] for i in idx], actors[idx], stances[idx])
+                finetune_data.Cached(
+                    [states[i] for i in idx], actors[idx], stances[idx],
+                    None if pools is None else [pools[i] for i in idx],
+                )
                 for idx in (train_idx, val_idx)
             )  # fmt: skip
             collator = finetune_data.CachedCollator()
         else:
             train_ds, val_ds = (
                 finetune_data.Encoded(
-                    self.tokenizer_, [texts[i] for i in idx], actors[idx], stances[idx], r.max_length
-                )
+                    self.tokenizer_,
+                    [texts[i] for i in idx],
+                    actors[idx],
+                    stances[idx],
+                    r.max_length,
+                    pick(idx),
+                )  # fmt: skip
                 for idx in (train_idx, val_idx)
             )
             collator = finetune_data.Collator(self.tokenizer_)
@@ -233,14 +255,14 @@ class FinetuneClassifier:
         self.model_ = model.eval()
         self.temperatures_ = (1.0, 1.0)
         if r.temperature_scaling and len(val_idx):
-            a_logits, s_logits = self._logits([texts[i] for i in val_idx])
+            a_logits, s_logits = self._logits([texts[i] for i in val_idx], pick(val_idx))
             va, vs = actors[val_idx], stances[val_idx]
             keep = va < n_actors
             self.temperatures_ = (fit_temperature(a_logits[keep], va[keep]), fit_temperature(s_logits, vs))
         return self
 
     # -- prediction -----------------------------------------------------------------
-    def _logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _logits(self, texts: list[str], seconds=None) -> tuple[np.ndarray, np.ndarray]:
         if self.onnx_ is not None:
             a_logits, s_logits = self.onnx_.run(texts)
             return a_logits, s_logits
@@ -251,14 +273,16 @@ class FinetuneClassifier:
         s_out = np.zeros((len(texts), len(self.stance_labels)), dtype=np.float32)
         with torch.inference_mode():
             for idx, enc in encoder.batches_by_length(
-                texts, self.tokenizer_, r.eval_batch_size, r.max_length
+                texts, self.tokenizer_, r.eval_batch_size, r.max_length, seconds
             ):
                 out = self.model_(**enc)
                 a_out[idx], s_out[idx] = out["actor_logits"].numpy(), out["stance_logits"].numpy()
         return a_out, s_out
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
-        a_logits, s_logits = self._logits(list(texts))
+        texts = list(texts)
+        seconds = finetune_data.second_segments(contexts, self.recipe.context_sentences, len(texts))
+        a_logits, s_logits = self._logits(texts, seconds)
         ta, ts = self.temperatures_
         stance_p = softmax(s_logits / ts)
         return factorized_actor_proba(
@@ -280,6 +304,8 @@ class FinetuneClassifier:
         state = {"temperatures": list(self.temperatures_)}
         (folder / "finetune.json").write_text(json.dumps(state, indent=2))
         r = self.recipe
+        if r.context_sentences:  # the ONNX graph reads one segment and pools every token: torch serves
+            return
         outputs = ["actor_logits", "stance_logits"]
         onnx_encoder.export_module(self.model_, self.tokenizer_, folder, r.max_length, outputs, r.onnx_int8)
 
@@ -310,21 +336,27 @@ def _first_trained(base, trainable: int) -> int:
 
 
 def frozen_states(
-    base, tokenizer, texts: list[str], trainable: int, max_length: int, batch_size: int
-) -> list:
+    base, tokenizer, texts: list[str], trainable: int, max_length: int, batch_size: int, seconds=None
+) -> tuple[list, list | None]:
     """Each sentence's hidden states below the top ``trainable`` layers, its real tokens only,
-    computed once in eval mode (``cache_frozen``): what those layers read, epoch after epoch."""
+    computed once in eval mode (``cache_frozen``): what those layers read, epoch after epoch.
+    With ``seconds`` (context segments), also each row's pool mask over those tokens."""
     import torch
 
     below = _first_trained(base, trainable)
     out: list = [None] * len(texts)
+    pools: list | None = None if seconds is None else [None] * len(texts)
     base.eval()
     with torch.no_grad():  # not inference_mode: the top layers save these inputs for their backward pass
-        for idx, enc in encoder.batches_by_length(texts, tokenizer, batch_size, max_length):
+        for idx, enc in encoder.batches_by_length(texts, tokenizer, batch_size, max_length, seconds):
+            pool = enc.pop("pool_mask", None)
             hidden = base(**enc, output_hidden_states=True).hidden_states[below]
             for row, i in enumerate(idx):
-                out[i] = hidden[row][enc["attention_mask"][row].bool()].clone()
-    return out
+                real = enc["attention_mask"][row].bool()
+                out[i] = hidden[row][real].clone()
+                if pools is not None:
+                    pools[i] = pool[row][real].clone()
+    return out, pools
 
 
 def top_layers(base, trainable: int, hidden, attention_mask):

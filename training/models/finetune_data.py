@@ -13,8 +13,13 @@ LABEL_NAMES = ("actor_labels", "stance_labels")
 class Encoded:
     """Tokenized sentences with both labels, as the Trainer's dataset."""
 
-    def __init__(self, tokenizer, texts, actors, stances, max_length):
-        self.enc = tokenizer(texts, truncation=True, max_length=max_length)
+    def __init__(self, tokenizer, texts, actors, stances, max_length, seconds=None):
+        if seconds is None:
+            self.enc = tokenizer(texts, truncation=True, max_length=max_length)
+        else:  # the sentence and its context, and which tokens are the sentence's (pool_mask)
+            from training.models.encoder import tokenize_pairs
+
+            self.enc = tokenize_pairs(tokenizer, texts, seconds, max_length)
         self.actors, self.stances = actors, stances
 
     def __len__(self):
@@ -33,24 +38,30 @@ class Collator:
         import torch
 
         labels = {k: torch.tensor([f.pop(k) for f in features]) for k in LABEL_NAMES}
-        return dict(self.tokenizer.pad(features, return_tensors="pt")) | labels
+        pool = [f.pop("pool_mask") for f in features] if "pool_mask" in features[0] else None
+        batch = dict(self.tokenizer.pad(features, return_tensors="pt")) | labels
+        if pool is not None:  # padded like the tokens (right), padding never pooled
+            width = batch["input_ids"].shape[1]
+            batch["pool_mask"] = torch.tensor([m + [0] * (width - len(m)) for m in pool])
+        return batch
 
 
 class Cached:
     """The frozen layers' cached outputs per sentence with both labels (``cache_frozen``)."""
 
-    def __init__(self, states, actors, stances):
-        self.states, self.actors, self.stances = states, actors, stances
+    def __init__(self, states, actors, stances, pool_masks=None):
+        self.states, self.actors, self.stances, self.pool_masks = states, actors, stances, pool_masks
 
     def __len__(self):
         return len(self.actors)
 
     def __getitem__(self, i):
-        return {
+        item = {
             "hidden_states": self.states[i],
             "actor_labels": int(self.actors[i]),
             "stance_labels": int(self.stances[i]),
         }
+        return item if self.pool_masks is None else item | {"pool_mask": self.pool_masks[i]}
 
 
 class CachedCollator:
@@ -67,7 +78,24 @@ class CachedCollator:
             n = len(f["hidden_states"])
             hidden[row, :n], mask[row, :n] = f["hidden_states"], 1
         labels = {k: torch.tensor([f[k] for f in features]) for k in LABEL_NAMES}
-        return {"hidden_states": hidden, "attention_mask": mask} | labels
+        batch = {"hidden_states": hidden, "attention_mask": mask} | labels
+        if "pool_mask" in features[0]:
+            pool = torch.zeros(len(features), longest, dtype=torch.long)
+            for row, f in enumerate(features):
+                pool[row, : len(f["pool_mask"])] = f["pool_mask"]
+            batch["pool_mask"] = pool
+        return batch
+
+
+def second_segments(contexts, n: int, count: int) -> list[str] | None:
+    """The fine-tune's second segment per sentence: its ``n`` nearest preceding sentences, nearest
+    first (so truncation drops the farthest), from the ``context`` column (nearest last, one a line;
+    training/context.py). None when ``n`` is 0; empty segments when no context was given."""
+    if not n:
+        return None
+    if contexts is None:
+        return [""] * count
+    return [" ".join(reversed((c or "").split("\n")[-n:])).strip() for c in contexts]
 
 
 # training articles held out (finetune's early stopping, the attention head's temperature)
