@@ -22,7 +22,8 @@ Writes experiments/time-split-recipes/result.json and result.md (the README cite
 under ``--out`` (experiments/time-split-partial: the top-layers fine-tune, judged against the
 champion of session 11). ``--defender RECIPE`` refits that recipe on the split first and
 judges the others against it, for a store that lacks the registered champion's run
-(experiments/time-split-blend-top4, session 19).
+(experiments/time-split-blend-top4, session 19); ``--against RUN_ID`` judges them against such a
+refit's predictions already in the store (experiments/time-split-third-voice, session 20).
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ def main() -> None:
         help="fit this recipe on the split first and judge the others against it, in place of the "
         "registered champion (a store without the champion's run: its recipe refit, same split)",
     )
+    ap.add_argument(
+        "--against",
+        metavar="RUN_ID",
+        help="judge the recipes against this MLflow run's time-split predictions (a refit of the "
+        "champion's recipe in this store, e.g. by --defender earlier) in place of the registered champion",
+    )
     args = ap.parse_args()
     import mlflow
 
@@ -74,6 +81,17 @@ def main() -> None:
     if args.defender:  # refit first; its predictions stand for the champion's
         recipes = [args.defender] + [r for r in recipes if r != args.defender]
         champion_jsonl = defender = None
+    elif args.against:  # an earlier refit's predictions stand for the champion's
+        champion_jsonl = champion.predictions_jsonl(args.against)
+        if champion_jsonl is None:
+            sys.exit(f"run {args.against} has no time-split predictions in this MLflow store")
+        defender = champion.Predictions.from_jsonl(champion_jsonl)
+        run = mlflow.get_run(args.against)
+        result["champion"] = {
+            "version": "refit earlier",
+            "run_id": args.against,
+            "recipe": run.data.tags.get("recipe", ""),
+        }
     else:
         held = mlflow.MlflowClient().get_model_version_by_alias(args.registered_model, "champion")
         champion_jsonl = champion.predictions_jsonl(held.run_id)  # read once: the rule and the ensembles
@@ -174,8 +192,8 @@ def markdown(r: dict) -> str:
         f"{r['test_sentences']} sentences of the {r['test_articles']} newest; 90 % bootstrap intervals "
         f"by article; no grouped CV (hours on 2 cores). Judged by the champion rule against "
         + (
-            f"the champion's recipe ({c['recipe']}) refit here on the same split, run {c['run_id'][:8]}"
-            if c["version"] == "refit here"
+            f"the champion's recipe ({c['recipe']}) {c['version']} on the same split, run {c['run_id'][:8]}"
+            if c["version"] in ("refit here", "refit earlier")
             else f"version {c['version']} ({c['recipe']}, run {c['run_id'][:8]})"
         )
         + ".\n\n"
