@@ -52,13 +52,14 @@ def main() -> None:
     ap.add_argument("recipes", nargs="*", help="recipe YAML files (none: recompute the ensembles)")
     ap.add_argument("--registered-model", default="stance-classifier")
     ap.add_argument("--out", type=Path, default=OUT, help=f"result folder (default {OUT.relative_to(ROOT)})")
-    ap.add_argument(
+    judge = ap.add_mutually_exclusive_group()
+    judge.add_argument(
         "--defender",
         metavar="RECIPE",
         help="fit this recipe on the split first and judge the others against it, in place of the "
         "registered champion (a store without the champion's run: its recipe refit, same split)",
     )
-    ap.add_argument(
+    judge.add_argument(
         "--against",
         metavar="RUN_ID",
         help="judge the recipes against this MLflow run's time-split predictions (a refit of the "

@@ -193,7 +193,7 @@ def test_a_context_segment_is_read_but_only_the_sentence_is_pooled():
     tokenizer, base = encoder.load(encoder.PACKAGED_MINILM)
     texts = ["He said Kabul must act against the TTP.", "Qatar hosted the talks."]
     seconds = ["The defence minister spoke. " * 30, ""]  # a long context is cut, the sentence kept
-    enc = encoder.tokenize_pairs(tokenizer, texts, seconds, 48, tensors=True)
+    enc = encoder.tokenize(tokenizer, texts, 48, seconds, tensors=True)
     assert enc["input_ids"].shape[1] == 48
     for row, text in enumerate(texts):
         pooled = enc["input_ids"][row][enc["pool_mask"][row].bool()]

@@ -14,6 +14,7 @@ from stance.scheme import Scheme
 from training import confidence
 from training.calibration import expected_calibration_error, reliability_plot
 from training.dataset import grouped_folds
+from training.models.base import take
 from training.outputs import decode
 
 FACETS = ("actor", "stance")
@@ -61,9 +62,9 @@ def cross_validate(
         result.train_sizes.append(len(train_idx))
         model = make(fold).fit(
             [texts[i] for i in train_idx], actors[train_idx], stances[train_idx], groups=articles[train_idx],
-            contexts=_take(ctx, train_idx), dates=_take(dates, train_idx),
+            contexts=take(ctx, train_idx), dates=take(dates, train_idx),
         )  # fmt: skip
-        a_p, s_p = model.predict_proba([texts[i] for i in test_idx], contexts=_take(ctx, test_idx))
+        a_p, s_p = model.predict_proba([texts[i] for i in test_idx], contexts=take(ctx, test_idx))
         result.actor_p[test_idx], result.stance_p[test_idx] = a_p, s_p
         result.fold_of[test_idx] = fold
         result.fold_metrics.append(metrics(actors[test_idx], stances[test_idx], a_p, s_p, scheme))
@@ -81,10 +82,6 @@ def dates_of(data) -> list[str] | None:
 def contexts_of(data) -> list[str] | None:
     """The dataset's ``context`` column (each sentence's preceding sentences), if it has one."""
     return list(data["context"]) if "context" in data.column_names else None
-
-
-def _take(values: list | None, idx) -> list | None:
-    return None if values is None else [values[i] for i in idx]
 
 
 def subsample_articles(idx: np.ndarray, articles: np.ndarray, share: float, seed: int) -> np.ndarray:

@@ -119,6 +119,11 @@ def factorized_actor_proba(
     return np.concatenate([actor_given_stance * (1 - p_none)[:, None], p_none[:, None]], axis=1)
 
 
+def take(values: list | None, idx) -> list | None:
+    """Some rows of an optional per-sentence input (``contexts``, ``dates``): None stays None."""
+    return None if values is None else [values[i] for i in idx]
+
+
 def labels_of(model: StanceClassifier) -> Labels:
     """A model's label lists as a :class:`Labels` (where "none" sits, which actors are real)."""
     return Labels.of(model.actor_labels, model.stance_labels)

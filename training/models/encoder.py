@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from stance.errors import StanceError
+from training.models.base import take
 
 PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
 PACKAGED_MPNET = "packaged:all-mpnet-base-v2"
@@ -205,37 +206,37 @@ def batches_by_length(texts: list[str], tokenizer, batch_size: int, max_length: 
     """(original indices, tokenized batch), longest first: little padding, early OOM if any.
 
     With ``seconds`` (a second segment per text, the fine-tune's context), each row is the pair,
-    and the batch carries ``pool_mask``: 1 on the first segment's tokens (tokenize_pairs)."""
+    and the batch carries ``pool_mask``: 1 on the first segment's tokens (tokenize)."""
     size = (lambda i: len(texts[i])) if seconds is None else (lambda i: len(texts[i]) + len(seconds[i]))
     order = sorted(range(len(texts)), key=lambda i: -size(i))
     for at in range(0, len(order), batch_size):
         idx = order[at : at + batch_size]
-        batch = [texts[i] for i in idx]
-        if seconds is None:
-            yield (
-                idx,
-                tokenizer(batch, padding=True, truncation=True, max_length=max_length, return_tensors="pt"),
-            )
-        else:
-            yield idx, tokenize_pairs(tokenizer, batch, [seconds[i] for i in idx], max_length, tensors=True)
+        yield idx, tokenize(tokenizer, [texts[i] for i in idx], max_length, take(seconds, idx), tensors=True)
 
 
-def tokenize_pairs(tokenizer, texts: list[str], seconds: list[str], max_length: int, tensors: bool = False):
-    """Each text with its second segment, the pair truncated to ``max_length`` (the longer segment
-    first, so a short sentence keeps its tokens), plus ``pool_mask``: 1 on the first segment's own
-    tokens, what the heads pool (a sentence's vector, informed by its context, not the context's)."""
-    import torch
+def tokenize(tokenizer, texts: list[str], max_length: int, seconds=None, tensors: bool = False):
+    """The texts truncated to ``max_length`` tokens (``tensors``: padded, as torch tensors).
 
+    With ``seconds``, each text with its second segment, the pair truncated together (the longer
+    segment first, so a short sentence keeps its tokens), plus ``pool_mask``: 1 on the first
+    segment's own tokens, what the heads pool (a sentence's vector, informed by its context, not
+    the context's)."""
+    args = (texts,) if seconds is None else (texts, seconds)
     enc = tokenizer(
-        texts,
-        seconds,
-        truncation="longest_first",
+        *args,
+        truncation=True,  # "longest_first": of a pair, the longer segment loses tokens first
         max_length=max_length,
         padding=tensors,
         return_tensors="pt" if tensors else None,
     )
-    masks = [[1 if s == 0 else 0 for s in enc.sequence_ids(i)] for i in range(len(texts))]
-    enc["pool_mask"] = torch.tensor(masks) if tensors else masks
+    if seconds is not None:
+        masks = [[1 if s == 0 else 0 for s in enc.sequence_ids(i)] for i in range(len(texts))]
+        if tensors:
+            import torch
+
+            enc["pool_mask"] = torch.tensor(masks)
+        else:
+            enc["pool_mask"] = masks
     return enc
 
 

@@ -31,6 +31,7 @@ from training.models.base import (
     labels_of,
     read_meta,
     saved_recipe,
+    take,
     write_meta,
 )
 
@@ -192,7 +193,6 @@ class FinetuneClassifier:
         set_seed(r.seed)
         texts, actors, stances = list(texts), np.asarray(actors), np.asarray(stances)
         seconds = finetune_data.second_segments(contexts, r.context_sentences, len(texts))
-        pick = (lambda idx: None) if seconds is None else (lambda idx: [seconds[i] for i in idx])
         train_idx, val_idx = finetune_data.validation_split(
             len(texts), groups, stances, r.validation_share, r.seed, r.validation, dates
         )
@@ -213,8 +213,7 @@ class FinetuneClassifier:
             )
             train_ds, val_ds = (
                 finetune_data.Cached(
-                    [states[i] for i in idx], actors[idx], stances[idx],
-                    None if pools is None else [pools[i] for i in idx],
+                    [states[i] for i in idx], actors[idx], stances[idx], take(pools, idx)
                 )
                 for idx in (train_idx, val_idx)
             )  # fmt: skip
@@ -227,7 +226,7 @@ class FinetuneClassifier:
                     actors[idx],
                     stances[idx],
                     r.max_length,
-                    pick(idx),
+                    take(seconds, idx),
                 )  # fmt: skip
                 for idx in (train_idx, val_idx)
             )
@@ -255,7 +254,7 @@ class FinetuneClassifier:
         self.model_ = model.eval()
         self.temperatures_ = (1.0, 1.0)
         if r.temperature_scaling and len(val_idx):
-            a_logits, s_logits = self._logits([texts[i] for i in val_idx], pick(val_idx))
+            a_logits, s_logits = self._logits([texts[i] for i in val_idx], take(seconds, val_idx))
             va, vs = actors[val_idx], stances[val_idx]
             keep = va < n_actors
             self.temperatures_ = (fit_temperature(a_logits[keep], va[keep]), fit_temperature(s_logits, vs))

@@ -14,12 +14,10 @@ class Encoded:
     """Tokenized sentences with both labels, as the Trainer's dataset."""
 
     def __init__(self, tokenizer, texts, actors, stances, max_length, seconds=None):
-        if seconds is None:
-            self.enc = tokenizer(texts, truncation=True, max_length=max_length)
-        else:  # the sentence and its context, and which tokens are the sentence's (pool_mask)
-            from training.models.encoder import tokenize_pairs
+        from training.models.encoder import tokenize
 
-            self.enc = tokenize_pairs(tokenizer, texts, seconds, max_length)
+        # with seconds: the sentence and its context, and which tokens are the sentence's (pool_mask)
+        self.enc = tokenize(tokenizer, texts, max_length, seconds)
         self.actors, self.stances = actors, stances
 
     def __len__(self):
