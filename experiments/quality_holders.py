@@ -43,7 +43,8 @@ while stance macro-F1 and the per-article (actor, stance) pairs an analyst reads
 
     .venv/bin/python experiments/quality_holders.py --against f7b8e4a106ff47e7b9ce985797ab1c42
 
-Writes experiments/quality-holders/result.json and result.md.
+Writes experiments/quality-holders/result.json and result.md (or under ``--out``:
+experiments/gazetteer-surnames, the same study after the session-21 gazetteer additions).
 """
 
 from __future__ import annotations
@@ -158,6 +159,7 @@ def _phrase_tfidf():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--against", metavar="RUN_ID", required=True, help="the champion refit's MLflow run")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"result folder (default {OUT.relative_to(ROOT)})")
     args = ap.parse_args()
     from training import champion, dataset, tracking
     from training.models.base import full_proba
@@ -269,10 +271,10 @@ def main() -> None:
     }
     result["none_offsets"] = none_offsets(ref, ids, scheme, te_arts, te_a, te_s)
     result["chosen_by_cv"] = max(result["rows"], key=lambda v: result["rows"][v]["cv_best_actor_bearing"])
-    OUT.mkdir(parents=True, exist_ok=True)
-    _write(OUT / "result.json", json.dumps(result, indent=2) + "\n")
-    _write(OUT / "result.md", render(result))
-    print(f"-> {OUT / 'result.md'}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    _write(args.out / "result.json", json.dumps(result, indent=2) + "\n")
+    _write(args.out / "result.md", render(result))
+    print(f"-> {args.out / 'result.md'}")
 
 
 def where_lost(cand, y_a, y_s, best_actor, none_s: int, real: list[str]) -> dict:

@@ -64,6 +64,15 @@ def resolver(scratch_root):
         ("Afghanistan's acting defence minister urged Islamabad to stop the strikes.", "afghan_taliban"),
         ("Turkish Foreign Minister Hakan Fidan said Ankara would keep both sides talking.", "mediator"),
         ("\u201cWe reject these allegations,\u201d TTP spokesman Mohammad Khurasani said.", "ttp"),
+        # surnames the coverage uses alone once it has named the person (session 21, training articles)
+        (
+            "Asif had previously alleged that Taliban officials asked for money to relocate TTP fighters.",
+            "pakistan",
+        ),
+        ("Kakar informed journalists that Kabul had not cooperated.", "pakistan"),
+        ("Haqqani said the emirate would not allow its soil to be used against anyone.", "afghan_taliban"),
+        # named in full, a listed person keeps his own actor: the longest name decides
+        ("Husain Haqqani said the talks were bound to fail.", "other"),
     ],
 )
 def test_the_holder_is_the_speaker_not_the_country_named(resolver, sentence, actor):
