@@ -101,8 +101,6 @@ def actor_x(
 
 
 def main() -> None:
-    from training.models.base import full_proba
-
     st = lv.study(RECIPE)
     scheme, recipe, labels, texts, contexts = st.scheme, st.recipe, st.scheme.labels, st.texts, st.contexts
     none_s, n_s, real, y_a, y_s, arts, ntr = st.none_s, st.n_s, st.real, st.y_a, st.y_s, st.arts, st.ntr
@@ -121,13 +119,14 @@ def main() -> None:
         x_tr, x_te = lv.stance_x(tf_tr, b, tr, stance_head), lv.stance_x(tf_te, b, te, stance_head)
         p, _ = lv.fit_stance(recipe, stance_head, x_tr, y_s[tr], x_te, n_s, none_s)
         s_pred[name] = p.argmax(axis=1)
-        bearing = y_a[tr] != len(real)  # the none actor is the scheme's last
         for h, head in HEADS.items():
-            clf = lv.logistic(recipe, head.C).fit(
-                actor_x(tf_tr, b, tr, head, reported, y_s[tr], n_s, none_s)[bearing], y_a[tr][bearing]
-            )
-            given[h][name] = full_proba(
-                clf, actor_x(tf_te, b, te, head, reported, s_pred[name], n_s, none_s), len(real)
+            given[h][name] = lv.fit_actor(
+                recipe,
+                actor_x(tf_tr, b, tr, head, reported, y_s[tr], n_s, none_s),
+                y_a[tr],
+                actor_x(tf_te, b, te, head, reported, s_pred[name], n_s, none_s),
+                len(real),
+                head.C,
             )
         print(f"split {name}: {time.perf_counter() - t0:.0f} s", flush=True)
 

@@ -15,7 +15,7 @@ A conditional logit scores each candidate actor ``a`` of a sentence with feature
 
     score(a) = w_lr * log p_head(a) + sum_k w_k * cue_k(sentence, a) + b_a
 
-``cue_k``: the holder blocks of the recipe (subject, broker, context) and the actor named
+``cue_k``: the holder blocks of the recipe (its `holder_features`) and the actor named
 first, second and third, each read at column ``a``. ``p_head``: the shipped actor head's
 probability, out of fold on the training articles (an inner grouped 5-fold), so the weights
 are fitted on what the head says of sentences it did not see. Variants: with and without the
@@ -81,27 +81,21 @@ PHRASES = {  # name -> weight of the holder-phrase n-grams in the actor head; se
 HEAD = "the shipped actor head (per-actor weights)"
 
 
-def candidate_features(b: lv.Blocks, recipe, n_actors: int) -> np.ndarray:
-    """(n, actors, cues): each cue block of the recipe read at the candidate's column."""
+def candidate_features(b: lv.Blocks, holder_blocks: list[np.ndarray], n_actors: int) -> np.ndarray:
+    """(n, actors, cues): each holder block (one per lever of the recipe) and the actor named first,
+    second and third, read at the candidate's column."""
     k = n_actors
-    held = b.held / max(recipe.holder_weight, 1e-9)
-    blocks, at = [], 0
-    # holder.features' fixed order, the blocks the recipe reads: subject (k+3), according_to (k),
-    # reported (k), broker (k+1), context (k)
-    for lever, width in (
-        ("subject", k + 3),
-        ("according_to", k),
-        ("reported", k),
-        ("broker", k + 1),
-        ("context", k),
-    ):
-        if lever in recipe.holder_features:
-            blocks.append(held[:, at : at + k])
-            at += width
-    assert at == held.shape[1], "holder blocks out of step with training/models/holder.py"
     ranks = (b.named.shape[1] - 1) // k
-    blocks += [b.named[:, r * k : (r + 1) * k] for r in range(ranks)]
+    blocks = [x[:, :k] for x in holder_blocks] + [b.named[:, r * k : (r + 1) * k] for r in range(ranks)]
     return np.stack(blocks, axis=-1)
+
+
+def lever_blocks(recipe, scheme, texts: list[str], contexts: list[str]) -> list[np.ndarray]:
+    """The recipe's holder features one lever at a time (training/models/holder.py; the parse is cached)."""
+    from training.models import holder
+
+    resolver = lv.hybrid(recipe, scheme)._resolver()
+    return [holder.features(texts, contexts, resolver, [lever]) for lever in recipe.holder_features]
 
 
 def fit_logit(phi: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
@@ -161,20 +155,22 @@ def main() -> None:
     ap.add_argument("--against", metavar="RUN_ID", required=True, help="the champion refit's MLflow run")
     ap.add_argument("--out", type=Path, default=OUT, help=f"result folder (default {OUT.relative_to(ROOT)})")
     args = ap.parse_args()
-    from training import champion, dataset, tracking
-    from training.models.base import full_proba
+    from sklearn.model_selection import GroupKFold
+
+    from experiments.time_split_recipes import _rows
+    from training import champion, tracking
 
     tracking.setup("time-split-only")
-    ref = {}
-    for line in (champion.predictions_jsonl(args.against) or "").splitlines():
-        r = json.loads(line)
-        ref[r["sentence_id"]] = r
+    jsonl = champion.predictions_jsonl(args.against)
+    if jsonl is None:
+        sys.exit(f"run {args.against} has no time-split predictions in this MLflow store")
+    ref = _rows(jsonl)
     st = lv.study(RECIPE)
     scheme, recipe = st.scheme, st.recipe
     real, none_s, n_s, ntr = st.real, st.none_s, st.n_s, st.ntr
     k = len(real)
     b = lv.blocks(recipe, scheme, st.texts, st.contexts, st.version, [])
-    cand = candidate_features(b, recipe, k)
+    cand = candidate_features(b, lever_blocks(recipe, scheme, st.texts, st.contexts), k)
     print(f"{cand.shape[2]} shared cues per candidate", flush=True)
 
     phrases = holder_phrases(st.texts)
@@ -188,9 +184,7 @@ def main() -> None:
             vocab = _phrase_tfidf().fit([phrases[i] for i in tr])
             x_tr = hstack([x_tr, phrase_weight * vocab.transform([phrases[i] for i in tr])]).tocsr()
             x_te = hstack([x_te, phrase_weight * vocab.transform([phrases[i] for i in te])]).tocsr()
-        bearing = st.y_a[tr] != k
-        clf = lv.logistic(recipe, recipe.C).fit(x_tr[bearing], st.y_a[tr][bearing])
-        return full_proba(clf, x_te, k)
+        return lv.fit_actor(recipe, x_tr, st.y_a[tr], x_te, k)
 
     best = {
         v: {} for v in [HEAD, *VARIANTS, *PHRASES]
@@ -200,8 +194,6 @@ def main() -> None:
         p_te = head_proba(tr, te)
         # the head's out-of-fold probabilities on the split's training rows (inner grouped folds)
         p_oof = np.zeros((len(tr), k))
-        from sklearn.model_selection import GroupKFold
-
         for itr, ite in GroupKFold(INNER).split(tr, groups=st.arts[tr]):
             p_oof[ite] = head_proba(tr[itr], tr[ite])
         bearing = st.y_a[tr] != k
@@ -222,7 +214,7 @@ def main() -> None:
                 print(f"  {v}: weights {np.round(theta[: cand.shape[2] + with_head], 2).tolist()}")
         print(f"split {name}: {time.perf_counter() - t0:.0f} s", flush=True)
 
-    ids = [str(s) for s in dataset.load(None, scheme)[0]["test"]["sentence_id"]]
+    ids = st.ids[ntr:]
     te_arts, te_a, te_s = st.arts[ntr:], st.y_a[ntr:], st.y_s[ntr:]
     stances = scheme.stance_labels
     s_ref = np.array([stances.index(ref[i]["predicted"][1]) for i in ids])
@@ -266,8 +258,8 @@ def main() -> None:
     for f, (_, te) in enumerate(st.folds):
         oof[np.asarray(te)] = best[HEAD][str(f)]
     result["where_lost"] = {
-        "cv": where_lost(cand, st.y_a[:ntr], st.y_s[:ntr], oof, none_s, real),
-        "time": where_lost(cand[ntr:], te_a, te_s, best[HEAD]["time"], none_s, real),
+        "cv": where_lost(cand, recipe.holder_features, st.y_a[:ntr], st.y_s[:ntr], oof, none_s, real),
+        "time": where_lost(cand[ntr:], recipe.holder_features, te_a, te_s, best[HEAD]["time"], none_s, real),
     }
     result["none_offsets"] = none_offsets(ref, ids, scheme, te_arts, te_a, te_s)
     result["chosen_by_cv"] = max(result["rows"], key=lambda v: result["rows"][v]["cv_best_actor_bearing"])
@@ -277,19 +269,21 @@ def main() -> None:
     print(f"-> {args.out / 'result.md'}")
 
 
-def where_lost(cand, y_a, y_s, best_actor, none_s: int, real: list[str]) -> dict:
+def where_lost(cand, levers: list[str], y_a, y_s, best_actor, none_s: int, real: list[str]) -> dict:
     """Labeled stance-bearing sentences by what the parse found of the labeled holder, and how many of
-    each the head gets right; then each parsed mediator block's precision against the head's."""
+    each the head gets right; then each parsed mediator block's precision against the head's.
+    ``levers``: the holder blocks at the front of ``cand``, in order (candidate_features)."""
     rows = np.where(y_s != none_s)[0]
+    held = len(levers)
     out = {}
     for i in rows:
         a = y_a[i]
-        kind = "parsed" if cand[i, a, :3].any() else "named only" if cand[i, a, 3:].any() else "neither"
+        kind = "parsed" if cand[i, a, :held].any() else "named only" if cand[i, a, held:].any() else "neither"
         right, n = out.get(kind, (0, 0))
         out[kind] = (right + int(best_actor[i] == a), n + 1)
     m = real.index("mediator")
-    for block, name in ((0, "subject"), (1, "broker")):
-        hit = rows[cand[rows, m, block] > 0]
+    for name in ("subject", "broker"):
+        hit = rows[cand[rows, m, levers.index(name)] > 0]
         out[f"{name} is a mediator: parse right / head right / n"] = (
             int((y_a[hit] == m).sum()),
             int((best_actor[hit] == y_a[hit]).sum()),

@@ -45,6 +45,7 @@ class Study:
     version: str
     texts: list[str]
     contexts: list[str]
+    ids: list[str]  # sentence ids
     y_a: np.ndarray  # actor ids
     y_s: np.ndarray  # stance ids
     arts: np.ndarray  # article ids
@@ -90,7 +91,8 @@ def study(recipe_path: Path) -> Study:
         return list(train[column]) + list(test[column])
 
     return Study(
-        scheme, recipe, meta["data_version"], both("text"), both("context"), np.array(both("actor")),
+        scheme, recipe, meta["data_version"], both("text"), both("context"), both("sentence_id"),
+        np.array(both("actor")),
         np.array(both("stance")), np.array(both("article")), len(train),
         dataset.grouped_folds(train, recipe.cv_folds, recipe.seed),
     )  # fmt: skip
@@ -230,6 +232,18 @@ def actor_x(tfidf, b: Blocks, idx: np.ndarray):
     from scipy.sparse import csr_matrix, hstack
 
     return hstack([tfidf, csr_matrix(b.named[idx]), csr_matrix(b.held[idx])]).tocsr()
+
+
+def fit_actor(
+    recipe, x_train, y_train: np.ndarray, x_test, n_real: int, C: float | None = None
+) -> np.ndarray:
+    """p(actor | a stance) of the test rows: the actor head fitted on the stance-bearing training rows
+    (actor id below ``n_real``: the none actor is the scheme's last), as the hybrid kind fits it."""
+    from training.models.base import full_proba
+
+    bearing = y_train != n_real
+    clf = logistic(recipe, recipe.C if C is None else C).fit(x_train[bearing], y_train[bearing])
+    return full_proba(clf, x_test, n_real)
 
 
 def logistic(recipe, C: float):

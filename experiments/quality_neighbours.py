@@ -106,9 +106,9 @@ def main() -> None:
             n_s,
             none_s,
         )
-        bearing = st.y_a[tr] != k
-        clf = lv.logistic(recipe, recipe.C).fit(lv.actor_x(tf_tr, b, tr)[bearing], st.y_a[tr][bearing])
-        best_actor[te] = full_proba(clf, lv.actor_x(tf_te, b, te), k).argmax(axis=1)
+        best_actor[te] = lv.fit_actor(
+            recipe, lv.actor_x(tf_tr, b, tr), st.y_a[tr], lv.actor_x(tf_te, b, te), k
+        ).argmax(axis=1)
         print(f"stage 1, split {name}: {time.perf_counter() - t0:.0f} s", flush=True)
 
     tr_rows, te_rows = np.arange(ntr), np.arange(ntr, len(st.texts))
