@@ -1,0 +1,266 @@
+"""Rolling-origin evaluation: the time split asked three times, at three points in time (issue 11).
+
+The time split (training/timesplit.py) fits on the older articles and scores the newest 44:
+one question, one era, wide intervals. Its test articles are mostly the autumn-2025 talks,
+where a third state's mediation dominates; a reader cannot tell from it alone whether a
+recipe's lead is about that era or about new coverage in general. This study asks the same
+question at three origins. The labeled articles are cut by date into blocks of at least the
+time split's share each, newest first:
+
+* block 1 is the time split itself (the newest dates, trained on everything older and the
+  undated articles, exactly as ``stance train`` does, so its figures reproduce the run's);
+* block 2 is the next-newest dates, trained on the dated articles older than it;
+* block 3 the dates before those, trained on what is older still.
+
+Blocks 2 and 3 leave the undated articles out of training: an article without a date may be
+newer than the block, and the point is that nothing from the block's future is seen. Every
+test sentence is predicted by a model that saw only its past, so the blocks' predictions pool
+into one set of about 130 articles: a figure for new coverage three times as wide in time as
+the time split, with intervals by article (resampling whole articles across all blocks). Older
+origins train on less, so the pooled figure is a floor for a model refit on everything.
+
+Each recipe's pooled predictions are compared with the first recipe's (the reference, the
+champion's recipe) by the champion rule (training/champion.py): the paired 90 % interval by
+article and the permutation test, on stance macro-F1 and actor accuracy end to end.
+
+    .venv/bin/python experiments/rolling_origin.py configs/blend-finetune-broker-cached.yaml \\
+        configs/hybrid-mpnet-attn.yaml configs/hybrid-attn.yaml configs/baseline.yaml
+
+A recipe's blocks are written as they finish (``predictions/<recipe>.jsonl``: sentence, article,
+block, true and predicted labels), and a re-run fits only the blocks missing for the dataset
+version, so an interrupted run loses one fit at most and nothing is fitted twice. Each recipe
+is also an MLflow run (experiment ``rolling-origin``: the pooled and per-block figures, the
+predictions). Writes experiments/rolling-origin/result.json and result.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from stance.errors import StanceError  # noqa: E402
+from stance.scheme import Scheme  # noqa: E402
+from training import champion, dataset, intervals, timesplit, tracking  # noqa: E402
+from training.recipes import load_recipe, make_classifier  # noqa: E402
+
+OUT = ROOT / "experiments" / "rolling-origin"
+EXPERIMENT = "rolling-origin"
+BLOCKS = 3
+
+
+def blocks(articles, dates: dict[str, str | None], n: int = BLOCKS, share: float = timesplit.TEST_SHARE):
+    """``n`` (train, test) article sets, newest block first. Each test block holds the newest whole
+    dates left until it has at least ``share`` of all articles; block 1 is ``timesplit.split``'s
+    test set and trains as it does (undated included), later blocks train on older dated articles."""
+    names = sorted(set(articles))
+    first = timesplit.split(names, dates, share)
+    out = [(set(first.train), set(first.test))]
+    want = math.ceil(share * len(names) - 1e-9)
+    left = {a: dates[a] for a in names if dates.get(a) and a not in first.test}
+    for _ in range(n - 1):
+        test: set[str] = set()
+        for day in sorted(set(left.values()), reverse=True):
+            if len(test) >= want:
+                break
+            test |= {a for a, d in left.items() if d == day}
+        for a in test:
+            del left[a]
+        if not test or not left:
+            raise StanceError(f"too few dated articles for {n} blocks of {want}")
+        out.append((set(left), test))
+    return out
+
+
+def compact(rows: list[dict], block: int) -> list[dict]:
+    keep = ("sentence_id", "article", "date", "true", "predicted")
+    return [{k: r[k] for k in keep} | {"block": block} for r in rows]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("recipes", nargs="+", help="recipe YAML files; the first is the reference")
+    ap.add_argument("--blocks", type=int, default=BLOCKS)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    import mlflow
+    from datasets import DatasetDict, concatenate_datasets
+
+    scheme = Scheme.load()
+    dd, meta = dataset.load(None, scheme)
+    data = concatenate_datasets([dd["train"], dd["test"]])
+    dates = timesplit.read_dates()
+    cuts = blocks(data["article"], dates, args.blocks)
+    assert cuts[0][1] == set(dd["test"]["article"]), "block 1 must be the dataset's time split"
+    article_of = list(data["article"])
+    index = {}
+    for i, a in enumerate(article_of):
+        index.setdefault(a, []).append(i)
+
+    def subset(names):
+        return data.select(sorted(i for a in names for i in index[a]))
+
+    pred_dir = args.out / "predictions"
+    pred_dir.mkdir(parents=True, exist_ok=True)
+    result = {
+        "data_version": meta["data_version"],
+        "blocks": [
+            {
+                "block": b + 1,
+                "train_articles": len(train),
+                "test_articles": len(test),
+                "test_sentences": sum(len(index[a]) for a in test),
+                "test_dates": [min(dates[a] or "" for a in test), max(dates[a] or "" for a in test)],
+                "train_newest": max((dates[a] for a in train if dates.get(a)), default=None),
+            }
+            for b, (train, test) in enumerate(cuts)
+        ],
+        "runs": [],
+    }
+    experiment_id = tracking.setup(EXPERIMENT)
+    pooled: dict[str, str] = {}
+    for path in args.recipes:
+        recipe = load_recipe(ROOT / path)
+        stem = Path(path).stem
+        file = pred_dir / f"{stem}.jsonl"
+        have = [json.loads(x) for x in file.read_text().splitlines() if x.strip()] if file.is_file() else []
+        if have and have[0].get("data_version") != meta["data_version"]:
+            have = []
+        done = {r["block"] for r in have}
+        seconds = {}
+        for b, (train, test) in enumerate(cuts, 1):
+            if b in done:
+                continue
+            t0 = time.perf_counter()
+            _, rows = timesplit.evaluate(
+                make_classifier(recipe, scheme), DatasetDict(train=subset(train), test=subset(test)), scheme
+            )
+            seconds[b] = round(time.perf_counter() - t0)
+            have += [r | {"data_version": meta["data_version"]} for r in compact(rows, b)]
+            tmp = file.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in have))
+            tmp.replace(file)  # atomic: a block is either written whole or not at all
+            print(f"{path}: block {b} ({len(test)} articles) in {seconds[b]} s", flush=True)
+        pooled[path] = file.read_text()
+        row = {"recipe": path, "fit_seconds": seconds} | score(have, scheme)
+        if path != args.recipes[0]:
+            verdict = champion.rule(
+                champion.Predictions.from_jsonl(pooled[path]),
+                champion.Predictions.from_jsonl(pooled[args.recipes[0]]),
+                scheme.stance_labels,
+            )
+            row["against_reference"] = verdict.why
+            row |= paired(have, [json.loads(x) for x in pooled[args.recipes[0]].splitlines() if x], scheme)
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"{stem}-rolling-origin") as run:
+            mlflow.set_tags({"recipe": path, "kind": recipe.kind, "data_version": meta["data_version"]})
+            mlflow.log_params(recipe.model_dump() | {"blocks": args.blocks})
+            mlflow.log_metrics({k: v for k, v in row.items() if isinstance(v, float)})
+            mlflow.log_text(pooled[path], "evaluation/rolling_origin_predictions.jsonl")
+        row["run_id"] = run.info.run_id
+        result["runs"] = [r for r in result["runs"] if r["recipe"] != path] + [row]
+        write(result, args.out)
+    print(markdown(result))
+
+
+def _ids(rows: list[dict], scheme: Scheme):
+    import numpy as np
+
+    a, s = scheme.actor_labels, scheme.stance_labels
+    actors = np.array([a.index(r["true"][0]) for r in rows])
+    stances = np.array([s.index(r["true"][1]) for r in rows])
+    a_pred = np.array([a.index(r["predicted"][0]) for r in rows])
+    s_pred = np.array([s.index(r["predicted"][1]) for r in rows])
+    return [r["article"] for r in rows], actors, stances, a_pred, s_pred
+
+
+def score(rows: list[dict], scheme: Scheme) -> dict:
+    """Pooled figures over every block, and each block's, with 90 % intervals by article."""
+    none, n = scheme.labels.none_stance_id, len(scheme.stance_labels)
+    out = {k: round(v, 4) for k, v in intervals.figures("rolling", *_ids(rows, scheme), n, none).items()}
+    for b in sorted({r["block"] for r in rows}):
+        part = [r for r in rows if r["block"] == b]
+        figs = intervals.figures(f"block{b}", *_ids(part, scheme), n, none)
+        out |= {k: round(v, 4) for k, v in figs.items()}
+    return out
+
+
+def paired(rows: list[dict], reference: list[dict], scheme: Scheme) -> dict:
+    """Pooled paired differences against the reference recipe's predictions, sentence by sentence."""
+    ref = {r["sentence_id"]: r for r in reference}
+    rows = sorted((r for r in rows if r["sentence_id"] in ref), key=lambda r: r["sentence_id"])
+    mine = _ids(rows, scheme)
+    theirs = _ids([ref[r["sentence_id"]] for r in rows], scheme)
+    none, n = scheme.labels.none_stance_id, len(scheme.stance_labels)
+    d_stance = intervals.paired_difference(mine[0], mine[2], theirs[4], mine[4], n)
+    d_actor = intervals.paired_e2e_difference(mine[0], mine[1], mine[2], theirs[3], mine[3], none)
+    return {
+        "diff_stance_macro_f1": [round(x, 4) for x in d_stance],
+        "diff_actor_accuracy_e2e": [round(x, 4) for x in d_actor],
+    }
+
+
+def write(result: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in (("result.json", json.dumps(result, indent=2) + "\n"), ("result.md", markdown(result))):
+        tmp = out / f"{name}.tmp"
+        tmp.write_text(text)
+        tmp.replace(out / name)
+
+
+def markdown(r: dict) -> str:
+    def cell(row, prefix, key):
+        if f"{prefix}_{key}" not in row:
+            return "–"
+        return (
+            f"{row[f'{prefix}_{key}']:.3f} [{row[f'{prefix}_{key}_lo']:.3f}, {row[f'{prefix}_{key}_hi']:.3f}]"
+        )
+
+    blocks_md = "\n".join(
+        f"| {b['block']} | {b['test_dates'][0]} … {b['test_dates'][1]} | {b['test_articles']} | "
+        f"{b['test_sentences']} | {b['train_articles']} (newest {b['train_newest']}) |"
+        for b in r["blocks"]
+    )
+    n = len(r["blocks"])
+    head = " | ".join(f"block {b + 1}: stance; actor e2e" for b in range(n))
+    rows = "\n".join(
+        f"| {x['recipe']} | {cell(x, 'rolling', 'stance_macro_f1')} | {cell(x, 'rolling', 'actor_accuracy_e2e')} | "
+        + " | ".join(
+            f"{cell(x, f'block{b + 1}', 'stance_macro_f1')}; {cell(x, f'block{b + 1}', 'actor_accuracy_e2e')}"
+            for b in range(n)
+        )
+        + " |"
+        for x in r["runs"]
+    )
+    diffs = "\n".join(
+        f"| {x['recipe']} | {x['diff_stance_macro_f1'][0]:+.3f} [{x['diff_stance_macro_f1'][1]:+.3f}, "
+        f"{x['diff_stance_macro_f1'][2]:+.3f}] | {x['diff_actor_accuracy_e2e'][0]:+.3f} "
+        f"[{x['diff_actor_accuracy_e2e'][1]:+.3f}, {x['diff_actor_accuracy_e2e'][2]:+.3f}] | {x['against_reference']} |"
+        for x in r["runs"]
+        if "diff_stance_macro_f1" in x
+    )
+    ref = r["runs"][0]["recipe"] if r["runs"] else "the first recipe"
+    return (
+        f"# Rolling-origin evaluation (data {r['data_version']})\n\n"
+        "Each block of the newest labeled articles is scored by a model fitted only on the articles "
+        "older than it (block 1 is the time split, trained as `stance train` trains it); the blocks' "
+        "predictions are pooled. 90 % bootstrap intervals by article.\n\n"
+        "| block | test dates | test articles | test sentences | trained on articles |\n|---|---|---|---|---|\n"
+        f"{blocks_md}\n\n"
+        f"| recipe | pooled stance macro-F1 | pooled actor accuracy end to end | {head} |\n"
+        f"|---|---|---|{'---|' * n}\n{rows}\n\n"
+        f"Against {ref} on the pooled sentences (paired by article; the champion rule's reading):\n\n"
+        "| recipe | stance macro-F1 | actor accuracy end to end | champion rule |\n|---|---|---|---|\n"
+        f"{diffs}\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
