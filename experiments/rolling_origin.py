@@ -26,11 +26,13 @@ article and the permutation test, on stance macro-F1 and actor accuracy end to e
     .venv/bin/python experiments/rolling_origin.py configs/blend-finetune-broker-cached.yaml \\
         configs/hybrid-mpnet-attn.yaml configs/hybrid-attn.yaml configs/baseline.yaml
 
-A recipe's blocks are written as they finish (``predictions/<recipe>.jsonl``: sentence, article,
-block, true and predicted labels), and a re-run fits only the blocks missing for the dataset
-version, so an interrupted run loses one fit at most and nothing is fitted twice. Each recipe
-is also an MLflow run (experiment ``rolling-origin``: the pooled and per-block figures, the
-predictions). Writes experiments/rolling-origin/result.json and result.md.
+A recipe's blocks are written as they finish (``<recipe>.jsonl``: sentence, article, block, true
+and predicted labels) to the git-ignored ``.stance/cache/rolling-origin/<data version>/``, and a
+re-run fits only the blocks missing there, so an interrupted run loses one fit at most and
+nothing is fitted twice; ``--chain`` or another reference re-reads them without a fit. Each
+recipe is one MLflow run (experiment ``rolling-origin``; a re-run updates it): the pooled and
+per-block figures, and the predictions. Writes experiments/rolling-origin/result.json and
+result.md, or under ``--out``.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def blocks(articles, dates: dict[str, str | None], n: int = BLOCKS, share: float
 
 
 def compact(rows: list[dict], block: int) -> list[dict]:
-    keep = ("sentence_id", "article", "date", "true", "predicted")
+    keep = ("sentence_id", "article", "true", "predicted")
     return [{k: r[k] for k in keep} | {"block": block} for r in rows]
 
 
@@ -90,6 +92,11 @@ def main() -> None:
     ap.add_argument("recipes", nargs="+", help="recipe YAML files; the first is the reference")
     ap.add_argument("--blocks", type=int, default=BLOCKS)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--chain",
+        action="store_true",
+        help="compare each recipe with the one before it (a lineage of kept levers), not with the first",
+    )
     args = ap.parse_args()
     import mlflow
     from datasets import DatasetDict, concatenate_datasets
@@ -108,7 +115,8 @@ def main() -> None:
     def subset(names):
         return data.select(sorted(i for a in names for i in index[a]))
 
-    pred_dir = args.out / "predictions"
+    # the predictions are built, not committed: the project's git-ignored cache, one folder a data version
+    pred_dir = ROOT / ".stance" / "cache" / "rolling-origin" / meta["data_version"] / f"{args.blocks}-blocks"
     pred_dir.mkdir(parents=True, exist_ok=True)
     result = {
         "data_version": meta["data_version"],
@@ -132,8 +140,6 @@ def main() -> None:
         stem = Path(path).stem
         file = pred_dir / f"{stem}.jsonl"
         have = [json.loads(x) for x in file.read_text().splitlines() if x.strip()] if file.is_file() else []
-        if have and have[0].get("data_version") != meta["data_version"]:
-            have = []
         done = {r["block"] for r in have}
         seconds = {}
         for b, (train, test) in enumerate(cuts, 1):
@@ -144,24 +150,39 @@ def main() -> None:
                 make_classifier(recipe, scheme), DatasetDict(train=subset(train), test=subset(test)), scheme
             )
             seconds[b] = round(time.perf_counter() - t0)
-            have += [r | {"data_version": meta["data_version"]} for r in compact(rows, b)]
+            have += compact(rows, b)
             tmp = file.with_suffix(".tmp")
             tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in have))
             tmp.replace(file)  # atomic: a block is either written whole or not at all
             print(f"{path}: block {b} ({len(test)} articles) in {seconds[b]} s", flush=True)
         pooled[path] = file.read_text()
         row = {"recipe": path, "fit_seconds": seconds} | score(have, scheme)
-        if path != args.recipes[0]:
+        position = args.recipes.index(path)
+        if position:
+            reference = args.recipes[position - 1 if args.chain else 0]
             verdict = champion.rule(
                 champion.Predictions.from_jsonl(pooled[path]),
-                champion.Predictions.from_jsonl(pooled[args.recipes[0]]),
+                champion.Predictions.from_jsonl(pooled[reference]),
                 scheme.stance_labels,
             )
+            row["reference"] = reference
             row["against_reference"] = verdict.why
-            row |= paired(have, [json.loads(x) for x in pooled[args.recipes[0]].splitlines() if x], scheme)
-        with mlflow.start_run(experiment_id=experiment_id, run_name=f"{stem}-rolling-origin") as run:
-            mlflow.set_tags({"recipe": path, "kind": recipe.kind, "data_version": meta["data_version"]})
-            mlflow.log_params(recipe.model_dump() | {"blocks": args.blocks})
+            row |= paired(have, [json.loads(x) for x in pooled[reference].splitlines() if x], scheme)
+        tags = {"recipe": path, "kind": recipe.kind, "data_version": meta["data_version"]}
+        earlier = mlflow.search_runs(
+            [experiment_id],
+            f"tags.recipe = '{path}' AND tags.data_version = '{meta['data_version']}' "
+            f"AND params.blocks = '{args.blocks}'",
+            output_format="list",
+        )
+        # a re-run updates the recipe's run: one run per (recipe, data version, blocks)
+        run_id = earlier[0].info.run_id if earlier else None
+        with mlflow.start_run(
+            run_id=run_id, experiment_id=experiment_id, run_name=f"{stem}-rolling-origin"
+        ) as run:
+            mlflow.set_tags(tags)
+            if run_id is None:
+                mlflow.log_params(recipe.model_dump() | {"blocks": args.blocks})
             mlflow.log_metrics({k: v for k, v in row.items() if isinstance(v, float)})
             mlflow.log_text(pooled[path], "evaluation/rolling_origin_predictions.jsonl")
         row["run_id"] = run.info.run_id
@@ -193,18 +214,21 @@ def score(rows: list[dict], scheme: Scheme) -> dict:
 
 
 def paired(rows: list[dict], reference: list[dict], scheme: Scheme) -> dict:
-    """Pooled paired differences against the reference recipe's predictions, sentence by sentence."""
+    """Paired differences against the reference recipe's predictions, sentence by sentence: over
+    every block (``diff_*``), and over the blocks after the first (``older_diff_*``): the sessions
+    that chose the levers looked at block 1, the time split, and never at the others."""
     ref = {r["sentence_id"]: r for r in reference}
     rows = sorted((r for r in rows if r["sentence_id"] in ref), key=lambda r: r["sentence_id"])
-    mine = _ids(rows, scheme)
-    theirs = _ids([ref[r["sentence_id"]] for r in rows], scheme)
     none, n = scheme.labels.none_stance_id, len(scheme.stance_labels)
-    d_stance = intervals.paired_difference(mine[0], mine[2], theirs[4], mine[4], n)
-    d_actor = intervals.paired_e2e_difference(mine[0], mine[1], mine[2], theirs[3], mine[3], none)
-    return {
-        "diff_stance_macro_f1": [round(x, 4) for x in d_stance],
-        "diff_actor_accuracy_e2e": [round(x, 4) for x in d_actor],
-    }
+    out = {}
+    for prefix, part in (("", rows), ("older_", [r for r in rows if r["block"] > 1])):
+        mine = _ids(part, scheme)
+        theirs = _ids([ref[r["sentence_id"]] for r in part], scheme)
+        d_stance = intervals.paired_difference(mine[0], mine[2], theirs[4], mine[4], n)
+        d_actor = intervals.paired_e2e_difference(mine[0], mine[1], mine[2], theirs[3], mine[3], none)
+        out[f"{prefix}diff_stance_macro_f1"] = [round(x, 4) for x in d_stance]
+        out[f"{prefix}diff_actor_accuracy_e2e"] = [round(x, 4) for x in d_actor]
+    return out
 
 
 def write(result: dict, out: Path) -> None:
@@ -239,14 +263,18 @@ def markdown(r: dict) -> str:
         + " |"
         for x in r["runs"]
     )
+
+    def diff(x, key):
+        point, lo, hi = x[key]
+        return f"{point:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+
     diffs = "\n".join(
-        f"| {x['recipe']} | {x['diff_stance_macro_f1'][0]:+.3f} [{x['diff_stance_macro_f1'][1]:+.3f}, "
-        f"{x['diff_stance_macro_f1'][2]:+.3f}] | {x['diff_actor_accuracy_e2e'][0]:+.3f} "
-        f"[{x['diff_actor_accuracy_e2e'][1]:+.3f}, {x['diff_actor_accuracy_e2e'][2]:+.3f}] | {x['against_reference']} |"
+        f"| {x['recipe']} | {x['reference']} | {diff(x, 'diff_stance_macro_f1')} | "
+        f"{diff(x, 'diff_actor_accuracy_e2e')} | {diff(x, 'older_diff_stance_macro_f1')} | "
+        f"{diff(x, 'older_diff_actor_accuracy_e2e')} | {x['against_reference']} |"
         for x in r["runs"]
-        if "diff_stance_macro_f1" in x
+        if "older_diff_stance_macro_f1" in x
     )
-    ref = r["runs"][0]["recipe"] if r["runs"] else "the first recipe"
     return (
         f"# Rolling-origin evaluation (data {r['data_version']})\n\n"
         "Each block of the newest labeled articles is scored by a model fitted only on the articles "
@@ -256,8 +284,11 @@ def markdown(r: dict) -> str:
         f"{blocks_md}\n\n"
         f"| recipe | pooled stance macro-F1 | pooled actor accuracy end to end | {head} |\n"
         f"|---|---|---|{'---|' * n}\n{rows}\n\n"
-        f"Against {ref} on the pooled sentences (paired by article; the champion rule's reading):\n\n"
-        "| recipe | stance macro-F1 | actor accuracy end to end | champion rule |\n|---|---|---|---|\n"
+        "Each recipe against its reference, paired by article: on every block, and on the older blocks "
+        "alone (2 and after: the sessions that chose the levers read block 1, the time split, never the others); "
+        "the champion rule's reading is on every block.\n\n"
+        "| recipe | reference | stance macro-F1 | actor accuracy end to end | older blocks: stance | "
+        "older blocks: actor e2e | champion rule |\n|---|---|---|---|---|---|---|\n"
         f"{diffs}\n"
     )
 
