@@ -7,10 +7,13 @@ import pandas as pd
 import pytest
 
 from stance.errors import StanceError
+from stance.scheme import Scheme
 from tests.conftest import REPO, run_cli
+from training import train
 from training.context import contexts
 from training.models import cues, holder
 from training.models import gazetteer as gaz
+from training.recipes import load_recipe
 
 ACTORS = ["pakistan", "afghan_taliban", "ttp", "mediator", "other"]
 PRONOUN_LED = "He said the talks could only succeed with a written guarantee."
@@ -223,3 +226,19 @@ def test_with_stance_cues_weight_the_stance_head_reads_who_holds_it_too(built, s
     assert np.allclose(alone, after_mujahid)  # the default: the stance head reads no holder features
     alone, after_mujahid = stance_p(1.0)
     assert np.abs(alone - after_mujahid).max() > 1e-3
+
+
+def test_a_blend_whose_member_reads_the_gazetteer_is_checked_and_tagged_with_it(tmp_path, monkeypatch):
+    # a blend has no gazetteer switch of its own: its hybrid member reads the file, so a bad file is
+    # refused before any work and the run carries the file's hash (an edit makes a new run, not a skip)
+    shutil.copytree(REPO / "configs", tmp_path / "configs")
+    blend = tmp_path / "configs" / "blend-test.yaml"
+    blend.write_text("kind: blend\nmembers: [configs/hybrid.yaml, configs/baseline.yaml]\nholders: 0\n")
+    monkeypatch.setenv("STANCE_ROOT", str(tmp_path))
+    tags = train._configs_read_by(load_recipe(blend), Scheme.load())
+    assert tags == {"gazetteer_hash": gaz.digest(gaz.load(ACTORS))}
+    bad = tmp_path / "configs" / "gazetteer.yaml"
+    bad.write_text("actors:\n  kabul_regime:\n    people: [Muttaqi]\n")
+    r = run_cli("train", "configs/blend-test.yaml")
+    assert r.returncode == 2
+    assert r.stderr.decode().startswith(f"error: {bad}: 'kabul_regime' is not an actor of the label scheme")

@@ -47,6 +47,14 @@ def recipe_hash(recipe: RecipeBase) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+def reads_gazetteer(recipe: RecipeBase) -> bool:
+    """Whether the recipe, or any member of a blend, reads configs/gazetteer.yaml."""
+    if getattr(recipe, "gazetteer", False):
+        return True
+    members = getattr(recipe, "member_recipes", None)
+    return members is not None and any(reads_gazetteer(m) for m in members())
+
+
 def make_classifier(recipe: RecipeBase, scheme: Scheme):
     return KINDS[recipe.kind][1](recipe, scheme.actor_labels, scheme.stance_labels)
 

@@ -15,7 +15,7 @@ from stance.errors import StanceError
 from stance.scheme import Scheme
 from training import confidence, dataset, evaluate, intervals, registry, timesplit, tracking
 from training.logged_model import log_model
-from training.recipes import load_recipe, make_classifier, recipe_hash
+from training.recipes import load_recipe, make_classifier, reads_gazetteer, recipe_hash
 
 
 def train(
@@ -168,9 +168,10 @@ def _tags(recipe_path: Path, recipe, meta: dict, scheme: Scheme) -> dict[str, st
 def _configs_read_by(recipe, scheme: Scheme) -> dict[str, str]:
     """Tags naming the project configs a recipe reads besides itself (the gazetteer), by content.
 
-    Reading them here refuses a bad file before any work, and a changed file makes a new run.
+    Reading them here refuses a bad file before any work, and a changed file makes a new run (a
+    blend's too, whose hybrid member reads the gazetteer).
     """
-    if not getattr(recipe, "gazetteer", False):
+    if not reads_gazetteer(recipe):
         return {}
     from training.models import gazetteer
 
