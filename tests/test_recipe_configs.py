@@ -77,3 +77,14 @@ def _tfidf(recipe, texts):
     from training.models.baseline import tfidf_features
 
     return tfidf_features(recipe).fit(texts)
+
+
+def test_the_demo_recipe_differs_from_the_broker_recipe_in_how_its_attention_head_joins_alone():
+    """hybrid-mpnet-broker-mean (session 22): the broker recipe with its attention head averaged in
+    fully, so the rolling origin's comparison of the two measures the head's mode and nothing else."""
+    mean, which = (
+        load_recipe(CONFIGS / "hybrid-mpnet-broker-mean.yaml"),
+        load_recipe(CONFIGS / "hybrid-mpnet-broker.yaml"),
+    )
+    assert (mean.attention_mode, which.attention_mode) == ("mean", "which")
+    assert mean.model_copy(update={"attention_mode": "which"}) == which
