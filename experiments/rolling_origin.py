@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -62,25 +61,13 @@ BLOCKS = 3
 
 
 def blocks(articles, dates: dict[str, str | None], n: int = BLOCKS, share: float = timesplit.TEST_SHARE):
-    """``n`` (train, test) article sets, newest block first. Each test block holds the newest whole
-    dates left until it has at least ``share`` of all articles; block 1 is ``timesplit.split``'s
-    test set and trains as it does (undated included), later blocks train on older dated articles."""
-    names = sorted(set(articles))
-    first = timesplit.split(names, dates, share)
-    out = [(set(first.train), set(first.test))]
-    want = math.ceil(share * len(names) - 1e-9)
-    left = {a: dates[a] for a in names if dates.get(a) and a not in first.test}
-    for _ in range(n - 1):
-        test: set[str] = set()
-        for day in sorted(set(left.values()), reverse=True):
-            if len(test) >= want:
-                break
-            test |= {a for a, d in left.items() if d == day}
-        for a in test:
-            del left[a]
-        if not test or not left:
-            raise StanceError(f"too few dated articles for {n} blocks of {want}")
-        out.append((set(left), test))
+    """``n`` (train, test) article sets, newest block first: ``timesplit.split``'s time split, then
+    ``timesplit.rolling_blocks``' older blocks (what ``stance train`` logs); an error when the
+    dated articles cannot make ``n`` blocks."""
+    first = timesplit.split(sorted(set(articles)), dates, share)
+    out = timesplit.rolling_blocks(first.train, first.test, dates, n)
+    if len(out) < n:
+        raise StanceError(f"too few dated articles for {n} blocks of {len(first.test)}")
     return out
 
 

@@ -147,3 +147,24 @@ def test_a_gain_on_one_figure_does_not_buy_a_clear_loss_on_the_other():
     verdict = rule(challenger, champion, LABELS)
     assert not verdict.promote
     assert verdict.why.endswith("a gain on one figure, but clearly worse on the other")
+
+
+def test_the_rule_reads_the_rolling_origin_when_both_runs_have_it_else_the_time_split(trained):
+    import mlflow
+
+    from training import champion, timesplit, tracking
+
+    run = mlflow.get_run(trained["run_id"])
+    rolling = champion.predictions(run, timesplit.ROLLING)
+    time_split = champion.predictions(run)
+    assert len({r[0] for r in rolling.rows.values()}) > len({r[0] for r in time_split.rows.values()})
+    verdict = champion.judge(run, run, LABELS)
+    assert verdict.why.startswith("rolling-origin stance macro-F1")
+    assert f"over {len({r[0] for r in rolling.rows.values()})} articles" in verdict.why
+    # a champion logged before the rolling origin existed defends its place on the time split
+    with mlflow.start_run(experiment_id=tracking.setup("rule-without-rolling")) as old:
+        mlflow.set_tag("data_version", run.data.tags["data_version"])
+        mlflow.log_text(champion.predictions_jsonl(run.info.run_id), timesplit.PREDICTIONS)
+    verdict = champion.judge(run, mlflow.get_run(old.info.run_id), LABELS)
+    assert verdict.why.startswith("time-split stance macro-F1")
+    assert f"over {len({r[0] for r in time_split.rows.values()})} articles" in verdict.why

@@ -204,3 +204,62 @@ def test_joint_early_stopping_prefers_the_epoch_whose_holders_carry_the_stances(
     # end to end: sentence 0's stance predicted none loses its holder too, whatever the actor head says
     assert wrong_holders["actor_e2e"] == 0.0 and right_holders["actor_e2e"] == 7 / 8
     assert right_holders[joint] > wrong_holders[joint]  # joint keeps the second
+
+
+def _monthly(n: int) -> dict[str, str | None]:
+    dates = {f"a{i:02d}": f"{2020 + i // 12}-{i % 12 + 1:02d}-01" for i in range(n)}
+    return dates | {"u1": None, "u2": None}
+
+
+def test_the_rolling_origins_older_blocks_never_train_on_their_future():
+    dates = _monthly(20)
+    cut = split(dates, dates, 0.2)
+    blocks = timesplit.rolling_blocks(cut.train, cut.test, dates)
+    assert len(blocks) == 3 and blocks[0] == (set(cut.train), set(cut.test))  # block 1: the time split as is
+    tests = [test for _, test in blocks]
+    assert all(len(t) >= len(cut.test) for t in tests)
+    assert not (tests[0] & tests[1]) and not (tests[1] & tests[2]) and not (tests[0] & tests[2])
+    for train, test in blocks[1:]:
+        assert not {"u1", "u2"} & train  # an undated article may be newer than the block
+        assert max(dates[a] for a in train) < min(dates[a] for a in test)
+    assert min(dates[a] for a in tests[0]) > max(dates[a] for a in tests[1])
+
+
+def test_a_small_dataset_gets_fewer_blocks_never_a_model_fitted_on_a_handful():
+    dates = _monthly(8)  # time split: 2 articles; two older blocks of 2, a third would leave nothing older
+    cut = split(dates, dates, 0.2)
+    blocks = timesplit.rolling_blocks(cut.train, cut.test, dates, n=5)
+    assert [len(test) for _, test in blocks] == [2, 2, 2]
+    assert all(len(train) >= len(test) for train, test in blocks)
+    assert timesplit.rolling_blocks(set(dates), set(), dates) == [(set(dates), set())]  # no time split
+
+
+class _Fitted(_Recorder):
+    """Remembers the articles each model was fitted on, and predicts pakistan/demand for all."""
+
+    def fit(self, texts, actors, stances, groups=None, contexts=None, dates=None):
+        self.seen["groups"] = set(groups)
+        return self
+
+
+def test_the_rolling_origin_scores_each_older_block_from_its_past_and_pools_the_time_split(built, scheme):
+    dd, _ = built
+    models = []
+
+    def make():
+        models.append(_Fitted(scheme))
+        return models[-1]
+
+    first_figures, first = timesplit.evaluate(make(), dd, scheme)
+    from datasets import concatenate_datasets
+
+    data = concatenate_datasets([dd["train"], dd["test"]])
+    figures, rows = timesplit.evaluate_rolling(make, data, first, scheme)
+    date_of = dict(zip(data["article"], data["date"], strict=False))
+    assert figures["rolling_blocks"] == 3 and len(models) == 3
+    for block, model in zip((2, 3), models[1:], strict=True):
+        tested = {r["article"] for r in rows if r["block"] == block}
+        assert max(date_of[a] for a in model.seen["groups"]) < min(date_of[a] for a in tested)
+        assert all(date_of[a] for a in model.seen["groups"])  # no undated article
+    assert [r for r in rows if r["block"] == 1] == [r | {"block": 1} for r in first]
+    assert figures["rolling_articles"] == len({r["article"] for r in rows}) > first_figures["time_articles"]

@@ -102,7 +102,11 @@ def test_a_worse_model_does_not_take_champion(trained, scratch_root):
         decision.startswith(f"version {out['model_uri'].rsplit('/', 1)[1]} (data ")
         and " is challenger: " in decision
     )
-    assert decision.endswith("neither above zero, no clear gain")
+    # over the pooled blocks the weak model's holders gain where it calls fewer sentences none, and
+    # its stances lose clearly: either way it is refused
+    assert decision.endswith(
+        ("neither above zero, no clear gain", "a gain on one figure, but clearly worse on the other")
+    )
 
 
 def test_an_interrupted_write_does_not_lock_the_killed_mark_out(tmp_path):

@@ -72,6 +72,7 @@ def test_a_run_records_config_data_version_metrics_and_artifacts(trained, built)
         "evaluation/confidence.md",
         "evaluation/time_split_predictions.jsonl",
         "evaluation/confidence_time_split.md",
+        "evaluation/rolling_origin_predictions.jsonl",
     }
     assert m["stance_macro_f1"] > 0.35  # well above the majority floor (~0.14)
 

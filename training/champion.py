@@ -25,6 +25,14 @@ Stance macro-F1 is the figure reported first and the one runs are ranked by
 (``FIGURE``); a rule on stance alone could never prefer a model that finds holders
 better, which is half of the question.
 
+**Which predictions.** When both runs carry the rolling origin's predictions on the same
+sentences (``timesplit.ROLLING``: the time split and the older blocks, each block scored by a
+model fitted only on the articles older than it; training/timesplit.py), the rule reads those,
+pooled: three times the articles and three eras, so a lever fitted to the newest era does not
+pass for a gain on new coverage (session 22: two levers kept on the time split alone did not
+hold at the older origins; README, "Rolling origin"). Otherwise (a champion logged before the
+rolling origin, a dataset too small for an older block) it reads the time split.
+
 A run without time-split predictions never takes ``champion``. A champion without
 them (logged before the time split existed) cannot defend its place: the first run
 that has them takes it.
@@ -40,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from training import intervals
-from training.timesplit import PREDICTIONS
+from training.timesplit import PREDICTIONS, ROLLING
 
 FIGURE = "time_stance_macro_f1"
 SIGNIFICANCE = 0.05  # one-sided: the lower tail the 90 % two-sided interval leaves out
@@ -69,29 +77,31 @@ class Predictions:
         return cls(rows)
 
 
-def predictions_jsonl(run_id: str) -> str | None:
-    """The time-split predictions file logged on an MLflow run (JSON lines), or None when it has none."""
+def predictions_jsonl(run_id: str, artifact: str = PREDICTIONS) -> str | None:
+    """The time-split predictions file logged on an MLflow run (JSON lines), or None when it has none
+    (``artifact=ROLLING``: the rolling origin's, every block's)."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=PREDICTIONS, dst_path=tmp
-            )
+            local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact, dst_path=tmp)
         except (MlflowException, OSError):
             return None
         return Path(local).read_text(encoding="utf-8")
 
 
-def predictions(run) -> Predictions | None:
+def predictions(run, artifact: str = PREDICTIONS) -> Predictions | None:
     """The time-split predictions logged on an MLflow run, or None when it has none."""
-    text = predictions_jsonl(run.info.run_id)
+    text = predictions_jsonl(run.info.run_id, artifact)
     return None if text is None else Predictions.from_jsonl(text)
 
 
-def rule(challenger: Predictions | None, champion: Predictions | None, labels: list[str]) -> Verdict:
-    """The rule of the module docstring on two runs' time-split predictions (``labels``: the stances)."""
+def rule(
+    challenger: Predictions | None, champion: Predictions | None, labels: list[str], where: str = "time-split"
+) -> Verdict:
+    """The rule of the module docstring on two runs' time-split predictions (``labels``: the stances;
+    ``where`` names the predictions in the verdict: ``rolling-origin`` for the pooled blocks)."""
     if not challenger or not challenger.rows:
         return Verdict(False, "it has no time-split predictions, and a run without them never takes champion")
     if champion is None:
@@ -104,11 +114,11 @@ def rule(challenger: Predictions | None, champion: Predictions | None, labels: l
             f"its time-split test sentences ({len(challenger.rows)}) are not the champion's "
             f"({len(champion.rows)}); runs on different test sets are not compared",
         )
-    facts, stance, holders = _evidence(challenger, champion, labels)
+    facts, stance, holders = _evidence(challenger, champion, labels, where)
     return _margin(facts, stance, holders)
 
 
-def _evidence(challenger: Predictions, champion: Predictions, labels: list[str]):
+def _evidence(challenger: Predictions, champion: Predictions, labels: list[str], where: str = "time-split"):
     """(the facts in words, stance's (lo, hi, p), holders' (lo, hi, p)) on the same test sentences."""
     ids = sorted(challenger.rows)
     index = {label: i for i, label in enumerate(labels)}
@@ -130,7 +140,7 @@ def _evidence(challenger: Predictions, champion: Predictions, labels: list[str])
     bearing = [i for i in ids if challenger.rows[i][2] != "none"]
     e2e = sum(challenger.rows[i][3] == challenger.rows[i][1] for i in bearing) / max(len(bearing), 1)
     facts = (
-        f"time-split stance macro-F1 {score:.3f} against the champion's {score - s_point:.3f}: {s_point:+.3f}, "
+        f"{where} stance macro-F1 {score:.3f} against the champion's {score - s_point:.3f}: {s_point:+.3f}, "
         f"90% paired interval by article [{s_lo:+.3f}, {s_hi:+.3f}]; actor accuracy end to end {e2e:.3f} "
         f"against {e2e - a_point:.3f}: {a_point:+.3f} [{a_lo:+.3f}, {a_hi:+.3f}]; over {n} articles; "
         f"permutation p by article: stance {s_p:.3f}, holders {a_p:.3f}; "
@@ -174,5 +184,9 @@ def judge(challenger_run, reference_run, labels: list[str]) -> Verdict:
             return Verdict(
                 False, f"the champion was evaluated on data {theirs}, this run on {ours}; not comparable"
             )
+    if reference_run is not None:  # both runs asked at every origin, on the same sentences: that, pooled
+        ours, theirs = predictions(challenger_run, ROLLING), predictions(reference_run, ROLLING)
+        if ours and theirs and set(ours.rows) == set(theirs.rows):
+            return rule(ours, theirs, labels, where="rolling-origin")
     champ = (predictions(reference_run) or Predictions({})) if reference_run is not None else None
     return rule(predictions(challenger_run), champ, labels)

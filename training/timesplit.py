@@ -28,6 +28,8 @@ from stance.errors import StanceError
 TEST_SHARE = 0.2  # at least this share of the labeled articles, the newest, is the test set
 PREDICTIONS = "evaluation/time_split_predictions.jsonl"  # the test sentences' predictions, on each run
 CONFIDENCE = "evaluation/confidence_time_split.md"  # their pair accuracy by confidence band
+ROLLING = "evaluation/rolling_origin_predictions.jsonl"  # every block's predictions, block 1 the time split's
+ROLLING_BLOCKS = 3  # the time split and two older blocks (README, "Rolling origin")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
@@ -106,6 +108,66 @@ def split(articles: Iterable[str], dates: dict[str, str | None], share: float = 
             f"the time split leaves nothing to train on: the newest date holds all {len(names)} articles"
         )
     return TimeSplit(train, frozenset(test), cutoff, undated)
+
+
+def rolling_blocks(
+    train: Iterable[str], test: Iterable[str], dates: dict[str, str | None], n: int = ROLLING_BLOCKS
+) -> list[tuple[set[str], set[str]]]:
+    """The time split (``train``, ``test``) and up to ``n - 1`` older blocks, newest first.
+
+    Each older block holds the newest whole dates left among the dated training articles until it
+    has at least as many articles as the time split's test set, and trains on the dated articles
+    older than it: the undated articles, which the time split trains on, are left out there, since
+    one may be newer than the block. A block is formed only while what is older is at least as
+    large as the block, so a small dataset gets fewer blocks, never a model fitted on a handful.
+    """
+    first = (set(train), set(test))
+    want = len(first[1])
+    left = {a: dates[a] for a in first[0] if dates.get(a)}
+    out = [first]
+    while want and len(out) < n:
+        block: set[str] = set()
+        for day in sorted(set(left.values()), reverse=True):
+            if len(block) >= want:
+                break
+            block |= {a for a, d in left.items() if d == day}
+        rest = {a: d for a, d in left.items() if a not in block}
+        if len(block) < want or len(rest) < len(block):
+            break
+        out.append((set(rest), block))
+        left = rest
+    return out
+
+
+def evaluate_rolling(make_model, data, first_rows: list[dict], scheme, n: int = ROLLING_BLOCKS):
+    """The older blocks of :func:`rolling_blocks` on ``data`` (train and test together), each fitted
+    with a fresh ``make_model()``, pooled with the time split's rows (``first_rows``, block 1):
+    (``rolling_*`` figures with intervals by article, every row with its ``block``). Empty when the
+    data allows no older block."""
+    import numpy as np
+    from datasets import DatasetDict
+
+    from training import intervals
+
+    test = {r["article"] for r in first_rows}
+    articles = list(data["article"])
+    dates = {a: d or None for a, d in zip(articles, data["date"], strict=True)}
+    cuts = rolling_blocks(set(articles) - test, test, dates, n)[1:]
+    if not cuts:
+        return {}, []
+    rows = [r | {"block": 1} for r in first_rows]
+    for block, (train, held) in enumerate(cuts, 2):
+        pick = lambda names: data.select([i for i, a in enumerate(articles) if a in names])  # noqa: E731
+        _, part = evaluate(make_model(), DatasetDict(train=pick(train), test=pick(held)), scheme)
+        rows += [r | {"block": block} for r in part]
+    a, s = scheme.actor_labels, scheme.stance_labels
+    figures = intervals.figures(
+        "rolling", [r["article"] for r in rows],
+        np.array([a.index(r["true"][0]) for r in rows]), np.array([s.index(r["true"][1]) for r in rows]),
+        np.array([a.index(r["predicted"][0]) for r in rows]), np.array([s.index(r["predicted"][1]) for r in rows]),
+        len(s), scheme.labels.none_stance_id,
+    )  # fmt: skip
+    return figures | {"rolling_blocks": float(len(cuts) + 1)}, rows
 
 
 def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:

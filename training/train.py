@@ -128,7 +128,8 @@ def _cv_intervals(cv, data, scheme: Scheme) -> dict[str, float]:
 
 
 def _time_split(recipe, dd, scheme: Scheme) -> dict[str, float]:
-    """Train on the older articles, score the newest (``time_*`` metrics, predictions logged)."""
+    """Train on the older articles, score the newest (``time_*`` metrics, predictions logged); then
+    the older blocks of the rolling origin, pooled with it (``rolling_*``, their predictions logged)."""
     import mlflow
 
     figures, rows = timesplit.evaluate(make_classifier(recipe, scheme), dd, scheme)
@@ -138,6 +139,16 @@ def _time_split(recipe, dd, scheme: Scheme) -> dict[str, float]:
         mlflow.log_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), timesplit.PREDICTIONS
         )
+        # the same question at older origins, pooled with the time split: what the champion rule reads
+        pooled, rolling = timesplit.evaluate_rolling(
+            lambda: make_classifier(recipe, scheme), _all_articles(dd), rows, scheme
+        )
+        if rolling:
+            mlflow.log_metrics(pooled)
+            mlflow.log_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rolling), timesplit.ROLLING
+            )
+            figures |= pooled
         mlflow.log_text(
             "# How far to trust p on the newest articles\n\n"
             + confidence.markdown(rows, scheme.labels.none, "time split: the newest articles"),
@@ -274,19 +285,28 @@ def cli(
             f"actor accuracy {m['actor_accuracy']:.3f} ± {m['actor_accuracy_std']:.3f} "
             f"(grouped {load_recipe(recipe).cv_folds}-fold CV by article)"
         )
-        if "time_stance_macro_f1" in m:
+        for prefix, what in (
+            ("time", "time split ({articles:.0f} newest articles, {sentences:.0f} sentences)"),
+            ("rolling", "rolling origin ({blocks:.0f} blocks, {articles:.0f} articles, each from its past)"),
+        ):
+            if f"{prefix}_stance_macro_f1" not in m:
+                continue
             print(
-                f"time split ({m['time_articles']:.0f} newest articles, {m['time_sentences']:.0f} sentences): "
+                what.format(
+                    articles=m[f"{prefix}_articles"], sentences=m[f"{prefix}_sentences"],
+                    blocks=m.get("rolling_blocks", 0),
+                )
+                + ": "
                 + ", ".join(
-                    f"{label} {m[f'time_{k}']:.3f} [{m[f'time_{k}_lo']:.3f}, {m[f'time_{k}_hi']:.3f}]"
+                    f"{label} {m[f'{prefix}_{k}']:.3f} [{m[f'{prefix}_{k}_lo']:.3f}, {m[f'{prefix}_{k}_hi']:.3f}]"
                     for k, label in (
                         ("stance_macro_f1", "stance macro-F1"),
                         ("actor_accuracy_e2e", "actor accuracy end to end"),
                     )
-                    if f"time_{k}" in m
+                    if f"{prefix}_{k}" in m
                 )
                 + " (90% bootstrap intervals by article)"
-            )
+            )  # fmt: skip
         print(f"run {out['run_id']} -> {out['model_uri']}; {out['decision']}")
     print(f"tracking: {tracking.tracking_uri()}")
 
