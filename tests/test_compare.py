@@ -17,16 +17,14 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
     assert report == scratch_root / "experiments" / "tiny" / "report.md"
     text = report.read_text()
     by_score = sorted(
-        results, key=lambda r: -r["metrics"]["time_stance_macro_f1"]
-    )  # the champion rule's figure
+        results, key=lambda r: -r["metrics"]["rolling_stance_macro_f1"]
+    )  # the champion rule's figure: the rolling origin's pooled blocks
     rows = [line for line in text.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
     for rank, (line, res) in enumerate(zip(rows, by_score, strict=True), 1):
         m = res["metrics"]
         assert line.startswith(f"| {rank} | {res['entry']} | baseline | ")
-        time = m["time_stance_macro_f1"]
-        assert (
-            f"| {time:.3f} [{m['time_stance_macro_f1_lo']:.2f}–{m['time_stance_macro_f1_hi']:.2f}] |" in line
-        )
+        for figure in ("rolling_stance_macro_f1", "rolling_actor_accuracy_e2e", "time_stance_macro_f1"):
+            assert f"| {m[figure]:.3f} [{m[figure + '_lo']:.2f}–{m[figure + '_hi']:.2f}] |" in line
         e2e = m["cv_actor_accuracy_e2e"]
         assert (
             f"| {e2e:.3f} [{m['cv_actor_accuracy_e2e_lo']:.2f}–{m['cv_actor_accuracy_e2e_hi']:.2f}] |" in line
@@ -113,3 +111,25 @@ def test_a_run_logged_without_oof_predictions_is_a_note_not_a_crash(scratch_root
 def test_compare_of_an_unknown_experiment_says_which_exist(tiny_experiment):
     with pytest.raises(StanceError, match=r"no MLflow experiment named 'nope' in sqlite:///.*\(have: .*tiny"):
         load("nope")
+
+
+def test_runs_with_the_rolling_origin_rank_by_it_before_runs_with_the_time_split_alone(scratch_root):
+    """The rule's figure is the pooled blocks where a run has them; a time split over one era is not
+    ranked against them as if it were the same figure, however high it is."""
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("mixed-runs"))
+    figures = {
+        "before": {"time_stance_macro_f1": 0.9},
+        "pooled-low": {"rolling_stance_macro_f1": 0.6, "time_stance_macro_f1": 0.95},
+        "pooled-high": {"rolling_stance_macro_f1": 0.7, "time_stance_macro_f1": 0.5},
+        "none": {},
+    }
+    for entry, m in figures.items():
+        with mlflow.start_run(run_name=entry):
+            mlflow.set_tags(
+                {"entry": entry, "kind": "baseline", "data_version": "0123abcd", "train_share": "1"}
+            )
+            mlflow.log_metrics(m | {"stance_macro_f1": 0.5, "stance_macro_f1_std": 0.1})
+    ranked = load("mixed-runs").ranked("0123abcd")
+    assert [r.entry for r in ranked] == ["pooled-high", "pooled-low", "before", "none"]

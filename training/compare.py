@@ -61,12 +61,14 @@ class Comparison:
         return sorted(latest, key=latest.get, reverse=True)
 
     def ranked(self, data_version: str) -> list[RunRow]:
-        """Full-data runs on one data version, by the champion rule's first figure (then grouped CV); runs without it last."""
+        """Full-data runs on one data version, by the champion rule's first figure (then grouped CV): the
+        rolling origin's pooled stance macro-F1, for runs logged before it the time split's; runs without either last."""
         rows = [r for r in self.rows if r.data_version == data_version and r.train_share >= 1]
 
-        def key(r):
-            figure = r.m(tracking.SELECTION_METRIC)
-            return (np.isnan(figure), -np.nan_to_num(figure), -np.nan_to_num(r.m("stance_macro_f1")))
+        def key(r):  # runs with the rolling origin first, then runs with the time split alone, then the rest
+            found = tracking.selection(r.metrics)
+            rank, figure = (len(tracking.SELECTION_METRICS), 0.0) if found is None else (found[0], found[2])
+            return (rank, -figure, -np.nan_to_num(r.m("stance_macro_f1")))
 
         return sorted(rows, key=key)
 

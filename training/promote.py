@@ -47,15 +47,18 @@ class Contender:
         return self.run.data.tags.get("entry") or self.run.info.run_name
 
     @property
-    def score(self) -> float:
-        return self.run.data.metrics.get(METRIC, float("-inf"))
+    def score(self) -> tuple[int, float]:
+        """The champion rule's first figure, for ordering: a run with the rolling origin before one without."""
+        found = tracking.selection(self.run.data.metrics)
+        return (-len(tracking.SELECTION_METRICS), float("-inf")) if found is None else (-found[0], found[2])
 
     def describe(self) -> str:
         m = self.run.data.metrics
+        found = tracking.selection(m)
         figure = (
-            f"{METRIC} {self.score:.3f} [{m.get(METRIC + '_lo', float('nan')):.3f}, "
-            f"{m.get(METRIC + '_hi', float('nan')):.3f}]"
-            if METRIC in m
+            f"{found[1]} {found[2]:.3f} [{m.get(found[1] + '_lo', float('nan')):.3f}, "
+            f"{m.get(found[1] + '_hi', float('nan')):.3f}]"
+            if found
             else f"no {METRIC}"
         )
         return f"{self.name} ({self.model} v{self.version}, run {self.run_id[:8]}): {figure} on data {self.data_version}"

@@ -17,9 +17,18 @@ from stance.errors import StanceError
 REGISTERED_MODEL = "stance-classifier"
 EXPERIMENT = "stance"
 CHAMPION, CHALLENGER = "champion", "challenger"
-SELECTION_METRIC = (
-    "time_stance_macro_f1"  # the champion rule's first figure, runs are ranked by it (training/champion.py)
-)
+# the champion rule's first figure, runs are ranked by it (training/champion.py): stance macro-F1 over
+# the rolling origin's pooled blocks; for a run logged before them, over the time split
+SELECTION_METRICS = ("rolling_stance_macro_f1", "time_stance_macro_f1")
+SELECTION_METRIC = SELECTION_METRICS[1]
+
+
+def selection(metrics: dict) -> tuple[int, str, float] | None:
+    """(rank of the figure: 0 rolling origin, 1 time split; its name; its value), or None without either."""
+    for rank, name in enumerate(SELECTION_METRICS):
+        if name in metrics and metrics[name] == metrics[name]:  # not NaN
+            return rank, name, float(metrics[name])
+    return None
 
 
 def tracking_uri() -> str:
