@@ -57,7 +57,7 @@ from training.recipes import load_recipe, make_classifier, reads_gazetteer, reci
 
 OUT = ROOT / "experiments" / "rolling-origin"
 EXPERIMENT = "rolling-origin"
-BLOCKS = 3
+BLOCKS = timesplit.ROLLING_BLOCKS
 
 
 def blocks(articles, dates: dict[str, str | None], n: int = BLOCKS, share: float = timesplit.TEST_SHARE):
@@ -104,7 +104,9 @@ def main() -> None:
     scheme = Scheme.load()
     dd, meta = dataset.load(None, scheme)
     data = concatenate_datasets([dd["train"], dd["test"]])
-    dates = timesplit.read_dates()
+    dates = {
+        a: d or None for a, d in zip(data["article"], data["date"], strict=True)
+    }  # as stance train reads them
     cuts = blocks(data["article"], dates, args.blocks)
     assert cuts[0][1] == set(dd["test"]["article"]), "block 1 must be the dataset's time split"
     article_of = list(data["article"])
@@ -184,33 +186,19 @@ def main() -> None:
             if run_id is None:
                 mlflow.log_params(recipe.model_dump() | {"blocks": args.blocks})
             mlflow.log_metrics({k: v for k, v in row.items() if isinstance(v, float)})
-            mlflow.log_text(pooled[path], "evaluation/rolling_origin_predictions.jsonl")
+            mlflow.log_text(pooled[path], timesplit.ROLLING)
         row["run_id"] = run.info.run_id
         result["runs"] = [r for r in result["runs"] if r["recipe"] != path] + [row]
         write(result, args.out)
     print(markdown(result))
 
 
-def _ids(rows: list[dict], scheme: Scheme):
-    import numpy as np
-
-    a, s = scheme.actor_labels, scheme.stance_labels
-    actors = np.array([a.index(r["true"][0]) for r in rows])
-    stances = np.array([s.index(r["true"][1]) for r in rows])
-    a_pred = np.array([a.index(r["predicted"][0]) for r in rows])
-    s_pred = np.array([s.index(r["predicted"][1]) for r in rows])
-    return [r["article"] for r in rows], actors, stances, a_pred, s_pred
-
-
 def score(rows: list[dict], scheme: Scheme) -> dict:
     """Pooled figures over every block, and each block's, with 90 % intervals by article."""
-    none, n = scheme.labels.none_stance_id, len(scheme.stance_labels)
-    out = {k: round(v, 4) for k, v in intervals.figures("rolling", *_ids(rows, scheme), n, none).items()}
+    out = timesplit.row_figures("rolling", rows, scheme)
     for b in sorted({r["block"] for r in rows}):
-        part = [r for r in rows if r["block"] == b]
-        figs = intervals.figures(f"block{b}", *_ids(part, scheme), n, none)
-        out |= {k: round(v, 4) for k, v in figs.items()}
-    return out
+        out |= timesplit.row_figures(f"block{b}", [r for r in rows if r["block"] == b], scheme)
+    return {k: round(v, 4) for k, v in out.items()}
 
 
 def paired(rows: list[dict], reference: list[dict], scheme: Scheme) -> dict:
@@ -224,8 +212,8 @@ def paired(rows: list[dict], reference: list[dict], scheme: Scheme) -> dict:
     none, n = scheme.labels.none_stance_id, len(scheme.stance_labels)
     out = {}
     for prefix, part in (("", rows), ("older_", [r for r in rows if r["block"] > 1])):
-        mine = _ids(part, scheme)
-        theirs = _ids([ref[r["sentence_id"]] for r in part], scheme)
+        mine = timesplit.row_ids(part, scheme)
+        theirs = timesplit.row_ids([ref[r["sentence_id"]] for r in part], scheme)
         d_stance = intervals.paired_difference(mine[0], mine[2], theirs[4], mine[4], n)
         d_actor = intervals.paired_e2e_difference(mine[0], mine[1], mine[2], theirs[3], mine[3], none)
         out[f"{prefix}diff_stance_macro_f1"] = [round(x, 4) for x in d_stance]

@@ -22,7 +22,7 @@ yet a gain confined to k articles is matched by about one random swap in 2^k, so
 p is about 2^-k (0.06 for four articles) and it does not pass. The verdict gives both
 p-values and on how many sentences and articles the two runs' decisions differ.
 Stance macro-F1 is the figure reported first and the one runs are ranked by
-(``FIGURE``); a rule on stance alone could never prefer a model that finds holders
+(``tracking.SELECTION_METRICS``); a rule on stance alone could never prefer a model that finds holders
 better, which is half of the question.
 
 **Which predictions.** When both runs carry the rolling origin's predictions on the same
@@ -50,7 +50,6 @@ import numpy as np
 from training import intervals
 from training.timesplit import PREDICTIONS, ROLLING
 
-FIGURE = "time_stance_macro_f1"
 SIGNIFICANCE = 0.05  # one-sided: the lower tail the 90 % two-sided interval leaves out
 
 

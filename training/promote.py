@@ -23,8 +23,6 @@ from training import champion as rule
 from training import tracking
 from training.lineage import lineage, lineage_markdown
 
-METRIC = tracking.SELECTION_METRIC
-
 
 @dataclass
 class Contender:
@@ -59,7 +57,7 @@ class Contender:
             f"{found[1]} {found[2]:.3f} [{m.get(found[1] + '_lo', float('nan')):.3f}, "
             f"{m.get(found[1] + '_hi', float('nan')):.3f}]"
             if found
-            else f"no {METRIC}"
+            else f"no {' or '.join(tracking.SELECTION_METRICS)}"
         )
         return f"{self.name} ({self.model} v{self.version}, run {self.run_id[:8]}): {figure} on data {self.data_version}"
 

@@ -144,10 +144,7 @@ def evaluate_rolling(make_model, data, first_rows: list[dict], scheme, n: int = 
     with a fresh ``make_model()``, pooled with the time split's rows (``first_rows``, block 1):
     (``rolling_*`` figures with intervals by article, every row with its ``block``). Empty when the
     data allows no older block."""
-    import numpy as np
     from datasets import DatasetDict
-
-    from training import intervals
 
     test = {r["article"] for r in first_rows}
     articles = list(data["article"])
@@ -160,14 +157,31 @@ def evaluate_rolling(make_model, data, first_rows: list[dict], scheme, n: int = 
         pick = lambda names: data.select([i for i, a in enumerate(articles) if a in names])  # noqa: E731
         _, part = evaluate(make_model(), DatasetDict(train=pick(train), test=pick(held)), scheme)
         rows += [r | {"block": block} for r in part]
+    return row_figures("rolling", rows, scheme) | {"rolling_blocks": float(len(cuts) + 1)}, rows
+
+
+def row_ids(rows: list[dict], scheme):
+    """Prediction rows (``true`` and ``predicted`` (actor, stance) names) as
+    (articles, true actor ids, true stance ids, predicted actor ids, predicted stance ids)."""
+    import numpy as np
+
     a, s = scheme.actor_labels, scheme.stance_labels
-    figures = intervals.figures(
-        "rolling", [r["article"] for r in rows],
-        np.array([a.index(r["true"][0]) for r in rows]), np.array([s.index(r["true"][1]) for r in rows]),
-        np.array([a.index(r["predicted"][0]) for r in rows]), np.array([s.index(r["predicted"][1]) for r in rows]),
-        len(s), scheme.labels.none_stance_id,
-    )  # fmt: skip
-    return figures | {"rolling_blocks": float(len(cuts) + 1)}, rows
+    return (
+        [r["article"] for r in rows],
+        np.array([a.index(r["true"][0]) for r in rows]),
+        np.array([s.index(r["true"][1]) for r in rows]),
+        np.array([a.index(r["predicted"][0]) for r in rows]),
+        np.array([s.index(r["predicted"][1]) for r in rows]),
+    )
+
+
+def row_figures(prefix: str, rows: list[dict], scheme) -> dict[str, float]:
+    """``intervals.figures`` (``{prefix}_*``, with intervals by article) of prediction rows."""
+    from training import intervals
+
+    return intervals.figures(
+        prefix, *row_ids(rows, scheme), len(scheme.stance_labels), scheme.labels.none_stance_id
+    )
 
 
 def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:

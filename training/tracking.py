@@ -20,7 +20,6 @@ CHAMPION, CHALLENGER = "champion", "challenger"
 # the champion rule's first figure, runs are ranked by it (training/champion.py): stance macro-F1 over
 # the rolling origin's pooled blocks; for a run logged before them, over the time split
 SELECTION_METRICS = ("rolling_stance_macro_f1", "time_stance_macro_f1")
-SELECTION_METRIC = SELECTION_METRICS[1]
 
 
 def selection(metrics: dict) -> tuple[int, str, float] | None:

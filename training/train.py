@@ -76,7 +76,7 @@ def train(
         _log_folds(cv)
         _log_reports(cv, data, scheme)
         if train_share >= 1:  # learning-curve points are CV only
-            summary |= _time_split(recipe, dd, scheme)
+            summary |= _time_split(recipe, dd, data, scheme)
         out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
         if not final_fit:
             mlflow.set_tag("registry_decision", "cross-validation only: no final fit, no model")
@@ -127,7 +127,7 @@ def _cv_intervals(cv, data, scheme: Scheme) -> dict[str, float]:
     )  # fmt: skip
 
 
-def _time_split(recipe, dd, scheme: Scheme) -> dict[str, float]:
+def _time_split(recipe, dd, data, scheme: Scheme) -> dict[str, float]:
     """Train on the older articles, score the newest (``time_*`` metrics, predictions logged); then
     the older blocks of the rolling origin, pooled with it (``rolling_*``, their predictions logged)."""
     import mlflow
@@ -141,7 +141,7 @@ def _time_split(recipe, dd, scheme: Scheme) -> dict[str, float]:
         )
         # the same question at older origins, pooled with the time split: what the champion rule reads
         pooled, rolling = timesplit.evaluate_rolling(
-            lambda: make_classifier(recipe, scheme), _all_articles(dd), rows, scheme
+            lambda: make_classifier(recipe, scheme), data, rows, scheme
         )
         if rolling:
             mlflow.log_metrics(pooled)
