@@ -166,6 +166,7 @@ def main() -> None:
                 champion.Predictions.from_jsonl(pooled[path]),
                 champion.Predictions.from_jsonl(pooled[reference]),
                 scheme.stance_labels,
+                where="rolling-origin",
             )
             row["reference"] = reference
             row["against_reference"] = verdict.why

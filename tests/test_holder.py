@@ -136,6 +136,22 @@ def test_the_third_party_of_a_mediation_phrase_is_its_holder(resolver, sentence,
     assert plain.sum() == 0
 
 
+@pytest.mark.parametrize(
+    ("sentence", "flagged"),
+    [
+        # a named holder no cue resolves: the guide's `other` is mostly such (option `unresolved`)
+        ("New Delhi rejected the claim as baseless.", True),
+        ("The report said the TTP was operating at a significant scale in Afghanistan.", True),
+        # a named holder with an actor, a pronoun, or no subject found: not flagged
+        ("Islamabad rejected the claims as baseless.", False),
+        ("He rejected the claims as baseless.", False),
+    ],
+)
+def test_a_named_holder_that_resolves_to_no_actor_is_flagged(resolver, sentence, flagged):
+    block = holder.features([sentence], None, resolver, ["unresolved"])
+    assert block.shape == (1, 1) and block[0, 0] == flagged
+
+
 def test_a_pronoun_or_bare_role_holder_is_found_in_the_preceding_sentences(resolver):
     he, minister, source = holder.analyze(
         [

@@ -60,7 +60,7 @@ SPEECH_VERBS = _words(
 )
 REPORTED_VERBS = STANCE_VERBS - SPEECH_VERBS  # the stance verbs a speech verb may report
 # feature blocks a recipe picks (the gazetteer is in the cues, not here)
-LEVERS = ("subject", "according_to", "context", "reported", "broker")
+LEVERS = ("subject", "according_to", "context", "reported", "broker", "unresolved")
 
 # The third party of a mediation phrase (the labeling guide: "mediated by, hosted by, brokered",
 # "under the Türkiye–Qatar initiative"): "under the joint mediation of Turkey and Qatar", "hosted by
@@ -255,8 +255,8 @@ def features(
 ) -> np.ndarray:
     """One-hot blocks over the actors: the subject's actor (+ pronoun/role/none flags),
     the "according to" source's actor, the reported stance verb's subject's actor, the
-    third party of a mediation phrase (+ a flag that there is one), and the context's
-    holder for pronoun or role subjects."""
+    third party of a mediation phrase (+ a flag that there is one), a flag that the subject is
+    named but resolves to no actor, and the context's holder for pronoun or role subjects."""
     n, k = len(texts), len(resolver.actors)
     ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
     own = analyze(list(texts))
@@ -286,6 +286,14 @@ def features(
             found, actor = broker(text, resolver)
             _mark(x, i, actor, resolver.actors)
             x[i, k] = float(found)
+        blocks.append(x)
+    if "unresolved" in levers:
+        # the holder is named ("New Delhi rejected it", "the report said") but no cue says whose
+        # side it is: with every actor's column at zero the head cannot tell it from a sentence
+        # whose subject was not found; the guide's `other` is mostly such holders
+        x = np.zeros((n, 1))
+        for i, a in enumerate(own):
+            x[i, 0] = float(a.kind == "named" and resolver.actor(a.holder) is None)
         blocks.append(x)
     if "context" in levers:
         # a block of its own: sharing the subject's columns measured lower (README, holder attribution)
