@@ -167,6 +167,36 @@ def test_a_pronoun_or_bare_role_holder_is_found_in_the_preceding_sentences(resol
     assert resolver.from_context(before, holder.analyze(before)) == "pakistan"
 
 
+@pytest.mark.parametrize(
+    ("sentence", "context", "expected"),
+    [
+        # what predict shows beside the actor: the words the holder rests on, whose side, and where
+        (
+            "The defence minister told a TV channel that Kabul must act.",
+            None,
+            ("The defence minister", "pakistan", "subject"),
+        ),
+        (PRONOUN_LED, TALIBAN, ("He", "afghan_taliban", "earlier sentence")),
+        (
+            "According to Mujahid, the talks failed over Pakistan's demands.",
+            None,
+            ("Mujahid", "afghan_taliban", "according to"),
+        ),
+        (
+            "A ceasefire was agreed under the joint mediation of Turkey and Qatar.",
+            None,
+            ("Turkey and Qatar", "mediator", "mediation phrase"),
+        ),
+        # a named holder no cue resolves keeps its words; "He" with nothing before it has no side
+        ("New Delhi rejected the claim as baseless.", None, ("New Delhi", None, "subject")),
+        (PRONOUN_LED, None, ("He", None, "subject")),
+    ],
+)
+def test_the_holder_predict_shows_is_the_parse_s_reading(resolver, sentence, context, expected):
+    [found] = holder.explain([sentence], None if context is None else [context], resolver)
+    assert (found.phrase, found.actor, found.source) == expected
+
+
 def test_contexts_are_the_preceding_sentences_of_the_same_article_in_the_order_given():
     got = contexts(["a", "a", "b", "a", "a", "a", "a", "a"], ["1", "2", "3", "4", "5", "6", "7", "8"])
     assert got[:4] == ["", "1", "", "1\n2"]
@@ -220,6 +250,12 @@ def test_the_context_column_changes_the_holder_of_a_pronoun_led_sentence(built, 
     pk, af = predictor.predict_sentences(sentences)[2:]
     assert max(ACTORS, key=lambda a: pk.actor_scores[a]) == "pakistan"
     assert max(ACTORS, key=lambda a: af.actor_scores[a]) == best["mujahid"]
+    # and shows, beside each actor, whose words the parse read as the holder's
+    assert pk.holder == {"phrase": "He", "actor": "pakistan", "from": "earlier sentence"}
+    assert af.holder == {"phrase": "He", "actor": "afghan_taliban", "from": "earlier sentence"}
+    assert pyfunc.predict(pd.DataFrame({"text": [PRONOUN_LED], "context": [TALIBAN]}))[
+        ["holder", "holder_actor", "holder_from"]
+    ].iloc[0].tolist() == ["He", "afghan_taliban", "earlier sentence"]
 
 
 @pytest.mark.slow

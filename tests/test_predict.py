@@ -27,6 +27,7 @@ FIELDS = [
     "actor_scores",
     "stance",
     "stance_scores",
+    "holder",  # the parse's reading of the holder (null for the baseline these tests train)
     "p",
 ]
 

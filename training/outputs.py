@@ -69,7 +69,11 @@ def contexts_of(model_input) -> list[str] | None:
 
 
 def score(classifier, model_input) -> pd.DataFrame:
-    """A classifier's output frame for a model input: the logged model's contract, without MLflow."""
+    """A classifier's output frame for a model input: the logged model's contract, without MLflow.
+
+    Kinds that parse for the holder add ``holder`` (the words), ``holder_actor`` and ``holder_from``
+    (training/models/holder.py ``explain``; "" where the parse found none).
+    """
     from training.models.base import labels_of
 
     texts, c = texts_of(model_input), classifier
@@ -78,4 +82,12 @@ def score(classifier, model_input) -> pd.DataFrame:
         stance_p = np.zeros((0, len(c.stance_labels)))
     else:
         actor_p, stance_p = c.predict_proba(texts, contexts=contexts_of(model_input))
-    return output_frame(actor_p, stance_p, c.actor_labels, c.stance_labels, labels_of(c).none)
+    frame = output_frame(actor_p, stance_p, c.actor_labels, c.stance_labels, labels_of(c).none)
+    reads = getattr(c, "holders", None)  # kinds that parse for the holder (hybrid, a blend with one)
+    found = reads(texts, contexts_of(model_input)) if reads is not None else None
+    if found is not None:
+        # strings throughout ("" for none), so the logged signature types the columns
+        frame["holder"] = [h.phrase if h else "" for h in found]
+        frame["holder_actor"] = [(h.actor or "") if h else "" for h in found]
+        frame["holder_from"] = [h.source if h else "" for h in found]
+    return frame

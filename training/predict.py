@@ -47,6 +47,9 @@ class SentencePrediction:
     actor_scores: dict[str, float]
     stance: str
     stance_scores: dict[str, float]
+    # who the parse reads as the holder, {"phrase", "actor", "from"} (models that parse for it;
+    # training/models/holder.py explain): the evidence under `actor`, not a second decision
+    holder: dict | None = None
 
     @property
     def confidence(self) -> float:
@@ -104,6 +107,7 @@ class Predictor:
         s_cols = [f"stance:{label}" for label in self.scheme.stance_labels]
         a_scores = out[a_cols].to_numpy()
         s_scores = out[s_cols].to_numpy()
+        holders = _holders(out)
         return [
             SentencePrediction(
                 s.article,
@@ -115,6 +119,7 @@ class Predictor:
                 _scores(self.scheme.actor_labels, a_scores[i]),
                 out["stance"].iat[i],
                 _scores(self.scheme.stance_labels, s_scores[i]),
+                holders[i],
             )  # fmt: skip
             for i, s in enumerate(sentences)
         ]
@@ -131,6 +136,17 @@ class Predictor:
 
     def predict_files(self, files: list[Path | str]) -> list[ArticleResult]:
         return self.predict_articles([read_article(Path(f)) for f in files])
+
+
+def _holders(out) -> list[dict | None]:
+    """The parse's holder of each row, from the model's ``holder*`` columns (None where it found
+    none, or for a model that does not parse for it)."""
+    if "holder" not in out.columns:
+        return [None] * len(out)
+    return [
+        {"phrase": phrase, "actor": actor or None, "from": source} if phrase else None
+        for phrase, actor, source in zip(out["holder"], out["holder_actor"], out["holder_from"], strict=True)
+    ]
 
 
 def _scores(labels: list[str], row) -> dict[str, float]:

@@ -38,13 +38,17 @@ def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
     writer = csv.writer(buf)
     head = ["article", "sentence_id", "start", "end", "text", "actor", "stance", "p"]
     writer.writerow(
-        head + [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
+        head
+        + [f"actor:{a}" for a in scheme.actor_labels]
+        + [f"stance:{s}" for s in scheme.stance_labels]
+        + ["holder", "holder_actor", "holder_from"]
     )
     for r in results:
         for p in r.sentences:
             writer.writerow(
                 [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance, round(p.confidence, 4)]
                 + list(p.actor_scores.values()) + list(p.stance_scores.values())
+                + [(p.holder or {}).get(k) or "" for k in ("phrase", "actor", "from")]
             )  # fmt: skip
     return buf.getvalue()
 
@@ -57,19 +61,28 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
     for r in results:
         t = Table(
             title=f"{r.article}: {len(r.sentences)} sentences",
-            caption="p: the model's confidence in the row's pair, p(stance) × p(actor)",
+            caption="p: the model's confidence in the row's pair, p(stance) × p(actor); holder read: "
+            "who the parse reads as the holder, and the side it speaks for (? when no cue says)",
             show_lines=False,
         )
-        for col in ("#", "actor", "stance", "p", "sentence"):
+        for col in ("#", "actor", "stance", "p", "holder read", "sentence"):
             t.add_column(col, overflow="fold")
         for i, p in enumerate(r.sentences, 1):
-            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", p.text)
+            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", holder_cell(p.holder), p.text)
         console.print(t)
         console.print(_profile_table(r, scheme))
         for e in r.profile["evidence"]:
             console.print(f"  {e['actor']} / {e['stance']} ({e['confidence']:.2f}): {e['text']}")
         console.print()
     return console.file.getvalue()
+
+
+def holder_cell(holder: dict | None) -> str:
+    """'the defence minister → pakistan', 'He → afghan_taliban (earlier sentence)', '' for none."""
+    if not holder:
+        return ""
+    where = "" if holder["from"] == "subject" else f" ({holder['from']})"
+    return f"{holder['phrase']} → {holder['actor'] or '?'}{where}"
 
 
 def _profile_table(r: ArticleResult, scheme: Scheme):

@@ -8,7 +8,9 @@ per text with ``actor`` and ``stance`` (decoded consistently: the actor is
 ``none`` exactly when the stance is), ``p`` (how sure the model is of that pair:
 training/confidence.py, the figure predict and Label Studio show; models logged
 before it lack the column) and one probability column per class,
-named ``actor:<label>`` and ``stance:<label>``. Predict and Label Studio
+named ``actor:<label>`` and ``stance:<label>``; kinds that parse for the holder add
+``holder``, ``holder_actor`` and ``holder_from`` (who the parse reads as the holder: evidence
+for a reader, "" where it found none). Predict and Label Studio
 pre-annotation use only this, never the model's kind.
 """
 

@@ -170,6 +170,13 @@ class BlendClassifier:
                 given = given + h * actor_given_stance(actor_p)
         return _factorized(stance_p, given, self.actor_labels, self.stance_labels), stance_p
 
+    def holders(self, texts: list[str], contexts=None):
+        """The parse's holders as the member whose holders the blend keeps reads them (or the first
+        member that reads any); None when no member does."""
+        order = [self.members_[self.recipe.holders], *self.members_]
+        member = next((m for m in order if hasattr(m, "holders")), None)
+        return member.holders(texts, contexts) if member is not None else None
+
     def save(self, folder: Path) -> None:
         folder = Path(folder)
         write_meta(folder, self)

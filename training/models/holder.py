@@ -309,6 +309,12 @@ def features(
 
 def broker(text: str, resolver: Resolver) -> tuple[bool, str | None]:
     """(whether the sentence has a mediation phrase, the actor named as its third party or None)."""
+    found, actor, _ = _broker(text, resolver)
+    return found, actor
+
+
+def _broker(text: str, resolver: Resolver) -> tuple[bool, str | None, str]:
+    """:func:`broker`, and the words that named the third party ("" when none did)."""
     found = False
     for m in _BROKER_AFTER.finditer(text):
         found = True
@@ -316,7 +322,7 @@ def broker(text: str, resolver: Resolver) -> tuple[bool, str | None]:
         if phrase and not _NOT_A_BROKER.match(phrase):
             actor = resolver.actor(phrase)
             if actor:
-                return True, actor
+                return True, actor, phrase
     for m in _BROKER_BEFORE.finditer(text):
         found = True
         words = m.group(1).split()
@@ -324,8 +330,51 @@ def broker(text: str, resolver: Resolver) -> tuple[bool, str | None]:
         for n in range(1, len(words) + 1):
             actor = resolver.actor(" ".join(words[-n:]))
             if actor:
-                return True, actor
-    return found, None
+                return True, actor, " ".join(words[-n:])
+    return found, None, ""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who the parse reads as the stance's holder, for a reader of predict's output (not a decision:
+    the actor head weighs this beside everything else it reads)."""
+
+    phrase: str  # the words ("the defence minister", "He", "Qatar")
+    actor: str | None  # whose side they speak for, when a cue or the gazetteer says
+    source: str  # SOURCES: where the parse found them
+
+
+SOURCES = ("subject", "earlier sentence", "according to", "mediation phrase")
+
+
+def explain(texts: list[str], contexts: list[str] | None, resolver: Resolver) -> list[Holder | None]:
+    """The holder the parse reads in each sentence: the stance verb's subject when a cue or the
+    gazetteer resolves it; for "He said" or "the minister added", the holder of the sentences
+    before; else the "according to" source, else a mediation phrase's third party; else the
+    subject's words with no actor; None when the parse finds no holder at all."""
+    ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
+    own = analyze(list(texts))
+    out: list[Holder | None] = []
+    for text, a, before in zip(texts, own, ctx, strict=True):
+        found = resolver.actor(a.holder)
+        earlier = None
+        if not found and a.kind in ("pronoun", "role") and before:
+            earlier = resolver.from_context(before, analyze(before), a.person)
+        source = resolver.actor(a.according)
+        _, brokered, words = _broker(text, resolver)
+        if found:
+            out.append(Holder(a.holder, found, "subject"))
+        elif earlier:
+            out.append(Holder(a.holder, earlier, "earlier sentence"))
+        elif source:
+            out.append(Holder(a.according, source, "according to"))
+        elif brokered:
+            out.append(Holder(words, brokered, "mediation phrase"))
+        elif a.holder:
+            out.append(Holder(a.holder, None, "subject"))
+        else:
+            out.append(None)
+    return out
 
 
 def _mark(x: np.ndarray, row: int, actor: str | None, actors: list[str]) -> None:

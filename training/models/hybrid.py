@@ -153,6 +153,11 @@ class HybridClassifier(EmbeddingClassifier):
     def _resolver(self) -> holder.Resolver:
         return holder.Resolver(self.recipe.actor_cues, self.gazetteer_, labels_of(self).real_actors)
 
+    def holders(self, texts: list[str], contexts: list[str] | None = None) -> list[holder.Holder | None]:
+        """Who the parse reads as each sentence's holder, with this model's cues and gazetteer:
+        predict shows it beside the actor so a reader sees what the attribution rested on."""
+        return holder.explain(list(texts), contexts, self._resolver())
+
     def fit(
         self, texts: list[str], actors: Ids, stances: Ids, groups=None, contexts=None, dates=None
     ) -> Self:
