@@ -197,6 +197,29 @@ def test_the_holder_predict_shows_is_the_parse_s_reading(resolver, sentence, con
     assert (found.phrase, found.actor, found.source) == expected
 
 
+def test_with_parse_holder_weight_the_parse_s_resolved_holder_decides_the_actor(scratch_root, scheme):
+    """parse_holder_weight 0.5 (make demo's recipe since session 23): where the parse resolves a
+    holder, it wins over the actor head, however sure the head was; elsewhere nothing moves."""
+    from training.models.hybrid import HybridRecipe
+    from training.recipes import make_classifier
+
+    clf = make_classifier(HybridRecipe(parse_holder_weight=0.5), scheme)
+    clf.gazetteer_ = gaz.load(ACTORS)
+    real = ACTORS  # the scheme's real actors, in its order
+    sure_pakistan = np.array([[0.96, 0.01, 0.01, 0.01, 0.01]] * 3)
+    texts = [
+        "Zabihullah Mujahid rejected Pakistan's claims as baseless.",  # the parse: afghan_taliban
+        PRONOUN_LED,  # "He", with the Taliban spokesman just before
+        "The talks resumed on Monday.",  # no holder: the head's answer stands
+    ]
+    got = clf._with_parsed_holders(sure_pakistan, texts, ["", TALIBAN, ""])
+    assert [real[i] for i in got.argmax(axis=1)] == ["afghan_taliban", "afghan_taliban", "pakistan"]
+    assert np.allclose(got.sum(axis=1), 1) and np.array_equal(got[2], sure_pakistan[2])
+    # at a small share the parse only leans: the head, this sure, keeps its answer
+    clf.recipe = HybridRecipe(parse_holder_weight=0.2)
+    assert real[clf._with_parsed_holders(sure_pakistan, texts, None)[0].argmax()] == "pakistan"
+
+
 def test_contexts_are_the_preceding_sentences_of_the_same_article_in_the_order_given():
     got = contexts(["a", "a", "b", "a", "a", "a", "a", "a"], ["1", "2", "3", "4", "5", "6", "7", "8"])
     assert got[:4] == ["", "1", "", "1\n2"]

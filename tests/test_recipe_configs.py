@@ -88,3 +88,22 @@ def test_the_demo_recipe_differs_from_the_broker_recipe_in_how_its_attention_hea
     )
     assert (mean.attention_mode, which.attention_mode) == ("mean", "which")
     assert mean.model_copy(update={"attention_mode": "which"}) == which
+
+
+def test_the_parse_recipes_differ_from_theirs_in_who_decides_the_holder_alone():
+    """Session 23: make demo's recipe and the blend's member 0 with the parse's holder deciding the
+    actor; the blend with that member and nothing else changed, so the comparisons measure it alone."""
+    for parse, plain in (
+        ("hybrid-mpnet-broker-mean-parse", "hybrid-mpnet-broker-mean"),
+        ("hybrid-mpnet-broker-parse", "hybrid-mpnet-broker"),
+    ):
+        with_parse, without = load_recipe(CONFIGS / f"{parse}.yaml"), load_recipe(CONFIGS / f"{plain}.yaml")
+        assert (with_parse.parse_holder_weight, without.parse_holder_weight) == (0.5, 0.0)
+        assert with_parse.model_copy(update={"parse_holder_weight": 0.0}) == without
+    blend, champion = (
+        load_recipe(CONFIGS / "blend-finetune-broker-parse.yaml"),
+        load_recipe(CONFIGS / "blend-finetune-broker-cached.yaml"),
+    )
+    assert blend.member_recipes()[0] == load_recipe(CONFIGS / "hybrid-mpnet-broker-parse.yaml")
+    assert blend.member_recipes()[1:] == champion.member_recipes()[1:]
+    assert blend.model_copy(update={"members": champion.members}) == champion

@@ -51,6 +51,15 @@ class HybridRecipe(BaselineRecipe):
         description="Holder features for the actor head: subject, according_to, context, reported, broker, unresolved.",
     )
     holder_weight: float = Field(2.0, ge=0, description="Scale of the holder features (actor head).")
+    parse_holder_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the parse's holder (holder.explain: the resolved subject, the earlier "
+        "sentence's holder for 'He said', the 'according to' source, a mediation's third party) in "
+        "p(actor | a stance), beside the actor head's (0: off; 0.5 and above: the parse decides "
+        "wherever it resolves a holder).",
+    )
     stance_cues_weight: float = Field(
         0.0,
         ge=0,
@@ -213,7 +222,19 @@ class HybridClassifier(EmbeddingClassifier):
                 stance_p, heads, r.attention_weight, r.attention_mode, labels_of(self).none_stance_id
             )
         actor_given = full_proba(self.actor_, actor_x, len(labels_of(self).real_actors))
+        if self.recipe.parse_holder_weight:
+            actor_given = self._with_parsed_holders(actor_given, texts, contexts)
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
+
+    def _with_parsed_holders(self, actor_given: np.ndarray, texts: list[str], contexts) -> np.ndarray:
+        """p(actor | a stance) moved toward the actor the parse resolves as the holder, where it does."""
+        w, real = self.recipe.parse_holder_weight, labels_of(self).real_actors
+        out = actor_given.copy()
+        for i, found in enumerate(self.holders(texts, contexts)):
+            if found is not None and found.actor in real:
+                out[i] *= 1 - w
+                out[i, real.index(found.actor)] += w
+        return out
 
     def _state(self) -> dict:
         return super()._state() | {
