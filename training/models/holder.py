@@ -354,12 +354,15 @@ def explain(texts: list[str], contexts: list[str] | None, resolver: Resolver) ->
     subject's words with no actor; None when the parse finds no holder at all."""
     ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
     own = analyze(list(texts))
+    flat, at = analyze([s for c in ctx for s in c]), 0  # one parse call for every context sentence
     out: list[Holder | None] = []
     for text, a, before in zip(texts, own, ctx, strict=True):
+        mine = flat[at : at + len(before)]
+        at += len(before)
         found = resolver.actor(a.holder)
         earlier = None
         if not found and a.kind in ("pronoun", "role") and before:
-            earlier = resolver.from_context(before, analyze(before), a.person)
+            earlier = resolver.from_context(before, mine, a.person)
         source = resolver.actor(a.according)
         _, brokered, words = _broker(text, resolver)
         if found:
