@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+
+
+# the parse's holder in the output frame: the words, whose side, where found (kinds that parse for it)
+HOLDER_COLUMNS = ("holder", "holder_actor", "holder_from")
 
 
 def decode(
     actor_p: np.ndarray, stance_p: np.ndarray, actor_labels: list[str], stance_labels: list[str], none: str
 ) -> tuple[list[str], list[str]]:
     """Labels from probabilities, honouring the rule actor == none <=> stance == none."""
+    import numpy as np
+
     stance_idx = stance_p.argmax(axis=1)
     none_actor = actor_labels.index(none)
     real = np.delete(np.arange(len(actor_labels)), none_actor)
@@ -29,6 +34,7 @@ def decode(
 def output_frame(
     actor_p: np.ndarray, stance_p: np.ndarray, actor_labels: list[str], stance_labels: list[str], none: str
 ) -> pd.DataFrame:
+    import numpy as np
     import pandas as pd
 
     from training.confidence import pair_confidences
@@ -74,6 +80,8 @@ def score(classifier, model_input) -> pd.DataFrame:
     Kinds that parse for the holder add ``holder`` (the words), ``holder_actor`` and ``holder_from``
     (training/models/holder.py ``explain``; "" where the parse found none).
     """
+    import numpy as np
+
     from training.models.base import labels_of
 
     texts, c = texts_of(model_input), classifier
@@ -87,7 +95,6 @@ def score(classifier, model_input) -> pd.DataFrame:
     found = reads(texts, contexts_of(model_input)) if reads is not None else None
     if found is not None:
         # strings throughout ("" for none), so the logged signature types the columns
-        frame["holder"] = [h.phrase if h else "" for h in found]
-        frame["holder_actor"] = [(h.actor or "") if h else "" for h in found]
-        frame["holder_from"] = [h.source if h else "" for h in found]
+        for column, field in zip(HOLDER_COLUMNS, ("phrase", "actor", "source"), strict=True):
+            frame[column] = [(getattr(h, field) or "") if h else "" for h in found]
     return frame

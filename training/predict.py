@@ -29,6 +29,7 @@ from stance.scheme import Labels, Scheme
 from training.confidence import pair_confidence
 from training.context import contexts
 from training.inputs import by_article, read_sentences_file
+from training.outputs import HOLDER_COLUMNS
 from training.predict_formats import Format, to_csv, to_jsonl, to_table
 
 __all__ = ["Format", "Predictor", "read_sentences_file", "to_csv", "to_jsonl", "to_table"]
@@ -141,11 +142,11 @@ class Predictor:
 def _holders(out) -> list[dict | None]:
     """The parse's holder of each row, from the model's ``holder*`` columns (None where it found
     none, or for a model that does not parse for it)."""
-    if "holder" not in out.columns:
+    if HOLDER_COLUMNS[0] not in out.columns:
         return [None] * len(out)
     return [
         {"phrase": phrase, "actor": actor or None, "from": source} if phrase else None
-        for phrase, actor, source in zip(out["holder"], out["holder_actor"], out["holder_from"], strict=True)
+        for phrase, actor, source in zip(*(out[c] for c in HOLDER_COLUMNS), strict=True)
     ]
 
 

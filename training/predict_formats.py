@@ -9,6 +9,8 @@ from dataclasses import asdict
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from training.outputs import HOLDER_COLUMNS
+
 if TYPE_CHECKING:
     from stance.scheme import Scheme
     from training.predict import ArticleResult
@@ -41,7 +43,7 @@ def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
         head
         + [f"actor:{a}" for a in scheme.actor_labels]
         + [f"stance:{s}" for s in scheme.stance_labels]
-        + ["holder", "holder_actor", "holder_from"]
+        + list(HOLDER_COLUMNS)
     )
     for r in results:
         for p in r.sentences:

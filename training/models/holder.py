@@ -250,6 +250,18 @@ def split_context(context: str | None) -> list[str]:
     return lines[-CONTEXT_SENTENCES:]
 
 
+def _parsed(texts: list[str], contexts: list[str] | None):
+    """(each sentence's analysis, its preceding sentences, their analyses): every sentence and
+    context sentence parsed in one call each."""
+    ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
+    own = analyze(list(texts))
+    flat, before, at = analyze([s for c in ctx for s in c]), [], 0
+    for c in ctx:
+        before.append(flat[at : at + len(c)])
+        at += len(c)
+    return own, ctx, before
+
+
 def features(
     texts: list[str], contexts: list[str] | None, resolver: Resolver, levers: list[str]
 ) -> np.ndarray:
@@ -258,9 +270,7 @@ def features(
     third party of a mediation phrase (+ a flag that there is one), a flag that the subject is
     named but resolves to no actor, and the context's holder for pronoun or role subjects."""
     n, k = len(texts), len(resolver.actors)
-    ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
-    own = analyze(list(texts))
-    flat = analyze([s for c in ctx for s in c])
+    own, ctx, parsed = _parsed(texts, contexts)
     blocks = []
     if "subject" in levers:
         x = np.zeros((n, k + 3))
@@ -297,12 +307,10 @@ def features(
         blocks.append(x)
     if "context" in levers:
         # a block of its own: sharing the subject's columns measured lower (README, holder attribution)
-        x, at = np.zeros((n, k)), 0
+        x = np.zeros((n, k))
         for i, a in enumerate(own):
-            mine = flat[at : at + len(ctx[i])]
-            at += len(ctx[i])
             if a.kind in ("pronoun", "role") and resolver.actor(a.holder) is None:
-                _mark(x, i, resolver.from_context(ctx[i], mine, a.person), resolver.actors)
+                _mark(x, i, resolver.from_context(ctx[i], parsed[i], a.person), resolver.actors)
         blocks.append(x)
     return np.hstack(blocks) if blocks else np.zeros((n, 0))
 
@@ -341,10 +349,7 @@ class Holder:
 
     phrase: str  # the words ("the defence minister", "He", "Qatar")
     actor: str | None  # whose side they speak for, when a cue or the gazetteer says
-    source: str  # SOURCES: where the parse found them
-
-
-SOURCES = ("subject", "earlier sentence", "according to", "mediation phrase")
+    source: str  # where: "subject", "earlier sentence", "according to" or "mediation phrase"
 
 
 def explain(texts: list[str], contexts: list[str] | None, resolver: Resolver) -> list[Holder | None]:
@@ -352,32 +357,25 @@ def explain(texts: list[str], contexts: list[str] | None, resolver: Resolver) ->
     gazetteer resolves it; for "He said" or "the minister added", the holder of the sentences
     before; else the "according to" source, else a mediation phrase's third party; else the
     subject's words with no actor; None when the parse finds no holder at all."""
-    ctx = [split_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
-    own = analyze(list(texts))
-    flat, at = analyze([s for c in ctx for s in c]), 0  # one parse call for every context sentence
-    out: list[Holder | None] = []
-    for text, a, before in zip(texts, own, ctx, strict=True):
-        mine = flat[at : at + len(before)]
-        at += len(before)
-        found = resolver.actor(a.holder)
-        earlier = None
-        if not found and a.kind in ("pronoun", "role") and before:
-            earlier = resolver.from_context(before, mine, a.person)
-        source = resolver.actor(a.according)
-        _, brokered, words = _broker(text, resolver)
-        if found:
-            out.append(Holder(a.holder, found, "subject"))
-        elif earlier:
-            out.append(Holder(a.holder, earlier, "earlier sentence"))
-        elif source:
-            out.append(Holder(a.according, source, "according to"))
-        elif brokered:
-            out.append(Holder(words, brokered, "mediation phrase"))
-        elif a.holder:
-            out.append(Holder(a.holder, None, "subject"))
-        else:
-            out.append(None)
-    return out
+    own, ctx, parsed = _parsed(texts, contexts)
+    return [_explain(text, a, c, p, resolver) for text, a, c, p in zip(texts, own, ctx, parsed, strict=True)]
+
+
+def _explain(text: str, a: Analysis, before: list[str], parsed: list[Analysis], resolver: Resolver):
+    found = resolver.actor(a.holder)
+    if found:
+        return Holder(a.holder, found, "subject")
+    if a.kind in ("pronoun", "role") and before:
+        earlier = resolver.from_context(before, parsed, a.person)
+        if earlier:
+            return Holder(a.holder, earlier, "earlier sentence")
+    source = resolver.actor(a.according)
+    if source:
+        return Holder(a.according, source, "according to")
+    _, brokered, words = _broker(text, resolver)
+    if brokered:
+        return Holder(words, brokered, "mediation phrase")
+    return Holder(a.holder, None, "subject") if a.holder else None
 
 
 def _mark(x: np.ndarray, row: int, actor: str | None, actors: list[str]) -> None:

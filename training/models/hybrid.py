@@ -48,7 +48,7 @@ class HybridRecipe(BaselineRecipe):
     # measured (README, holder attribution; the actor head's levers): according_to and reported did not help
     holder_features: list[Literal[holder.LEVERS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["subject", "context"],
-        description="Holder features for the actor head: subject, according_to, context, reported, broker, unresolved.",
+        description=f"Holder features for the actor head: {', '.join(holder.LEVERS)}.",
     )
     holder_weight: float = Field(2.0, ge=0, description="Scale of the holder features (actor head).")
     parse_holder_weight: float = Field(
