@@ -64,10 +64,17 @@ MODELS = {
         "mpnet",
         "packaged:all-mpnet-base-v2",
     ),
+    # make demo's recipe (session 23): the attention head averaged in, the broker block, and the
+    # parse's holder deciding the actor (predict explains each holder too: the "holder" columns)
+    "hybrid-mpnet-broker-mean-parse": (
+        (ROOT / "configs" / "hybrid-mpnet-broker-mean-parse.yaml").read_text(),
+        "mpnet",
+        "packaged:all-mpnet-base-v2",
+    ),
 }
-# this benchmark's rows: one model per encoder, and the champion's form (the attention model's
+# this benchmark's rows: one model per encoder, and the champions' forms (the attention models'
 # encoder rows are hybrid-mpnet's: the same encoder, measured once)
-SPEED_KINDS = ("hybrid", "hybrid-mpnet", "hybrid-mpnet-attn")
+SPEED_KINDS = ("hybrid", "hybrid-mpnet", "hybrid-mpnet-attn", "hybrid-mpnet-broker-mean-parse")
 TARGETS = {
     "predict / bare torch forward, sorted": 1.0,
     "predict / bare ONNX Runtime forward fp32": 0.9,

@@ -187,6 +187,17 @@ def test_a_pronoun_or_bare_role_holder_is_found_in_the_preceding_sentences(resol
             None,
             ("Turkey and Qatar", "mediator", "mediation phrase"),
         ),
+        # a wire dateline is where the story was filed from, never the holder
+        (
+            "ISLAMABAD \u2013 Saudi Arabia has been quietly hosting negotiations between Pakistan and Afghanistan.",
+            None,
+            ("Saudi Arabia", "mediator", "subject"),
+        ),
+        (
+            "KABUL (Pajhwok): Pakistan's Ministry of Foreign Affairs has welcomed Iran's offer to mediate.",
+            None,
+            ("Pakistan's Ministry of Foreign Affairs", "pakistan", "subject"),
+        ),
         # a named holder no cue resolves keeps its words; "He" with nothing before it has no side
         ("New Delhi rejected the claim as baseless.", None, ("New Delhi", None, "subject")),
         (PRONOUN_LED, None, ("He", None, "subject")),
