@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training.models.cues import DEFAULT_ACTOR_CUES, RANKS, dateline, features, mentions
+from training.models.cues import DEFAULT_ACTOR_CUES, RANKS, features, mentions
 
 
 @pytest.mark.parametrize(
@@ -37,33 +37,3 @@ def test_features_mark_rank_and_a_sentence_that_names_nobody():
     assert rows[0, -1] == 1 and rows[0, :-1].sum() == 0
     first, second = actors.index("mediator"), len(actors) + actors.index("afghan_taliban")
     assert np.flatnonzero(rows[1]).tolist() == [first, second]
-
-
-@pytest.mark.parametrize(
-    ("text", "place"),
-    [
-        # the datelines the coverage opens its first sentences with
-        ("ISLAMABAD: Pakistan's talks with the Taliban are struggling.", "ISLAMABAD: "),
-        ("ISLAMABAD \u2013 Saudi Arabia has been quietly hosting negotiations.", "ISLAMABAD \u2013 "),
-        ("KABUL (TOLONews): Hamdullah Fitrat has denied the statements.", "KABUL (TOLONews): "),
-        ("KABUL, AFGHANISTAN \u2013 A Pakistani delegation arrived.", "KABUL, AFGHANISTAN \u2013 "),
-        (
-            "ISLAMABAD, Pakistan (MNTV) \u2014 Pakistan and Afghanistan agreed.",
-            "ISLAMABAD, Pakistan (MNTV) \u2014 ",
-        ),
-        ("ISTANBUL (AA) - Pakistan and Afghanistan agreed Sunday.", "ISTANBUL (AA) - "),
-        ("ISLAMABAD, Nov 28: Pakistan's Taliban called off the ceasefire.", "ISLAMABAD, Nov 28: "),
-        ("ISLAMABAD Oct 01,2021- Prime Minister Imran Khan said talks were on.", "ISLAMABAD Oct 01,2021- "),
-        (
-            "ISLAMABAD/ISTANBUL \u2013 Talks between Pakistan and Afghanistan resumed.",
-            "ISLAMABAD/ISTANBUL \u2013 ",
-        ),
-        # not datelines: a headline's speaker, an acronym that starts the sentence, a dash mid-sentence
-        ("Fitrat: TTP internal matter of Pakistan", ""),
-        ("TTP, the country's largest militant group, rejected the offer.", ""),
-        ("TTP rejects Pakistani claims it uses Afghan soil", ""),
-        ("The TTP \u2014 which pledges allegiance to the Taliban \u2014 denied it.", ""),
-    ],
-)
-def test_a_wire_dateline_is_found_and_only_a_dateline(text, place):
-    assert text[: dateline(text)] == place

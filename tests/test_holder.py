@@ -328,3 +328,33 @@ def test_a_blend_whose_member_reads_the_gazetteer_is_checked_and_tagged_with_it(
     r = run_cli("train", "configs/blend-test.yaml")
     assert r.returncode == 2
     assert r.stderr.decode().startswith(f"error: {bad}: 'kabul_regime' is not an actor of the label scheme")
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        # the datelines the coverage opens its first sentences with
+        ("ISLAMABAD: Pakistan's talks with the Taliban are struggling.", "ISLAMABAD: "),
+        ("ISLAMABAD \u2013 Saudi Arabia has been quietly hosting negotiations.", "ISLAMABAD \u2013 "),
+        ("KABUL (TOLONews): Hamdullah Fitrat has denied the statements.", "KABUL (TOLONews): "),
+        ("KABUL, AFGHANISTAN \u2013 A Pakistani delegation arrived.", "KABUL, AFGHANISTAN \u2013 "),
+        (
+            "ISLAMABAD, Pakistan (MNTV) \u2014 Pakistan and Afghanistan agreed.",
+            "ISLAMABAD, Pakistan (MNTV) \u2014 ",
+        ),
+        ("ISTANBUL (AA) - Pakistan and Afghanistan agreed Sunday.", "ISTANBUL (AA) - "),
+        ("ISLAMABAD, Nov 28: Pakistan's Taliban called off the ceasefire.", "ISLAMABAD, Nov 28: "),
+        ("ISLAMABAD Oct 01,2021- Prime Minister Imran Khan said talks were on.", "ISLAMABAD Oct 01,2021- "),
+        (
+            "ISLAMABAD/ISTANBUL \u2013 Talks between Pakistan and Afghanistan resumed.",
+            "ISLAMABAD/ISTANBUL \u2013 ",
+        ),
+        # not datelines: a headline's speaker, an acronym that starts the sentence, a dash mid-sentence
+        ("Fitrat: TTP internal matter of Pakistan", ""),
+        ("TTP, the country's largest militant group, rejected the offer.", ""),
+        ("TTP rejects Pakistani claims it uses Afghan soil", ""),
+        ("The TTP \u2014 which pledges allegiance to the Taliban \u2014 denied it.", ""),
+    ],
+)
+def test_a_wire_dateline_is_found_and_only_a_dateline(text, place):
+    assert text[: holder.dateline(text)] == place

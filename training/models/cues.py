@@ -36,36 +36,6 @@ DEFAULT_ACTOR_CUES: dict[str, list[str]] = {
 
 RANKS = 3  # the first three distinct actors named
 
-# A wire dateline opens an article's first sentence: the place it was filed from, an outlet
-# perhaps, then a colon or a dash ("ISLAMABAD: ...", "KABUL (TOLONews): ...", "KABUL,
-# AFGHANISTAN – ...", "ISTANBUL (AA) - ..."). It names where the reporter was, not who holds
-# the stance, so the holder parse reads the sentence after it (``holder.analyze``): the subject of
-# "ISLAMABAD – Saudi Arabia has been quietly hosting negotiations" is the mediator. The cue
-# features still read the whole sentence: reading them after the dateline too cost stance
-# macro-F1 −0.004 [−0.008, −0.000] on the rolling origin and moved no holder (docs/quality-levers.md,
-# session 24). The place is in capitals (a
-# headline's "Fitrat: TTP internal matter of Pakistan" keeps its speaker), and the words after
-# the mark start a sentence ("The TTP — which ..." is no dateline).
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATELINE = re.compile(
-    r"^\s*[A-Z][A-Z.'’/-]{2,}(?:\s+[A-Z][A-Z.'’/-]+)*"  # the place, in capitals ("ISLAMABAD/ISTANBUL")
-    r"(?:,\s*[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)?)?"  # ", AFGHANISTAN" / ", Pakistan"
-    rf"(?:,?\s*{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?)?"  # ", Nov 28", " Oct 01,2021"
-    r"(?:\s*\([^()]{1,30}\))?"  # "(TOLONews)", "(AP)"
-    r"\s*(?::|\s[–—-]{1,2}|(?<=\d)-)\s+(?=[A-Z0-9\"“‘'])"  # the mark, then a sentence
-)
-
-
-def dateline(text: str) -> int:
-    """The length of the wire dateline that opens ``text`` (0 when there is none)."""
-    m = _DATELINE.match(text)
-    return m.end() if m else 0
-
-
-def without_dateline(text: str) -> str:
-    """``text`` after its dateline, if it opens with one."""
-    return text[dateline(text) :]
-
 
 Cues = dict[str, list[str]] | list[tuple[str, str]]
 
