@@ -143,7 +143,9 @@ def export(piece_mb: int) -> None:
         folder.mkdir(exist_ok=True)
         (folder / f"piece.{n}").write_bytes(part)
     (PIECES[-1] / "sha256").write_text(hashlib.sha256(raw).hexdigest() + f" {len(parts)}\n")
-    print(f"{len(used)} of {tokenizer.vocab_size} token rows; {len(raw) / 2**20:.1f} MiB in {len(parts)} pieces")
+    print(
+        f"{len(used)} of {tokenizer.vocab_size} token rows; {len(raw) / 2**20:.1f} MiB in {len(parts)} pieces"
+    )
 
 
 # -- train (the GPU machine) ------------------------------------------------------------------
@@ -186,7 +188,7 @@ def _fit(job: dict, seed: int, data: dict, weights: str) -> dict:
         {k: v.float() for k, v in load_file(weights).items()}, strict=False
     )
     assert not unexpected and all("position_ids" in k for k in missing), (missing, unexpected)
-    n_a, n_s, none = data["n_actors"], data["n_stances"], data["none_stance"]
+    n_a, n_s = data["n_actors"], data["n_stances"]
     actor, stance = np.asarray(data["actor"]), np.asarray(data["stance"])
     fit, val, test = (np.asarray(job[k]) for k in ("train", "val", "test"))
     bearing = actor[fit] < n_a
@@ -241,7 +243,7 @@ def _fit(job: dict, seed: int, data: dict, weights: str) -> dict:
     sched = get_linear_schedule_with_warmup(opt, int(s["warmup"] * total), total)
     rng = np.random.default_rng(seed)
     best, best_state, history, stale = -1.0, None, [], 0
-    for epoch in range(s["epochs"]):
+    for _ in range(s["epochs"]):
         model.train()
         perm = rng.permutation(fit)
         for k in range(0, len(perm), s["batch_size"]):
@@ -460,7 +462,9 @@ def _cached_demo(ro, meta, recipe, scheme) -> list[str]:
 
 def markdown(r: dict) -> str:
     def cell(row, prefix, key):
-        return f"{row[f'{prefix}_{key}']:.3f} [{row[f'{prefix}_{key}_lo']:.3f}, {row[f'{prefix}_{key}_hi']:.3f}]"
+        return (
+            f"{row[f'{prefix}_{key}']:.3f} [{row[f'{prefix}_{key}_lo']:.3f}, {row[f'{prefix}_{key}_hi']:.3f}]"
+        )
 
     def diff(row, key):
         p, lo, hi = row[key]
@@ -478,7 +482,8 @@ def markdown(r: dict) -> str:
     ]
     for x in r["variants"]:
         blocks_ = " | ".join(
-            f"{x[f'block{b}_stance_macro_f1']:.3f}; {x[f'block{b}_actor_accuracy_e2e']:.3f}" for b in (1, 2, 3)
+            f"{x[f'block{b}_stance_macro_f1']:.3f}; {x[f'block{b}_actor_accuracy_e2e']:.3f}"
+            for b in (1, 2, 3)
         )
         lines.append(
             f"| {x['variant']} | {cell(x, 'rolling', 'stance_macro_f1')} | "
