@@ -15,8 +15,9 @@ Three steps, so that the GPU machine needs nothing but its own torch:
     validation articles early stopping holds out (``finetune_data.validation_split``, ``newest``),
     and the encoder's weights in float16 with the embedding rows of the tokens these sentences use
     (every special token kept at its id), cut into pieces under the git-ignored ``.gpu*/`` folders
-    that a device call can carry (64 MiB a call).
-``train`` (the GPU machine; torch, numpy and transformers only)
+    that a device call can carry (64 MiB a call; the machine keeps each piece in its /tmp between
+    calls, and `train` joins them and checks their sha256).
+``train`` (the GPU machine; torch, numpy, transformers and scikit-learn, all in its image)
     fits ``finetune``'s two-head model (mean pooling, class-weighted losses, the actor loss on
     stance-bearing sentences only, early stopping on validation stance macro-F1, a temperature per
     head) for every block and seed, several fits at once on the one GPU, and writes each test
@@ -31,7 +32,7 @@ Everything was set before the run: the recipe is experiments/time-split-recipes/
 
     .venv/bin/python experiments/gpu_finetune.py export
     (device) python3 experiments/gpu_finetune.py train --out $OUT
-    .venv/bin/python experiments/gpu_finetune.py score --probs FILE
+    .venv/bin/python experiments/gpu_finetune.py score --probs FILE... --name NAME [--keep]
 """
 
 from __future__ import annotations
@@ -309,12 +310,15 @@ def _temperature(logits, y) -> float:
 
 
 def _worker(args):
-    job, seed, weights = args
+    job, seed, weights, overrides = args
     data = json.loads(DATA.read_text())
-    return _fit(job, seed, data, weights)
+    data["settings"] |= overrides
+    return _fit(job, seed, data, weights) | {"settings": data["settings"]}
 
 
-def train(out: Path, workers: int, seeds: tuple[int, ...], blocks_: tuple[int, ...], budget: float) -> None:
+def train(
+    out: Path, workers: int, seeds: tuple[int, ...], blocks_: tuple[int, ...], budget: float, epochs=None
+) -> None:
     import multiprocessing as mp
 
     import torch
@@ -324,7 +328,8 @@ def train(out: Path, workers: int, seeds: tuple[int, ...], blocks_: tuple[int, .
     data = json.loads(DATA.read_text())
     name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     print(f"device {name}; torch {torch.__version__}; data {data['data_version']}", flush=True)
-    jobs = [(j, s, weights) for s in seeds for j in data["jobs"] if j["block"] in blocks_]
+    overrides = {} if epochs is None else {"epochs": epochs}
+    jobs = [(j, s, weights, overrides) for s in seeds for j in data["jobs"] if j["block"] in blocks_]
     out.mkdir(parents=True, exist_ok=True)
     done = 0
     with mp.get_context("spawn").Pool(workers) as pool:
@@ -347,7 +352,11 @@ def train(out: Path, workers: int, seeds: tuple[int, ...], blocks_: tuple[int, .
 
 
 # -- score (here) -----------------------------------------------------------------------------
-def score(probs: Path, out: Path) -> None:
+def score(probs: list[Path], out: Path, name: str, keep: bool) -> None:
+    """Score the fits in ``probs`` (one or more train outputs, pooled) as run ``name``: result-NAME.md
+    and .json under ``out``, one MLflow run per variant (experiment ``gpu-finetune``; a re-run updates
+    it); with ``keep``, the fits' probabilities (4 decimals) as ``out``/probs-NAME.jsonl, which a
+    later ``score`` reads as it reads a train output."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import numpy as np
@@ -387,7 +396,12 @@ def score(probs: Path, out: Path) -> None:
         tmp.replace(file)
         print(f"{DEMO}: block {b} refitted", flush=True)
     demo = {r["sentence_id"]: r for r in have}
-    fits = [json.loads(x) for x in probs.read_text().splitlines() if x]
+    fits = [json.loads(x) for p in probs for x in p.read_text().splitlines() if x]
+    settings = {json.dumps(f.get("settings", SETTINGS), sort_keys=True) for f in fits}
+    if len(settings) != 1:
+        raise SystemExit(f"the fits were trained with different settings: {sorted(settings)}")
+    if len({(f["block"], f["seed"]) for f in fits}) != len(fits):
+        raise SystemExit("a (block, seed) fit appears twice in --probs")
     a_lab, s_lab = scheme.actor_labels, scheme.stance_labels
 
     def rows_of(stance_p: dict, given: dict) -> list[dict]:
@@ -426,19 +440,14 @@ def score(probs: Path, out: Path) -> None:
         variants[f"blend: demo recipe + fine-tune {label} (0.5 / 0.5, demo holders)"] = rows_of(
             blend, demo_given
         )
-    reference = [json.loads(x) for x in _cached_demo(ro, meta, recipe, scheme)]
-    result = {"data_version": meta["data_version"], "settings": SETTINGS, "seeds": complete, "fits": [
+    result = {"data_version": meta["data_version"], "name": name, "settings": json.loads(settings.pop()), "seeds": complete, "fits": [
         {k: f[k] for k in ("block", "seed", "epochs_run", "val_stance_macro_f1", "temperatures", "seconds")}
         for f in fits
     ], "variants": []}  # fmt: skip
     ref_rows = variants["demo recipe (refit here)"]
-    same = sum(
-        r["predicted"] == x["predicted"] for r, x in zip(ref_rows, sorted(reference, key=lambda r: r["sentence_id"]), strict=True)
-    ) if reference else None  # fmt: skip
-    result["demo_agreement_with_rolling_origin_cache"] = same
-    for name, rows in variants.items():
-        row = {"variant": name} | ro.score(rows, scheme)
-        if name != "demo recipe (refit here)":
+    for variant, rows in variants.items():
+        row = {"variant": variant} | ro.score(rows, scheme)
+        if variant != "demo recipe (refit here)":
             verdict = champion.rule(
                 champion.Predictions.from_jsonl("".join(json.dumps(r) + "\n" for r in rows)),
                 champion.Predictions.from_jsonl("".join(json.dumps(r) + "\n" for r in ref_rows)),
@@ -448,16 +457,49 @@ def score(probs: Path, out: Path) -> None:
             row |= ro.paired(rows, ref_rows, scheme) | {"champion_rule": verdict.why}
         result["variants"].append(row)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "result.md").write_text(markdown(result))
+    files = {
+        f"result-{name}.json": json.dumps(result, indent=2) + "\n",
+        f"result-{name}.md": markdown(result),
+    }
+    if keep:
+        short = lambda v: [[round(x, 4) for x in row] for row in v]  # noqa: E731
+        files[f"probs-{name}.jsonl"] = "".join(
+            json.dumps(f | {"actor_given": short(f["actor_given"]), "stance_p": short(f["stance_p"])}) + "\n"
+            for f in sorted(fits, key=lambda f: (f["seed"], f["block"]))
+        )
+    for file, text in files.items():
+        tmp = out / f"{file}.tmp"
+        tmp.write_text(text)
+        tmp.replace(out / file)  # atomic
+    _log(result, variants)
     print(markdown(result))
 
 
-def _cached_demo(ro, meta, recipe, scheme) -> list[str]:
-    """The demo recipe's rows in rolling_origin.py's cache, if a run left them (a check of the refit)."""
-    folder = ROOT / ".stance" / "cache" / "rolling-origin" / meta["data_version"] / f"{ro.BLOCKS}-blocks"
-    file = folder / f"{Path(DEMO).stem}-{ro.cache_key(recipe, scheme)}.jsonl"
-    return [x for x in file.read_text().splitlines() if x] if file.is_file() else []
+def _log(result: dict, variants: dict) -> None:
+    """One MLflow run per variant, experiment ``gpu-finetune``: its figures and decisions; a re-run
+    of the same name updates its runs."""
+    import mlflow
+
+    from training import tracking
+
+    experiment_id = tracking.setup("gpu-finetune")
+    for row in result["variants"]:
+        tags = {"study": result["name"], "variant": row["variant"], "data_version": result["data_version"]}
+        earlier = mlflow.search_runs(
+            [experiment_id],
+            " AND ".join(f"tags.{k} = '{v}'" for k, v in tags.items()),
+            output_format="list",
+        )
+        run_id = earlier[0].info.run_id if earlier else None
+        with mlflow.start_run(
+            run_id=run_id, experiment_id=experiment_id, run_name=f"{result['name']}: {row['variant']}"
+        ):
+            mlflow.set_tags(tags)
+            if run_id is None:
+                mlflow.log_params(result["settings"] | {"seeds": " ".join(map(str, result["seeds"]))})
+            mlflow.log_metrics({k: v for k, v in row.items() if isinstance(v, float)})
+            rows = variants[row["variant"]]
+            mlflow.log_text("".join(json.dumps(r) + "\n" for r in rows), "rolling-origin-predictions.jsonl")
 
 
 def markdown(r: dict) -> str:
@@ -471,11 +513,11 @@ def markdown(r: dict) -> str:
         return f"{p:+.3f} [{lo:+.3f}, {hi:+.3f}]"
 
     lines = [
-        f"# The whole encoder fine-tuned on the rolling origin, on a GPU (data {r['data_version']})",
+        f"# The whole encoder fine-tuned on the rolling origin, on a GPU: {r['name']} (data {r['data_version']})",
         "",
-        f"Settings (set before the run): {json.dumps(r['settings'])}; seeds {r['seeds']}. "
-        f"The demo recipe's refit agrees with rolling_origin.py's cached decisions on "
-        f"{r['demo_agreement_with_rolling_origin_cache']} sentences. 90 % intervals by article.",
+        f"Settings: {json.dumps(r['settings'])}; seeds {r['seeds']}. Each block's test articles are "
+        "scored by fits on the articles older than them alone; 90 % intervals by article. The fine-tune's "
+        "stance probabilities are the mean over the seeds, as are its p(actor | a stance) when alone.",
         "",
         "| variant | pooled stance macro-F1 | pooled actor e2e | block 1 stance; actor | block 2 | block 3 |",
         "|---|---|---|---|---|---|",
@@ -524,16 +566,19 @@ def main() -> None:
     t.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     t.add_argument("--blocks", type=int, nargs="+", default=[1, 2, 3])
     t.add_argument("--budget", type=float, default=420, help="seconds; fits unfinished by then are dropped")
+    t.add_argument("--epochs", type=int, help="most epochs, in place of the recipe's 5")
     s = sub.add_parser("score")
-    s.add_argument("--probs", type=Path, required=True)
+    s.add_argument("--probs", type=Path, nargs="+", required=True, help="train outputs, pooled")
+    s.add_argument("--name", required=True, help="the study's name: result-NAME.md, MLflow tag")
     s.add_argument("--out", type=Path, default=OUT)
+    s.add_argument("--keep", action="store_true", help="write the fits' probabilities under --out")
     a = ap.parse_args()
     if a.step == "export":
         export(a.piece_mb)
     elif a.step == "train":
-        train(a.out, a.workers, tuple(a.seeds), tuple(a.blocks), a.budget)
+        train(a.out, a.workers, tuple(a.seeds), tuple(a.blocks), a.budget, a.epochs)
     else:
-        score(a.probs, a.out)
+        score(a.probs, a.out, a.name, a.keep)
 
 
 if __name__ == "__main__":

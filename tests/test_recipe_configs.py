@@ -107,3 +107,27 @@ def test_the_parse_recipes_differ_from_theirs_in_who_decides_the_holder_alone():
     assert blend.member_recipes()[0] == load_recipe(CONFIGS / "hybrid-mpnet-broker-parse.yaml")
     assert blend.member_recipes()[1:] == champion.member_recipes()[1:]
     assert blend.model_copy(update={"members": champion.members}) == champion
+
+
+def test_the_gpu_study_recipe_is_the_blend_the_gpu_study_measured():
+    """experiments/gpu-finetune/blend-finetune-full-seeds.yaml is the GPU study's blend written as a
+    recipe (README, "A GPU for the fine-tune"): make demo's recipe for the holders and half the
+    stance, and five seeds of the whole-encoder fine-tune with the study's settings for the other half."""
+    import sys
+
+    sys.path.insert(0, str(CONFIGS.parent / "experiments"))
+    from gpu_finetune import DEMO, SETTINGS
+
+    blend = load_recipe(CONFIGS.parent / "experiments" / "gpu-finetune" / "blend-finetune-full-seeds.yaml")
+    demo, *tuned = blend.member_recipes()
+    assert demo == load_recipe(CONFIGS.parent / DEMO) and blend.holders == 0
+    assert sorted(t.seed for t in tuned) == [0, 1, 2, 3, 4]
+    for t in tuned:
+        assert (t.kind, t.base_model, t.trainable_layers, t.context_sentences) == (
+            "finetune",
+            "packaged:all-mpnet-base-v2",
+            None,
+            0,
+        )
+        assert {k: getattr(t, k) for k in SETTINGS} == SETTINGS
+    assert blend.stance_weights[0] == sum(blend.stance_weights[1:]) == 0.5

@@ -251,7 +251,9 @@ class FinetuneClassifier:
             )  # fmt: skip
             trainer.train()
             self.epochs_run_ = float(trainer.state.epoch or 0)
-        self.model_ = model.eval()
+        # the Trainer moves the model to a GPU where there is one; scoring, temperatures, saving and the
+        # ONNX export read CPU tensors, as everywhere else in the project
+        self.model_ = model.to("cpu").eval()
         self.temperatures_ = (1.0, 1.0)
         if r.temperature_scaling and len(val_idx):
             a_logits, s_logits = self._logits([texts[i] for i in val_idx], take(seconds, val_idx))
