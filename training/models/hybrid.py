@@ -28,6 +28,8 @@ from training.models.embedding import EmbeddingClassifier
 # sentences scored at once when the attention head reads token states (~70 kB a sentence with
 # all-mpnet-base-v2): a large batch is cut so its token states stay within a few hundred MB
 PREDICT_CHUNK = 4096
+# the scales of p(none) ``none_prior: fit`` chooses among, largest first (ties keep the larger)
+NONE_SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 
 
 class HybridRecipe(BaselineRecipe):
@@ -87,6 +89,12 @@ class HybridRecipe(BaselineRecipe):
         False,
         description="Divide the attention head's logits by a temperature fitted on training articles "
         "held out of one more head's training (so its probabilities mean what they say).",
+    )
+    none_prior: Literal["off", "fit"] = Field(
+        "off",
+        description="'fit': scale p(none) (then renormalise) by the one of NONE_SCALES that gives the best "
+        "stance macro-F1 on the newest training articles, held out of one more fit of the stance heads; "
+        "macro-F1 rewards the rarer stances that a likelihood-trained head calls `none` (off: 1).",
     )
 
     @field_validator("actor_cues")
@@ -196,11 +204,41 @@ class HybridClassifier(EmbeddingClassifier):
             )
             for head in self.attention_:
                 head.temperature = t
+        self.none_scale_ = 1.0
+        if r.none_prior == "fit":
+            self.none_scale_ = self._fit_none_scale(stance_x, tokens, extra, y, groups, dates, weight)
         return self
 
+    def _fit_none_scale(self, stance_x, tokens, extra, y, groups, dates, weight) -> float:
+        """``none_prior: fit``: the stance heads fitted again without the newest training articles
+        (finetune_data.validation_split, "newest"), their stance probabilities on those articles,
+        and the scale of p(none) in NONE_SCALES with the best macro-F1 there (1 when too few
+        articles to hold out)."""
+        from training.models.finetune_data import VALIDATION_SHARE, validation_split
+
+        r, n, none = self.recipe, len(self.stance_labels), labels_of(self).none_stance_id
+        train, val = validation_split(len(y), groups, y, VALIDATION_SHARE, r.seed, "newest", dates)
+        if not len(val):
+            return 1.0
+        w = None if weight is None else weight[train]
+        p = full_proba(self._head().fit(stance_x[train], y[train], sample_weight=w), stance_x[val], n)
+        if self.attention_:
+            kept, held = [tokens[i] for i in train], [tokens[i] for i in val]
+            heads = []
+            for k in range(r.attention_seeds):
+                head = attention.fit(
+                    kept, extra[train], y[train], n, r.attention_queries, r.attention_epochs, r.seed + k, w
+                )
+                head.temperature = self.attention_[0].temperature
+                heads.append(head.predict_proba(held, extra[val]))
+            p = attention.join(p, np.mean(heads, axis=0), r.attention_weight, r.attention_mode, none)
+        return best_none_scale(p, y[val], none)
+
     def fit_metrics(self) -> dict[str, float]:
-        """What the fit chose, for the run's metrics: the attention head's temperature (1: none fitted)."""
-        return {"attention_temperature": self.attention_[0].temperature} if self.attention_ else {}
+        """What the fit chose, for the run's metrics: the attention head's temperature (1: none
+        fitted) and, with ``none_prior: fit``, the scale of p(none)."""
+        out = {"attention_temperature": self.attention_[0].temperature} if self.attention_ else {}
+        return out | ({"none_scale": self.none_scale_} if self.recipe.none_prior == "fit" else {})
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         texts = list(texts)
@@ -221,6 +259,7 @@ class HybridClassifier(EmbeddingClassifier):
             stance_p = attention.join(
                 stance_p, heads, r.attention_weight, r.attention_mode, labels_of(self).none_stance_id
             )
+        stance_p = none_scaled(stance_p, getattr(self, "none_scale_", 1.0), labels_of(self).none_stance_id)
         actor_given = full_proba(self.actor_, actor_x, len(labels_of(self).real_actors))
         if self.recipe.parse_holder_weight:
             actor_given = self._with_parsed_holders(actor_given, texts, contexts)
@@ -241,6 +280,7 @@ class HybridClassifier(EmbeddingClassifier):
             "tfidf": self.tfidf_,
             "gazetteer": self.gazetteer_,
             "attention": self.attention_,
+            "none_scale": self.none_scale_,
         }
 
     def _restore(self, state: dict) -> None:
@@ -248,3 +288,27 @@ class HybridClassifier(EmbeddingClassifier):
         self.tfidf_ = state["tfidf"]
         self.gazetteer_ = state.get("gazetteer", {})  # models saved before the gazetteer have none
         self.attention_ = state.get("attention", [])  # nor those before the attention head
+        self.none_scale_ = state.get("none_scale", 1.0)  # nor a scale of p(none) before none_prior
+
+
+def none_scaled(p: np.ndarray, scale: float, none: int) -> np.ndarray:
+    """Stance probabilities with p(none) times ``scale``, renormalised (a shift of the prior of
+    `none`; 1 leaves them as they are)."""
+    if scale == 1.0:
+        return p
+    out = p.copy()
+    out[:, none] *= scale
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def best_none_scale(p: np.ndarray, y: np.ndarray, none: int) -> float:
+    """The scale in NONE_SCALES whose :func:`none_scaled` decisions on held-out sentences (stance
+    probabilities ``p``, labels ``y``) have the best stance macro-F1; ties keep the larger scale."""
+    from sklearn.metrics import f1_score
+
+    labels = range(p.shape[1])
+    scores = [
+        f1_score(y, none_scaled(p, s, none).argmax(1), labels=labels, average="macro", zero_division=0)
+        for s in NONE_SCALES
+    ]
+    return float(NONE_SCALES[int(np.argmax(scores))])
