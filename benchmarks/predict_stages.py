@@ -82,6 +82,10 @@ def stages(kind: str, texts: list[str], repeats: int) -> dict[str, float]:
         timed(lambda: holder.features(texts, contexts, clf._resolver(), clf.recipe.holder_features))
         - result["holder: spaCy parse"],
     )
+    if getattr(clf.recipe, "parse_holder_weight", 0):  # the demo recipe: the parse's holder decides the actor
+        result["holder: the resolved holder after the parse (explain)"] = max(
+            0.0, timed(lambda: clf.holders(texts, contexts)) - result["holder: spaCy parse"]
+        )
     parts = sum(v for k, v in result.items() if k != "predict (whole call)")
     result["rest (frames, context, decoding)"] = max(0.0, result["predict (whole call)"] - parts)
     return {k: round(v, 3) for k, v in result.items()}
