@@ -46,6 +46,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# the repository travels to the GPU machine: its numpy-only helpers (training.calibration,
+# training.models.finetune_data) import there, nothing else of the project does
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "experiments"))
 DATA = ROOT / ".gpud" / "data.json"
 PIECES = [ROOT / f".gpu{i}" for i in range(1, 5)]
 WEIGHTS = "weights.safetensors"
@@ -67,32 +71,37 @@ SETTINGS = {
 }
 
 
-# -- export (here) ----------------------------------------------------------------------------
-def export(piece_mb: int) -> None:
-    sys.path.insert(0, str(ROOT))
+# -- the labeled data and the rolling origin's blocks (here) ----------------------------------
+def _labeled():
+    """(scheme, data version, every labeled sentence, their articles, the rolling origin's blocks),
+    as experiments/rolling_origin.py cuts them (block 1 is the dataset's time split)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import numpy as np
-    import torch
     from datasets import concatenate_datasets
-    from safetensors.torch import load_file, save_file
+    from rolling_origin import blocks
 
     from stance.scheme import Scheme
     from training import dataset
-    from training.models import encoder, finetune_data
-
-    sys.path.insert(0, str(ROOT / "experiments"))
-    from rolling_origin import blocks
 
     scheme = Scheme.load()
     dd, meta = dataset.load(None, scheme)
     data = concatenate_datasets([dd["train"], dd["test"]])
     articles = list(data["article"])
-    dates = {a: d or None for a, d in zip(articles, data["date"], strict=True)}
-    cuts = blocks(articles, dates)
+    cuts = blocks(articles, {a: d or None for a, d in zip(articles, data["date"], strict=True)})
     assert cuts[0][1] == set(dd["test"]["article"]), "block 1 must be the dataset's time split"
-    where = encoder.resolve("packaged:all-mpnet-base-v2")
+    return scheme, meta["data_version"], data, articles, cuts
+
+
+# -- export (here) ----------------------------------------------------------------------------
+def export(piece_mb: int) -> None:
+    import numpy as np
+    import torch
+    from safetensors.torch import load_file, save_file
     from transformers import AutoTokenizer
 
+    from training.models import encoder, finetune_data
+
+    scheme, version, data, articles, cuts = _labeled()
+    where = encoder.resolve("packaged:all-mpnet-base-v2")
     tokenizer = AutoTokenizer.from_pretrained(where)
     ids = tokenizer(list(data["text"]), truncation=True, max_length=SETTINGS["max_length"])["input_ids"]
     used = sorted(set(range(4)) | {t for row in ids for t in row})  # <s> <pad> </s> <unk> keep their ids
@@ -108,7 +117,7 @@ def export(piece_mb: int) -> None:
         jobs.append({"block": b, "train": [tr[i] for i in fit], "val": [tr[i] for i in val], "test": te})
         print(f"block {b}: fit {len(fit)}, validation {len(val)}, test {len(te)} sentences", flush=True)
     payload = {
-        "data_version": meta["data_version"],
+        "data_version": version,
         "settings": SETTINGS,
         "n_actors": len(scheme.labels.real_actors),
         "n_stances": len(scheme.stance_labels),
@@ -160,14 +169,6 @@ def _weights() -> Path:
     return path
 
 
-def _inverse_frequency(y, n):
-    import numpy as np
-
-    counts = np.bincount(y, minlength=n).astype(float)
-    w = np.where(counts > 0, len(y) / (n * np.maximum(counts, 1)), 0.0)
-    return w / w[counts > 0].mean()
-
-
 def _fit(job: dict, seed: int, data: dict, weights: str) -> dict:
     import numpy as np
     import torch
@@ -176,6 +177,9 @@ def _fit(job: dict, seed: int, data: dict, weights: str) -> dict:
     from sklearn.metrics import f1_score
     from torch import nn
     from transformers import MPNetConfig, MPNetModel, get_linear_schedule_with_warmup
+
+    from training.calibration import fit_temperature, softmax
+    from training.models.finetune_data import inverse_frequency
 
     t0 = time.time()
     s = data["settings"]
@@ -198,7 +202,8 @@ def _fit(job: dict, seed: int, data: dict, weights: str) -> dict:
         def __init__(self):
             super().__init__()
             self.encoder, self.dropout = base, nn.Dropout(s["dropout"])
-            self.actor_head, self.stance_head = nn.Linear(768, n_a), nn.Linear(768, n_s)
+            width = config.hidden_size
+            self.actor_head, self.stance_head = nn.Linear(width, n_a), nn.Linear(width, n_s)
 
         def forward(self, ids, mask):
             hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
@@ -207,8 +212,8 @@ def _fit(job: dict, seed: int, data: dict, weights: str) -> dict:
             return self.actor_head(pooled), self.stance_head(pooled)
 
     model = TwoHeads().to(device)
-    aw = torch.tensor(_inverse_frequency(actor[fit][bearing], n_a), dtype=torch.float32, device=device)
-    sw = torch.tensor(_inverse_frequency(stance[fit], n_s), dtype=torch.float32, device=device)
+    aw = torch.tensor(inverse_frequency(actor[fit][bearing], n_a), dtype=torch.float32, device=device)
+    sw = torch.tensor(inverse_frequency(stance[fit], n_s), dtype=torch.float32, device=device)
 
     def batch(rows):
         width = max(len(data["ids"][i]) for i in rows)
@@ -275,7 +280,7 @@ def _fit(job: dict, seed: int, data: dict, weights: str) -> dict:
     model.load_state_dict(best_state)
     va, vs = logits(val.tolist())
     keep = actor[val] < n_a
-    temps = (_temperature(va[keep], actor[val][keep]), _temperature(vs, stance[val]))
+    temps = (fit_temperature(va[keep], actor[val][keep]), fit_temperature(vs, stance[val]))
     ta, ts = logits(test.tolist())
     return {
         "block": job["block"],
@@ -285,28 +290,9 @@ def _fit(job: dict, seed: int, data: dict, weights: str) -> dict:
         "temperatures": temps,
         "seconds": round(time.time() - t0, 1),
         "sentence_id": [data["sentence_id"][i] for i in test],
-        "actor_given": _softmax(ta / temps[0]).round(6).tolist(),
-        "stance_p": _softmax(ts / temps[1]).round(6).tolist(),
+        "actor_given": softmax(ta / temps[0]).round(6).tolist(),
+        "stance_p": softmax(ts / temps[1]).round(6).tolist(),
     }
-
-
-def _softmax(z):
-    import numpy as np
-
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _temperature(logits, y) -> float:
-    """training/calibration.fit_temperature, copied: the GPU machine has no project installed."""
-    import numpy as np
-
-    if len(y) == 0:
-        return 1.0
-    grid = np.exp(np.linspace(np.log(0.5), np.log(5.0), 60))
-    nll = [-np.log(_softmax(logits / t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
-    return float(grid[int(np.argmin(nll))])
 
 
 def _worker(args):
@@ -357,29 +343,19 @@ def score(probs: list[Path], out: Path, name: str, keep: bool) -> None:
     and .json under ``out``, one MLflow run per variant (experiment ``gpu-finetune``; a re-run updates
     it); with ``keep``, the fits' probabilities (4 decimals) as ``out``/probs-NAME.jsonl, which a
     later ``score`` reads as it reads a train output."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import numpy as np
-    from datasets import DatasetDict, concatenate_datasets
+    import rolling_origin as ro
+    from datasets import DatasetDict
 
-    from stance.scheme import Scheme
-    from training import champion, dataset, timesplit
+    from training import champion, timesplit
     from training.evaluate import predicted_ids
     from training.models.base import factorized_actor_proba
     from training.models.blend import actor_given_stance
     from training.recipes import load_recipe, make_classifier
 
-    sys.path.insert(0, str(ROOT / "experiments"))
-    import rolling_origin as ro
-
-    scheme = Scheme.load()
-    dd, meta = dataset.load(None, scheme)
-    data = concatenate_datasets([dd["train"], dd["test"]])
-    articles = list(data["article"])
-    dates = {a: d or None for a, d in zip(articles, data["date"], strict=True)}
-    cuts = ro.blocks(articles, dates)
+    scheme, version, data, articles, cuts = _labeled()
     recipe = load_recipe(ROOT / DEMO)
-    cache = ROOT / ".stance" / "cache" / "gpu-finetune" / meta["data_version"]
+    cache = ROOT / ".stance" / "cache" / "gpu-finetune" / version
     cache.mkdir(parents=True, exist_ok=True)
     file = cache / f"demo-{ro.cache_key(recipe, scheme)}.jsonl"
     have = [json.loads(x) for x in file.read_text().splitlines() if x] if file.is_file() else []
@@ -440,7 +416,7 @@ def score(probs: list[Path], out: Path, name: str, keep: bool) -> None:
         variants[f"blend: demo recipe + fine-tune {label} (0.5 / 0.5, demo holders)"] = rows_of(
             blend, demo_given
         )
-    result = {"data_version": meta["data_version"], "name": name, "settings": json.loads(settings.pop()), "seeds": complete, "fits": [
+    result = {"data_version": version, "name": name, "settings": json.loads(settings.pop()), "seeds": complete, "fits": [
         {k: f[k] for k in ("block", "seed", "epochs_run", "val_stance_macro_f1", "temperatures", "seconds")}
         for f in fits
     ], "variants": []}  # fmt: skip

@@ -163,12 +163,6 @@ def _two_heads(
     return TwoHeads()
 
 
-def _inverse_frequency(y: np.ndarray, n: int) -> np.ndarray:
-    counts = np.bincount(y, minlength=n).astype(float)
-    w = np.where(counts > 0, len(y) / (n * np.maximum(counts, 1)), 0.0)
-    return w / w[counts > 0].mean()
-
-
 class FinetuneClassifier:
     kind = "finetune"
     requirements = TORCH_REQUIREMENTS
@@ -203,8 +197,8 @@ class FinetuneClassifier:
         bearing = actors[train_idx] < n_actors
         model = _two_heads(
             base, n_actors, len(self.stance_labels), r.dropout,
-            _inverse_frequency(actors[train_idx][bearing], n_actors) if r.class_weighted else None,
-            _inverse_frequency(stances[train_idx], len(self.stance_labels)) if r.class_weighted else None,
+            finetune_data.inverse_frequency(actors[train_idx][bearing], n_actors) if r.class_weighted else None,
+            finetune_data.inverse_frequency(stances[train_idx], len(self.stance_labels)) if r.class_weighted else None,
             top=r.trainable_layers,
         )  # fmt: skip
         if r.cache_frozen:

@@ -96,6 +96,14 @@ def second_segments(contexts, n: int, count: int) -> list[str] | None:
     return [" ".join(reversed((c or "").split("\n")[-n:])).strip() for c in contexts]
 
 
+def inverse_frequency(y: np.ndarray, n: int) -> np.ndarray:
+    """Class weights for the fine-tune's losses: inverse class frequency, absent classes 0, the
+    present ones averaging 1."""
+    counts = np.bincount(y, minlength=n).astype(float)
+    w = np.where(counts > 0, len(y) / (n * np.maximum(counts, 1)), 0.0)
+    return w / w[counts > 0].mean()
+
+
 # training articles held out (finetune's early stopping, the attention head's temperature)
 VALIDATION_SHARE = 0.15
 VALIDATION_ORDERS = ("random", "newest")

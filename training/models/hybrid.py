@@ -259,7 +259,7 @@ class HybridClassifier(EmbeddingClassifier):
             stance_p = attention.join(
                 stance_p, heads, r.attention_weight, r.attention_mode, labels_of(self).none_stance_id
             )
-        stance_p = none_scaled(stance_p, getattr(self, "none_scale_", 1.0), labels_of(self).none_stance_id)
+        stance_p = none_scaled(stance_p, self.none_scale_, labels_of(self).none_stance_id)
         actor_given = full_proba(self.actor_, actor_x, len(labels_of(self).real_actors))
         if self.recipe.parse_holder_weight:
             actor_given = self._with_parsed_holders(actor_given, texts, contexts)
