@@ -53,7 +53,8 @@ def cross_validate(
         np.zeros((n, len(scheme.actor_labels))), np.zeros((n, len(scheme.stance_labels))),
         fold_of=np.full(n, -1),
     )  # fmt: skip
-    texts, actors, stances = data["text"], np.array(data["actor"]), np.array(data["stance"])
+    # plain lists: a dataset's column indexed sentence by sentence reads the Arrow table each time
+    texts, actors, stances = list(data["text"]), np.array(data["actor"]), np.array(data["stance"])
     articles = np.array(data["article"])
     dates = dates_of(data)
     ctx = contexts_of(data)
@@ -72,6 +73,11 @@ def cross_validate(
             progress(fold)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _columns(data, *names: str) -> dict[str, list]:
+    """Columns of a dataset as plain lists, read once (indexing a column per sentence is slow)."""
+    return {n: list(data[n]) for n in names}
 
 
 def dates_of(data) -> list[str] | None:
@@ -213,15 +219,16 @@ def write_reports(cv: CVResult, data, scheme: Scheme, folder: Path, rows: list[d
     per_class.write_text("# Per-class metrics (pooled out-of-fold, grouped CV)\n\n" + "\n".join(table_lines))
     written.append(per_class)
     wrong = folder / "misclassified.jsonl"
+    col = _columns(data, "sentence_id", "article", "text", "actor", "stance")
     with wrong.open("w", encoding="utf-8") as fh:
         for i in range(len(data)):
-            if a_pred[i] != data["actor"][i] or s_pred[i] != data["stance"][i]:
+            if a_pred[i] != col["actor"][i] or s_pred[i] != col["stance"][i]:
                 fh.write(json.dumps({
-                    "sentence_id": data["sentence_id"][i],
-                    "article": data["article"][i],
+                    "sentence_id": col["sentence_id"][i],
+                    "article": col["article"][i],
                     "fold": int(cv.fold_of[i]),
-                    "text": data["text"][i],
-                    "true": [scheme.actor_labels[data["actor"][i]], scheme.stance_labels[data["stance"][i]]],
+                    "text": col["text"][i],
+                    "true": [scheme.actor_labels[col["actor"][i]], scheme.stance_labels[col["stance"][i]]],
                     "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
                     "stance_confidence": round(float(cv.stance_p[i].max()), 4),
                 }, ensure_ascii=False) + "\n")  # fmt: skip
@@ -244,12 +251,13 @@ def oof_rows(cv: CVResult, data, scheme: Scheme) -> list[dict]:
     """Every sentence's out-of-fold prediction with both facets' probabilities: the figures can be
     recomputed, and recipes compared or ensembled, from the logged runs without retraining."""
     a_pred, s_pred = predicted_ids(cv.actor_p, cv.stance_p, scheme)
+    col = _columns(data, "sentence_id", "article", "actor", "stance")
     return [
         {
-            "sentence_id": data["sentence_id"][i],
-            "article": data["article"][i],
+            "sentence_id": col["sentence_id"][i],
+            "article": col["article"][i],
             "fold": int(cv.fold_of[i]),
-            "true": [scheme.actor_labels[data["actor"][i]], scheme.stance_labels[data["stance"][i]]],
+            "true": [scheme.actor_labels[col["actor"][i]], scheme.stance_labels[col["stance"][i]]],
             "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
             "actor_p": {
                 k: round(float(v), 6) for k, v in zip(scheme.actor_labels, cv.actor_p[i], strict=True)

@@ -216,11 +216,12 @@ def evaluate(model, dd, scheme) -> tuple[dict[str, float], list[dict]]:
     out |= intervals.figures(
         "time", test["article"], actors, stances, a_pred, s_pred, len(scheme.stance_labels), none
     )
+    ids, names, dates = list(test["sentence_id"]), list(test["article"]), list(test["date"])
     rows = [
         {
-            "sentence_id": test["sentence_id"][i],
-            "article": test["article"][i],
-            "date": test["date"][i],
+            "sentence_id": ids[i],
+            "article": names[i],
+            "date": dates[i],
             "true": [scheme.actor_labels[actors[i]], scheme.stance_labels[stances[i]]],
             "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
             "actor_p": {k: round(float(v), 6) for k, v in zip(scheme.actor_labels, actor_p[i], strict=True)},

@@ -135,17 +135,20 @@ def fit(
         np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0), dtype=torch.float32
     )
     lengths = np.array([len(t) for t in tokens])
+    # the layer norm has no parameters: each token's normalised state is fixed, so it is computed
+    # once here, not once an epoch (torch normalises each token alone: the same numbers as in a batch)
+    norm = nn.LayerNorm(d, eps=EPS, elementwise_affine=False)
+    with torch.no_grad():
+        normed = [norm(torch.from_numpy(np.asarray(t, dtype=np.float32))).numpy() for t in tokens]
 
     class Module(nn.Module):
         def __init__(self):
             super().__init__()
-            self.norm = nn.LayerNorm(d, eps=EPS, elementwise_affine=False)
             self.query = nn.Parameter(torch.zeros(queries, d))
             self.drop = nn.Dropout(DROPOUT)
             self.out = nn.Linear(queries * d + d + n_extra, n_classes)
 
-        def forward(self, h, mask, e):
-            h = self.norm(h)
+        def forward(self, h, mask, e):  # h: the normalised token states
             m = mask.unsqueeze(-1).to(h.dtype)
             parts = [(h * m).sum(1) / m.sum(1).clamp(min=1.0)]
             if queries:
@@ -159,7 +162,7 @@ def fit(
         width = int(lengths[idx].max())
         h = np.zeros((len(idx), width, d), dtype=np.float32)
         for row, i in enumerate(idx):
-            h[row, : lengths[i]] = tokens[i]
+            h[row, : lengths[i]] = normed[i]
         mask = torch.arange(width)[None, :] < torch.from_numpy(lengths[idx])[:, None]
         return torch.from_numpy(h), mask, torch.from_numpy(np.asarray(extra[idx], dtype=np.float32))
 
