@@ -47,6 +47,26 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
     assert len(mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")) == 1
 
 
+def test_the_terminal_table_shows_every_headline_figure_whole(tiny_experiment, scheme, capsys):
+    """What make demo prints (a pipe, a log): each figure with its interval, never cut short."""
+    _, results = tiny_experiment
+    comp, _ = compare("tiny", log=False)
+    print_tables(comp, scheme)
+    out = capsys.readouterr().out
+    for res in results:
+        m = res["metrics"]
+        assert res["entry"] in out
+        for figure in (
+            "rolling_stance_macro_f1", "rolling_actor_accuracy_e2e", "rolling_actor_precision_e2e",
+            "time_stance_macro_f1", "time_actor_accuracy_e2e", "cv_stance_macro_f1",
+        ):  # fmt: skip
+            assert f"{m[figure]:.3f} [{m[figure + '_lo']:.2f}–{m[figure + '_hi']:.2f}]" in out
+    assert "…" not in out
+    print_tables(comp, scheme, wide=True)  # every column, still whole
+    out = capsys.readouterr().out
+    assert "…" not in out and f"{results[0]['metrics']['stance_f1_demand']:.2f}" in out
+
+
 def test_the_confusion_matrix_from_a_runs_logged_oof_predictions_matches_its_metrics(tiny_experiment, scheme):
     comp = load("tiny")
     row = comp.rows[0]

@@ -11,6 +11,7 @@ from training.intervals import (
     paired_difference,
     paired_e2e_permutation,
     paired_permutation,
+    paired_precision_difference,
     swaps,
 )
 
@@ -50,7 +51,7 @@ def test_a_perfect_model_has_a_point_interval():
     stances = np.array([0, 2, 1, 0])
     actors = np.array([0, 2, 1, 1])
     got = figures("time", articles, actors, stances, actors, stances, 3, NONE)
-    for name in ("time_stance_macro_f1", "time_actor_accuracy_e2e"):
+    for name in ("time_stance_macro_f1", "time_actor_accuracy_e2e", "time_actor_precision_e2e"):
         assert got[name] == got[name + "_lo"] == got[name + "_hi"] == 1.0
 
 
@@ -61,6 +62,32 @@ def test_end_to_end_actor_accuracy_counts_a_missed_stance_as_wrong():
     a_pred = np.array([0, 2, 0, 0])  # right, missed (none), not counted, wrong holder
     got = figures("x", ["a", "b", "c", "d"], actors, stances, a_pred, stances, 3, NONE)
     assert got["x_actor_accuracy_e2e"] == 1 / 3
+
+
+def test_calling_a_stance_everywhere_wins_holder_accuracy_and_pays_in_holder_precision():
+    """The end-to-end actor accuracy counts the labeled stance-bearing sentences, so a model that
+    calls a stance on every sentence loses nothing on it; its companion counts the stances the
+    model calls, and pays for each one where the labels hold none."""
+    articles = ["a", "a", "b", "b", "c", "c"]
+    stances = np.array([0, 2, 1, 2, 0, 2])  # three stance-bearing, three none
+    actors = np.array([0, 2, 1, 2, 1, 2])
+    careful = figures("x", articles, actors, stances, actors, stances, 3, NONE)
+    eager_s = np.array([0, 0, 1, 1, 0, 0])  # a stance everywhere, the right holder where one is labeled
+    eager_a = np.array([0, 0, 1, 1, 1, 0])
+    eager = figures("x", articles, actors, stances, eager_a, eager_s, 3, NONE)
+    assert careful["x_actor_accuracy_e2e"] == eager["x_actor_accuracy_e2e"] == 1.0
+    assert careful["x_actor_precision_e2e"] == 1.0
+    assert eager["x_actor_precision_e2e"] == 0.5  # 3 of the 6 stances it called are labeled, holder right
+    # a stance called with the wrong holder counts against precision too
+    wrong = figures("x", articles, actors, stances, np.array([1, 2, 1, 2, 1, 2]), stances, 3, NONE)
+    assert wrong["x_actor_precision_e2e"] == wrong["x_actor_accuracy_e2e"] == 2 / 3
+
+
+def test_a_model_that_calls_no_stance_has_no_holder_precision_rather_than_zero():
+    stances, actors = np.array([0, 2]), np.array([0, 2])
+    got = figures("x", ["a", "b"], actors, stances, np.array([2, 2]), np.array([2, 2]), 3, NONE)
+    assert got["x_actor_accuracy_e2e"] == 0.0
+    assert "x_actor_precision_e2e" not in got
 
 
 def test_macro_f1_is_scikit_learns_over_the_classes_present():
@@ -143,3 +170,19 @@ def test_differing_counts_stance_decisions_and_holders_of_stance_bearing_sentenc
     )  # b: a stance-none holder; c: the last
     assert differing(articles, stances, s_a, s_b, a_a, a_b, NONE) == (2, 6, 2, 3)
     assert differing(articles, stances, s_a, s_a, a_a, a_a, NONE) == (0, 6, 0, 3)
+
+
+def test_paired_precision_difference_sees_a_recipe_that_calls_stances_where_none_are_labeled():
+    """Twenty articles, each one stance-bearing sentence and one none: b calls a stance on both,
+    with the right holder where one is labeled; a calls only the labeled one."""
+    articles = [f"a{i // 2}" for i in range(40)]
+    stances = np.array([0, 2] * 20)
+    actors = np.array([0, 2] * 20)
+    eager_s, eager_a = np.zeros(40, int), np.zeros(40, int)
+    point, lo, hi = paired_precision_difference(
+        articles, actors, stances, stances, actors, eager_s, eager_a, 3, NONE
+    )
+    assert point == -0.5 and lo == hi == -0.5  # every article the same: the interval is a point
+    assert paired_precision_difference(articles, actors, stances, stances, actors, stances, actors, 3, NONE) == (
+        0.0, 0.0, 0.0,
+    )  # fmt: skip

@@ -166,7 +166,7 @@ def test_the_logged_model_lists_the_kinds_pip_requirements_pinned(trained):
 def test_a_run_logs_cv_and_time_split_figures_with_intervals(trained, built):
     m = MlflowClient().get_run(trained["run_id"]).data.metrics
     for prefix in ("cv", "time"):
-        for figure in ("stance_macro_f1", "actor_accuracy_e2e"):
+        for figure in ("stance_macro_f1", "actor_accuracy_e2e", "actor_precision_e2e"):
             name = f"{prefix}_{figure}"
             assert m[f"{name}_lo"] <= m[name] <= m[f"{name}_hi"], name
     dd, meta = built
@@ -184,6 +184,15 @@ def test_a_run_logs_cv_and_time_split_figures_with_intervals(trained, built):
     assert {r["article"] for r in rows} == set(meta["time_split"]["test_articles"])
     f1 = f1_score([r["true"][1] for r in rows], [r["predicted"][1] for r in rows], average="macro")
     assert abs(f1 - m["time_stance_macro_f1"]) < 1e-9
+    # both holder figures, from the same rows: what the labels hold, and what the model reports
+    bearing = [r for r in rows if r["true"][1] != "none"]
+    called = [r for r in rows if r["predicted"][1] != "none"]
+    assert len(called) != len(bearing)  # the two figures count different sentences
+    assert m["time_actor_accuracy_e2e"] == pytest.approx(
+        np.mean([r["predicted"][0] == r["true"][0] for r in bearing]), abs=1e-9
+    )
+    right = [r for r in called if r["true"][1] != "none" and r["predicted"][0] == r["true"][0]]
+    assert m["time_actor_precision_e2e"] == pytest.approx(len(right) / len(called), abs=1e-9)
     # the confident rows' figures come from the same predictions, with predict's own p
     sure = [
         r

@@ -201,6 +201,9 @@ def cli(
         str, typer.Argument(help="MLflow experiment name (a spec's `name`), or the spec file.")
     ],
     out: Annotated[Path | None, typer.Option(help="Report folder [default: experiments/<name>/].")] = None,
+    wide: Annotated[
+        bool, typer.Option(help="Every column of the report here, not only the headline figures.")
+    ] = False,
 ) -> None:
     """Compare an experiment's runs: a table here, a Markdown report with plots, logged to MLflow."""
     if experiment.endswith((".yaml", ".yml")):
@@ -208,5 +211,5 @@ def cli(
 
         experiment = ExperimentSpec.from_yaml(Path(experiment)).name
     comp, report = compare(experiment, out)
-    print_tables(comp, Scheme.load())
+    print_tables(comp, Scheme.load(), wide)
     print(f"report: {report} (also logged to MLflow, run 'compare report' of experiment {experiment})")

@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 
 
 # -- the terminal table ------------------------------------------------------------------
+# the columns the terminal shows; the report (and ``stance compare --wide``) shows every one
+HEADLINE = (
+    "run", "kind", "rolling F1", "rolling actor", "rolling actor P", "time F1", "time actor", "CV F1",
+    "CV actor", "fit",
+)  # fmt: skip
+
+
 def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     """(report header, terminal header, value-of-row) for every column of the tables."""
 
@@ -37,8 +44,14 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
         ("kind", "kind", lambda r: r.kind),
         ("rolling origin: stance macro-F1 [90% CI]", "rolling F1", ci("rolling_stance_macro_f1")),
         ("rolling origin: actor acc. end to end [90% CI]", "rolling actor", ci("rolling_actor_accuracy_e2e")),
+        (
+            "rolling origin: actor precision end to end [90% CI]",
+            "rolling actor P",
+            ci("rolling_actor_precision_e2e"),
+        ),
         ("time split: stance macro-F1 [90% CI]", "time F1", ci("time_stance_macro_f1")),
         ("time split: actor acc. end to end [90% CI]", "time actor", ci("time_actor_accuracy_e2e")),
+        ("time split: actor precision end to end [90% CI]", "time actor P", ci("time_actor_precision_e2e")),
         ("time split: p ≥ 0.9, share / pair right", "time p≥.9", pair("time_p90_share", "time_p90_accuracy")),
         ("CV pooled: stance macro-F1 [90% CI]", "CV F1", ci("cv_stance_macro_f1")),
         ("CV pooled: actor acc. end to end [90% CI]", "CV actor", ci("cv_actor_accuracy_e2e")),
@@ -60,13 +73,17 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     return cols
 
 
-def print_tables(comp: Comparison, scheme: Scheme) -> None:
+def print_tables(comp: Comparison, scheme: Scheme, wide: bool = False, console=None) -> None:
+    """The ranked runs per data version: the headline columns (every column with ``wide``), each
+    value whole: a narrow terminal folds a value onto a second line, never cuts it short."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 260))  # a pipe or a log: keep every column whole
+    cols = [c for c in columns(scheme) if wide or c[1] in HEADLINE]
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a pipe or a log: as wide as the table needs
+            console = Console(width=max(console.width, 40 + 22 * len(cols)))
     if note := comp.mixed_note():
         console.print(f"[bold yellow]note:[/] {note}")
     for version in comp.data_versions:
@@ -79,18 +96,25 @@ def print_tables(comp: Comparison, scheme: Scheme) -> None:
             caption=(
                 "rolling: the time split and two older blocks, each scored by a model fitted on what is older,"
                 " pooled; time: trained on the older articles, scored on the newest; CV: grouped CV's out-of-fold"
-                " predictions pooled; [90% bootstrap interval by article]; actor end to end: on stance-bearing"
-                " sentences, right only when the predicted actor is the labeled one; macro-F1: fold mean ± std;"
-                " per-class stance F1 pooled out-of-fold; bearing: best real actor on stance-bearing sentences;"
-                " pairs: (actor, stance) pairs per article, reported against labeled; p≥.9: the newest"
-                " articles' sentences predicted with p ≥ 0.9, their share / of them, pair right"
+                " predictions pooled; [90% bootstrap interval by article]; actor: end to end, on the labeled"
+                " stance-bearing sentences, right only when the predicted actor is the labeled one; actor P: end"
+                " to end, of the sentences the model calls stance-bearing, the share labeled stance-bearing with"
+                " the predicted actor"
+                + (
+                    "; macro-F1: fold mean ± std; per-class stance F1 pooled out-of-fold; bearing: best real"
+                    " actor on stance-bearing sentences; pairs: (actor, stance) pairs per article, reported"
+                    " against labeled; p≥.9: the newest articles' sentences predicted with p ≥ 0.9, their share"
+                    " / of them, pair right"
+                    if wide
+                    else "; every column: the report below, or stance compare --wide"
+                )
             ),
         )
         table.add_column("#", justify="right")
-        for _, short, _ in columns(scheme):
-            table.add_column(short, justify="left" if short in ("run", "kind") else "right", no_wrap=True)
+        for _, short, _ in cols:
+            table.add_column(short, justify="left" if short in ("run", "kind") else "right", overflow="fold")
         for i, row in enumerate(rows, 1):
-            table.add_row(str(i), *(value(row) for _, _, value in columns(scheme)))
+            table.add_row(str(i), *(value(row) for _, _, value in cols))
         console.print(table)
     if missing := comp.not_run():
         console.print(f"[bold yellow]not in this comparison:[/] {_not_run_note(comp, missing)}")
@@ -113,7 +137,10 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
         "split and two older blocks, each scored by a model fitted only on the articles older than it, pooled); runs",
         "logged before it, by the **time split** alone (trained on the older articles, scored on the newest). Intervals are 90 % bootstrap intervals by article (1,000",
         "resamples of whole articles). Actor accuracy end to end: on sentences whose labeled stance is not",
-        "`none`, right only when the predicted actor is the labeled primary actor. CV pooled: grouped",
+        "`none`, right only when the predicted actor is the labeled primary actor; actor precision end to end,",
+        "its companion: of the sentences the model calls stance-bearing, the share labeled stance-bearing with",
+        "the predicted actor as primary actor (the first rewards calling stances, this one pays for each",
+        "called where the labels hold none). CV pooled: grouped",
         "cross-validation's out-of-fold predictions, all folds together. The other metrics are grouped",
         "cross-validation by article (mean ± standard deviation over folds;",
         "per-class F1 pooled over the out-of-fold predictions). Profile pairs: the distinct (actor, stance)",

@@ -3,7 +3,13 @@
 * **stance macro-F1** over the sentences;
 * **actor accuracy end to end** on stance-bearing sentences: a sentence whose labeled
   stance is not ``none`` counts as right only when the *predicted* actor is its labeled
-  primary actor (a sentence predicted ``none`` is wrong however its actor head leans).
+  primary actor (a sentence predicted ``none`` is wrong however its actor head leans);
+* its companion, **actor precision end to end**: of the sentences the model *calls*
+  stance-bearing, the share whose labeled stance is not ``none`` and whose labeled primary
+  actor is the predicted one. The first counts what the labels hold and rewards calling
+  stances (a stance called on every sentence loses nothing on it); this one counts what
+  the model reports and pays for every stance called where the labels hold none, so a
+  recipe that wins holders by calling ``none`` less shows the price here.
 
 Sentences of one article share a writer, a topic and a date, so they are not
 independent: the bootstrap resamples whole **articles** with replacement (fixed seed),
@@ -27,7 +33,7 @@ import numpy as np
 LEVEL = 0.90
 RESAMPLES = 1000
 SEED = 13
-FIGURES = ("stance_macro_f1", "actor_accuracy_e2e")
+FIGURES = ("stance_macro_f1", "actor_accuracy_e2e", "actor_precision_e2e")
 
 
 def _article_counts(articles, true_ids, pred_ids, n: int) -> tuple[list[str], np.ndarray]:
@@ -50,9 +56,18 @@ def macro_f1(confusion: np.ndarray) -> np.ndarray:
 
 
 def _per_article(articles, actors, stances, a_pred, s_pred, n_stances: int, none_stance: int):
-    """Per article: the stance confusion, and (right, counted) for the end-to-end actor accuracy."""
+    """Per article: the stance confusion, and (right, stance-bearing; called stance-bearing with the
+    labeled holder, called stance-bearing) for the end-to-end actor accuracy and precision."""
     names, confusion = _article_counts(articles, stances, s_pred, n_stances)
-    return confusion, _holder_counts(names, articles, actors, stances, a_pred, none_stance)
+    holders = _holder_counts(names, articles, actors, stances, a_pred, none_stance)
+    called = np.asarray(s_pred) != none_stance
+    right = called & (np.asarray(stances) != none_stance) & (np.asarray(a_pred) == np.asarray(actors))
+    index = {a: i for i, a in enumerate(names)}
+    rows = [index[a] for a in np.asarray(articles).tolist()]
+    extra = np.zeros((len(names), 2))
+    np.add.at(extra, (rows, 0), right.astype(float))
+    np.add.at(extra, (rows, 1), called.astype(float))
+    return confusion, np.column_stack([holders, extra])
 
 
 def _holder_counts(names, articles, actors, stances, a_pred, none_stance: int) -> np.ndarray:
@@ -69,8 +84,11 @@ def _holder_counts(names, articles, actors, stances, a_pred, none_stance: int) -
 
 def _figures(confusion: np.ndarray, holders: np.ndarray) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
-        e2e = holders[..., 0] / holders[..., 1]  # nan when a resample holds no stance-bearing sentence
-    return {"stance_macro_f1": macro_f1(confusion), "actor_accuracy_e2e": e2e}
+        # nan when a resample holds no stance-bearing sentence, or none called stance-bearing: such a
+        # figure is left out, never reported as 0
+        e2e = holders[..., 0] / holders[..., 1]
+        called = holders[..., 2] / holders[..., 3]
+    return {"stance_macro_f1": macro_f1(confusion), "actor_accuracy_e2e": e2e, "actor_precision_e2e": called}
 
 
 def draws(n_articles: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
@@ -83,6 +101,8 @@ def draws(n_articles: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.n
 
 
 def interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    if np.isnan(values).all():  # the figure is undefined on every resample: no interval
+        return float("nan"), float("nan")
     tail = (1 - level) / 2 * 100
     lo, hi = np.nanpercentile(values, [tail, 100 - tail])
     return float(lo), float(hi)
@@ -92,7 +112,8 @@ def figures(
     prefix: str, articles, actors, stances, a_pred, s_pred, n_stances: int, none_stance: int,
     resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL,
 ) -> dict[str, float]:  # fmt: skip
-    """``{prefix}_stance_macro_f1`` and ``{prefix}_actor_accuracy_e2e``, each with ``_lo`` and ``_hi``.
+    """``{prefix}_stance_macro_f1``, ``{prefix}_actor_accuracy_e2e`` and ``{prefix}_actor_precision_e2e``,
+    each with ``_lo`` and ``_hi``.
 
     Also ``{prefix}_articles`` and ``{prefix}_sentences``: how much evidence is behind them.
     """
@@ -145,6 +166,24 @@ def paired_e2e_difference(
     wa, wb = w @ held_a, w @ held_b
     with np.errstate(invalid="ignore", divide="ignore"):
         diff = (wb[:, 0] - wa[:, 0]) / wa[:, 1]  # nan when a resample holds no stance-bearing sentence
+    return (point, *interval(diff, level))
+
+
+def paired_precision_difference(
+    articles, actors, stances, s_pred_a, a_pred_a, s_pred_b, a_pred_b, n_stances: int, none_stance: int,
+    resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL,
+) -> tuple[float, float, float]:  # fmt: skip
+    """Actor precision end to end of run b minus that of run a (same sentences, same resampled
+    articles, as :func:`paired_difference`): (point, lo, hi); nan where either calls no stance."""
+    held = [
+        _per_article(articles, actors, stances, a_pred, s_pred, n_stances, none_stance)[1][:, 2:]
+        for s_pred, a_pred in ((s_pred_a, a_pred_a), (s_pred_b, a_pred_b))
+    ]  # per article: (called with the labeled holder, called)
+    w = draws(len(held[0]), resamples, seed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        point = float(np.subtract(*(h[:, 0].sum() / h[:, 1].sum() for h in held[::-1])))
+        wa, wb = w @ held[0], w @ held[1]
+        diff = wb[:, 0] / wb[:, 1] - wa[:, 0] / wa[:, 1]
     return (point, *interval(diff, level))
 
 

@@ -302,6 +302,7 @@ def cli(
                     for k, label in (
                         ("stance_macro_f1", "stance macro-F1"),
                         ("actor_accuracy_e2e", "actor accuracy end to end"),
+                        ("actor_precision_e2e", "actor precision end to end"),
                     )
                     if f"{prefix}_{k}" in m
                 )
