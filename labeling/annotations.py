@@ -194,8 +194,9 @@ def cli(
     ] = None,
 ) -> None:
     """Import raw annotations into a content-hashed snapshot and report agreement."""
-    from rich.console import Console
     from rich.table import Table
+
+    from stance.console import console as stance_console
 
     report = import_annotations(with_defaults(raw_files), Scheme.load())
     table = Table(title="annotations imported")
@@ -210,7 +211,7 @@ def cli(
             ", ".join(f"{k} {v}" for k, v in sorted(s["resolved_by"].items())),
             *(f"{ag[f]['value']:.3f}" if f in ag else "-" for f in ("actor", "stance")),
         )
-    console = Console()
+    console = stance_console()
     console.print(table)
     for src, s in report["sources"].items():
         for text in s["dropped_as_furniture"]:

@@ -28,9 +28,9 @@ def _title(project: str) -> str:
 
 
 def _console():
-    from rich.console import Console
+    from stance.console import console
 
-    return Console(highlight=False, soft_wrap=True)
+    return console(highlight=False, soft_wrap=True)
 
 
 def init_cli(

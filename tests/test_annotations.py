@@ -170,3 +170,17 @@ def test_agreement_of_a_team_that_gave_one_label_throughout_is_full_not_a_crash(
         1.0,
         1.0,
     )
+
+
+def test_the_import_report_in_a_log_shows_every_source_whole(scratch_root):
+    """What make demo's log shows: a pipe, not a terminal. Rich's 80 columns cut the table's
+    source names ("raw/seeds.j…") and wrapped each row over four lines."""
+    from tests.conftest import run_cli
+
+    out = run_cli("import-annotations")
+    assert out.returncode == 0, out.stderr.decode()
+    text = out.stdout.decode()
+    for source in ("raw/seeds.jsonl", "corpus/annotations.jsonl", "raw/studio-stance.jsonl"):
+        row = next(line for line in text.splitlines() if source in line)
+        assert "ground_truth" in row  # the row on one line: how its conflicts were resolved
+    assert "…" not in text.split("codebook checks")[0]

@@ -1,0 +1,20 @@
+"""The console every command prints its tables and notes through.
+
+In a terminal, rich fits the output to the window. Written to a pipe or a log (``make demo``'s
+output, CI), rich assumes 80 columns: a table's columns are then cut short ("raw/seeds.j…") and
+every note wraps. There the console is :data:`LOG_WIDTH` wide, or wider for a table that needs it.
+"""
+
+from __future__ import annotations
+
+LOG_WIDTH = 160
+
+
+def console(min_width: int = LOG_WIDTH, **options):
+    """A rich console: the terminal's width in a terminal, at least ``min_width`` columns elsewhere."""
+    from rich.console import Console
+
+    out = Console(**options)
+    if out.is_terminal:
+        return out
+    return Console(width=max(out.width, min_width), **options)
