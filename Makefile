@@ -23,7 +23,7 @@ help:
 .PHONY: help demo test env ls-env label-studio label-studio-stop chromium benchmark benchmark-predict serve ml-backend annotations dataset train predict lint format pytest mlflow-ui clean
 
 ## demo: the main job end to end: annotations -> dataset (time split) -> hybrid-mpnet-broker-mean-parse (the recipe the rolling origin recommends as champion; the hour-long blends are level with it, not ahead) and baseline recipes in MLflow -> predict
-# hybrid-mpnet-broker-mean-parse first: the best recipe measured; make demo takes 6 to 9 minutes on 2 cores. On the
+# hybrid-mpnet-broker-mean-parse first: the best recipe measured; make demo takes 6 to 7 minutes on 2 cores (session 26). On the
 # rolling origin (experiments/rolling_origin.py: 133 articles over three origins, each scored by a
 # model fitted only on its past), pooled stance macro-F1 0.734 [0.707, 0.759] (hybrid-mpnet-attn's
 # 0.698), level with the blends of a fine-tune (blend-finetune-broker-cached against it: stance -0.004, holders -0.016 [-0.037, +0.003]); actor accuracy end to end 0.649 [0.618, 0.681], the parse's
