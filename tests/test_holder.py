@@ -201,6 +201,14 @@ def test_a_pronoun_or_bare_role_holder_is_found_in_the_preceding_sentences(resol
         # a named holder no cue resolves keeps its words; "He" with nothing before it has no side
         ("New Delhi rejected the claim as baseless.", None, ("New Delhi", None, "subject")),
         (PRONOUN_LED, None, ("He", None, "subject")),
+        # two parties are nobody's "one official": not read back to the mediators (corpus-010)
+        (
+            "One official told Al Jazeera that instructions received from Kabul were complicating the talks.",
+            "Mediated by Qatar and Turkey, the negotiations followed an earlier round in Doha.\n"
+            "Pakistani security sources said the session ran nearly 18 hours.",
+            ("One official", None, "subject"),
+        ),
+        (PRONOUN_LED, "Qatar and Turkey have offered to host the next round.", ("He", None, "subject")),
     ],
 )
 def test_the_holder_predict_shows_is_the_parse_s_reading(resolver, sentence, context, expected):

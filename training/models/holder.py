@@ -176,6 +176,10 @@ def _analysis(doc) -> Analysis:
     low, lemma = holder.lower_, holder.lemma_.lower()
     kind = "pronoun" if low in PRONOUNS else "role" if lemma in ROLE_HEADS else "named"
     person = low in ("he", "she") or lemma in PERSON_ROLES or (kind == "named" and holder.pos_ == "PROPN")
+    # "Qatar and Turkey", "Pakistan and the Afghan Taliban": two parties are nobody's "he" or
+    # "one official" (corpus-010: "One official told Al Jazeera ..." was read back to the
+    # mediators of three sentences before, past the Pakistani sources that had just spoken)
+    person = person and not any(c.dep_ == "conj" for c in holder.children)
     return Analysis(_phrase(holder), kind, according, person, reported)
 
 
