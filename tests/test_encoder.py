@@ -28,3 +28,10 @@ def test_a_sentence_embeds_the_same_whatever_it_is_batched_with():
     again = encoder.embed_frozen(texts[:40][::-1], model, pooling="last4")[::-1]
     assert np.array_equal(embedded, again)
     encoder._MEMO.clear()
+
+
+def test_nothing_to_embed_asks_the_tokenizer_nothing():
+    """Every fold after the first finds its sentences embedded already: the call must not reach
+    the tokenizer with an empty list (all-mpnet-base-v2's fails on one)."""
+    tokenizer, _ = encoder.load_frozen(encoder.PACKAGED_MPNET)
+    assert list(encoder.batches_by_width([], tokenizer, 64, 128)) == []

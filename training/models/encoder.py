@@ -227,6 +227,8 @@ def batches_by_width(texts: list[str], tokenizer, batch_size: int, max_length: i
     2.2e-7, between two orders), enough to flip a near tie between a study script and
     ``stance train``. At a fixed width the encoder's output does not depend on the batch (checked:
     batches of 1, 5, 17, 33 and 64 bit-identical), so an embedding is a function of its sentence."""
+    if not texts:  # every sentence already embedded (a later fold): nothing to tokenize
+        return
     lengths = [
         len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
     ]
