@@ -73,7 +73,7 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     return cols
 
 
-def print_tables(comp: Comparison, scheme: Scheme, wide: bool = False, console=None) -> None:
+def print_tables(comp: Comparison, scheme: Scheme, wide: bool = False) -> None:
     """The ranked runs per data version: the headline columns (every column with ``wide``), each
     value whole: a narrow terminal folds a value onto a second line, never cuts it short."""
     from rich.table import Table
@@ -81,8 +81,7 @@ def print_tables(comp: Comparison, scheme: Scheme, wide: bool = False, console=N
     from stance.console import console as stance_console
 
     cols = [c for c in columns(scheme) if wide or c[1] in HEADLINE]
-    if console is None:  # a pipe or a log: as wide as the table needs
-        console = stance_console(40 + 22 * len(cols))
+    console = stance_console(40 + 22 * len(cols))  # a pipe or a log: as wide as the table needs
     if note := comp.mixed_note():
         console.print(f"[bold yellow]note:[/] {note}")
     for version in comp.data_versions:

@@ -61,25 +61,29 @@ def _per_article(articles, actors, stances, a_pred, s_pred, n_stances: int, none
     names, confusion = _article_counts(articles, stances, s_pred, n_stances)
     holders = _holder_counts(names, articles, actors, stances, a_pred, none_stance)
     called = np.asarray(s_pred) != none_stance
-    right = called & (np.asarray(stances) != none_stance) & (np.asarray(a_pred) == np.asarray(actors))
+    right = called & _holders_right(actors, stances, a_pred, none_stance)
+    return confusion, np.column_stack([holders, _sums(names, articles, right, called)])
+
+
+def _holders_right(actors, stances, a_pred, none_stance: int) -> np.ndarray:
+    """Per sentence: labeled stance-bearing, and the predicted actor the labeled one."""
+    return (np.asarray(stances) != none_stance) & (np.asarray(a_pred) == np.asarray(actors))
+
+
+def _sums(names, articles, *flags) -> np.ndarray:
+    """Per article of ``names``, how many sentences each of ``flags`` (one bool per sentence) marks."""
     index = {a: i for i, a in enumerate(names)}
     rows = [index[a] for a in np.asarray(articles).tolist()]
-    extra = np.zeros((len(names), 2))
-    np.add.at(extra, (rows, 0), right.astype(float))
-    np.add.at(extra, (rows, 1), called.astype(float))
-    return confusion, np.column_stack([holders, extra])
+    out = np.zeros((len(names), len(flags)))
+    for col, flag in enumerate(flags):
+        np.add.at(out, (rows, col), np.asarray(flag, dtype=float))
+    return out
 
 
 def _holder_counts(names, articles, actors, stances, a_pred, none_stance: int) -> np.ndarray:
     """Per article of ``names``: (stance-bearing sentences whose predicted actor is right, stance-bearing)."""
-    bearing = np.asarray(stances) != none_stance
-    right = bearing & (np.asarray(a_pred) == np.asarray(actors))
-    index = {a: i for i, a in enumerate(names)}
-    rows = [index[a] for a in np.asarray(articles)]
-    holders = np.zeros((len(names), 2))
-    np.add.at(holders, (rows, 0), right.astype(float))
-    np.add.at(holders, (rows, 1), bearing.astype(float))
-    return holders
+    right = _holders_right(actors, stances, a_pred, none_stance)
+    return _sums(names, articles, right, np.asarray(stances) != none_stance)
 
 
 def _figures(confusion: np.ndarray, holders: np.ndarray) -> dict[str, np.ndarray]:
