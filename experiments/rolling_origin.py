@@ -143,22 +143,30 @@ def main() -> None:
         file = pred_dir / f"{stem}-{cache_key(recipe, scheme)}.jsonl"
         have = [json.loads(x) for x in file.read_text().splitlines() if x.strip()] if file.is_file() else []
         done = {r["block"] for r in have}
+        # what each block's fit chose (a fitted scale or exponent), beside the predictions
+        fitted_file = file.with_suffix(".fit.json")
+        fitted = json.loads(fitted_file.read_text()) if fitted_file.is_file() else {}
         seconds = {}
         for b, (train, test) in enumerate(cuts, 1):
             if b in done:
                 continue
             t0 = time.perf_counter()
-            _, rows = timesplit.evaluate(
-                make_classifier(recipe, scheme), DatasetDict(train=subset(train), test=subset(test)), scheme
-            )
+            model = make_classifier(recipe, scheme)
+            _, rows = timesplit.evaluate(model, DatasetDict(train=subset(train), test=subset(test)), scheme)
             seconds[b] = round(time.perf_counter() - t0)
             have += compact(rows, b)
+            fitted[str(b)] = getattr(model, "fit_metrics", dict)()
+            tmp = fitted_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(fitted, indent=1, sort_keys=True) + "\n")
+            tmp.replace(fitted_file)
             tmp = file.with_suffix(".tmp")
             tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in have))
             tmp.replace(file)  # atomic: a block is either written whole or not at all
             print(f"{path}: block {b} ({len(test)} articles) in {seconds[b]} s", flush=True)
         pooled[path] = file.read_text()
         row = {"recipe": path, "fit_seconds": seconds} | score(have, scheme)
+        if any(fitted.values()):
+            row["fit_metrics"] = fitted
         position = args.recipes.index(path)
         if position:
             reference = args.recipes[position - 1 if args.chain else 0]
@@ -293,7 +301,26 @@ def markdown(r: dict) -> str:
         "the champion rule's reading is on every block.\n\n"
         "| recipe | reference | stance macro-F1 | actor accuracy end to end | older blocks: stance | "
         "older blocks: actor e2e | actor precision e2e | champion rule |\n|---|---|---|---|---|---|---|---|\n"
-        f"{diffs}\n"
+        f"{diffs}\n" + fitted_md(r)
+    )
+
+
+def fitted_md(r: dict) -> str:
+    """What each block's fit chose, for the recipes whose fit chooses something ("" when none does)."""
+    lines = [
+        f"| {x['recipe']} | {b} | "
+        + ", ".join(f"{k} {v:g}" for k, v in sorted(m.items()) if k != "attention_temperature")
+        + " |"
+        for x in r["runs"]
+        for b, m in sorted(x.get("fit_metrics", {}).items())
+        if any(k != "attention_temperature" for k in m)
+    ]
+    if not lines:
+        return ""
+    return (
+        "\nWhat each block's fit chose:\n\n| recipe | block | chosen |\n|---|---|---|\n"
+        + "\n".join(lines)
+        + "\n"
     )
 
 

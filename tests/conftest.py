@@ -66,6 +66,38 @@ def trained(scratch_root, built):
     return train(recipe, quiet=True)
 
 
+def fit_hybrid(built, scheme, rows: int, **options):
+    """A hybrid (MiniLM) with recipe ``options``, fitted on the first ``rows`` training sentences of
+    the built dataset with their articles and dates (what the ``fit`` options choose on)."""
+    import numpy as np
+
+    from training.recipes import KINDS, make_classifier
+
+    tiny = built[0]["train"].select(range(rows))
+    recipe = KINDS["hybrid"][0](kind="hybrid", **options)
+    return make_classifier(recipe, scheme).fit(
+        tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"],
+        dates=list(tiny["date"]),
+    )  # fmt: skip
+
+
+PROBE = ["Pakistan urged the Afghan Taliban to act against the TTP.", "Qatar hosted the talks in Doha."]
+
+
+def set_and_reload(model, folder: Path, attribute: str, value, facet: int):
+    """``model`` with a fitted ``attribute`` set to ``value``, saved and loaded again: (its
+    probabilities of ``facet`` (0 actor, 1 stance) on PROBE before saving, the loaded model), so a
+    test can ask that the served model decides as the evaluated one."""
+    from training.recipes import load_classifier
+
+    setattr(model, attribute, value)
+    before = model.predict_proba(PROBE)[facet]
+    model.save(folder)
+    again = load_classifier(folder)
+    assert getattr(again, attribute) == value
+    return before, again
+
+
 def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The console script as a user runs it (same environment as the tests)."""
     return subprocess.run(

@@ -4,8 +4,8 @@ articles say the stance macro-F1 prefers, and kept with the model that was evalu
 import numpy as np
 import pytest
 
+from tests.conftest import PROBE, fit_hybrid, set_and_reload
 from training.models.hybrid import NONE_SCALES, best_none_scale, none_scaled
-from training.recipes import KINDS, load_classifier, make_classifier
 
 NONE = 4  # demand, denial, accusation, mediation, none
 
@@ -39,18 +39,10 @@ def test_a_scaled_p_none_is_a_prior_shift_not_a_new_ranking():
 def test_the_fitted_scale_travels_with_the_saved_model(built, scheme, tmp_path):
     """The served model decides as the evaluated one: a saved hybrid keeps its scale of p(none),
     which its fit reports among the run's metrics."""
-    tiny = built[0]["train"].select(range(80))
-    recipe = KINDS["hybrid"][0](kind="hybrid", none_prior="fit")
-    model = make_classifier(recipe, scheme).fit(
-        tiny["text"], np.array(tiny["actor"]), np.array(tiny["stance"]), groups=tiny["article"],
-        dates=list(tiny["date"]),
-    )  # fmt: skip
+    model = fit_hybrid(built, scheme, 80, none_prior="fit")
     assert model.fit_metrics()["none_scale"] in NONE_SCALES
-    probe = ["Pakistan urged the Afghan Taliban to act against the TTP.", "Qatar hosted the talks in Doha."]
-    unscaled = model.predict_proba(probe)[1]
-    model.none_scale_ = 0.5  # a scale the test can see move p(none)
-    scaled = model.predict_proba(probe)[1]
+    unscaled = model.predict_proba(PROBE)[1]
+    # a scale the test can see move p(none)
+    scaled, again = set_and_reload(model, tmp_path / "hybrid", "none_scale_", 0.5, facet=1)
     assert (scaled[:, NONE] < unscaled[:, NONE]).all()
-    model.save(tmp_path / "hybrid")
-    again = load_classifier(tmp_path / "hybrid")
-    assert again.none_scale_ == 0.5 and np.allclose(again.predict_proba(probe)[1], scaled, atol=1e-6)
+    assert np.allclose(again.predict_proba(PROBE)[1], scaled, atol=1e-6)

@@ -21,7 +21,15 @@ from pydantic import Field, field_validator
 
 from training.models import attention, cues, encoder, holder, onnx_encoder, recency
 from training.models import gazetteer as gaz
-from training.models.base import Ids, factorized_actor_proba, full_proba, labels_of
+from training.models.base import (
+    Ids,
+    conditioned_actor_proba,
+    factorized_actor_proba,
+    full_proba,
+    labels_of,
+    stance_ratios,
+    take,
+)
 from training.models.baseline import BaselineRecipe, tfidf_features
 from training.models.embedding import EmbeddingClassifier
 
@@ -30,6 +38,8 @@ from training.models.embedding import EmbeddingClassifier
 PREDICT_CHUNK = 4096
 # the scales of p(none) ``none_prior: fit`` chooses among, largest first (ties keep the larger)
 NONE_SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+# the exponents ``actor_stance_prior: fit`` chooses among (ties keep the smaller)
+ACTOR_STANCE_EXPONENTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 class HybridRecipe(BaselineRecipe):
@@ -96,6 +106,22 @@ class HybridRecipe(BaselineRecipe):
         "stance macro-F1 on the newest training articles, held out of one more fit of the stance heads; "
         "macro-F1 rewards the rarer stances that a likelihood-trained head calls `none` (off: 1).",
     )
+    actor_stance_prior: float | Literal["fit"] = Field(
+        0.0,
+        description="Tell the actor which stance it holds: p(actor | a stance) times (p(actor | the "
+        "stance) / p(actor | a stance)) ** this exponent, both from the training labels (mediation is "
+        "mostly the mediators', denial mostly the Afghan Taliban's), renormalised per stance and summed "
+        "over the stance probabilities. 0: off. 'fit': the one of ACTOR_STANCE_EXPONENTS with the best "
+        "actor accuracy on the newest training articles' stance-bearing sentences (their labeled "
+        "stance), held out of one more fit of the actor head.",
+    )
+
+    @field_validator("actor_stance_prior")
+    @classmethod
+    def _exponent(cls, value: float | str) -> float | str:
+        if value != "fit" and not 0 <= value <= 4:
+            raise ValueError(f"must be 'fit' or a number from 0 to 4 (got {value})")
+        return value
 
     @field_validator("actor_cues")
     @classmethod
@@ -205,21 +231,32 @@ class HybridClassifier(EmbeddingClassifier):
             for head in self.attention_:
                 head.temperature = t
         self.none_scale_ = 1.0
-        if r.none_prior == "fit":
-            self.none_scale_ = self._fit_none_scale(stance_x, tokens, extra, y, groups, dates, weight)
+        self.stance_ratios_ = stance_ratios(actors, stances, labels_of(self))
+        self.actor_stance_exponent_ = 0.0 if r.actor_stance_prior == "fit" else r.actor_stance_prior
+        if "fit" in (r.none_prior, r.actor_stance_prior):
+            held = self._held_out(stance_x, tokens, extra, y, groups, dates, weight)
+            if held is not None:
+                train, val, p = held
+                if r.none_prior == "fit":
+                    self.none_scale_ = best_none_scale(p, y[val], labels_of(self).none_stance_id)
+                if r.actor_stance_prior == "fit":
+                    p = none_scaled(p, self.none_scale_, labels_of(self).none_stance_id)
+                    self.actor_stance_exponent_ = self._best_exponent(
+                        train, val, p, actor_x, np.asarray(actors), y, list(texts), contexts, weight
+                    )
         return self
 
-    def _fit_none_scale(self, stance_x, tokens, extra, y, groups, dates, weight) -> float:
-        """``none_prior: fit``: the stance heads fitted again without the newest training articles
-        (finetune_data.validation_split, "newest"), their stance probabilities on those articles,
-        and the scale of p(none) in NONE_SCALES with the best macro-F1 there (1 when too few
-        articles to hold out)."""
+    def _held_out(self, stance_x, tokens, extra, y, groups, dates, weight):
+        """What the ``fit`` options choose on: the newest training articles held out
+        (finetune_data.validation_split, "newest"), the stance heads fitted again without them and
+        their stance probabilities there, as (train rows, held-out rows, probabilities); None when
+        there are too few articles to hold out."""
         from training.models.finetune_data import VALIDATION_SHARE, validation_split
 
         r, n, none = self.recipe, len(self.stance_labels), labels_of(self).none_stance_id
         train, val = validation_split(len(y), groups, y, VALIDATION_SHARE, r.seed, "newest", dates)
         if not len(val):
-            return 1.0
+            return None
         w = None if weight is None else weight[train]
         p = full_proba(self._head().fit(stance_x[train], y[train], sample_weight=w), stance_x[val], n)
         if self.attention_:
@@ -232,13 +269,44 @@ class HybridClassifier(EmbeddingClassifier):
                 head.temperature = self.attention_[0].temperature
                 heads.append(head.predict_proba(held, extra[val]))
             p = attention.join(p, np.mean(heads, axis=0), r.attention_weight, r.attention_mode, none)
-        return best_none_scale(p, y[val], none)
+        return train, val, p
+
+    def _best_exponent(
+        self, train, val, stance_p, actor_x, actors, stances, texts, contexts, weight
+    ) -> float:
+        """``actor_stance_prior: fit``: the actor head fitted again on the rows the stance heads were
+        (:meth:`_held_out`), and the exponent in ACTOR_STANCE_EXPONENTS whose decisions on the
+        held-out articles, decoded as predict decodes them (the parse's holders applied, the ratios
+        from the other articles), get the most labeled stance-bearing sentences' actor right."""
+        from training.outputs import decode
+
+        labels = labels_of(self)
+        kept = train[actors[train] != labels.none_actor_id]
+        bearing = actors[val] != labels.none_actor_id
+        if not bearing.any() or len(set(actors[kept])) < 2:
+            return 0.0
+        w = None if weight is None else weight[kept]
+        head = self._head().fit(actor_x[kept], actors[kept], sample_weight=w)
+        given = full_proba(head, actor_x[val], len(labels.real_actors))
+        if self.recipe.parse_holder_weight:
+            given = self._with_parsed_holders(given, [texts[i] for i in val], take(contexts, val))
+        ratios = stance_ratios(actors[train], stances[train], labels)
+        want = [self.actor_labels[a] for a in actors[val][bearing]]
+        right = []
+        for e in ACTOR_STANCE_EXPONENTS:
+            actor_p = conditioned_actor_proba(stance_p, given, ratios**e, labels)
+            got, _ = decode(actor_p, stance_p, self.actor_labels, self.stance_labels, labels.none)
+            right.append(sum(g == t for g, t in zip(np.asarray(got)[bearing], want, strict=True)))
+        return float(ACTOR_STANCE_EXPONENTS[int(np.argmax(right))])
 
     def fit_metrics(self) -> dict[str, float]:
         """What the fit chose, for the run's metrics: the attention head's temperature (1: none
         fitted) and, with ``none_prior: fit``, the scale of p(none)."""
         out = {"attention_temperature": self.attention_[0].temperature} if self.attention_ else {}
-        return out | ({"none_scale": self.none_scale_} if self.recipe.none_prior == "fit" else {})
+        out |= {"none_scale": self.none_scale_} if self.recipe.none_prior == "fit" else {}
+        return out | (
+            {"actor_stance_exponent": self.actor_stance_exponent_} if self.recipe.actor_stance_prior else {}
+        )
 
     def predict_proba(self, texts: list[str], contexts=None) -> tuple[np.ndarray, np.ndarray]:
         texts = list(texts)
@@ -263,6 +331,9 @@ class HybridClassifier(EmbeddingClassifier):
         actor_given = full_proba(self.actor_, actor_x, len(labels_of(self).real_actors))
         if self.recipe.parse_holder_weight:
             actor_given = self._with_parsed_holders(actor_given, texts, contexts)
+        if self.actor_stance_exponent_:
+            ratios = self.stance_ratios_**self.actor_stance_exponent_
+            return conditioned_actor_proba(stance_p, actor_given, ratios, labels_of(self)), stance_p
         return factorized_actor_proba(stance_p, actor_given, self.actor_labels, self.stance_labels), stance_p
 
     def _with_parsed_holders(self, actor_given: np.ndarray, texts: list[str], contexts) -> np.ndarray:
@@ -281,6 +352,8 @@ class HybridClassifier(EmbeddingClassifier):
             "gazetteer": self.gazetteer_,
             "attention": self.attention_,
             "none_scale": self.none_scale_,
+            "stance_ratios": self.stance_ratios_,
+            "actor_stance_exponent": self.actor_stance_exponent_,
         }
 
     def _restore(self, state: dict) -> None:
@@ -289,6 +362,8 @@ class HybridClassifier(EmbeddingClassifier):
         self.gazetteer_ = state.get("gazetteer", {})  # models saved before the gazetteer have none
         self.attention_ = state.get("attention", [])  # nor those before the attention head
         self.none_scale_ = state.get("none_scale", 1.0)  # nor a scale of p(none) before none_prior
+        self.stance_ratios_ = state.get("stance_ratios")  # nor the ratios before actor_stance_prior
+        self.actor_stance_exponent_ = state.get("actor_stance_exponent", 0.0)
 
 
 def none_scaled(p: np.ndarray, scale: float, none: int) -> np.ndarray:
