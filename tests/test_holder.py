@@ -357,7 +357,18 @@ def test_a_blend_whose_member_reads_the_gazetteer_is_checked_and_tagged_with_it(
             "ISLAMABAD/ISTANBUL \u2013 Talks between Pakistan and Afghanistan resumed.",
             "ISLAMABAD/ISTANBUL \u2013 ",
         ),
+        # title case, for the places the coverage files from, and an outlet's name
+        ("Islamabad: The Pakistan government has handed over a list.", "Islamabad: "),
+        ("Kabul, January 2, 2025: The Taliban have denied it.", "Kabul, January 2, 2025: "),
+        ("Peshawar [Pakistan], March 18 : Pakistan's CTD said so.", "Peshawar [Pakistan], March 18 : "),
+        ("Peshawar/Kabul: The leader of the TTP was reportedly killed.", "Peshawar/Kabul: "),
+        ("Islamabad (TDI): Pakistan and Afghanistan have agreed.", "Islamabad (TDI): "),
+        ("New Delhi: Taliban Foreign Minister Amir Khan Muttaqi assured India.", "New Delhi: "),
+        ("Kabul 24: We do not allow anyone to use Afghanistan's soil.", "Kabul 24: "),
+        ("DID Press: A spokesperson for the TTP has rejected the claims.", "DID Press: "),
         # not datelines: a headline's speaker, an acronym that starts the sentence, a dash mid-sentence
+        ("Islamabad's core demand remains firm: decisive action.", ""),
+        ("Islamabad-Kabul talks on: What's the agenda?", ""),
         ("Fitrat: TTP internal matter of Pakistan", ""),
         ("TTP, the country's largest militant group, rejected the offer.", ""),
         ("TTP rejects Pakistani claims it uses Afghan soil", ""),

@@ -132,10 +132,27 @@ _DATELINE = re.compile(
     r"\s*(?::|\s[–—-]{1,2}|(?<=\d)-)\s+(?=[A-Z0-9\"“‘'])"  # the mark, then a sentence
 )
 
+# Some outlets write the place in title case ("Islamabad:", "Kabul, January 2, 2025:", "Peshawar
+# [Pakistan], March 18 :", "Peshawar/Kabul:") or open with their own name ("DID Press:"). Title
+# case is also how a headline names its speaker ("Fitrat: TTP internal matter of Pakistan"), so
+# these are read as a dateline only for the places and outlets listed here, the ones this coverage
+# files from (and a place never holds a stance under the guide: its side is a cue's business).
+_PLACES = (
+    "Islamabad|Rawalpindi|Peshawar|Lahore|Karachi|Quetta|Kabul|Kandahar|Jalalabad|Khost|New Delhi|"
+    "Tehran|Riyadh|Doha|Istanbul|Ankara|Beijing|Moscow|Washington|Dubai|Tashkent|Geneva"
+)
+_TITLE_DATELINE = re.compile(
+    rf"^\s*(?:(?:{_PLACES})(?:/(?:{_PLACES}))*|DID Press)"  # the place(s), or the outlet
+    r"(?:\s*\[[^\[\]]{1,30}\])?"  # " [Pakistan]"
+    rf"(?:,?\s*(?:{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}))?"  # ", March 18", ", January 2, 2025", " 24"
+    r"(?:\s*\([^()]{1,30}\))?"  # "(TDI)"
+    r"\s*(?::|\s[–—-]{1,2})\s+(?=[A-Z0-9\"“‘'])"  # the mark, then a sentence
+)
+
 
 def dateline(text: str) -> int:
     """The length of the wire dateline that opens ``text`` (0 when there is none)."""
-    m = _DATELINE.match(text)
+    m = _DATELINE.match(text) or _TITLE_DATELINE.match(text)
     return m.end() if m else 0
 
 
