@@ -325,4 +325,7 @@ def fitted_md(r: dict) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    from training.models import encoding_cache
+
+    with encoding_cache.enabled():  # the frozen encoder's pass kept for the next study
+        main()

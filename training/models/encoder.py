@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from stance.errors import StanceError
+from training.models import encoding_cache
 from training.models.base import take
 
 PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
@@ -50,6 +51,7 @@ def load(base_model: str):
 _FROZEN: dict[str, tuple] = {}
 _MEMO: dict[tuple[str, int, str], dict[str, object]] = {}
 MEMO_LIMIT = 50_000  # sentences per encoder; beyond it (large predict batches) nothing more is kept
+_DISK_READ: set = set()  # the disk cache's folders this process has read (training/models/encoding_cache.py)
 
 
 def load_frozen(base_model: str):
@@ -100,13 +102,21 @@ def encode_frozen(
     texts: list[str], base_model: str, batch_size: int = 64, max_length: int = 128, pooling: str = "mean"
 ):
     """(sentence vectors as ``embed_frozen`` gives them, token states as ``tokens_of``), in one pass
-    through the frozen encoder; both memoised, so a second call on the same sentences is free."""
+    through the frozen encoder; both memoised, so a second call on the same sentences is free, and,
+    inside ``encoding_cache.enabled()`` (training, studies), kept on disk for the next process."""
     import numpy as np
     import torch
 
     tokenizer, model = load_frozen(base_model)
     memo = _MEMO.setdefault((base_model, max_length, pooling), {})
     tmemo = _MEMO.setdefault((base_model, max_length, "tokens"), {})
+    disk = encoding_cache.folder(base_model, max_length, pooling)
+    if disk is not None and disk not in _DISK_READ:  # once per process: shards of earlier runs
+        _DISK_READ.add(disk)
+        kept_vec, kept_tok = encoding_cache.read(disk)
+        for kept, into, limit in ((kept_vec, memo, MEMO_LIMIT), (kept_tok, tmemo, TOKEN_MEMO_LIMIT)):
+            for text, value in kept.items() if len(into) + len(kept) <= limit else ():
+                into.setdefault(text, value)  # what this process computed itself stays
     todo = list(dict.fromkeys(t for t in texts if t not in memo or t not in tmemo))
     vec, tok = {}, {}
     model.eval()
@@ -123,6 +133,8 @@ def encode_frozen(
         else np.zeros((0, dim), np.float32)
     )
     tokens = [tok[t] if t in tok else tmemo[t] for t in texts]
+    if disk is not None and todo:
+        encoding_cache.write(disk, todo, np.stack([vec[t] for t in todo]), [tok[t] for t in todo])
     if len(memo) + len(vec) <= MEMO_LIMIT:
         memo.update(vec)
     if len(tmemo) + len(tok) <= TOKEN_MEMO_LIMIT:
