@@ -60,8 +60,8 @@ def test_the_exponent_is_fit_or_a_number_in_range():
     recipe_class = KINDS["hybrid"][0]
     assert recipe_class(kind="hybrid", actor_stance_prior="fit").actor_stance_prior == "fit"
     assert recipe_class(kind="hybrid", actor_stance_prior=0.5).actor_stance_prior == 0.5
-    for bad in (-0.5, 9, "always"):
-        with pytest.raises(ValidationError, match="actor_stance_prior"):
+    for bad in (-0.5, 9, "always", "0.5", True):  # a quoted number or a flag is no exponent
+        with pytest.raises(ValidationError, match="must be .fit. or a number from 0 to 4"):
             recipe_class(kind="hybrid", actor_stance_prior=bad)
 
 

@@ -116,11 +116,12 @@ class HybridRecipe(BaselineRecipe):
         "stance), held out of one more fit of the actor head.",
     )
 
-    @field_validator("actor_stance_prior")
+    @field_validator("actor_stance_prior", mode="before")
     @classmethod
-    def _exponent(cls, value: float | str) -> float | str:
-        if value != "fit" and not 0 <= value <= 4:
-            raise ValueError(f"must be 'fit' or a number from 0 to 4 (got {value})")
+    def _exponent(cls, value):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if value != "fit" and not (number and 0 <= value <= 4):
+            raise ValueError("must be 'fit' or a number from 0 to 4")
         return value
 
     @field_validator("actor_cues")
