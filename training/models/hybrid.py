@@ -111,9 +111,9 @@ class HybridRecipe(BaselineRecipe):
         description="Tell the actor which stance it holds: p(actor | a stance) times (p(actor | the "
         "stance) / p(actor | a stance)) ** this exponent, both from the training labels (mediation is "
         "mostly the mediators', denial mostly the Afghan Taliban's), renormalised per stance and summed "
-        "over the stance probabilities. 0: off. 'fit': the one of ACTOR_STANCE_EXPONENTS with the best "
-        "actor accuracy on the newest training articles' stance-bearing sentences (their labeled "
-        "stance), held out of one more fit of the actor head.",
+        "over the stance probabilities. 0: off. 'fit': the one of ACTOR_STANCE_EXPONENTS whose decisions "
+        "on the newest training articles, held out of one more fit of the heads (the stance heads' fit "
+        "shared with none_prior), get the most labeled stance-bearing sentences' actor right.",
     )
 
     @field_validator("actor_stance_prior", mode="before")
@@ -302,7 +302,8 @@ class HybridClassifier(EmbeddingClassifier):
 
     def fit_metrics(self) -> dict[str, float]:
         """What the fit chose, for the run's metrics: the attention head's temperature (1: none
-        fitted) and, with ``none_prior: fit``, the scale of p(none)."""
+        fitted), with ``none_prior: fit`` the scale of p(none), and with ``actor_stance_prior`` its
+        exponent (fitted or given)."""
         out = {"attention_temperature": self.attention_[0].temperature} if self.attention_ else {}
         out |= {"none_scale": self.none_scale_} if self.recipe.none_prior == "fit" else {}
         return out | (
