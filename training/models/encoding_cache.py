@@ -47,10 +47,6 @@ def enabled():
         _ON = before
 
 
-def active() -> bool:
-    return _ON
-
-
 def folder(base_model: str, max_length: int, pooling: str) -> Path | None:
     """Where this encoder's outputs for these settings are kept, or None (off, or no identity)."""
     if not _ON:
