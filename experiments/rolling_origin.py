@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from stance.errors import StanceError  # noqa: E402
+from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
 from training import champion, dataset, intervals, timesplit, tracking  # noqa: E402
 from training.recipes import load_recipe, make_classifier, reads_gazetteer, recipe_hash  # noqa: E402
@@ -156,12 +157,8 @@ def main() -> None:
             seconds[b] = round(time.perf_counter() - t0)
             have += compact(rows, b)
             fitted[str(b)] = getattr(model, "fit_metrics", dict)()
-            tmp = fitted_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(fitted, indent=1, sort_keys=True) + "\n")
-            tmp.replace(fitted_file)
-            tmp = file.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in have))
-            tmp.replace(file)  # atomic: a block is either written whole or not at all
+            write_atomic(fitted_file, json.dumps(fitted, indent=1, sort_keys=True) + "\n")
+            write_atomic(file, dumps_jsonl(have))  # a block is either written whole or not at all
             print(f"{path}: block {b} ({len(test)} articles) in {seconds[b]} s", flush=True)
         pooled[path] = file.read_text()
         row = {"recipe": path, "fit_seconds": seconds} | score(have, scheme)
@@ -307,14 +304,14 @@ def markdown(r: dict) -> str:
 
 def fitted_md(r: dict) -> str:
     """What each block's fit chose, for the recipes whose fit chooses something ("" when none does)."""
-    lines = [
-        f"| {x['recipe']} | {b} | "
-        + ", ".join(f"{k} {v:g}" for k, v in sorted(m.items()) if k != "attention_temperature")
-        + " |"
-        for x in r["runs"]
-        for b, m in sorted(x.get("fit_metrics", {}).items())
-        if any(k != "attention_temperature" for k in m)
-    ]
+    lines = []
+    for x in r["runs"]:
+        for b, m in sorted(x.get("fit_metrics", {}).items()):
+            chosen = {k: v for k, v in sorted(m.items()) if k != "attention_temperature"}
+            if chosen:
+                lines.append(
+                    f"| {x['recipe']} | {b} | " + ", ".join(f"{k} {v:g}" for k, v in chosen.items()) + " |"
+                )
     if not lines:
         return ""
     return (

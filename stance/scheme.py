@@ -77,6 +77,11 @@ class Labels:
     def real_actor_ids(self) -> list[int]:
         return list(range(self.none_actor_id))
 
+    @property
+    def real_stance_ids(self) -> list[int]:
+        """The stances' column ids but "none"'s, in column order."""
+        return [i for i in range(len(self.stances)) if i != self.none_stance_id]
+
 
 @dataclass(frozen=True)
 class Scheme:

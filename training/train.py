@@ -19,6 +19,7 @@ from training.models import encoding_cache
 from training.recipes import load_recipe, make_classifier, reads_gazetteer, recipe_hash
 
 
+@encoding_cache.enabled()
 def train(
     recipe_path: Path,
     data_version: str | None = None,
@@ -43,28 +44,6 @@ def train(
     a rich ``progress`` to show the folds in. A frozen encoder's outputs are kept on disk
     for the next run (training/models/encoding_cache.py).
     """
-    with encoding_cache.enabled():
-        return _train(
-            recipe_path, data_version, experiment, registered_model, force, quiet, overrides=overrides,
-            tags=tags, train_share=train_share, final_fit=final_fit, crown=crown, progress=progress,
-        )  # fmt: skip
-
-
-def _train(
-    recipe_path: Path,
-    data_version: str | None,
-    experiment: str,
-    registered_model: str,
-    force: bool,
-    quiet: bool,
-    *,
-    overrides: dict | None,
-    tags: dict[str, str] | None,
-    train_share: float,
-    final_fit: bool,
-    crown: bool,
-    progress,
-) -> dict:
     scheme = Scheme.load()
     recipe = load_recipe(recipe_path, overrides)
     registry.check_model_name(registered_model)

@@ -123,11 +123,10 @@ def stance_ratios(actors, stances, labels: Labels) -> np.ndarray:
     """How much more often each real actor holds each stance than stances at all, in labels:
     p(actor | the stance) / p(actor | a stance), one row per stance but "none" (the scheme's
     order), one column per real actor, from the stance-bearing rows' add-one counts."""
-    none_s = labels.none_stance_id
-    rows = [i for i in range(len(labels.stances)) if i != none_s]
+    rows = labels.real_stance_ids
     counts = np.ones((len(rows), len(labels.real_actors)))
     for a, s in zip(np.asarray(actors), np.asarray(stances), strict=True):
-        if s != none_s and a != labels.none_actor_id:
+        if s != labels.none_stance_id and a != labels.none_actor_id:
             counts[rows.index(int(s)), int(a)] += 1
     given_stance = counts / counts.sum(axis=1, keepdims=True)
     overall = counts.sum(axis=0) / counts.sum()
@@ -141,12 +140,10 @@ def conditioned_actor_proba(
     stances s of p(s) x p(actor | s), where p(actor | s) is p(actor | a stance) times
     ``ratios[s]`` renormalised; the last column, "none", = p(no stance). Ratios of 1 give the
     factorised probabilities back."""
-    none_s = labels.none_stance_id
-    real_s = [i for i in range(stance_p.shape[1]) if i != none_s]
     given = actor_given_stance[:, None, :] * ratios[None, :, :]
     given = given / np.maximum(given.sum(axis=2, keepdims=True), 1e-12)
-    actors = np.einsum("ns,nsa->na", stance_p[:, real_s], given)
-    return np.concatenate([actors, stance_p[:, [none_s]]], axis=1)
+    actors = np.einsum("ns,nsa->na", stance_p[:, labels.real_stance_ids], given)
+    return np.concatenate([actors, stance_p[:, [labels.none_stance_id]]], axis=1)
 
 
 def take(values: list | None, idx) -> list | None:

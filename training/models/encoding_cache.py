@@ -95,24 +95,28 @@ def read(where: Path) -> tuple[dict, dict]:
 
 def write(where: Path, texts: list[str], vectors, tokens: list) -> None:
     """One shard of newly encoded sentences, written atomically; a failure is reported once."""
+    import io
+
     import numpy as np
+
+    from stance.errors import StanceError
+    from stance.io import write_atomic
 
     if not texts:
         return
+    shard = io.BytesIO()
+    np.savez(
+        shard,
+        texts=np.array(texts, dtype=str),
+        vectors=np.asarray(vectors),
+        tokens=np.concatenate(tokens) if tokens else np.zeros((0, 1), np.float16),
+        lengths=np.array([len(t) for t in tokens], dtype=np.int64),
+    )
     digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:20]
     try:
-        where.mkdir(parents=True, exist_ok=True)
-        tmp = where / f".{digest}.{os.getpid()}.tmp.npz"
-        np.savez(
-            tmp,
-            texts=np.array(texts, dtype=str),
-            vectors=np.asarray(vectors),
-            tokens=np.concatenate(tokens) if tokens else np.zeros((0, 1), np.float16),
-            lengths=np.array([len(t) for t in tokens], dtype=np.int64),
-        )
-        os.replace(tmp, where / f"{digest}.npz")
-    except OSError as exc:
-        _warn(f"the encoding cache could not be written ({exc.strerror or exc}); going on without it")
+        write_atomic(where / f"{digest}.npz", shard.getvalue())
+    except StanceError as exc:
+        _warn(f"the encoding cache could not be written ({exc}); going on without it")
 
 
 def _warn(message: str) -> None:
