@@ -37,7 +37,7 @@ def plot_per_class(comp: Comparison, scheme: Scheme, path: Path) -> Path:
         ax.set(ylim=(0, 1), ylabel="F1 (pooled out-of-fold)", title=f"{facet}: per-class F1 by model")
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend(loc="upper left", fontsize=8, ncols=min(len(rows), 4))
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_confusions(
@@ -76,7 +76,7 @@ def plot_confusions(
         ax.set_xlabel("predicted", fontsize=8)
     axes[0][0].set_ylabel("true stance", fontsize=8)
     fig.suptitle("stance: out-of-fold confusion (counts; colour = share of the true class)", fontsize=10)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def confusion(row: RunRow, scheme: Scheme, facet: str) -> np.ndarray | None:
@@ -128,7 +128,7 @@ def plot_learning_curve(comp: Comparison, path: Path) -> Path:
     )
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _by_line(points: list[RunRow]) -> dict[tuple[str, str], list[RunRow]]:
@@ -138,7 +138,8 @@ def _by_line(points: list[RunRow]) -> dict[tuple[str, str], list[RunRow]]:
     return lines
 
 
-def _save(fig, path: Path) -> Path:
+def save(fig, path: Path) -> Path:
+    """Lay ``fig`` out, write it to ``path`` (PNG, 100 dpi) and close it."""
     import matplotlib.pyplot as plt
 
     fig.tight_layout()

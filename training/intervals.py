@@ -55,7 +55,7 @@ def macro_f1(confusion: np.ndarray) -> np.ndarray:
     return f1.sum(-1) / np.maximum(present.sum(-1), 1)
 
 
-def _per_article(articles, actors, stances, a_pred, s_pred, n_stances: int, none_stance: int):
+def per_article(articles, actors, stances, a_pred, s_pred, n_stances: int, none_stance: int):
     """Per article: the stance confusion, and (right, stance-bearing; called stance-bearing with the
     labeled holder, called stance-bearing) for the end-to-end actor accuracy and precision."""
     names, confusion = _article_counts(articles, stances, s_pred, n_stances)
@@ -86,7 +86,9 @@ def _holder_counts(names, articles, actors, stances, a_pred, none_stance: int) -
     return _sums(names, articles, right, np.asarray(stances) != none_stance)
 
 
-def _figures(confusion: np.ndarray, holders: np.ndarray) -> dict[str, np.ndarray]:
+def figures_of(confusion: np.ndarray, holders: np.ndarray) -> dict[str, np.ndarray]:
+    """The three figures of summed counts: ``confusion`` (``[..., true, pred]``) and ``holders``
+    (``[..., 4]``, ``per_article``'s columns summed); leading axes (resamples) carry through."""
     with np.errstate(invalid="ignore", divide="ignore"):
         # nan when a resample holds no stance-bearing sentence, or none called stance-bearing: such a
         # figure is left out, never reported as 0
@@ -121,10 +123,10 @@ def figures(
 
     Also ``{prefix}_articles`` and ``{prefix}_sentences``: how much evidence is behind them.
     """
-    confusion, holders = _per_article(articles, actors, stances, a_pred, s_pred, n_stances, none_stance)
-    point = _figures(confusion.sum(0), holders.sum(0))
+    confusion, holders = per_article(articles, actors, stances, a_pred, s_pred, n_stances, none_stance)
+    point = figures_of(confusion.sum(0), holders.sum(0))
     w = draws(len(confusion), resamples, seed)
-    boot = _figures(np.einsum("ra,aij->rij", w, confusion), w @ holders)
+    boot = figures_of(np.einsum("ra,aij->rij", w, confusion), w @ holders)
     out = {
         f"{prefix}_articles": float(len(confusion)),
         f"{prefix}_sentences": float(len(np.asarray(stances))),
@@ -180,7 +182,7 @@ def paired_precision_difference(
     """Actor precision end to end of run b minus that of run a (same sentences, same resampled
     articles, as :func:`paired_difference`): (point, lo, hi); nan where either calls no stance."""
     held = [
-        _per_article(articles, actors, stances, a_pred, s_pred, n_stances, none_stance)[1][:, 2:]
+        per_article(articles, actors, stances, a_pred, s_pred, n_stances, none_stance)[1][:, 2:]
         for s_pred, a_pred in ((s_pred_a, a_pred_a), (s_pred_b, a_pred_b))
     ]  # per article: (called with the labeled holder, called)
     w = draws(len(held[0]), resamples, seed)
