@@ -75,6 +75,8 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
     assert [(c["rule"], c["sentence_id"]) for c in checks] == [("side-mediates", "a-3:0")]
     html = (out / "report.html").read_text()
     assert "a-3: Third headline, year only (Geo)" in html and 'href="https://example.org/a-1"' in html
+    # predictions read from a file name no training run: nothing says how far to trust the cells
+    assert summary["trust"] is None and "Not measured: these predictions name no registered model" in html
 
 
 def test_bad_report_inputs_are_one_line(predictions, tmp_path):
@@ -109,6 +111,13 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
         for plot in ("#timeline-plot", "#matrix-plot"):
             assert page.eval_on_selector(plot, "img => img.complete && img.naturalWidth > 300")
         assert page.locator("#matrix-table tr").count() == 1 + 5  # a header and one row per actor
+        # how far to trust each cell: the champion run's own predictions on articles it never saw
+        trust = json.loads((out / "summary.json").read_text())["trust"]
+        assert trust["where"] == "the rolling origin of its training run" and trust["articles"] >= 40
+        cell = trust["cells"]["pakistan/demand"]
+        assert 0 <= cell["right"] <= min(cell["called"], cell["labeled"])
+        row = page.locator("#trust-table tr").nth(1).inner_text()  # pakistan's row
+        assert row.startswith("pakistan") and f"of {cell['called']}" in row
         links = page.locator("a.evidence-link")
         assert links.count() > 0
         assert links.first.get_attribute("href").startswith("https://")

@@ -8,7 +8,9 @@ The figures, all from the same scored sentences:
 
 * **timeline**: per actor and stance, per period, the expected count (the sum over sentences
   of the model's probability of that pair) and the argmax count beside it;
-* **matrix**: actor x stance over the whole period (and per period in ``timeline.csv``);
+* **matrix**: actor x stance over the whole period (and per period in ``timeline.csv``), with how
+  far to trust each cell: how often the model's calls of that pair were right on articles it never
+  saw, and how many of the labeled ones it found (``training/reliability.py``);
 * **evidence**: for each (actor, stance) cell, the most confident sentences with their article;
 * **outlets**: which outlets report which pairs (argmax counts);
 * **checks**: predictions that break a codebook rule (``configs/rules.yaml``).
@@ -155,11 +157,30 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         "undated": sorted(a for a, m in articles.items() if m.date is None),
     }
     checks = prediction_checks(rows, scheme)
-    write_outputs(out, header, agg, rows, articles, checks, scheme)
+    write_outputs(
+        out, header, agg, rows, articles, checks, scheme, trust_of(header.get("run_id"), agg["pairs"])
+    )
     return {
         "out": str(out),
         **{k: header[k] for k in ("articles", "sentences", "undated")},
         "checks": len(checks),
+    }
+
+
+def trust_of(run_id: str | None, pairs: list[tuple[str, str]]) -> dict | None:
+    """How far to trust each cell, from what the model's training run logged on articles it never
+    saw (``training.reliability``); None for predictions read from a file, or a run without them."""
+    from training import reliability
+
+    got = reliability.logged_rows(run_id) if run_id else None
+    if got is None:
+        return None
+    rows, where = got
+    return {
+        "where": where,
+        "articles": len({r["article"] for r in rows}),
+        "sentences": len(rows),
+        "cells": reliability.pair_reliability(rows, pairs),
     }
 
 

@@ -10,12 +10,14 @@ from pathlib import Path
 
 from stance.io import write_atomic
 from stance.scheme import Scheme
+from training import reliability
 
 STANCE_COLORS = {"demand": "#1f77b4", "denial": "#d62728", "accusation": "#ff7f0e", "mediation": "#2ca02c"}
 
 
 def model_header(model: str, scheme: Scheme) -> dict:
-    """The registered version a model URI names, and the data version its run was trained on."""
+    """The registered version a model URI names (or the run a ``runs:/`` URI names), the data
+    version its run was trained on, and the run's id (where "how far to trust each cell" is read)."""
     from training import tracking
 
     tracking.setup_uri()
@@ -23,19 +25,26 @@ def model_header(model: str, scheme: Scheme) -> dict:
     from mlflow.exceptions import MlflowException
 
     header = {"model": model, "data_version": "?", "scheme_hash": scheme.hash}
-    name = model.removeprefix("models:/")
     try:
         client = MlflowClient()
-        if "@" in name:
-            name, alias = name.split("@", 1)
-            mv = client.get_model_version_by_alias(name, alias)
+        if model.startswith("runs:/"):  # runs:/<run id>/<artifact path>: the run itself
+            run_id = model.removeprefix("runs:/").split("/", 1)[0]
+        elif model.startswith("models:/"):
+            name = model.removeprefix("models:/")
+            if "@" in name:
+                name, alias = name.split("@", 1)
+                mv = client.get_model_version_by_alias(name, alias)
+            else:
+                name, version = name.split("/", 1)
+                mv = client.get_model_version(name, version)
+            header["model"] = f"{name}/{mv.version} ({model})"
+            run_id = mv.run_id
         else:
-            name, version = name.split("/", 1)
-            mv = client.get_model_version(name, version)
-        header["model"] = f"{name}/{mv.version} ({model})"
-        header["data_version"] = client.get_run(mv.run_id).data.tags.get("data_version", "?")
+            return header  # a file URI or a folder: the URI itself is the best name there is
+        header["data_version"] = client.get_run(run_id).data.tags.get("data_version", "?")
+        header["run_id"] = run_id
     except (MlflowException, ValueError):
-        pass  # a runs:/ or file URI: the URI itself is the best name there is
+        pass  # no such version or run in this store: the URI is named as given, no trust is read
     return header
 
 
@@ -117,8 +126,17 @@ def _csv(header: list[str], rows) -> str:
 
 
 def write_outputs(
-    out: Path, header: dict, agg: dict, rows, articles: dict, checks: list[dict], scheme: Scheme
+    out: Path,
+    header: dict,
+    agg: dict,
+    rows,
+    articles: dict,
+    checks: list[dict],
+    scheme: Scheme,
+    trust: dict | None = None,
 ) -> None:
+    """The report's files; ``trust``: how far to trust each cell (``training.reliability``), or None
+    when the model's run logged no predictions on unseen articles."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     pairs = agg["pairs"]
@@ -150,7 +168,8 @@ def write_outputs(
     write_atomic(out / "evidence.json", json.dumps(evidence, indent=1, ensure_ascii=False))
     write_atomic(out / "checks.json", json.dumps(checks, indent=1, ensure_ascii=False))
     summary = {**header, "matrix": {f"{a}/{s}": {"expected": round(agg["expected"]["total"][(a, s)], 3),
-                                                  "argmax": agg["argmax"]["total"][(a, s)]} for a, s in pairs}}  # fmt: skip
+                                                  "argmax": agg["argmax"]["total"][(a, s)]} for a, s in pairs},
+               "trust": trust}  # fmt: skip
     write_atomic(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False))
 
     top_outlets = sorted(agg["outlets"].items(), key=lambda kv: -sum(kv[1].values()))[:20]
@@ -170,6 +189,8 @@ def write_outputs(
         outlets=top_outlets,
         outlet_max=max((n for _, c in top_outlets for n in c.values()), default=1) or 1,
         checks=checks,
+        trust=trust,
+        few=reliability.FEW,
         undated=[articles[a] for a in header["undated"]],
     )
     write_atomic(out / "report.html", html)
