@@ -24,8 +24,10 @@ by a model fitted only on older ones, pooled into 133 articles):
 Each (recipe, share, draw) is written as its blocks finish to the git-ignored
 ``.stance/cache/label-curve/<data version>/``, keyed like the rolling origin's cache (the
 recipe's content and gazetteer); a re-run fits only what is missing. The 100 % point is the
-rolling origin's own fit, so its figures are the study's (experiments/rolling-origin-*). Writes
-experiments/label-curve/result.json and result.md, or under ``--out``.
+rolling origin's own fit, so its figures are the study's (experiments/rolling-origin-*). Each
+recipe is one MLflow run (experiment ``label-curve-rolling``; a re-run updates it), every figure
+logged at each share as a step so the UI draws the curve. Writes experiments/label-curve/
+result.json, result.md and label_curve.png, or under ``--out``.
 """
 
 from __future__ import annotations
@@ -48,10 +50,11 @@ from experiments.rolling_origin import blocks, cache_key, compact  # noqa: E402
 from stance.errors import StanceError  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
-from training import dataset, intervals, timesplit  # noqa: E402
+from training import dataset, intervals, timesplit, tracking  # noqa: E402
 from training.recipes import load_recipe, make_classifier  # noqa: E402
 
 OUT = ROOT / "experiments" / "label-curve"
+EXPERIMENT = "label-curve-rolling"
 SHARES = (0.25, 0.5, 0.75, 1.0)
 DRAWS = 4
 TARGETS = {"stance_macro_f1": 0.80, "actor_accuracy_e2e": 0.85}
@@ -198,6 +201,7 @@ def main() -> None:
     def subset(names):
         return data.select(sorted(i for a in names for i in index[a]))
 
+    experiment_id = tracking.setup(EXPERIMENT)
     cache = ROOT / ".stance" / "cache" / "label-curve" / meta["data_version"]
     cache.mkdir(parents=True, exist_ok=True)
     result = {"data_version": meta["data_version"], "draws": args.draws, "recipes": []}
@@ -231,12 +235,51 @@ def main() -> None:
                 runs[share, draw] = rows
                 trained.setdefault(share, []).append(sizes)
         row = {"recipe": path} | curve(runs, shares, scheme)
+        row["run_id"] = log_run(experiment_id, path, recipe, meta["data_version"], row, args.draws)
         row["training_sentences"] = {
             f"{s:g}": np.mean(trained[s], axis=0).round().astype(int).tolist() for s in shares
         }
         result["recipes"] = [r for r in result["recipes"] if r["recipe"] != path] + [row]
         write(result, args.out)
     print(markdown(result))
+
+
+def log_run(experiment_id: str, path: str, recipe, data_version: str, row: dict, draws: int) -> str:
+    """One MLflow run per (recipe, data version, draws), updated by a re-run: each figure logged at
+    every share as a step (the share in percent), so the MLflow UI draws the curve; the slope, the
+    doublings to each target and the result as metrics and a JSON artifact."""
+    import mlflow
+
+    earlier = mlflow.search_runs(
+        [experiment_id],
+        f"tags.recipe = '{path}' AND tags.data_version = '{data_version}' AND params.draws = '{draws}'",
+        output_format="list",
+    )
+    run_id = earlier[0].info.run_id if earlier else None
+    with mlflow.start_run(
+        run_id=run_id, experiment_id=experiment_id, run_name=f"{Path(path).stem}-label-curve"
+    ):
+        mlflow.set_tags({"recipe": path, "kind": recipe.kind, "data_version": data_version})
+        if run_id is None:
+            mlflow.log_params(
+                recipe.model_dump() | {"draws": draws, "shares": " ".join(map(str, row["shares"]))}
+            )
+        client = mlflow.MlflowClient()
+        for f, fig in row["figures"].items():
+            # a re-run adds no second point at a step that already holds the same value
+            have = (
+                {(m.step, m.value) for m in client.get_metric_history(run_id, f"rolling_{f}")}
+                if run_id
+                else set()
+            )
+            for share, value in zip(row["shares"], fig["points"], strict=True):
+                if (round(share * 100), value) not in have:
+                    mlflow.log_metric(f"rolling_{f}", value, step=round(share * 100))
+            mlflow.log_metric(f"{f}_gain_per_doubling", fig["gain_per_doubling"])
+            if "doublings" in fig and math.isfinite(fig["doublings"]):
+                mlflow.log_metric(f"{f}_doublings_to_target", fig["doublings"])
+        mlflow.log_dict(row, "label_curve.json")
+        return mlflow.active_run().info.run_id
 
 
 def write(result: dict, out: Path) -> None:
