@@ -189,9 +189,6 @@ def _analysis(doc) -> Analysis:
     inner = _reported_subject(verb) if verb is not None else None
     reported = _phrase(inner) if inner is not None else ""
     if holder is None:
-        lead = _headline_subject(doc)
-        if lead:
-            return Analysis(lead, "named", according, reported=reported)
         return Analysis("", "none", according, reported=reported)
     low, lemma = holder.lower_, holder.lemma_.lower()
     kind = "pronoun" if low in PRONOUNS else "role" if lemma in ROLE_HEADS else "named"
@@ -201,49 +198,6 @@ def _analysis(doc) -> Analysis:
     # mediators of three sentences before, past the Pakistani sources that had just spoken)
     person = person and not any(c.dep_ == "conj" for c in holder.children)
     return Analysis(_phrase(holder), kind, according, person, reported)
-
-
-# Title-case headlines defeat the tagger ("Pakistan Rejects Afghan Taliban’s Offer ...", "Taliban
-# Refuses to recognize ...", "TTP ends ceasefire with govt ..."): the verb is read as a noun or a
-# name, and the parse finds no subject. Where it finds none, a headline's holder is the words
-# before its first stance verb, spelled as a headline spells it ("Rejects", "ends").
-HEADLINE_VERBS = STANCE_VERBS | _words("end summon")
-_LEAD = 6  # at most this many words before the verb
-_NOT_A_LEAD = _words("is are was were be been being has have had will would should can could may might")
-_BEFORE_A_NOUN = _words("'s ’s the a an its their his her")
-
-
-def _verb_forms(word: str) -> set[str]:
-    """The lemmas a headline's verb form may have: "rejects" -> reject, "denies" -> deny,
-    "urged" -> urge, "mediating" -> mediate."""
-    w = word.lower()
-    out = {w}
-    if w.endswith("ies"):
-        out.add(w[:-3] + "y")
-    if w.endswith("es"):
-        out.add(w[:-2])
-    if w.endswith("s"):
-        out.add(w[:-1])
-    if w.endswith("ed"):
-        out |= {w[:-1], w[:-2]}
-    if w.endswith("ing"):
-        out |= {w[:-3], w[:-3] + "e"}
-    return out
-
-
-def _headline_subject(doc) -> str:
-    """The words before the first stance verb of a headline-like sentence whose parse found no
-    subject ("" when there is none): at most ``_LEAD`` words, no punctuation but a possessive or a
-    hyphen, and the verb not a noun after "'s" or "the" ("Pakistan's demands ...")."""
-    for tok in doc[1 : _LEAD + 1]:
-        if (tok.is_punct and tok.text not in ("-", "–")) or tok.lower_ in _NOT_A_LEAD:
-            return ""  # a clause already ("This comes as Pakistan itself is accused"): not a headline's
-        if tok.is_alpha and HEADLINE_VERBS & _verb_forms(tok.text):
-            before = doc[tok.i - 1]
-            if before.lower_ in _BEFORE_A_NOUN or before.tag_ == "POS" or before.pos_ == "ADJ":
-                return ""  # "Pakistan's demands", "baseless claim": the word is a noun
-            return doc[: tok.i].text
-    return ""
 
 
 def _reported_subject(verb):
