@@ -35,3 +35,29 @@ def test_right_and_found_are_the_pairs_precision_and_recall_over_whole_pairs():
     assert (denial["called"], denial["labeled"], denial["right"]) == (0, 5, 0)
     assert "precision" not in denial and "recall" not in denial
     assert cells["mediator/mediation"]["called"] == 0 and denial["articles"] == 20
+
+
+def test_a_call_of_a_sentences_second_labeled_pair_is_right_where_the_snapshot_says_so():
+    accusation, denial = ("pakistan", "accusation"), ("afghan_taliban", "denial")
+    # "Islamabad accuses the Taliban ..., which the Taliban deny": primary accusation, second denial;
+    # twelve such sentences, in twelve articles, each called a denial of the Taliban's
+    rows = [
+        {"article": f"a{i}", "sentence_id": f"a{i}:0", "true": list(accusation), "predicted": list(denial)}
+        for i in range(12)
+    ]
+    primary_only = reliability.pair_reliability(rows, PAIRS + [accusation], resamples=100)
+    assert primary_only["afghan_taliban/denial"]["precision"] == 0.0
+    both = {f"a{i}:0": [accusation, denial] for i in range(12)}
+    cells = reliability.pair_reliability(rows, PAIRS + [accusation], labeled_pairs=both, resamples=100)
+    assert (
+        cells["afghan_taliban/denial"]["precision"] == 1.0 and cells["afghan_taliban/denial"]["labeled"] == 12
+    )
+    # the primary pair stays labeled and is not found: one call a sentence
+    assert cells["pakistan/accusation"]["labeled"] == 12 and cells["pakistan/accusation"]["recall"] == 0.0
+
+
+def test_a_snapshot_this_checkout_lacks_gives_no_pairs():
+    assert reliability.snapshot_pairs("0000deadbeef") is None
+    pairs = reliability.snapshot_pairs("93c2ad279699")  # the committed coverage snapshot
+    two = [p for p in pairs.values() if len(p) == 2]
+    assert len(two) == 171 and all(p[0] != p[1] for p in two)

@@ -13,8 +13,11 @@ a refit on older articles only), else the time split's. Per pair:
 
 Both with 90 % bootstrap intervals by article (``training.intervals``' resampling). A pair the
 model called fewer than ``FEW`` times there gets its counts and no share: a few calls say little.
-Only the primary pair is labeled in those rows, so a call of a sentence's second pair counts as
-wrong; the shares are floors.
+A sentence may hold two pairs ("Islamabad accuses the Taliban ..., which the Taliban deny"): the
+logged rows carry only the primary one, so every pair a sentence is labeled with is read from the
+annotation snapshot of the run's data version when this checkout has it, and a call of any of them
+is right (24 of the demo recipe's 759 rolling-origin calls are a second pair). Without the snapshot,
+only the primary pair counts, and the shares are floors.
 """
 
 from __future__ import annotations
@@ -27,21 +30,27 @@ FEW = 10  # fewer calls (or labels) than this: counts, no share
 
 
 def pair_reliability(
-    rows: list[dict], pairs: list[tuple[str, str]], resamples: int = intervals.RESAMPLES
+    rows: list[dict],
+    pairs: list[tuple[str, str]],
+    labeled_pairs: dict[str, list[tuple[str, str]]] | None = None,
+    resamples: int = intervals.RESAMPLES,
 ) -> dict:
     """``"actor/stance"`` -> {called, labeled, right, articles, precision [lo, hi], recall [lo, hi]}
-    for each pair, from prediction rows (``article``, ``true`` and ``predicted`` (actor, stance))."""
+    for each pair, from prediction rows (``article``, ``sentence_id``, ``true`` and ``predicted``
+    (actor, stance)); ``labeled_pairs``: every pair each sentence is labeled with, where known."""
+    labeled_pairs = labeled_pairs or {}
     names = sorted({r["article"] for r in rows})
     index = {a: i for i, a in enumerate(names)}
     col = {p: k for k, p in enumerate(pairs)}
     called, labeled, right = (np.zeros((len(names), len(pairs))) for _ in range(3))
     for r in rows:
-        i, truth, call = index[r["article"]], tuple(r["true"][:2]), tuple(r["predicted"][:2])
+        i, call = index[r["article"]], tuple(r["predicted"][:2])
+        truth = set(labeled_pairs.get(r.get("sentence_id"), ())) | {tuple(r["true"][:2])}
         if call in col:
             called[i, col[call]] += 1
-            right[i, col[call]] += call == truth
-        if truth in col:
-            labeled[i, col[truth]] += 1
+            right[i, col[call]] += call in truth
+        for pair in truth & col.keys():
+            labeled[i, col[pair]] += 1
     w = intervals.draws(len(names), resamples) if names else np.zeros((0, 0))
     out = {}
     for p, k in col.items():
@@ -81,3 +90,21 @@ def logged_rows(run_id: str) -> tuple[list[dict], str] | None:
         if text:
             return [json.loads(line) for line in text.splitlines() if line.strip()], where
     return None
+
+
+def snapshot_pairs(data_version: str) -> dict[str, list[tuple[str, str]]] | None:
+    """Every (actor, stance) pair each sentence of a data version's annotation snapshot is labeled
+    with, primary first; None when this checkout does not hold that snapshot."""
+    import json
+
+    from stance import paths
+
+    path = paths.snapshots() / f"annotations-{data_version}.jsonl"
+    if not path.is_file():
+        return None
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            out[r["sentence_id"]] = [(p["actor"], p["stance"]) for p in r.get("pairs") or []]
+    return out

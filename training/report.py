@@ -158,7 +158,14 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     }
     checks = prediction_checks(rows, scheme)
     write_outputs(
-        out, header, agg, rows, articles, checks, scheme, trust_of(header.get("run_id"), agg["pairs"])
+        out,
+        header,
+        agg,
+        rows,
+        articles,
+        checks,
+        scheme,
+        trust_of(header.get("run_id"), header["data_version"], agg["pairs"]),
     )
     return {
         "out": str(out),
@@ -167,20 +174,23 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     }
 
 
-def trust_of(run_id: str | None, pairs: list[tuple[str, str]]) -> dict | None:
+def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]) -> dict | None:
     """How far to trust each cell, from what the model's training run logged on articles it never
-    saw (``training.reliability``); None for predictions read from a file, or a run without them."""
+    saw (``training.reliability``), every labeled pair of a sentence read from the run's snapshot
+    where this checkout has it; None for predictions read from a file, or a run without them."""
     from training import reliability
 
     got = reliability.logged_rows(run_id) if run_id else None
     if got is None:
         return None
     rows, where = got
+    labeled = reliability.snapshot_pairs(data_version)
     return {
         "where": where,
         "articles": len({r["article"] for r in rows}),
         "sentences": len(rows),
-        "cells": reliability.pair_reliability(rows, pairs),
+        "labels": "every pair a sentence is labeled with" if labeled else "the primary pair only",
+        "cells": reliability.pair_reliability(rows, pairs, labeled),
     }
 
 
