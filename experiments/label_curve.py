@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from experiments.rolling_origin import blocks, cache_key, compact  # noqa: E402
-from stance.errors import StanceError  # noqa: E402
+from stance.errors import StanceError, script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
 from training import dataset, intervals, timesplit, tracking  # noqa: E402
@@ -186,6 +186,7 @@ def main() -> None:
         keep(set(), s, 0, 0)  # a share outside (0, 1]: one line before any fit
     if args.draws < 1:
         raise StanceError(f"--draws must be at least 1 (got {args.draws})")
+    recipes = {path: load_recipe(ROOT / path) for path in args.recipes}  # a bad one: before any fit
     from datasets import DatasetDict, concatenate_datasets
 
     scheme = Scheme.load()
@@ -206,7 +207,7 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     result = {"data_version": meta["data_version"], "draws": args.draws, "recipes": []}
     for path in args.recipes:
-        recipe = load_recipe(ROOT / path)
+        recipe = recipes[path]
         key = f"{Path(path).stem}-{cache_key(recipe, scheme)}"
         runs, trained = {}, {}
         for share in shares:
@@ -395,4 +396,4 @@ if __name__ == "__main__":
     from training.models import encoding_cache
 
     with encoding_cache.enabled():  # the frozen encoder's pass computed once for every share
-        main()
+        script_main(main)

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from stance.errors import StanceError  # noqa: E402
+from stance.errors import StanceError, script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
 from training import champion, dataset, intervals, timesplit, tracking  # noqa: E402
@@ -325,4 +325,4 @@ if __name__ == "__main__":
     from training.models import encoding_cache
 
     with encoding_cache.enabled():  # the frozen encoder's pass kept for the next study
-        main()
+        script_main(main)

@@ -34,3 +34,15 @@ class Interrupted(BaseException):
 
         self.signum = signum
         super().__init__(signal.Signals(signum).name)
+
+
+def script_main(main) -> None:
+    """Run a study script's ``main`` as the commands run theirs: a :class:`StanceError` prints
+    ``error: <message>`` on stderr and exits 2, with no traceback."""
+    import sys
+
+    try:
+        main()
+    except StanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

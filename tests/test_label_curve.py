@@ -73,3 +73,20 @@ def test_each_point_is_its_draws_mean_and_every_share_is_scored_on_the_same_arti
     assert e2e["doublings"] == 0.0  # 1.0 is past the 0.85 target
     with pytest.raises(StanceError, match="other articles"):
         label_curve.curve({(0.5, 0): half_a[:-2], (1.0, 0): full}, (0.5, 1.0), scheme, resamples=50)
+
+
+@pytest.mark.parametrize(
+    "args", [["configs/no-such-recipe.yaml"], ["configs/baseline.yaml", "--shares", "0"]]
+)
+def test_a_bad_recipe_or_share_is_one_line_before_any_fit(args):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    res = subprocess.run(
+        [sys.executable, str(REPO / "experiments" / "label_curve.py"), *args], capture_output=True, text=True
+    )
+    assert res.returncode == 2
+    assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1, res.stderr
+    assert says in res.stderr
