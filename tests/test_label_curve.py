@@ -76,9 +76,13 @@ def test_each_point_is_its_draws_mean_and_every_share_is_scored_on_the_same_arti
 
 
 @pytest.mark.parametrize(
-    "args", [["configs/no-such-recipe.yaml"], ["configs/baseline.yaml", "--shares", "0"]]
+    ("args", "says"),
+    [
+        (["configs/no-such-recipe.yaml"], "no-such-recipe.yaml"),
+        (["configs/baseline.yaml", "--shares", "0"], "(0, 1]"),
+    ],
 )
-def test_a_bad_recipe_or_share_is_one_line_before_any_fit(args):
+def test_a_bad_recipe_or_share_is_one_line_before_any_fit(args, says):
     import subprocess
     import sys
 
