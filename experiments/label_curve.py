@@ -23,7 +23,7 @@ by a model fitted only on older ones, pooled into 133 articles):
 
 Each (recipe, share, draw) is written as its blocks finish to the git-ignored
 ``.stance/cache/label-curve/<data version>/``, keyed like the rolling origin's cache (the
-recipe's content and gazetteer); a re-run fits only what is missing. The 100 % point is the
+recipe's content, its gazetteer and the fitting code's digest); a re-run fits only what is missing. The 100 % point is the
 rolling origin's own fit, so its figures are the study's (experiments/rolling-origin-*). Each
 recipe is one MLflow run (experiment ``label-curve-rolling``; a re-run updates it), every figure
 logged at each share as a step so the UI draws the curve. Writes experiments/label-curve/

@@ -30,8 +30,8 @@ A recipe's blocks are written as they finish (``<recipe>.jsonl``: sentence, arti
 and predicted labels) to the git-ignored ``.stance/cache/rolling-origin/<data version>/``, and a
 re-run fits only the blocks missing there, so an interrupted run loses one fit at most and
 nothing is fitted twice; ``--chain`` or another reference re-reads them without a fit. The file
-is keyed by the recipe's content and the gazetteer it reads; after a change to the code, delete
-the cache folder. Each
+is keyed by the recipe's content, the gazetteer it reads and the fitting code's digest, so a change
+to the code refits (and old files stay until the cache folder is deleted). Each
 recipe is one MLflow run (experiment ``rolling-origin``; a re-run updates it): the pooled and
 per-block figures, and the predictions. Writes experiments/rolling-origin/result.json and
 result.md, or under ``--out``.
@@ -72,15 +72,32 @@ def blocks(articles, dates: dict[str, str | None], n: int = BLOCKS, share: float
     return out
 
 
+# The code a fit and its predictions run through: a change to any of these files is a new key, so
+# a study never pools or compares predictions that older code made. (To measure a code change,
+# fit the reference before it under its own recipe file, as the sessions' levers were measured.)
+FIT_CODE = ("training/models/*.py", "training/timesplit.py", "training/evaluate.py", "training/outputs.py",
+            "training/recipes.py", "training/dataset.py", "training/context.py", "stance/scheme.py")  # fmt: skip
+
+
+def code_digest(patterns=FIT_CODE) -> str:
+    """A digest of the fitting code's source files (their paths and contents)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(p for pattern in patterns for p in ROOT.glob(pattern)):
+        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def cache_key(recipe, scheme: Scheme) -> str:
-    """What a recipe's cached predictions depend on besides the data: its content, and the
-    gazetteer it (or a blend's member) reads. A code change is not in it: clear the cache then."""
+    """What a recipe's cached predictions depend on besides the data: its content, the gazetteer
+    it (or a blend's member) reads, and the fitting code (:func:`code_digest`)."""
     key = recipe_hash(recipe)
     if reads_gazetteer(recipe):
         from training.models import gazetteer
 
         key += "-" + gazetteer.digest(gazetteer.load(list(scheme.actors)))[:8]
-    return key
+    return key + "-" + code_digest()[:8]
 
 
 def compact(rows: list[dict], block: int) -> list[dict]:

@@ -33,3 +33,18 @@ def test_too_few_dated_articles_for_the_blocks_is_a_clear_error():
     dates = {f"a{i}": f"2024-0{i + 1}-01" for i in range(5)}
     with pytest.raises(StanceError, match="too few dated articles"):
         rolling_origin.blocks(dates, dates, n=5, share=0.2)
+
+
+def test_a_change_to_the_fitting_code_is_a_new_cache_key(tmp_path, monkeypatch):
+    # predictions made by older code are never read back as the current code's
+    (tmp_path / "training" / "models").mkdir(parents=True)
+    model = tmp_path / "training" / "models" / "hybrid.py"
+    model.write_text("ALPHA = 1\n")
+    (tmp_path / "training" / "report.py").write_text("# not fitting code\n")
+    monkeypatch.setattr(rolling_origin, "ROOT", tmp_path)
+    before = rolling_origin.code_digest()
+    assert rolling_origin.code_digest() == before
+    (tmp_path / "training" / "report.py").write_text("# a report change refits nothing\n")
+    assert rolling_origin.code_digest() == before
+    model.write_text("ALPHA = 2\n")
+    assert rolling_origin.code_digest() != before
