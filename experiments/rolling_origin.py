@@ -250,10 +250,8 @@ def paired(rows: list[dict], reference: list[dict], scheme: Scheme) -> dict:
 
 def write(result: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in (("result.json", json.dumps(result, indent=2) + "\n"), ("result.md", markdown(result))):
-        tmp = out / f"{name}.tmp"
-        tmp.write_text(text)
-        tmp.replace(out / name)
+    write_atomic(out / "result.json", json.dumps(result, indent=2) + "\n")
+    write_atomic(out / "result.md", markdown(result))
 
 
 def markdown(r: dict) -> str:
