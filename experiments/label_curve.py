@@ -236,10 +236,10 @@ def main() -> None:
                 runs[share, draw] = rows
                 trained.setdefault(share, []).append(sizes)
         row = {"recipe": path} | curve(runs, shares, scheme)
-        row["run_id"] = log_run(experiment_id, path, recipe, meta["data_version"], row, args.draws)
         row["training_sentences"] = {
             f"{s:g}": np.mean(trained[s], axis=0).round().astype(int).tolist() for s in shares
         }
+        row["run_id"] = log_run(experiment_id, path, recipe, meta["data_version"], row, args.draws)
         result["recipes"] = [r for r in result["recipes"] if r["recipe"] != path] + [row]
         write(result, args.out)
     print(markdown(result))

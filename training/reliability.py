@@ -8,8 +8,9 @@ the rows the model's own training run logged: the rolling origin's (``evaluation
 rolling_origin_predictions.jsonl``: three blocks of the newest labeled articles, each predicted by
 a refit on older articles only), else the time split's. Per pair:
 
-* **right** (precision): of the sentences called that pair, the share whose labeled primary pair it is;
-* **found** (recall): of the sentences labeled with it, the share called so.
+* **right** (precision): of the sentences called that pair, the share labeled with it;
+* **found** (recall): of the sentences labeled with it, the share called so (one call a sentence,
+  so a sentence's second pair is found only where the model calls that one).
 
 Both with 90 % bootstrap intervals by article (``training.intervals``' resampling). A pair the
 model called fewer than ``FEW`` times there gets its counts and no share: a few calls say little.
