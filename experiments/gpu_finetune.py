@@ -461,18 +461,9 @@ def _log(result: dict, variants: dict) -> None:
     experiment_id = tracking.setup("gpu-finetune")
     for row in result["variants"]:
         tags = {"study": result["name"], "variant": row["variant"], "data_version": result["data_version"]}
-        earlier = mlflow.search_runs(
-            [experiment_id],
-            " AND ".join(f"tags.{k} = '{v}'" for k, v in tags.items()),
-            output_format="list",
-        )
-        run_id = earlier[0].info.run_id if earlier else None
-        with mlflow.start_run(
-            run_id=run_id, experiment_id=experiment_id, run_name=f"{result['name']}: {row['variant']}"
-        ):
-            mlflow.set_tags(tags)
-            if run_id is None:
-                mlflow.log_params(result["settings"] | {"seeds": " ".join(map(str, result["seeds"]))})
+        params = result["settings"] | {"seeds": " ".join(map(str, result["seeds"]))}
+        match = {f"tags.{k}": v for k, v in tags.items()}
+        with tracking.study_run(experiment_id, f"{result['name']}: {row['variant']}", match, tags, params):
             mlflow.log_metrics({k: v for k, v in row.items() if isinstance(v, float)})
             rows = variants[row["variant"]]
             mlflow.log_text("".join(json.dumps(r) + "\n" for r in rows), "rolling-origin-predictions.jsonl")

@@ -51,6 +51,7 @@ from stance.errors import StanceError, script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
 from training import dataset, intervals, timesplit, tracking  # noqa: E402
+from training.evaluate import article_share  # noqa: E402
 from training.recipes import load_recipe, make_classifier  # noqa: E402
 
 OUT = ROOT / "experiments" / "label-curve"
@@ -70,9 +71,7 @@ def keep(train: set[str], share: float, block: int, draw: int) -> set[str]:
         raise StanceError(f"a share of the training articles must be in (0, 1] (got {share})")
     if share >= 1:
         return set(train)
-    names = sorted(train)
-    order = np.random.default_rng([SEED, block, draw]).permutation(len(names))
-    return {names[i] for i in order[: max(2, round(share * len(names)))]}
+    return article_share(train, share, [SEED, block, draw])
 
 
 def slope(shares, values) -> tuple[float, float]:
@@ -251,28 +250,14 @@ def log_run(experiment_id: str, path: str, recipe, data_version: str, row: dict,
     doublings to each target and the result as metrics and a JSON artifact."""
     import mlflow
 
-    earlier = mlflow.search_runs(
-        [experiment_id],
-        f"tags.recipe = '{path}' AND tags.data_version = '{data_version}' AND params.draws = '{draws}'",
-        output_format="list",
-    )
-    run_id = earlier[0].info.run_id if earlier else None
-    with mlflow.start_run(
-        run_id=run_id, experiment_id=experiment_id, run_name=f"{Path(path).stem}-label-curve"
-    ):
-        mlflow.set_tags({"recipe": path, "kind": recipe.kind, "data_version": data_version})
-        if run_id is None:
-            mlflow.log_params(
-                recipe.model_dump() | {"draws": draws, "shares": " ".join(map(str, row["shares"]))}
-            )
+    match = {"tags.recipe": path, "tags.data_version": data_version, "params.draws": draws}
+    tags = {"recipe": path, "kind": recipe.kind, "data_version": data_version}
+    params = recipe.model_dump() | {"draws": draws, "shares": " ".join(map(str, row["shares"]))}
+    with tracking.study_run(experiment_id, f"{Path(path).stem}-label-curve", match, tags, params) as run:
         client = mlflow.MlflowClient()
         for f, fig in row["figures"].items():
             # a re-run adds no second point at a step that already holds the same value
-            have = (
-                {(m.step, m.value) for m in client.get_metric_history(run_id, f"rolling_{f}")}
-                if run_id
-                else set()
-            )
+            have = {(m.step, m.value) for m in client.get_metric_history(run.info.run_id, f"rolling_{f}")}
             for share, value in zip(row["shares"], fig["points"], strict=True):
                 if (round(share * 100), value) not in have:
                     mlflow.log_metric(f"rolling_{f}", value, step=round(share * 100))
@@ -280,7 +265,7 @@ def log_run(experiment_id: str, path: str, recipe, data_version: str, row: dict,
             if "doublings" in fig and math.isfinite(fig["doublings"]):
                 mlflow.log_metric(f"{f}_doublings_to_target", fig["doublings"])
         mlflow.log_dict(row, "label_curve.json")
-        return mlflow.active_run().info.run_id
+        return run.info.run_id
 
 
 def write(result: dict, out: Path) -> None:

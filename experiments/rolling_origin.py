@@ -81,12 +81,7 @@ FIT_CODE = ("training/models/*.py", "training/timesplit.py", "training/evaluate.
 
 def code_digest(patterns=FIT_CODE) -> str:
     """A digest of the fitting code's source files (their paths and contents)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for path in sorted(p for pattern in patterns for p in ROOT.glob(pattern)):
-        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+    return tracking.source_digest(patterns, ROOT)
 
 
 def cache_key(recipe, scheme: Scheme) -> str:
@@ -194,20 +189,15 @@ def main() -> None:
             row["against_reference"] = verdict.why
             row |= paired(have, [json.loads(x) for x in pooled[reference].splitlines() if x], scheme)
         tags = {"recipe": path, "kind": recipe.kind, "data_version": meta["data_version"]}
-        earlier = mlflow.search_runs(
-            [experiment_id],
-            f"tags.recipe = '{path}' AND tags.data_version = '{meta['data_version']}' "
-            f"AND params.blocks = '{args.blocks}'",
-            output_format="list",
-        )
         # a re-run updates the recipe's run: one run per (recipe, data version, blocks)
-        run_id = earlier[0].info.run_id if earlier else None
-        with mlflow.start_run(
-            run_id=run_id, experiment_id=experiment_id, run_name=f"{stem}-rolling-origin"
+        match = {"tags.recipe": path, "tags.data_version": meta["data_version"], "params.blocks": args.blocks}
+        with tracking.study_run(
+            experiment_id,
+            f"{stem}-rolling-origin",
+            match,
+            tags,
+            recipe.model_dump() | {"blocks": args.blocks},
         ) as run:
-            mlflow.set_tags(tags)
-            if run_id is None:
-                mlflow.log_params(recipe.model_dump() | {"blocks": args.blocks})
             mlflow.log_metrics({k: v for k, v in row.items() if isinstance(v, float)})
             mlflow.log_text(pooled[path], timesplit.ROLLING)
         row["run_id"] = run.info.run_id

@@ -98,10 +98,17 @@ def subsample_articles(idx: np.ndarray, articles: np.ndarray, share: float, seed
     """
     if share >= 1.0:
         return idx
-    names = sorted(set(articles[idx]))
-    order = np.random.default_rng(seed).permutation(len(names))
-    keep = {names[i] for i in order[: max(2, round(share * len(names)))]}
+    keep = article_share(set(articles[idx]), share, seed)
     return idx[np.isin(articles[idx], list(keep))]
+
+
+def article_share(names, share: float, seed) -> set:
+    """A ``share`` of the article ``names`` (at least two): a prefix of one fixed shuffle of them,
+    seeded by ``seed`` (an int or a sequence of ints), so a smaller share keeps a subset of a
+    larger one's articles."""
+    names = sorted(names)
+    order = np.random.default_rng(seed).permutation(len(names))
+    return {names[i] for i in order[: max(2, round(share * len(names)))]}
 
 
 def metrics(actors, stances, actor_p, stance_p, scheme: Scheme) -> dict[str, float]:

@@ -96,16 +96,13 @@ def logged_rows(run_id: str) -> tuple[list[dict], str] | None:
 def snapshot_pairs(data_version: str) -> dict[str, list[tuple[str, str]]] | None:
     """Every (actor, stance) pair each sentence of a data version's annotation snapshot is labeled
     with, primary first; None when this checkout does not hold that snapshot."""
-    import json
-
     from stance import paths
+    from stance.io import read_jsonl
 
     path = paths.snapshots() / f"annotations-{data_version}.jsonl"
     if not path.is_file():
         return None
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            r = json.loads(line)
-            out[r["sentence_id"]] = [(p["actor"], p["stance"]) for p in r.get("pairs") or []]
-    return out
+    return {
+        r["sentence_id"]: [(p["actor"], p["stance"]) for p in r.get("pairs") or []]
+        for _, r in read_jsonl(path)
+    }

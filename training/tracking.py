@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -158,14 +159,38 @@ def git_commit() -> str:
     return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
+def source_digest(patterns, root: Path | None = None) -> str:
+    """SHA-256 of the source files the glob ``patterns`` match under ``root`` (the checkout): each
+    file's path and contents, pattern by pattern, sorted within each."""
+    root = root or paths.code()
+    digest = hashlib.sha256()
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def code_version() -> str:
     """Hash of the project's Python sources: identifies the code even without git."""
-    digest = hashlib.sha256()
-    for package in ("stance", "training", "labeling"):
-        for path in sorted((paths.code() / package).rglob("*.py")):
-            digest.update(str(path.relative_to(paths.code())).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return source_digest(("stance/**/*.py", "training/**/*.py", "labeling/**/*.py"))[:12]
+
+
+@contextmanager
+def study_run(experiment_id: str, run_name: str, match: dict[str, str], tags: dict, params: dict):
+    """The MLflow run of one study entry: the run whose tags and params equal ``match``
+    (``{"tags.recipe": ..., "params.blocks": ...}``), so a re-run of the study updates it; else a new
+    run, given ``params``. ``tags`` are set either way."""
+    import mlflow
+
+    query = " AND ".join(f"{k} = '{v}'" for k, v in match.items())
+    earlier = mlflow.search_runs([experiment_id], query, output_format="list")
+    run_id = earlier[0].info.run_id if earlier else None
+    with mlflow.start_run(run_id=run_id, experiment_id=experiment_id, run_name=run_name) as run:
+        mlflow.set_tags(tags)
+        if run_id is None:
+            mlflow.log_params(params)
+        yield run
 
 
 def find_identical_run(experiment_id: str, tags: dict[str, str]):
