@@ -189,6 +189,7 @@ def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]
         "where": where,
         "articles": len({r["article"] for r in rows}),
         "sentences": len(rows),
+        "all_pairs": labeled is not None,
         "labels": "every pair a sentence is labeled with" if labeled else "the primary pair only",
         "cells": reliability.pair_reliability(rows, pairs, labeled),
     }
