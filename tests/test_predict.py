@@ -28,6 +28,7 @@ FIELDS = [
     "stance",
     "stance_scores",
     "holder",  # the parse's reading of the holder (null for the baseline these tests train)
+    "pair_right",  # how often the model's calls of the row's pair were right on unseen articles
     "p",
 ]
 
@@ -235,3 +236,58 @@ def test_predict_loads_without_mlflow_pyfunc_torch_or_transformers(trained):
     Predictor()  # the copy is cached
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_each_call_says_how_often_the_models_calls_of_its_pair_were_right_on_unseen_articles(
+    predictor, trained, scheme, tmp_path
+):
+    """The trust the coverage report shows per cell travels with the model: predict's rows, profile
+    and table say it, from the training run's own rolling-origin rows, with no store to ask."""
+    import shutil
+
+    import yaml
+
+    from training import reliability
+    from training.report import trust_of
+
+    trust = predictor.trust
+    assert trust["where"] == reliability.ROLLING and trust["all_pairs"]
+    pairs = [(a, s) for a in scheme.actors for s in scheme.stance_labels if s != "none"]
+    report = trust_of(trained["run_id"], trained_data_version(trained), pairs)
+    assert trust == report  # predict and the report read one measure
+    import mlflow
+
+    logged = mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/evaluation/trust.md")
+    busiest = max(trust["cells"], key=lambda k: trust["cells"][k]["called"])
+    assert f"| {busiest} | {trust['cells'][busiest]['called']} |" in logged  # what the run page shows
+    rows, _ = reliability.logged_rows(trained["run_id"])
+    for pair, cell in trust["cells"].items():  # calls counted by hand from the logged rows
+        assert cell["called"] == sum("/".join(r["predicted"][:2]) == pair for r in rows), pair
+
+    (result,) = predictor.predict_files([paths.root() / SEED])
+    called = [p for p in result.sentences if p.stance != "none"]
+    assert called and all(p.pair_right is None for p in result.sentences if p.stance == "none")
+    for p in called:
+        assert p.pair_right == trust["cells"][f"{p.actor}/{p.stance}"].get("precision")
+    for ev in result.profile["evidence"]:
+        cell = trust["cells"][f"{ev['actor']}/{ev['stance']}"]
+        assert ev["trust"]["called"] == cell["called"] and ev["trust"].get("precision") == cell.get(
+            "precision"
+        )
+    assert result.profile["trust_measured"]["articles"] == trust["articles"]
+
+    table = run_cli("predict", str(paths.root() / SEED), "-f", "table").stdout.decode()
+    top = result.profile["evidence"][0]
+    assert f"its calls of this pair: {reliability.call_note(top['trust'])}" in table
+    assert f"read on {trust['articles']} articles the model never saw" in table
+
+    # a model logged without the measure (an older one) still scores, and claims nothing
+    bare = tmp_path / "bare"
+    shutil.copytree(predictor.model.folder, bare)
+    mlmodel = yaml.safe_load((bare / "MLmodel").read_text())
+    del mlmodel["flavors"]["python_function"]["artifacts"][reliability.ARTIFACT]
+    (bare / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    (older,) = Predictor(str(bare)).predict_files([paths.root() / SEED])
+    assert [p.stance for p in older.sentences] == [p.stance for p in result.sentences]
+    assert all(p.pair_right is None for p in older.sentences)
+    assert "trust_measured" not in older.profile and all("trust" not in e for e in older.profile["evidence"])

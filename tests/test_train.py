@@ -73,6 +73,7 @@ def test_a_run_records_config_data_version_metrics_and_artifacts(trained, built)
         "evaluation/time_split_predictions.jsonl",
         "evaluation/confidence_time_split.md",
         "evaluation/rolling_origin_predictions.jsonl",
+        "evaluation/trust.md",  # how far to trust each pair it calls, also kept in the model
     }
     assert m["stance_macro_f1"] > 0.35  # well above the majority floor (~0.14)
 

@@ -37,6 +37,7 @@ class Loaded:
     version: str  # which model scored, in words
     inputs: list[str]  # the columns it reads: text, and context when its signature has it
     folder: Path  # the local copy
+    trust: dict | None = None  # how far to trust each pair it calls (training/reliability.py)
 
     def predict(self, model_input):
         """What the logged pyfunc model returns for the same input (training/pyfunc.py)."""
@@ -62,11 +63,22 @@ def load_checked(model_uri: str, scheme: Scheme) -> Loaded:
             f"{', '.join(other.get('actors', {}))}; stances {', '.join(other.get('stances', {}))}) "
             f"than configs/scheme.yaml ({scheme.hash}); retrain it or pick a matching model"
         )
-    artifact = mlmodel["flavors"]["python_function"]["artifacts"]["classifier"]["path"]
+    artifacts = mlmodel["flavors"]["python_function"]["artifacts"]
     details = [f"{k} {meta[k]}" for k in ("kind", "data_version") if meta.get(k)]
     details += [f"run {mlmodel['run_id']}"] if mlmodel.get("run_id") else []
     where = what[0] + (f": {', '.join(details)}" if details else "") + what[1]
-    return Loaded(load_classifier(folder / artifact), where, _inputs(mlmodel), folder)
+    classifier = load_classifier(folder / artifacts["classifier"]["path"])
+    return Loaded(classifier, where, _inputs(mlmodel), folder, _trust(folder, artifacts))
+
+
+def _trust(folder: Path, artifacts: dict) -> dict | None:
+    """How far to trust each pair the model calls, as its training run measured it; None for a
+    model logged without it (an older one, or one whose run had no time split)."""
+    from training import reliability
+
+    entry = artifacts.get(reliability.ARTIFACT)
+    path = folder / entry["path"] if entry else None
+    return json.loads(path.read_text()) if path and path.is_file() else None
 
 
 def read_mlmodel(folder: Path) -> dict:

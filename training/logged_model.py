@@ -14,11 +14,15 @@ from pathlib import Path
 from stance.scheme import Scheme
 
 
-def log_model(model, scheme: Scheme, recipe, meta: dict, examples):
+def log_model(model, scheme: Scheme, recipe, meta: dict, examples, trust: dict | None = None):
     """Log ``model`` to the active run as ``model``; returns MLflow's ``ModelInfo``.
 
     ``examples`` are a few rows of the data (columns) or a few texts: the input example.
+    ``trust``: how far to trust each pair it calls (``training.reliability.summary``), kept in
+    the model as the ``trust`` artifact, so that predict says it wherever the model is copied.
     """
+    import json
+
     import mlflow
     import pandas as pd
     from mlflow.models import infer_signature
@@ -28,6 +32,13 @@ def log_model(model, scheme: Scheme, recipe, meta: dict, examples):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "classifier"
         model.save(folder)
+        artifacts = {ARTIFACT: str(folder)}
+        if trust is not None:
+            from training import reliability
+
+            path = Path(tmp) / reliability.FILE
+            path.write_text(json.dumps(trust, indent=1) + "\n")
+            artifacts[reliability.ARTIFACT] = str(path)
         rows = examples if isinstance(examples, dict) else {"text": list(examples)}  # columns, or texts
         example = pd.DataFrame({c: list(rows[c]) for c in ("text", "context") if c in rows})
         wrapper = StanceModel()
@@ -36,7 +47,7 @@ def log_model(model, scheme: Scheme, recipe, meta: dict, examples):
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=str(ENTRY),  # models from code: nothing pickled
-            artifacts={ARTIFACT: str(folder)},
+            artifacts=artifacts,
             signature=signature,
             input_example=example,
             pip_requirements=pinned(model.requirements),

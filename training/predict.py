@@ -51,6 +51,10 @@ class SentencePrediction:
     # who the parse reads as the holder, {"phrase", "actor", "from"} (models that parse for it;
     # training/models/holder.py explain): the evidence under `actor`, not a second decision
     holder: dict | None = None
+    # of the model's calls of this (actor, stance) pair on articles it never saw, the share that
+    # were right (training/reliability.py); None for no stance, a pair called too few times there,
+    # or a model logged without the measure
+    pair_right: float | None = None
 
     @property
     def confidence(self) -> float:
@@ -87,6 +91,8 @@ class Predictor:
         # a local copy cached by version, loaded without mlflow.pyfunc (training/loading.py)
         self.model = load_checked(model_uri, self.scheme)
         self.model_version, self.inputs = self.model.version, self.model.inputs
+        # how far to trust each pair it calls, as its training run measured it (or None)
+        self.trust = self.model.trust
 
     def predict_sentences(self, sentences: list[Sentence]) -> list[SentencePrediction]:
         """One batch across all sentences given, returned in input order.
@@ -109,6 +115,9 @@ class Predictor:
         a_scores = out[a_cols].to_numpy()
         s_scores = out[s_cols].to_numpy()
         holders = _holders(out)
+        cells = (self.trust or {}).get("cells", {})
+        pairs = zip(out["actor"], out["stance"], strict=True)
+        right = [cells.get(f"{a}/{st}", {}).get("precision") for a, st in pairs]
         return [
             SentencePrediction(
                 s.article,
@@ -121,6 +130,7 @@ class Predictor:
                 out["stance"].iat[i],
                 _scores(self.scheme.stance_labels, s_scores[i]),
                 holders[i],
+                right[i],
             )  # fmt: skip
             for i, s in enumerate(sentences)
         ]
@@ -132,7 +142,7 @@ class Predictor:
         for article, group in zip(articles, sentences, strict=True):
             preds = flat[i : i + len(group)]
             i += len(group)
-            results.append(ArticleResult(article.id, preds, profile(preds, self.scheme)))
+            results.append(ArticleResult(article.id, preds, profile(preds, self.scheme, self.trust)))
         return results
 
     def predict_files(self, files: list[Path | str]) -> list[ArticleResult]:
@@ -154,8 +164,10 @@ def _scores(labels: list[str], row) -> dict[str, float]:
     return {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)}
 
 
-def profile(preds: list[SentencePrediction], scheme: Scheme) -> dict:
-    """Counts per actor x stance, and the most confident sentence for each pair found."""
+def profile(preds: list[SentencePrediction], scheme: Scheme, trust: dict | None = None) -> dict:
+    """Counts per actor x stance, and the most confident sentence for each pair found; with the
+    model's ``trust`` (``training.reliability.summary``), each pair found also says how often the
+    model's calls of it were right on articles it never saw, and where that was measured."""
     counts = {a: {s: 0 for s in scheme.stance_labels if s != scheme.none} for a in scheme.actors}
     best: dict[tuple[str, str], SentencePrediction] = {}
     no_stance = 0
@@ -176,9 +188,20 @@ def profile(preds: list[SentencePrediction], scheme: Scheme) -> dict:
             "text": p.text,
             "confidence": round(p.confidence, 4),
         }  # fmt: skip
+        | ({"trust": _cell(trust, a, s)} if trust else {})
         for (a, s), p in sorted(best.items(), key=lambda kv: -counts[kv[0][0]][kv[0][1]])
     ]
-    return {"sentences": len(preds), "no_stance": no_stance, "counts": counts, "evidence": evidence}
+    out = {"sentences": len(preds), "no_stance": no_stance, "counts": counts, "evidence": evidence}
+    if trust:
+        out["trust_measured"] = {k: trust[k] for k in ("where", "articles", "sentences", "labels")}
+    return out
+
+
+def _cell(trust: dict, actor: str, stance: str) -> dict:
+    """A pair's calls on articles the model never saw: called, right, and the share with its
+    interval where there were enough calls (``training.reliability.FEW``)."""
+    cell = trust["cells"].get(f"{actor}/{stance}") or {"called": 0, "right": 0}
+    return {k: cell[k] for k in ("called", "right", "precision", "precision_interval") if k in cell}
 
 
 # -- inputs --------------------------------------------------------------------------
@@ -234,7 +257,8 @@ def cli(
 def _sentences_result(predictor: Predictor, sentences: list[Sentence]) -> ArticleResult:
     """A sentences file: scored as one batch, profiled as one article."""
     preds = predictor.predict_sentences(sentences)
-    return ArticleResult(sentences[0].article if sentences else "", preds, profile(preds, predictor.scheme))
+    article = sentences[0].article if sentences else ""
+    return ArticleResult(article, preds, profile(preds, predictor.scheme, predictor.trust))
 
 
 def _gather(articles: list[Path], sentences: Path | None) -> list:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from training.outputs import HOLDER_COLUMNS
+from training.reliability import FEW, call_note
 
 if TYPE_CHECKING:
     from stance.scheme import Scheme
@@ -44,6 +45,7 @@ def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
         + [f"actor:{a}" for a in scheme.actor_labels]
         + [f"stance:{s}" for s in scheme.stance_labels]
         + list(HOLDER_COLUMNS)
+        + ["pair_right"]
     )
     for r in results:
         for p in r.sentences:
@@ -51,6 +53,7 @@ def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
                 [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance, round(p.confidence, 4)]
                 + list(p.actor_scores.values()) + list(p.stance_scores.values())
                 + [(p.holder or {}).get(k) or "" for k in ("phrase", "actor", "from")]
+                + ["" if p.pair_right is None else p.pair_right]
             )  # fmt: skip
     return buf.getvalue()
 
@@ -75,6 +78,13 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
         console.print(_profile_table(r, scheme))
         for e in r.profile["evidence"]:
             console.print(f"  {e['actor']} / {e['stance']} ({e['confidence']:.2f}): {e['text']}")
+            if "trust" in e:
+                console.print(f"    on unseen articles, its calls of this pair: {call_note(e['trust'])}")
+        if measured := r.profile.get("trust_measured"):
+            console.print(
+                f"  (how far to trust each pair: read on {measured['articles']} articles the model never "
+                f"saw, {measured['where']}; 90 % intervals by article)"
+            )
         console.print()
     return console.file.getvalue()
 
@@ -97,7 +107,24 @@ def _profile_table(r: ArticleResult, scheme: Scheme):
     t.add_column("actor")
     for s in stances:
         t.add_column(s, justify="right")
+    trust = {(e["actor"], e["stance"]): e.get("trust") for e in r.profile["evidence"]}
+    if r.profile.get("trust_measured"):
+        t.caption = (
+            "(0.xx): of the model's calls of that pair on articles it never saw, the share right; "
+            f"(r/n): right of called, under {FEW} calls"
+        )
     for actor, row in r.profile["counts"].items():
         if any(row.values()):
-            t.add_row(actor, *(str(row[s]) if row[s] else "." for s in stances))
+            t.add_row(actor, *(_count(row[s], trust.get((actor, s))) for s in stances))
     return t
+
+
+def _count(n: int, cell: dict | None) -> str:
+    """A profile cell: the count, and how often such calls were right where measured."""
+    if not n:
+        return "."
+    if not cell:
+        return str(n)
+    if "precision" in cell:
+        return f"{n} ({cell['precision']:.2f})"
+    return f"{n} ({cell['right']}/{cell['called']})"

@@ -28,6 +28,9 @@ import numpy as np
 from training import intervals
 
 FEW = 10  # fewer calls (or labels) than this: counts, no share
+ROLLING = "the rolling origin of its training run"  # where the rows come from, in words
+TIME_SPLIT = "the time split of its training run"
+ARTIFACT, FILE = "trust", "trust.json"  # the table kept in a logged model, beside its classifier
 
 
 def pair_reliability(
@@ -75,6 +78,60 @@ def pair_reliability(
     return out
 
 
+def summary(
+    rows: list[dict],
+    where: str,
+    pairs: list[tuple[str, str]],
+    labeled_pairs: dict[str, list[tuple[str, str]]] | None,
+) -> dict:
+    """The trust table as the report, predict and the training run keep it: where the rows come
+    from, how many, whether every labeled pair counted, and the cells (:func:`pair_reliability`)."""
+    return {
+        "where": where,
+        "articles": len({r["article"] for r in rows}),
+        "sentences": len(rows),
+        "all_pairs": labeled_pairs is not None,
+        "labels": "every pair a sentence is labeled with" if labeled_pairs else "the primary pair only",
+        "cells": pair_reliability(rows, pairs, labeled_pairs),
+    }
+
+
+def call_note(cell: dict | None) -> str:
+    """One cell's "right" in words: "right 0.63 [0.57, 0.69] of 180 calls", "right 3 of 7 calls
+    (too few for a share)", "never called"."""
+    if not cell or not cell["called"]:
+        return "never called"
+    if "precision" not in cell:
+        return f"right {cell['right']} of {cell['called']} calls (too few for a share)"
+    lo, hi = cell["precision_interval"]
+    return f"right {cell['precision']:.2f} [{lo:.2f}, {hi:.2f}] of {cell['called']} calls"
+
+
+def markdown(trust: dict) -> str:
+    """The trust table for a training run's artifacts: one row per pair."""
+    lines = [
+        "# How far to trust each pair the model calls\n",
+        f"On {trust['articles']} articles it never saw ({trust['where']}; {trust['sentences']} "
+        f"sentences; {trust['labels']} counts as right). right: of its calls of the pair, the share "
+        f"labeled with it; found: of the sentences labeled with it, the share called so; 90 % "
+        f"intervals by article; under {FEW} calls or labels, counts only.\n",
+        "| pair | calls | right | labeled | found |",
+        "|---|---|---|---|---|",
+    ]
+    for pair, c in trust["cells"].items():
+        right = _share(c, "precision", c["right"], c["called"])
+        found = _share(c, "recall", c["right"], c["labeled"])
+        lines.append(f"| {pair} | {c['called']} | {right} | {c['labeled']} | {found} |")
+    return "\n".join(lines) + "\n"
+
+
+def _share(cell: dict, key: str, num: int, den: int) -> str:
+    if key in cell:
+        lo, hi = cell[f"{key}_interval"]
+        return f"{cell[key]:.2f} [{lo:.2f}, {hi:.2f}]"
+    return f"{num} of {den}" if den else ""
+
+
 def logged_rows(run_id: str) -> tuple[list[dict], str] | None:
     """(the prediction rows a training run logged on articles it never saw, where they come from),
     the rolling origin's before the time split's; None when the run logged neither."""
@@ -83,10 +140,7 @@ def logged_rows(run_id: str) -> tuple[list[dict], str] | None:
     from training import timesplit
     from training.champion import predictions_jsonl
 
-    for artifact, where in (
-        (timesplit.ROLLING, "the rolling origin of its training run"),
-        (timesplit.PREDICTIONS, "the time split of its training run"),
-    ):
+    for artifact, where in ((timesplit.ROLLING, ROLLING), (timesplit.PREDICTIONS, TIME_SPLIT)):
         text = predictions_jsonl(run_id, artifact)
         if text:
             return [json.loads(line) for line in text.splitlines() if line.strip()], where

@@ -134,9 +134,10 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     metas = read_meta(meta_path)
     check_writable(out)
     if input_path.is_dir():
-        preds, headlines, files = score_folder(input_path, model, scheme)
+        preds, headlines, files, kept = score_folder(input_path, model, scheme)
         header = model_header(model, scheme)
     else:
+        kept = None
         preds, headlines, files = read_predictions(input_path, scheme)
         header = {
             "model": f"predictions in {input_path.name}",
@@ -165,7 +166,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         articles,
         checks,
         scheme,
-        trust_of(header.get("run_id"), header["data_version"], agg["pairs"]),
+        kept or trust_of(header.get("run_id"), header["data_version"], agg["pairs"]),
     )
     return {
         "out": str(out),
@@ -177,22 +178,15 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
 def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]) -> dict | None:
     """How far to trust each cell, from what the model's training run logged on articles it never
     saw (``training.reliability``), every labeled pair of a sentence read from the run's snapshot
-    where this checkout has it; None for predictions read from a file, or a run without them."""
+    where this checkout has it; None for predictions read from a file, or a run without them. A
+    model that keeps its own table (trained since it was added) is read from that instead."""
     from training import reliability
 
     got = reliability.logged_rows(run_id) if run_id else None
     if got is None:
         return None
     rows, where = got
-    labeled = reliability.snapshot_pairs(data_version)
-    return {
-        "where": where,
-        "articles": len({r["article"] for r in rows}),
-        "sentences": len(rows),
-        "all_pairs": labeled is not None,
-        "labels": "every pair a sentence is labeled with" if labeled else "the primary pair only",
-        "cells": reliability.pair_reliability(rows, pairs, labeled),
-    }
+    return reliability.summary(rows, where, pairs, reliability.snapshot_pairs(data_version))
 
 
 def check_writable(out: Path) -> None:

@@ -131,7 +131,9 @@ def from_predictions(preds, metas: dict[str, Meta], headlines: dict[str, str], s
 
 
 def score_folder(folder: Path, model: str, scheme: Scheme):
-    """(predictions, headlines, files, model URI) of every article in the folder."""
+    """(predictions, headlines, files) of every article in the folder, and how far to trust each
+    pair the model calls as the model keeps it (``training.reliability``; None for a model logged
+    without it)."""
     from labeling.articles import read_article
     from training.predict import Predictor
 
@@ -142,7 +144,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme):
     predictor = Predictor(model, scheme)
     results = predictor.predict_articles(articles)
     headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}
-    return [p for r in results for p in r.sentences], headlines, files
+    return [p for r in results for p in r.sentences], headlines, files, predictor.trust
 
 
 def read_predictions(path: Path, scheme: Scheme):

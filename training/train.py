@@ -13,7 +13,7 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training import confidence, dataset, evaluate, intervals, registry, timesplit, tracking
+from training import confidence, dataset, evaluate, intervals, registry, reliability, timesplit, tracking
 from training.logged_model import log_model
 from training.models import encoding_cache
 from training.recipes import load_recipe, make_classifier, reads_gazetteer, recipe_hash
@@ -78,8 +78,10 @@ def train(
         mlflow.log_metrics(summary | _cv_sizes(cv))
         _log_folds(cv)
         _log_reports(cv, data, scheme)
+        trust = None
         if train_share >= 1:  # learning-curve points are CV only
-            summary |= _time_split(recipe, dd, data, scheme)
+            figures, trust = _time_split(recipe, dd, data, scheme, meta["data_version"])
+            summary |= figures
         out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
         if not final_fit:
             mlflow.set_tag("registry_decision", "cross-validation only: no final fit, no model")
@@ -88,7 +90,7 @@ def train(
         mlflow.log_metric("train_seconds", seconds)
         # what a kind's final fit chose, if anything (the hybrid: its attention head's temperature)
         mlflow.log_metrics(getattr(model, "fit_metrics", dict)())
-        info = log_model(model, scheme, recipe, meta, data[:3])
+        info = log_model(model, scheme, recipe, meta, data[:3], trust)
     # the run has FINISHED: only now is its model registered and an alias moved
     version = registry.register(
         info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary)
@@ -130,12 +132,15 @@ def _cv_intervals(cv, data, scheme: Scheme) -> dict[str, float]:
     )  # fmt: skip
 
 
-def _time_split(recipe, dd, data, scheme: Scheme) -> dict[str, float]:
+def _time_split(recipe, dd, data, scheme: Scheme, data_version: str) -> tuple[dict[str, float], dict | None]:
     """Train on the older articles, score the newest (``time_*`` metrics, predictions logged); then
-    the older blocks of the rolling origin, pooled with it (``rolling_*``, their predictions logged)."""
+    the older blocks of the rolling origin, pooled with it (``rolling_*``, their predictions logged).
+    Also how far to trust each pair the model calls, read on those rows (``training.reliability``;
+    logged as ``evaluation/trust.md`` and kept in the model for predict), or None without them."""
     import mlflow
 
     figures, rows = timesplit.evaluate(make_classifier(recipe, scheme), dd, scheme)
+    trust = None
     if figures:
         figures |= confidence.metrics(rows, scheme.labels.none, "time")
         mlflow.log_metrics(figures)
@@ -152,12 +157,20 @@ def _time_split(recipe, dd, data, scheme: Scheme) -> dict[str, float]:
                 "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rolling), timesplit.ROLLING
             )
             figures |= pooled
+        pairs = [(a, s) for a in scheme.actors for s in scheme.stance_labels if s != scheme.none]
+        trust = reliability.summary(
+            rolling or rows,
+            reliability.ROLLING if rolling else reliability.TIME_SPLIT,
+            pairs,
+            reliability.snapshot_pairs(data_version),
+        )
+        mlflow.log_text(reliability.markdown(trust), "evaluation/trust.md")
         mlflow.log_text(
             "# How far to trust p on the newest articles\n\n"
             + confidence.markdown(rows, scheme.labels.none, "time split: the newest articles"),
             timesplit.CONFIDENCE,
         )
-    return figures
+    return figures, trust
 
 
 def _all_articles(dd):
