@@ -1,6 +1,9 @@
 """How far to trust each cell of a coverage report (training/reliability.py): right and found
 per (actor, stance) pair, counted by hand."""
 
+import subprocess
+import sys
+
 import pytest
 
 from training import reliability
@@ -61,3 +64,69 @@ def test_a_snapshot_this_checkout_lacks_gives_no_pairs():
     pairs = reliability.snapshot_pairs("93c2ad279699")  # the committed coverage snapshot
     two = [p for p in pairs.values() if len(p) == 2]
     assert len(two) == 171 and all(p[0] != p[1] for p in two)
+
+
+def _dated(article: str, block: int, true, predicted, sentence_id: str = "") -> dict:
+    date = {1: "2026-01-10", 2: "2025-05-10", 3: "2024-05-10"}[block]
+    return _row(article, true, predicted) | {"block": block, "date": date, "sentence_id": sentence_id}
+
+
+def test_the_newest_blocks_right_calls_against_what_the_older_blocks_rates_expect():
+    """Trust read on older articles, applied to newer ones: per block the share right, and the
+    newest block's right calls against the older per-pair rates (hand counts)."""
+    pd, ad, md = PAIRS
+    wrong = ("other", "accusation")
+    rows = []
+    for i in range(12):  # older: Pakistan's demand called 4 times an article pair, right half
+        block = 3 if i < 6 else 2
+        rows += [_dated(f"o{i}", block, pd, pd), _dated(f"o{i}", block, wrong, pd)]
+        rows += [_dated(f"o{i}", block, ad, ad)]  # the Afghan Taliban's denial: always right
+    for i in range(10):  # newest: the demand always wrong, the denial right, a mediation never called before
+        rows += [_dated(f"n{i}", 1, wrong, pd), _dated(f"n{i}", 1, ad, ad), _dated(f"n{i}", 1, md, md)]
+    out = reliability.transfer(rows, list(PAIRS), resamples=300)
+    assert [(b["block"], b["calls"], b["right"]) for b in out["blocks"]] == [
+        (3, 18, 12),
+        (2, 18, 12),
+        (1, 30, 20),
+    ]
+    newest = out["newest"]
+    # expected: 10 demands at 12/24, 10 denials at 12/12, 10 mediations at the older rate over all pairs 24/36
+    assert newest["expected"] == pytest.approx(10 * 0.5 + 10 * 1 + 10 * 24 / 36, abs=0.05)
+    assert newest["gap"] == pytest.approx((20 - 21.667) / 30, abs=1e-3)
+    lo, hi = newest["gap_interval"]
+    assert lo <= newest["gap"] <= hi  # every article alike here: a narrow interval
+    assert out["pairs"]["pakistan/demand"] == {
+        "older_called": 24, "older_right": 12, "newest_called": 10, "newest_right": 0
+    }  # fmt: skip
+    # a second labeled pair counts as right, as in the trust table
+    second = rows + [_dated("n0", 1, ad, pd, "s1")]
+    again = reliability.transfer(second, list(PAIRS), {"s1": [ad, pd]}, resamples=300)
+    assert again["newest"]["right"] == 21
+    with pytest.raises(ValueError, match="one block"):
+        reliability.transfer([r for r in rows if r["block"] == 1], list(PAIRS))
+
+
+def test_the_trust_transfer_study_reads_the_champions_logged_rows(trained, tmp_path):
+    import json
+
+    from tests.conftest import REPO
+    from training.predict import Predictor
+
+    out = tmp_path / "transfer"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "experiments" / "trust_transfer.py"), "--out", str(out)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads((out / "result.json").read_text())
+    trust = Predictor().trust  # the same rows the model keeps its trust from
+    assert sum(b["calls"] for b in result["blocks"]) == sum(c["called"] for c in trust["cells"].values())
+    assert sum(b["right"] for b in result["blocks"]) == sum(c["right"] for c in trust["cells"].values())
+    assert [b["block"] for b in result["blocks"]] == [3, 2, 1] and "a call" in (out / "result.md").read_text()
+    bad = subprocess.run(
+        [sys.executable, str(REPO / "experiments" / "trust_transfer.py"), "--model", "models:/nothing/1",
+         "--out", str(out)], capture_output=True, text=True,
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "error: models:/nothing/1: no training run found for it in this store"
+    ]

@@ -42,19 +42,8 @@ def pair_reliability(
     """``"actor/stance"`` -> {called, labeled, right, articles, precision [lo, hi], recall [lo, hi]}
     for each pair, from prediction rows (``article``, ``sentence_id``, ``true`` and ``predicted``
     (actor, stance)); ``labeled_pairs``: every pair each sentence is labeled with, where known."""
-    labeled_pairs = labeled_pairs or {}
-    names = sorted({r["article"] for r in rows})
-    index = {a: i for i, a in enumerate(names)}
+    names, called, labeled, right = _counts(rows, pairs, labeled_pairs)
     col = {p: k for k, p in enumerate(pairs)}
-    called, labeled, right = (np.zeros((len(names), len(pairs))) for _ in range(3))
-    for r in rows:
-        i, call = index[r["article"]], tuple(r["predicted"][:2])
-        truth = set(labeled_pairs.get(r.get("sentence_id"), ())) | {tuple(r["true"][:2])}
-        if call in col:
-            called[i, col[call]] += 1
-            right[i, col[call]] += call in truth
-        for pair in truth & col.keys():
-            labeled[i, col[pair]] += 1
     w = intervals.draws(len(names), resamples) if names else np.zeros((0, 0))
     out = {}
     for p, k in col.items():
@@ -76,6 +65,92 @@ def pair_reliability(
                 cell["recall_interval"] = [round(v, 3) for v in intervals.interval(boot)]
         out[f"{p[0]}/{p[1]}"] = cell
     return out
+
+
+def _counts(rows: list[dict], pairs: list[tuple[str, str]], labeled_pairs: dict | None):
+    """(articles, then per article x pair: calls, labeled sentences, right calls)."""
+    labeled_pairs = labeled_pairs or {}
+    names = sorted({r["article"] for r in rows})
+    index = {a: i for i, a in enumerate(names)}
+    col = {p: k for k, p in enumerate(pairs)}
+    called, labeled, right = (np.zeros((len(names), len(pairs))) for _ in range(3))
+    for r in rows:
+        i, call = index[r["article"]], tuple(r["predicted"][:2])
+        truth = set(labeled_pairs.get(r.get("sentence_id"), ())) | {tuple(r["true"][:2])}
+        if call in col:
+            called[i, col[call]] += 1
+            right[i, col[call]] += call in truth
+        for pair in truth & col.keys():
+            labeled[i, col[pair]] += 1
+    return names, called, labeled, right
+
+
+def transfer(
+    rows: list[dict],
+    pairs: list[tuple[str, str]],
+    labeled_pairs: dict[str, list[tuple[str, str]]] | None = None,
+    resamples: int = intervals.RESAMPLES,
+) -> dict:
+    """Does a pair's "right" read on older articles hold on newer ones? Rolling-origin rows carry
+    their ``block`` (1 the newest): per block, its calls and the share right; then the newest
+    block's right calls against what the older blocks' rate for each pair expects of its calls,
+    as a gap per call (negative: the older rates overstate the newest coverage), with a 90 %
+    interval resampling the articles of both sides (independently: they are different articles).
+    A pair the older blocks never called is expected at their rate over all pairs."""
+    blocks = sorted({r["block"] for r in rows}, reverse=True)  # oldest first
+    if len(blocks) < 2:
+        raise ValueError("the rows hold one block: nothing older to read the rates on")
+    out: dict = {"blocks": []}
+    for b in blocks:
+        mine = [r for r in rows if r["block"] == b]
+        _, called, _, right = _counts(mine, pairs, labeled_pairs)
+        dates = sorted(r["date"] for r in mine if r.get("date"))
+        out["blocks"].append(
+            {
+                "block": b,
+                "first": dates[0] if dates else None,
+                "last": dates[-1] if dates else None,
+                "articles": len({r["article"] for r in mine}),
+                "calls": int(called.sum()),
+                "right": int(right.sum()),
+                "share": round(float(right.sum() / called.sum()), 3) if called.sum() else None,
+            }
+        )
+    newest = blocks[-1]
+    _, c_old, _, r_old = _counts([r for r in rows if r["block"] != newest], pairs, labeled_pairs)
+    _, c_new, _, r_new = _counts([r for r in rows if r["block"] == newest], pairs, labeled_pairs)
+
+    calls, got = c_new.sum(), r_new.sum()
+    expected = float(_rates(c_old.sum(0)[None], r_old.sum(0)[None])[0] @ c_new.sum(0))
+    w_old, w_new = intervals.draws(len(c_old), resamples), intervals.draws(len(c_new), resamples)
+    boot_rate = _rates(w_old @ c_old, w_old @ r_old)  # draws x pairs
+    nc, nr = w_new @ c_new, w_new @ r_new
+    gap = (nr.sum(1) - (boot_rate * nc).sum(1)) / nc.sum(1)
+    out["newest"] = {
+        "calls": int(calls),
+        "right": int(got),
+        "expected": round(expected, 1),
+        "gap": round(float((got - expected) / calls), 3) if calls else None,
+        "gap_interval": [round(v, 3) for v in intervals.interval(gap)] if calls else None,
+    }
+    out["pairs"] = {
+        f"{a}/{s}": {
+            "older_called": int(c_old[:, k].sum()),
+            "older_right": int(r_old[:, k].sum()),
+            "newest_called": int(c_new[:, k].sum()),
+            "newest_right": int(r_new[:, k].sum()),
+        }
+        for k, (a, s) in enumerate(pairs)
+    }
+    return out
+
+
+def _rates(called: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Right of called per pair (rows: draws, columns: pairs); a pair never called in a row
+    gets that row's rate over all pairs."""
+    overall = right.sum(1, keepdims=True) / np.maximum(called.sum(1, keepdims=True), 1e-9)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(called > 0, right / called, overall)
 
 
 def summary(
