@@ -85,9 +85,12 @@ def test_served_champion_answers_as_predict_does(served, scheme):
         [Sentence("s", f"s:{i}", None, None, t) for i, t in enumerate(SENTENCES)]
     )
     assert len(answer) == len(local) == len(SENTENCES)
+    assert {p.pair_right is None for p in local} == {True, False}  # measured pairs and no stance both
     for row, p in zip(answer, local, strict=True):
         assert (row["actor"], row["stance"]) == (p.actor, p.stance)
         assert row["p"] == pytest.approx(p.confidence, abs=1e-4)  # the served p is predict's
+        # how far to trust the row's pair, as predict says it (null, not NaN, where not measured)
+        assert row["pair_right"] == p.pair_right
         for label in scheme.actor_labels:
             assert row[f"actor:{label}"] == pytest.approx(p.actor_scores[label], abs=1e-4)
         for label in scheme.stance_labels:

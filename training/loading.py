@@ -43,7 +43,7 @@ class Loaded:
         """What the logged pyfunc model returns for the same input (training/pyfunc.py)."""
         from training.outputs import score
 
-        return score(self.classifier, model_input)
+        return score(self.classifier, model_input, self.trust)
 
 
 def load_checked(model_uri: str, scheme: Scheme) -> Loaded:

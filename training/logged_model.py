@@ -42,7 +42,7 @@ def log_model(model, scheme: Scheme, recipe, meta: dict, examples, trust: dict |
         rows = examples if isinstance(examples, dict) else {"text": list(examples)}  # columns, or texts
         example = pd.DataFrame({c: list(rows[c]) for c in ("text", "context") if c in rows})
         wrapper = StanceModel()
-        wrapper.classifier = model  # predict in memory once, for the signature
+        wrapper.classifier, wrapper.trust = model, trust  # predict in memory once, for the signature
         signature = optional_context(infer_signature(example, wrapper.predict(None, example)))
         return mlflow.pyfunc.log_model(
             name="model",

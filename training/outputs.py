@@ -74,11 +74,12 @@ def contexts_of(model_input) -> list[str] | None:
     return None
 
 
-def score(classifier, model_input) -> pd.DataFrame:
+def score(classifier, model_input, trust: dict | None = None) -> pd.DataFrame:
     """A classifier's output frame for a model input: the logged model's contract, without MLflow.
 
     Kinds that parse for the holder add ``holder`` (the words), ``holder_actor`` and ``holder_from``
-    (training/models/holder.py ``explain``; "" where the parse found none).
+    (training/models/holder.py ``explain``; "" where the parse found none). With the model's
+    ``trust`` (training/reliability.py), ``pair_right``: :func:`pair_right` of each row.
     """
     import numpy as np
 
@@ -97,4 +98,17 @@ def score(classifier, model_input) -> pd.DataFrame:
         # strings throughout ("" for none), so the logged signature types the columns
         for column, field in zip(HOLDER_COLUMNS, ("phrase", "actor", "source"), strict=True):
             frame[column] = [(getattr(h, field) or "") if h else "" for h in found]
+    if trust is not None:
+        frame["pair_right"] = pair_right(trust, frame["actor"], frame["stance"])
     return frame
+
+
+def pair_right(trust: dict, actors, stances) -> pd.Series:
+    """Of the model's calls of each row's (actor, stance) pair on articles it never saw, the share
+    that were right (training/reliability.py); None for no stance, and for a pair called fewer than
+    ``reliability.FEW`` times there. An object column, so that JSON carries null, not NaN."""
+    import pandas as pd
+
+    cells = trust.get("cells", {})
+    values = [cells.get(f"{a}/{s}", {}).get("precision") for a, s in zip(actors, stances, strict=True)]
+    return pd.Series(values, dtype=object)

@@ -115,9 +115,7 @@ class Predictor:
         a_scores = out[a_cols].to_numpy()
         s_scores = out[s_cols].to_numpy()
         holders = _holders(out)
-        cells = (self.trust or {}).get("cells", {})
-        pairs = zip(out["actor"], out["stance"], strict=True)
-        right = [cells.get(f"{a}/{st}", {}).get("precision") for a, st in pairs]
+        right = list(out["pair_right"]) if "pair_right" in out.columns else [None] * len(out)
         return [
             SentencePrediction(
                 s.article,

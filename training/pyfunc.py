@@ -10,7 +10,9 @@ training/confidence.py, the figure predict and Label Studio show; models logged
 before it lack the column) and one probability column per class,
 named ``actor:<label>`` and ``stance:<label>``; kinds that parse for the holder add
 ``holder``, ``holder_actor`` and ``holder_from`` (who the parse reads as the holder: evidence
-for a reader, "" where it found none). Predict and Label Studio
+for a reader, "" where it found none); a model logged with its trust table adds ``pair_right``
+(how often its calls of the row's pair were right on articles it never saw; null where not
+measured). Predict and Label Studio
 pre-annotation use only this, never the model's kind.
 """
 
@@ -22,6 +24,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from training.outputs import contexts_of, score, texts_of
+from training.reliability import ARTIFACT as TRUST
 
 __all__ = ["StanceModel", "contexts_of", "input_columns", "optional_context", "texts_of"]
 
@@ -54,10 +57,16 @@ def input_columns(input_schema) -> list[str]:
 class StanceModel(PythonModel):
     """Wraps any classifier saved by a kind in ``training.models``."""
 
+    trust: dict | None = None  # how far to trust each pair it calls, where logged with it
+
     def load_context(self, context):
+        import json
+
         from training.recipes import load_classifier
 
         self.classifier = load_classifier(context.artifacts[ARTIFACT])
+        if TRUST in context.artifacts:
+            self.trust = json.loads(Path(context.artifacts[TRUST]).read_text())
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
-        return score(self.classifier, model_input)
+        return score(self.classifier, model_input, self.trust)
