@@ -271,9 +271,9 @@ def test_each_call_says_how_often_the_models_calls_of_its_pair_were_right_on_uns
         assert p.pair_right == trust["cells"][f"{p.actor}/{p.stance}"].get("precision")
     for ev in result.profile["evidence"]:
         cell = trust["cells"][f"{ev['actor']}/{ev['stance']}"]
-        assert ev["trust"]["called"] == cell["called"] and ev["trust"].get("precision") == cell.get(
-            "precision"
-        )
+        assert ev["trust"]["called"] == cell["called"]
+        assert ev["trust"].get("precision") == cell.get("precision")
+        assert ev["trust"]["newest"] == cell["newest"]  # the newest block's own count rides along
     assert result.profile["trust_measured"]["articles"] == trust["articles"]
 
     table = run_cli("predict", str(paths.root() / SEED), "-f", "table").stdout.decode()

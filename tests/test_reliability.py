@@ -130,3 +130,26 @@ def test_the_trust_transfer_study_reads_the_champions_logged_rows(trained, tmp_p
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "error: models:/nothing/1: no training run found for it in this store"
     ]
+
+
+def test_the_trust_table_gives_each_cell_its_newest_blocks_counts_beside_the_pooled_share():
+    pd, ad, _ = PAIRS
+    wrong = ("other", "accusation")
+    rows = [_dated(f"o{i}", 2, pd, pd) for i in range(12)]  # older: 12 demands called, all right
+    rows += [_dated(f"n{i}", 1, wrong if i < 3 else pd, pd) for i in range(5)]  # newest: 2 of 5
+    trust = reliability.summary(rows, reliability.ROLLING, list(PAIRS), None)
+    cell = trust["cells"]["pakistan/demand"]
+    assert (cell["called"], cell["right"]) == (17, 14) and cell["newest"] == {"called": 5, "right": 2}
+    denial = trust["cells"]["afghan_taliban/denial"]
+    assert denial["newest"] == {"called": 0, "right": 0}
+    assert reliability.call_note(denial | {"called": 1}).endswith("; never called on the newest articles")
+    assert trust["newest"] == {"articles": 5, "first": "2026-01-10", "last": "2026-01-10"}
+    assert reliability.call_note(cell).endswith("; on the newest articles alone 2 of 5")
+    assert "| pakistan/demand | 17 |" in reliability.markdown(trust) and "| 2 of 5 |" in reliability.markdown(
+        trust
+    )
+    # the time split's rows are one block: no newest to show apart
+    alone = reliability.summary(
+        [r for r in rows if r["block"] == 1], reliability.TIME_SPLIT, list(PAIRS), None
+    )
+    assert "newest" not in alone and "newest" not in alone["cells"]["pakistan/demand"]

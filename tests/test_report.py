@@ -118,6 +118,13 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
         assert 0 <= cell["right"] <= min(cell["called"], cell["labeled"])
         row = page.locator("#trust-table tr").nth(1).inner_text()  # pakistan's row
         assert row.startswith("pakistan") and f"of {cell['called']}" in row
+        # and the same count on the newest block alone, beside the pooled share
+        newest = cell["newest"]
+        assert (
+            newest["right"] <= newest["called"] <= cell["called"]
+            and trust["newest"]["articles"] < trust["articles"]
+        )
+        assert f"newest: {newest['right']} of {newest['called']}" in row
         links = page.locator("a.evidence-link")
         assert links.count() > 0
         assert links.first.get_attribute("href").startswith("https://")

@@ -191,7 +191,8 @@ def profile(preds: list[SentencePrediction], scheme: Scheme, trust: dict | None 
     ]
     out = {"sentences": len(preds), "no_stance": no_stance, "counts": counts, "evidence": evidence}
     if trust:
-        out["trust_measured"] = {k: trust[k] for k in ("where", "articles", "sentences", "labels")}
+        keys = ("where", "articles", "sentences", "labels", "newest")
+        out["trust_measured"] = {k: trust[k] for k in keys if k in trust}
     return out
 
 
@@ -199,7 +200,7 @@ def _cell(trust: dict, actor: str, stance: str) -> dict:
     """A pair's calls on articles the model never saw: called, right, and the share with its
     interval where there were enough calls (``training.reliability.FEW``)."""
     cell = trust["cells"].get(f"{actor}/{stance}") or {"called": 0, "right": 0}
-    return {k: cell[k] for k in ("called", "right", "precision", "precision_interval") if k in cell}
+    return {k: cell[k] for k in ("called", "right", "precision", "precision_interval", "newest") if k in cell}
 
 
 # -- inputs --------------------------------------------------------------------------

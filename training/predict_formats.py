@@ -79,11 +79,14 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
         for e in r.profile["evidence"]:
             console.print(f"  {e['actor']} / {e['stance']} ({e['confidence']:.2f}): {e['text']}")
             if "trust" in e:
-                console.print(f"    on unseen articles, its calls of this pair: {call_note(e['trust'])}")
+                note = f"    on unseen articles, its calls of this pair: {call_note(e['trust'])}"
+                console.print(note, soft_wrap=True)  # one line, however long: a reader greps it
         if measured := r.profile.get("trust_measured"):
+            newest = measured.get("newest")
+            recent = f"; the newest: {newest['articles']} articles from {newest['first']}" if newest else ""
             console.print(
                 f"  (how far to trust each pair: read on {measured['articles']} articles the model never "
-                f"saw, {measured['where']}; 90 % intervals by article)"
+                f"saw, {measured['where']}{recent}; 90 % intervals by article)"
             )
         console.print()
     return console.file.getvalue()

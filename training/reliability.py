@@ -160,8 +160,13 @@ def summary(
     labeled_pairs: dict[str, list[tuple[str, str]]] | None,
 ) -> dict:
     """The trust table as the report, predict and the training run keep it: where the rows come
-    from, how many, whether every labeled pair counted, and the cells (:func:`pair_reliability`)."""
-    return {
+    from, how many, whether every labeled pair counted, and the cells (:func:`pair_reliability`).
+
+    Rolling-origin rows (they carry ``block``, 1 the newest) also give each cell its ``newest``
+    counts, {called, right} on the newest block alone, and the table its ``newest`` block's
+    articles and dates: the shares pooled over the blocks ran high there
+    (experiments/trust_transfer.py), so a reader sees the recent counts beside them."""
+    out = {
         "where": where,
         "articles": len({r["article"] for r in rows}),
         "sentences": len(rows),
@@ -169,6 +174,22 @@ def summary(
         "labels": "every pair a sentence is labeled with" if labeled_pairs else "the primary pair only",
         "cells": pair_reliability(rows, pairs, labeled_pairs),
     }
+    blocks = {r["block"] for r in rows if r.get("block") is not None}
+    if len(blocks) > 1:
+        recent = [r for r in rows if r.get("block") == min(blocks)]
+        _, called, _, right = _counts(recent, pairs, labeled_pairs)
+        for k, (a, s) in enumerate(pairs):
+            out["cells"][f"{a}/{s}"]["newest"] = {
+                "called": int(called[:, k].sum()),
+                "right": int(right[:, k].sum()),
+            }
+        dates = sorted(r["date"] for r in recent if r.get("date"))
+        out["newest"] = {
+            "articles": len({r["article"] for r in recent}),
+            "first": dates[0] if dates else None,
+            "last": dates[-1] if dates else None,
+        }
+    return out
 
 
 def call_note(cell: dict | None) -> str:
@@ -177,9 +198,16 @@ def call_note(cell: dict | None) -> str:
     if not cell or not cell["called"]:
         return "never called"
     if "precision" not in cell:
-        return f"right {cell['right']} of {cell['called']} calls (too few for a share)"
-    lo, hi = cell["precision_interval"]
-    return f"right {cell['precision']:.2f} [{lo:.2f}, {hi:.2f}] of {cell['called']} calls"
+        text = f"right {cell['right']} of {cell['called']} calls (too few for a share)"
+    else:
+        lo, hi = cell["precision_interval"]
+        text = f"right {cell['precision']:.2f} [{lo:.2f}, {hi:.2f}] of {cell['called']} calls"
+    if newest := cell.get("newest"):
+        if newest["called"]:
+            text += f"; on the newest articles alone {newest['right']} of {newest['called']}"
+        else:
+            text += "; never called on the newest articles"
+    return text
 
 
 def markdown(trust: dict) -> str:
@@ -190,13 +218,14 @@ def markdown(trust: dict) -> str:
         f"sentences; {trust['labels']} counts as right). right: of its calls of the pair, the share "
         f"labeled with it; found: of the sentences labeled with it, the share called so; 90 % "
         f"intervals by article; under {FEW} calls or labels, counts only.\n",
-        "| pair | calls | right | labeled | found |",
-        "|---|---|---|---|---|",
+        "| pair | calls | right | labeled | found | newest block: right of called |",
+        "|---|---|---|---|---|---|",
     ]
     for pair, c in trust["cells"].items():
         right = _share(c, "precision", c["right"], c["called"])
         found = _share(c, "recall", c["right"], c["labeled"])
-        lines.append(f"| {pair} | {c['called']} | {right} | {c['labeled']} | {found} |")
+        newest = f"{c['newest']['right']} of {c['newest']['called']}" if "newest" in c else ""
+        lines.append(f"| {pair} | {c['called']} | {right} | {c['labeled']} | {found} | {newest} |")
     return "\n".join(lines) + "\n"
 
 
