@@ -51,9 +51,8 @@ def study(model: str) -> dict:
             f"no annotation snapshot of data version {header['data_version']} in this checkout "
             "(labeling/snapshots/): without it a second labeled pair would count as wrong"
         )
-    pairs = [(a, s) for a in scheme.actors for s in scheme.stance_labels if s != scheme.none]
     return {"model": header["model"], "run_id": header["run_id"], "data_version": header["data_version"]} | (
-        reliability.transfer(rows, pairs, labeled)
+        reliability.transfer(rows, scheme.pairs, labeled)
     )
 
 

@@ -113,6 +113,11 @@ class Scheme:
         return list(self.stances)
 
     @cached_property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (actor, stance) pair a sentence may hold: the scheme's actors by its stances, none aside."""
+        return [(a, s) for a in self.actors for s in self.stance_labels if s != self.none]
+
+    @cached_property
     def labels(self) -> Labels:
         return Labels.of(self.actor_labels, self.stance_labels)
 

@@ -31,6 +31,7 @@ FEW = 10  # fewer calls (or labels) than this: counts, no share
 ROLLING = "the rolling origin of its training run"  # where the rows come from, in words
 TIME_SPLIT = "the time split of its training run"
 ARTIFACT, FILE = "trust", "trust.json"  # the table kept in a logged model, beside its classifier
+MARKDOWN = "evaluation/trust.md"  # the table on the training run's page
 
 
 def pair_reliability(
@@ -104,13 +105,10 @@ def transfer(
     for b in blocks:
         mine = [r for r in rows if r["block"] == b]
         _, called, _, right = _counts(mine, pairs, labeled_pairs)
-        dates = sorted(r["date"] for r in mine if r.get("date"))
         out["blocks"].append(
             {
                 "block": b,
-                "first": dates[0] if dates else None,
-                "last": dates[-1] if dates else None,
-                "articles": len({r["article"] for r in mine}),
+                **_span(mine),
                 "calls": int(called.sum()),
                 "right": int(right.sum()),
                 "share": round(float(right.sum() / called.sum()), 3) if called.sum() else None,
@@ -183,13 +181,18 @@ def summary(
                 "called": int(called[:, k].sum()),
                 "right": int(right[:, k].sum()),
             }
-        dates = sorted(r["date"] for r in recent if r.get("date"))
-        out["newest"] = {
-            "articles": len({r["article"] for r in recent}),
-            "first": dates[0] if dates else None,
-            "last": dates[-1] if dates else None,
-        }
+        out["newest"] = _span(recent)
     return out
+
+
+def _span(rows: list[dict]) -> dict:
+    """{articles, first, last}: how many articles the rows come from, and their first and last date."""
+    dates = sorted(r["date"] for r in rows if r.get("date"))
+    return {
+        "articles": len({r["article"] for r in rows}),
+        "first": dates[0] if dates else None,
+        "last": dates[-1] if dates else None,
+    }
 
 
 def call_note(cell: dict | None) -> str:

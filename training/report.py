@@ -70,7 +70,7 @@ def all_periods(dates: list[date], by: str) -> list[str]:
 
 
 def aggregate(rows: list[Row], scheme: Scheme, by: str) -> dict:
-    pairs = [(a, s) for a in scheme.actors for s in scheme.stance_labels if s != scheme.none]
+    pairs = scheme.pairs
     expected: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0.0))
     argmax: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
     outlets: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
@@ -178,8 +178,8 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
 def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]) -> dict | None:
     """How far to trust each cell, from what the model's training run logged on articles it never
     saw (``training.reliability``), every labeled pair of a sentence read from the run's snapshot
-    where this checkout has it; None for predictions read from a file, or a run without them. A
-    model that keeps its own table (trained since it was added) is read from that instead."""
+    where this checkout has it; None for predictions read from a file, or a run without them. For a
+    model that keeps its own table, :func:`build` reads that one and does not call this."""
     from training import reliability
 
     got = reliability.logged_rows(run_id) if run_id else None

@@ -157,14 +157,13 @@ def _time_split(recipe, dd, data, scheme: Scheme, data_version: str) -> tuple[di
                 "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rolling), timesplit.ROLLING
             )
             figures |= pooled
-        pairs = [(a, s) for a in scheme.actors for s in scheme.stance_labels if s != scheme.none]
         trust = reliability.summary(
             rolling or rows,
             reliability.ROLLING if rolling else reliability.TIME_SPLIT,
-            pairs,
+            scheme.pairs,
             reliability.snapshot_pairs(data_version),
         )
-        mlflow.log_text(reliability.markdown(trust), "evaluation/trust.md")
+        mlflow.log_text(reliability.markdown(trust), reliability.MARKDOWN)
         mlflow.log_text(
             "# How far to trust p on the newest articles\n\n"
             + confidence.markdown(rows, scheme.labels.none, "time split: the newest articles"),
