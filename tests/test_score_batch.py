@@ -58,6 +58,12 @@ def read_sentences(out) -> pd.DataFrame:
     return frame.sort_values(["article", "start"]).reset_index(drop=True)
 
 
+def parquet_nulls(out, column: str) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_table(f).column(column).null_count for f in (out / "sentences").rglob("*.parquet"))
+
+
 def test_spark_rows_equal_predicts_row_for_row(spark_out, predicted, scheme):
     out, text = spark_out
     rows, _ = predicted
@@ -73,6 +79,15 @@ def test_spark_rows_equal_predicts_row_for_row(spark_out, predicted, scheme):
             assert abs(round(got[c], 4) - float(want[c])) < 1e-5, (got["sentence_id"], c)
         # predict's p is the product of its 4-decimal scores: equal to the last digit or so
         assert abs(got["p"] - float(want["p"])) < 3e-4, got["sentence_id"]
+        # how far to trust the call: the same cell of the model's trust table, null where predict's is
+        if want["pair_right"] == "":
+            assert pd.isna(got["pair_right"]), got["sentence_id"]
+        else:
+            assert got["pair_right"] == float(want["pair_right"]), got["sentence_id"]
+    assert frame["pair_right"].notna().any()  # the trained model carries its trust table
+    # missing is null in the Parquet itself (not NaN), so a reader's null checks find it
+    assert parquet_nulls(out, "pair_right") == frame["pair_right"].isna().sum() > 0
+    assert frame.loc[frame["stance"] == "none", "pair_right"].isna().all()
     # the article metadata, and the partitions by date
     first = frame[frame.article == "corpus-001"].iloc[0]
     assert (first["date"], first["outlet"]) == ("2025-10-19", "KUNA (via MENAFN)")
@@ -99,8 +114,12 @@ def test_profiles_beside_the_sentences_equal_predicts(spark_out, predicted):
     assert got["article"].tolist() == sorted(p["article"] for p in want)
     for (_, row), theirs in zip(got.iterrows(), sorted(want, key=lambda p: p["article"]), strict=True):
         mine = json.loads(row["profile"])
-        for key in ("sentences", "no_stance", "counts"):
+        for key in ("sentences", "no_stance", "counts", "trust_measured"):
             assert mine[key] == theirs[key], (row["article"], key)
+        # each pair found says how far its calls were trusted, as predict's profile does
+        assert [(e["actor"], e["stance"], e["trust"]) for e in mine["evidence"]] == [
+            (e["actor"], e["stance"], e["trust"]) for e in theirs["evidence"]
+        ]
 
 
 def test_the_local_engine_gives_the_same_rows_and_an_existing_output_is_refused(
@@ -111,6 +130,7 @@ def test_the_local_engine_gives_the_same_rows_and_an_existing_output_is_refused(
     assert code == 0, text
     local, spark = read_sentences(out), read_sentences(spark_out[0])
     pd.testing.assert_frame_equal(local[spark.columns.tolist()], spark, check_dtype=False, atol=1e-9)
+    assert parquet_nulls(out, "pair_right") == parquet_nulls(spark_out[0], "pair_right")
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     code, text = cli("score-batch", str(articles), str(out))
     assert code == 2

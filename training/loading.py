@@ -71,6 +71,12 @@ def load_checked(model_uri: str, scheme: Scheme) -> Loaded:
     return Loaded(classifier, where, _inputs(mlmodel), folder, _trust(folder, artifacts))
 
 
+def trust_of(model_uri: str) -> dict | None:
+    """A logged model's trust table alone, from its local copy (None for a model without one)."""
+    folder, _ = local_copy(model_uri)
+    return _trust(folder, read_mlmodel(folder)["flavors"]["python_function"]["artifacts"])
+
+
 def _trust(folder: Path, artifacts: dict) -> dict | None:
     """How far to trust each pair the model calls, as its training run measured it; None for a
     model logged without it (an older one, or one whose run had no time split)."""

@@ -4,8 +4,9 @@ INPUT is a folder of articles (``*.txt``/``*.html``, directly or in ``articles/`
 ``articles.tsv`` giving each article's date, outlet, url and headline) or a file of sentences
 (JSONL as ``stance predict --sentences`` reads it, or Parquet with a ``text`` column). OUTPUT is a
 folder: ``sentences/``, Parquet partitioned by article ``date`` (``undated`` when unknown), with
-predict's per-sentence columns (unrounded probabilities) plus the article metadata, and
-``profiles/``, one row per article with predict's profile as JSON.
+predict's per-sentence columns (unrounded probabilities; ``pair_right``, how far to trust each call,
+from the model's trust table) plus the article metadata, and ``profiles/``, one row per article with
+predict's profile as JSON (each pair's trust included).
 
 ``--engine spark`` (``--master local[*]`` by default, a cluster's URL otherwise) reads and segments
 the articles on the executors with the one segmenter and scores with ``mlflow.pyfunc.spark_udf``
@@ -116,6 +117,12 @@ def score_columns(scheme) -> list[str]:
     return [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
 
 
+def row_columns(scheme) -> list[str]:
+    """The written sentence rows' columns, in order, for both engines (``date`` partitions them)."""
+    lead = ["article", "sentence_id", "start", "end", "text", "actor", "stance", "p", "pair_right"]
+    return [*lead, *score_columns(scheme), *META]
+
+
 def pair_p(frame, scheme):
     """Predict's ``p`` for each scored row of a pandas frame (its labels and probability columns)."""
     from training.confidence import pair_confidences
@@ -128,8 +135,20 @@ def pair_p(frame, scheme):
     )  # fmt: skip
 
 
-def profiles_frame(sentences, scheme):
-    """Per-article profiles (predict's) of a pandas frame of scored sentences."""
+def pair_right_column(frame, trust: dict | None):
+    """Predict's ``pair_right`` for each scored row (missing throughout for a model without a trust
+    table): training.outputs.pair_right as floats, NaN where missing, which Arrow writes as null."""
+    import numpy as np
+
+    from training.outputs import pair_right
+
+    if trust is None:
+        return np.full(len(frame), np.nan)
+    return pair_right(trust, frame["actor"], frame["stance"]).astype("float64").to_numpy()
+
+
+def profiles_frame(sentences, scheme, trust: dict | None = None):
+    """Per-article profiles (predict's, with the model's ``trust``) of a frame of scored sentences."""
     import pandas as pd
 
     from training.predict import SentencePrediction, profile
@@ -153,9 +172,8 @@ def profiles_frame(sentences, scheme):
         ]
         first = group.iloc[0]
         info = {k: first[k] for k in META}
-        rows.append(
-            {"article": article, **info, "profile": json.dumps(profile(preds, scheme), ensure_ascii=False)}
-        )
+        found = profile(preds, scheme, trust)
+        rows.append({"article": article, **info, "profile": json.dumps(found, ensure_ascii=False)})
     return pd.DataFrame(rows, columns=["article", *META, "profile"])
 
 
@@ -193,13 +211,16 @@ def run_local(input_path: Path, out: Path, model_uri: str) -> int:
     for c in cols:
         frame[c] = scored[c].to_numpy(dtype="float64")
     frame["p"] = pair_p(frame, predictor.scheme)
+    frame["pair_right"] = pair_right_column(frame, predictor.trust)
     frame["date"] = [_partition_value(d) for d in frame["date"]]
-    order = ["article", "sentence_id", "start", "end", "text", "actor", "stance", "p", *cols, *META]
+    order = row_columns(predictor.scheme)
     pq.write_to_dataset(
         pa.Table.from_pandas(frame[order], preserve_index=False), out / "sentences", partition_cols=["date"]
     )
     (out / "profiles").mkdir()
-    profiles_frame(frame, predictor.scheme).to_parquet(out / "profiles" / "part-0.parquet", index=False)
+    profiles_frame(frame, predictor.scheme, predictor.trust).to_parquet(
+        out / "profiles" / "part-0.parquet", index=False
+    )
     return len(frame)
 
 

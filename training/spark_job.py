@@ -23,7 +23,9 @@ from training.score_batch import (
     UNDATED,
     article_files,
     pair_p,
+    pair_right_column,
     profiles_frame,
+    row_columns,
     score_columns,
     segment_rows,
 )
@@ -90,8 +92,9 @@ def _context_column():
     return F.concat_ws("\n", F.collect_list(words).over(order))
 
 
-def _check_model(model_uri: str, scheme: Scheme) -> list[str]:
-    """Refuse a model of another scheme; the columns it reads (training.pyfunc.input_columns)."""
+def _check_model(model_uri: str, scheme: Scheme) -> tuple[list[str], dict | None]:
+    """Refuse a model of another scheme; the columns it reads (training.pyfunc.input_columns) and
+    its trust table (None for a model logged without one), read from the driver's local copy."""
     from training import tracking
 
     uri = tracking.setup_uri()
@@ -106,9 +109,10 @@ def _check_model(model_uri: str, scheme: Scheme) -> list[str]:
         ) from None
     if (info.metadata or {}).get("scheme_hash") != scheme.hash:
         raise StanceError(f"model '{model_uri}' was not trained with configs/scheme.yaml ({scheme.hash})")
+    from training.loading import trust_of
     from training.pyfunc import input_columns
 
-    return input_columns(info.signature.inputs if info.signature else None)
+    return input_columns(info.signature.inputs if info.signature else None), trust_of(model_uri)
 
 
 def _sentences(spark, input_path: Path):
@@ -157,7 +161,7 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
     scheme = Scheme.load()
-    inputs = _check_model(model_uri, scheme)
+    inputs, trust = _check_model(model_uri, scheme)
     cols = score_columns(scheme)
     spark = session(master)
     try:
@@ -172,8 +176,7 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
             "article", "sentence_id", "start", "end", "text", *[F.col(f"p.`{c}`").alias(c) for c in cols],
             "outlet", "url", "headline", dated.alias("date"),
         )  # fmt: skip
-        order = ["article", "sentence_id", "start", "end", "text", "actor", "stance", "p", *cols]
-        order += ["outlet", "url", "headline", "date"]
+        order = row_columns(scheme)
         a_cols, s_cols = cols[: len(scheme.actor_labels)], cols[len(scheme.actor_labels) :]
 
         def with_labels(batches):
@@ -189,13 +192,14 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
                 )
                 b = b.assign(actor=actors, stance=stances)
                 b = b.assign(p=pair_p(b, scheme))
+                b = b.assign(pair_right=pair_right_column(b, trust))
                 yield plain(b[order])
 
         fields = {
             f.name: f for f in flat.schema.fields
         }  # a new schema: the frame's own is cached, not copied
         fields |= {k: StructField(k, StringType()) for k in ("actor", "stance")}
-        fields["p"] = StructField("p", DoubleType())
+        fields |= {k: StructField(k, DoubleType()) for k in ("p", "pair_right")}
         schema = StructType([fields[c] for c in order])
         rows = flat.mapInPandas(with_labels, schema)
         rows.write.partitionBy("date").parquet(str(out / "sentences"))
@@ -206,7 +210,7 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
         written = pd.read_parquet(out / "sentences")
         written["date"] = written["date"].astype(str)
         (out / "profiles").mkdir()
-        profiles_frame(written, scheme).to_parquet(out / "profiles" / "part-0.parquet", index=False)
+        profiles_frame(written, scheme, trust).to_parquet(out / "profiles" / "part-0.parquet", index=False)
         return len(written)
     finally:
         spark.stop()
