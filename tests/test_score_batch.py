@@ -151,6 +151,56 @@ def test_spark_without_java_is_one_line_and_writes_nothing(trained, articles, tm
     assert list(tmp_path.iterdir()) == []
 
 
+def not_articles(folder) -> dict[str, str]:
+    """Files a folder of coverage can hold that are not articles, and the reason each is refused."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "scan.txt").write_bytes(bytes(range(256)) * 8)
+    (folder / "page.html").write_text("<html><body><script>track()</script></body></html>")
+    return {
+        str(folder / "empty.txt"): f"{folder / 'empty.txt'}: is empty",
+        str(folder / "scan.txt"): f"{folder / 'scan.txt'}: looks like a binary file, not article text",
+        str(folder / "page.html"): f"{folder / 'page.html'}: has no text outside its markup",
+    }
+
+
+def test_files_that_are_not_articles_are_listed_and_the_rest_scored(trained, articles, tmp_path):
+    """One bad file in a day's folder does not sink the batch, on Spark or locally: it is passed
+    over, listed with its reason, and the articles beside it are scored as if it were not there."""
+    folder = tmp_path / "in"
+    shutil.copytree(articles, folder)
+    reasons = not_articles(folder / "articles")
+    spark_out, local_out = tmp_path / "spark", tmp_path / "local"
+    code, text = cli("score-batch", str(folder), str(spark_out), "--engine", "spark", "--master", "local[2]")
+    assert code == 0, text
+    assert f"skipped 3 files that are not articles, each with its reason: {spark_out}/skipped.jsonl" in text
+    code, text = cli("score-batch", str(folder), str(local_out))
+    assert code == 0, text
+    for out in (spark_out, local_out):
+        listed = [json.loads(line) for line in (out / "skipped.jsonl").read_text().splitlines()]
+        assert {r["file"]: r["error"] for r in listed} == reasons
+        assert sorted(read_sentences(out)["article"].unique()) == sorted(ARTICLES)
+    pd.testing.assert_frame_equal(
+        read_sentences(local_out), read_sentences(spark_out), check_dtype=False, atol=1e-9
+    )
+
+
+def test_a_folder_with_no_article_is_one_line_and_writes_nothing(trained, tmp_path):
+    folder = tmp_path / "in"
+    reasons = not_articles(folder)
+    first = reasons[str(folder / "empty.txt")]
+    for engine in ("local", "spark"):
+        code, text = cli("score-batch", str(folder), str(tmp_path / "out"), "--engine", engine)
+        assert code == 2, text
+        want = (
+            f"error: {folder}: none of its 3 article files can be read (the first: {first}); nothing written"
+        )
+        assert text.strip().splitlines()[-1] == want
+        if engine == "local":
+            assert text.strip() == want
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
 def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     """The holder's context (preceding sentences of the article) is built alike on every path."""
     from labeling.articles import read_article

@@ -6,7 +6,9 @@ INPUT is a folder of articles (``*.txt``/``*.html``, directly or in ``articles/`
 folder: ``sentences/``, Parquet partitioned by article ``date`` (``undated`` when unknown), with
 predict's per-sentence columns (unrounded probabilities; ``pair_right``, how far to trust each call,
 from the model's trust table) plus the article metadata, and ``profiles/``, one row per article with
-predict's profile as JSON (each pair's trust included).
+predict's profile as JSON (each pair's trust included). A file of the folder that is not an
+article (empty, binary, too large) is passed over and listed, with the reason, in
+``skipped.jsonl``; a folder with no readable article is refused.
 
 ``--engine spark`` (``--master local[*]`` by default, a cluster's URL otherwise) reads and segments
 the articles on the executors with the one segmenter and scores with ``mlflow.pyfunc.spark_udf``
@@ -30,6 +32,7 @@ from typing import Annotated
 import typer
 
 from stance.errors import StanceError
+from stance.io import dumps_jsonl
 from training.context import contexts
 
 META = ("date", "outlet", "url", "headline")
@@ -96,14 +99,23 @@ def _jsonl_meta(path: Path) -> list[dict]:
     return [row for _, row in read_jsonl(path)] if first.lstrip().startswith("{") else []
 
 
-def segment_rows(paths: list[str], meta: dict[str, dict]) -> list[dict]:
-    """Read and segment articles with the one segmenter: one row per sentence with its metadata."""
+def segment_rows(paths: list[str], meta: dict[str, dict], skipped: list[dict] | None = None) -> list[dict]:
+    """Read and segment articles with the one segmenter: one row per sentence with its metadata.
+
+    A file that is not an article (empty, binary, too large, markup with no text) is refused, or,
+    given a ``skipped`` list, noted there as ``{"file", "error"}`` and passed over."""
     from labeling.articles import read_article
     from labeling.segment import segment
 
     rows = []
     for path in paths:
-        article = read_article(Path(path))
+        try:
+            article = read_article(Path(path))
+        except StanceError as exc:
+            if skipped is None:
+                raise
+            skipped.append({"file": str(path), "error": str(exc)})
+            continue
         info = meta.get(article.id, {})
         sentences = segment(article)
         before = contexts([s.article for s in sentences], [s.text for s in sentences])
@@ -177,6 +189,19 @@ def profiles_frame(sentences, scheme, trust: dict | None = None):
     return pd.DataFrame(rows, columns=["article", *META, "profile"])
 
 
+SKIPPED = "skipped.jsonl"
+
+
+def check_skipped(input_path: Path, skipped: list[dict], files: int) -> None:
+    """Refuse a folder none of whose article files can be read: nothing to score, nothing written."""
+    if skipped and len(skipped) == files:
+        first = min(skipped, key=lambda s: s["file"])  # by name: executors report in no set order
+        raise StanceError(
+            f"{input_path}: none of its {files} article files can be read (the first: "
+            f"{first['error']}); nothing written"
+        )
+
+
 def _partition_value(date) -> str:
     return date if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else UNDATED
 
@@ -195,14 +220,14 @@ def _move_into_place(tmp: Path, output: Path) -> None:
 
 
 # -- engines -----------------------------------------------------------------------------
-def run_local(input_path: Path, out: Path, model_uri: str) -> int:
+def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) -> int:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from training.predict import Predictor
 
-    frame = _local_input(input_path)
+    frame = _local_input(input_path, skipped)
     predictor = Predictor(model_uri)
     scored = predictor.model.predict(pd.DataFrame({c: frame[c].tolist() for c in predictor.inputs}))
     cols = score_columns(predictor.scheme)
@@ -224,12 +249,14 @@ def run_local(input_path: Path, out: Path, model_uri: str) -> int:
     return len(frame)
 
 
-def _local_input(input_path: Path):
+def _local_input(input_path: Path, skipped: list[dict]):
     import pandas as pd
 
     if input_path.is_dir():
         files, meta = article_files(input_path)
-        return pd.DataFrame(segment_rows([str(f) for f in files], meta))
+        rows = segment_rows([str(f.resolve()) for f in files], meta, skipped)  # as Spark's executors
+        check_skipped(input_path, skipped, len(files))
+        return pd.DataFrame(rows)
     return sentence_frame(input_path)
 
 
@@ -252,11 +279,11 @@ def check_java() -> None:
         )
 
 
-def run_spark(input_path: Path, out: Path, model_uri: str, master: str) -> int:
+def run_spark(input_path: Path, out: Path, model_uri: str, master: str, skipped: list[dict]) -> int:
     from training import spark_job
 
     check_java()
-    return spark_job.run(input_path, out, model_uri, master)
+    return spark_job.run(input_path, out, model_uri, master, skipped)
 
 
 # -- command -----------------------------------------------------------------------------
@@ -276,10 +303,19 @@ def cli(
     """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""
     if not input.exists():
         raise StanceError(f"{input}: no such file or folder")
-    tmp = _prepare_output(output, overwrite)
+    tmp, skipped = _prepare_output(output, overwrite), []
     try:
-        n = run_spark(input, tmp, model, master) if engine == Engine.spark else run_local(input, tmp, model)
+        if engine == Engine.spark:
+            n = run_spark(input, tmp, model, master, skipped)
+        else:
+            n = run_local(input, tmp, model, skipped)
+        if skipped:
+            (tmp / SKIPPED).write_text(
+                dumps_jsonl(sorted(skipped, key=lambda s: s["file"])), encoding="utf-8"
+            )
         _move_into_place(tmp, output)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"scored {n} sentences ({engine.value}) -> {output}/sentences (by date), {output}/profiles")
+    if skipped:
+        print(f"skipped {len(skipped)} files that are not articles, each with its reason: {output}/{SKIPPED}")

@@ -22,6 +22,7 @@ from training.score_batch import (
     META,
     UNDATED,
     article_files,
+    check_skipped,
     pair_p,
     pair_right_column,
     profiles_frame,
@@ -115,7 +116,9 @@ def _check_model(model_uri: str, scheme: Scheme) -> tuple[list[str], dict | None
     return input_columns(info.signature.inputs if info.signature else None), trust_of(model_uri)
 
 
-def _sentences(spark, input_path: Path):
+def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
+    """The input's sentences as a Spark frame; a folder's files that are not articles are passed
+    over on the executors and added to ``skipped`` (training.score_batch.segment_rows)."""
     import pandas as pd
     from pyspark.sql import functions as F
 
@@ -127,9 +130,22 @@ def _sentences(spark, input_path: Path):
 
         def segment_batches(batches):
             for batch in batches:
-                yield plain(pd.DataFrame(segment_rows(batch["path"].tolist(), meta), columns=cols))
+                bad: list[dict] = []
+                rows = pd.DataFrame(segment_rows(batch["path"].tolist(), meta, bad), columns=cols)
+                yield plain(rows.assign(error=None))
+                if bad:  # a file passed over travels as one row: its path in `text`, the reason in `error`
+                    refused = {c: [None] * len(bad) for c in cols}
+                    refused |= {"text": [b["file"] for b in bad], "error": [b["error"] for b in bad]}
+                    yield pd.DataFrame(refused, columns=[*cols, "error"], dtype=object)
 
-        return docs.mapInPandas(segment_batches, SENTENCE_SCHEMA)
+        segmented = docs.mapInPandas(segment_batches, SENTENCE_SCHEMA + ", error string").persist()
+        found = segmented.where(F.col("error").isNotNull()).select("text", "error").collect()
+        if skipped is not None:
+            skipped.extend({"file": r["text"], "error": r["error"]} for r in found)
+        elif found:
+            raise StanceError(found[0]["error"])
+        check_skipped(input_path, skipped or [], len(files))
+        return segmented.where(F.col("error").isNull()).drop("error")
     if input_path.suffix.lower() == ".parquet":
         frame = spark.read.parquet(str(input_path)).withColumn("_row", F.monotonically_increasing_id())
         if "text" not in frame.columns:
@@ -155,7 +171,7 @@ def _sentences(spark, input_path: Path):
     return spark.createDataFrame(local, SENTENCE_SCHEMA)
 
 
-def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
+def run(input_path: Path, out: Path, model_uri: str, master: str, skipped: list[dict] | None = None) -> int:
     import mlflow.pyfunc
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
@@ -169,7 +185,7 @@ def run(input_path: Path, out: Path, model_uri: str, master: str) -> int:
         # the labels are decoded from them by the very function the model uses (training.outputs.decode)
         result = StructType([StructField(c, DoubleType()) for c in cols])
         udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result, env_manager="local")
-        sentences = _sentences(spark, input_path)
+        sentences = _sentences(spark, input_path, skipped)
         scored = sentences.withColumn("p", udf(F.struct(*[F.col(c).alias(c) for c in inputs])))
         dated = F.when(F.col("date").rlike(r"^\d{4}-\d{2}-\d{2}$"), F.col("date")).otherwise(F.lit(UNDATED))
         flat = scored.select(
