@@ -201,6 +201,22 @@ def test_a_folder_with_no_article_is_one_line_and_writes_nothing(trained, tmp_pa
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
+def test_a_parquet_of_sentences_without_text_is_one_line_on_both_engines(trained, tmp_path):
+    """A sentence file with null or blank texts is refused as `predict --sentences` refuses such a
+    line (before, the local engine died in a traceback on the first null); so is a column of numbers."""
+    blank, numbers = tmp_path / "blank.parquet", tmp_path / "numbers.parquet"
+    pd.DataFrame({"text": ["Pakistan urged Kabul to act against the TTP.", None, "", "  "]}).to_parquet(blank)
+    pd.DataFrame({"text": [1, 2]}).to_parquet(numbers)
+    for engine in ("local", "spark"):
+        code, text = cli("score-batch", str(blank), str(tmp_path / "out"), "--engine", engine)
+        assert code == 2, text
+        want = f"error: {blank}: 3 of its rows have no text (null or blank): drop or fill them"
+        assert text.strip().splitlines()[-1] == want
+    code, text = cli("score-batch", str(numbers), str(tmp_path / "out"))
+    assert (code, text.strip()) == (2, f"error: {numbers}: its 'text' column holds int64, not text")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.parquet", "numbers.parquet"]
+
+
 def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     """The holder's context (preceding sentences of the article) is built alike on every path."""
     from labeling.articles import read_article

@@ -71,6 +71,10 @@ def sentence_frame(path: Path):
         frame = pd.read_parquet(path)
         if "text" not in frame.columns:
             raise StanceError(f"{path}: needs a 'text' column")
+        text = frame["text"]
+        if not text.dropna().map(lambda t: isinstance(t, str)).all():
+            check_texts(path, str(text.dtype), 0)
+        check_texts(path, None, int((text.isna() | (text.fillna("").str.strip() == "")).sum()))
         if "article" not in frame.columns:
             frame["article"] = path.stem
         if "sentence_id" not in frame.columns:
@@ -90,6 +94,15 @@ def sentence_frame(path: Path):
     # rows in file order: each sentence's context is the rows of its article before it, as in predict
     frame["context"] = contexts(frame["article"].astype(str).tolist(), frame["text"].astype(str).tolist())
     return frame[["article", "sentence_id", "start", "end", "text", *META, "context"]]
+
+
+def check_texts(path: Path, not_text: str | None, blank: int) -> None:
+    """Refuse a Parquet file of sentences whose ``text`` column is not text, or has rows with none
+    (null or blank), as ``predict --sentences`` refuses such a JSONL line: both engines alike."""
+    if not_text:
+        raise StanceError(f"{path}: its 'text' column holds {not_text}, not text")
+    if blank:
+        raise StanceError(f"{path}: {blank} of its rows have no text (null or blank): drop or fill them")
 
 
 def _jsonl_meta(path: Path) -> list[dict]:

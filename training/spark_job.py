@@ -23,6 +23,7 @@ from training.score_batch import (
     UNDATED,
     article_files,
     check_skipped,
+    check_texts,
     pair_p,
     pair_right_column,
     profiles_frame,
@@ -121,6 +122,7 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
     over on the executors and added to ``skipped`` (training.score_batch.segment_rows)."""
     import pandas as pd
     from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType
 
     if input_path.is_dir():
         files, meta = article_files(input_path)
@@ -150,6 +152,11 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
         frame = spark.read.parquet(str(input_path)).withColumn("_row", F.monotonically_increasing_id())
         if "text" not in frame.columns:
             raise StanceError(f"{input_path}: needs a 'text' column")
+        kind = frame.schema["text"].dataType
+        blank = (
+            0 if kind != StringType() else frame.where(F.trim(F.coalesce("text", F.lit(""))) == "").count()
+        )
+        check_texts(input_path, None if kind == StringType() else kind.simpleString(), blank)
         for key, default in (("article", F.lit(input_path.stem)), ("start", F.lit(None).cast("int"))):
             if key not in frame.columns:
                 frame = frame.withColumn(key, default)
