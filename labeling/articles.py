@@ -44,6 +44,28 @@ def read_article(path: Path, article_id: str | None = None) -> Article:
     return article_from_bytes(data, article_id or path.stem, source=str(path), is_html=is_html)
 
 
+def read_or_note(path: Path, skipped: list[dict] | None) -> Article | None:
+    """``read_article``, or, given a ``skipped`` list, a file that is not an article noted there as
+    ``{"file", "error"}`` and None returned: a folder of coverage is read past its bad files."""
+    try:
+        return read_article(path)
+    except StanceError as exc:
+        if skipped is None:
+            raise
+        skipped.append({"file": str(path), "error": str(exc)})
+        return None
+
+
+def check_any_read(folder: Path, skipped: list[dict], files: int) -> None:
+    """Refuse a folder none of whose article files can be read: nothing to score, nothing written."""
+    if skipped and len(skipped) == files:
+        first = min(skipped, key=lambda s: s["file"])  # by name: executors report in no set order
+        raise StanceError(
+            f"{folder}: none of its {files} article files can be read (the first: "
+            f"{first['error']}); nothing written"
+        )
+
+
 def article_from_bytes(
     data: bytes, article_id: str | None, source: str, is_html: bool | None = None
 ) -> Article:

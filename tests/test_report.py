@@ -91,6 +91,16 @@ def test_bad_report_inputs_are_one_line(predictions, tmp_path):
     empty.mkdir(parents=True)
     res = run_cli("report", str(empty), "--out", str(tmp_path / "r"))
     assert res.stderr.decode().strip() == f"error: {empty}: no articles (.txt or .html files) to report on"
+    # a folder none of whose files is an article: one line, before any model loads, nothing written
+    (empty / "a.txt").write_bytes(b"")
+    (empty / "b.html").write_text("<html><body><script>x()</script></body></html>")
+    res = run_cli("report", str(empty), "--out", str(tmp_path / "r"))
+    assert res.returncode == 2
+    assert res.stderr.decode().strip() == (
+        f"error: {empty}: none of its 2 article files can be read (the first: {empty / 'a.txt'}: is empty); "
+        "nothing written"
+    )
+    assert list((tmp_path / "r").iterdir()) == []  # the folder checked writable, nothing in it
 
 
 @pytest.mark.slow
@@ -102,12 +112,26 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     ids = ["coverage-100", "coverage-150", "coverage-178"]
     for a in ids:
         (folder / f"{a}.txt").write_bytes((REPO / "coverage" / "articles" / f"{a}.txt").read_bytes())
+    # files a scraped folder holds that are not articles: passed over and listed, not fatal
+    (folder / "failed-download.html").write_text("<html><body><script>x()</script></body></html>")
+    (folder / "empty.txt").write_bytes(b"")
     out = tmp_path / "report"
     res = run_cli("report", str(folder), "--meta", str(REPO / "coverage" / "articles.tsv"), "--out", str(out))
     assert res.returncode == 0, res.stderr.decode()
+    assert (
+        "skipped 2 files that are not articles (listed in the report with the reasons)" in res.stdout.decode()
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["articles"] == len(ids)
+    assert summary["skipped"] == [
+        {"file": str(folder / "empty.txt"), "error": f"{folder / 'empty.txt'}: is empty"},
+        {"file": str(folder / "failed-download.html"), "error": f"{folder / 'failed-download.html'}: has no text outside its markup"},
+    ]  # fmt: skip
     with browser_page(width=1200, height=900) as page:
         page.goto((out / "report.html").as_uri())
         assert "stance-classifier/" in page.locator("#header").inner_text()  # the model version scored it
+        assert "2 file(s) passed over" in page.locator("#header").inner_text()
+        assert page.locator("#skipped + p + table tr").count() == 2
         for plot in ("#timeline-plot", "#matrix-plot"):
             assert page.eval_on_selector(plot, "img => img.complete && img.naturalWidth > 300")
         assert page.locator("#matrix-table tr").count() == 1 + 5  # a header and one row per actor

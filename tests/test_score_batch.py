@@ -222,8 +222,8 @@ def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     from labeling.articles import read_article
     from labeling.segment import segment
     from training import spark_job
+    from training.batch_inputs import segment_rows, sentence_frame
     from training.context import contexts
-    from training.score_batch import segment_rows, sentence_frame
 
     sentences = [s for a in ARTICLES for s in segment(read_article(articles / "articles" / f"{a}.txt"))]
     want = dict(zip([s.sentence_id for s in sentences], contexts([s.article for s in sentences], [s.text for s in sentences]), strict=True))  # fmt: skip

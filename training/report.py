@@ -133,8 +133,9 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     meta_path = meta_path or (default_meta(input_path) if input_path.is_dir() else None)
     metas = read_meta(meta_path)
     check_writable(out)
+    skipped: list[dict] = []  # a folder's files that are not articles, passed over
     if input_path.is_dir():
-        preds, headlines, files, kept = score_folder(input_path, model, scheme)
+        preds, headlines, files, kept = score_folder(input_path, model, scheme, skipped)
         header = model_header(model, scheme)
     else:
         kept = None
@@ -156,6 +157,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         "articles": len(articles),
         "sentences": len(rows),
         "undated": sorted(a for a, m in articles.items() if m.date is None),
+        "skipped": skipped,
     }
     checks = prediction_checks(rows, scheme)
     write_outputs(
@@ -170,7 +172,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     )
     return {
         "out": str(out),
-        **{k: header[k] for k in ("articles", "sentences", "undated")},
+        **{k: header[k] for k in ("articles", "sentences", "undated", "skipped")},
         "checks": len(checks),
     }
 
@@ -227,4 +229,8 @@ def cli(
     print(
         f"report of {r['articles']} articles, {r['sentences']} sentences{undated}; {r['checks']} codebook flags"
     )
+    if r["skipped"]:
+        print(
+            f"  skipped {len(r['skipped'])} files that are not articles (listed in the report with the reasons)"
+        )
     print(f"  {Path(r['out']) / 'report.html'} (open it in a browser; CSV/JSON beside it)")

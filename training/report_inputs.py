@@ -130,17 +130,19 @@ def from_predictions(preds, metas: dict[str, Meta], headlines: dict[str, str], s
     return rows
 
 
-def score_folder(folder: Path, model: str, scheme: Scheme):
+def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     """(predictions, headlines, files) of every article in the folder, and how far to trust each
     pair the model calls as the model keeps it (``training.reliability``; None for a model logged
-    without it)."""
-    from labeling.articles import read_article
+    without it). A file that is not an article is passed over and noted in ``skipped``."""
+    from labeling.articles import check_any_read, read_or_note
     from training.predict import Predictor
 
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".html", ".htm"))
     if not files:
         raise StanceError(f"{folder}: no articles (.txt or .html files) to report on")
-    articles = [read_article(f) for f in files]  # every input checked before the model loads
+    read = [read_or_note(f, skipped) for f in files]  # every input checked before the model loads
+    articles = [a for a in read if a is not None]
+    check_any_read(folder, skipped, len(files))
     predictor = Predictor(model, scheme)
     results = predictor.predict_articles(articles)
     headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}

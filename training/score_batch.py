@@ -18,7 +18,6 @@ temporary folder beside OUTPUT and moved into place when complete: a failed run 
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -31,110 +30,17 @@ from typing import Annotated
 
 import typer
 
+from labeling.articles import check_any_read
 from stance.errors import StanceError
 from stance.io import dumps_jsonl
-from training.context import contexts
+from training.batch_inputs import META, article_files, segment_rows, sentence_frame
 
-META = ("date", "outlet", "url", "headline")
 UNDATED = "undated"
-ARTICLE_SUFFIXES = {".txt", ".html", ".htm"}
 
 
 class Engine(StrEnum):
     local = "local"
     spark = "spark"
-
-
-# -- inputs ------------------------------------------------------------------------------
-def article_files(folder: Path) -> tuple[list[Path], dict[str, dict]]:
-    """The article files of a folder and, from its ``articles.tsv``, each article's metadata."""
-    where = folder / "articles" if (folder / "articles").is_dir() else folder
-    files = sorted(p for p in where.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
-    if not files:
-        raise StanceError(f"{folder}: no article files (.txt, .html) in it or in its articles/ folder")
-    meta: dict[str, dict] = {}
-    tsv = folder / "articles.tsv"
-    if tsv.is_file():
-        with tsv.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                meta[row["article"]] = {k: (row.get(k) or None) for k in META}
-    return files, meta
-
-
-def sentence_frame(path: Path):
-    """A JSONL or Parquet file of sentences as a pandas frame (predict's ids when none are given)."""
-    import pandas as pd
-
-    from training.predict import read_sentences_file
-
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-        if "text" not in frame.columns:
-            raise StanceError(f"{path}: needs a 'text' column")
-        text = frame["text"]
-        if not text.dropna().map(lambda t: isinstance(t, str)).all():
-            check_texts(path, str(text.dtype), 0)
-        check_texts(path, None, int((text.isna() | (text.fillna("").str.strip() == "")).sum()))
-        if "article" not in frame.columns:
-            frame["article"] = path.stem
-        if "sentence_id" not in frame.columns:
-            frame["sentence_id"] = [f"{a}:{n}" for n, a in enumerate(frame["article"], 1)]
-    else:
-        frame = pd.DataFrame([s.__dict__ for s in read_sentences_file(path)])
-        extra = _jsonl_meta(path)
-        for key in META:
-            frame[key] = [row.get(key) for row in extra] if extra else None
-    for key in ("start", "end"):
-        frame[key] = (
-            frame[key].astype("Int64") if key in frame.columns else pd.array([None] * len(frame), "Int64")
-        )
-    for key in META:
-        if key not in frame.columns:
-            frame[key] = None
-    # rows in file order: each sentence's context is the rows of its article before it, as in predict
-    frame["context"] = contexts(frame["article"].astype(str).tolist(), frame["text"].astype(str).tolist())
-    return frame[["article", "sentence_id", "start", "end", "text", *META, "context"]]
-
-
-def check_texts(path: Path, not_text: str | None, blank: int) -> None:
-    """Refuse a Parquet file of sentences whose ``text`` column is not text, or has rows with none
-    (null or blank), as ``predict --sentences`` refuses such a JSONL line: both engines alike."""
-    if not_text:
-        raise StanceError(f"{path}: its 'text' column holds {not_text}, not text")
-    if blank:
-        raise StanceError(f"{path}: {blank} of its rows have no text (null or blank): drop or fill them")
-
-
-def _jsonl_meta(path: Path) -> list[dict]:
-    from stance.io import read_jsonl
-
-    first = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
-    return [row for _, row in read_jsonl(path)] if first.lstrip().startswith("{") else []
-
-
-def segment_rows(paths: list[str], meta: dict[str, dict], skipped: list[dict] | None = None) -> list[dict]:
-    """Read and segment articles with the one segmenter: one row per sentence with its metadata.
-
-    A file that is not an article (empty, binary, too large, markup with no text) is refused, or,
-    given a ``skipped`` list, noted there as ``{"file", "error"}`` and passed over."""
-    from labeling.articles import read_article
-    from labeling.segment import segment
-
-    rows = []
-    for path in paths:
-        try:
-            article = read_article(Path(path))
-        except StanceError as exc:
-            if skipped is None:
-                raise
-            skipped.append({"file": str(path), "error": str(exc)})
-            continue
-        info = meta.get(article.id, {})
-        sentences = segment(article)
-        before = contexts([s.article for s in sentences], [s.text for s in sentences])
-        for s, context in zip(sentences, before, strict=True):
-            rows.append({**s.to_dict(), **{k: info.get(k) for k in META}, "context": context})
-    return rows
 
 
 # -- outputs -----------------------------------------------------------------------------
@@ -205,16 +111,6 @@ def profiles_frame(sentences, scheme, trust: dict | None = None):
 SKIPPED = "skipped.jsonl"
 
 
-def check_skipped(input_path: Path, skipped: list[dict], files: int) -> None:
-    """Refuse a folder none of whose article files can be read: nothing to score, nothing written."""
-    if skipped and len(skipped) == files:
-        first = min(skipped, key=lambda s: s["file"])  # by name: executors report in no set order
-        raise StanceError(
-            f"{input_path}: none of its {files} article files can be read (the first: "
-            f"{first['error']}); nothing written"
-        )
-
-
 def _partition_value(date) -> str:
     return date if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else UNDATED
 
@@ -268,7 +164,7 @@ def _local_input(input_path: Path, skipped: list[dict]):
     if input_path.is_dir():
         files, meta = article_files(input_path)
         rows = segment_rows([str(f.resolve()) for f in files], meta, skipped)  # as Spark's executors
-        check_skipped(input_path, skipped, len(files))
+        check_any_read(input_path, skipped, len(files))
         return pd.DataFrame(rows)
     return sentence_frame(input_path)
 

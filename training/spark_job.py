@@ -15,21 +15,18 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from labeling.articles import check_any_read
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.batch_inputs import META, article_files, check_texts, segment_rows, sentence_frame
 from training.score_batch import (
-    META,
     UNDATED,
-    article_files,
-    check_skipped,
-    check_texts,
     pair_p,
     pair_right_column,
     profiles_frame,
     row_columns,
     score_columns,
-    segment_rows,
 )
 
 SENTENCE_SCHEMA = (
@@ -119,7 +116,7 @@ def _check_model(model_uri: str, scheme: Scheme) -> tuple[list[str], dict | None
 
 def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
     """The input's sentences as a Spark frame; a folder's files that are not articles are passed
-    over on the executors and added to ``skipped`` (training.score_batch.segment_rows)."""
+    over on the executors and added to ``skipped`` (training.batch_inputs.segment_rows)."""
     import pandas as pd
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType
@@ -146,7 +143,7 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
             skipped.extend({"file": r["text"], "error": r["error"]} for r in found)
         elif found:
             raise StanceError(found[0]["error"])
-        check_skipped(input_path, skipped or [], len(files))
+        check_any_read(input_path, skipped or [], len(files))
         return segmented.where(F.col("error").isNull()).drop("error")
     if input_path.suffix.lower() == ".parquet":
         frame = spark.read.parquet(str(input_path)).withColumn("_row", F.monotonically_increasing_id())
@@ -172,8 +169,6 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
         return frame.withColumn("context", _context_column()).select(
             "article", "sentence_id", "start", "end", "text", *META, "context"
         )
-    from training.score_batch import sentence_frame
-
     local = sentence_frame(input_path).astype(object).where(lambda f: f.notna(), None)
     return spark.createDataFrame(local, SENTENCE_SCHEMA)
 
