@@ -40,7 +40,7 @@ def stages(kind: str, texts: list[str], repeats: int) -> dict[str, float]:
     """Seconds per stage (median over ``repeats``) for one predict of ``texts``."""
     from scipy.sparse import csr_matrix
 
-    from training.models import cues, encoder, holder
+    from training.models import cues, encoder, holder, holder_parse
     from training.models.base import labels_of
 
     predictor = rows_.load_predictor(kind, onnx=True)  # loaded once: the call and its stages
@@ -50,7 +50,7 @@ def stages(kind: str, texts: list[str], repeats: int) -> dict[str, float]:
 
     def clear():
         encoder._MEMO.clear()
-        holder._CACHE.clear()
+        holder_parse._CACHE.clear()
 
     def timed(fn) -> float:
         out = []

@@ -43,11 +43,11 @@ def load_predictor(kind: str, onnx: bool = True):
 def predicting(predictor):
     """One predict of the texts as an article's sentences, every memo cleared first."""
     from labeling.segment import Sentence
-    from training.models import encoder, holder
+    from training.models import encoder, holder_parse
 
     def run(texts):
         encoder._MEMO.clear()  # memos of embeddings (torch path) and parses: every round does it all
-        holder._CACHE.clear()
+        holder_parse._CACHE.clear()
         predictor.predict_sentences(
             [Sentence("bench", f"bench:{i}", None, None, t) for i, t in enumerate(texts)]
         )
@@ -153,8 +153,8 @@ import pandas
 t.append(time.perf_counter())
 import sklearn.linear_model, sklearn.feature_extraction.text, scipy.sparse
 t.append(time.perf_counter())
-from training.models import holder
-holder._nlp()
+from training.models import holder_parse
+holder_parse._nlp()
 t.append(time.perf_counter())
 import onnxruntime, tokenizers
 t.append(time.perf_counter())

@@ -15,7 +15,8 @@ from training.models.blend import BlendClassifier, BlendRecipe
 from training.models.embedding import EmbeddingClassifier, EmbeddingRecipe
 from training.models.fewshot import FewshotClassifier, FewshotRecipe
 from training.models.finetune import FinetuneClassifier, FinetuneRecipe
-from training.models.hybrid import HybridClassifier, HybridRecipe
+from training.models.hybrid import HybridClassifier
+from training.models.hybrid_recipe import HybridRecipe
 
 # kind -> (recipe class, classifier class); later kinds register here
 KINDS: dict[str, tuple[type[RecipeBase], type]] = {

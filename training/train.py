@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +12,16 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training import confidence, dataset, evaluate, intervals, registry, reliability, timesplit, tracking
+from training import (
+    confidence,
+    dataset,
+    evaluate,
+    registry,
+    reliability,
+    timesplit,
+    tracking,
+    train_cv,
+)
 from training.logged_model import log_model
 from training.models import encoding_cache
 from training.recipes import load_recipe, make_classifier, reads_gazetteer, recipe_hash
@@ -73,11 +81,11 @@ def train(
     ):
         mlflow.set_tags(tags)
         mlflow.log_params(_params(recipe, meta, data) | {"train_share": train_share})
-        cv = _cross_validate(recipe, data, scheme, quiet, progress, train_share)
-        summary = evaluate.summarize(cv, data, scheme) | _cv_intervals(cv, data, scheme)
-        mlflow.log_metrics(summary | _cv_sizes(cv))
-        _log_folds(cv)
-        _log_reports(cv, data, scheme)
+        cv = train_cv.cross_validate(recipe, data, scheme, quiet, progress, train_share)
+        summary = evaluate.summarize(cv, data, scheme) | train_cv.cv_intervals(cv, data, scheme)
+        mlflow.log_metrics(summary | train_cv.cv_sizes(cv))
+        train_cv.log_folds(cv)
+        train_cv.log_reports(cv, data, scheme)
         trust = None
         if train_share >= 1:  # learning-curve points are CV only
             figures, trust = _time_split(recipe, dd, data, scheme, meta["data_version"])
@@ -112,24 +120,6 @@ def _version_tags(recipe, tags: dict[str, str], summary: dict[str, float]) -> di
         if key in summary:
             out[key] = f"{summary[key]:.4f}"
     return out
-
-
-def _cv_sizes(cv) -> dict[str, float]:
-    import numpy as np
-
-    return {"cv_seconds": cv.seconds, "train_sentences": float(np.mean(cv.train_sizes))}
-
-
-def _cv_intervals(cv, data, scheme: Scheme) -> dict[str, float]:
-    """``cv_*``: the pooled out-of-fold figures with bootstrap intervals by article."""
-    import numpy as np
-
-    a_pred, s_pred = evaluate.predicted_ids(cv.actor_p, cv.stance_p, scheme)
-    none = scheme.labels.none_stance_id
-    return intervals.figures(
-        "cv", data["article"], np.array(data["actor"]), np.array(data["stance"]), a_pred, s_pred,
-        len(scheme.stance_labels), none,
-    )  # fmt: skip
 
 
 def _time_split(recipe, dd, data, scheme: Scheme, data_version: str) -> tuple[dict[str, float], dict | None]:
@@ -218,58 +208,11 @@ def _params(recipe, meta: dict, data) -> dict:
     }
 
 
-def _cross_validate(recipe, data, scheme: Scheme, quiet: bool, progress=None, train_share: float = 1.0):
-    from contextlib import nullcontext
-
-    from rich.progress import Progress
-
-    # one live display at a time: an experiment passes its own progress for the folds
-    with nullcontext(progress) if progress is not None else Progress(disable=quiet, transient=True) as bar:
-        task = bar.add_task(f"grouped {recipe.cv_folds}-fold CV ({recipe.kind})", total=recipe.cv_folds)
-        try:
-            return evaluate.cross_validate(
-                lambda fold: _with_epoch_logging(make_classifier(recipe, scheme), f"fold{fold}"),
-                data, scheme, recipe.cv_folds, recipe.seed, progress=lambda _fold: bar.advance(task),
-                train_share=train_share,
-            )  # fmt: skip
-        finally:
-            bar.remove_task(task)
-
-
-def _with_epoch_logging(model, prefix: str):
-    """Kinds that train in epochs report each epoch's validation metrics to the active run."""
-    if hasattr(model, "epoch_callback"):
-        from training.tracking import epoch_logger
-
-        model.epoch_callback = epoch_logger(prefix)
-    return model
-
-
-def _log_folds(cv) -> None:
-    import mlflow
-
-    for fold, m in enumerate(cv.fold_metrics):
-        mlflow.log_metrics({f"fold_{k}": v for k, v in m.items()}, step=fold)  # a chart per metric
-        # the run page shows a metric's last step only: the headline figures also by fold name
-        named = {f"{k}_fold{fold + 1}": m[k] for k in ("stance_macro_f1", "actor_accuracy") if k in m}
-        mlflow.log_metrics(named)
-
-
-def _log_reports(cv, data, scheme: Scheme) -> None:
-    import mlflow
-
-    rows = evaluate.oof_rows(cv, data, scheme)
-    with tempfile.TemporaryDirectory() as tmp:
-        evaluate.write_reports(cv, data, scheme, Path(tmp), rows)
-        mlflow.log_artifacts(tmp, artifact_path="evaluation")
-    mlflow.log_metrics(confidence.metrics(rows, scheme.labels.none, "cv"))
-
-
 def _fit_final(recipe, data, scheme: Scheme):
     import numpy as np
 
     t0 = time.perf_counter()
-    model = _with_epoch_logging(make_classifier(recipe, scheme), "final").fit(
+    model = train_cv.with_epoch_logging(make_classifier(recipe, scheme), "final").fit(
         list(data["text"]), np.array(data["actor"]), np.array(data["stance"]), groups=list(data["article"]),
         contexts=evaluate.contexts_of(data), dates=evaluate.dates_of(data),
     )  # fmt: skip
