@@ -201,7 +201,7 @@ def test_a_folder_with_no_article_is_one_line_and_writes_nothing(trained, tmp_pa
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
-def test_a_parquet_of_sentences_without_text_is_one_line_on_both_engines(trained, tmp_path):
+def test_a_parquet_of_sentences_that_cannot_be_scored_is_one_line_on_both_engines(trained, tmp_path):
     """A sentence file with null or blank texts is refused as `predict --sentences` refuses such a
     line (before, the local engine died in a traceback on the first null); so is a column of numbers."""
     blank, numbers = tmp_path / "blank.parquet", tmp_path / "numbers.parquet"
@@ -214,7 +214,17 @@ def test_a_parquet_of_sentences_without_text_is_one_line_on_both_engines(trained
         assert text.strip().splitlines()[-1] == want
     code, text = cli("score-batch", str(numbers), str(tmp_path / "out"))
     assert (code, text.strip()) == (2, f"error: {numbers}: its 'text' column holds int64, not text")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.parquet", "numbers.parquet"]
+    # a file that is not Parquet at all (a CSV renamed, a download cut short): one line, not a JVM trace
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(blank.read_bytes()[:5])
+    for engine in ("local", "spark"):
+        code, text = cli("score-batch", str(cut), str(tmp_path / "out"), "--engine", engine)
+        assert code == 2, text
+        assert text.strip().splitlines()[-1] == (
+            f"error: {cut}: not a readable Parquet file (Parquet file size is 5 bytes, smaller than the "
+            "minimum file footer (8 bytes))"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.parquet", "cut.parquet", "numbers.parquet"]
 
 
 def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):

@@ -38,6 +38,7 @@ def sentence_frame(path: Path):
     from training.predict import read_sentences_file
 
     if path.suffix.lower() == ".parquet":
+        check_parquet(path)
         frame = pd.read_parquet(path)
         if "text" not in frame.columns:
             raise StanceError(f"{path}: needs a 'text' column")
@@ -64,6 +65,19 @@ def sentence_frame(path: Path):
     # rows in file order: each sentence's context is the rows of its article before it, as in predict
     frame["context"] = contexts(frame["article"].astype(str).tolist(), frame["text"].astype(str).tolist())
     return frame[["article", "sentence_id", "start", "end", "text", *META, "context"]]
+
+
+def check_parquet(path: Path) -> None:
+    """Refuse a file that is not Parquet (empty, cut short, another format) in one line, from its
+    footer alone, before either engine reads it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StanceError(f"{path}: not a readable Parquet file ({reason})") from None
 
 
 def check_texts(path: Path, not_text: str | None, blank: int) -> None:

@@ -19,7 +19,14 @@ from labeling.articles import check_any_read
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.batch_inputs import META, article_files, check_texts, segment_rows, sentence_frame
+from training.batch_inputs import (
+    META,
+    article_files,
+    check_parquet,
+    check_texts,
+    segment_rows,
+    sentence_frame,
+)
 from training.score_batch import (
     UNDATED,
     pair_p,
@@ -146,6 +153,7 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
         check_any_read(input_path, skipped or [], len(files))
         return segmented.where(F.col("error").isNull()).drop("error")
     if input_path.suffix.lower() == ".parquet":
+        check_parquet(input_path)  # on the driver: a file that is not Parquet is one line, not a JVM trace
         frame = spark.read.parquet(str(input_path)).withColumn("_row", F.monotonically_increasing_id())
         if "text" not in frame.columns:
             raise StanceError(f"{input_path}: needs a 'text' column")
