@@ -227,6 +227,18 @@ def test_a_parquet_of_sentences_that_cannot_be_scored_is_one_line_on_both_engine
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.parquet", "cut.parquet", "numbers.parquet"]
 
 
+def test_a_metadata_table_given_as_input_is_refused_not_scored_line_by_line(tmp_path):
+    """articles.tsv (or a CSV) passed for the folder is one line; it was scored as one sentence a line."""
+    tsv = REPO / "corpus" / "articles.tsv"
+    code, text = cli("score-batch", str(tsv), str(tmp_path / "out"))
+    assert (code, text.strip()) == (
+        2,
+        f"error: {tsv}: score-batch reads a folder of articles, or a file of sentences "
+        "(.json, .jsonl, .ndjson, .parquet, .txt), not a .tsv file",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     """The holder's context (preceding sentences of the article) is built alike on every path."""
     from labeling.articles import read_article

@@ -36,6 +36,9 @@ from stance.io import dumps_jsonl
 from training.batch_inputs import META, article_files, segment_rows, sentence_frame
 
 UNDATED = "undated"
+# a sentences file: JSONL or one sentence a line (as predict --sentences), or Parquet; a folder's
+# articles.tsv or a CSV passed by mistake would otherwise be scored line by line
+SENTENCE_SUFFIXES = {".jsonl", ".ndjson", ".json", ".txt", ".parquet", ""}
 
 
 class Engine(StrEnum):
@@ -212,6 +215,11 @@ def cli(
     """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""
     if not input.exists():
         raise StanceError(f"{input}: no such file or folder")
+    if input.is_file() and input.suffix.lower() not in SENTENCE_SUFFIXES:
+        raise StanceError(
+            f"{input}: score-batch reads a folder of articles, or a file of sentences "
+            f"({', '.join(sorted(s for s in SENTENCE_SUFFIXES if s))}), not a {input.suffix} file"
+        )
     tmp, skipped = _prepare_output(output, overwrite), []
     try:
         if engine == Engine.spark:
