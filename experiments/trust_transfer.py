@@ -27,30 +27,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from stance.errors import StanceError, script_main  # noqa: E402
+from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
 from training import reliability  # noqa: E402
-from training.report_render import model_header  # noqa: E402
 
 OUT = ROOT / "experiments" / "trust-transfer"
 
 
 def study(model: str) -> dict:
     scheme = Scheme.load()
-    header = model_header(model, scheme)
-    if "run_id" not in header:
-        raise StanceError(f"{model}: no training run found for it in this store")
-    got = reliability.logged_rows(header["run_id"])
-    if got is None or got[1] != reliability.ROLLING:
-        raise StanceError(f"{model}: its training run logged no rolling-origin predictions")
-    rows, _ = got
-    labeled = reliability.snapshot_pairs(header["data_version"])
-    if labeled is None:
-        raise StanceError(
-            f"no annotation snapshot of data version {header['data_version']} in this checkout "
-            "(labeling/snapshots/): without it a second labeled pair would count as wrong"
-        )
+    header, rows, labeled = reliability.model_rows(model, scheme)
     return {"model": header["model"], "run_id": header["run_id"], "data_version": header["data_version"]} | (
         reliability.transfer(rows, scheme.pairs, labeled)
     )

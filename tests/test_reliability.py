@@ -153,3 +153,49 @@ def test_the_trust_table_gives_each_cell_its_newest_blocks_counts_beside_the_poo
         [r for r in rows if r["block"] == 1], reliability.TIME_SPLIT, list(PAIRS), None
     )
     assert "newest" not in alone and "newest" not in alone["cells"]["pakistan/demand"]
+
+
+def test_counts_corrected_by_the_older_blocks_rates_against_the_labeled_counts():
+    """experiments/count_correction.py: each newer block counted three ways (the calls, the sum of
+    probabilities, the calls x labeled / called of the older blocks), against hand counts."""
+    import importlib.util
+
+    from stance.scheme import Scheme
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location(
+        "count_correction", REPO / "experiments" / "count_correction.py"
+    )
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    scheme = Scheme.load()
+    demand, none = ("pakistan", "demand"), ("none", "none")
+
+    def row(article, block, predicted, p_demand):
+        return _dated(article, block, demand, predicted) | {
+            "actor_p": {"pakistan": 1.0},
+            "stance_p": {"demand": p_demand, "none": 1 - p_demand},
+        }
+
+    rows = []
+    for i in range(12):  # older: each article's two demands, one called (p 0.8), one missed (p 0.3)
+        block = 3 if i < 6 else 2
+        rows += [row(f"o{i}", block, demand, 0.8), row(f"o{i}", block, none, 0.3)]
+    for i in range(10):  # newest: the same
+        rows += [row(f"n{i}", 1, demand, 0.8), row(f"n{i}", 1, none, 0.3)]
+    newest = study.one_test(rows, 1, scheme.pairs, None, scheme, resamples=200)
+    # 10 calls of 20 labeled; expected 10 x (0.8 + 0.3) = 11; the older rate labeled / called = 24 / 12
+    assert newest["rate_blocks"] == [2, 3] and newest["month"]["labeled"] == 20
+    month = newest["month"]
+    assert (month["calls_error"], month["expected_error"], month["adjusted_error"]) == (0.5, 0.45, 0.0)
+    assert (month["calls_bias"], month["expected_bias"], month["adjusted_bias"]) == (-0.5, -0.45, 0.0)
+    assert month["adjusted_minus_calls"] == -0.5
+    assert newest["pairs"]["pakistan/demand"] == {
+        "labeled": 20,
+        "calls": 10,
+        "expected": 11.0,
+        "adjusted": 20.0,
+    }
+    # block 2 read with block 3's rates alone: 6 calls, fewer than FEW, so its count stays raw
+    older = study.one_test(rows, 2, scheme.pairs, None, scheme, resamples=200)
+    assert older["month"]["adjusted_error"] == older["month"]["calls_error"] == 0.5

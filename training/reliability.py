@@ -43,7 +43,7 @@ def pair_reliability(
     """``"actor/stance"`` -> {called, labeled, right, articles, precision [lo, hi], recall [lo, hi]}
     for each pair, from prediction rows (``article``, ``sentence_id``, ``true`` and ``predicted``
     (actor, stance)); ``labeled_pairs``: every pair each sentence is labeled with, where known."""
-    names, called, labeled, right = _counts(rows, pairs, labeled_pairs)
+    names, called, labeled, right = counts(rows, pairs, labeled_pairs)
     col = {p: k for k, p in enumerate(pairs)}
     w = intervals.draws(len(names), resamples) if names else np.zeros((0, 0))
     out = {}
@@ -68,7 +68,7 @@ def pair_reliability(
     return out
 
 
-def _counts(rows: list[dict], pairs: list[tuple[str, str]], labeled_pairs: dict | None):
+def counts(rows: list[dict], pairs: list[tuple[str, str]], labeled_pairs: dict | None):
     """(articles, then per article x pair: calls, labeled sentences, right calls)."""
     labeled_pairs = labeled_pairs or {}
     names = sorted({r["article"] for r in rows})
@@ -104,7 +104,7 @@ def transfer(
     out: dict = {"blocks": []}
     for b in blocks:
         mine = [r for r in rows if r["block"] == b]
-        _, called, _, right = _counts(mine, pairs, labeled_pairs)
+        _, called, _, right = counts(mine, pairs, labeled_pairs)
         out["blocks"].append(
             {
                 "block": b,
@@ -115,8 +115,8 @@ def transfer(
             }
         )
     newest = blocks[-1]
-    _, c_old, _, r_old = _counts([r for r in rows if r["block"] != newest], pairs, labeled_pairs)
-    _, c_new, _, r_new = _counts([r for r in rows if r["block"] == newest], pairs, labeled_pairs)
+    _, c_old, _, r_old = counts([r for r in rows if r["block"] != newest], pairs, labeled_pairs)
+    _, c_new, _, r_new = counts([r for r in rows if r["block"] == newest], pairs, labeled_pairs)
 
     calls, got = c_new.sum(), r_new.sum()
     expected = float(_rates(c_old.sum(0)[None], r_old.sum(0)[None])[0] @ c_new.sum(0))
@@ -175,7 +175,7 @@ def summary(
     blocks = {r["block"] for r in rows if r.get("block") is not None}
     if len(blocks) > 1:
         recent = [r for r in rows if r.get("block") == min(blocks)]
-        _, called, _, right = _counts(recent, pairs, labeled_pairs)
+        _, called, _, right = counts(recent, pairs, labeled_pairs)
         for k, (a, s) in enumerate(pairs):
             out["cells"][f"{a}/{s}"]["newest"] = {
                 "called": int(called[:, k].sum()),
@@ -267,3 +267,25 @@ def snapshot_pairs(data_version: str) -> dict[str, list[tuple[str, str]]] | None
         r["sentence_id"]: [(p["actor"], p["stance"]) for p in r.get("pairs") or []]
         for _, r in read_jsonl(path)
     }
+
+
+def model_rows(model: str, scheme) -> tuple[dict, list[dict], dict]:
+    """(the model's report header, its training run's rolling-origin rows, every labeled pair of
+    each sentence from the snapshot of its data version) for a study of those rows; one error
+    line where the model has no run, the run no rolling origin, or this checkout no snapshot."""
+    from stance.errors import StanceError
+    from training.report_render import model_header
+
+    header = model_header(model, scheme)
+    if "run_id" not in header:
+        raise StanceError(f"{model}: no training run found for it in this store")
+    got = logged_rows(header["run_id"])
+    if got is None or got[1] != ROLLING:
+        raise StanceError(f"{model}: its training run logged no rolling-origin predictions")
+    labeled = snapshot_pairs(header["data_version"])
+    if labeled is None:
+        raise StanceError(
+            f"no annotation snapshot of data version {header['data_version']} in this checkout "
+            "(labeling/snapshots/): without it a sentence's second labeled pair would be miscounted"
+        )
+    return header, got[0], labeled

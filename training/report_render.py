@@ -74,9 +74,17 @@ def timeline_png(agg: dict, scheme: Scheme) -> str | None:
         for stance, color in STANCE_COLORS.items():
             if (actor, stance) not in agg["expected"]["total"]:
                 continue
-            ax.plot(x, [agg["expected"][p][(actor, stance)] for p in periods], color=color, label=stance)
+            # the argmax count is the line: on labeled articles newer than the model's training
+            # data it came closer to the labeled counts per pair and month than the expected count
+            # (experiments/count-correction), which is kept as dots
+            ax.plot(x, [agg["argmax"][p][(actor, stance)] for p in periods], color=color, label=stance)
             ax.plot(
-                x, [agg["argmax"][p][(actor, stance)] for p in periods], color=color, ls="", marker="o", ms=3
+                x,
+                [agg["expected"][p][(actor, stance)] for p in periods],
+                color=color,
+                ls="",
+                marker="o",
+                ms=3,
             )
         ax.set_ylabel(actor, rotation=0, ha="right", va="center")
         ax.grid(alpha=0.3)
@@ -84,7 +92,7 @@ def timeline_png(agg: dict, scheme: Scheme) -> str | None:
         ncol=4,
         loc="upper left",
         fontsize=8,
-        title="lines: expected count · dots: argmax count",
+        title="lines: argmax count · dots: expected count",
         title_fontsize=8,
     )
     step = max(1, len(periods) // 24)
@@ -102,7 +110,7 @@ def matrix_png(agg: dict, scheme: Scheme) -> str:
 
     actors = list(scheme.actors)
     stances = [s for s in scheme.stance_labels if s != scheme.none]
-    grid = [[agg["expected"]["total"][(a, s)] for s in stances] for a in actors]
+    grid = [[agg["argmax"]["total"][(a, s)] for s in stances] for a in actors]
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     ax.imshow(grid, cmap="Blues")
     ax.set_xticks(range(len(stances)), stances, rotation=20)
@@ -110,9 +118,9 @@ def matrix_png(agg: dict, scheme: Scheme) -> str:
     top = max(max(row) for row in grid) or 1
     for i, a in enumerate(actors):
         for j, s in enumerate(stances):
-            ax.text(j, i, f"{grid[i][j]:.1f}\n({agg['argmax']['total'][(a, s)]})", ha="center", va="center",
+            ax.text(j, i, f"{grid[i][j]}\n({agg['expected']['total'][(a, s)]:.1f})", ha="center", va="center",
                     fontsize=8, color="white" if grid[i][j] > top / 2 else "black")  # fmt: skip
-    ax.set_title("Actor x stance, whole period: expected count (argmax count)", fontsize=10)
+    ax.set_title("Actor x stance, whole period: argmax count (expected count)", fontsize=10)
     return _png(fig)
 
 
