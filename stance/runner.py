@@ -92,19 +92,55 @@ def _usage_error(exc) -> None:
     _fail(message + hint, exc.exit_code if exc.exit_code else 2)
 
 
+# how long a signal that arrived inside a finalizer waits before it is raised again
+DEFER_SECONDS = 0.05
+
+
+def _in_finalizer(frame) -> bool:
+    """Whether the interrupted code runs inside an object's ``__del__`` (or a weakref finalizer),
+    where Python prints an exception raised and then swallows it ("Exception ignored in ...")."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__" or (
+            code.co_name == "__call__" and code.co_filename.endswith("weakref.py")
+        ):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _interrupt_on_signals() -> None:
-    """Ctrl-C and SIGTERM raise Interrupted wherever the command is, so runs end as KILLED."""
+    """Ctrl-C and SIGTERM raise Interrupted wherever the command is, so runs end as KILLED.
+
+    A signal that lands while a finalizer runs (GitPython's ``Repo.__del__``, which MLflow's run
+    start triggers, is one) would have its exception swallowed there, and the command would carry
+    on to the end: a SIGTERM'd ``stance train`` registered its model. Such a signal is held and
+    raised again, by a timer, once the finalizer has returned."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         return
+    pending: list[int] = []
 
-    def interrupt(signum, _frame):
+    def interrupt(signum, frame):
+        if _in_finalizer(frame):
+            pending.append(signum)
+            signal.setitimer(signal.ITIMER_REAL, DEFER_SECONDS)
+            return
         raise Interrupted(signum)
+
+    def deferred(_signum, frame):
+        if not pending:
+            return
+        if _in_finalizer(frame):  # still inside one: wait again
+            signal.setitimer(signal.ITIMER_REAL, DEFER_SECONDS)
+            return
+        raise Interrupted(pending.pop(0))
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, interrupt)
+    signal.signal(signal.SIGALRM, deferred)
 
 
 def run(command: Callable) -> None:

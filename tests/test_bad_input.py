@@ -374,6 +374,35 @@ def test_an_interrupted_train_exits_non_zero_and_its_run_is_killed(sig, scratch_
     assert pending == []  # no logged model left PENDING
 
 
+def test_a_signal_that_lands_inside_a_finalizer_still_interrupts_the_command(tmp_path):
+    """A SIGTERM that arrives while an object's __del__ runs (GitPython's Repo.__del__ during an
+    MLflow run's start) had its exception swallowed by Python, and `stance train` went on to
+    register its model; now it is raised once the finalizer returns."""
+    import subprocess
+
+    script = tmp_path / "cmd.py"
+    script.write_text(
+        "import os, signal, time, typer\n"
+        "from stance.runner import guard\n"
+        "class Repo:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(0.2)  # the signal is handled here, inside the finalizer\n"
+        "app = typer.Typer()\n"
+        "@app.command()\n"
+        "def main():\n"
+        "    Repo()  # collected at once: its __del__ runs\n"
+        "    for _ in range(50):\n"
+        "        time.sleep(0.1)\n"
+        "    print('carried on to the end')\n"
+        "guard(app)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert "carried on to the end" not in done.stdout
+    assert done.returncode == 128 + 15, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "error: interrupted by SIGTERM (nothing more was done)"
+
+
 def test_an_interrupted_predict_exits_130(tmp_path):
     import os
     import signal
