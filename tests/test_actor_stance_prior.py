@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from stance.scheme import Labels
 from tests.conftest import PROBE, fit_hybrid, set_and_reload
 from training.models.base import conditioned_actor_proba, factorized_actor_proba, stance_ratios
-from training.models.hybrid import ACTOR_STANCE_EXPONENTS
+from training.models.hybrid_recipe import ACTOR_STANCE_EXPONENTS
 from training.recipes import KINDS
 
 ACTORS = ["pakistan", "afghan_taliban", "ttp", "mediator", "other", "none"]

@@ -11,7 +11,7 @@ from stance.scheme import Scheme
 from tests.conftest import REPO, run_cli
 from training import train
 from training.context import contexts
-from training.models import cues, holder
+from training.models import cues, holder, holder_parse
 from training.models import gazetteer as gaz
 from training.recipes import load_recipe
 
@@ -219,7 +219,7 @@ def test_the_holder_predict_shows_is_the_parse_s_reading(resolver, sentence, con
 def test_with_parse_holder_weight_the_parse_s_resolved_holder_decides_the_actor(scratch_root, scheme):
     """parse_holder_weight 0.5 (make demo's recipe since session 23): where the parse resolves a
     holder, it wins over the actor head, however sure the head was; elsewhere nothing moves."""
-    from training.models.hybrid import HybridRecipe
+    from training.models.hybrid_recipe import HybridRecipe
     from training.recipes import make_classifier
 
     clf = make_classifier(HybridRecipe(parse_holder_weight=0.5), scheme)
@@ -376,4 +376,4 @@ def test_a_blend_whose_member_reads_the_gazetteer_is_checked_and_tagged_with_it(
     ],
 )
 def test_a_wire_dateline_is_found_and_only_a_dateline(text, place):
-    assert text[: holder.dateline(text)] == place
+    assert text[: holder_parse.dateline(text)] == place

@@ -143,17 +143,17 @@ def test_the_top_layers_over_cached_frozen_states_give_the_encoders_own_output()
     mode that path must be the encoder itself, padding and attention mask included."""
     import torch
 
-    from training.models import encoder, finetune, finetune_data
+    from training.models import encoder, finetune_data, finetune_net
 
     tokenizer, base = encoder.load(encoder.PACKAGED_MINILM)
     texts = PROBE + ["Islamabad said the talks in Istanbul ended without an agreement on Sunday evening."]
     for top in (1, 2):
-        states, _ = finetune.frozen_states(base, tokenizer, texts, top, 48, 2)
+        states, _ = finetune_net.frozen_states(base, tokenizer, texts, top, 48, 2)
         rows = [{"hidden_states": h, "actor_labels": 0, "stance_labels": 0} for h in states]
         batch = finetune_data.CachedCollator()(rows)
         enc = tokenizer(texts, padding=True, return_tensors="pt")
         with torch.no_grad():
-            cached = finetune.top_layers(base, top, batch["hidden_states"], batch["attention_mask"])
+            cached = finetune_net.top_layers(base, top, batch["hidden_states"], batch["attention_mask"])
             full = base(**enc).last_hidden_state
         real = enc["attention_mask"].bool()
         assert torch.equal(batch["attention_mask"].bool(), real)
@@ -178,7 +178,7 @@ def test_a_context_segment_is_read_but_only_the_sentence_is_pooled():
     tokens, and the frozen layers' cache of a pair is the encoder's own output too."""
     import torch
 
-    from training.models import encoder, finetune, finetune_data
+    from training.models import encoder, finetune_data, finetune_net
 
     context = "Khawaja Asif spoke in Islamabad.\nThe defence minister told a TV channel on Sunday."
     assert finetune_data.second_segments([context], 1, 1) == [
@@ -198,14 +198,14 @@ def test_a_context_segment_is_read_but_only_the_sentence_is_pooled():
     for row, text in enumerate(texts):
         pooled = enc["input_ids"][row][enc["pool_mask"][row].bool()]
         assert tokenizer.decode(pooled) == text.lower()  # MiniLM is uncased
-    states, pools = finetune.frozen_states(base, tokenizer, texts, 1, 48, 2, seconds)
+    states, pools = finetune_net.frozen_states(base, tokenizer, texts, 1, 48, 2, seconds)
     rows = [
         {"hidden_states": h, "pool_mask": m, "actor_labels": 0, "stance_labels": 0}
         for h, m in zip(states, pools, strict=True)
     ]
     batch = finetune_data.CachedCollator()(rows)
     with torch.no_grad():
-        cached = finetune.top_layers(base, 1, batch["hidden_states"], batch["attention_mask"])
+        cached = finetune_net.top_layers(base, 1, batch["hidden_states"], batch["attention_mask"])
         full = base(**{k: v for k, v in enc.items() if k != "pool_mask"}).last_hidden_state
     assert torch.equal(batch["pool_mask"], enc["pool_mask"][:, : batch["pool_mask"].shape[1]])
     assert torch.allclose(

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import PROBE, fit_hybrid, set_and_reload
-from training.models.hybrid import NONE_SCALES, best_none_scale, none_scaled
+from training.models.hybrid_recipe import NONE_SCALES, best_none_scale, none_scaled
 
 NONE = 4  # demand, denial, accusation, mediation, none
 

@@ -34,7 +34,7 @@ from training.models.base import (
     take,
     write_meta,
 )
-from training.models.finetune_net import freeze_below, frozen_states, top_layers, two_heads  # noqa: F401
+from training.models.finetune_net import freeze_below, frozen_states, two_heads
 
 
 class FinetuneRecipe(RecipeBase):

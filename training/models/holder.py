@@ -23,7 +23,7 @@ import numpy as np
 from training.context import CONTEXT_SENTENCES
 from training.models import cues as cue_lib
 from training.models import gazetteer as gaz
-from training.models.holder_parse import Analysis, analyze, dateline  # noqa: F401  (dateline: callers read it here)
+from training.models.holder_parse import Analysis, analyze
 
 # feature blocks a recipe picks (the gazetteer is in the cues, not here)
 LEVERS = ("subject", "according_to", "context", "reported", "broker", "unresolved")

@@ -30,9 +30,8 @@ from training.models.base import (
 )
 from training.models.baseline import tfidf_features
 from training.models.embedding import EmbeddingClassifier
-from training.models.hybrid_recipe import (  # noqa: F401  (the recipe and its priors, read here too)
+from training.models.hybrid_recipe import (
     ACTOR_STANCE_EXPONENTS,
-    NONE_SCALES,
     HybridRecipe,
     best_none_scale,
     none_scaled,
