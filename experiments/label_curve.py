@@ -46,11 +46,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from experiments.rolling_origin import blocks, cache_key, compact  # noqa: E402
+from experiments.rolling_origin import cache_key, compact, labeled_blocks  # noqa: E402
 from stance.errors import StanceError, script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
-from training import dataset, intervals, timesplit, tracking  # noqa: E402
+from training import intervals, timesplit, tracking  # noqa: E402
 from training.evaluate import article_share  # noqa: E402
 from training.recipes import load_recipe, make_classifier  # noqa: E402
 
@@ -186,16 +186,10 @@ def main() -> None:
     if args.draws < 1:
         raise StanceError(f"--draws must be at least 1 (got {args.draws})")
     recipes = {path: load_recipe(ROOT / path) for path in args.recipes}  # a bad one: before any fit
-    from datasets import DatasetDict, concatenate_datasets
+    from datasets import DatasetDict
 
     scheme = Scheme.load()
-    dd, meta = dataset.load(None, scheme)
-    data = concatenate_datasets([dd["train"], dd["test"]])
-    dates = {a: d or None for a, d in zip(data["article"], data["date"], strict=True)}
-    cuts = blocks(data["article"], dates)
-    index: dict[str, list[int]] = {}
-    for i, a in enumerate(data["article"]):
-        index.setdefault(a, []).append(i)
+    data, meta, cuts, index = labeled_blocks(scheme)
     sentences = {a: len(v) for a, v in index.items()}
 
     def subset(names):

@@ -72,6 +72,24 @@ def blocks(articles, dates: dict[str, str | None], n: int = BLOCKS, share: float
     return out
 
 
+def labeled_blocks(scheme: Scheme, n: int = BLOCKS):
+    """The labeled sentences, train and test together (a ``datasets.Dataset``), the dataset's
+    meta, the ``n`` blocks' (train, test) article sets (:func:`blocks`) and each article's rows."""
+    from datasets import concatenate_datasets
+
+    dd, meta = dataset.load(None, scheme)
+    data = concatenate_datasets([dd["train"], dd["test"]])
+    dates = {
+        a: d or None for a, d in zip(data["article"], data["date"], strict=True)
+    }  # as stance train reads them
+    cuts = blocks(data["article"], dates, n)
+    assert cuts[0][1] == set(dd["test"]["article"]), "block 1 must be the dataset's time split"
+    index: dict[str, list[int]] = {}
+    for i, a in enumerate(data["article"]):
+        index.setdefault(a, []).append(i)
+    return data, meta, cuts, index
+
+
 # The code a fit and its predictions run through: a change to any of these files is a new key, so
 # a study never pools or compares predictions that older code made. (To measure a code change,
 # fit the reference before it under its own recipe file, as the sessions' levers were measured.)
@@ -112,20 +130,11 @@ def main() -> None:
     )
     args = ap.parse_args()
     import mlflow
-    from datasets import DatasetDict, concatenate_datasets
+    from datasets import DatasetDict
 
     scheme = Scheme.load()
-    dd, meta = dataset.load(None, scheme)
-    data = concatenate_datasets([dd["train"], dd["test"]])
-    dates = {
-        a: d or None for a, d in zip(data["article"], data["date"], strict=True)
-    }  # as stance train reads them
-    cuts = blocks(data["article"], dates, args.blocks)
-    assert cuts[0][1] == set(dd["test"]["article"]), "block 1 must be the dataset's time split"
-    article_of = list(data["article"])
-    index = {}
-    for i, a in enumerate(article_of):
-        index.setdefault(a, []).append(i)
+    data, meta, cuts, index = labeled_blocks(scheme, args.blocks)
+    dates = {a: d or None for a, d in zip(data["article"], data["date"], strict=True)}
 
     def subset(names):
         return data.select(sorted(i for a in names for i in index[a]))
