@@ -203,7 +203,8 @@ def test_a_folder_with_no_article_is_one_line_and_writes_nothing(trained, tmp_pa
 
 def test_a_parquet_of_sentences_that_cannot_be_scored_is_one_line_on_both_engines(trained, tmp_path):
     """A sentence file with null or blank texts is refused as `predict --sentences` refuses such a
-    line (before, the local engine died in a traceback on the first null); so is a column of numbers."""
+    line (before, the local engine died in a traceback on the first null); so is a column of numbers,
+    in the same words on both engines."""
     blank, numbers = tmp_path / "blank.parquet", tmp_path / "numbers.parquet"
     pd.DataFrame({"text": ["Pakistan urged Kabul to act against the TTP.", None, "", "  "]}).to_parquet(blank)
     pd.DataFrame({"text": [1, 2]}).to_parquet(numbers)
@@ -212,8 +213,10 @@ def test_a_parquet_of_sentences_that_cannot_be_scored_is_one_line_on_both_engine
         assert code == 2, text
         want = f"error: {blank}: 3 of its rows have no text (null or blank): drop or fill them"
         assert text.strip().splitlines()[-1] == want
-    code, text = cli("score-batch", str(numbers), str(tmp_path / "out"))
-    assert (code, text.strip()) == (2, f"error: {numbers}: its 'text' column holds int64, not text")
+    for engine in ("local", "spark"):  # both name the type as the file's schema does (Spark said bigint)
+        code, text = cli("score-batch", str(numbers), str(tmp_path / "out"), "--engine", engine)
+        assert code == 2, text
+        assert text.strip().splitlines()[-1] == f"error: {numbers}: its 'text' column holds int64, not text"
     # a file that is not Parquet at all (a CSV renamed, a download cut short): one line, not a JVM trace
     cut = tmp_path / "cut.parquet"
     cut.write_bytes(blank.read_bytes()[:5])

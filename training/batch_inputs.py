@@ -40,11 +40,7 @@ def sentence_frame(path: Path):
     if path.suffix.lower() == ".parquet":
         check_parquet(path)
         frame = pd.read_parquet(path)
-        if "text" not in frame.columns:
-            raise StanceError(f"{path}: needs a 'text' column")
         text = frame["text"]
-        if not text.dropna().map(lambda t: isinstance(t, str)).all():
-            check_texts(path, str(text.dtype), 0)
         check_texts(path, None, int((text.isna() | (text.fillna("").str.strip() == "")).sum()))
         if "article" not in frame.columns:
             frame["article"] = path.stem
@@ -68,16 +64,22 @@ def sentence_frame(path: Path):
 
 
 def check_parquet(path: Path) -> None:
-    """Refuse a file that is not Parquet (empty, cut short, another format) in one line, from its
-    footer alone, before either engine reads it."""
+    """Refuse a file that is not Parquet (empty, cut short, another format), or whose ``text``
+    column is missing or not text, in one line, from its footer alone, before either engine reads
+    it (both name a column's type as Parquet's schema does: ``int64``, ``double``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        pq.read_schema(path)
+        schema = pq.read_schema(path)
     except (pa.ArrowException, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StanceError(f"{path}: not a readable Parquet file ({reason})") from None
+    if "text" not in schema.names:
+        raise StanceError(f"{path}: needs a 'text' column")
+    kind = schema.field("text").type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
+        check_texts(path, str(kind), 0)
 
 
 def check_texts(path: Path, not_text: str | None, blank: int) -> None:

@@ -71,10 +71,33 @@ def load_checked(model_uri: str, scheme: Scheme) -> Loaded:
     return Loaded(classifier, where, _inputs(mlmodel), folder, _trust(folder, artifacts))
 
 
-def trust_of(model_uri: str) -> dict | None:
-    """A logged model's trust table alone, from its local copy (None for a model without one)."""
-    folder, _ = local_copy(model_uri)
-    return _trust(folder, read_mlmodel(folder)["flavors"]["python_function"]["artifacts"])
+def trust_of(model_uri: str, flavors: dict) -> dict | None:
+    """A logged model's trust table alone (None for a model without one): read in place from a
+    model folder, otherwise its one file fetched from the store, not the whole model (a Spark
+    driver reads it where the executors load the model). ``flavors``: the model's MLmodel's."""
+    import posixpath
+
+    from training import reliability
+
+    artifacts = flavors["python_function"].get("artifacts") or {}
+    if Path(model_uri).is_dir():
+        return _trust(Path(model_uri), artifacts)
+    entry = artifacts.get(reliability.ARTIFACT)
+    if not entry:
+        return None
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            got = mlflow.artifacts.download_artifacts(
+                artifact_uri=posixpath.join(model_uri.rstrip("/"), entry["path"]), dst_path=tmp
+            )
+        except (MlflowException, OSError) as exc:
+            raise StanceError(
+                f"cannot read the trust table of model '{model_uri}': {tracking._first_line(exc)}"
+            ) from None
+        return json.loads(Path(got).read_text())
 
 
 def _trust(folder: Path, artifacts: dict) -> dict | None:

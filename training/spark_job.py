@@ -100,7 +100,7 @@ def _context_column():
 
 def _check_model(model_uri: str, scheme: Scheme) -> tuple[list[str], dict | None]:
     """Refuse a model of another scheme; the columns it reads (training.pyfunc.input_columns) and
-    its trust table (None for a model logged without one), read from the driver's local copy."""
+    its trust table (None for a model logged without one), its one file fetched, not the model."""
     from training import tracking
 
     uri = tracking.setup_uri()
@@ -118,7 +118,7 @@ def _check_model(model_uri: str, scheme: Scheme) -> tuple[list[str], dict | None
     from training.loading import trust_of
     from training.pyfunc import input_columns
 
-    return input_columns(info.signature.inputs if info.signature else None), trust_of(model_uri)
+    return input_columns(info.signature.inputs if info.signature else None), trust_of(model_uri, info.flavors)
 
 
 def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
@@ -155,13 +155,8 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
     if input_path.suffix.lower() == ".parquet":
         check_parquet(input_path)  # on the driver: a file that is not Parquet is one line, not a JVM trace
         frame = spark.read.parquet(str(input_path)).withColumn("_row", F.monotonically_increasing_id())
-        if "text" not in frame.columns:
-            raise StanceError(f"{input_path}: needs a 'text' column")
-        kind = frame.schema["text"].dataType
-        blank = (
-            0 if kind != StringType() else frame.where(F.trim(F.coalesce("text", F.lit(""))) == "").count()
-        )
-        check_texts(input_path, None if kind == StringType() else kind.simpleString(), blank)
+        blank = frame.where(F.trim(F.coalesce(F.col("text").cast(StringType()), F.lit(""))) == "").count()
+        check_texts(input_path, None, blank)  # the column's type: check_parquet, from the footer
         for key, default in (("article", F.lit(input_path.stem)), ("start", F.lit(None).cast("int"))):
             if key not in frame.columns:
                 frame = frame.withColumn(key, default)
