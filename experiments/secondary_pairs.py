@@ -215,4 +215,7 @@ def markdown(r: dict) -> str:
 
 
 if __name__ == "__main__":
-    script_main(main)
+    from training.models import encoding_cache
+
+    with encoding_cache.enabled():  # the frozen encoder's pass, as the rolling-origin studies keep it
+        script_main(main)
