@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO, run_cli
+from training.batch_inputs import META
 
 pytestmark = pytest.mark.slow
 ARTICLES = ("corpus-001", "corpus-002", "corpus-010")
@@ -141,6 +142,62 @@ def test_the_local_engine_gives_the_same_rows_and_an_existing_output_is_refused(
     assert [p.name for p in tmp_path.iterdir()] == ["scored"]  # no temporary folder left beside it
 
 
+def test_an_earlier_runs_sentences_are_scored_again_alike_on_both_engines(spark_out, tmp_path):
+    """A folder of Parquet files with a `text` column is an input: score-batch's own `sentences/`
+    (partitioned by date, "undated" read back as no date), scored again with the same model, gives
+    the same rows and profiles."""
+    first, profiles = read_sentences(spark_out[0]), pd.read_parquet(spark_out[0] / "profiles")
+    out = tmp_path / "again"
+    code, text = cli("score-batch", str(spark_out[0] / "sentences"), str(out))
+    assert code == 0, text
+    pd.testing.assert_frame_equal(
+        read_sentences(out)[first.columns.tolist()], first, check_dtype=False, atol=1e-9
+    )
+    mine = pd.read_parquet(out / "profiles").sort_values("article")["profile"].map(json.loads).tolist()
+    assert mine == profiles.sort_values("article")["profile"].map(json.loads).tolist()
+
+
+def test_a_dataset_whose_files_hold_an_article_out_of_order_is_read_in_text_order(spark_out, tmp_path):
+    """A flat Parquet dataset whose files hold each article's sentences out of order (as a Spark
+    job's output may): each sentence's context is read in text order (`start`), on either engine,
+    so "He said ..." follows its speaker; the `_SUCCESS` marker beside the files is passed over."""
+    from training import spark_job
+    from training.batch_inputs import sentence_frame
+    from training.context import contexts
+
+    keep = ["article", "sentence_id", "start", "end", "text", *META]
+    speaker, said = "Defence Minister Khawaja Asif spoke on Tuesday.", "He said the talks could only succeed."
+    extra = [
+        {"article": "said", "sentence_id": "said:1", "start": 0, "end": len(speaker), "text": speaker},
+        {"article": "said", "sentence_id": "said:2", "start": len(speaker) + 1, "end": 99, "text": said},
+    ]
+    rows = pd.concat([read_sentences(spark_out[0])[keep], pd.DataFrame(extra)], ignore_index=True)
+    rows["date"] = rows["date"].where(rows["date"] != "undated", None)
+    ordered = rows.sort_values(["article", "start"])
+    found = contexts(ordered["article"].tolist(), ordered["text"].tolist())
+    want = dict(zip(ordered["sentence_id"], found, strict=True))
+    assert want["said:2"] == speaker
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    mixed, third = rows[keep].sample(frac=1, random_state=0), len(rows) // 3 + 1
+    assert mixed["sentence_id"].tolist().index("said:2") < mixed["sentence_id"].tolist().index("said:1")
+    for k in range(3):
+        mixed.iloc[k * third : (k + 1) * third].to_parquet(shuffled / f"part-{k}.parquet", index=False)
+    (shuffled / "_SUCCESS").write_text("", encoding="utf-8")
+    local = sentence_frame(shuffled)
+    assert dict(zip(local["sentence_id"], local["context"], strict=True)) == want
+    spark = spark_job.session("local[1]")
+    try:
+        frame = spark_job._sentences(spark, shuffled).select("sentence_id", "context").toPandas()
+    finally:
+        spark.stop()
+    assert dict(zip(frame["sentence_id"], frame["context"], strict=True)) == want
+    # and the command scores such a folder end to end on Spark
+    code, text = cli("score-batch", str(shuffled), str(tmp_path / "out"), "--engine", "spark")
+    assert code == 0, text
+    assert sorted(read_sentences(tmp_path / "out")["sentence_id"]) == sorted(want)
+
+
 def test_spark_without_java_is_one_line_and_writes_nothing(trained, articles, tmp_path, monkeypatch):
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
     code, text = cli("score-batch", str(articles), str(tmp_path / "out"), "--engine", "spark")
@@ -227,7 +284,25 @@ def test_a_parquet_of_sentences_that_cannot_be_scored_is_one_line_on_both_engine
             f"error: {cut}: not a readable Parquet file (Parquet file size is 5 bytes, smaller than the "
             "minimum file footer (8 bytes))"
         )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.parquet", "cut.parquet", "numbers.parquet"]
+    # a folder of Parquet files: every file's footer is read first, and the file at fault is named
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    shutil.copy(blank, dataset / "part-0.parquet")
+    for bad, why in (
+        (numbers, "its 'text' column holds int64, not text"),
+        (cut, "not a readable Parquet file"),
+    ):
+        shutil.copy(bad, dataset / "part-1.parquet")
+        for engine in ("local", "spark") if bad == numbers else ("local",):  # one driver-side check
+            code, text = cli("score-batch", str(dataset), str(tmp_path / "out"), "--engine", engine)
+            assert code == 2, text
+            assert text.strip().splitlines()[-1].startswith(f"error: {dataset / 'part-1.parquet'}: {why}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "blank.parquet",
+        "cut.parquet",
+        "dataset",
+        "numbers.parquet",
+    ]
 
 
 def test_a_metadata_table_given_as_input_is_refused_not_scored_line_by_line(tmp_path):

@@ -1,7 +1,8 @@
 """The inputs of ``stance score-batch``: a folder of articles (with its ``articles.tsv``) read and
-segmented with the one segmenter, or a JSONL/Parquet file of sentences, each row with its context
-(the article's sentences before it, as predict reads them). Shared by the local engine and the
-Spark job (training/spark_job.py), whose executors call :func:`segment_rows`.
+segmented with the one segmenter, a JSONL/Parquet file of sentences, or a Parquet dataset (a folder
+of Parquet files, partitioned or not: a Spark job's output, or score-batch's own ``sentences/``),
+each row with its context (the article's sentences before it, as predict reads them). Shared by the
+local engine and the Spark job (training/spark_job.py), whose executors call :func:`segment_rows`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,26 @@ from training.context import contexts
 
 META = ("date", "outlet", "url", "headline")
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm"}
+UNDATED = "undated"  # the date partition of articles without a date (read back as no date)
+
+
+def is_parquet_dataset(path: Path) -> bool:
+    """A folder of Parquet files (at any depth: ``date=…/part-….parquet``) and no articles."""
+    if not path.is_dir():
+        return False
+    where = path / "articles" if (path / "articles").is_dir() else path
+    if any(p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES for p in where.iterdir()):
+        return False
+    return any(parquet_parts(path))
+
+
+def parquet_parts(path: Path) -> list[Path]:
+    """A Parquet input's files: the file itself, or a dataset folder's data files (not the
+    ``_SUCCESS`` markers or hidden files that Spark and Hadoop leave beside them)."""
+    if path.is_file():
+        return [path]
+    hidden = lambda p: any(part.startswith((".", "_")) for part in p.relative_to(path).parts)  # noqa: E731
+    return sorted(p for p in path.rglob("*.parquet") if p.is_file() and not hidden(p))
 
 
 def article_files(folder: Path) -> tuple[list[Path], dict[str, dict]]:
@@ -37,15 +58,22 @@ def sentence_frame(path: Path):
 
     from training.predict import read_sentences_file
 
-    if path.suffix.lower() == ".parquet":
+    if path.suffix.lower() == ".parquet" or is_parquet_dataset(path):
         check_parquet(path)
-        frame = pd.read_parquet(path)
+        frame = pd.read_parquet(path)  # a dataset's hive partitions (date=…) come back as columns
         text = frame["text"]
         check_texts(path, None, int((text.isna() | (text.fillna("").str.strip() == "")).sum()))
         if "article" not in frame.columns:
             frame["article"] = path.stem
         if "sentence_id" not in frame.columns:
             frame["sentence_id"] = [f"{a}:{n}" for n, a in enumerate(frame["article"], 1)]
+        for key in (k for k in META if k in frame.columns):
+            frame[key] = [
+                None if pd.isna(v) or (key == "date" and v == UNDATED) else str(v) for v in frame[key]
+            ]
+        if "start" in frame.columns and frame["start"].notna().all():
+            # each article's sentences in text order, however a dataset's files were split
+            frame = frame.sort_values(["article", "start"], kind="stable").reset_index(drop=True)
     else:
         frame = pd.DataFrame([s.__dict__ for s in read_sentences_file(path)])
         extra = _jsonl_meta(path)
@@ -65,21 +93,23 @@ def sentence_frame(path: Path):
 
 def check_parquet(path: Path) -> None:
     """Refuse a file that is not Parquet (empty, cut short, another format), or whose ``text``
-    column is missing or not text, in one line, from its footer alone, before either engine reads
-    it (both name a column's type as Parquet's schema does: ``int64``, ``double``)."""
+    column is missing or not text, in one line, from its footer alone (each file's, in a dataset
+    folder), before either engine reads it (both name a column's type as Parquet's schema does:
+    ``int64``, ``double``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowException, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StanceError(f"{path}: not a readable Parquet file ({reason})") from None
-    if "text" not in schema.names:
-        raise StanceError(f"{path}: needs a 'text' column")
-    kind = schema.field("text").type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
-        check_texts(path, str(kind), 0)
+    for part in parquet_parts(path):
+        try:
+            schema = pq.read_metadata(part).schema.to_arrow_schema()
+        except (pa.ArrowException, OSError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StanceError(f"{part}: not a readable Parquet file ({reason})") from None
+        if "text" not in schema.names:
+            raise StanceError(f"{part}: needs a 'text' column")
+        kind = schema.field("text").type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
+            check_texts(part, str(kind), 0)
 
 
 def check_texts(path: Path, not_text: str | None, blank: int) -> None:

@@ -1,8 +1,10 @@
 """Score a whole collection at once: ``stance score-batch INPUT OUTPUT [--engine local|spark]``.
 
 INPUT is a folder of articles (``*.txt``/``*.html``, directly or in ``articles/``, with an optional
-``articles.tsv`` giving each article's date, outlet, url and headline) or a file of sentences
-(JSONL as ``stance predict --sentences`` reads it, or Parquet with a ``text`` column). OUTPUT is a
+``articles.tsv`` giving each article's date, outlet, url and headline), a file of sentences
+(JSONL as ``stance predict --sentences`` reads it, or Parquet with a ``text`` column), or a folder
+of Parquet files with a ``text`` column (a dataset, partitioned or not: a Spark job's output, or
+this command's own ``sentences/``, to score again with another model). OUTPUT is a
 folder: ``sentences/``, Parquet partitioned by article ``date`` (``undated`` when unknown), with
 predict's per-sentence columns (unrounded probabilities; ``pair_right``, how far to trust each call,
 from the model's trust table) plus the article metadata, and ``profiles/``, one row per article with
@@ -33,9 +35,15 @@ import typer
 from labeling.articles import check_any_read
 from stance.errors import StanceError
 from stance.io import dumps_jsonl
-from training.batch_inputs import META, article_files, segment_rows, sentence_frame
+from training.batch_inputs import (
+    META,
+    UNDATED,
+    article_files,
+    is_parquet_dataset,
+    segment_rows,
+    sentence_frame,
+)
 
-UNDATED = "undated"
 # a sentences file: JSONL or one sentence a line (as predict --sentences), or Parquet; a folder's
 # articles.tsv or a CSV passed by mistake would otherwise be scored line by line
 SENTENCE_SUFFIXES = {".jsonl", ".ndjson", ".json", ".txt", ".parquet", ""}
@@ -164,7 +172,7 @@ def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) 
 def _local_input(input_path: Path, skipped: list[dict]):
     import pandas as pd
 
-    if input_path.is_dir():
+    if input_path.is_dir() and not is_parquet_dataset(input_path):
         files, meta = article_files(input_path)
         rows = segment_rows([str(f.resolve()) for f in files], meta, skipped)  # as Spark's executors
         check_any_read(input_path, skipped, len(files))
@@ -203,7 +211,8 @@ def cli(
     input: Annotated[
         Path,
         typer.Argument(
-            help="A folder of articles (optional articles.tsv) or a JSONL/Parquet file of sentences."
+            help="A folder of articles (optional articles.tsv), a JSONL/Parquet file of sentences, "
+            "or a folder of Parquet files (a dataset, e.g. an earlier run's sentences/)."
         ),
     ],
     output: Annotated[Path, typer.Argument(help="A folder: sentences/ (Parquet by date) and profiles/.")],

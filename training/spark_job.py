@@ -24,6 +24,7 @@ from training.batch_inputs import (
     article_files,
     check_parquet,
     check_texts,
+    is_parquet_dataset,
     segment_rows,
     sentence_frame,
 )
@@ -87,13 +88,19 @@ def _code_zip() -> Path:
 
 
 def _context_column():
-    """training.context.contexts as a window: each row's preceding rows of its article, in file order."""
+    """training.context.contexts as a window: each row's preceding rows of its article, in text
+    order where the rows have their ``start`` (a dataset's files may be read in any order), in
+    file order where they do not."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     from training.context import CONTEXT_SENTENCES
 
-    order = Window.partitionBy("article").orderBy("_row").rowsBetween(-CONTEXT_SENTENCES, -1)
+    order = (
+        Window.partitionBy("article")
+        .orderBy(F.col("start").asc_nulls_last(), "_row")
+        .rowsBetween(-CONTEXT_SENTENCES, -1)
+    )
     words = F.trim(F.regexp_replace(F.col("text"), r"(?U)\s+", " "))  # " ".join(text.split())
     return F.concat_ws("\n", F.collect_list(words).over(order))
 
@@ -128,7 +135,7 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType
 
-    if input_path.is_dir():
+    if input_path.is_dir() and not is_parquet_dataset(input_path):
         files, meta = article_files(input_path)
         cols = SENTENCE_SCHEMA.replace(",", "").split()[::2]
         parts = max(1, min(len(files), spark.sparkContext.defaultParallelism * 4))
@@ -152,7 +159,7 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
             raise StanceError(found[0]["error"])
         check_any_read(input_path, skipped or [], len(files))
         return segmented.where(F.col("error").isNull()).drop("error")
-    if input_path.suffix.lower() == ".parquet":
+    if input_path.suffix.lower() == ".parquet" or input_path.is_dir():  # a file or a dataset folder
         check_parquet(input_path)  # on the driver: a file that is not Parquet is one line, not a JVM trace
         frame = spark.read.parquet(str(input_path)).withColumn("_row", F.monotonically_increasing_id())
         blank = frame.where(F.trim(F.coalesce(F.col("text").cast(StringType()), F.lit(""))) == "").count()
@@ -166,9 +173,9 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
             frame = frame.withColumn(
                 "sentence_id", F.concat_ws(":", "article", F.monotonically_increasing_id())
             )
-        for key in META:
-            if key not in frame.columns:
-                frame = frame.withColumn(key, F.lit(None).cast("string"))
+        for key in META:  # a dataset's date partition is read back as a date, "undated" as none
+            value = F.col(key).cast("string") if key in frame.columns else F.lit(None).cast("string")
+            frame = frame.withColumn(key, F.when(value != UNDATED, value) if key == "date" else value)
         return frame.withColumn("context", _context_column()).select(
             "article", "sentence_id", "start", "end", "text", *META, "context"
         )
