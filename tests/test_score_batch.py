@@ -53,6 +53,23 @@ def spark_out(trained, articles, tmp_path_factory):
     return out, text
 
 
+def contexts_on_both_engines(path) -> tuple[dict[str, str], dict[str, str]]:
+    """Each sentence's context as the local engine and a Spark session read a sentence input."""
+    from training import spark_job
+    from training.batch_inputs import sentence_frame
+
+    local = sentence_frame(path)
+    spark = spark_job.session("local[1]")
+    try:
+        got = spark_job._sentences(spark, path).select("sentence_id", "context").toPandas()
+    finally:
+        spark.stop()
+    return (
+        dict(zip(local["sentence_id"], local["context"], strict=True)),
+        dict(zip(got["sentence_id"], got["context"], strict=True)),
+    )
+
+
 def read_sentences(out) -> pd.DataFrame:
     frame = pd.read_parquet(out / "sentences")
     frame["date"] = frame["date"].astype(str)
@@ -161,8 +178,6 @@ def test_a_dataset_whose_files_hold_an_article_out_of_order_is_read_in_text_orde
     """A flat Parquet dataset whose files hold each article's sentences out of order (as a Spark
     job's output may): each sentence's context is read in text order (`start`), on either engine,
     so "He said ..." follows its speaker; the `_SUCCESS` marker beside the files is passed over."""
-    from training import spark_job
-    from training.batch_inputs import sentence_frame
     from training.context import contexts
 
     keep = ["article", "sentence_id", "start", "end", "text", *META]
@@ -184,14 +199,7 @@ def test_a_dataset_whose_files_hold_an_article_out_of_order_is_read_in_text_orde
     for k in range(3):
         mixed.iloc[k * third : (k + 1) * third].to_parquet(shuffled / f"part-{k}.parquet", index=False)
     (shuffled / "_SUCCESS").write_text("", encoding="utf-8")
-    local = sentence_frame(shuffled)
-    assert dict(zip(local["sentence_id"], local["context"], strict=True)) == want
-    spark = spark_job.session("local[1]")
-    try:
-        frame = spark_job._sentences(spark, shuffled).select("sentence_id", "context").toPandas()
-    finally:
-        spark.stop()
-    assert dict(zip(frame["sentence_id"], frame["context"], strict=True)) == want
+    assert contexts_on_both_engines(shuffled) == (want, want)
     # and the command scores such a folder end to end on Spark
     code, text = cli("score-batch", str(shuffled), str(tmp_path / "out"), "--engine", "spark")
     assert code == 0, text
@@ -321,8 +329,7 @@ def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     """The holder's context (preceding sentences of the article) is built alike on every path."""
     from labeling.articles import read_article
     from labeling.segment import segment
-    from training import spark_job
-    from training.batch_inputs import segment_rows, sentence_frame
+    from training.batch_inputs import segment_rows
     from training.context import contexts
 
     sentences = [s for a in ARTICLES for s in segment(read_article(articles / "articles" / f"{a}.txt"))]
@@ -339,10 +346,4 @@ def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     want = dict(zip(frame["sentence_id"], contexts(frame["article"].tolist(), frame["text"].tolist()), strict=True))  # fmt: skip
     path = tmp_path / "sentences.parquet"
     frame.to_parquet(path)
-    assert dict(zip(*sentence_frame(path)[["sentence_id", "context"]].T.values, strict=True)) == want
-    spark = spark_job.session("local[1]")
-    try:
-        got = spark_job._sentences(spark, path).select("sentence_id", "context").toPandas()
-    finally:
-        spark.stop()
-    assert dict(zip(got["sentence_id"], got["context"], strict=True)) == want
+    assert contexts_on_both_engines(path) == (want, want)
