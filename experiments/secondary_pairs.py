@@ -7,7 +7,13 @@ thrown away in training. This study keeps it: each further pair becomes one more
 the same text and context with that pair's actor and stance, at ``--weight`` (the primary rows
 at 1). Both heads read the extra rows (the stance head all of them, the actor head the
 stance-bearing ones); the attention head and the ``fit`` options see them too. Decisions and
-scoring stay on the primary pair.
+scoring stay on the primary pair. With ``--heads actor`` only the actor head reads them (the
+model fitted as before, then its actor head again on the added rows too).
+
+The labels carry one more thing no recipe read: whether the two annotators agreed. With
+``--heads disputed`` no row is added; the sentences they labeled apart, whose label a reviewer
+decided (105 of 2,466), are weighted ``--weight`` in training, the rest 1: a label a careful
+reader could take two ways may teach a head less than a clear one.
 
 Each weight is scored on the rolling origin (experiments/rolling_origin.py: three blocks, each
 fitted only on its past, pooled), paired by article against ``make demo``'s recipe fitted on
@@ -15,7 +21,7 @@ the primary pairs alone, by the champion rule. The reference's predictions are r
 rolling-origin cache when they are there (the same key: recipe, gazetteer, fitting code) and
 fitted otherwise.
 
-    .venv/bin/python experiments/secondary_pairs.py [--weight 0.5 --weight 1]
+    .venv/bin/python experiments/secondary_pairs.py [--heads both|actor|disputed] [--weight 0.5 --weight 1]
 
 Writes experiments/secondary-pairs/result.md and result.json, or under ``--out``; each run's
 prediction rows go to the git-ignored ``.stance/cache/secondary-pairs/<data version>/``.
@@ -91,7 +97,9 @@ def refit_actor_head(model, train, weight: float) -> None:
 def fit_blocks(recipe, scheme, data, cuts, index, weight, heads="both") -> tuple[list[dict], int]:
     """Every block's prediction rows, each fitted on its past (with the further pairs at
     ``weight``, or the primary pairs alone for None; ``heads`` "actor": the actor head alone
-    reads them, :func:`refit_actor_head`); and how many rows were added in block 1."""
+    reads them, :func:`refit_actor_head`; "disputed": no rows added, the sentences the two
+    annotators labeled apart, which a reviewer decided, at ``weight``); and how many rows were
+    added in block 1."""
     from datasets import DatasetDict
 
     from training.models.hybrid import HybridClassifier
@@ -105,7 +113,10 @@ def fit_blocks(recipe, scheme, data, cuts, index, weight, heads="both") -> tuple
         for b, (train, test) in enumerate(cuts, 1):
             t0 = time.perf_counter()
             part = subset(train)
-            if weight is not None and heads == "both":
+            if weight is not None and heads == "disputed":
+                w = np.where(np.array(part["resolved_by"]) == "agreement", 1.0, weight)
+                recency.weights = lambda dates, half_life, w=w: w
+            elif weight is not None and heads == "both":
                 part, w = with_secondary(part, weight)
                 # the heads take per-row weights from recency.weights; the study's stand in
                 recency.weights = lambda dates, half_life, w=w: w
@@ -132,9 +143,9 @@ def main() -> None:
     ap.add_argument("--weight", type=float, action="append", help="the added rows' weight (repeatable)")
     ap.add_argument(
         "--heads",
-        choices=["both", "actor"],
+        choices=["both", "actor", "disputed"],
         action="append",
-        help="which heads read the added rows (repeatable)",
+        help="which heads read the added rows; disputed: no rows added, the reviewed sentences at --weight (repeatable)",
     )
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
@@ -156,6 +167,7 @@ def main() -> None:
         "recipe": RECIPE,
         "sentences_with_further_pairs": multi,
         "further_pairs": sum(max(len(p) - 1, 0) for p in data["pairs"]),
+        "disputed_sentences": sum(x != "agreement" for x in data["resolved_by"]),
         "reference": score(reference, scheme),
         "runs": [],
     }
@@ -185,6 +197,13 @@ def main() -> None:
     print(markdown(result))
 
 
+MODES = {
+    "both": "further pairs added, both heads",
+    "actor": "further pairs added, the actor head",
+    "disputed": "the reviewed sentences weighted",
+}
+
+
 def markdown(r: dict) -> str:
     ref = r["reference"]
 
@@ -192,21 +211,22 @@ def markdown(r: dict) -> str:
         return f"{x[0]:+.3f} [{x[1]:+.3f}, {x[2]:+.3f}]"
 
     lines = [
-        f"# Further pairs as training rows (data {r['data_version']}, `{r['recipe']}`)",
+        f"# Further pairs as training rows; disputed labels weighted (data {r['data_version']}, `{r['recipe']}`)",
         "",
         f"{r['sentences_with_further_pairs']} labeled sentences carry more than one pair "
-        f"({r['further_pairs']} further pairs). Rolling origin, three blocks pooled; 90 % intervals by article, "
-        "paired against the recipe fitted on the primary pairs alone.",
+        f"({r['further_pairs']} further pairs); {r.get('disputed_sentences', '?')} were labeled apart by the two "
+        "annotators and decided by a reviewer. Rolling origin, three blocks pooled; 90 % intervals by article, "
+        "paired against the recipe fitted on the primary pairs alone, every sentence at weight 1.",
         "",
-        "| heads that read them | further pairs' weight | pooled stance macro-F1 | pooled actor e2e | stance − reference | "
+        "| rows | weight | pooled stance macro-F1 | pooled actor e2e | stance − reference | "
         "actor e2e − reference | older blocks: stance; actor | actor precision − reference | champion rule |",
         "|---|---|---|---|---|---|---|---|---|",
-        f"| | not used (reference) | {ref['rolling_stance_macro_f1']:.3f} | {ref['rolling_actor_accuracy_e2e']:.3f} "
+        f"| none added, every sentence at 1 (reference) | | {ref['rolling_stance_macro_f1']:.3f} | {ref['rolling_actor_accuracy_e2e']:.3f} "
         "| | | | | |",
     ]
     for x in sorted(r["runs"], key=lambda x: (x["heads"], x["weight"])):
         lines.append(
-            f"| {x['heads']} | {x['weight']} | {x['rolling_stance_macro_f1']:.3f} | {x['rolling_actor_accuracy_e2e']:.3f} "
+            f"| {MODES[x['heads']]} | {x['weight']} | {x['rolling_stance_macro_f1']:.3f} | {x['rolling_actor_accuracy_e2e']:.3f} "
             f"| {ci(x['diff_stance_macro_f1'])} | {ci(x['diff_actor_accuracy_e2e'])} "
             f"| {ci(x['older_diff_stance_macro_f1'])}; {ci(x['older_diff_actor_accuracy_e2e'])} "
             f"| {ci(x['diff_actor_precision_e2e'])} | {x['champion_rule']} |"
