@@ -31,6 +31,9 @@ def articles(tmp_path_factory):
         shutil.copy(REPO / "corpus" / "articles" / f"{name}.txt", folder / "articles")
     lines = (REPO / "corpus" / "articles.tsv").read_text(encoding="utf-8").splitlines()
     kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] in ARTICLES[:2]]
+    # corpus-002's date as an inferred one ("~", as 92 of the coverage's 181 are written)
+    kept = [line.replace("\t2025-10-18\t", "\t~2025-10-18\t") for line in kept]
+    assert sum("~2025-10-18" in line for line in kept) == 1
     (folder / "articles.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
     return folder
 
@@ -110,6 +113,9 @@ def test_spark_rows_equal_predicts_row_for_row(spark_out, predicted, scheme):
     first = frame[frame.article == "corpus-001"].iloc[0]
     assert (first["date"], first["outlet"]) == ("2025-10-19", "KUNA (via MENAFN)")
     assert set(frame[frame.article == "corpus-010"]["date"]) == {"undated"}
+    # an inferred date partitions by its day, and the date as written is kept beside it
+    given = {a: None if pd.isna(d) else d for a, d in zip(frame["article"], frame["date_given"], strict=True)}
+    assert given == {"corpus-001": "2025-10-19", "corpus-002": "~2025-10-18", "corpus-010": None}
     assert sorted(p.name for p in (out / "sentences").iterdir() if p.is_dir()) == [
         "date=2025-10-18",
         "date=2025-10-19",

@@ -16,6 +16,7 @@ from training.context import contexts
 META = ("date", "outlet", "url", "headline")
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm"}
 UNDATED = "undated"  # the date partition of articles without a date (read back as no date)
+DATE_GIVEN = "date_given"  # score-batch's column of each article's date as its metadata wrote it
 
 
 def is_parquet_dataset(path: Path) -> bool:
@@ -67,6 +68,8 @@ def sentence_frame(path: Path):
             frame["article"] = path.stem
         if "sentence_id" not in frame.columns:
             frame["sentence_id"] = [f"{a}:{n}" for n, a in enumerate(frame["article"], 1)]
+        if DATE_GIVEN in frame.columns:  # score-batch's own rows: the date as given, not its day
+            frame["date"] = frame[DATE_GIVEN]
         for key in (k for k in META if k in frame.columns):
             frame[key] = [
                 None if pd.isna(v) or (key == "date" and v == UNDATED) else str(v) for v in frame[key]

@@ -36,6 +36,7 @@ from labeling.articles import check_any_read
 from stance.errors import StanceError
 from stance.io import dumps_jsonl
 from training.batch_inputs import (
+    DATE_GIVEN,
     META,
     UNDATED,
     article_files,
@@ -44,6 +45,7 @@ from training.batch_inputs import (
     sentence_frame,
 )
 
+DAY = r"\d{4}-\d{2}-\d{2}"
 # a sentences file: JSONL or one sentence a line (as predict --sentences), or Parquet; a folder's
 # articles.tsv or a CSV passed by mistake would otherwise be scored line by line
 SENTENCE_SUFFIXES = {".jsonl", ".ndjson", ".json", ".txt", ".parquet", ""}
@@ -60,9 +62,10 @@ def score_columns(scheme) -> list[str]:
 
 
 def row_columns(scheme) -> list[str]:
-    """The written sentence rows' columns, in order, for both engines (``date`` partitions them)."""
+    """The written sentence rows' columns, in order, for both engines (``date`` partitions them:
+    the article's day; ``date_given`` keeps its metadata's date as written, "~2025-03" included)."""
     lead = ["article", "sentence_id", "start", "end", "text", "actor", "stance", "p", "pair_right"]
-    return [*lead, *score_columns(scheme), *META]
+    return [*lead, *score_columns(scheme), *META, DATE_GIVEN]
 
 
 def pair_p(frame, scheme):
@@ -113,17 +116,20 @@ def profiles_frame(sentences, scheme, trust: dict | None = None):
             for _, r in group.iterrows()
         ]
         first = group.iloc[0]
-        info = {k: first[k] for k in META}
+        info = {k: first[k] for k in (*META, DATE_GIVEN)}
         found = profile(preds, scheme, trust)
         rows.append({"article": article, **info, "profile": json.dumps(found, ensure_ascii=False)})
-    return pd.DataFrame(rows, columns=["article", *META, "profile"])
+    return pd.DataFrame(rows, columns=["article", *META, DATE_GIVEN, "profile"])
 
 
 SKIPPED = "skipped.jsonl"
 
 
 def _partition_value(date) -> str:
-    return date if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else UNDATED
+    """The day a date partitions by: YYYY-MM-DD, inferred ("~2025-10-18") or not; otherwise
+    (none, a month or a year alone) ``undated``."""
+    day = date.removeprefix("~") if isinstance(date, str) else ""
+    return day if re.fullmatch(DAY, day) else UNDATED
 
 
 def _prepare_output(output: Path, overwrite: bool) -> Path:
@@ -157,6 +163,7 @@ def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) 
         frame[c] = scored[c].to_numpy(dtype="float64")
     frame["p"] = pair_p(frame, predictor.scheme)
     frame["pair_right"] = pair_right_column(frame, predictor.trust)
+    frame[DATE_GIVEN] = [d if isinstance(d, str) and d else None for d in frame["date"]]
     frame["date"] = [_partition_value(d) for d in frame["date"]]
     order = row_columns(predictor.scheme)
     pq.write_to_dataset(

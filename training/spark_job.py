@@ -20,6 +20,7 @@ from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.batch_inputs import (
+    DATE_GIVEN,
     META,
     article_files,
     check_parquet,
@@ -29,6 +30,7 @@ from training.batch_inputs import (
     sentence_frame,
 )
 from training.score_batch import (
+    DAY,
     UNDATED,
     pair_p,
     pair_right_column,
@@ -173,6 +175,8 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
             frame = frame.withColumn(
                 "sentence_id", F.concat_ws(":", "article", F.monotonically_increasing_id())
             )
+        if DATE_GIVEN in frame.columns:  # score-batch's own rows: the date as given, not its day
+            frame = frame.withColumn("date", F.col(DATE_GIVEN))
         for key in META:  # a dataset's date partition is read back as a date, "undated" as none
             value = F.col(key).cast("string") if key in frame.columns else F.lit(None).cast("string")
             frame = frame.withColumn(key, F.when(value != UNDATED, value) if key == "date" else value)
@@ -199,10 +203,12 @@ def run(input_path: Path, out: Path, model_uri: str, master: str, skipped: list[
         udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result, env_manager="local")
         sentences = _sentences(spark, input_path, skipped)
         scored = sentences.withColumn("p", udf(F.struct(*[F.col(c).alias(c) for c in inputs])))
-        dated = F.when(F.col("date").rlike(r"^\d{4}-\d{2}-\d{2}$"), F.col("date")).otherwise(F.lit(UNDATED))
+        day = F.regexp_replace(F.col("date"), "^~", "")  # as score_batch._partition_value
+        dated = F.when(day.rlike(f"^{DAY}$"), day).otherwise(F.lit(UNDATED))
+        given = F.when(F.col("date") != "", F.col("date"))
         flat = scored.select(
             "article", "sentence_id", "start", "end", "text", *[F.col(f"p.`{c}`").alias(c) for c in cols],
-            "outlet", "url", "headline", dated.alias("date"),
+            "outlet", "url", "headline", given.alias(DATE_GIVEN), dated.alias("date"),
         )  # fmt: skip
         order = row_columns(scheme)
         a_cols, s_cols = cols[: len(scheme.actor_labels)], cols[len(scheme.actor_labels) :]
