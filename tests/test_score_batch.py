@@ -212,6 +212,45 @@ def test_a_dataset_whose_files_hold_an_article_out_of_order_is_read_in_text_orde
     assert sorted(read_sentences(tmp_path / "out")["sentence_id"]) == sorted(want)
 
 
+def test_the_report_of_a_scored_batch_is_the_report_of_its_articles(spark_out, articles, tmp_path):
+    """`stance report OUTPUT` reads a score-batch output (its rows, their metadata and model.json,
+    the model that scored them with its trust table) without scoring again, and gives the report
+    `stance report` gives over the same articles with their articles.tsv (the inferred date too)."""
+    import csv as csv_module
+
+    batch, folder = tmp_path / "batch", tmp_path / "folder"
+    code, text = cli("report", str(spark_out[0]), "--out", str(batch))
+    assert code == 0, text
+    assert "report of 3 articles" in text
+    code, text = cli("report", str(articles / "articles"), "--out", str(folder))
+    assert code == 0, text
+    mine, theirs = (json.loads((f / "summary.json").read_text()) for f in (batch, folder))
+    for key in ("model", "run_id", "data_version", "articles", "sentences", "undated", "trust"):
+        assert mine[key] == theirs[key], key
+    assert mine["meta"] == "the batch's rows"
+    for cell, counts in theirs["matrix"].items():
+        assert mine["matrix"][cell]["argmax"] == counts["argmax"], cell
+        assert abs(mine["matrix"][cell]["expected"] - counts["expected"]) < 0.005, cell
+
+    def timeline(f):
+        return [
+            (r["period"], r["actor"], r["stance"], r["argmax"])
+            for r in csv_module.DictReader((f / "timeline.csv").open())
+        ]
+
+    assert timeline(batch) == timeline(folder)
+    assert {r[0] for r in timeline(batch)} >= {"2025-10"}  # ~2025-10-18 counted in its month
+    # a batch scored under another label scheme is refused in one line, before anything is written
+    other = tmp_path / "other"
+    shutil.copytree(spark_out[0], other)
+    record = json.loads((other / "model.json").read_text())
+    (other / "model.json").write_text(json.dumps(record | {"scheme_hash": "0123456789abcdef"}))
+    code, text = cli("report", str(other), "--out", str(tmp_path / "refused"))
+    assert code == 2, text
+    assert text.strip().startswith(f"error: {other}: scored with a different label scheme")
+    assert not (tmp_path / "refused" / "report.html").exists()
+
+
 def test_spark_without_java_is_one_line_and_writes_nothing(trained, articles, tmp_path, monkeypatch):
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
     code, text = cli("score-batch", str(articles), str(tmp_path / "out"), "--engine", "spark")

@@ -32,9 +32,12 @@ from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.report_inputs import (
     Row,
+    batch_skipped,
     default_meta,
     from_predictions,
     input_hash,
+    is_batch_output,
+    read_batch,
     read_meta,
     read_predictions,
     score_folder,
@@ -130,11 +133,18 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         raise StanceError(f"--by must be week or month, got '{by}'")
     if not input_path.exists():
         raise StanceError(f"{input_path}: no such file or folder")
-    meta_path = meta_path or (default_meta(input_path) if input_path.is_dir() else None)
+    batch = input_path.is_dir() and is_batch_output(input_path)
+    meta_path = meta_path or (default_meta(input_path) if input_path.is_dir() and not batch else None)
     metas = read_meta(meta_path)
     check_writable(out)
     skipped: list[dict] = []  # a folder's files that are not articles, passed over
-    if input_path.is_dir():
+    if batch:  # a score-batch output: its rows, scored already, and the record of what scored them
+        preds, headlines, files, carried, record = read_batch(input_path, scheme)
+        metas = carried | metas  # an articles.tsv given by --meta wins over the rows' own
+        header = {k: record[k] for k in ("model", "data_version", "scheme_hash", "run_id") if k in record}
+        kept = record.get("trust")
+        skipped = batch_skipped(input_path)  # the files the batch passed over, listed as a folder's are
+    elif input_path.is_dir():
         preds, headlines, files, kept = score_folder(input_path, model, scheme, skipped)
         header = model_header(model, scheme)
     else:
@@ -151,7 +161,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     header |= {
         "input": str(input_path),
         "input_hash": input_hash(files + ([meta_path] if meta_path else [])),
-        "meta": str(meta_path) if meta_path else "none",
+        "meta": str(meta_path) if meta_path else ("the batch's rows" if batch else "none"),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "by": by,
         "articles": len(articles),
@@ -207,7 +217,10 @@ def check_writable(out: Path) -> None:
 def cli(
     input_path: Annotated[
         Path,
-        typer.Argument(metavar="INPUT", help="A folder of articles, or `stance predict -f jsonl` output."),
+        typer.Argument(
+            metavar="INPUT",
+            help="A folder of articles, `stance predict -f jsonl` output, or a `stance score-batch` output folder.",
+        ),
     ],
     meta: Annotated[
         Path | None,

@@ -1,8 +1,10 @@
 """The coverage report's inputs (:mod:`training.report`): article metadata and scored sentences.
 
-Sentences are scored here with a model (a folder of articles) or read from the JSONL that
-``stance predict -f jsonl`` writes; ``articles.tsv`` gives each article its date, outlet, url
-and headline.
+Sentences are scored here with a model (a folder of articles), read from the JSONL that
+``stance predict -f jsonl`` writes, or read from a ``stance score-batch`` output (its Parquet
+sentences and the record of the model that scored them: a batch scored on Spark is reported
+without scoring it again); ``articles.tsv`` gives each article its date, outlet, url and
+headline (a batch's rows carry their own).
 """
 
 from __future__ import annotations
@@ -174,3 +176,79 @@ def read_predictions(path: Path, scheme: Scheme):
             f"{path}: predictions were made with a different label scheme than configs/scheme.yaml"
         )
     return preds, {}, [path]
+
+
+def is_batch_output(path: Path) -> bool:
+    """A ``stance score-batch`` OUTPUT folder: its ``sentences/`` and ``model.json``."""
+    from training.score_batch import MODEL_RECORD
+
+    return (path / "sentences").is_dir() and (path / MODEL_RECORD).is_file()
+
+
+def batch_skipped(folder: Path) -> list[dict]:
+    """The files a score-batch passed over (its ``skipped.jsonl``: ``{"file", "error"}`` each)."""
+    from stance.io import read_jsonl
+    from training.score_batch import SKIPPED
+
+    path = folder / SKIPPED
+    return [row for _, row in read_jsonl(path)] if path.is_file() else []
+
+
+def read_batch(folder: Path, scheme: Scheme):
+    """(predictions, headlines, files, each article's metadata, the model's record) of a
+    ``stance score-batch`` OUTPUT folder, in article and text order."""
+    import json
+
+    import pandas as pd
+
+    from training.batch_inputs import DATE_GIVEN, check_parquet, parquet_parts
+    from training.predict import SentencePrediction
+    from training.score_batch import MODEL_RECORD, score_columns
+
+    record_file = folder / MODEL_RECORD
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StanceError(f"{record_file}: not a score-batch model record ({exc})") from None
+    if record.get("scheme_hash") != scheme.hash:
+        raise StanceError(
+            f"{folder}: scored with a different label scheme than configs/scheme.yaml "
+            f"({record.get('scheme_hash')} against {scheme.hash})"
+        )
+    sentences = folder / "sentences"
+    check_parquet(sentences)
+    frame = pd.read_parquet(sentences)
+    missing = [
+        c
+        for c in ("article", "sentence_id", "text", "actor", "stance", *score_columns(scheme))
+        if c not in frame
+    ]
+    if missing:
+        raise StanceError(f"{sentences}: not score-batch sentences (missing {', '.join(missing)})")
+    frame = frame.sort_values(["article", "start", "sentence_id"], na_position="last", kind="stable")
+    value = lambda v: None if pd.isna(v) else v  # noqa: E731
+    preds, metas, headlines = [], {}, {}
+    for r in frame.to_dict("records"):
+        preds.append(
+            SentencePrediction(
+                r["article"],
+                r["sentence_id"],
+                value(r.get("start")),
+                value(r.get("end")),
+                r["text"],
+                r["actor"],
+                {a: float(r[f"actor:{a}"]) for a in scheme.actor_labels},
+                r["stance"],
+                {s: float(r[f"stance:{s}"]) for s in scheme.stance_labels},
+                pair_right=value(r.get("pair_right")),
+            )  # fmt: skip
+        )
+        if r["article"] not in metas:
+            raw = value(r.get(DATE_GIVEN)) or ""
+            when = parse_date(raw, f"{sentences}: article {r['article']}")
+            metas[r["article"]] = Meta(
+                r["article"], when, raw.startswith("~"), value(r.get("outlet")) or "",
+                value(r.get("url")) or "", value(r.get("headline")) or "",
+            )  # fmt: skip
+            headlines[r["article"]] = r["text"][:200]
+    return preds, headlines, [*parquet_parts(sentences), record_file], metas, record

@@ -8,7 +8,9 @@ this command's own ``sentences/``, to score again with another model). OUTPUT is
 folder: ``sentences/``, Parquet partitioned by article ``date`` (``undated`` when unknown), with
 predict's per-sentence columns (unrounded probabilities; ``pair_right``, how far to trust each call,
 from the model's trust table) plus the article metadata, and ``profiles/``, one row per article with
-predict's profile as JSON (each pair's trust included). A file of the folder that is not an
+predict's profile as JSON (each pair's trust included), and ``model.json``, what scored them (the
+model's registered version, data version and run, its trust table), so that ``stance report
+OUTPUT`` can report on the batch without scoring it again. A file of the folder that is not an
 article (empty, binary, too large) is passed over and listed, with the reason, in
 ``skipped.jsonl``; a folder with no readable article is refused.
 
@@ -35,6 +37,7 @@ import typer
 from labeling.articles import check_any_read
 from stance.errors import StanceError
 from stance.io import dumps_jsonl
+from stance.scheme import Scheme
 from training.batch_inputs import (
     DATE_GIVEN,
     META,
@@ -123,6 +126,23 @@ def profiles_frame(sentences, scheme, trust: dict | None = None):
 
 
 SKIPPED = "skipped.jsonl"
+MODEL_RECORD = "model.json"  # what scored the batch, for `stance report OUTPUT`
+
+
+def model_record(model_uri: str, scheme, engine: str, sentences: int) -> dict:
+    """What scored a batch, as the coverage report names a model (training.report_render's
+    header: registered version, data version, run) with its trust table, the engine and the count."""
+    import mlflow
+
+    from training.loading import trust_of
+    from training.report_render import model_header
+
+    info = mlflow.models.get_model_info(model_uri)  # found already: the engine scored with it
+    return model_header(model_uri, scheme) | {
+        "trust": trust_of(model_uri, info.flavors),
+        "engine": engine,
+        "sentences": sentences,
+    }
 
 
 def _partition_value(date) -> str:
@@ -242,6 +262,8 @@ def cli(
             n = run_spark(input, tmp, model, master, skipped)
         else:
             n = run_local(input, tmp, model, skipped)
+        record = model_record(model, Scheme.load(), engine.value, n)
+        (tmp / MODEL_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if skipped:
             (tmp / SKIPPED).write_text(
                 dumps_jsonl(sorted(skipped, key=lambda s: s["file"])), encoding="utf-8"
