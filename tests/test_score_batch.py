@@ -228,18 +228,11 @@ def test_the_report_of_a_scored_batch_is_the_report_of_its_articles(spark_out, a
     for key in ("model", "run_id", "data_version", "articles", "sentences", "undated", "trust"):
         assert mine[key] == theirs[key], key
     assert mine["meta"] == "the batch's rows"
-    for cell, counts in theirs["matrix"].items():
-        assert mine["matrix"][cell]["argmax"] == counts["argmax"], cell
-        assert abs(mine["matrix"][cell]["expected"] - counts["expected"]) < 0.005, cell
-
-    def timeline(f):
-        return [
-            (r["period"], r["actor"], r["stance"], r["argmax"])
-            for r in csv_module.DictReader((f / "timeline.csv").open())
-        ]
-
-    assert timeline(batch) == timeline(folder)
-    assert {r[0] for r in timeline(batch)} >= {"2025-10"}  # ~2025-10-18 counted in its month
+    assert mine["matrix"] == theirs["matrix"]  # the expected counts too: predict's 4 decimals
+    for name in ("timeline.csv", "outlets.csv", "evidence.json", "checks.json"):
+        assert (batch / name).read_text() == (folder / name).read_text(), name
+    periods = {r["period"] for r in csv_module.DictReader((batch / "timeline.csv").open())}
+    assert "2025-10" in periods  # ~2025-10-18 counted in its month
     # a batch scored under another label scheme is refused in one line, before anything is written
     other = tmp_path / "other"
     shutil.copytree(spark_out[0], other)

@@ -202,7 +202,7 @@ def read_batch(folder: Path, scheme: Scheme):
     import pandas as pd
 
     from training.batch_inputs import DATE_GIVEN, check_parquet, parquet_parts
-    from training.predict import SentencePrediction
+    from training.predict import SentencePrediction, _scores  # predict's 4 decimals, as a folder's
     from training.score_batch import MODEL_RECORD, score_columns
 
     record_file = folder / MODEL_RECORD
@@ -237,9 +237,9 @@ def read_batch(folder: Path, scheme: Scheme):
                 value(r.get("end")),
                 r["text"],
                 r["actor"],
-                {a: float(r[f"actor:{a}"]) for a in scheme.actor_labels},
+                _scores(scheme.actor_labels, [r[f"actor:{a}"] for a in scheme.actor_labels]),
                 r["stance"],
-                {s: float(r[f"stance:{s}"]) for s in scheme.stance_labels},
+                _scores(scheme.stance_labels, [r[f"stance:{s}"] for s in scheme.stance_labels]),
                 pair_right=value(r.get("pair_right")),
             )  # fmt: skip
         )
