@@ -170,8 +170,8 @@ def test_an_earlier_runs_sentences_are_scored_again_alike_on_both_engines(spark_
     (partitioned by date, "undated" read back as no date), scored again with the same model, gives
     the same rows and profiles."""
     first, profiles = read_sentences(spark_out[0]), pd.read_parquet(spark_out[0] / "profiles")
-    out = tmp_path / "again"
-    code, text = cli("score-batch", str(spark_out[0] / "sentences"), str(out))
+    out = tmp_path / "again"  # the earlier OUTPUT itself names its sentences/ (not its profiles/)
+    code, text = cli("score-batch", str(spark_out[0]), str(out))
     assert code == 0, text
     pd.testing.assert_frame_equal(
         read_sentences(out)[first.columns.tolist()], first, check_dtype=False, atol=1e-9

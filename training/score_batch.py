@@ -251,6 +251,8 @@ def cli(
     """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""
     if not input.exists():
         raise StanceError(f"{input}: no such file or folder")
+    if (input / "sentences").is_dir() and (input / MODEL_RECORD).is_file():
+        input = input / "sentences"  # an earlier run's OUTPUT: its sentences, not its profiles
     if input.is_file() and input.suffix.lower() not in SENTENCE_SUFFIXES:
         raise StanceError(
             f"{input}: score-batch reads a folder of articles, or a file of sentences "
