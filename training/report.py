@@ -36,7 +36,6 @@ from training.report_inputs import (
     default_meta,
     from_predictions,
     input_hash,
-    is_batch_output,
     read_batch,
     read_meta,
     read_predictions,
@@ -133,6 +132,8 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         raise StanceError(f"--by must be week or month, got '{by}'")
     if not input_path.exists():
         raise StanceError(f"{input_path}: no such file or folder")
+    from training.score_batch import is_batch_output
+
     batch = input_path.is_dir() and is_batch_output(input_path)
     meta_path = meta_path or (default_meta(input_path) if input_path.is_dir() and not batch else None)
     metas = read_meta(meta_path)

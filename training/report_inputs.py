@@ -178,13 +178,6 @@ def read_predictions(path: Path, scheme: Scheme):
     return preds, {}, [path]
 
 
-def is_batch_output(path: Path) -> bool:
-    """A ``stance score-batch`` OUTPUT folder: its ``sentences/`` and ``model.json``."""
-    from training.score_batch import MODEL_RECORD
-
-    return (path / "sentences").is_dir() and (path / MODEL_RECORD).is_file()
-
-
 def batch_skipped(folder: Path) -> list[dict]:
     """The files a score-batch passed over (its ``skipped.jsonl``: ``{"file", "error"}`` each)."""
     from stance.io import read_jsonl

@@ -129,20 +129,18 @@ SKIPPED = "skipped.jsonl"
 MODEL_RECORD = "model.json"  # what scored the batch, for `stance report OUTPUT`
 
 
-def model_record(model_uri: str, scheme, engine: str, sentences: int) -> dict:
-    """What scored a batch, as the coverage report names a model (training.report_render's
-    header: registered version, data version, run) with its trust table, the engine and the count."""
-    import mlflow
+def is_batch_output(path: Path) -> bool:
+    """A score-batch OUTPUT folder: its ``sentences/`` and ``model.json``."""
+    return (path / "sentences").is_dir() and (path / MODEL_RECORD).is_file()
 
-    from training.loading import trust_of
+
+def model_record(model_uri: str, scheme, trust: dict | None, engine: str, sentences: int) -> dict:
+    """What scored a batch, as the coverage report names a model (training.report_render's
+    header: registered version, data version, run) with the ``trust`` table the engine scored
+    with, the engine and the count."""
     from training.report_render import model_header
 
-    info = mlflow.models.get_model_info(model_uri)  # found already: the engine scored with it
-    return model_header(model_uri, scheme) | {
-        "trust": trust_of(model_uri, info.flavors),
-        "engine": engine,
-        "sentences": sentences,
-    }
+    return model_header(model_uri, scheme) | {"trust": trust, "engine": engine, "sentences": sentences}
 
 
 def _partition_value(date) -> str:
@@ -166,7 +164,8 @@ def _move_into_place(tmp: Path, output: Path) -> None:
 
 
 # -- engines -----------------------------------------------------------------------------
-def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) -> int:
+def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) -> tuple[int, dict | None]:
+    """Score in this process: (sentences scored, the model's trust table)."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -193,7 +192,7 @@ def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) 
     profiles_frame(frame, predictor.scheme, predictor.trust).to_parquet(
         out / "profiles" / "part-0.parquet", index=False
     )
-    return len(frame)
+    return len(frame), predictor.trust
 
 
 def _local_input(input_path: Path, skipped: list[dict]):
@@ -226,7 +225,9 @@ def check_java() -> None:
         )
 
 
-def run_spark(input_path: Path, out: Path, model_uri: str, master: str, skipped: list[dict]) -> int:
+def run_spark(
+    input_path: Path, out: Path, model_uri: str, master: str, skipped: list[dict]
+) -> tuple[int, dict | None]:
     from training import spark_job
 
     check_java()
@@ -251,7 +252,7 @@ def cli(
     """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""
     if not input.exists():
         raise StanceError(f"{input}: no such file or folder")
-    if (input / "sentences").is_dir() and (input / MODEL_RECORD).is_file():
+    if is_batch_output(input):
         input = input / "sentences"  # an earlier run's OUTPUT: its sentences, not its profiles
     if input.is_file() and input.suffix.lower() not in SENTENCE_SUFFIXES:
         raise StanceError(
@@ -261,10 +262,10 @@ def cli(
     tmp, skipped = _prepare_output(output, overwrite), []
     try:
         if engine == Engine.spark:
-            n = run_spark(input, tmp, model, master, skipped)
+            n, trust = run_spark(input, tmp, model, master, skipped)
         else:
-            n = run_local(input, tmp, model, skipped)
-        record = model_record(model, Scheme.load(), engine.value, n)
+            n, trust = run_local(input, tmp, model, skipped)
+        record = model_record(model, Scheme.load(), trust, engine.value, n)
         (tmp / MODEL_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if skipped:
             (tmp / SKIPPED).write_text(

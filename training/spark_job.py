@@ -187,7 +187,10 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
     return spark.createDataFrame(local, SENTENCE_SCHEMA)
 
 
-def run(input_path: Path, out: Path, model_uri: str, master: str, skipped: list[dict] | None = None) -> int:
+def run(
+    input_path: Path, out: Path, model_uri: str, master: str, skipped: list[dict] | None = None
+) -> tuple[int, dict | None]:
+    """Score on Spark: (sentences scored, the model's trust table, as the rows' pair_right read it)."""
     import mlflow.pyfunc
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
@@ -245,6 +248,6 @@ def run(input_path: Path, out: Path, model_uri: str, master: str, skipped: list[
         written["date"] = written["date"].astype(str)
         (out / "profiles").mkdir()
         profiles_frame(written, scheme, trust).to_parquet(out / "profiles" / "part-0.parquet", index=False)
-        return len(written)
+        return len(written), trust
     finally:
         spark.stop()
