@@ -1,0 +1,115 @@
+"""The documentation's links lead somewhere: every relative link in README.md and docs/*.md names
+a file the repository has, and every ``#anchor`` a heading that file has (GitHub's rule for a
+heading's anchor). A reader who follows "details" from the README lands on the details, and a
+section moved between files cannot leave its links behind.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+FENCE = re.compile(r"^\s*(```|~~~)")
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+INLINE = re.compile(r"(?<!\\)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+\"[^\"]*\")?\s*$")
+EXTERNAL = ("http://", "https://", "mailto:")
+
+
+def prose(text: str) -> list[str]:
+    """The lines outside fenced code blocks (a link in a code sample is not a link)."""
+    lines, inside = [], False
+    for line in text.splitlines():
+        if FENCE.match(line):
+            inside = not inside
+            continue
+        lines.append("" if inside else line)
+    return lines
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: markup dropped, lower case, punctuation removed (hyphens
+    and underscores kept), each space a hyphen."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link's words
+    text = re.sub(r"[`*]", "", text).strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """Every heading's anchor in a Markdown file; a repeated heading gets -1, -2, ... as on GitHub."""
+    seen: dict[str, int] = {}
+    out = set()
+    for line in prose(path.read_text(encoding="utf-8")):
+        m = HEADING.match(line)
+        if not m:
+            continue
+        base = slug(m.group(2))
+        n = seen.get(base, 0)
+        out.add(base if n == 0 else f"{base}-{n}")
+        seen[base] = n + 1
+    return out
+
+
+def links(path: Path) -> list[tuple[int, str]]:
+    """(line number, target) of every inline link and link definition outside code blocks."""
+    found = []
+    for number, line in enumerate(prose(path.read_text(encoding="utf-8")), start=1):
+        found += [(number, t) for t in INLINE.findall(line)]
+        m = DEFINITION.match(line)
+        if m:
+            found.append((number, m.group(1)))
+    return found
+
+
+def broken(path: Path) -> list[str]:
+    """What is wrong with a file's relative links, one line each."""
+    out = []
+    for number, target in links(path):
+        if target.startswith(EXTERNAL):
+            continue
+        file_part, _, anchor = target.partition("#")
+        dest = (path.parent / unquote(file_part)).resolve() if file_part else path
+        where = f"{path.relative_to(ROOT)}:{number}: {target}"
+        if not dest.exists():
+            out.append(f"{where}: no such file")
+        elif anchor and dest.suffix == ".md" and unquote(anchor) not in anchors(dest):
+            out.append(f"{where}: no heading with that anchor in {dest.relative_to(ROOT)}")
+    return out
+
+
+def test_the_anchor_rule_follows_githubs():
+    assert slug("Results on the coverage labels (data version 93c2ad279699)") == (
+        "results-on-the-coverage-labels-data-version-93c2ad279699"
+    )
+    assert slug("Batch scoring: `stance score-batch`") == "batch-scoring-stance-score-batch"
+    assert slug("Set-up: two commands") == "set-up-two-commands"
+    assert slug("How far to trust a row's p") == "how-far-to-trust-a-rows-p"
+
+
+def test_a_broken_link_is_found(tmp_path, monkeypatch):
+    """The check itself can fail: a missing file and a missing heading are both named."""
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    doc = tmp_path / "a.md"
+    doc.write_text(
+        "# Top\n\n## Two words\n\nSee [here](#two-words), [gone](#three-words), [file](b.md).\n"
+        "```\n[in code](nowhere.md)\n```\n[def]: a.md#top\n",
+        encoding="utf-8",
+    )
+    problems = broken(doc)
+    assert problems == [
+        "a.md:5: #three-words: no heading with that anchor in a.md",
+        "a.md:5: b.md: no such file",
+    ]
+
+
+@pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
+def test_every_relative_link_resolves(path):
+    problems = broken(path)
+    assert not problems, "\n".join(problems)
