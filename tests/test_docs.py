@@ -20,6 +20,8 @@ HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 INLINE = re.compile(r"(?<!\\)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+\"[^\"]*\")?\s*$")
 EXTERNAL = ("http://", "https://", "mailto:")
+REFERENCE = re.compile(r"\]\[([^\]]*)\]")  # [words][label]; [label][] names itself
+LABEL = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s")
 
 
 def prose(text: str) -> list[str]:
@@ -28,8 +30,8 @@ def prose(text: str) -> list[str]:
     for line in text.splitlines():
         if FENCE.match(line):
             inside = not inside
-            continue
-        lines.append("" if inside else line)
+            line = ""
+        lines.append("" if inside else line)  # one entry per line, so line numbers hold
     return lines
 
 
@@ -68,9 +70,23 @@ def links(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+def undefined(path: Path) -> list[str]:
+    """Reference links (``[words][label]``) whose label the file never defines: Markdown shows
+    them as bracketed text, not as a link."""
+    lines = prose(path.read_text(encoding="utf-8"))
+    labels = {m.group(1).lower() for line in lines if (m := LABEL.match(line))}
+    out = []
+    for number, line in enumerate(lines, start=1):
+        for m in REFERENCE.finditer(line):
+            label = m.group(1) or line[: m.start()].rsplit("[", 1)[-1]
+            if label.lower() not in labels:
+                out.append(f"{path.relative_to(ROOT)}:{number}: [{label}] is never defined")
+    return out
+
+
 def broken(path: Path) -> list[str]:
     """What is wrong with a file's relative links, one line each."""
-    out = []
+    out = undefined(path)
     for number, target in links(path):
         if target.startswith(EXTERNAL):
             continue
@@ -99,11 +115,13 @@ def test_a_broken_link_is_found(tmp_path, monkeypatch):
     doc = tmp_path / "a.md"
     doc.write_text(
         "# Top\n\n## Two words\n\nSee [here](#two-words), [gone](#three-words), [file](b.md).\n"
-        "```\n[in code](nowhere.md)\n```\n[def]: a.md#top\n",
+        "```\n[in code](nowhere.md)\n```\n[def]: a.md#top\n"
+        "Kept [as a reference][def], lost [as another][gone].\n",
         encoding="utf-8",
     )
     problems = broken(doc)
     assert problems == [
+        "a.md:10: [gone] is never defined",
         "a.md:5: #three-words: no heading with that anchor in a.md",
         "a.md:5: b.md: no such file",
     ]
