@@ -5,7 +5,8 @@ origin (experiments/rolling_origin.py) already holds the dates out: each of its 
 scored by a model fitted only on older articles. This study asks the outlet's half of the
 question on the same predictions, with no new fit: each test article is **seen** when an article
 of its block's training set came from the same outlet (``articles.tsv``'s ``outlet``, compared
-case- and space-blind), **new** when none did, and **unknown** when it has no outlet. Each group
+case- and space-blind), **new** when none did, and **unknown** when it has no outlet (the rule is
+``training.novelty``'s, which ``stance train`` logs as ``rolling_new_outlet_*``). Each group
 gets the rolling origin's three figures with 90 % bootstrap intervals by article, and new minus
 seen its own interval (the two groups resampled apart: they hold different articles, so the
 difference is unpaired and wider than the champion rule's).
@@ -22,7 +23,6 @@ Writes experiments/outlet-novelty/result.md and result.json, or under ``--out``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -37,45 +37,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rolling_origin import BLOCKS, cache_key, labeled_blocks  # noqa: E402
 
-from stance import paths  # noqa: E402
 from stance.errors import StanceError, script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
 from training import intervals, timesplit  # noqa: E402
+from training.novelty import novelty, outlets  # noqa: E402
 from training.recipes import load_recipe  # noqa: E402
 
 OUT = ROOT / "experiments" / "outlet-novelty"
 GROUPS = ("seen", "new", "unknown")
 FIGURES = intervals.FIGURES
-
-
-def outlet_key(name: str | None) -> str | None:
-    """An outlet as compared: case- and space-blind; None when blank."""
-    key = " ".join((name or "").split()).casefold()
-    return key or None
-
-
-def outlets(tables: list[Path]) -> dict[str, str | None]:
-    """Each article's outlet key, from the sources' ``articles.tsv`` files that exist."""
-    out: dict[str, str | None] = {}
-    for table in tables:
-        if table.is_file():
-            with table.open(encoding="utf-8", newline="") as f:
-                for row in csv.DictReader(f, delimiter="\t"):
-                    out[row["article"]] = outlet_key(row.get("outlet"))
-    return out
-
-
-def novelty(cuts: list[tuple[set, set]], outlet: dict[str, str | None]) -> dict[tuple[int, str], str]:
-    """(block, test article) -> "seen", "new" or "unknown": whether an article of that block's
-    training set came from the test article's outlet. Blocks are numbered from 1, newest first."""
-    status = {}
-    for b, (train, test) in enumerate(cuts, 1):
-        known = {outlet.get(a) for a in train} - {None}
-        for a in test:
-            o = outlet.get(a)
-            status[(b, a)] = "unknown" if o is None else "seen" if o in known else "new"
-    return status
 
 
 def group_figures(rows: list[dict], scheme: Scheme) -> dict[str, float]:
@@ -116,7 +87,7 @@ def cached_rows(path: str, scheme: Scheme, data_version: str, blocks: int) -> li
 
 def study(recipes: list[str], scheme: Scheme, blocks: int = BLOCKS) -> dict:
     data, meta, cuts, _ = labeled_blocks(scheme, blocks)
-    status = novelty(cuts, outlets(paths.article_tables()))
+    status = novelty(cuts, outlets())
     result = {
         "data_version": meta["data_version"],
         "blocks": [

@@ -16,6 +16,7 @@ from training import (
     confidence,
     dataset,
     evaluate,
+    novelty,
     registry,
     reliability,
     timesplit,
@@ -147,6 +148,10 @@ def _time_split(recipe, dd, data, scheme: Scheme, data_version: str) -> tuple[di
                 "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rolling), timesplit.ROLLING
             )
             figures |= pooled
+            # the same rows on the articles from an outlet their block's model never trained on
+            unseen = novelty.rolling_figures(data, rolling, scheme)
+            mlflow.log_metrics(unseen)
+            figures |= unseen
         trust = reliability.summary(
             rolling or rows,
             reliability.ROLLING if rolling else reliability.TIME_SPLIT,
@@ -246,6 +251,10 @@ def cli(
         for prefix, what in (
             ("time", "time split ({articles:.0f} newest articles, {sentences:.0f} sentences)"),
             ("rolling", "rolling origin ({blocks:.0f} blocks, {articles:.0f} articles, each from its past)"),
+            (
+                novelty.PREFIX,
+                "  of them, from outlets their model never trained on ({articles:.0f} articles)",
+            ),
         ):
             if f"{prefix}_stance_macro_f1" not in m:
                 continue
