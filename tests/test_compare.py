@@ -23,7 +23,10 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
     for rank, (line, res) in enumerate(zip(rows, by_score, strict=True), 1):
         m = res["metrics"]
         assert line.startswith(f"| {rank} | {res['entry']} | baseline | ")
-        for figure in ("rolling_stance_macro_f1", "rolling_actor_accuracy_e2e", "time_stance_macro_f1"):
+        for figure in (
+            "rolling_stance_macro_f1", "rolling_actor_accuracy_e2e", "time_stance_macro_f1",
+            "rolling_new_outlet_stance_macro_f1",  # the articles from outlets the block's model never saw
+        ):  # fmt: skip
             assert f"| {m[figure]:.3f} [{m[figure + '_lo']:.2f}–{m[figure + '_hi']:.2f}] |" in line
         e2e = m["cv_actor_accuracy_e2e"]
         assert (

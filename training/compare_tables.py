@@ -49,6 +49,16 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
             "rolling actor P",
             ci("rolling_actor_precision_e2e"),
         ),
+        (
+            "rolling origin, articles from outlets their model never trained on: stance macro-F1 [90% CI]",
+            "new-outlet F1",
+            ci("rolling_new_outlet_stance_macro_f1"),
+        ),
+        (
+            "rolling origin, articles from outlets their model never trained on: actor acc. end to end [90% CI]",
+            "new-outlet actor",
+            ci("rolling_new_outlet_actor_accuracy_e2e"),
+        ),
         ("time split: stance macro-F1 [90% CI]", "time F1", ci("time_stance_macro_f1")),
         ("time split: actor acc. end to end [90% CI]", "time actor", ci("time_actor_accuracy_e2e")),
         ("time split: actor precision end to end [90% CI]", "time actor P", ci("time_actor_precision_e2e")),
@@ -99,7 +109,8 @@ def print_tables(comp: Comparison, scheme: Scheme, wide: bool = False) -> None:
                 " to end, of the sentences the model calls stance-bearing, the share labeled stance-bearing with"
                 " the predicted actor"
                 + (
-                    "; macro-F1: fold mean ± std; per-class stance F1 pooled out-of-fold; bearing: best real"
+                    "; new-outlet: the rolling origin's articles from an outlet no training article of their"
+                    " block came from; macro-F1: fold mean ± std; per-class stance F1 pooled out-of-fold; bearing: best real"
                     " actor on stance-bearing sentences; pairs: (actor, stance) pairs per article, reported"
                     " against labeled; p≥.9: the newest articles' sentences predicted with p ≥ 0.9, their share"
                     " / of them, pair right"
