@@ -97,12 +97,12 @@ def fit_block(recipe, scheme, train, test, weights) -> dict[tuple[str, float], t
     )
     called = stance_p.argmax(axis=1)
     rows = np.flatnonzero(called != labels.none_stance_id)
+    k = np.array([real_stances.index(int(s)) for s in called[rows]], dtype=int)  # the stance called
     for name in FEATURES:
         head = model._head().fit(x_train[name][bearing], pair)
         cond = joint_conditional(head, x_test[name], n_actors, len(real_stances))
         for w in weights:
             mixed = given.copy()
-            k = np.array([real_stances.index(int(s)) for s in called[rows]], dtype=int)
             mixed[rows] = (1 - w) * given[rows] + w * cond[rows, k]
             out[(name, w)] = decide(model, stance_p, mixed, t_texts, t_ctx, scheme)
     return out
