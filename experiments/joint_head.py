@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cache_key, labeled_blocks, paired, score  # noqa: E402
+from rolling_origin import cached_rows, labeled_blocks, paired, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
@@ -141,10 +141,9 @@ def main() -> None:
         seconds.append(round(time.perf_counter() - t0))
         print(f"block {b}: {seconds[-1]} s", flush=True)
     reference = rows[("none", 0.0)]
-    cached = ROOT / ".stance" / "cache" / "rolling-origin" / meta["data_version"] / f"{len(cuts)}-blocks"
-    cached /= f"{Path(RECIPE).stem}-{cache_key(recipe, scheme)}.jsonl"
-    if cached.is_file():  # weight 0 must be the recipe as the rolling origin scores it
-        theirs = {r["sentence_id"]: r["predicted"] for r in map(json.loads, cached.read_text().splitlines())}
+    cached = cached_rows(RECIPE, recipe, scheme, meta["data_version"], len(cuts))
+    if cached:  # weight 0 must be the recipe as the rolling origin scores it
+        theirs = {r["sentence_id"]: r["predicted"] for r in cached}
         apart = sum(theirs.get(r["sentence_id"]) != r["predicted"] for r in reference)
         print(f"weight 0 against the cached rolling-origin rows: {apart} of {len(reference)} differ")
     result = {"data_version": meta["data_version"], "recipe": RECIPE, "fit_seconds": seconds, "runs": []}

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import BLOCKS, cache_key, labeled_blocks  # noqa: E402
+from rolling_origin import BLOCKS, cached_rows, labeled_blocks  # noqa: E402
 
 from stance.errors import StanceError, script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
@@ -72,12 +72,9 @@ def difference(new: list[dict], seen: list[dict], scheme: Scheme) -> dict[str, l
     return out
 
 
-def cached_rows(path: str, scheme: Scheme, data_version: str, blocks: int) -> list[dict]:
-    recipe = load_recipe(ROOT / path)
-    folder = ROOT / ".stance" / "cache" / "rolling-origin" / data_version / f"{blocks}-blocks"
-    file = folder / f"{Path(path).stem}-{cache_key(recipe, scheme)}.jsonl"
-    rows = [json.loads(x) for x in file.read_text().splitlines() if x.strip()] if file.is_file() else []
-    if {r["block"] for r in rows} != set(range(1, blocks + 1)):
+def recipe_rows(path: str, scheme: Scheme, data_version: str, blocks: int) -> list[dict]:
+    rows = cached_rows(path, load_recipe(ROOT / path), scheme, data_version, blocks)
+    if not rows:
         raise StanceError(
             f"{path}: no rolling-origin predictions for this code and data; make them with "
             f".venv/bin/python experiments/rolling_origin.py {path}"
@@ -97,7 +94,7 @@ def study(recipes: list[str], scheme: Scheme, blocks: int = BLOCKS) -> dict:
         "runs": [],
     }
     for path in recipes:
-        rows = cached_rows(path, scheme, meta["data_version"], blocks)
+        rows = recipe_rows(path, scheme, meta["data_version"], blocks)
         parts = {g: [r for r in rows if status[(r["block"], r["article"])] == g] for g in GROUPS}
         run = {"recipe": path, "all": group_figures(rows, scheme)}
         run |= {g: group_figures(part, scheme) for g, part in parts.items() if part}

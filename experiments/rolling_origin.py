@@ -113,6 +113,20 @@ def cache_key(recipe, scheme: Scheme) -> str:
     return key + "-" + code_digest()[:8]
 
 
+def cache_file(path: str, recipe, scheme: Scheme, data_version: str, blocks: int = BLOCKS) -> Path:
+    """Where a recipe file's rolling-origin prediction rows are cached (git-ignored, one folder a
+    data version and block count), keyed by :func:`cache_key`."""
+    folder = ROOT / ".stance" / "cache" / "rolling-origin" / data_version / f"{blocks}-blocks"
+    return folder / f"{Path(path).stem}-{cache_key(recipe, scheme)}.jsonl"
+
+
+def cached_rows(path: str, recipe, scheme: Scheme, data_version: str, blocks: int = BLOCKS) -> list[dict]:
+    """A recipe file's cached rolling-origin rows when every block is there, else []."""
+    file = cache_file(path, recipe, scheme, data_version, blocks)
+    rows = [json.loads(x) for x in file.read_text().splitlines() if x.strip()] if file.is_file() else []
+    return rows if {r["block"] for r in rows} == set(range(1, blocks + 1)) else []
+
+
 def compact(rows: list[dict], block: int) -> list[dict]:
     keep = ("sentence_id", "article", "true", "predicted")
     return [{k: r[k] for k in keep} | {"block": block} for r in rows]
@@ -140,8 +154,6 @@ def main() -> None:
         return data.select(sorted(i for a in names for i in index[a]))
 
     # the predictions are built, not committed: the project's git-ignored cache, one folder a data version
-    pred_dir = ROOT / ".stance" / "cache" / "rolling-origin" / meta["data_version"] / f"{args.blocks}-blocks"
-    pred_dir.mkdir(parents=True, exist_ok=True)
     result = {
         "data_version": meta["data_version"],
         "blocks": [
@@ -162,7 +174,8 @@ def main() -> None:
     for path in args.recipes:
         recipe = load_recipe(ROOT / path)
         stem = Path(path).stem
-        file = pred_dir / f"{stem}-{cache_key(recipe, scheme)}.jsonl"
+        file = cache_file(path, recipe, scheme, meta["data_version"], args.blocks)
+        file.parent.mkdir(parents=True, exist_ok=True)
         have = [json.loads(x) for x in file.read_text().splitlines() if x.strip()] if file.is_file() else []
         done = {r["block"] for r in have}
         # what each block's fit chose (a fitted scale or exponent), beside the predictions

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cache_key, compact, labeled_blocks, paired, score  # noqa: E402
+from rolling_origin import cached_rows, compact, labeled_blocks, paired, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
@@ -153,13 +153,8 @@ def main() -> None:
     scheme = Scheme.load()
     data, meta, cuts, index = labeled_blocks(scheme)
     recipe = load_recipe(ROOT / RECIPE)
-    cached = (
-        ROOT / ".stance" / "cache" / "rolling-origin" / meta["data_version"] / f"{len(cuts)}-blocks"
-        / f"{Path(RECIPE).stem}-{cache_key(recipe, scheme)}.jsonl"
-    )  # fmt: skip
-    if cached.is_file() and {json.loads(x)["block"] for x in cached.read_text().splitlines()} == {1, 2, 3}:
-        reference = [json.loads(x) for x in cached.read_text().splitlines() if x.strip()]
-    else:
+    reference = cached_rows(RECIPE, recipe, scheme, meta["data_version"], len(cuts))
+    if not reference:
         reference, _ = fit_blocks(recipe, scheme, data, cuts, index, None)
     multi = sum(len(p) > 1 for p in data["pairs"])
     result = {
