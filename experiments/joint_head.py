@@ -108,25 +108,24 @@ def fit_block(recipe, scheme, train, test, weights) -> dict[tuple[str, float], t
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--weight", type=float, action="append", help="joint head's share [0.5, 1]")
-    ap.add_argument("--out", type=Path, default=OUT)
-    args = ap.parse_args()
-    weights = args.weight or [0.5, 1.0]
-    scheme = Scheme.load()
-    recipe = load_recipe(ROOT / RECIPE)
+def refit_rolling(path: str, scheme, fit_block, reference=("none", 0.0)):
+    """The rolling origin's three blocks, each fitted on its past by ``fit_block(train, test)``,
+    which returns ({setting: (actor ids, stance ids)}, anything to keep); as ({setting: rows},
+    the dataset's meta, seconds a block, what each block kept). The ``reference`` setting is the
+    recipe at ``path`` itself: its rows are checked against its cached rolling-origin rows."""
+    recipe = load_recipe(ROOT / path)
     data, meta, cuts, index = labeled_blocks(scheme)
 
     def subset(names):
         return data.select(sorted(i for a in names for i in index[a]))
 
-    rows: dict[tuple[str, float], list[dict]] = {}
-    seconds = []
+    rows: dict[tuple, list[dict]] = {}
+    seconds, kept = [], []
     for b, (train, test) in enumerate(cuts, 1):
         t0 = time.perf_counter()
         part = subset(test)
-        got = fit_block(recipe, scheme, subset(train), part, weights)
+        got, extra = fit_block(subset(train), part)
+        kept.append(extra)
         for key, (a_pred, s_pred) in got.items():
             rows.setdefault(key, []).extend(
                 {
@@ -140,12 +139,29 @@ def main() -> None:
             )
         seconds.append(round(time.perf_counter() - t0))
         print(f"block {b}: {seconds[-1]} s", flush=True)
-    reference = rows[("none", 0.0)]
-    cached = cached_rows(RECIPE, recipe, scheme, meta["data_version"], len(cuts))
-    if cached:  # weight 0 must be the recipe as the rolling origin scores it
+    cached = cached_rows(path, recipe, scheme, meta["data_version"], len(cuts))
+    if cached:  # the reference setting must be the recipe as the rolling origin scores it
         theirs = {r["sentence_id"]: r["predicted"] for r in cached}
-        apart = sum(theirs.get(r["sentence_id"]) != r["predicted"] for r in reference)
-        print(f"weight 0 against the cached rolling-origin rows: {apart} of {len(reference)} differ")
+        apart = sum(theirs.get(r["sentence_id"]) != r["predicted"] for r in rows[reference])
+        print(
+            f"the reference against the cached rolling-origin rows: {apart} of {len(rows[reference])} differ"
+        )
+        meta = meta | {"reference_apart": apart}
+    return rows, meta, seconds, kept
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--weight", type=float, action="append", help="joint head's share [0.5, 1]")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    weights = args.weight or [0.5, 1.0]
+    scheme = Scheme.load()
+    recipe = load_recipe(ROOT / RECIPE)
+    rows, meta, seconds, _ = refit_rolling(
+        RECIPE, scheme, lambda train, test: (fit_block(recipe, scheme, train, test, weights), None)
+    )
+    reference = rows[("none", 0.0)]
     result = {"data_version": meta["data_version"], "recipe": RECIPE, "fit_seconds": seconds, "runs": []}
     result["reference"] = score(reference, scheme)
     for (name, w), mine in rows.items():
