@@ -152,6 +152,29 @@ def test_a_registered_version_says_what_it_is_and_how_it_scored(trained, built):
     assert 0 <= m["stance_ece_pooled"] <= 1 and "stance_ece" in m
 
 
+def test_a_run_describes_itself_on_its_mlflow_page(trained, built):
+    """The run page's description gives what `stance train` prints: the recipe, the data version,
+    each figure with its interval (the run's own metrics) and what became of the model."""
+    from training.train import figure_lines
+
+    run = MlflowClient().get_run(trained["run_id"])
+    text = run.data.tags["mlflow.note.content"]
+    assert text.startswith(f"**test-baseline** (baseline) on data version {built[1]['data_version']}.")
+    m = run.data.metrics
+    cv, time_split, rolling, new_outlets = figure_lines(m, 3)  # as `stance train` prints them
+    assert cv.endswith("(grouped 3-fold CV by article)") and rolling.startswith(
+        "rolling origin (3 blocks, 133 articles"
+    )
+    listed = [line for line in text.splitlines() if line.startswith("- ")]
+    assert listed == [f"- {x.strip()}" for x in (rolling, new_outlets, time_split, cv)]  # the rule's first
+    rolling = f"stance macro-F1 {m['rolling_stance_macro_f1']:.3f} [{m['rolling_stance_macro_f1_lo']:.3f}, "
+    assert rolling in text
+    assert (
+        text.splitlines()[-1]
+        == f"Model at training: {tracking.REGISTERED_MODEL}: {run.data.tags['registry_decision']}"
+    )
+
+
 def test_the_logged_model_lists_the_kinds_pip_requirements_pinned(trained):
     import mlflow
 

@@ -179,6 +179,9 @@ def promote(experiment: str, run_id: str | None = None, force: bool = False) -> 
             "" if force else "; --force to promote anyway"
         )
     client.set_tag(challenger.run_id, "promotion_decision", decision)
+    note = client.get_run(challenger.run_id).data.tags.get(tracking.NOTE)
+    if note is not None:  # the run page's description says what became of its model since training
+        client.set_tag(challenger.run_id, tracking.NOTE, f"{note}\n\n`stance promote`: {decision}")
     return {
         "challenger": challenger,
         "champion": champ,

@@ -18,6 +18,7 @@ from stance.errors import StanceError
 REGISTERED_MODEL = "stance-classifier"
 EXPERIMENT = "stance"
 CHAMPION, CHALLENGER = "champion", "challenger"
+NOTE = "mlflow.note.content"  # the tag MLflow shows as a run's description on its page
 # the champion rule's first figure, runs are ranked by it (training/champion.py): stance macro-F1 over
 # the rolling origin's pooled blocks; for a run logged before them, over the time split
 SELECTION_METRICS = ("rolling_stance_macro_f1", "time_stance_macro_f1")

@@ -93,7 +93,9 @@ def train(
             summary |= figures
         out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
         if not final_fit:
-            mlflow.set_tag("registry_decision", "cross-validation only: no final fit, no model")
+            decision = "cross-validation only: no final fit, no model"
+            mlflow.set_tag("registry_decision", decision)
+            describe(run.info.run_id, recipe_path, recipe, meta, summary, decision)
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
@@ -109,7 +111,73 @@ def train(
     else:
         decision = f"registered as version {version}; aliases left to `stance promote`"
         registry.tag_run(run.info.run_id, "registry_decision", decision)
+    describe(
+        run.info.run_id,
+        recipe_path,
+        recipe,
+        meta,
+        summary,
+        f"{registered_model}: {decision}",
+    )
     return out | {"model_uri": f"models:/{registered_model}/{version}", "decision": decision}
+
+
+FIGURE_LINES = {
+    "time": "time split ({articles:.0f} newest articles, {sentences:.0f} sentences)",
+    "rolling": "rolling origin ({blocks:.0f} blocks, {articles:.0f} articles, each from its past)",
+    novelty.PREFIX: "  of them, from outlets their model never trained on ({articles:.0f} articles)",
+}
+PRINTED = ("cv", "time", "rolling", novelty.PREFIX)  # `stance train`'s order
+DESCRIBED = ("rolling", novelty.PREFIX, "time", "cv")  # the champion rule's figure first
+
+
+def figure_lines(m: dict[str, float], cv_folds: int, order=PRINTED) -> list[str]:
+    """A run's figures, one line each, as `stance train` prints them and the run's description
+    gives them: grouped CV, the time split, the rolling origin and its new-outlet articles (each
+    where the run has it), in ``order``."""
+    lines = {
+        "cv": f"stance macro-F1 {m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f}, "
+        f"actor accuracy {m['actor_accuracy']:.3f} ± {m['actor_accuracy_std']:.3f} "
+        f"(grouped {cv_folds}-fold CV by article)"
+    }
+    for prefix, what in FIGURE_LINES.items():
+        if f"{prefix}_stance_macro_f1" not in m:
+            continue
+        lines[prefix] = (
+            what.format(
+                articles=m[f"{prefix}_articles"], sentences=m[f"{prefix}_sentences"],
+                blocks=m.get("rolling_blocks", 0),
+            )
+            + ": "
+            + ", ".join(
+                f"{label} {m[f'{prefix}_{k}']:.3f} [{m[f'{prefix}_{k}_lo']:.3f}, {m[f'{prefix}_{k}_hi']:.3f}]"
+                for k, label in (
+                    ("stance_macro_f1", "stance macro-F1"),
+                    ("actor_accuracy_e2e", "actor accuracy end to end"),
+                    ("actor_precision_e2e", "actor precision end to end"),
+                )
+                if f"{prefix}_{k}" in m
+            )
+            + " (90% bootstrap intervals by article)"
+        )  # fmt: skip
+    return [lines[k] for k in order if k in lines]
+
+
+def describe(run_id: str, recipe_path: Path, recipe, meta: dict, summary: dict, decision: str) -> None:
+    """The run's description (MLflow's run page shows it first): what was trained on which data,
+    its figures as `stance train` prints them, the rolling origin's first (the figure the champion
+    rule reads; the page folds all but the first lines), and what became of its model."""
+    figures = figure_lines(summary, recipe.cv_folds, DESCRIBED)
+    text = "\n".join(
+        [
+            f"**{Path(recipe_path).stem}** ({recipe.kind}) on data version {meta['data_version']}.",
+            "",
+            *(f"- {line.strip()}" for line in figures),
+            "",
+            f"Model at training: {decision}",
+        ]
+    )
+    registry.tag_run(run_id, tracking.NOTE, text)
 
 
 def _version_tags(recipe, tags: dict[str, str], summary: dict[str, float]) -> dict[str, str]:
@@ -243,38 +311,7 @@ def cli(
     if out["skipped"]:
         print(f"an identical run exists ({out['run_id']}): same recipe, data and code; --force to retrain")
     else:
-        print(
-            f"stance macro-F1 {m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f}, "
-            f"actor accuracy {m['actor_accuracy']:.3f} ± {m['actor_accuracy_std']:.3f} "
-            f"(grouped {load_recipe(recipe).cv_folds}-fold CV by article)"
-        )
-        for prefix, what in (
-            ("time", "time split ({articles:.0f} newest articles, {sentences:.0f} sentences)"),
-            ("rolling", "rolling origin ({blocks:.0f} blocks, {articles:.0f} articles, each from its past)"),
-            (
-                novelty.PREFIX,
-                "  of them, from outlets their model never trained on ({articles:.0f} articles)",
-            ),
-        ):
-            if f"{prefix}_stance_macro_f1" not in m:
-                continue
-            print(
-                what.format(
-                    articles=m[f"{prefix}_articles"], sentences=m[f"{prefix}_sentences"],
-                    blocks=m.get("rolling_blocks", 0),
-                )
-                + ": "
-                + ", ".join(
-                    f"{label} {m[f'{prefix}_{k}']:.3f} [{m[f'{prefix}_{k}_lo']:.3f}, {m[f'{prefix}_{k}_hi']:.3f}]"
-                    for k, label in (
-                        ("stance_macro_f1", "stance macro-F1"),
-                        ("actor_accuracy_e2e", "actor accuracy end to end"),
-                        ("actor_precision_e2e", "actor precision end to end"),
-                    )
-                    if f"{prefix}_{k}" in m
-                )
-                + " (90% bootstrap intervals by article)"
-            )  # fmt: skip
+        print("\n".join(figure_lines(m, load_recipe(recipe).cv_folds)))
         print(f"run {out['run_id']} -> {out['model_uri']}; {out['decision']}")
     print(f"tracking: {tracking.tracking_uri()}")
 
