@@ -143,6 +143,12 @@ def test_a_registered_version_says_what_it_is_and_how_it_scored(trained, built):
     assert tags["data_version"] == built[1]["data_version"]
     assert float(tags["stance_macro_f1"]) == pytest.approx(trained["metrics"]["stance_macro_f1"], abs=1e-4)
     assert version.description.startswith("recipe test-baseline, kind baseline, data_version ")
+    # the figure the champion rule reads first, then grouped CV's
+    m = trained["metrics"]
+    rolling = f"{m['rolling_stance_macro_f1']:.4f}"
+    assert tags["rolling_stance_macro_f1"] == rolling
+    assert f"; rolling origin stance_macro_f1 {rolling}, actor_accuracy_e2e " in version.description
+    assert version.description.index("rolling origin") < version.description.index("grouped-CV")
     assert f"run {trained['run_id']}" in version.description
     run = client.get_run(trained["run_id"])
     assert run.info.status == "FINISHED"  # registered only once the run had finished

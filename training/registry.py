@@ -78,8 +78,16 @@ def register(model_uri: str, name: str, run_id: str, tags: dict[str, str]) -> st
         f"{k} {tags[k]}" for k in ("recipe", "kind", "encoder", "data_version") if k in tags
     )
     figures = ", ".join(f"{k} {tags[k]}" for k in ("stance_macro_f1", "actor_accuracy") if k in tags)
+    rolling = ", ".join(  # the figures the champion rule reads, first where the run has them
+        f"{k.removeprefix('rolling_')} {tags[k]}"
+        for k in ("rolling_stance_macro_f1", "rolling_actor_accuracy_e2e")
+        if k in tags
+    )
     mlflow.MlflowClient().update_model_version(
-        name, version, description=f"{description}; grouped-CV {figures}; run {run_id}"
+        name,
+        version,
+        description=f"{description}; {f'rolling origin {rolling}; ' if rolling else ''}"
+        f"grouped-CV {figures}; run {run_id}",
     )
     return str(version)
 

@@ -185,7 +185,8 @@ def _version_tags(recipe, tags: dict[str, str], summary: dict[str, float]) -> di
     out = {k: tags[k] for k in ("recipe", "kind", "data_version", "recipe_hash", "git_commit") if k in tags}
     if encoder := getattr(recipe, "base_model", None):
         out["encoder"] = str(encoder)
-    for key in ("stance_macro_f1", "stance_macro_f1_std", "actor_accuracy", "stance_ece"):
+    keys = ("rolling_stance_macro_f1", "rolling_actor_accuracy_e2e", "stance_macro_f1", "stance_macro_f1_std")
+    for key in (*keys, "actor_accuracy", "stance_ece"):
         if key in summary:
             out[key] = f"{summary[key]:.4f}"
     return out
