@@ -12,6 +12,10 @@ reads, last four layers' mean), their labels weighted by exp(similarity / ``--te
   head's p(actor | a stance) at the same weights (the parse's holder then applied as the recipe
   applies it), stances the model's own.
 
+Session 27 measured the stance voice once on cached probabilities, with a script it did not keep
+(docs/quality-levers.md, session 27); this study is its committed, refitted form, with the holder
+voice added.
+
 Scored on the rolling origin (experiments/rolling_origin.py: three blocks, each fitted only on its
 past, pooled), paired by article against ``make demo``'s recipe refitted in the same process
 (weight 0, checked against its cached rolling-origin rows), by the champion rule. It also reports

@@ -171,8 +171,13 @@ def test_a_run_describes_itself_on_its_mlflow_page(trained, built):
     assert cv.endswith("(grouped 3-fold CV by article)") and rolling.startswith(
         "rolling origin (3 blocks, 133 articles"
     )
-    listed = [line for line in text.splitlines() if line.startswith("- ")]
-    assert listed == [f"- {x.strip()}" for x in (rolling, new_outlets, time_split, cv)]  # the rule's first
+    listed = [line for line in text.splitlines() if line.lstrip().startswith("- ")]
+    assert listed == [
+        f"- {rolling}",
+        f"  - {new_outlets.strip()}",
+        f"- {time_split}",
+        f"- {cv}",
+    ]  # the rule's first
     rolling = f"stance macro-F1 {m['rolling_stance_macro_f1']:.3f} [{m['rolling_stance_macro_f1_lo']:.3f}, "
     assert rolling in text
     assert (

@@ -172,7 +172,9 @@ def describe(run_id: str, recipe_path: Path, recipe, meta: dict, summary: dict, 
         [
             f"**{Path(recipe_path).stem}** ({recipe.kind}) on data version {meta['data_version']}.",
             "",
-            *(f"- {line.strip()}" for line in figures),
+            *(
+                f"{'  ' if line.startswith(' ') else ''}- {line.strip()}" for line in figures
+            ),  # "of them" nests
             "",
             f"Model at training: {decision}",
         ]
