@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +37,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cached_rows, labeled_blocks, paired, score  # noqa: E402
+from rolling_origin import decide, judged, refit_rolling, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
-from training import champion  # noqa: E402
 from training.recipes import load_recipe, make_classifier  # noqa: E402
 
 RECIPE = "configs/hybrid-mpnet-broker-mean-parse.yaml"
@@ -59,18 +57,6 @@ def joint_conditional(head, x, n_actors: int, n_stances: int) -> np.ndarray:
     p = full_proba(head, x, n_actors * n_stances).reshape(-1, n_actors, n_stances).transpose(0, 2, 1)
     total = p.sum(axis=2, keepdims=True)
     return np.where(total > 0, p / np.where(total > 0, total, 1), 1.0 / n_actors)
-
-
-def decide(model, stance_p, given, texts, contexts, scheme):
-    """(actor ids, stance ids) as the recipe decides them from p(stance) and p(actor | a stance):
-    the parse's holder applied, factorized, decoded."""
-    from training.evaluate import predicted_ids
-    from training.models.base import factorized_actor_proba
-
-    if model.recipe.parse_holder_weight:
-        given = model._with_parsed_holders(given, texts, contexts)
-    actor_p = factorized_actor_proba(stance_p, given, model.actor_labels, model.stance_labels)
-    return predicted_ids(actor_p, stance_p, scheme)
 
 
 def fit_block(recipe, scheme, train, test, weights) -> dict[tuple[str, float], tuple[np.ndarray, np.ndarray]]:
@@ -108,48 +94,6 @@ def fit_block(recipe, scheme, train, test, weights) -> dict[tuple[str, float], t
     return out
 
 
-def refit_rolling(path: str, scheme, fit_block, reference=("none", 0.0)):
-    """The rolling origin's three blocks, each fitted on its past by ``fit_block(train, test)``,
-    which returns ({setting: (actor ids, stance ids)}, anything to keep); as ({setting: rows},
-    the dataset's meta, seconds a block, what each block kept). The ``reference`` setting is the
-    recipe at ``path`` itself: its rows are checked against its cached rolling-origin rows."""
-    recipe = load_recipe(ROOT / path)
-    data, meta, cuts, index = labeled_blocks(scheme)
-
-    def subset(names):
-        return data.select(sorted(i for a in names for i in index[a]))
-
-    rows: dict[tuple, list[dict]] = {}
-    seconds, kept = [], []
-    for b, (train, test) in enumerate(cuts, 1):
-        t0 = time.perf_counter()
-        part = subset(test)
-        got, extra = fit_block(subset(train), part)
-        kept.append(extra)
-        for key, (a_pred, s_pred) in got.items():
-            rows.setdefault(key, []).extend(
-                {
-                    "sentence_id": part["sentence_id"][i],
-                    "article": part["article"][i],
-                    "block": b,
-                    "true": [scheme.actor_labels[part["actor"][i]], scheme.stance_labels[part["stance"][i]]],
-                    "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
-                }
-                for i in range(len(part))
-            )
-        seconds.append(round(time.perf_counter() - t0))
-        print(f"block {b}: {seconds[-1]} s", flush=True)
-    cached = cached_rows(path, recipe, scheme, meta["data_version"], len(cuts))
-    if cached:  # the reference setting must be the recipe as the rolling origin scores it
-        theirs = {r["sentence_id"]: r["predicted"] for r in cached}
-        apart = sum(theirs.get(r["sentence_id"]) != r["predicted"] for r in rows[reference])
-        print(
-            f"the reference against the cached rolling-origin rows: {apart} of {len(rows[reference])} differ"
-        )
-        meta = meta | {"reference_apart": apart}
-    return rows, meta, seconds, kept
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--weight", type=float, action="append", help="joint head's share [0.5, 1]")
@@ -167,23 +111,13 @@ def main() -> None:
     for (name, w), mine in rows.items():
         if w == 0:
             continue
-        verdict = champion.rule(
-            _preds(mine),
-            _preds(reference),
-            scheme.stance_labels,
-            where="rolling-origin",
-        )
-        run = {"features": name, "weight": w} | score(mine, scheme)
-        run |= paired(mine, reference, scheme) | {"against_reference": verdict.why}
+        figures, why = judged(mine, reference, scheme)
+        run = {"features": name, "weight": w} | figures | {"against_reference": why}
         result["runs"].append(run)
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out / "result.json", json.dumps(result, indent=2) + "\n")
     write_atomic(args.out / "result.md", markdown(result))
     print(markdown(result))
-
-
-def _preds(rows: list[dict]):
-    return champion.Predictions.from_jsonl("\n".join(json.dumps(r) for r in rows))
 
 
 def markdown(r: dict) -> str:

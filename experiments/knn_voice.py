@@ -42,13 +42,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from joint_head import _preds, decide, refit_rolling  # noqa: E402
-from rolling_origin import paired, score  # noqa: E402
+from rolling_origin import decide, judged, refit_rolling, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
-from training import champion  # noqa: E402
 from training.recipes import load_recipe, make_classifier  # noqa: E402
 
 RECIPE = "configs/hybrid-mpnet-broker-mean-parse.yaml"
@@ -136,9 +134,8 @@ def main() -> None:
     for (voice, w), mine in rows.items():
         if w == 0:
             continue
-        verdict = champion.rule(_preds(mine), _preds(reference), scheme.stance_labels, where="rolling-origin")
-        run = {"voice": voice, "weight": w} | score(mine, scheme)
-        run |= paired(mine, reference, scheme) | {"against_reference": verdict.why}
+        figures, why = judged(mine, reference, scheme)
+        run = {"voice": voice, "weight": w} | figures | {"against_reference": why}
         result["runs"].append(run)
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out / "result.json", json.dumps(result, indent=2) + "\n")

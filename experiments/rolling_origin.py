@@ -260,6 +260,72 @@ def paired(rows: list[dict], reference: list[dict], scheme: Scheme) -> dict:
     return out
 
 
+def decide(model, stance_p, given, texts, contexts, scheme):
+    """(actor ids, stance ids) as the recipe decides them from p(stance) and p(actor | a stance):
+    the parse's holder applied, factorized, decoded."""
+    from training.evaluate import predicted_ids
+    from training.models.base import factorized_actor_proba
+
+    if model.recipe.parse_holder_weight:
+        given = model._with_parsed_holders(given, texts, contexts)
+    actor_p = factorized_actor_proba(stance_p, given, model.actor_labels, model.stance_labels)
+    return predicted_ids(actor_p, stance_p, scheme)
+
+
+def refit_rolling(path: str, scheme, fit_block, reference=("none", 0.0)):
+    """The rolling origin's three blocks, each fitted on its past by ``fit_block(train, test)``,
+    which returns ({setting: (actor ids, stance ids)}, anything to keep); as ({setting: rows},
+    the dataset's meta, seconds a block, what each block kept). The ``reference`` setting is the
+    recipe at ``path`` itself: its rows are checked against its cached rolling-origin rows."""
+    recipe = load_recipe(ROOT / path)
+    data, meta, cuts, index = labeled_blocks(scheme)
+
+    def subset(names):
+        return data.select(sorted(i for a in names for i in index[a]))
+
+    rows: dict[tuple, list[dict]] = {}
+    seconds, kept = [], []
+    for b, (train, test) in enumerate(cuts, 1):
+        t0 = time.perf_counter()
+        part = subset(test)
+        got, extra = fit_block(subset(train), part)
+        kept.append(extra)
+        for key, (a_pred, s_pred) in got.items():
+            rows.setdefault(key, []).extend(
+                {
+                    "sentence_id": part["sentence_id"][i],
+                    "article": part["article"][i],
+                    "block": b,
+                    "true": [scheme.actor_labels[part["actor"][i]], scheme.stance_labels[part["stance"][i]]],
+                    "predicted": [scheme.actor_labels[a_pred[i]], scheme.stance_labels[s_pred[i]]],
+                }
+                for i in range(len(part))
+            )
+        seconds.append(round(time.perf_counter() - t0))
+        print(f"block {b}: {seconds[-1]} s", flush=True)
+    cached = cached_rows(path, recipe, scheme, meta["data_version"], len(cuts))
+    if cached:  # the reference setting must be the recipe as the rolling origin scores it
+        theirs = {r["sentence_id"]: r["predicted"] for r in cached}
+        apart = sum(theirs.get(r["sentence_id"]) != r["predicted"] for r in rows[reference])
+        print(
+            f"the reference against the cached rolling-origin rows: {apart} of {len(rows[reference])} differ"
+        )
+        meta = meta | {"reference_apart": apart}
+    return rows, meta, seconds, kept
+
+
+def judged(rows: list[dict], reference: list[dict], scheme: Scheme) -> tuple[dict, str]:
+    """A study's setting against its reference, both rolling-origin rows: the setting's figures
+    (:func:`score`) with their paired differences (:func:`paired`), and the champion rule's verdict."""
+    verdict = champion.rule(
+        champion.Predictions.from_jsonl(dumps_jsonl(rows)),
+        champion.Predictions.from_jsonl(dumps_jsonl(reference)),
+        scheme.stance_labels,
+        where="rolling-origin",
+    )
+    return score(rows, scheme) | paired(rows, reference, scheme), verdict.why
+
+
 def write(result: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "result.json", json.dumps(result, indent=2) + "\n")

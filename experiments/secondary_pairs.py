@@ -43,12 +43,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cached_rows, compact, labeled_blocks, paired, score  # noqa: E402
+from rolling_origin import cached_rows, compact, judged, labeled_blocks, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
-from training import champion, timesplit  # noqa: E402
+from training import timesplit  # noqa: E402
 from training.models import recency  # noqa: E402
 from training.recipes import load_recipe, make_classifier  # noqa: E402
 
@@ -166,25 +166,19 @@ def main() -> None:
         "reference": score(reference, scheme),
         "runs": [],
     }
-    ref_jsonl = dumps_jsonl(reference)
     out_json = args.out / "result.json"
     if out_json.is_file():  # the runs already made, kept (a run is keyed by its heads and weight)
         result["runs"] = json.loads(out_json.read_text())["runs"]
     for heads, weight in [(h, w) for h in args.heads or ["both"] for w in weights]:
         result["runs"] = [x for x in result["runs"] if (x["heads"], x["weight"]) != (heads, weight)]
         rows, added = fit_blocks(recipe, scheme, data, cuts, index, weight, heads)
-        verdict = champion.rule(
-            champion.Predictions.from_jsonl(dumps_jsonl(rows)),
-            champion.Predictions.from_jsonl(ref_jsonl),
-            scheme.stance_labels,
-            where="rolling-origin",
-        )
+        figures, why = judged(rows, reference, scheme)
         # the rows, for a closer look, in the git-ignored cache (not committed)
         cache = ROOT / ".stance" / "cache" / "secondary-pairs" / meta["data_version"]
         cache.mkdir(parents=True, exist_ok=True)
         write_atomic(cache / f"{heads}-{weight}.jsonl", dumps_jsonl(rows))
         run = {"heads": heads, "weight": weight, "added_rows_block1": added}
-        run |= score(rows, scheme) | paired(rows, reference, scheme) | {"champion_rule": verdict.why}
+        run |= figures | {"champion_rule": why}
         result["runs"].append(run)
         args.out.mkdir(parents=True, exist_ok=True)
         write_atomic(args.out / "result.json", json.dumps(result, indent=2) + "\n")

@@ -79,9 +79,7 @@ def register(model_uri: str, name: str, run_id: str, tags: dict[str, str]) -> st
     )
     figures = ", ".join(f"{k} {tags[k]}" for k in ("stance_macro_f1", "actor_accuracy") if k in tags)
     rolling = ", ".join(  # the figures the champion rule reads, first where the run has them
-        f"{k.removeprefix('rolling_')} {tags[k]}"
-        for k in ("rolling_stance_macro_f1", "rolling_actor_accuracy_e2e")
-        if k in tags
+        f"{k.removeprefix('rolling_')} {v}" for k, v in tags.items() if k.startswith("rolling_")
     )
     mlflow.MlflowClient().update_model_version(
         name,
