@@ -314,6 +314,44 @@ def refit_rolling(path: str, scheme, fit_block, reference=("none", 0.0)):
     return rows, meta, seconds, kept
 
 
+def refit_changed(recipe, scheme: Scheme, data, cuts, index, prepare, label: str) -> list[dict]:
+    """The rolling origin's blocks, each fitted on its past the way ``stance train`` fits
+    (timesplit.evaluate), with what a study changes in training: ``prepare(train)`` returns the
+    training rows to fit on, their per-row weights (or None: the recipe's own), and a hook run on
+    the fitted model before it predicts (or None). The blocks' compact prediction rows."""
+    from datasets import DatasetDict
+
+    from training.models import recency
+    from training.models.hybrid import HybridClassifier
+
+    def subset(names):
+        return data.select(sorted(i for a in names for i in index[a]))
+
+    rows, fit, weights = [], HybridClassifier.fit, recency.weights
+    try:
+        for b, (train, test) in enumerate(cuts, 1):
+            t0 = time.perf_counter()
+            part, w, after = prepare(subset(train))
+            if w is not None:  # the heads take per-row weights from recency.weights; the study's stand in
+                recency.weights = lambda dates, half_life, w=w: w
+            if after is not None:
+
+                def fit_then(self, *a, after=after, **k):
+                    fit(self, *a, **k)
+                    after(self)
+                    return self
+
+                HybridClassifier.fit = fit_then
+            model = make_classifier(recipe, scheme)
+            _, got = timesplit.evaluate(model, DatasetDict(train=part, test=subset(test)), scheme)
+            rows += compact(got, b)
+            HybridClassifier.fit, recency.weights = fit, weights
+            print(f"{label}: block {b} in {time.perf_counter() - t0:.0f} s", flush=True)
+    finally:
+        HybridClassifier.fit, recency.weights = fit, weights
+    return rows
+
+
 def judged(rows: list[dict], reference: list[dict], scheme: Scheme) -> tuple[dict, str]:
     """A study's setting against its reference, both rolling-origin rows: the setting's figures
     (:func:`score`) with their paired differences (:func:`paired`), and the champion rule's verdict."""

@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -43,14 +42,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cached_rows, compact, judged, labeled_blocks, score  # noqa: E402
+from rolling_origin import cached_rows, judged, labeled_blocks, refit_changed, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
-from training import timesplit  # noqa: E402
-from training.models import recency  # noqa: E402
-from training.recipes import load_recipe, make_classifier  # noqa: E402
+from training.recipes import load_recipe  # noqa: E402
 
 RECIPE = "configs/hybrid-mpnet-broker-mean-parse.yaml"
 OUT = ROOT / "experiments" / "secondary-pairs"
@@ -100,42 +97,20 @@ def fit_blocks(recipe, scheme, data, cuts, index, weight, heads="both") -> tuple
     reads them, :func:`refit_actor_head`; "disputed": no rows added, the sentences the two
     annotators labeled apart, which a reviewer decided, at ``weight``); and how many rows were
     added in block 1."""
-    from datasets import DatasetDict
+    added = []
 
-    from training.models.hybrid import HybridClassifier
+    def prepare(part):
+        added.append(len(further_rows(part)))
+        if weight is None:
+            return part, None, None
+        if heads == "disputed":
+            return part, np.where(np.array(part["resolved_by"]) == "agreement", 1.0, weight), None
+        if heads == "both":
+            return *with_secondary(part, weight), None
+        return part, None, lambda model: refit_actor_head(model, part, weight)
 
-    def subset(names):
-        return data.select(sorted(i for a in names for i in index[a]))
-
-    rows, added = [], 0
-    weights, fit = recency.weights, HybridClassifier.fit
-    try:
-        for b, (train, test) in enumerate(cuts, 1):
-            t0 = time.perf_counter()
-            part = subset(train)
-            if weight is not None and heads == "disputed":
-                w = np.where(np.array(part["resolved_by"]) == "agreement", 1.0, weight)
-                recency.weights = lambda dates, half_life, w=w: w
-            elif weight is not None and heads == "both":
-                part, w = with_secondary(part, weight)
-                # the heads take per-row weights from recency.weights; the study's stand in
-                recency.weights = lambda dates, half_life, w=w: w
-            elif weight is not None:
-
-                def fit_then_actor(self, *a, part=part, **k):
-                    fit(self, *a, **k)
-                    refit_actor_head(self, part, weight)
-                    return self
-
-                HybridClassifier.fit = fit_then_actor
-            added = added or len(further_rows(subset(train)))
-            model = make_classifier(recipe, scheme)
-            _, got = timesplit.evaluate(model, DatasetDict(train=part, test=subset(test)), scheme)
-            rows += compact(got, b)
-            print(f"{heads} {weight}: block {b} in {time.perf_counter() - t0:.0f} s", flush=True)
-    finally:
-        recency.weights, HybridClassifier.fit = weights, fit
-    return rows, added
+    rows = refit_changed(recipe, scheme, data, cuts, index, prepare, f"{heads} {weight}")
+    return rows, added[0]
 
 
 def main() -> None:
