@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cached_rows, judged, labeled_blocks, refit_changed, score  # noqa: E402
+from rolling_origin import cached_rows, judged, labeled_blocks, record, refit_changed, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
@@ -243,7 +243,9 @@ def main() -> None:
         result["runs"] = [x for x in result["runs"] if (x["heads"], x["weight"]) != (heads, weight)]
         rows, added = fit_blocks(recipe, scheme, data, cuts, index, swap, weight, heads)
         figures, why = judged(rows, reference, scheme)
-        run = {"heads": heads, "weight": weight, "added_rows_block1": added}
+        setting = {"heads": heads, "weight": weight}
+        record("actor_swap", setting, figures, why, meta["data_version"], RECIPE)
+        run = setting | {"added_rows_block1": added}
         result["runs"].append(run | figures | {"champion_rule": why})
         args.out.mkdir(parents=True, exist_ok=True)
         write_atomic(args.out / "result.json", json.dumps(result, indent=2) + "\n")

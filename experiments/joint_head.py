@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import decide, judged, refit_rolling, score  # noqa: E402
+from rolling_origin import decide, judged, record, refit_rolling, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
@@ -112,7 +112,9 @@ def main() -> None:
         if w == 0:
             continue
         figures, why = judged(mine, reference, scheme)
-        run = {"features": name, "weight": w} | figures | {"against_reference": why}
+        setting = {"features": name, "weight": w}
+        record("joint_head", setting, figures, why, meta["data_version"], RECIPE)
+        run = setting | figures | {"against_reference": why}
         result["runs"].append(run)
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out / "result.json", json.dumps(result, indent=2) + "\n")

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import decide, judged, refit_rolling, score  # noqa: E402
+from rolling_origin import decide, judged, record, refit_rolling, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
@@ -135,6 +135,8 @@ def main() -> None:
         if w == 0:
             continue
         figures, why = judged(mine, reference, scheme)
+        setting = {"voice": voice, "weight": w, "k": args.k, "temperature": args.temperature}
+        record("knn_voice", setting, figures, why, meta["data_version"], RECIPE)
         run = {"voice": voice, "weight": w} | figures | {"against_reference": why}
         result["runs"].append(run)
     args.out.mkdir(parents=True, exist_ok=True)

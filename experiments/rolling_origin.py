@@ -364,6 +364,33 @@ def judged(rows: list[dict], reference: list[dict], scheme: Scheme) -> tuple[dic
     return score(rows, scheme) | paired(rows, reference, scheme), verdict.why
 
 
+LEVERS = "rolling-origin-levers"
+
+
+def record(study: str, setting: dict, figures: dict, why: str, data_version: str, recipe: str) -> str:
+    """One lever study's setting as an MLflow run (experiment ``rolling-origin-levers``), so an
+    engineer compares the levers in the MLflow UI beside the recipes' rolling-origin runs: the
+    setting as params, the pooled figures and the paired differences (``diff_…`` with ``_lo`` and
+    ``_hi``, the 90 % interval by article) as metrics, the champion rule's verdict as the run's
+    description. A re-run of the same study, setting and data version updates its run; the run id."""
+    import mlflow
+
+    metrics = {}
+    for key, value in figures.items():
+        if isinstance(value, list):  # a paired difference: [point, low, high]
+            metrics |= {key: value[0], f"{key}_lo": value[1], f"{key}_hi": value[2]}
+        elif isinstance(value, float):
+            metrics[key] = value
+    name = " ".join(f"{k}={v}" for k, v in setting.items())
+    tags = {"study": study, "setting": name, "data_version": data_version, "reference": recipe}
+    tags[tracking.NOTE] = f"`experiments/{study}.py`, {name}, against `{recipe}` on the rolling origin: {why}"
+    experiment_id = tracking.setup(LEVERS)
+    match = {"tags.study": study, "tags.setting": name, "tags.data_version": data_version}
+    with tracking.study_run(experiment_id, f"{study}: {name}", match, tags, setting) as run:
+        mlflow.log_metrics(metrics)
+    return run.info.run_id
+
+
 def write(result: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "result.json", json.dumps(result, indent=2) + "\n")

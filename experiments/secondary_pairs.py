@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cached_rows, judged, labeled_blocks, refit_changed, score  # noqa: E402
+from rolling_origin import cached_rows, judged, labeled_blocks, record, refit_changed, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
@@ -148,6 +148,9 @@ def main() -> None:
         result["runs"] = [x for x in result["runs"] if (x["heads"], x["weight"]) != (heads, weight)]
         rows, added = fit_blocks(recipe, scheme, data, cuts, index, weight, heads)
         figures, why = judged(rows, reference, scheme)
+        record(
+            "secondary_pairs", {"heads": heads, "weight": weight}, figures, why, meta["data_version"], RECIPE
+        )
         # the rows, for a closer look, in the git-ignored cache (not committed)
         cache = ROOT / ".stance" / "cache" / "secondary-pairs" / meta["data_version"]
         cache.mkdir(parents=True, exist_ok=True)

@@ -48,3 +48,38 @@ def test_a_change_to_the_fitting_code_is_a_new_cache_key(tmp_path, monkeypatch):
     assert rolling_origin.code_digest() == before
     model.write_text("ALPHA = 2\n")
     assert rolling_origin.code_digest() != before
+
+
+def test_a_lever_setting_is_one_mlflow_run_a_rerun_updates():
+    import mlflow
+
+    figures = {
+        "rolling_stance_macro_f1": 0.73,
+        "rolling_actor_accuracy_e2e": 0.66,
+        "diff_actor_accuracy_e2e": [0.005, -0.001, 0.011],
+    }
+    setting = {"heads": "actor", "weight": 1.0}
+    first = rolling_origin.record("actor_swap", setting, figures, "no clear gain", "v1", "configs/x.yaml")
+    figures["diff_actor_accuracy_e2e"] = [0.006, -0.002, 0.012]
+    again = rolling_origin.record(
+        "actor_swap", setting, figures, "still no clear gain", "v1", "configs/x.yaml"
+    )
+    other = rolling_origin.record(
+        "actor_swap", setting | {"weight": 2.0}, figures, "-", "v1", "configs/x.yaml"
+    )
+    assert again == first != other  # the same study, setting and data: one run
+    run = mlflow.get_run(first)
+    # the paired difference and its interval, as the lever table gives them, sortable in the UI
+    assert run.data.metrics["diff_actor_accuracy_e2e"] == 0.006
+    assert (
+        run.data.metrics["diff_actor_accuracy_e2e_lo"],
+        run.data.metrics["diff_actor_accuracy_e2e_hi"],
+    ) == (
+        -0.002,
+        0.012,
+    )
+    assert run.data.params == {"heads": "actor", "weight": "1.0"}
+    assert "still no clear gain" in run.data.tags["mlflow.note.content"]
+    experiment = mlflow.get_experiment(run.info.experiment_id)
+    assert experiment.name == "rolling-origin-levers"
+    assert len(mlflow.search_runs([experiment.experiment_id], output_format="list")) == 2
