@@ -367,12 +367,26 @@ def judged(rows: list[dict], reference: list[dict], scheme: Scheme) -> tuple[dic
 LEVERS = "rolling-origin-levers"
 
 
-def record(study: str, setting: dict, figures: dict, why: str, data_version: str, recipe: str) -> str:
+def record(study: str, setting: dict, figures: dict, why: str, data_version: str, recipe: str) -> str | None:
     """One lever study's setting as an MLflow run (experiment ``rolling-origin-levers``), so an
     engineer compares the levers in the MLflow UI beside the recipes' rolling-origin runs: the
     setting as params, the pooled figures and the paired differences (``diff_…`` with ``_lo`` and
     ``_hi``, the 90 % interval by article) as metrics, the champion rule's verdict as the run's
-    description. A re-run of the same study, setting and data version updates its run; the run id."""
+    description. A re-run of the same study, setting and data version updates its run; the run id.
+    The study's result files are its record: a store that cannot be written (a server down, a wrong
+    token) costs the run, with one line saying so, never the study; None then."""
+    try:
+        return _record(study, setting, figures, why, data_version, recipe)
+    except Exception as exc:  # noqa: BLE001 - MLflow's errors are many; the line names this one
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(
+            f"warning: {study} {setting} not logged to MLflow ({first}); its result files are written",
+            file=sys.stderr,
+        )
+        return None
+
+
+def _record(study: str, setting: dict, figures: dict, why: str, data_version: str, recipe: str) -> str:
     import mlflow
 
     metrics = {}

@@ -83,3 +83,21 @@ def test_a_lever_setting_is_one_mlflow_run_a_rerun_updates():
     experiment = mlflow.get_experiment(run.info.experiment_id)
     assert experiment.name == "rolling-origin-levers"
     assert len(mlflow.search_runs([experiment.experiment_id], output_format="list")) == 2
+
+
+def test_a_lever_study_survives_a_tracking_server_that_is_down(monkeypatch, capsys):
+    from tests.mlflow_ui import free_port
+    from training import tracking
+
+    with monkeypatch.context() as env:
+        env.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")  # nothing listens
+        got = rolling_origin.record(
+            "actor_swap", {"weight": 1.0}, {"diff_x": [0.1, 0.0, 0.2]}, "-", "v1", "c.yaml"
+        )
+    tracking.setup_uri(check=False)  # MLflow's client back on the session's store for later tests
+    assert got is None  # the study goes on to write its result files
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("warning: actor_swap {'weight': 1.0} not logged to MLflow (")
+        and "not reachable" in err
+    )
