@@ -59,6 +59,9 @@ def test_a_lever_setting_is_one_mlflow_run_a_rerun_updates():
         "diff_actor_accuracy_e2e": [0.005, -0.001, 0.011],
     }
     setting = {"heads": "actor", "weight": 1.0}
+    mlflow.set_experiment(
+        "elsewhere"
+    )  # as a caller may have (a notebook, an earlier test): resuming still works
     first = rolling_origin.record("actor_swap", setting, figures, "no clear gain", "v1", "configs/x.yaml")
     figures["diff_actor_accuracy_e2e"] = [0.006, -0.002, 0.012]
     again = rolling_origin.record(

@@ -181,12 +181,15 @@ def code_version() -> str:
 def study_run(experiment_id: str, run_name: str, match: dict[str, str], tags: dict, params: dict):
     """The MLflow run of one study entry: the run whose tags and params equal ``match``
     (``{"tags.recipe": ..., "params.blocks": ...}``), so a re-run of the study updates it; else a new
-    run, given ``params``. ``tags`` are set either way."""
+    run, given ``params``. ``tags`` are set either way. The study's experiment becomes the active
+    one: MLflow refuses to resume a run outside the active experiment, which a caller (a notebook,
+    an earlier ``mlflow.set_experiment``) may have set elsewhere."""
     import mlflow
 
     query = " AND ".join(f"{k} = '{v}'" for k, v in match.items())
     earlier = mlflow.search_runs([experiment_id], query, output_format="list")
     run_id = earlier[0].info.run_id if earlier else None
+    mlflow.set_experiment(experiment_id=experiment_id)
     with mlflow.start_run(run_id=run_id, experiment_id=experiment_id, run_name=run_name) as run:
         mlflow.set_tags(tags)
         if run_id is None:
