@@ -143,7 +143,7 @@ def copies(train, scheme: Scheme, swap: Swapper, resolver):
     return [
         x
         for x, h in zip(out, found, strict=True)
-        if not (h and names[x[3]] in SWAPPED and h.actor != names[x[3]] and h.actor == SWAPPED[names[x[3]]])
+        if not (h and names[x[3]] in SWAPPED and h.actor == SWAPPED[names[x[3]]])
     ]
 
 
@@ -190,15 +190,10 @@ def refit_actor_head(model, train, added, weight: float) -> None:
     model.actor_ = model._head().fit(x.tocsr(), y, sample_weight=w)
 
 
-def fit_blocks(recipe, scheme, data, cuts, index, swap, weight, heads):
+def fit_blocks(recipe, scheme, data, cuts, index, swap, resolver, weight, heads):
     """Every block's prediction rows, each fitted on its past with the swapped copies at ``weight``
     (``heads`` "actor": the actor head alone reads them; "both": every head, the copies as more
     training rows); and how many copies block 1 added."""
-    from training.models import gazetteer as gaz_lib
-    from training.models import holder
-
-    real = list(scheme.actors)
-    resolver = holder.Resolver(recipe.actor_cues, gaz_lib.load(real), real)
     counts = []
 
     def prepare(part):
@@ -227,8 +222,13 @@ def main() -> None:
     reference = cached_rows(RECIPE, recipe, scheme, meta["data_version"], len(cuts))
     if not reference:
         raise SystemExit("run experiments/rolling_origin.py on the reference recipe first")
-    swap = Swapper(gaz.load(list(scheme.actors)))
-    examples = [(t, swap(t)) for t in data["text"] if swap(t) != t and ("Taliban" in t or "Asif" in t)][:4]
+    from training.models import holder
+
+    real = list(scheme.actors)
+    gazetteer = gaz.load(real)  # read once: the swap's names and the filter's holders
+    swap, resolver = Swapper(gazetteer), holder.Resolver(recipe.actor_cues, gazetteer, real)
+    pairs = ((t, swap(t)) for t in data["text"] if "Taliban" in t or "Asif" in t)
+    examples = [(t, new) for t, new in pairs if new != t][:4]
     result = {
         "data_version": meta["data_version"],
         "recipe": RECIPE,
@@ -241,7 +241,7 @@ def main() -> None:
         result["runs"] = json.loads(out_json.read_text())["runs"]
     for heads, weight in [(h, w) for h in args.heads or ["actor"] for w in args.weight or [0.5, 1.0]]:
         result["runs"] = [x for x in result["runs"] if (x["heads"], x["weight"]) != (heads, weight)]
-        rows, added = fit_blocks(recipe, scheme, data, cuts, index, swap, weight, heads)
+        rows, added = fit_blocks(recipe, scheme, data, cuts, index, swap, resolver, weight, heads)
         figures, why = judged(rows, reference, scheme)
         setting = {"heads": heads, "weight": weight}
         record("actor_swap", setting, figures, why, meta["data_version"], RECIPE)
