@@ -243,7 +243,10 @@ def test_predict_with_a_model_uri_that_does_not_exist(invoke, tmp_path, trained)
             "cannot find model 'models:/no-such-model@champion' in sqlite:///",
         ),
         ("runs:/0123456789abcdef/model", "cannot find model 'runs:/0123456789abcdef/model' in sqlite:///"),
-        (str(tmp_path / "nothing-here"), f"cannot find model '{tmp_path / 'nothing-here'}' in sqlite:///"),
+        (str(tmp_path / "nothing-here"), f"cannot find model '{tmp_path / 'nothing-here'}': no such folder"),
+        # a registered name without models:/ is told the forms a model takes
+        ("stance-classifier", "cannot find model 'stance-classifier': give a model as models:/NAME@ALIAS"),
+        (str(tmp_path), f"'{tmp_path}' is a folder but not an MLflow model"),
     ]:
         code, _, err = invoke(["predict", str(article), "--model", uri, "-o", str(tmp_path / "o.jsonl")])
         assert code == 2, err

@@ -101,6 +101,23 @@ def test_bad_report_inputs_are_one_line(predictions, tmp_path):
         "nothing written"
     )
     assert list((tmp_path / "r").iterdir()) == []  # the folder checked writable, nothing in it
+    # one article file is told what report reads, not that it is bad JSON
+    (empty / "a.txt").write_text("Pakistan demanded action against the TTP.\n")
+    res = run_cli("report", str(empty / "a.txt"), "--out", str(tmp_path / "r"))
+    assert res.returncode == 2
+    assert res.stderr.decode().strip() == (
+        f"error: {empty / 'a.txt'}: one article; report reads a folder of articles (put it in one), "
+        "`stance predict -f jsonl` output or a `stance score-batch` folder"
+    )
+    # predictions already made: a --model would be silently ignored, so it is refused
+    res = run_cli("report", str(path), "--model", "models:/stance-classifier/3", "--out", str(tmp_path / "r"))
+    assert res.returncode == 2
+    assert (
+        res.stderr.decode()
+        .strip()
+        .startswith(f"error: --model is for scoring a folder of articles; {path} is scored already")
+    )
+    assert list((tmp_path / "r").iterdir()) == []
 
 
 @pytest.mark.slow

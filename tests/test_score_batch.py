@@ -363,6 +363,31 @@ def test_a_metadata_table_given_as_input_is_refused_not_scored_line_by_line(tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_article_saved_as_text_is_refused_not_scored_a_paragraph_a_row(trained, tmp_path):
+    """A .txt is read as one sentence a line; an article's paragraphs would each be one row, and its
+    profile would count paragraphs. Its own sentences, one a line, are scored."""
+    from labeling.articles import read_article
+    from labeling.segment import segment
+
+    article = REPO / "seeds" / "001_64535fbd2cbe07ec.txt"
+    copy = tmp_path / "one-article.txt"
+    copy.write_bytes(article.read_bytes())
+    code, text = cli("score-batch", str(copy), str(tmp_path / "out"))
+    assert code == 2, text
+    line = text.strip().splitlines()[-1]
+    assert line.startswith(
+        f"error: {copy}: reads as an article, not one sentence a line (more than one sentence on "
+    )
+    assert line.endswith("put it in a folder of articles, or score it with `stance predict`")
+    assert not (tmp_path / "out").exists()
+    sentences = [s.text for s in segment(read_article(article))]
+    lines = tmp_path / "sentences.txt"
+    lines.write_text("\n".join(sentences) + "\n")
+    code, text = cli("score-batch", str(lines), str(tmp_path / "out"))
+    assert code == 0, text
+    assert f"scored {len(sentences)} sentences" in text
+
+
 def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     """The holder's context (preceding sentences of the article) is built alike on every path."""
     from labeling.articles import read_article

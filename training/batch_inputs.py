@@ -115,6 +115,36 @@ def check_parquet(path: Path) -> None:
             check_texts(part, str(kind), 0)
 
 
+def check_one_a_line(path: Path, sample: int = 200) -> None:
+    """A plain-text file of sentences is one sentence a line. An article saved as text (a paragraph
+    a line) would be scored a paragraph a row, its profile counting paragraphs: refused when more than
+    one in twenty of its first ``sample`` lines holds several sentences by the project's segmenter."""
+    from labeling.articles import Article, html_to_text, looks_like_html
+    from labeling.segment import segment
+
+    with path.open("rb") as f:
+        data = f.read(1 << 20)
+    try:
+        head = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(data) - 4:  # not UTF-8 at all: the reader's own error names the byte
+            return
+        head = data[: exc.start].decode("utf-8")  # a character cut at the 1 MB mark
+    if "\x00" in head:  # binary: the reader's own error
+        return
+    if looks_like_html(head):  # a page is read one block a line, as the reader reads it
+        head = html_to_text(head)
+    lines = [line for line in head.splitlines() if line.strip()][:sample]
+    if not lines or lines[0].lstrip().startswith("{"):  # JSONL: one sentence a row by its format
+        return
+    several = sum(len(segment(Article("line", line))) > 1 for line in lines)
+    if several * 20 > len(lines):  # none of the 2,466 labeled sentences splits again; 73 % of articles do
+        raise StanceError(
+            f"{path}: reads as an article, not one sentence a line (more than one sentence on {several} of "
+            f"its first {len(lines)} lines): put it in a folder of articles, or score it with `stance predict`"
+        )
+
+
 def check_texts(path: Path, not_text: str | None, blank: int) -> None:
     """Refuse a Parquet file of sentences whose ``text`` column is not text, or has rows with none
     (null or blank), as ``predict --sentences`` refuses such a JSONL line: both engines alike."""

@@ -29,6 +29,8 @@ from stance.scheme import Scheme
 from training import tracking
 
 _REGISTERED = re.compile(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # models:/, runs:/, file:, s3://, ...
+_FORMS = "models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/model or a model's folder"
 
 
 @dataclass
@@ -133,6 +135,17 @@ def local_copy(model_uri: str) -> tuple[Path, tuple[str, str]]:
     """(a local folder holding the model, (what it is in words, a note on where it came from))."""
     if Path(model_uri).is_dir() and (Path(model_uri) / "MLmodel").is_file():
         return Path(model_uri), (model_uri, "")
+    if not _SCHEME.match(model_uri):  # a path, or a name given without models:/
+        if Path(model_uri).is_dir():
+            raise StanceError(f"'{model_uri}' is a folder but not an MLflow model (no MLmodel file in it)")
+        if Path(model_uri).exists():
+            raise StanceError(f"'{model_uri}' is a file, not a model (a model is {_FORMS})")
+        if "/" not in model_uri:
+            raise StanceError(
+                f"cannot find model '{model_uri}': give a model as {_FORMS} "
+                f"(the champion: models:/{model_uri}@champion)"
+            )
+        raise StanceError(f"cannot find model '{model_uri}': no such folder (a model is {_FORMS})")
     uri = tracking.tracking_uri()
     found = _REGISTERED.fullmatch(model_uri)
     if not found:

@@ -123,7 +123,11 @@ def prediction_checks(rows: list[Row], scheme: Scheme) -> list[dict]:
 
 
 # -- the command ------------------------------------------------------------------------------
-def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: str) -> dict:
+CHAMPION = "models:/stance-classifier@champion"
+ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".md")
+
+
+def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: str | None = None) -> dict:
     """Score (or read) the input, aggregate, and write the HTML report with its CSV/JSON beside it."""
     from training.report_render import model_header, write_outputs
 
@@ -135,6 +139,16 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     from training.score_batch import is_batch_output
 
     batch = input_path.is_dir() and is_batch_output(input_path)
+    if input_path.is_file() and input_path.suffix.lower() in ARTICLE_SUFFIXES:
+        raise StanceError(
+            f"{input_path}: one article; report reads a folder of articles (put it in one), "
+            "`stance predict -f jsonl` output or a `stance score-batch` folder"
+        )
+    if model is not None and (batch or input_path.is_file()):  # scored already: --model would be ignored
+        raise StanceError(
+            f"--model is for scoring a folder of articles; {input_path} is scored already "
+            "(score the articles again with `stance predict --model` or `stance score-batch --model`)"
+        )
     meta_path = meta_path or (default_meta(input_path) if input_path.is_dir() and not batch else None)
     metas = read_meta(meta_path)
     check_writable(out)
@@ -146,6 +160,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         kept = record.get("trust")
         skipped = batch_skipped(input_path)  # the files the batch passed over, listed as a folder's are
     elif input_path.is_dir():
+        model = model or CHAMPION
         preds, headlines, files, kept = score_folder(input_path, model, scheme, skipped)
         header = model_header(model, scheme)
     else:
@@ -234,8 +249,9 @@ def cli(
     ] = None,
     by: Annotated[str, typer.Option(help="Period of the timeline: week or month.")] = "month",
     model: Annotated[
-        str, typer.Option(help="MLflow model URI for scoring a folder.")
-    ] = "models:/stance-classifier@champion",
+        str | None,
+        typer.Option(help=f"MLflow model URI for scoring a folder [default: {CHAMPION}]."),
+    ] = None,
 ) -> None:
     """Who took which stance over time, with evidence: one self-contained HTML report and its data."""
     r = build(input_path, out or paths.state() / "reports" / "coverage", meta, by, model)

@@ -43,6 +43,7 @@ from training.batch_inputs import (
     META,
     UNDATED,
     article_files,
+    check_one_a_line,
     is_parquet_dataset,
     segment_rows,
     sentence_frame,
@@ -259,6 +260,8 @@ def cli(
             f"{input}: score-batch reads a folder of articles, or a file of sentences "
             f"({', '.join(sorted(s for s in SENTENCE_SUFFIXES if s))}), not a {input.suffix} file"
         )
+    if input.is_file() and input.suffix.lower() in {".txt", ""}:
+        check_one_a_line(input)
     tmp, skipped = _prepare_output(output, overwrite), []
     try:
         if engine == Engine.spark:
