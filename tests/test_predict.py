@@ -67,6 +67,27 @@ def test_profile_counts_pairs_and_names_the_most_confident_evidence(predictor):
         assert ev["confidence"] == pytest.approx(max(p.confidence for p in holders), abs=1e-4)
 
 
+def test_a_long_input_says_how_far_it_has_got_and_scores_as_one_batch(predictor, monkeypatch, capsys):
+    """A 1 MB article runs for minutes: predict prints a line per chunk, and chunking changes no
+    prediction (each sentence's context is read across the chunks as in one batch)."""
+    from labeling.articles import read_article
+    from labeling.segment import segment
+    from training import predict
+
+    sentences = segment(read_article(paths.root() / SEED))
+    whole = predictor.predict_sentences(sentences)
+    monkeypatch.setattr(predict, "PROGRESS_CHUNK", 4)
+    calls = []
+    chunked = predictor.predict_sentences(sentences, lambda done, total: calls.append((done, total)))
+    n = len(sentences)
+    assert chunked == whole
+    assert calls == [(min(at, n), n) for at in range(4, n + 4, 4)]
+    predict._progress(8, n)
+    assert capsys.readouterr().err == f"scored 8 of {n} sentences\n"
+    predict._progress(3, 3)  # an input of one chunk says nothing
+    assert capsys.readouterr().err == ""
+
+
 def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles():
     a, b = paths.root() / "seeds/002_5d788933c5039c46.txt", paths.root() / SEED
     out = run_cli("predict", str(a), str(b))

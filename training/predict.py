@@ -35,6 +35,7 @@ from training.predict_formats import Format, to_csv, to_jsonl, to_table
 __all__ = ["Format", "Predictor", "read_sentences_file", "to_csv", "to_jsonl", "to_table"]
 
 DEFAULT_MODEL = "models:/stance-classifier@champion"
+PROGRESS_CHUNK = 256  # sentences a progress line on a long input (predict prints one per chunk)
 
 
 @dataclass
@@ -94,11 +95,13 @@ class Predictor:
         # how far to trust each pair it calls, as its training run measured it (or None)
         self.trust = self.model.trust
 
-    def predict_sentences(self, sentences: list[Sentence]) -> list[SentencePrediction]:
+    def predict_sentences(self, sentences: list[Sentence], progress=None) -> list[SentencePrediction]:
         """One batch across all sentences given, returned in input order.
 
         Give an article's sentences in article order: each one's context (where the
         holder of "He said ..." is found) is the sentences of its article before it.
+        ``progress(done, total)``, where given, is called after each chunk of
+        ``PROGRESS_CHUNK`` sentences (the contexts are read across chunks alike).
         """
         import pandas as pd
 
@@ -106,10 +109,16 @@ class Predictor:
             return []
         texts = [s.text for s in sentences]
         # each sentence's preceding sentences among those given (same article, in the order given)
-        frame = {"text": texts}
+        frame = pd.DataFrame({"text": texts})
         if "context" in self.inputs:
             frame["context"] = contexts([s.article for s in sentences], texts)
-        out = self.model.predict(pd.DataFrame(frame))
+        step = PROGRESS_CHUNK if progress else len(frame)
+        parts = []
+        for at in range(0, len(frame), step):
+            parts.append(self.model.predict(frame.iloc[at : at + step].reset_index(drop=True)))
+            if progress:
+                progress(min(at + step, len(frame)), len(frame))
+        out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         a_cols = [f"actor:{label}" for label in self.scheme.actor_labels]
         s_cols = [f"stance:{label}" for label in self.scheme.stance_labels]
         a_scores = out[a_cols].to_numpy()
@@ -133,9 +142,9 @@ class Predictor:
             for i, s in enumerate(sentences)
         ]
 
-    def predict_articles(self, articles: list[Article]) -> list[ArticleResult]:
+    def predict_articles(self, articles: list[Article], progress=None) -> list[ArticleResult]:
         sentences = [segment(a) for a in articles]
-        flat = self.predict_sentences([s for group in sentences for s in group])
+        flat = self.predict_sentences([s for group in sentences for s in group], progress)
         results, i = [], 0
         for article, group in zip(articles, sentences, strict=True):
             preds = flat[i : i + len(group)]
@@ -234,7 +243,7 @@ def cli(
     predictor = Predictor(model)
     print(f"model: {predictor.model_version}", file=sys.stderr)
     arts = [a for a in inputs if isinstance(a, Article)]
-    scored = iter(predictor.predict_articles(arts))  # one batch across all articles
+    scored = iter(predictor.predict_articles(arts, _progress))  # one batch across all articles
     results = [
         next(scored) if isinstance(item, Article) else _sentences_result(predictor, item) for item in inputs
     ]
@@ -253,9 +262,15 @@ def cli(
         )
 
 
+def _progress(done: int, total: int) -> None:
+    """A line on standard error per chunk of a long input (a batch of one chunk says nothing)."""
+    if total > PROGRESS_CHUNK:
+        print(f"scored {done} of {total} sentences", file=sys.stderr, flush=True)
+
+
 def _sentences_result(predictor: Predictor, sentences: list[Sentence]) -> ArticleResult:
     """A sentences file: scored as one batch, profiled as one article."""
-    preds = predictor.predict_sentences(sentences)
+    preds = predictor.predict_sentences(sentences, _progress)
     article = sentences[0].article if sentences else ""
     return ArticleResult(article, preds, profile(preds, predictor.scheme, predictor.trust))
 
