@@ -48,12 +48,26 @@ def read_or_note(path: Path, skipped: list[dict] | None) -> Article | None:
     """``read_article``, or, given a ``skipped`` list, a file that is not an article noted there as
     ``{"file", "error"}`` and None returned: a folder of coverage is read past its bad files."""
     try:
-        return read_article(path)
+        return check_sentences(read_article(path), str(path))
     except StanceError as exc:
         if skipped is None:
             raise
         skipped.append({"file": str(path), "error": str(exc)})
         return None
+
+
+def check_sentences(article: Article, source: str) -> Article:
+    """Refuse an article in which the segmenter finds no sentence to score ("Hi", a row of dashes,
+    a menu): it would score as an empty profile, silently."""
+    from labeling.segment import MIN_WORDS, segment
+
+    if not segment(article):
+        words = len(article.text.split())
+        raise StanceError(
+            f"{source}: no sentence to score: its text ({words} word{'s' * (words != 1)}) is page "
+            f"furniture only (lines under {MIN_WORDS} words that do not end like a sentence)"
+        )
+    return article
 
 
 def check_any_read(folder: Path, skipped: list[dict], files: int) -> None:

@@ -185,6 +185,11 @@ def test_scheme_change_in_the_project_makes_the_cli_refuse(trained, scratch_root
         (lambda d: _write(d / "bin.txt", b"\x00\x01\x02PK\x03\x04"), "looks like a binary file"),
         (lambda d: _write(d / "cp.txt", "naïve".encode("latin-1")), "not valid UTF-8"),
         (lambda d: _write(d / "big.txt", b"Kabul refused. " * 350_000), "too large for one article (5.2 MB"),
+        # text, but no sentence in it: it scored as an empty profile, silently
+        (
+            lambda d: _write(d / "hi.txt", b"Hi\n-----\n"),
+            "no sentence to score: its text (2 words) is page furniture",
+        ),
     ],
 )
 def test_bad_input_gets_one_error_line_and_no_output_file(tmp_path, make, message, trained):

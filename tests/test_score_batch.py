@@ -260,7 +260,10 @@ def not_articles(folder) -> dict[str, str]:
     (folder / "empty.txt").write_bytes(b"")
     (folder / "scan.txt").write_bytes(bytes(range(256)) * 8)
     (folder / "page.html").write_text("<html><body><script>track()</script></body></html>")
+    (folder / "menu.txt").write_text("Home\nWorld\nSport\n")  # text, but no sentence in it
     return {
+        str(folder / "menu.txt"): f"{folder / 'menu.txt'}: no sentence to score: its text (3 words) is "
+        "page furniture only (lines under 4 words that do not end like a sentence)",
         str(folder / "empty.txt"): f"{folder / 'empty.txt'}: is empty",
         str(folder / "scan.txt"): f"{folder / 'scan.txt'}: looks like a binary file, not article text",
         str(folder / "page.html"): f"{folder / 'page.html'}: has no text outside its markup",
@@ -276,7 +279,7 @@ def test_files_that_are_not_articles_are_listed_and_the_rest_scored(trained, art
     spark_out, local_out = tmp_path / "spark", tmp_path / "local"
     code, text = cli("score-batch", str(folder), str(spark_out), "--engine", "spark", "--master", "local[2]")
     assert code == 0, text
-    assert f"skipped 3 files that are not articles, each with its reason: {spark_out}/skipped.jsonl" in text
+    assert f"skipped 4 files that are not articles, each with its reason: {spark_out}/skipped.jsonl" in text
     code, text = cli("score-batch", str(folder), str(local_out))
     assert code == 0, text
     for out in (spark_out, local_out):
@@ -296,7 +299,7 @@ def test_a_folder_with_no_article_is_one_line_and_writes_nothing(trained, tmp_pa
         code, text = cli("score-batch", str(folder), str(tmp_path / "out"), "--engine", engine)
         assert code == 2, text
         want = (
-            f"error: {folder}: none of its 3 article files can be read (the first: {first}); nothing written"
+            f"error: {folder}: none of its 4 article files can be read (the first: {first}); nothing written"
         )
         assert text.strip().splitlines()[-1] == want
         if engine == "local":

@@ -21,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from labeling.articles import Article, article_from_bytes, read_article
+from labeling.articles import Article, article_from_bytes, check_sentences, read_article
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
@@ -278,11 +278,14 @@ def _sentences_result(predictor: Predictor, sentences: list[Sentence]) -> Articl
 def _gather(articles: list[Path], sentences: Path | None) -> list:
     inputs: list = []
     for path in articles:
-        inputs.append(_read_stdin() if str(path) == "-" else read_article(path))
+        if str(path) == "-":
+            inputs.append(check_sentences(_read_stdin(), "standard input"))
+        else:
+            inputs.append(check_sentences(read_article(path), str(path)))
     if sentences:
         inputs += by_article(read_sentences_file(sentences))  # one profile per article named in it
     if not inputs:
-        inputs.append(_read_stdin())
+        inputs.append(check_sentences(_read_stdin(), "standard input"))
     return inputs
 
 
