@@ -108,3 +108,10 @@ def test_served_model_takes_records_too_and_refuses_a_body_without_text(served):
         _post(f"{served}/invocations", {"dataframe_records": [{"sentence": SENTENCES[0]}]})
     assert err.value.code == 400
     assert "text" in err.value.read().decode()
+    # a null or blank text is refused, as predict refuses a blank input; it scored as a sure "none"
+    body = {"dataframe_records": [{"text": SENTENCES[0]}, {"text": None}, {"text": "  "}]}
+    with pytest.raises(urllib.error.HTTPError) as err:
+        _post(f"{served}/invocations", body)
+    assert err.value.code == 400
+    message = json.loads(err.value.read().decode())["message"]
+    assert "2 of 3 rows have no text (null or blank; rows 1, 2, counted from 0)" in message

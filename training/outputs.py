@@ -61,6 +61,25 @@ def texts_of(model_input) -> list[str]:
     return [str(t) for t in model_input]
 
 
+def blank_rows(model_input) -> list[int]:
+    """The rows of a model input whose text is null, NaN or blank: nothing to score (``texts_of``
+    would read a null as the word "None", which scored as a confident no stance)."""
+    import pandas as pd
+
+    if isinstance(model_input, pd.DataFrame):
+        column = "text" if "text" in model_input.columns else model_input.columns[0]
+        values = model_input[column].tolist()
+    elif isinstance(model_input, dict) and "text" in model_input:
+        values = list(model_input["text"])
+    else:
+        values = list(model_input.tolist() if isinstance(model_input, pd.Series) else model_input)
+    return [
+        i
+        for i, t in enumerate(values)
+        if t is None or (isinstance(t, float) and t != t) or not str(t).strip()
+    ]
+
+
 def contexts_of(model_input) -> list[str] | None:
     """The optional ``context`` column (missing values read as no context), or None."""
     import pandas as pd

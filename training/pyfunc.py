@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from training.outputs import contexts_of, score, texts_of
+from training.outputs import blank_rows, contexts_of, score, texts_of
 from training.reliability import ARTIFACT as TRUST
 
 __all__ = ["StanceModel", "contexts_of", "input_columns", "optional_context", "texts_of"]
@@ -69,4 +69,15 @@ class StanceModel(PythonModel):
             self.trust = json.loads(Path(context.artifacts[TRUST]).read_text())
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
+        blank = blank_rows(model_input)
+        if blank:  # the server answers 400 with this message, as predict refuses a blank input
+            from mlflow.exceptions import MlflowException
+            from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+            shown = ", ".join(str(i) for i in blank[:10]) + (", ..." if len(blank) > 10 else "")
+            raise MlflowException(
+                f"{len(blank)} of {len(model_input)} rows have no text (null or blank; rows {shown}, "
+                "counted from 0): give each row a sentence in `text`",
+                error_code=INVALID_PARAMETER_VALUE,
+            )
         return score(self.classifier, model_input, self.trust)
