@@ -1,11 +1,12 @@
 """How far to trust p, from runs' logged predictions: the README's confidence-band tables.
 
-Reads a run's grouped-CV out-of-fold predictions (``evaluation/oof_predictions.jsonl``) and/or its
+Reads a run's grouped-CV out-of-fold predictions (``evaluation/oof_predictions.jsonl``), its
 time-split predictions (``evaluation/time_split_predictions.jsonl``; runs logged before session 18
-lack their actor probabilities and are skipped with a note) and writes the bands
+lack their actor probabilities and are skipped with a note) and its rolling-origin predictions
+(``evaluation/rolling_origin_predictions.jsonl``, runs since session 22), whichever it logged, and writes the bands
 (training/confidence.py) to experiments/confidence-bands/result.md. Nothing is refitted.
 
-    .venv/bin/python experiments/confidence_bands.py c8d9567f18024b10834ab0ac2f3af03f 0b63b00cb5a44cb1bda74ac73a96e4d1
+    .venv/bin/python experiments/confidence_bands.py RUN_ID [RUN_ID ...]   # e.g. make demo's champion run
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ OUT = ROOT / "experiments" / "confidence-bands"
 SETS = (
     ("evaluation/oof_predictions.jsonl", "grouped-CV out-of-fold predictions"),
     (timesplit.PREDICTIONS, "time split: the newest articles"),
+    ("evaluation/rolling_origin_predictions.jsonl", "rolling origin: three blocks, each scored from its past"),
 )
 
 
