@@ -158,20 +158,6 @@ def with_copies(train, added):
     return concatenate_datasets([train, rows.cast(train.features)])
 
 
-def actor_rows(model, texts, contexts):
-    """The actor head's rows for ``texts`` as the fitted ``model`` reads them (n-grams, cues, holder
-    features), without the encoder the stance heads need."""
-    from scipy.sparse import csr_matrix, hstack
-
-    from training.models import holder
-    from training.models.base import labels_of
-
-    r = model.recipe
-    named = cues.features(texts, model._cue_pairs(), labels_of(model).real_actors)
-    held = r.holder_weight * holder.features(texts, contexts, model._resolver(), r.holder_features)
-    return hstack([model.tfidf_.transform(texts), csr_matrix(named), csr_matrix(held)]).tocsr()
-
-
 def refit_actor_head(model, train, added, weight: float) -> None:
     """The fitted ``model``'s actor head fitted again on its stance-bearing sentences plus their
     swapped copies at ``weight``."""
@@ -181,10 +167,10 @@ def refit_actor_head(model, train, added, weight: float) -> None:
     from training.models.base import labels_of
 
     texts, contexts = list(train["text"]), contexts_of(train)
-    own = model._inputs(texts, contexts)[0]
+    own = model.actor_rows(texts, contexts)
     actors = np.array(train["actor"])
     bearing = actors != labels_of(model).none_actor_id
-    x = vstack([own[bearing], actor_rows(model, [t for _, t, _, _ in added], [c for _, _, c, _ in added])])
+    x = vstack([own[bearing], model.actor_rows([t for _, t, _, _ in added], [c for _, _, c, _ in added])])
     y = np.concatenate([actors[bearing], np.array([a for *_, a in added], dtype=actors.dtype)])
     w = np.concatenate([np.ones(int(bearing.sum())), np.full(len(added), weight)])
     model.actor_ = model._head().fit(x.tocsr(), y, sample_weight=w)

@@ -28,7 +28,10 @@ OUT = ROOT / "experiments" / "confidence-bands"
 SETS = (
     ("evaluation/oof_predictions.jsonl", "grouped-CV out-of-fold predictions"),
     (timesplit.PREDICTIONS, "time split: the newest articles"),
-    ("evaluation/rolling_origin_predictions.jsonl", "rolling origin: three blocks, each scored from its past"),
+    (
+        "evaluation/rolling_origin_predictions.jsonl",
+        "rolling origin: three blocks, each scored from its past",
+    ),
 )
 
 

@@ -81,7 +81,7 @@ def fit_block(recipe, scheme, train, test, k, temperature, weights):
     labels = labels_of(model)
     t_texts, t_ctx = list(test["text"]), contexts_of(test)
     _, stance_p = model.predict_proba(t_texts, t_ctx)
-    actor_x, _, _, _ = model._inputs(t_texts, t_ctx)
+    actor_x = model.actor_rows(t_texts, t_ctx)
     given = full_proba(model.actor_, actor_x, len(labels.real_actors))
     v_train, v_test = unit(model._encode(texts)[0]), unit(model._encode(t_texts)[0])
     sim = v_test @ v_train.T

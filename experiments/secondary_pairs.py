@@ -83,7 +83,7 @@ def refit_actor_head(model, train, weight: float) -> None:
 
     extra = further_rows(train)
     texts, contexts = list(train["text"]), contexts_of(train)
-    actor_x = model._inputs(texts, contexts)[0]
+    actor_x = model.actor_rows(texts, contexts)
     rows = [*range(len(texts)), *(i for i, _, _ in extra)]
     actors = np.array([*train["actor"], *(a for _, a, _ in extra)])
     w = np.concatenate([np.ones(len(texts)), np.full(len(extra), weight)])

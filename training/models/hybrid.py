@@ -75,19 +75,36 @@ class HybridClassifier(EmbeddingClassifier):
             self.tokenizer_, self.encoder_ = encoder.load_frozen(r.base_model)
         return encoder.encode_frozen(texts, r.base_model, r.batch_size, r.max_length, r.pooling)
 
+    def _cue_inputs(self, texts: list[str], contexts: list[str] | None = None):
+        """(n-grams, name cues, holder features): what the actor head reads, without the encoder."""
+        r = self.recipe
+        tfidf = self.tfidf_.transform(texts)
+        named = cues.features(texts, self._cue_pairs(), labels_of(self).real_actors)
+        held = r.holder_weight * holder.features(texts, contexts, self._resolver(), r.holder_features)
+        return tfidf, named, held
+
+    @staticmethod
+    def _actor_rows(tfidf, named, held):
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([tfidf, csr_matrix(named), csr_matrix(held)]).tocsr()
+
+    def actor_rows(self, texts: list[str], contexts: list[str] | None = None):
+        """The actor head's rows for ``texts`` as this fitted model reads them (n-grams, name cues,
+        holder features), without running the encoder the stance heads need."""
+        return self._actor_rows(*self._cue_inputs(list(texts), contexts))
+
     def _inputs(self, texts: list[str], contexts: list[str] | None = None):
         """(actor head's rows, stance head's rows, token states or None, the attention head's extra columns)."""
         from scipy.sparse import csr_matrix, hstack
 
         r = self.recipe
-        tfidf = self.tfidf_.transform(texts)
-        named = cues.features(texts, self._cue_pairs(), labels_of(self).real_actors)
-        held = r.holder_weight * holder.features(texts, contexts, self._resolver(), r.holder_features)
+        tfidf, named, held = self._cue_inputs(texts, contexts)
         vectors, tokens = self._encode(texts)
         stance = [tfidf, csr_matrix(r.embedding_weight * vectors)]
         if r.stance_cues_weight:
             stance += [csr_matrix(r.stance_cues_weight * named), csr_matrix(r.stance_cues_weight * held)]
-        actor_x = hstack([tfidf, csr_matrix(named), csr_matrix(held)]).tocsr()
+        actor_x = self._actor_rows(tfidf, named, held)
         return actor_x, hstack(stance).tocsr(), tokens, np.hstack([named, held]).astype(np.float32)
 
     def _needs_tokens(self) -> bool:
