@@ -191,11 +191,17 @@ def pull_cli(
     studio = Studio.connect()
     report = pull(studio, Scheme.load(), _title(project), out)
     console = _console()
-    console.print(f"{report['sentences']} annotated sentences; resolved by {report['resolved_by']}")
+    resolved = ", ".join(f"{how} {n}" for how, n in report["resolved_by"].items()) or "none"
+    console.print(f"{report['sentences']} annotated sentences; resolved by {resolved}")
     _print_agreement(console, report)
     print_checks(console, report["checks"])
     state = "written" if report["new"] else "unchanged (already there)"
     console.print(f"annotations of this project: {report['raw']}")
+    if report["replaced"]:
+        console.print(
+            f"  {report['replaced']} sentences it already had annotations of now take the server's; "
+            "its other sentences are kept"
+        )
     console.print(
         f"snapshot {report['snapshot']} {state}: {report['snapshot_sentences']} sentences from every raw file; "
         f"data version {report['data_version']}"

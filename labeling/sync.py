@@ -142,12 +142,15 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     if not lines:
         raise StanceError(f"project '{title}' has no annotations yet: nothing to pull")
     raw = studio_raw_file(title)
+    lines, replaced = merged_lines(raw, lines)
+    order = raw.with_suffix(".order.jsonl")
     write_if_changed(raw, dumps_jsonl(lines))
-    write_if_changed(raw.with_suffix(".order.jsonl"), dumps_jsonl(order_record(tasks, users)))
+    write_if_changed(order, dumps_jsonl(merged_order(order, order_record(tasks, users))))
     report = import_annotations(default_raw_files(), scheme, folder)
     records = tasks_to_records(tasks, users, scheme)
     return {
         **summarize(records, scheme),
+        "replaced": replaced,
         "checks": report["checks"],
         "raw": str(raw),
         "snapshot": report["snapshot"],
@@ -155,6 +158,42 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
         "new": report["new"],
         "data_version": report["data_version"],
     }
+
+
+def _span(line: dict) -> tuple:
+    return line["article"], line["start"], line["end"]
+
+
+def merged_lines(raw: Path, lines: list[dict]) -> tuple[list[dict], int]:
+    """The server's annotation lines merged into the project's raw file as it stands: for a
+    sentence the server holds annotations of, the server's lines replace the file's; every other
+    sentence of the file is kept, so a pull from a server that holds only some of the project's
+    sentences (a fresh server, a new batch) never drops the rest. (The lines, how many sentences
+    the file had that the server's lines replaced.)"""
+    from stance.io import read_jsonl
+
+    if not raw.is_file():
+        return lines, 0
+    old = [row for _, row in read_jsonl(raw)]
+    held = {_span(x) for x in lines}
+    kept = [x for x in old if _span(x) not in held]
+    replaced = len({_span(x) for x in old} & held)
+    merged = kept + lines
+    return sorted(
+        merged, key=lambda x: (x["article"], x["start"], x["ground_truth"], x["annotator"])
+    ), replaced
+
+
+def merged_order(path: Path, rows: list[dict]) -> list[dict]:
+    """The labeling-order record merged alike: the file's rows for sentences the server's rows do
+    not name are kept, the server's rows added, all in the order they were labeled."""
+    from stance.io import read_jsonl
+
+    if path.is_file():
+        held = {(r["article"], r["sentence_id"]) for r in rows}
+        old = [r for _, r in read_jsonl(path) if (r.get("article"), r.get("sentence_id")) not in held]
+        rows = sorted(old + rows, key=lambda r: (r.get("created_at") or "", r.get("task") or 0))
+    return [{**r, "order": i} for i, r in enumerate(rows)]
 
 
 def write_if_changed(path: Path, text: str) -> None:

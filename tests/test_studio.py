@@ -255,6 +255,59 @@ def test_pull_drops_cancelled_reports_agreement_and_lists_the_conflict(studio, s
         path.unlink()
 
 
+def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(studio, scheme, tmp_path):
+    """A fresh server (or a new batch) holds a few sentences; the project's raw file for the same
+    project name holds many. The pull replaced the whole file with the server's few, and the
+    snapshot lost every other sentence. Now the server's lines replace only the sentences it holds."""
+    from stance.io import dumps_jsonl
+
+    title = "merge test"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    tasks = sorted(studio.export(studio.project(title).id), key=lambda t: t["data"]["start"])
+    held = tasks[0]["data"]
+    users = ensure_annotators(studio, ["ann-x"])
+    annotate(studio, tasks[0]["id"], users["ann-x"], TB_DENIAL, scheme=scheme)
+    other = segment(read_article(ARTICLES[1]))[1]  # a sentence the server never saw
+
+    def line(article, start, end, text, pair):
+        return {"article": article, "start": start, "end": end, "text": text, "annotator": "earlier",
+                "pairs": [pair.to_dict()], "ground_truth": False}  # fmt: skip
+
+    raw = studio_raw_file(title)
+    raw.write_text(
+        dumps_jsonl(
+            [
+                line(held["article"], held["start"], held["end"], held["text"], PK_DEMAND),  # relabeled there
+                line(other.article, other.start, other.end, other.text, PK_DEMAND),
+            ]
+        )
+    )
+    code, out = cli("labeling", "pull", "-p", title, "--out", str(tmp_path / "snapshots"))
+    assert code == 0, out
+    assert (
+        "1 sentences it already had annotations of now take the server's; its other sentences are kept" in out
+    )
+    got = [
+        (x["article"], x["start"], x["annotator"], x["pairs"])
+        for x in map(json.loads, raw.read_text().splitlines())
+    ]
+    assert sorted(got) == sorted(
+        [
+            (held["article"], held["start"], "ann-x", [TB_DENIAL.to_dict()]),
+            (other.article, other.start, "earlier", [PK_DEMAND.to_dict()]),
+        ]
+    )
+    rows = {
+        r["sentence_id"]: r
+        for r in map(json.loads, latest_snapshot(tmp_path / "snapshots").read_text().splitlines())
+    }
+    assert rows[held["sentence_id"]]["pairs"] == [TB_DENIAL.to_dict()]
+    assert other.sentence_id in rows  # kept in the snapshot too
+    for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
+        path.unlink()
+
+
 @pytest.mark.slow
 def test_import_then_pull_reproduces_the_committed_dataset(studio, tmp_path):
     committed = latest_snapshot(REPO / "labeling" / "snapshots")
