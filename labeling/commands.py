@@ -66,8 +66,10 @@ def add_annotator_cli(
     studio = Studio.connect()
     password = os.environ.get(password_env) or None
     uid, created = add_annotator(studio, name, password)
-    login = f"log in as {name}@{ANNOTATOR_DOMAIN}" + (
-        f" with the password in ${password_env}" if password else f" once a password is set (${password_env})"
+    login = (
+        f"log in as {name}@{ANNOTATOR_DOMAIN} with the password in ${password_env}"
+        if password
+        else f"labels through `next` and `submit` (for the UI, create it with a password in ${password_env})"
     )
     _console().print(f"annotator {name} (user {uid}) {'created' if created else 'already there'}; {login}")
 

@@ -62,23 +62,82 @@ def user_ids(studio: Studio) -> dict[str, int]:
 def add_annotator(studio: Studio, name: str, password: str | None = None) -> tuple[int, bool]:
     """(user id, whether it was created): user ``NAME@stance.local`` in the admin's organization.
 
-    With a password (from the environment, never printed) the annotator can log in to the UI;
-    an existing user gets the new password.
+    With a password (from the environment, never printed) the annotator signs up through the
+    organization's invite link, as a person invited by the admin would, so they can log in to the
+    UI: Label Studio's users API stores no password. Without one, the user is made through the API
+    and labels through the batch path (`next` / `submit`). An existing user is left as it is; a
+    password given for one must already be theirs (checked by logging in), since no API sets it.
     """
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise StanceError(f"annotator name '{name}': use letters, digits, '-' and '_' only")
-    extra = {"password": password} if password else {}
+    email = f"{name}@{ANNOTATOR_DOMAIN}"
     ids = user_ids(studio)
     if name in ids:
-        if password:
-            with studio.calls(f"setting the password of user {name}"):
-                studio.client.users.update(ids[name], **extra)
+        if password and not can_log_in(studio.url, email, password):
+            raise StanceError(
+                f"annotator {name} is already a user of Label Studio at {studio.url}, and its password is not "
+                f"the one given: Label Studio's API sets no password; on the server's host run `label-studio "
+                f"reset_password --username {email}` (for `make label-studio`: LABEL_STUDIO_BASE_DATA_DIR="
+                f".stance/label-studio .ls-venv/bin/label-studio reset_password --username {email}), which asks for it"
+            )
         return ids[name], False
+    if password:
+        _sign_up(studio, email, password)
+        ids = user_ids(studio)
+        if name not in ids:
+            raise StanceError(f"Label Studio at {studio.url} signed up {email} but lists no user '{name}'")
+        return ids[name], True
     with studio.calls(f"creating user {name}"):
-        user = studio.client.users.create(
-            username=name, email=f"{name}@{ANNOTATOR_DOMAIN}", first_name=name, **extra
-        )
+        user = studio.client.users.create(username=name, email=email, first_name=name)
     return user.id, True
+
+
+def _form(studio_url: str, path: str, fields: dict[str, str]):
+    """POST a Label Studio page's form as a browser does (its CSRF cookie and token first); the
+    response, redirects not followed (a redirect is the form accepted)."""
+    import httpx
+
+    url = studio_url.rstrip("/") + path
+    with httpx.Client(timeout=60, follow_redirects=False) as http:
+        http.get(url).raise_for_status()
+        token = http.cookies.get("csrftoken", "")
+        return http.post(url, data={**fields, "csrfmiddlewaretoken": token}, headers={"Referer": url})
+
+
+def can_log_in(studio_url: str, email: str, password: str) -> bool:
+    """Whether the UI's login form accepts this e-mail and password."""
+    import httpx
+
+    try:
+        return _form(studio_url, "/user/login/", {"email": email, "password": password}).status_code == 302
+    except httpx.HTTPError as exc:
+        raise StanceError(
+            f"cannot reach Label Studio at {studio_url} to check a login ({type(exc).__name__})"
+        ) from None
+
+
+def _sign_up(studio: Studio, email: str, password: str) -> None:
+    """Sign ``email`` up with ``password`` through the organization's invite link."""
+    import html
+    import re
+
+    import httpx
+
+    with studio.calls("reading the organization's invite link"):
+        token = studio.client.organizations.invites.get_invite_link().token
+    try:
+        answer = _form(studio.url, f"/user/signup/?token={token}", {"email": email, "password": password})
+    except httpx.HTTPError as exc:
+        raise StanceError(
+            f"cannot reach Label Studio at {studio.url} to sign up {email} ({type(exc).__name__})"
+        ) from None
+    if answer.status_code != 302:  # the form again, with its errors
+        found = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*(?:<li>)?([^<]+)', answer.text)
+        why = (
+            "; ".join(dict.fromkeys(html.unescape(f.strip()) for f in found if f.strip()))
+            or f"HTTP {answer.status_code}"
+        )
+        raise StanceError(f"Label Studio at {studio.url} refused to sign up {email}: {why}")
 
 
 def _annotator(studio: Studio, name: str) -> int:

@@ -408,6 +408,19 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
         assert code == 0 and f"annotator {name} (user " in out and "pw-not-shown-42" not in out
     code, out = cli("labeling", "add-annotator", "ann-1")
     assert code == 0 and "already there" in out
+    # each can log in to the UI with the password (the users API stored none: the login failed)
+    from labeling.team import can_log_in
+
+    assert can_log_in(studio.url, "ann-1@stance.local", "pw-not-shown-42")
+    assert not can_log_in(studio.url, "ann-1@stance.local", "another-pw-77")
+    # another password for an existing annotator cannot be set through the API: one line says how
+    monkeypatch.setenv("STANCE_ANNOTATOR_PASSWORD", "another-pw-77")
+    code, out = cli("labeling", "add-annotator", "ann-1")
+    assert code == 2 and "reset_password --username ann-1@stance.local" in out and "another-pw-77" not in out
+    monkeypatch.setenv("STANCE_ANNOTATOR_PASSWORD", "short")  # Label Studio's own rule, in its words
+    code, out = cli("labeling", "add-annotator", "ann-9")
+    assert code == 2 and "refused to sign up ann-9@stance.local: Please enter a password 8" in out
+    assert "short" not in out  # the password is never printed
 
     def batch(who: str, limit: int = 3) -> list[dict]:
         path = tmp_path / f"{who}.jsonl"
