@@ -90,13 +90,11 @@ def next_cli(
     project: ProjectOpt = "",
 ) -> None:
     """Write an annotator's next tasks to fill in: no pre-annotations, no other annotator's labels."""
-    from labeling.team import LabelingConfig, next_batch, write_batch
+    from labeling.team import next_batch, project_overlap, write_batch
 
     studio = Studio.connect()
-    title = _title(project)
-    rows = next_batch(
-        studio, studio.project(title).id, annotator, LabelingConfig.load().overlap, limit, articles or []
-    )
+    found = studio.project(_title(project))
+    rows = next_batch(studio, found.id, annotator, project_overlap(found), limit, articles or [])
     write_batch(rows, out)
     _console().print(
         f'{len(rows)} tasks for {annotator} in {out}: set each row\'s "pairs" ([] for no stance; '
@@ -127,12 +125,13 @@ def submit_cli(
     project: ProjectOpt = "",
 ) -> None:
     """Send a filled-in batch as the annotator's annotations; rows already labeled by them are skipped."""
-    from labeling.team import read_batch, submit
+    from labeling.team import project_overlap, read_batch, submit
 
     scheme = Scheme.load()
     rows = read_batch(batch, scheme)  # every row checked before the server is called
     studio = Studio.connect()
-    r = submit(studio, studio.project(_title(project)).id, scheme, annotator, rows, review)
+    found = studio.project(_title(project))
+    r = submit(studio, found.id, scheme, annotator, rows, review, project_overlap(found))
     _console().print(f"{annotator}: {r['added']} annotations added, {r['skipped']} already there")
 
 

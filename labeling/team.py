@@ -54,6 +54,13 @@ class LabelingConfig(Config):
         return cfg
 
 
+def project_overlap(project) -> int:
+    """Independent annotators per sentence as the project on the server has it (``labeling init
+    --overlap`` sets Label Studio's maximum_annotations), else the configured default."""
+    value = getattr(project, "maximum_annotations", None)
+    return int(value) if isinstance(value, int) and value >= 1 else LabelingConfig.load().overlap
+
+
 # -- annotators --------------------------------------------------------------------------
 def user_ids(studio: Studio) -> dict[str, int]:
     return {name: uid for uid, name in studio.users().items()}
@@ -325,8 +332,12 @@ def read_batch(path: Path, scheme: Scheme) -> list[tuple[int, tuple[Pair, ...]]]
     return out
 
 
-def submit(studio: Studio, project_id: int, scheme: Scheme, name: str, rows, review: bool) -> dict:
-    """Post the rows as ``name``'s annotations (ground truth when reviewing); already labeled ones are skipped."""
+def submit(
+    studio: Studio, project_id: int, scheme: Scheme, name: str, rows, review: bool, overlap: int | None = None
+) -> dict:
+    """Post the rows as ``name``'s annotations (ground truth when reviewing); already labeled ones are
+    skipped. Refused whole: a review by someone who labeled the task as an annotator, and a label for
+    a task that already has ``overlap`` independent labels."""
     uid = _annotator(studio, name)
     tasks = {t.id: t for t in tasks_of(studio, project_id)}
     unknown = [task for task, _ in rows if task not in tasks]
@@ -334,6 +345,23 @@ def submit(studio: Studio, project_id: int, scheme: Scheme, name: str, rows, rev
         raise StanceError(
             f"task {unknown[0]} is not in this project ({len(unknown)} unknown task ids in the batch)"
         )
+    own = [t for t, _ in rows if any(a.get("completed_by") == uid for a in tasks[t].independent())]
+    if review and own:  # the decision would be skipped as "already there", silently
+        raise StanceError(
+            f"{name} labeled task {own[0]} as an annotator ({len(own)} tasks of the batch): a review comes from "
+            "someone who did not label the sentence (add a reviewer with `stance labeling add-annotator NAME`); "
+            "nothing was sent"
+        )
+    if not review and overlap:
+        full = [
+            t for t, _ in rows if uid not in tasks[t].by and len(tasks[t].independent()) >= overlap
+        ]  # `next` would not have served them
+        if full:
+            raise StanceError(
+                f"task {full[0]} already has {len(tasks[full[0]].independent())} annotators' labels, the project's "
+                f"overlap of {overlap} ({len(full)} such tasks in the batch): take tasks from `stance labeling next`; "
+                "nothing was sent"
+            )
     added = skipped = 0
     for task, pairs in rows:
         if uid in tasks[task].by:

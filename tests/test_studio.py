@@ -460,6 +460,11 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
     assert [r["task"] for r in batch("ann-2")] == [t0, t1, t2]  # the second annotator gets them
     submit("ann-2", [f"{t0}\tafghan_taliban/demand", f"{t1}\tnone", f"{t2}\tafghan_taliban/denial"])
     assert {t0, t1, t2}.isdisjoint(r["task"] for r in batch("ann-3", 50))  # two labels each: done
+    # nor may a third annotator's labels reach them by a hand-made batch; nothing is sent
+    code, out = submit("ann-3", [f"{t0}\tnone"])
+    assert code == 2 and out.strip().startswith(
+        f"error: task {t0} already has 2 annotators' labels, the project's overlap of 2"
+    )
 
     # the reviewer sees only the primary-pair disagreement, with both labels, and decides it
     path = tmp_path / "review.jsonl"
@@ -472,6 +477,9 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
     }
     row["pairs"] = [PK_DEMAND.to_dict()]
     path.write_text(json.dumps(row) + "\n")
+    # an annotator of the sentence cannot decide it: refused, not skipped as "already there"
+    code, out = cli("labeling", "submit", str(path), "-p", "team", "--as", "ann-1", "--review")
+    assert code == 2 and out.strip().startswith(f"error: ann-1 labeled task {t0} as an annotator")
     code, out = cli("labeling", "submit", str(path), "-p", "team", "--as", "rev-1", "--review")
     assert code == 0 and "rev-1: 1 annotations added" in out
 
@@ -493,5 +501,8 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
         ("rev-1", t0, True),
     ]
     assert [o["order"] for o in order] == list(range(7)) and all("push_score" in o for o in order)
+    # a third annotator per sentence, set on the server, is what `next` serves by (not the config's 2)
+    assert cli("labeling", "init", "-p", "team", "--overlap", "3")[0] == 0
+    assert {t1, t2} <= {r["task"] for r in batch("ann-3", 50)}
     for path in (raw, raw.with_suffix(".order.jsonl")):
         path.unlink()
