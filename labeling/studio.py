@@ -169,6 +169,8 @@ class Studio:
         """Connect and check that the server is Label Studio and accepts the token."""
         load_env()
         url = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise StanceError(f"LABEL_STUDIO_URL={url}: give the scheme too, e.g. http://{url}")
         api_key = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
         if not api_key:
             raise StanceError(f"no API token for Label Studio at {url}: {HOW_TO_FIX['token']}")

@@ -148,10 +148,13 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     write_if_changed(order, dumps_jsonl(merged_order(order, order_record(tasks, users))))
     report = import_annotations(default_raw_files(), scheme, folder)
     records = tasks_to_records(tasks, users, scheme)
+    mine = {
+        r.sentence.sentence_id for r in records
+    }  # the checks of this project's sentences, not every file's
     return {
         **summarize(records, scheme),
         "replaced": replaced,
-        "checks": report["checks"],
+        "checks": [c for c in report["checks"] if c.split(": ", 1)[0].split(" ", 1)[0] in mine],
         "raw": str(raw),
         "snapshot": report["snapshot"],
         "snapshot_sentences": report["sentences"],

@@ -193,6 +193,8 @@ def test_pull_drops_cancelled_reports_agreement_and_lists_the_conflict(studio, s
     out_dir = tmp_path / "snapshots"
     code, out = cli("labeling", "pull", "-p", "pull test", "--out", str(out_dir))
     assert code == 0, out
+    # the codebook checks it prints are this project's sentences', not the committed corpus's
+    assert not [line for line in out.splitlines() if line.strip().startswith("corpus-")]
     snapshot = latest_snapshot(out_dir)
     ids = [t["data"]["sentence_id"] for t in tasks]
     all_rows = [json.loads(line) for line in snapshot.read_text().splitlines()]
@@ -352,6 +354,11 @@ def test_connection_problems_are_one_clear_line_and_the_token_is_never_shown(ser
     assert fails(("LABEL_STUDIO_URL", down)) == (
         f"error: cannot reach Label Studio at {down} (ConnectError): "
         "start it with `make label-studio`, or set LABEL_STUDIO_URL to your server"
+    )
+    bare = server.url.removeprefix("http://")  # no scheme: it said "cannot reach", as if it were down
+    assert (
+        fails(("LABEL_STUDIO_URL", bare))
+        == f"error: LABEL_STUDIO_URL={bare}: give the scheme too, e.g. http://{bare}"
     )
     wrong = f"{server.url}/label-studio"
     assert fails(("LABEL_STUDIO_URL", wrong)) == (
