@@ -80,6 +80,11 @@ def summarize(records: list[Record], scheme: Scheme) -> dict:
     }
 
 
+def _line_key(line: dict) -> tuple:
+    """Raw annotation lines in file order: by sentence, annotators before the reviewer."""
+    return line["article"], line["start"], line["ground_truth"], line["annotator"]
+
+
 def raw_lines(tasks: list[dict], users: dict[int, str], scheme: Scheme) -> list[dict]:
     """Every kept annotation as a raw annotation line (labeling/annotations.py's raw format)."""
     lines = []
@@ -97,7 +102,7 @@ def raw_lines(tasks: list[dict], users: dict[int, str], scheme: Scheme) -> list[
                     "ground_truth": a.ground_truth,
                 }
             )
-    return sorted(lines, key=lambda x: (x["article"], x["start"], x["ground_truth"], x["annotator"]))
+    return sorted(lines, key=_line_key)
 
 
 def order_record(tasks: list[dict], users: dict[int, str]) -> list[dict]:
@@ -181,10 +186,7 @@ def merged_lines(raw: Path, lines: list[dict]) -> tuple[list[dict], int]:
     held = {_span(x) for x in lines}
     kept = [x for x in old if _span(x) not in held]
     replaced = len({_span(x) for x in old} & held)
-    merged = kept + lines
-    return sorted(
-        merged, key=lambda x: (x["article"], x["start"], x["ground_truth"], x["annotator"])
-    ), replaced
+    return sorted(kept + lines, key=_line_key), replaced
 
 
 def merged_order(path: Path, rows: list[dict]) -> list[dict]:

@@ -47,35 +47,32 @@ def output_frame(
     return pd.DataFrame(frame)
 
 
-def texts_of(model_input) -> list[str]:
-    """The texts of a model input: a DataFrame's ``text`` column (or first), a Series, a dict, a list."""
+def _text_values(model_input) -> list:
+    """The text values of a model input as given: a DataFrame's ``text`` column (or first), a
+    Series, a dict's ``text``, a list."""
     import pandas as pd
 
     if isinstance(model_input, pd.DataFrame):
         column = "text" if "text" in model_input.columns else model_input.columns[0]
-        return [str(t) for t in model_input[column].tolist()]
+        return model_input[column].tolist()
     if isinstance(model_input, pd.Series):
-        return [str(t) for t in model_input.tolist()]
+        return model_input.tolist()
     if isinstance(model_input, dict) and "text" in model_input:
-        return [str(t) for t in model_input["text"]]
-    return [str(t) for t in model_input]
+        return list(model_input["text"])
+    return list(model_input)
+
+
+def texts_of(model_input) -> list[str]:
+    """The texts of a model input, as strings (:func:`_text_values`)."""
+    return [str(t) for t in _text_values(model_input)]
 
 
 def blank_rows(model_input) -> list[int]:
     """The rows of a model input whose text is null, NaN or blank: nothing to score (``texts_of``
     would read a null as the word "None", which scored as a confident no stance)."""
-    import pandas as pd
-
-    if isinstance(model_input, pd.DataFrame):
-        column = "text" if "text" in model_input.columns else model_input.columns[0]
-        values = model_input[column].tolist()
-    elif isinstance(model_input, dict) and "text" in model_input:
-        values = list(model_input["text"])
-    else:
-        values = list(model_input.tolist() if isinstance(model_input, pd.Series) else model_input)
     return [
         i
-        for i, t in enumerate(values)
+        for i, t in enumerate(_text_values(model_input))
         if t is None or (isinstance(t, float) and t != t) or not str(t).strip()
     ]
 

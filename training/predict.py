@@ -31,10 +31,11 @@ from training.context import contexts
 from training.inputs import by_article, read_sentences_file
 from training.outputs import HOLDER_COLUMNS
 from training.predict_formats import Format, to_csv, to_jsonl, to_table
+from training.tracking import CHAMPION_URI
 
 __all__ = ["Format", "Predictor", "read_sentences_file", "to_csv", "to_jsonl", "to_table"]
 
-DEFAULT_MODEL = "models:/stance-classifier@champion"
+DEFAULT_MODEL = CHAMPION_URI
 PROGRESS_CHUNK = 256  # sentences a progress line on a long input (predict prints one per chunk)
 
 

@@ -30,6 +30,7 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.batch_inputs import ARTICLE_SUFFIXES
 from training.report_inputs import (
     Row,
     batch_skipped,
@@ -41,6 +42,7 @@ from training.report_inputs import (
     read_predictions,
     score_folder,
 )
+from training.tracking import CHAMPION_URI
 
 EVIDENCE_PER_CELL = 5
 
@@ -123,10 +125,6 @@ def prediction_checks(rows: list[Row], scheme: Scheme) -> list[dict]:
 
 
 # -- the command ------------------------------------------------------------------------------
-CHAMPION = "models:/stance-classifier@champion"
-ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".md")
-
-
 def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: str | None = None) -> dict:
     """Score (or read) the input, aggregate, and write the HTML report with its CSV/JSON beside it."""
     from training.report_render import model_header, write_outputs
@@ -160,7 +158,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         kept = record.get("trust")
         skipped = batch_skipped(input_path)  # the files the batch passed over, listed as a folder's are
     elif input_path.is_dir():
-        model = model or CHAMPION
+        model = model or CHAMPION_URI
         preds, headlines, files, kept = score_folder(input_path, model, scheme, skipped)
         header = model_header(model, scheme)
     else:
@@ -250,7 +248,7 @@ def cli(
     by: Annotated[str, typer.Option(help="Period of the timeline: week or month.")] = "month",
     model: Annotated[
         str | None,
-        typer.Option(help=f"MLflow model URI for scoring a folder [default: {CHAMPION}]."),
+        typer.Option(help=f"MLflow model URI for scoring a folder [default: {CHAMPION_URI}]."),
     ] = None,
 ) -> None:
     """Who took which stance over time, with evidence: one self-contained HTML report and its data."""

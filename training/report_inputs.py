@@ -18,6 +18,7 @@ from pathlib import Path
 
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.batch_inputs import ARTICLE_SUFFIXES
 
 
 @dataclass
@@ -139,7 +140,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     from labeling.articles import check_any_read, read_or_note
     from training.predict import Predictor
 
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".html", ".htm"))
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
         raise StanceError(f"{folder}: no articles (.txt or .html files) to report on")
     read = [read_or_note(f, skipped) for f in files]  # every input checked before the model loads

@@ -48,6 +48,7 @@ from training.batch_inputs import (
     segment_rows,
     sentence_frame,
 )
+from training.tracking import CHAMPION_URI
 
 DAY = r"\d{4}-\d{2}-\d{2}"
 # a sentences file: JSONL or one sentence a line (as predict --sentences), or Parquet; a folder's
@@ -247,7 +248,7 @@ def cli(
     output: Annotated[Path, typer.Argument(help="A folder: sentences/ (Parquet by date) and profiles/.")],
     engine: Annotated[Engine, typer.Option(help="Where to run: this process, or Spark.")] = Engine.local,
     master: Annotated[str, typer.Option(help="Spark master URL (a cluster's, or local[N]).")] = "local[*]",
-    model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = "models:/stance-classifier@champion",
+    model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = CHAMPION_URI,
     overwrite: Annotated[bool, typer.Option(help="Replace results already in OUTPUT.")] = False,
 ) -> None:
     """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""

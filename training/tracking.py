@@ -16,6 +16,7 @@ from stance import paths
 from stance.errors import StanceError
 
 REGISTERED_MODEL = "stance-classifier"
+CHAMPION_URI = f"models:/{REGISTERED_MODEL}@champion"  # what predict, report and score-batch score with
 EXPERIMENT = "stance"
 CHAMPION, CHALLENGER = "champion", "challenger"
 NOTE = "mlflow.note.content"  # the tag MLflow shows as a run's description on its page
