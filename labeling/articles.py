@@ -26,6 +26,22 @@ _BLOCK_TAGS = (
 )  # fmt: skip
 _DROP_TAGS = ("script", "style", "noscript", "template", "nav", "aside", "form", "iframe", "svg",
               "button", "select", "head")  # fmt: skip
+# Page chrome that plain block tags carry: a cookie banner, a byline, a share bar, a newsletter box.
+# Matched on whole words of an element's class or id ("cookie-notice", "post_byline"), never on
+# substrings ("header", "lead", "commentary" do not match), and on ARIA landmark roles.
+_CHROME_WORDS = frozenset({
+    "cookie", "cookies", "consent", "gdpr", "byline", "author", "authors", "share", "sharing",
+    "newsletter", "subscribe", "subscription", "related", "promo", "advert", "advertisement",
+    "ad", "ads", "breadcrumb", "breadcrumbs", "comments", "paywall", "popup", "modal", "sidebar",
+    "timestamp", "tags",
+})  # fmt: skip
+# never article prose, however long (a comments thread, a consent dialog's legal text)
+_CHROME_ALWAYS = frozenset({"cookie", "cookies", "consent", "gdpr", "comments", "paywall", "newsletter"})
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "dialog",
+                           "alertdialog", "search"})  # fmt: skip
+# other chrome is short; a long element that matches ("share-wrapper article-body") holds the article
+_CHROME_MAX_WORDS = 80
+_WORDS_OF = re.compile(r"[a-z]+", re.I)
 
 
 @dataclass(frozen=True)
@@ -114,16 +130,36 @@ def content_id(text: str) -> str:
 def html_to_text(html: str) -> str:
     """The readable text of an HTML page, one block element per line.
 
-    Scripts, styles, navigation, forms and asides are dropped; the segmenter's
-    furniture rules deal with what is left of the page chrome.
+    Scripts, styles, navigation, forms and asides are dropped, and so are short elements whose
+    class, id or role names page chrome (a cookie banner, a byline, a share bar); the
+    segmenter's furniture rules deal with what is left.
     """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml")
     for tag in soup(_DROP_TAGS):
         tag.decompose()
+    for tag in soup.find_all(_is_chrome):
+        if not tag.decomposed:  # inside a chrome element dropped before it
+            tag.decompose()
     for tag in soup(_BLOCK_TAGS):
         tag.insert_before("\n")
         tag.insert_after("\n")
     lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _is_chrome(tag) -> bool:
+    if tag.name in ("html", "body", "main", "article", "h1"):
+        return False
+    attrs = tag.attrs or {}
+    if str(attrs.get("role", "")).lower() in _CHROME_ROLES:
+        return tag.find("h1") is None
+    classes = attrs.get("class") or []
+    names = " ".join([*(classes if isinstance(classes, list) else [classes]), str(attrs.get("id", ""))])
+    words = {w.lower() for w in _WORDS_OF.findall(names)}
+    if not words & _CHROME_WORDS:
+        return False
+    if words & _CHROME_ALWAYS:
+        return True
+    return tag.find("h1") is None and len(tag.get_text(" ").split()) <= _CHROME_MAX_WORDS

@@ -111,6 +111,35 @@ def test_html_becomes_text_without_scripts_or_navigation(tmp_path):
     assert "secret" not in article.text and "color" not in article.text
 
 
+def test_html_page_chrome_named_by_class_id_or_role_is_not_scored(tmp_path):
+    """A cookie banner, a byline, a share bar and a newsletter box read like sentences; the page
+    names them, and they must not reach the model as the article's sentences."""
+    prose = (
+        "Pakistan's defence minister said the Afghan Taliban must act against the TTP before any "
+        "new round of talks in Doha. He added that Islamabad would not accept verbal assurances again. "
+    )
+    body = prose * 4  # a long article body inside a wrapper whose class happens to say "share"
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><body>"
+        "<div class='cookie-notice'><p>We use cookies to improve your experience on our site.</p>"
+        "<p>By continuing to browse you agree to our use of cookies and our privacy policy.</p></div>"
+        "<div class='article-header'><h1>Pakistan sets terms for new talks</h1></div>"
+        "<div class='post_byline'>Reporting by Ayaz Gul and Mushtaq Ali in Islamabad; edited by Sam Holmes.</div>"
+        "<div id='share-bar'>Share this story with your friends on every platform you use.</div>"
+        f"<div class='share-wrapper article-body'><p>{body}</p></div>"
+        "<div role='dialog'>Turn on notifications to hear about breaking news first.</div>"
+        "<section id='newsletter-signup'><p>Get the day's top stories from South Asia in your inbox.</p></section>"
+        "<div class='commentary'><p>Kabul rejected the demand on Tuesday.</p></div>"
+        "</body></html>"
+    )
+    texts = [s.text for s in segment(read_article(page))]
+    assert texts[0] == "Pakistan sets terms for new talks"
+    assert texts[-1] == "Kabul rejected the demand on Tuesday."  # "commentary" is not "comments"
+    first, second = prose.split(". ", 1)
+    assert texts[1:-1] == [first + ".", second.strip()] * 4
+
+
 def test_html_is_recognised_by_content_too():
     assert html_to_text("<p>One.</p><p>Two <i>words</i>.</p>") == "One.\nTwo words."
 
