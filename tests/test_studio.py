@@ -160,6 +160,40 @@ def test_push_without_a_champion_says_so_and_pushes_the_tasks(studio, tmp_path, 
     assert len(sentence_ids(studio, studio.project("no model").id)) == len(segment(read_article(ARTICLES[0])))
 
 
+@pytest.mark.slow
+def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path):
+    """The same article under another file name (another article id, so other sentence ids) was
+    pushed as new tasks: its sentences were labeled twice and `labeling plan` could pick both copies."""
+    title = "copies"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    renamed, other, again = (tmp_path / f"{name}.txt" for name in ("renamed", "other", "other-again"))
+    renamed.write_bytes(ARTICLES[0].read_bytes())
+    other.write_bytes(ARTICLES[1].read_bytes())
+    again.write_text(ARTICLES[1].read_text() + "\nThe talks resume in Doha on Monday, officials said.\n")
+    n0, n1 = (len(segment(read_article(a))) for a in ARTICLES)
+    assert len(segment(read_article(again))) == n1 + 1  # one sentence more: nearly the same text
+    skipped = "skipped, so no sentence is labeled twice"
+    files = (renamed, ARTICLES[0], other, again)
+    code, out = cli("labeling", "push", "-p", title, "--no-predictions", *map(str, files))
+    assert code == 0 and out.splitlines() == [
+        f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
+        f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' ({other}) earlier "
+        f"in this push; {skipped}",
+        f"project 'copies': {n1} tasks created, {n0} already there; 0 predictions added",
+    ]
+    # pushed again: the same two are skipped, the copy now as one of the project's; nothing new
+    code, out = cli("labeling", "push", "-p", title, "--no-predictions", *map(str, files))
+    assert code == 0 and out.splitlines() == [
+        f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
+        f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' already in project "
+        f"'copies'; {skipped}",
+        f"project 'copies': 0 tasks created, {n0 + n1} already there; 0 predictions added",
+    ]
+    articles = [t["data"]["article"] for t in studio.export(studio.project(title).id)]
+    assert sorted(set(articles)) == [ARTICLES[0].stem, "other"] and len(articles) == n0 + n1
+
+
 def annotate(studio: Studio, task_id: int, user_id: int, *pairs: Pair, cancelled=False, scheme=None) -> None:
     with studio.calls("annotating"):
         studio.client.annotations.create(
