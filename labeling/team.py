@@ -171,9 +171,11 @@ class Task:
         return [a for a in self.annotations if not a.get("ground_truth")]
 
 
-def tasks_of(studio: Studio, project_id: int) -> list[Task]:
+def tasks_of(studio: Studio, project_id: int, exported: list[dict] | None = None) -> list[Task]:
+    """The project's tasks with their annotations that were not cancelled (from ``exported``, the
+    project's export, when the caller has it)."""
     out = []
-    for t in studio.export(project_id):
+    for t in studio.export(project_id) if exported is None else exported:
         anns = [a for a in t.get("annotations", []) if not a.get("was_cancelled")]
         for a in anns:
             if isinstance(a.get("completed_by"), dict):  # some exports nest the user
@@ -244,9 +246,11 @@ def next_batch(
 
 def disagreements(studio: Studio, project_id: int, scheme: Scheme, articles: list[str]) -> list[dict]:
     """Tasks whose independent annotations differ on the primary pair and have no review yet."""
+    exported = studio.export(project_id)
+    studio.check_labels(project_id, exported, scheme)
     names = studio.users()
     rows = []
-    for t in queue_order(tasks_of(studio, project_id)):
+    for t in queue_order(tasks_of(studio, project_id, exported)):
         if not _matches(t.data.get("article", ""), articles) or any(
             a.get("ground_truth") for a in t.annotations
         ):

@@ -273,20 +273,52 @@ def test_pull_drops_cancelled_reports_agreement_and_lists_the_conflict(studio, s
     assert f"{len(sentence_ids(studio, project_id))} tasks, 4 annotated, 1 unresolved" in status
     assert "predictions: none" in status
 
-    # a label outside the scheme stops the pull, naming the task; nothing is written
-    bad = pairs_to_result((PK_DEMAND,), scheme)
-    bad[1]["value"]["choices"] = ["threat"]  # Label Studio stores what its API is given
-    with studio.calls("annotating"):
-        studio.client.annotations.create(
-            t0, result=bad, completed_by=z, was_cancelled=False, ground_truth=False
-        )
-    code, out = cli("labeling", "pull", "-p", "pull test", "--out", str(tmp_path / "bad"))
-    assert code == 2
-    assert out.strip() == (
-        f"error: task {t0} ({ids[0]}): stance 'threat' is not in the label scheme "
+    # a label outside the scheme stops the pull, naming the task, the annotator and the task's page in
+    # the UI, where it is fixed or deleted; nothing is written
+    def bad_label(task_id: int, user_id: int, facet: int, label: str) -> None:
+        bad = pairs_to_result((PK_DEMAND,), scheme)
+        bad[facet]["value"]["choices"] = [label]  # Label Studio stores what its API is given
+        with studio.calls("annotating"):
+            studio.client.annotations.create(
+                task_id, result=bad, completed_by=user_id, was_cancelled=False, ground_truth=False
+            )
+
+    bad_label(t0, z, 1, "threat")
+    kept = raw.read_text()
+    page = f"{studio.url}/projects/{project_id}/data?task="
+    threat = (
+        f"task {t0} ({ids[0]}) by ann-z@stance.local: stance 'threat' is not in the label scheme "
         "(stances: demand, denial, accusation, mediation, none)"
     )
-    assert not (tmp_path / "bad").exists()
+    code, out = cli("labeling", "pull", "-p", "pull test", "--out", str(tmp_path / "bad"))
+    assert code == 2
+    assert out.strip() == f"error: {threat}; fix or delete this annotation in Label Studio at {page}{t0}"
+    assert not (tmp_path / "bad").exists() and raw.read_text() == kept
+    # several (an old config's actor on six more tasks): all in one error, the first five and a count,
+    # from pull, status and disagreements alike
+    later = sorted(
+        t["id"] for t in studio.export(project_id) if t["id"] > t0 and t["id"] not in (t1, t2, t3)
+    )[:6]
+    for task_id in later:
+        bad_label(task_id, x, 0, "tehrik")
+    tehrik = "by ann-x@stance.local: actor 'tehrik' is not in the label scheme (actors: "
+    for command in ("pull", "status", "disagreements"):
+        out_file = ("-o", str(tmp_path / "review.jsonl")) if command == "disagreements" else ()
+        code, out = cli("labeling", command, "-p", "pull test", *out_file)
+        lines = out.strip().splitlines()
+        assert code == 2 and lines[:2] == [
+            "error: 7 annotations on the server do not fit the label scheme; fix or delete each in Label "
+            "Studio at its task's page:",
+            f"  {threat}; {page}{t0}",
+        ]
+        for line, task_id in zip(lines[2:6], later[:4], strict=True):
+            assert (
+                line.startswith(f"  task {task_id} (")
+                and tehrik in line
+                and line.endswith(f"; {page}{task_id}")
+            )
+        assert lines[6:] == ["  … and 2 more"]
+    assert raw.read_text() == kept and not (tmp_path / "review.jsonl").exists()
     for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
         path.unlink()
 
