@@ -131,7 +131,7 @@ def submit_cli(
     rows = read_batch(batch, scheme)  # every row checked before the server is called
     studio = Studio.connect()
     found = studio.project(_title(project))
-    r = submit(studio, found.id, scheme, annotator, rows, review, project_overlap(found))
+    r = submit(studio, found, scheme, annotator, rows, review, project_overlap(found))
     _console().print(f"{annotator}: {r['added']} annotations added, {r['skipped']} already there")
 
 

@@ -525,6 +525,18 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
         f"-labels.tsv:2 (task {t1}): stance 'threat' is not a stance of a pair "
         "(stances: demand, denial, accusation, mediation; a sentence with no pair has stance 'none')"
     )
+    # task ids the project does not have: each named by its file and line, and nothing is sent
+    tsv = tmp_path / "ann-1-labels.tsv"
+    code, out = submit("ann-1", [f"{t0}\tpakistan/demand", "# a comment", "999998\tnone", "999999\tnone"])
+    assert code == 2 and out.strip().splitlines() == [
+        "error: 2 rows of the batch name tasks that are not in project 'team'; nothing was sent:",
+        f"  {tsv}:3: task 999998 is not in project 'team'",
+        f"  {tsv}:4: task 999999 is not in project 'team'",
+    ]
+    code, out = submit("ann-1", [f"{t0}\tpakistan/demand", "999999\tnone"])
+    assert (
+        code == 2 and out.strip() == f"error: {tsv}:2: task 999999 is not in project 'team'; nothing was sent"
+    )
     assert batch("ann-1")[0]["task"] == t0
     lines1 = [f"{t0}\tpakistan/demand", f"{t1}\tnone", f"{t2}\tafghan_taliban/denial; pakistan/accusation"]
     assert submit("ann-1", lines1)[1].strip() == "ann-1: 3 annotations added, 0 already there"
