@@ -131,7 +131,7 @@ def submit_cli(
     rows = read_batch(batch, scheme)  # every row checked before the server is called
     studio = Studio.connect()
     found = studio.project(_title(project))
-    r = submit(studio, found.id, scheme, annotator, rows, review, project_overlap(found))
+    r = submit(studio, found, scheme, annotator, rows, review, project_overlap(found))
     _console().print(f"{annotator}: {r['added']} annotations added, {r['skipped']} already there")
 
 
@@ -150,9 +150,11 @@ def push_command(scorer: Callable[[str], Scorer]) -> Callable[..., None]:
         studio = Studio.connect()
         title = _title(project)
         r = push(studio, Scheme.load(), title, articles, None if no_predictions else scorer(model))
+        from rich.markup import escape
+
         console = _console()
-        for note in r.notes:
-            console.print(f"[yellow]{note}[/yellow]")
+        for note in r.notes:  # a note names files, whose names may hold [brackets]
+            console.print(f"[yellow]{escape(note)}[/yellow]")
         console.print(
             f"project '{title}': {r.created} tasks created, {r.existing} already there; "
             f"{r.predictions_added} predictions added"

@@ -2,7 +2,9 @@
 
 * ``init``: create the project, or update it in place, from the scheme; nothing changes when nothing changed.
 * ``push``: articles -> one task per sentence (idempotent by sentence id) with the champion model's
-  pre-annotations; the queue serves the least confident first (uncertainty sampling).
+  pre-annotations; the queue serves the least confident first (uncertainty sampling). An article
+  whose text the project already holds under another article id (a file renamed or saved twice) is
+  skipped, so no sentence is labeled twice.
 
 ``pull``, ``status`` and ``import`` are in labeling/sync.py, the commands in labeling/commands.py.
 ``push`` is handed the model that pre-annotates (a :class:`Scorer`, which the CLI builds in
@@ -11,6 +13,7 @@ training/prelabel.py), so labeling never imports training.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +33,9 @@ from stance.scheme import Scheme
 # it is also the setting Label Studio's settings page shows (it offers no uncertainty sampling there).
 SAMPLING = "Sequential sampling"
 CONTEXT_SENTENCES = 2  # neighbours shown on each side of the sentence
+# An article at least this share of whose sentences one other article holds is that article again
+# (the same text under another file name, a re-saved page with a changed line): push skips it.
+SAME_TEXT_SHARE = 0.9
 DEFAULT_MODEL = "models:/stance-classifier@champion"
 
 
@@ -106,6 +112,78 @@ def prediction(pred, scheme: Scheme, model_version: str) -> dict:
     }
 
 
+def _normal(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+class SentenceIndex:
+    """Which articles hold each sentence text (spaces and case normalised)."""
+
+    def __init__(self) -> None:
+        self.holders: dict[str, set[str]] = defaultdict(set)
+        self.sizes: Counter[str] = Counter()
+
+    def add(self, article: str, texts: set[str]) -> None:
+        for text in texts:
+            if article not in self.holders[text]:
+                self.holders[text].add(article)
+                self.sizes[article] += 1
+
+    def same_text(self, article: str, texts: set[str]) -> tuple[str, int] | None:
+        """(the other article that holds at least SAME_TEXT_SHARE of ``texts``, how many), if any."""
+        hits = Counter(a for t in texts for a in self.holders.get(t, ()) if a != article)
+        if not hits:
+            return None
+        other, n = min(hits.items(), key=lambda kv: (-kv[1], kv[0]))
+        return (other, n) if n >= SAME_TEXT_SHARE * len(texts) else None
+
+
+def distinct_articles(
+    read: list[tuple[Path, list[Sentence]]], exported: list[dict], title: str, notes: list[str]
+) -> list[list[Sentence]]:
+    """The articles to push: each one whose text the project holds under another article id, or an
+    article earlier in the push has, is left out with a note naming both. An article whose own id
+    is in the project already is a re-push (its tasks are there, keyed by sentence id): kept."""
+    on_server, here = SentenceIndex(), SentenceIndex()
+    by_article: dict[str, set[str]] = defaultdict(set)
+    for task in exported:
+        data = task.get("data", {})
+        if isinstance(data.get("article"), str) and isinstance(data.get("text"), str):
+            by_article[data["article"]].add(_normal(data["text"]))
+    for article, texts in by_article.items():
+        on_server.add(article, texts)
+    pushed: dict[str, Path] = {}
+    kept = []
+    for path, sentences in read:
+        article = sentences[0].article if sentences else path.stem
+        texts = {_normal(s.text) for s in sentences}
+        if article not in by_article and texts:
+            if found := on_server.same_text(article, texts):
+                notes.append(
+                    _same_text_note(path, found, len(texts), on_server, f"already in project '{title}'")
+                )
+                continue
+            if found := here.same_text(article, texts):
+                where = f"({pushed[found[0]]}) earlier in this push"
+                notes.append(_same_text_note(path, found, len(texts), here, where))
+                continue
+        here.add(article, texts)
+        pushed.setdefault(article, path)
+        kept.append(sentences)
+    return kept
+
+
+def _same_text_note(path: Path, found: tuple[str, int], size: int, index: SentenceIndex, where: str) -> str:
+    other, n = found
+    if n == size == index.sizes[other]:
+        same = "the same text as"
+    elif n == size:  # an excerpt of the other
+        same = f"all its {size} sentences are in"
+    else:
+        same = f"nearly the same text ({n} of its {size} sentences) as"
+    return f"{path}: {same} article '{other}' {where}; skipped, so no sentence is labeled twice"
+
+
 @dataclass
 class PushReport:
     created: int = 0
@@ -118,13 +196,18 @@ class PushReport:
 def push(
     studio: Studio, scheme: Scheme, title: str, articles: list[Path], scorer: Scorer | None
 ) -> PushReport:
-    """One task per sentence, new sentences only, with pre-annotations, least confident first."""
-    by_article = [segment(read_article(p)) for p in articles]  # inputs checked before any server call
+    """One task per sentence, new sentences only, with pre-annotations, least confident first.
+
+    An article whose text is already in the project, or earlier in ``articles``, under another
+    article id is skipped with a note naming both."""
+    read = [(p, segment(read_article(p))) for p in articles]  # inputs checked before any server call
+    project = studio.project(title)
+    exported = studio.export(project.id)
+    report = PushReport()
+    by_article = distinct_articles(read, exported, title, report.notes)
     tasks = [task_data(group, i) for group in by_article for i in range(len(group))]
     tasks = list({t["sentence_id"]: t for t in tasks}.values())
-    project = studio.project(title)
-    existing = {t["data"].get("sentence_id"): t["id"] for t in studio.export(project.id)}
-    report = PushReport()
+    existing = {t["data"].get("sentence_id"): t["id"] for t in exported}
     new = [t for t in tasks if t["sentence_id"] not in existing]
     report.created, report.existing = len(new), len(tasks) - len(new)
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from stance.errors import StanceError
+from stance.errors import StanceError, one_or_several
 from stance.scheme import Pair, Scheme
 from stance.server import DEFAULT_URL, load_env
 
@@ -259,6 +259,52 @@ class Studio:
         """User id -> annotator name (the e-mail's local part)."""
         with self.calls("listing users"):
             return {u.id: annotator_name(u.email or str(u.id)) for u in self.client.users.list()}
+
+    def logins(self) -> dict[int, str]:
+        """User id -> the e-mail (or user name) they log in to Label Studio with."""
+        with self.calls("listing users"):
+            return {u.id: u.email or u.username or f"user {u.id}" for u in self.client.users.list()}
+
+    def task_url(self, project_id: int, task_id: int) -> str:
+        """The task's page in the Label Studio UI (its annotations, to fix or delete)."""
+        return f"{self.url}/projects/{project_id}/data?task={task_id}"
+
+    def check_labels(self, project_id: int, tasks: list[dict], scheme: Scheme) -> None:
+        """Every annotation of an export (cancelled ones aside) read against the scheme: one error
+        naming each that does not fit (task, annotator, value) with the task's page, where it is
+        fixed or deleted, so a label stored by another tool or an old config is found in one go."""
+        bad = []
+        for task in tasks:
+            for ann in task.get("annotations", []):
+                if ann.get("was_cancelled"):
+                    continue
+                try:
+                    result_to_pairs(ann.get("result", []), scheme, "")
+                except StanceError as exc:
+                    bad.append((task, ann.get("completed_by"), str(exc).removeprefix(": ")))
+        if not bad:
+            return
+        bad.sort(key=lambda x: x[0]["id"])
+        logins = self.logins()
+
+        def line(task: dict, by, why: str) -> str:
+            uid = by.get("id") if isinstance(by, dict) else by
+            sid = task.get("data", {}).get("sentence_id") or "no sentence id"
+            who = logins.get(uid, f"user {uid}")
+            return f"task {task['id']} ({sid}) by {who}: {why}"
+
+        if len(bad) == 1:
+            (task, by, why), url = bad[0], self.task_url(project_id, bad[0][0]["id"])
+            raise StanceError(
+                f"{line(task, by, why)}; fix or delete this annotation in Label Studio at {url}"
+            )
+        raise StanceError(
+            one_or_several(
+                [f"{line(t, by, why)}; {self.task_url(project_id, t['id'])}" for t, by, why in bad],
+                f"{len(bad)} annotations on the server do not fit the label scheme; fix or delete each in "
+                "Label Studio at its task's page:",
+            )
+        )
 
 
 def annotator_name(email: str) -> str:

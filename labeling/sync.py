@@ -142,8 +142,9 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
 
     project = studio.project(title)
     tasks = studio.export(project.id)
+    studio.check_labels(project.id, tasks, scheme)  # every label checked before writing
     users = studio.users()
-    lines = raw_lines(tasks, users, scheme)  # every label checked before writing
+    lines = raw_lines(tasks, users, scheme)
     if not lines:
         raise StanceError(f"project '{title}' has no annotations yet: nothing to pull")
     raw = studio_raw_file(title)
@@ -209,6 +210,7 @@ def write_if_changed(path: Path, text: str) -> None:
 def status(studio: Studio, scheme: Scheme, title: str) -> dict:
     project = studio.project(title)
     tasks = studio.export(project.id)
+    studio.check_labels(project.id, tasks, scheme)
     records = tasks_to_records(tasks, studio.users(), scheme)
     versions = Counter(p.model_version for p in studio.predictions(project.id))
     return {

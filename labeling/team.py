@@ -28,11 +28,12 @@ import fnmatch
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from labeling.studio import ANNOTATOR_DOMAIN, Studio, pairs_to_result, result_to_pairs
 from stance import paths
 from stance.config import Config
-from stance.errors import StanceError
+from stance.errors import StanceError, one_or_several
 from stance.io import dumps_jsonl, read_jsonl, write_atomic
 from stance.scheme import Pair, Scheme
 
@@ -171,9 +172,11 @@ class Task:
         return [a for a in self.annotations if not a.get("ground_truth")]
 
 
-def tasks_of(studio: Studio, project_id: int) -> list[Task]:
+def tasks_of(studio: Studio, project_id: int, exported: list[dict] | None = None) -> list[Task]:
+    """The project's tasks with their annotations that were not cancelled (from ``exported``, the
+    project's export, when the caller has it)."""
     out = []
-    for t in studio.export(project_id):
+    for t in studio.export(project_id) if exported is None else exported:
         anns = [a for a in t.get("annotations", []) if not a.get("was_cancelled")]
         for a in anns:
             if isinstance(a.get("completed_by"), dict):  # some exports nest the user
@@ -244,9 +247,11 @@ def next_batch(
 
 def disagreements(studio: Studio, project_id: int, scheme: Scheme, articles: list[str]) -> list[dict]:
     """Tasks whose independent annotations differ on the primary pair and have no review yet."""
+    exported = studio.export(project_id)
+    studio.check_labels(project_id, exported, scheme)
     names = studio.users()
     rows = []
-    for t in queue_order(tasks_of(studio, project_id)):
+    for t in queue_order(tasks_of(studio, project_id, exported)):
         if not _matches(t.data.get("article", ""), articles) or any(
             a.get("ground_truth") for a in t.annotations
         ):
@@ -299,8 +304,16 @@ def _batch_rows(path: Path):
         yield n, row.get("task"), row.get("pairs")
 
 
-def read_batch(path: Path, scheme: Scheme) -> list[tuple[int, tuple[Pair, ...]]]:
-    """(task id, pairs) for each filled-in row; every row checked before anything is sent.
+class BatchRow(NamedTuple):
+    """A filled-in row of a batch: the task, its pairs, and where it is (``FILE:LINE``) for errors."""
+
+    task: int
+    pairs: tuple[Pair, ...]
+    where: str = "the batch"
+
+
+def read_batch(path: Path, scheme: Scheme) -> list[BatchRow]:
+    """The filled-in rows; every row checked before anything is sent.
 
     A JSONL batch (from ``next``) with ``pairs`` set to a list of {actor, stance} or to the
     shorthand, or a TSV of ``task<TAB>pairs`` lines in the shorthand
@@ -310,7 +323,7 @@ def read_batch(path: Path, scheme: Scheme) -> list[tuple[int, tuple[Pair, ...]]]
 
     out, seen = [], set()
     for n, task, pairs in _batch_rows(path):
-        where = f"{path}:{n}"
+        line = where = f"{path}:{n}"
         if not isinstance(task, int) or isinstance(task, bool) or task < 1:
             raise StanceError(f"{where}: 'task' must be a task id (a positive integer), got {task!r}")
         if pairs is None or pairs == "":
@@ -326,26 +339,36 @@ def read_batch(path: Path, scheme: Scheme) -> list[tuple[int, tuple[Pair, ...]]]
             if isinstance(pairs, str)
             else parse_pairs(pairs, scheme, where)
         )
-        out.append((task, parsed))
+        out.append(BatchRow(task, parsed, line))
     if not out:
         raise StanceError(f"{path}: the batch holds no rows")
     return out
 
 
 def submit(
-    studio: Studio, project_id: int, scheme: Scheme, name: str, rows, review: bool, overlap: int | None = None
+    studio: Studio,
+    project,
+    scheme: Scheme,
+    name: str,
+    rows: list[BatchRow],
+    review: bool,
+    overlap: int | None = None,
 ) -> dict:
-    """Post the rows as ``name``'s annotations (ground truth when reviewing); already labeled ones are
-    skipped. Refused whole: a review by someone who labeled the task as an annotator, and a label for
-    a task that already has ``overlap`` independent labels."""
+    """Post the rows as ``name``'s annotations (ground truth when reviewing) to ``project`` (the
+    server's, with its id and title); already labeled ones are skipped. Refused whole: a task id
+    the project does not have, a review by someone who labeled the task as an annotator, and a label
+    for a task that already has ``overlap`` independent labels."""
     uid = _annotator(studio, name)
-    tasks = {t.id: t for t in tasks_of(studio, project_id)}
-    unknown = [task for task, _ in rows if task not in tasks]
+    tasks = {t.id: t for t in tasks_of(studio, project.id)}
+    unknown = [
+        f"{r.where}: task {r.task} is not in project '{project.title}'" for r in rows if r.task not in tasks
+    ]
+    if len(unknown) == 1:
+        raise StanceError(f"{unknown[0]}; nothing was sent")
     if unknown:
-        raise StanceError(
-            f"task {unknown[0]} is not in this project ({len(unknown)} unknown task ids in the batch)"
-        )
-    own = [t for t, _ in rows if any(a.get("completed_by") == uid for a in tasks[t].independent())]
+        header = f"{len(unknown)} rows of the batch name tasks that are not in project '{project.title}'"
+        raise StanceError(one_or_several(unknown, f"{header}; nothing was sent:"))
+    own = [t for t, *_ in rows if any(a.get("completed_by") == uid for a in tasks[t].independent())]
     if review and own:  # the decision would be skipped as "already there", silently
         raise StanceError(
             f"{name} labeled task {own[0]} as an annotator ({len(own)} tasks of the batch): a review comes from "
@@ -354,7 +377,7 @@ def submit(
         )
     if not review and overlap:
         full = [
-            t for t, _ in rows if uid not in tasks[t].by and len(tasks[t].independent()) >= overlap
+            t for t, *_ in rows if uid not in tasks[t].by and len(tasks[t].independent()) >= overlap
         ]  # `next` would not have served them
         if full:
             raise StanceError(
@@ -363,7 +386,7 @@ def submit(
                 "nothing was sent"
             )
     added = skipped = 0
-    for task, pairs in rows:
+    for task, pairs, _ in rows:
         if uid in tasks[task].by:
             skipped += 1
             continue

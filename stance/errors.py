@@ -1,4 +1,5 @@
-"""The one exception type a user sees as a single clear line, and the one for an interruption."""
+"""The one exception type a user sees as a single clear line (several problems of one kind: a line
+each, under one header), and the one for an interruption."""
 
 from __future__ import annotations
 
@@ -11,6 +12,16 @@ _URL_SECRET = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^\s:/@]*):[
 def redact(text: str) -> str:
     """``text`` with the password of every ``scheme://user:password@host`` URL in it replaced by ``***``."""
     return _URL_SECRET.sub(r"\g<scheme>\g<user>:***@", text)
+
+
+def one_or_several(problems: list[str], several: str, show: int = 5) -> str:
+    """An error message for ``problems``: the one problem as its line, or the ``several`` header with
+    the first ``show`` problems indented under it and a count of the rest, so the user fixes them in
+    one go rather than one per run."""
+    if len(problems) == 1:
+        return problems[0]
+    rest = [f"… and {len(problems) - show} more"] if len(problems) > show else []
+    return "\n  ".join([several, *problems[:show], *rest])
 
 
 class StanceError(Exception):

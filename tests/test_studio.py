@@ -160,6 +160,40 @@ def test_push_without_a_champion_says_so_and_pushes_the_tasks(studio, tmp_path, 
     assert len(sentence_ids(studio, studio.project("no model").id)) == len(segment(read_article(ARTICLES[0])))
 
 
+@pytest.mark.slow
+def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path):
+    """The same article under another file name (another article id, so other sentence ids) was
+    pushed as new tasks: its sentences were labeled twice and `labeling plan` could pick both copies."""
+    title = "copies"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    renamed, other, again = (tmp_path / f"{name}.txt" for name in ("renamed", "other", "other-again"))
+    renamed.write_bytes(ARTICLES[0].read_bytes())
+    other.write_bytes(ARTICLES[1].read_bytes())
+    again.write_text(ARTICLES[1].read_text() + "\nThe talks resume in Doha on Monday, officials said.\n")
+    n0, n1 = (len(segment(read_article(a))) for a in ARTICLES)
+    assert len(segment(read_article(again))) == n1 + 1  # one sentence more: nearly the same text
+    skipped = "skipped, so no sentence is labeled twice"
+    files = (renamed, ARTICLES[0], other, again)
+    code, out = cli("labeling", "push", "-p", title, "--no-predictions", *map(str, files))
+    assert code == 0 and out.splitlines() == [
+        f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
+        f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' ({other}) earlier "
+        f"in this push; {skipped}",
+        f"project 'copies': {n1} tasks created, {n0} already there; 0 predictions added",
+    ]
+    # pushed again: the same two are skipped, the copy now as one of the project's; nothing new
+    code, out = cli("labeling", "push", "-p", title, "--no-predictions", *map(str, files))
+    assert code == 0 and out.splitlines() == [
+        f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
+        f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' already in project "
+        f"'copies'; {skipped}",
+        f"project 'copies': 0 tasks created, {n0 + n1} already there; 0 predictions added",
+    ]
+    articles = [t["data"]["article"] for t in studio.export(studio.project(title).id)]
+    assert sorted(set(articles)) == [ARTICLES[0].stem, "other"] and len(articles) == n0 + n1
+
+
 def annotate(studio: Studio, task_id: int, user_id: int, *pairs: Pair, cancelled=False, scheme=None) -> None:
     with studio.calls("annotating"):
         studio.client.annotations.create(
@@ -239,20 +273,52 @@ def test_pull_drops_cancelled_reports_agreement_and_lists_the_conflict(studio, s
     assert f"{len(sentence_ids(studio, project_id))} tasks, 4 annotated, 1 unresolved" in status
     assert "predictions: none" in status
 
-    # a label outside the scheme stops the pull, naming the task; nothing is written
-    bad = pairs_to_result((PK_DEMAND,), scheme)
-    bad[1]["value"]["choices"] = ["threat"]  # Label Studio stores what its API is given
-    with studio.calls("annotating"):
-        studio.client.annotations.create(
-            t0, result=bad, completed_by=z, was_cancelled=False, ground_truth=False
-        )
-    code, out = cli("labeling", "pull", "-p", "pull test", "--out", str(tmp_path / "bad"))
-    assert code == 2
-    assert out.strip() == (
-        f"error: task {t0} ({ids[0]}): stance 'threat' is not in the label scheme "
+    # a label outside the scheme stops the pull, naming the task, the annotator and the task's page in
+    # the UI, where it is fixed or deleted; nothing is written
+    def bad_label(task_id: int, user_id: int, facet: int, label: str) -> None:
+        bad = pairs_to_result((PK_DEMAND,), scheme)
+        bad[facet]["value"]["choices"] = [label]  # Label Studio stores what its API is given
+        with studio.calls("annotating"):
+            studio.client.annotations.create(
+                task_id, result=bad, completed_by=user_id, was_cancelled=False, ground_truth=False
+            )
+
+    bad_label(t0, z, 1, "threat")
+    kept = raw.read_text()
+    page = f"{studio.url}/projects/{project_id}/data?task="
+    threat = (
+        f"task {t0} ({ids[0]}) by ann-z@stance.local: stance 'threat' is not in the label scheme "
         "(stances: demand, denial, accusation, mediation, none)"
     )
-    assert not (tmp_path / "bad").exists()
+    code, out = cli("labeling", "pull", "-p", "pull test", "--out", str(tmp_path / "bad"))
+    assert code == 2
+    assert out.strip() == f"error: {threat}; fix or delete this annotation in Label Studio at {page}{t0}"
+    assert not (tmp_path / "bad").exists() and raw.read_text() == kept
+    # several (an old config's actor on six more tasks): all in one error, the first five and a count,
+    # from pull, status and disagreements alike
+    later = sorted(
+        t["id"] for t in studio.export(project_id) if t["id"] > t0 and t["id"] not in (t1, t2, t3)
+    )[:6]
+    for task_id in later:
+        bad_label(task_id, x, 0, "tehrik")
+    tehrik = "by ann-x@stance.local: actor 'tehrik' is not in the label scheme (actors: "
+    for command in ("pull", "status", "disagreements"):
+        out_file = ("-o", str(tmp_path / "review.jsonl")) if command == "disagreements" else ()
+        code, out = cli("labeling", command, "-p", "pull test", *out_file)
+        lines = out.strip().splitlines()
+        assert code == 2 and lines[:2] == [
+            "error: 7 annotations on the server do not fit the label scheme; fix or delete each in Label "
+            "Studio at its task's page:",
+            f"  {threat}; {page}{t0}",
+        ]
+        for line, task_id in zip(lines[2:6], later[:4], strict=True):
+            assert (
+                line.startswith(f"  task {task_id} (")
+                and tehrik in line
+                and line.endswith(f"; {page}{task_id}")
+            )
+        assert lines[6:] == ["  … and 2 more"]
+    assert raw.read_text() == kept and not (tmp_path / "review.jsonl").exists()
     for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
         path.unlink()
 
@@ -458,6 +524,18 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
     assert code == 2 and out.strip().endswith(
         f"-labels.tsv:2 (task {t1}): stance 'threat' is not a stance of a pair "
         "(stances: demand, denial, accusation, mediation; a sentence with no pair has stance 'none')"
+    )
+    # task ids the project does not have: each named by its file and line, and nothing is sent
+    tsv = tmp_path / "ann-1-labels.tsv"
+    code, out = submit("ann-1", [f"{t0}\tpakistan/demand", "# a comment", "999998\tnone", "999999\tnone"])
+    assert code == 2 and out.strip().splitlines() == [
+        "error: 2 rows of the batch name tasks that are not in project 'team'; nothing was sent:",
+        f"  {tsv}:3: task 999998 is not in project 'team'",
+        f"  {tsv}:4: task 999999 is not in project 'team'",
+    ]
+    code, out = submit("ann-1", [f"{t0}\tpakistan/demand", "999999\tnone"])
+    assert (
+        code == 2 and out.strip() == f"error: {tsv}:2: task 999999 is not in project 'team'; nothing was sent"
     )
     assert batch("ann-1")[0]["task"] == t0
     lines1 = [f"{t0}\tpakistan/demand", f"{t1}\tnone", f"{t2}\tafghan_taliban/denial; pakistan/accusation"]
