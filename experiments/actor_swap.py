@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cached_rows, judged, labeled_blocks, record, refit_changed, score  # noqa: E402
+from rolling_origin import cached_rows, ci, judged, labeled_blocks, record, refit_changed, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
@@ -241,9 +241,6 @@ def main() -> None:
 
 def markdown(r: dict) -> str:
     ref = r["reference"]
-
-    def ci(x):
-        return f"{x[0]:+.3f} [{x[1]:+.3f}, {x[2]:+.3f}]"
 
     lines = [
         f"# Name-swapped copies for the actor head (data {r['data_version']}, `{r['recipe']}`)",

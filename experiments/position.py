@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import decide, judged, record, refit_rolling, score  # noqa: E402
+from rolling_origin import ci, decide, judged, record, refit_rolling, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import write_atomic  # noqa: E402
@@ -145,9 +145,6 @@ def write(result: dict, out: Path) -> None:
 
 
 def markdown(r: dict) -> str:
-    def ci(x):
-        return f"{x[0]:+.3f} [{x[1]:+.3f}, {x[2]:+.3f}]"
-
     ref = r["reference"]
     apart = r["reference_against_cache"]
     checked = (

@@ -352,6 +352,11 @@ def refit_changed(recipe, scheme: Scheme, data, cuts, index, prepare, label: str
     return rows
 
 
+def ci(x) -> str:
+    """A paired difference with its 90 % interval, as the studies' tables print it: +0.002 [-0.001, +0.005]."""
+    return f"{x[0]:+.3f} [{x[1]:+.3f}, {x[2]:+.3f}]"
+
+
 def judged(rows: list[dict], reference: list[dict], scheme: Scheme) -> tuple[dict, str]:
     """A study's setting against its reference, both rolling-origin rows: the setting's figures
     (:func:`score`) with their paired differences (:func:`paired`), and the champion rule's verdict."""

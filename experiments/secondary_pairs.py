@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rolling_origin import cached_rows, judged, labeled_blocks, record, refit_changed, score  # noqa: E402
+from rolling_origin import cached_rows, ci, judged, labeled_blocks, record, refit_changed, score  # noqa: E402
 
 from stance.errors import script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
@@ -173,9 +173,6 @@ MODES = {
 
 def markdown(r: dict) -> str:
     ref = r["reference"]
-
-    def ci(x):
-        return f"{x[0]:+.3f} [{x[1]:+.3f}, {x[2]:+.3f}]"
 
     lines = [
         f"# Further pairs as training rows; disputed labels weighted (data {r['data_version']}, `{r['recipe']}`)",

@@ -40,6 +40,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rolling_origin import (  # noqa: E402
     cached_rows,
+    ci,
     compact,
     judged,
     labeled_blocks,
@@ -167,9 +168,6 @@ def main() -> None:
 
 def markdown(r: dict) -> str:
     ref = r["reference"]
-
-    def ci(x):
-        return f"{x[0]:+.3f} [{x[1]:+.3f}, {x[2]:+.3f}]"
 
     lines = [
         f"# Self-training on the batch being scored (data {r['data_version']}, `{r['recipe']}`)",
