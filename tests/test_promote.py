@@ -5,6 +5,7 @@ import re
 import mlflow
 from mlflow import MlflowClient
 
+from training.lineage import snapshot_labels
 from training.promote import promote
 from training.train import train
 
@@ -80,7 +81,7 @@ def test_promotion_across_data_versions_records_the_sentences_and_f1_that_moved(
     refused = promote("lineage", new_run["run_id"])
     assert not refused["promoted"]
     assert (
-        f"the champion was trained on data {old} and no run of its recipe exists on "
+        f"the champion was trained on data {old} and no other run of its recipe exists on "
         f"{built[1]['data_version']}; runs on different data are not compared" in refused["decision"]
     )
 
@@ -96,3 +97,49 @@ def test_promotion_across_data_versions_records_the_sentences_and_f1_that_moved(
     assert lin["f1_moved"] and all(abs(m["after"] - m["before"]) >= 0.02 for m in lin["f1_moved"])
     text = mlflow.artifacts.load_text(f"runs:/{new_run['run_id']}/promotion/lineage.md")
     assert f"## Sentences added: {len(dropped)}" in text and "## Sentences changed: 1" in text
+
+
+def test_the_champions_recipe_retrained_on_more_labels_takes_its_place_and_older_data_never_does(
+    scratch_root, older_version, built
+):
+    """New labels -> the champion's recipe retrained -> it is the champion's refresh, not a run to be
+    judged against itself; and a model trained on an older snapshot never replaces one trained on more,
+    even where it beats a run of the champion's recipe on that older data."""
+    old, dropped, _ = older_version
+    new = built[1]["data_version"]
+    weak, strong = scratch_root / "configs" / "weak.yaml", scratch_root / "configs" / "strong.yaml"
+    weak.write_text("kind: baseline\ncv_folds: 3\nC: 0.01\n")
+    strong.write_text("kind: baseline\ncv_folds: 3\n")
+    kwargs = {
+        "experiment": "refresh",
+        "registered_model": "refresh-classifier",
+        "quiet": True,
+        "crown": False,
+    }
+    weak_old = train(weak, old, **kwargs)
+    assert promote("refresh", weak_old["run_id"])["promoted"]
+
+    weak_new = train(weak, new, **kwargs)
+    refreshed = promote("refresh", weak_new["run_id"])
+    assert refreshed["promoted"], refreshed["decision"]
+    assert refreshed["decision"] == (
+        f"promoted to champion: the champion's recipe retrained on data {new}, which keeps every labeled "
+        f"sentence of the champion's data {old} ({len(dropped)} added, 1 relabeled); figures on different "
+        "data are not compared"
+    )
+
+    strong_old = train(strong, old, **kwargs)  # beats weak_old, the champion's recipe on the old data
+    for _ in range(2):  # asked twice: the same refusal, said once on the run page
+        refused = promote("refresh", strong_old["run_id"])
+        assert (
+            not refused["promoted"]
+            and alias("refresh-classifier", "champion") == refreshed["challenger"].version
+        )
+    had, has = len(snapshot_labels(new)), len(snapshot_labels(old))
+    assert refused["decision"] == (
+        f"not promoted, stays challenger: this run's data {old} ({has} labeled sentences) lacks "
+        f"{len(dropped)} of the {had} of the champion's data {new} (an older or smaller snapshot): "
+        "train on the current data; --force to promote anyway"
+    )
+    note = mlflow.get_run(strong_old["run_id"]).data.tags["mlflow.note.content"]
+    assert note.count("`stance promote`:") == 1

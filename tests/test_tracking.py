@@ -52,18 +52,20 @@ def test_a_corrupt_store_is_one_error_line(monkeypatch, tmp_path):
     ]
 
 
-def test_a_mistyped_store_path_creates_nothing(monkeypatch, tmp_path):
-    db = tmp_path / "typo" / "mlflow.db"
+@pytest.mark.parametrize("command", ["predict", "compare", "promote"])
+def test_a_mistyped_store_path_creates_nothing(command, monkeypatch, tmp_path):
+    db = tmp_path / "typo.db"  # in a folder that exists: only `train` may create a store
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
-    out = run_cli("predict", str(paths.root() / ARTICLE))
+    argv = {"predict": ["predict", str(paths.root() / ARTICLE)]}.get(command, [command, "stance"])
+    out = run_cli(*argv)
     assert out.returncode == 2
     assert out.stderr.decode().strip().splitlines() == [
         f"error: no MLflow store at {db}: train a model first (`stance train`), or check MLFLOW_TRACKING_URI"
     ]
-    assert not db.parent.exists()
+    assert not db.exists()
 
 
-@pytest.mark.parametrize("command", ["train", "predict"])
+@pytest.mark.parametrize("command", ["train", "predict", "compare", "promote"])
 def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp_path, trained):
     uri = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
@@ -75,6 +77,8 @@ def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp
             "-o",
             str(tmp_path / "o"),
         ],
+        "compare": ["compare", "stance", "--out", str(tmp_path / "o")],
+        "promote": ["promote", "stance"],
     }[command]
     out = run_cli(*argv)
     assert out.returncode == 2, out.stderr.decode()

@@ -168,6 +168,62 @@ def _margin(facts: str, stance: tuple[float, float, float], holders: tuple[float
     return Verdict(False, f"{facts}: neither above zero, no clear gain")
 
 
+# what makes two runs the same recipe: a retrain of it on newer labels refreshes the champion
+SAME_RECIPE = ("recipe_hash", "scheme_hash", "gazetteer_hash")
+
+
+def lost_sentences(challenger_run, champion_run) -> Verdict | None:
+    """A refusal when the challenger's data lacks labeled sentences the champion's data holds (an
+    older or a smaller snapshot: a model trained on it must not replace one trained on more); None
+    when it lacks none, or when either data version has no committed snapshot to read."""
+    from training.lineage import snapshot_labels
+
+    theirs = champion_run.data.tags.get("data_version")
+    ours = challenger_run.data.tags.get("data_version")
+    before, after = snapshot_labels(theirs), snapshot_labels(ours)
+    if before is None or after is None:
+        return None
+    lost = sum(1 for sid in before if sid not in after)
+    if not lost:
+        return None
+    return Verdict(
+        False,
+        f"this run's data {ours} ({len(after)} labeled sentences) lacks {lost} of the {len(before)} of the "
+        f"champion's data {theirs} (an older or smaller snapshot): train on the current data",
+    )
+
+
+def across_data(challenger_run, champion_run) -> Verdict:
+    """The rule when the two runs were trained on different data versions, where their figures
+    are not comparable. The champion's own recipe retrained on data that keeps every labeled
+    sentence of the champion's (new labels added or corrected) is its refresh, and takes its
+    place; a run on data that lost some never does; any other recipe needs a run of the
+    champion's recipe on the same data to be judged against (``stance promote`` finds one)."""
+    theirs = champion_run.data.tags.get("data_version")
+    ours = challenger_run.data.tags.get("data_version")
+    if refused := lost_sentences(challenger_run, champion_run):
+        return refused
+    from training.lineage import snapshot_labels
+
+    before, after = snapshot_labels(theirs), snapshot_labels(ours)
+    mine, champs = challenger_run.data.tags, champion_run.data.tags
+    if before is not None and after is not None and all(mine.get(k) == champs.get(k) for k in SAME_RECIPE):
+        added = sum(1 for sid in after if sid not in before)
+        changed = sum(1 for sid, rec in after.items() if sid in before and before[sid] != rec)
+        code = (
+            f"; code {champs.get('code_version')} -> {mine.get('code_version')}"
+            if champs.get("code_version") != mine.get("code_version")
+            else ""
+        )
+        return Verdict(
+            True,
+            f"the champion's recipe retrained on data {ours}, which keeps every labeled sentence of the "
+            f"champion's data {theirs} ({added} added, {changed} relabeled{code}); figures on different "
+            "data are not compared",
+        )
+    return Verdict(False, f"the champion was evaluated on data {theirs}, this run on {ours}; not comparable")
+
+
 def _confusion(truth, pred, n: int) -> np.ndarray:
     m = np.zeros((n, n))
     np.add.at(m, (truth, pred), 1)
@@ -176,13 +232,9 @@ def _confusion(truth, pred, n: int) -> np.ndarray:
 
 def judge(challenger_run, reference_run, labels: list[str]) -> Verdict:
     """The rule on two MLflow runs: the challenger's, and the champion's (or its stand-in's)."""
-    if reference_run is not None:
-        theirs = reference_run.data.tags.get("data_version")
-        ours = challenger_run.data.tags.get("data_version")
-        if theirs != ours:
-            return Verdict(
-                False, f"the champion was evaluated on data {theirs}, this run on {ours}; not comparable"
-            )
+    tags = challenger_run.data.tags
+    if reference_run is not None and reference_run.data.tags.get("data_version") != tags.get("data_version"):
+        return across_data(challenger_run, reference_run)
     if reference_run is not None:  # both runs asked at every origin, on the same sentences: that, pooled
         ours, theirs = predictions(challenger_run, ROLLING), predictions(reference_run, ROLLING)
         if ours and theirs and set(ours.rows) == set(theirs.rows):

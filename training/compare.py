@@ -210,6 +210,7 @@ def cli(
         from training.experiments import ExperimentSpec
 
         experiment = ExperimentSpec.from_yaml(Path(experiment)).name
-    comp, report = compare(experiment, out)
+    with tracking.store_calls():
+        comp, report = compare(experiment, out)
     print_tables(comp, Scheme.load(), wide)
     print(f"report: {report} (also logged to MLflow, run 'compare report' of experiment {experiment})")

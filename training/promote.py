@@ -109,8 +109,9 @@ def champion(model: str) -> Contender | None:
     return Contender(client.get_run(mv.run_id), model, mv.version)
 
 
-def stand_in(champ: Contender, data_version: str):
-    """The champion's own run on that data, else a run of the same recipe on it (or None)."""
+def stand_in(champ: Contender, data_version: str, challenger_run_id: str | None = None):
+    """The champion's own run on that data, else another run of the same recipe on it (or None):
+    never the challenger's own run, which would be judged against itself."""
     import mlflow
 
     if champ.data_version == data_version:
@@ -122,9 +123,10 @@ def stand_in(champ: Contender, data_version: str):
         "and attributes.status = 'FINISHED'"
     )
     runs = mlflow.search_runs(
-        search_all_experiments=True, filter_string=query, output_format="list", max_results=1,
+        search_all_experiments=True, filter_string=query, output_format="list", max_results=2,
         order_by=["attributes.start_time DESC"],
     )  # fmt: skip
+    runs = [r for r in runs if r.info.run_id != challenger_run_id]
     return runs[0] if runs else None
 
 
@@ -133,12 +135,18 @@ def judge(challenger: Contender, champ: Contender | None) -> tuple[bool, str]:
     """(promote?, why) by the champion rule; ``--force`` is the caller's."""
     if champ is None:
         return True, "there is no champion yet"
-    ref = stand_in(champ, challenger.data_version)
+    moved = challenger.data_version != champ.data_version
+    if moved and (refused := rule.lost_sentences(challenger.run, champ.run)):
+        return refused.promote, refused.why
+    ref = stand_in(champ, challenger.data_version, challenger.run_id)
     if ref is None:
+        across = rule.across_data(challenger.run, champ.run)
+        if across.promote:  # the champion's recipe itself, retrained on more labels
+            return True, across.why
         return False, (
-            f"the champion was trained on data {champ.data_version} and no run of its recipe exists on "
+            f"the champion was trained on data {champ.data_version} and no other run of its recipe exists on "
             f"{challenger.data_version}; runs on different data are not compared (train the champion's "
-            "recipe on this data, or --force)"
+            "recipe on this data)"
         )
     verdict = rule.judge(challenger.run, ref, Scheme.load().stance_labels)
     if ref is not champ.run:
@@ -154,8 +162,8 @@ def promote(experiment: str, run_id: str | None = None, force: bool = False) -> 
     """Propose the challenger, apply the rule, move the aliases and record the decision."""
     from mlflow import MlflowClient
 
+    challenger = propose(experiment, run_id)  # checks the store first: a mistyped path creates nothing
     client = MlflowClient()
-    challenger = propose(experiment, run_id)
     champ = champion(challenger.model)
     if champ and (champ.model, champ.version) == (challenger.model, challenger.version):
         return {"challenger": challenger, "champion": champ, "promoted": False, "lineage": None,
@@ -180,8 +188,9 @@ def promote(experiment: str, run_id: str | None = None, force: bool = False) -> 
         )
     client.set_tag(challenger.run_id, "promotion_decision", decision)
     note = client.get_run(challenger.run_id).data.tags.get(tracking.NOTE)
-    if note is not None:  # the run page's description says what became of its model since training
-        client.set_tag(challenger.run_id, tracking.NOTE, f"{note}\n\n`stance promote`: {decision}")
+    said = f"\n\n`stance promote`: {decision}"
+    if note is not None and not note.endswith(said):  # the run page's description says what became
+        client.set_tag(challenger.run_id, tracking.NOTE, note + said)  # of its model, once a decision
     return {
         "challenger": challenger,
         "champion": champ,
@@ -211,7 +220,8 @@ def cli(
     ] = False,
 ) -> None:
     """Propose an experiment's best run as challenger; promote it to champion only if it clearly wins."""
-    out = promote(experiment, run, force)
+    with tracking.store_calls():
+        out = promote(experiment, run, force)
     print(f"challenger: {out['challenger'].describe()}")
     print(f"champion:   {out['champion'].describe() if out['champion'] else 'none yet'}")
     print(out["decision"])

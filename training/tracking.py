@@ -109,6 +109,20 @@ def artifact_location(uri: str) -> str | None:
     return None
 
 
+@contextmanager
+def store_calls():
+    """A command's calls to the store: a server that does not answer, or a damaged store, is the
+    one line :func:`store_error` gives, not MLflow's traceback."""
+    try:
+        yield
+    except StanceError:
+        raise
+    except Exception as exc:
+        if (err := store_error(exc, tracking_uri())) is not None:
+            raise err from None
+        raise
+
+
 def store_error(exc: Exception, uri: str) -> StanceError | None:
     """The one line for a tracking server that does not answer or a store that is broken; None otherwise."""
     text = str(exc)
