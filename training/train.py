@@ -71,7 +71,17 @@ def train(
         | (tags or {})
     )
     if not force and (existing := tracking.find_identical_run(experiment_id, tags)):
-        return {"run_id": existing.info.run_id, "skipped": True, "metrics": existing.data.metrics}
+        same = (
+            f"recipe {tags['recipe']} ({tags['recipe_hash']}), data {meta['data_version']}, time split "
+            f"({tracking.split_words(meta)}) and code {tags['code_version']}"
+        )
+        out = {
+            "run_id": existing.info.run_id,
+            "skipped": True,
+            "metrics": existing.data.metrics,
+            "same": same,
+        }
+        return out
 
     import mlflow
 
@@ -251,6 +261,7 @@ def _tags(recipe_path: Path, recipe, meta: dict, scheme: Scheme) -> dict[str, st
         "kind": recipe.kind,
         "recipe_hash": recipe_hash(recipe),
         "data_version": meta["data_version"],
+        "split_hash": tracking.split_hash(meta),  # the time split's test set: part of the run's identity
         "scheme_hash": scheme.hash,
         "git_commit": tracking.git_commit(),
         "code_version": tracking.code_version(),
@@ -312,7 +323,7 @@ def cli(
     out = train(recipe, data_version, experiment, registered_model, force)
     m = out["metrics"]
     if out["skipped"]:
-        print(f"an identical run exists ({out['run_id']}): same recipe, data and code; --force to retrain")
+        print(f"an identical run exists ({out['run_id']}): same {out['same']}; --force to retrain")
     else:
         print("\n".join(figure_lines(m, load_recipe(recipe).cv_folds)))
         print(f"run {out['run_id']} -> {out['model_uri']}; {out['decision']}")
