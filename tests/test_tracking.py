@@ -134,6 +134,32 @@ def trained_experiment_id(trained) -> str:
     return MlflowClient().get_run(trained["run_id"]).info.experiment_id
 
 
+def test_a_version_left_unjudged_by_an_interruption_is_judged_by_the_next_train(trained, scratch_root):
+    """Ctrl-C between registering and crowning leaves the run FINISHED and its version READY with
+    no alias and no `registry_decision`: the next identical train judges it, without retraining."""
+    recipe = scratch_root / "configs" / "interrupted.yaml"
+    recipe.write_text("kind: baseline\ncv_folds: 3\nC: 2.0\n")
+    client, name = MlflowClient(), "interrupted-check"
+    first = train(recipe, quiet=True, registered_model=name, crown=False)
+    client.delete_tag(first["run_id"], "registry_decision")  # as the interruption leaves it
+    (version,) = client.search_model_versions(f"name = '{name}'")
+    assert version.status == "READY" and not client.get_model_version(name, version.version).aliases
+
+    again = train(recipe, quiet=True, registered_model=name)
+    assert again["skipped"] and again["run_id"] == first["run_id"]
+    assert (
+        again["decision"].startswith(f"version {version.version} (data ")
+        and " is champion: " in again["decision"]
+    )
+    assert client.get_model_version(name, version.version).aliases == ["champion"]
+    assert client.get_run(first["run_id"]).data.tags["registry_decision"] == again["decision"]
+    assert len(client.search_model_versions(f"name = '{name}'")) == 1  # nothing new registered
+    runs = client.search_runs([trained_experiment_id(trained)], "tags.recipe = 'interrupted'")
+    assert [r.info.run_id for r in runs] == [first["run_id"]]  # nothing retrained
+    # judged now: a third train leaves it as it is
+    assert "decision" not in train(recipe, quiet=True, registered_model=name)
+
+
 def test_a_worse_model_does_not_take_champion(trained, scratch_root):
     worse = scratch_root / "configs" / "worse.yaml"
     worse.write_text("kind: baseline\ncv_folds: 3\nC: 0.001  # heavy regularisation: a weaker model\n")
