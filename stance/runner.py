@@ -128,6 +128,7 @@ def _interrupt_on_signals() -> None:
             pending.append(signum)
             signal.setitimer(signal.ITIMER_REAL, DEFER_SECONDS)
             return
+        _quiet_teardown()
         raise Interrupted(signum)
 
     def deferred(_signum, frame):
@@ -136,11 +137,22 @@ def _interrupt_on_signals() -> None:
         if _in_finalizer(frame):  # still inside one: wait again
             signal.setitimer(signal.ITIMER_REAL, DEFER_SECONDS)
             return
+        _quiet_teardown()
         raise Interrupted(pending.pop(0))
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, interrupt)
     signal.signal(signal.SIGALRM, deferred)
+
+
+def _quiet_teardown() -> None:
+    """Once interrupted, the store's connections are torn down mid-statement: SQLAlchemy logs each
+    cursor it cannot close ("Error closing cursor ... Cannot operate on a closed database", ~30 lines
+    of traceback) through Python's last-resort handler. The one ``interrupted`` line says what
+    happened; keep those off the screen."""
+    import logging
+
+    logging.getLogger("sqlalchemy").setLevel(logging.CRITICAL + 1)
 
 
 def run(command: Callable) -> None:

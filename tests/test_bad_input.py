@@ -552,6 +552,21 @@ BAD_RECIPES = {
         "kind: embedding\nbase_model: /no/such/encoder\n",
         "base_model /no/such/encoder: no such folder (give a model folder, or a hub id)",
     ),
+    "encoder not packaged, a folder or cached": (
+        "kind: hybrid\nbase_model: nonexistent-model-xyz\n",
+        "base_model 'nonexistent-model-xyz' is not a packaged model (packaged: packaged:all-MiniLM-L6-v2, "
+        "packaged:all-mpnet-base-v2), a folder, or in the local model cache (hub downloads are off: "
+        "HF_HUB_OFFLINE=1)",
+    ),
+    "packaged encoder unknown": (
+        "kind: embedding\nbase_model: packaged:all-MiniLM-L12-v2\n",
+        "base_model 'packaged:all-MiniLM-L12-v2' is not a packaged model (packaged: packaged:all-MiniLM-L6-v2, "
+        "packaged:all-mpnet-base-v2)",
+    ),
+    "blend member's encoder unknown": (
+        "kind: blend\nmembers: [configs/baseline.yaml, {recipe: configs/hybrid.yaml, base_model: no-such-model}]\n",
+        "base_model 'no-such-model' is not a packaged model",
+    ),
 }
 
 

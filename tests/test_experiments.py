@@ -133,3 +133,24 @@ def test_a_learning_curve_subsamples_whole_articles_inside_each_fold(built):
     assert set(articles[small]) <= set(articles[large])  # nested: the curve differs only in data size
     for a in set(articles[small]):  # whole articles, every sentence of each kept article
         assert (articles[small] == a).sum() == (articles == a).sum()
+
+
+def test_a_hub_id_typo_in_an_override_fails_the_dry_run_before_anything_trains(tmp_path):
+    """`--dry-run` checks the whole spec: a base model that cannot be loaded here stops it, one line."""
+    from tests.conftest import run_cli
+
+    spec = write_spec(
+        tmp_path,
+        "runs:\n" + GOOD_RUN + "  - recipe: hybrid\n    name: typo\n    overrides:\n"
+        "      base_model: {value: sentence-transformers/all-MiniLM-L6-v22, reason: a hub id typo}\n",
+        "hubtypo",
+    )  # fmt: skip
+    out = run_cli("experiment", "run", str(spec), "--dry-run")
+    assert out.returncode == 2
+    (line,) = out.stderr.decode().strip().splitlines()
+    assert line == (
+        f"error: {spec}: run 'typo' (configs/hybrid.yaml + overrides): base_model "
+        "'sentence-transformers/all-MiniLM-L6-v22' is not a packaged model (packaged: packaged:all-MiniLM-L6-v2, "
+        "packaged:all-mpnet-base-v2), a folder, or in the local model cache (hub downloads are off: HF_HUB_OFFLINE=1)"
+    )
+    assert out.stdout == b"" and no_experiment("hubtypo")

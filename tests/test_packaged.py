@@ -123,3 +123,25 @@ def test_mpnet_loads_offline_from_the_cache_and_embeds():
     x = encoder.embed(["Pakistan urged the Taliban to act against the TTP."], tok, model)
     assert x.shape == (1, 768)
     assert abs(float((x**2).sum()) - 1.0) < 1e-4
+
+
+def test_a_packaged_model_neither_assembled_nor_installed_is_named_when_a_recipe_is_read(
+    tmp_path, monkeypatch
+):
+    """Where `make env` has not assembled a split model and its pieces are not installed, reading a
+    recipe that names it says which piece to install, before any run starts; once assembled, it passes."""
+    from training.recipes import load_recipe
+
+    model = _split_model(tmp_path)
+    monkeypatch.setitem(packaged.SPLIT_MODELS, "tiny", model)
+    monkeypatch.setattr(packaged.paths, "model_cache", lambda: tmp_path / "cache")
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text("kind: embedding\nbase_model: packaged:tiny\n")
+    with pytest.raises(StanceError) as err:
+        load_recipe(recipe)
+    assert str(err.value) == (
+        f"{recipe}: base_model 'packaged:tiny' is not assembled in {tmp_path / 'cache' / 'tiny'} and its piece "
+        "tiny.zip.001 is not installed: pip install --force-reinstall tiny-part-001==0.0.1, then `make env`"
+    )
+    packaged.assemble(model, pieces_dir=tmp_path)
+    assert load_recipe(recipe).base_model == "packaged:tiny"

@@ -87,9 +87,81 @@ def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp
     assert not (tmp_path / "o").exists()
 
 
-def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root):
+def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root, built):
     again = train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)
     assert again["skipped"] and again["run_id"] == trained["run_id"]
+    tags = MlflowClient().get_run(trained["run_id"]).data.tags
+    assert again["same"] == (  # what `stance train` says is the same
+        f"recipe test-baseline ({tags['recipe_hash']}), data {built[1]['data_version']}, time split "
+        f"(44 newest articles, test share 0.2) and code {tags['code_version']}"
+    )
+
+
+def test_another_time_split_of_the_same_data_is_trained_not_skipped(trained, scratch_root, scheme):
+    """`stance build-dataset --test-share 0.3` rebuilds the same data version with 71 test articles:
+    the figures of a run on the 44 do not stand for it, so train trains (the split is in the identity)."""
+    from labeling.snapshot import latest_snapshot
+    from training import dataset
+
+    client = MlflowClient()
+    try:
+        dataset.save(latest_snapshot(), scheme, share=0.3)
+        out = train(
+            scratch_root / "configs" / "test-baseline.yaml", quiet=True, registered_model="split-check"
+        )
+        assert not out["skipped"] and out["run_id"] != trained["run_id"]
+        assert out["metrics"]["time_articles"] == 71
+        ours, theirs = (client.get_run(r).data.tags["split_hash"] for r in (out["run_id"], trained["run_id"]))
+        assert ours != theirs
+        # on this split, it is the identical run
+        assert train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)["run_id"] == out["run_id"]
+    finally:
+        dataset.save(latest_snapshot(), scheme)  # the suite's dataset back: 44 test articles
+    assert train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)["run_id"] == trained["run_id"]
+
+
+def test_a_run_logged_without_a_split_hash_is_not_identical_and_crashes_nothing(trained):
+    client = MlflowClient()
+    tags = client.get_run(trained["run_id"]).data.tags
+    assert tracking.find_identical_run(trained_experiment_id(trained), tags).info.run_id == trained["run_id"]
+    old = {k: v for k, v in tags.items() if k != "split_hash" and not k.startswith("mlflow.")}
+    old["recipe_hash"] = "before-split"  # a run logged before the split_hash tag, else the same
+    run = client.create_run(trained_experiment_id(trained), tags=old)
+    client.set_terminated(run.info.run_id, "FINISHED")
+    assert (
+        tracking.find_identical_run(trained_experiment_id(trained), tags | {"recipe_hash": "before-split"})
+        is None
+    )
+
+
+def trained_experiment_id(trained) -> str:
+    return MlflowClient().get_run(trained["run_id"]).info.experiment_id
+
+
+def test_a_version_left_unjudged_by_an_interruption_is_judged_by_the_next_train(trained, scratch_root):
+    """Ctrl-C between registering and crowning leaves the run FINISHED and its version READY with
+    no alias and no `registry_decision`: the next identical train judges it, without retraining."""
+    recipe = scratch_root / "configs" / "interrupted.yaml"
+    recipe.write_text("kind: baseline\ncv_folds: 3\nC: 2.0\n")
+    client, name = MlflowClient(), "interrupted-check"
+    first = train(recipe, quiet=True, registered_model=name, crown=False)
+    client.delete_tag(first["run_id"], "registry_decision")  # as the interruption leaves it
+    (version,) = client.search_model_versions(f"name = '{name}'")
+    assert version.status == "READY" and not client.get_model_version(name, version.version).aliases
+
+    again = train(recipe, quiet=True, registered_model=name)
+    assert again["skipped"] and again["run_id"] == first["run_id"]
+    assert (
+        again["decision"].startswith(f"version {version.version} (data ")
+        and " is champion: " in again["decision"]
+    )
+    assert client.get_model_version(name, version.version).aliases == ["champion"]
+    assert client.get_run(first["run_id"]).data.tags["registry_decision"] == again["decision"]
+    assert len(client.search_model_versions(f"name = '{name}'")) == 1  # nothing new registered
+    runs = client.search_runs([trained_experiment_id(trained)], "tags.recipe = 'interrupted'")
+    assert [r.info.run_id for r in runs] == [first["run_id"]]  # nothing retrained
+    # judged now: a third train leaves it as it is
+    assert "decision" not in train(recipe, quiet=True, registered_model=name)
 
 
 def test_a_worse_model_does_not_take_champion(trained, scratch_root):

@@ -40,7 +40,21 @@ def load_recipe(path: Path, overrides: dict | None = None, source: str | None = 
         raise StanceError(f"{path}: 'kind' must be one of {', '.join(KINDS)} (got {kind!r})")
     if overrides and "kind" in overrides:
         raise StanceError(f"{source or path}: an override cannot change 'kind'; use another recipe")
-    return KINDS[kind][0].from_dict(data | (overrides or {}), source=source or str(path))
+    recipe = KINDS[kind][0].from_dict(data | (overrides or {}), source=source or str(path))
+    check_base_models(recipe, source or str(path))
+    return recipe
+
+
+def check_base_models(recipe: RecipeBase, source: str) -> None:
+    """Every encoder the recipe (or a blend's member) names can be loaded here, checked cheaply when
+    the recipe is read, before any run starts: one line naming the recipe file when one cannot."""
+    from training.models import encoder
+
+    members = getattr(recipe, "member_recipes", None)
+    for r in [recipe, *(members() if members is not None else [])]:
+        base = getattr(r, "base_model", None)
+        if isinstance(base, str) and (why := encoder.unavailable(base)):
+            raise StanceError(f"{source}: {why}")
 
 
 def recipe_hash(recipe: RecipeBase) -> str:

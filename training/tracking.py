@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -212,11 +213,29 @@ def study_run(experiment_id: str, run_name: str, match: dict[str, str], tags: di
         yield run
 
 
+def split_hash(meta: dict) -> str:
+    """A dataset's time split in 12 hex digits: its ``meta.json`` record of the split (the test share,
+    the article dates' hash, the cutoff, the test articles and the undated ones). ``stance
+    build-dataset --test-share`` rebuilds a dataset under the same data version with another test
+    set; this tells the two apart (a run's ``split_hash`` tag)."""
+    blob = json.dumps(meta.get("time_split", {}), sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def split_words(meta: dict) -> str:
+    """The time split in words, as the skip message names it: "44 newest articles, test share 0.2"."""
+    split = meta.get("time_split", {})
+    articles = meta.get("articles", {}).get("test", len(split.get("test_articles", [])))
+    share = split.get("test_share")
+    return f"{articles} newest articles" + (f", test share {share:g}" if share is not None else "")
+
+
 def find_identical_run(experiment_id: str, tags: dict[str, str]):
-    """A finished run with the same recipe, data and code (and spec entry and share), if one exists."""
+    """A finished run with the same recipe, data, time split and code (and spec entry and share), if
+    one exists. A run logged before the ``split_hash`` tag has none, so it is never identical."""
     import mlflow
 
-    keys = ["recipe_hash", "data_version", "code_version", "scheme_hash", "train_share"]
+    keys = ["recipe_hash", "data_version", "split_hash", "code_version", "scheme_hash", "train_share"]
     keys += ["spec_entry"] if "spec_entry" in tags else []  # an experiment's entry is part of its identity
     keys += ["gazetteer_hash"] if "gazetteer_hash" in tags else []  # so is the gazetteer a recipe reads
     query = " and ".join(f"tags.{k} = '{tags[k]}'" for k in keys)

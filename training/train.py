@@ -71,7 +71,19 @@ def train(
         | (tags or {})
     )
     if not force and (existing := tracking.find_identical_run(experiment_id, tags)):
-        return {"run_id": existing.info.run_id, "skipped": True, "metrics": existing.data.metrics}
+        same = (
+            f"recipe {tags['recipe']} ({tags['recipe_hash']}), data {meta['data_version']}, time split "
+            f"({tracking.split_words(meta)}) and code {tags['code_version']}"
+        )
+        out = {
+            "run_id": existing.info.run_id,
+            "skipped": True,
+            "metrics": existing.data.metrics,
+            "same": same,
+        }
+        if final_fit and "registry_decision" not in existing.data.tags:  # interrupted before its verdict
+            out |= _finish_judging(existing, recipe_path, recipe, meta, tags, registered_model, crown)
+        return out
 
     import mlflow
 
@@ -120,6 +132,51 @@ def train(
         f"{registered_model}: {decision}",
     )
     return out | {"model_uri": f"models:/{registered_model}/{version}", "decision": decision}
+
+
+def _finish_judging(
+    run, recipe_path: Path, recipe, meta: dict, tags: dict, registered_model: str, crown: bool
+):
+    """Finish the job of a run that FINISHED but whose model was never judged: Ctrl-C after the run
+    ended and before its verdict leaves the version READY without an alias or ``registry_decision``
+    (or the model not yet registered). Register the run's model if it is not, then crown it (or, with
+    ``crown=False``, leave it registered), as the interrupted train would have; nothing is retrained.
+    A version that holds an alias already keeps it: the decision is recorded as it stands. ``{}`` when
+    the run has no model to register (nothing to finish)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    run_id = run.info.run_id
+    versions = [v for v in client.search_model_versions(f"run_id = '{run_id}'") if v.name == registered_model]
+    if versions:
+        version = str(min(int(v.version) for v in versions))
+    else:
+        logged = [
+            m
+            for m in client.search_logged_models(
+                experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run_id}'"
+            )
+            if str(m.status).endswith("READY")
+        ]
+        if not logged:
+            return {}
+        version = registry.register(
+            f"models:/{logged[0].model_id}", registered_model, run_id,
+            _version_tags(recipe, tags, run.data.metrics),
+        )  # fmt: skip
+    data_version = meta["data_version"]
+    if aliases := client.get_model_version(registered_model, version).aliases:
+        decision = (
+            f"version {version} (data {data_version}) is {', '.join(sorted(aliases))} (its alias, kept)"
+        )
+        registry.tag_run(run_id, "registry_decision", decision)
+    elif crown:
+        decision = tracking.crown(registered_model, version, run_id, data_version)
+    else:
+        decision = f"registered as version {version}; aliases left to `stance promote`"
+        registry.tag_run(run_id, "registry_decision", decision)
+    describe(run_id, recipe_path, recipe, meta, run.data.metrics, f"{registered_model}: {decision}")
+    return {"model_uri": f"models:/{registered_model}/{version}", "decision": decision, "judged_now": True}
 
 
 FIGURE_LINES = {
@@ -251,6 +308,7 @@ def _tags(recipe_path: Path, recipe, meta: dict, scheme: Scheme) -> dict[str, st
         "kind": recipe.kind,
         "recipe_hash": recipe_hash(recipe),
         "data_version": meta["data_version"],
+        "split_hash": tracking.split_hash(meta),  # the time split's test set: part of the run's identity
         "scheme_hash": scheme.hash,
         "git_commit": tracking.git_commit(),
         "code_version": tracking.code_version(),
@@ -312,7 +370,11 @@ def cli(
     out = train(recipe, data_version, experiment, registered_model, force)
     m = out["metrics"]
     if out["skipped"]:
-        print(f"an identical run exists ({out['run_id']}): same recipe, data and code; --force to retrain")
+        print(f"an identical run exists ({out['run_id']}): same {out['same']}; --force to retrain")
+        if out.get("judged_now"):  # its train was interrupted between registering and the verdict
+            print(
+                f"its model had not been judged (the train was interrupted): {out['model_uri']}; {out['decision']}"
+            )
     else:
         print("\n".join(figure_lines(m, load_recipe(recipe).cv_folds)))
         print(f"run {out['run_id']} -> {out['model_uri']}; {out['decision']}")

