@@ -131,6 +131,14 @@ def test_a_run_logged_without_oof_predictions_is_a_note_not_a_crash(scratch_root
     assert f"note: {note}" in " ".join(capsys.readouterr().out.split())
 
 
+def test_comparing_runs_that_no_spec_made_writes_outside_the_checkout(trained, scratch_root):
+    """`stance compare stance` (the runs of `stance train`) must not leave an untracked folder in
+    experiments/; a spec's report stays beside its spec (above)."""
+    _, report = compare("stance", log=False)
+    assert report == scratch_root / ".stance" / "reports" / "stance" / "report.md" and report.is_file()
+    assert not (scratch_root / "experiments" / "stance").exists()
+
+
 def test_compare_of_an_unknown_experiment_says_which_exist(tiny_experiment):
     with pytest.raises(StanceError, match=r"no MLflow experiment named 'nope' in sqlite:///.*\(have: .*tiny"):
         load("nope")

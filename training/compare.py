@@ -186,10 +186,19 @@ def log_report(comp: Comparison, folder: Path) -> str:
     return run.info.run_id
 
 
+def default_folder(experiment: str) -> Path:
+    """Where a report goes by default: beside its spec (``experiments/<name>/``, committed with it)
+    when the experiment is a spec's, else under the git-ignored ``.stance/reports/<name>/``, so
+    comparing the runs of ``stance train`` does not write into the checkout."""
+    if any((paths.experiments() / f"{experiment}{suffix}").is_file() for suffix in (".yaml", ".yml")):
+        return paths.experiments() / experiment
+    return paths.state() / "reports" / experiment
+
+
 def compare(experiment: str, out: Path | None = None, log: bool = True) -> tuple[Comparison, Path]:
     scheme = Scheme.load()
     comp = load(experiment)
-    folder = out or paths.experiments() / experiment
+    folder = out or default_folder(experiment)
     report = write_report(comp, scheme, folder)
     if log:
         log_report(comp, folder)
@@ -200,7 +209,12 @@ def cli(
     experiment: Annotated[
         str, typer.Argument(help="MLflow experiment name (a spec's `name`), or the spec file.")
     ],
-    out: Annotated[Path | None, typer.Option(help="Report folder [default: experiments/<name>/].")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Report folder [default: experiments/<name>/ for a spec's, else .stance/reports/<name>/]."
+        ),
+    ] = None,
     wide: Annotated[
         bool, typer.Option(help="Every column of the report here, not only the headline figures.")
     ] = False,

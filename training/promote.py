@@ -109,24 +109,27 @@ def champion(model: str) -> Contender | None:
     return Contender(client.get_run(mv.run_id), model, mv.version)
 
 
-def stand_in(champ: Contender, data_version: str, challenger_run_id: str | None = None):
-    """The champion's own run on that data, else another run of the same recipe on it (or None):
-    never the challenger's own run, which would be judged against itself."""
+def stand_in(champ: Contender, challenger: Contender):
+    """The champion's own run on the challenger's data, else another run of the same recipe on it
+    and its time split (or None): never the challenger's own run, which would be judged against itself."""
     import mlflow
 
+    data_version = challenger.data_version
     if champ.data_version == data_version:
         return champ.run
     tags = champ.run.data.tags
+    split = challenger.run.data.tags.get("split_hash")
     query = (
         f"tags.recipe_hash = '{tags.get('recipe_hash')}' and tags.data_version = '{data_version}' "
         f"and tags.scheme_hash = '{tags.get('scheme_hash')}' and tags.train_share = '1' "
-        "and attributes.status = 'FINISHED'"
+        + (f"and tags.split_hash = '{split}' " if split else "")
+        + "and attributes.status = 'FINISHED'"
     )
     runs = mlflow.search_runs(
         search_all_experiments=True, filter_string=query, output_format="list", max_results=2,
         order_by=["attributes.start_time DESC"],
     )  # fmt: skip
-    runs = [r for r in runs if r.info.run_id != challenger_run_id]
+    runs = [r for r in runs if r.info.run_id != challenger.run_id]
     return runs[0] if runs else None
 
 
@@ -138,7 +141,7 @@ def judge(challenger: Contender, champ: Contender | None) -> tuple[bool, str]:
     moved = challenger.data_version != champ.data_version
     if moved and (refused := rule.lost_sentences(challenger.run, champ.run)):
         return refused.promote, refused.why
-    ref = stand_in(champ, challenger.data_version, challenger.run_id)
+    ref = stand_in(champ, challenger)
     if ref is None:
         across = rule.across_data(challenger.run, champ.run)
         if across.promote:  # the champion's recipe itself, retrained on more labels
