@@ -82,6 +82,8 @@ def describe(exc: ValidationError, cls: type[BaseModel]) -> str:
         allowed = ", ".join(sorted(_config_at(cls, err["loc"][:-1]).model_fields))
         return f"unknown key '{where}' (allowed keys: {allowed})"
     message = err["msg"].removeprefix("Value error, ")
+    if "got " in message:  # the check already says what it was given
+        return f"bad value for '{where}': {message}"
     return f"bad value for '{where}': {message} (got {err.get('input')!r})"
 
 

@@ -90,3 +90,15 @@ def test_read_yaml_refuses_what_is_not_a_mapping_of_keys_once_each(tmp_path):
         == f"config file not found: {tmp_path / 'none.yaml'}"
     )
     assert read_yaml(empty) == {}
+
+
+def test_a_check_that_names_the_value_given_is_not_followed_by_it_again(tmp_path):
+    from training.recipes import load_recipe
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("kind: baseline\nword_ngrams: [3, 1]\n")
+    with pytest.raises(StanceError) as refused:
+        load_recipe(recipe)
+    assert str(refused.value) == (
+        f"{recipe}: bad value for 'word_ngrams': an n-gram range is [low, high] with 1 <= low <= high, got [3, 1]"
+    )

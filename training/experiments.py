@@ -249,7 +249,8 @@ def cli(
     if not spec.is_absolute() and not spec.exists():
         spec = paths.root() / spec
     plan = load_plan(spec)
-    print(f"experiment {plan.spec.name}: {len(plan.runs)} runs on data version {plan.data_version}")
+    runs = f"{len(plan.runs)} run{'s' if len(plan.runs) != 1 else ''}"
+    print(f"experiment {plan.spec.name}: {runs} on data version {plan.data_version}")
     if dry_run:
         for run in plan.runs:
             print(f"  {run.label}: configs/{run.recipe_path.name} recipe {recipe_hash(run.recipe)}")
