@@ -363,11 +363,9 @@ def submit(
     unknown = [
         f"{r.where}: task {r.task} is not in project '{project.title}'" for r in rows if r.task not in tasks
     ]
-    if len(unknown) == 1:
-        raise StanceError(f"{unknown[0]}; nothing was sent")
     if unknown:
         header = f"{len(unknown)} rows of the batch name tasks that are not in project '{project.title}'"
-        raise StanceError(one_or_several(unknown, f"{header}; nothing was sent:"))
+        raise StanceError(one_or_several(unknown, f"{header}; nothing was sent:", alone="; nothing was sent"))
     own = [t for t, *_ in rows if any(a.get("completed_by") == uid for a in tasks[t].independent())]
     if review and own:  # the decision would be skipped as "already there", silently
         raise StanceError(

