@@ -247,6 +247,8 @@ def status_cli(project: ProjectOpt = "") -> None:
     )
     versions = ", ".join(f"{v} ({n})" for v, n in s["prediction_versions"].items()) or "none"
     console.print(f"  predictions: {versions}; queue model version: {s['project_model_version'] or 'none'}")
+    for line in s["copies"]:  # the same article under two ids: each sentence would be labeled twice
+        console.print(f"  the same article twice: {line}; delete one's tasks in Label Studio")
     _print_agreement(console, s)
 
 

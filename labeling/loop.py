@@ -55,8 +55,17 @@ def project_settings(scheme: Scheme, title: str, overlap: int = 2) -> dict:
     }
 
 
+# what `init` names when it changes a setting in place
+SETTING_NAMES = {
+    "label_config": "labeling interface",
+    "expert_instruction": "instructions",
+    "maximum_annotations": "overlap",
+}
+
+
 def init(studio: Studio, scheme: Scheme, title: str, overlap: int = 2) -> tuple[int, str]:
-    """(project id, 'created' | 'updated' | 'unchanged')."""
+    """(project id, 'created' | 'updated (what changed)' | 'unchanged'); a changed overlap is
+    named with its old and new value, so a plain re-run that lowers it is seen."""
     wanted = project_settings(scheme, title, overlap)
     project = studio.find_project(title)
     if project is None:
@@ -69,7 +78,13 @@ def init(studio: Studio, scheme: Scheme, title: str, overlap: int = 2) -> tuple[
         return project.id, "unchanged"
     with studio.calls(f"updating project '{title}' ({', '.join(changed)})"):
         studio.client.projects.update(project.id, **changed)
-    return project.id, "updated"
+    what = [
+        f"overlap {current.maximum_annotations} -> {overlap}"
+        if k == "maximum_annotations"
+        else SETTING_NAMES.get(k, k.replace("_", " "))
+        for k in changed
+    ]
+    return project.id, f"updated ({', '.join(what)})"
 
 
 # -- push --------------------------------------------------------------------------------
@@ -138,6 +153,33 @@ class SentenceIndex:
         return (other, n) if n >= SAME_TEXT_SHARE * len(texts) else None
 
 
+def _texts_by_article(exported: list[dict]) -> dict[str, set[str]]:
+    by_article: dict[str, set[str]] = defaultdict(set)
+    for task in exported:
+        data = task.get("data", {})
+        if isinstance(data.get("article"), str) and isinstance(data.get("text"), str):
+            by_article[data["article"]].add(_normal(data["text"]))
+    return by_article
+
+
+def copies(exported: list[dict]) -> list[str]:
+    """The project's articles that another of its articles holds again (pushed under two file
+    names before push checked for it, or imported so): one line each, naming both, so a copy's
+    tasks can be deleted before its sentences are labeled twice."""
+    by_article = _texts_by_article(exported)
+    index = SentenceIndex()
+    for article, texts in by_article.items():
+        index.add(article, texts)
+    lines, seen = [], set()
+    for article in sorted(by_article):
+        found = index.same_text(article, by_article[article])
+        if found and frozenset((article, found[0])) not in seen:
+            seen.add(frozenset((article, found[0])))
+            n, size = found[1], len(by_article[article])
+            lines.append(f"'{article}' is '{found[0]}' again ({n} of its {size} sentences are there)")
+    return lines
+
+
 def distinct_articles(
     read: list[tuple[Path, list[Sentence]]], exported: list[dict], title: str, notes: list[str]
 ) -> list[list[Sentence]]:
@@ -145,11 +187,7 @@ def distinct_articles(
     article earlier in the push has, is left out with a note naming both. An article whose own id
     is in the project already is a re-push (its tasks are there, keyed by sentence id): kept."""
     on_server, here = SentenceIndex(), SentenceIndex()
-    by_article: dict[str, set[str]] = defaultdict(set)
-    for task in exported:
-        data = task.get("data", {})
-        if isinstance(data.get("article"), str) and isinstance(data.get("text"), str):
-            by_article[data["article"]].add(_normal(data["text"]))
+    by_article = _texts_by_article(exported)
     for article, texts in by_article.items():
         on_server.add(article, texts)
     pushed: dict[str, Path] = {}

@@ -14,7 +14,7 @@ from pathlib import Path
 from labeling.agreement import agreement
 from labeling.annotations import find_article
 from labeling.articles import read_article
-from labeling.loop import task_data
+from labeling.loop import copies, task_data
 from labeling.records import Annotation, Record, resolve
 from labeling.segment import Sentence, segment
 from labeling.snapshot import load_snapshot
@@ -220,6 +220,7 @@ def status(studio: Studio, scheme: Scheme, title: str) -> dict:
         **summarize(records, scheme),
         "prediction_versions": dict(versions),
         "project_model_version": getattr(studio.client.projects.get(project.id), "model_version", None),
+        "copies": copies(tasks),
     }
 
 

@@ -66,3 +66,25 @@ def test_a_dataset_built_with_an_older_layout_is_refused_not_trained_on(built, s
         f"dataset {meta['data_version']} was built with an older column layout (1, now {dataset.LAYOUT}); "
         "rebuild it with `stance build-dataset`"
     )
+
+
+def test_building_an_older_snapshot_says_train_now_uses_it_and_what_it_lacks(
+    scheme, tmp_path, monkeypatch, capsys
+):
+    """`build-dataset --snapshot OLD` makes OLD's data the one `stance train` uses: both commands
+    say so, with how many of the latest snapshot's sentences it lacks; the latest says nothing."""
+    from labeling.snapshot import latest_snapshot
+    from stance import paths
+    from training import dataset
+
+    monkeypatch.setattr(paths, "datasets", lambda: tmp_path / "datasets")
+    old = paths.snapshots() / "annotations-b18cd89cc529.jsonl"  # the 35 articles, before the coverage
+    dataset.cli(snapshot=old)
+    note = (
+        "note: data b18cd89cc529 lacks 2058 of the 2466 labeled sentences of the latest snapshot "
+        f"({latest_snapshot().stem.removeprefix('annotations-')}); `stance train` now trains on it"
+    )
+    assert capsys.readouterr().err.startswith(note)
+    assert f"note: {dataset.latest_built_note()}".startswith(note)  # what `stance train` prints first
+    dataset.cli(snapshot=None)
+    assert capsys.readouterr().err == "" and dataset.latest_built_note() is None

@@ -154,3 +154,18 @@ def test_a_hub_id_typo_in_an_override_fails_the_dry_run_before_anything_trains(t
         "packaged:all-mpnet-base-v2), a folder, or in the local model cache (hub downloads are off: HF_HUB_OFFLINE=1)"
     )
     assert out.stdout == b"" and no_experiment("hubtypo")
+
+
+def test_a_dry_run_names_the_latest_data_but_builds_nothing(tmp_path, monkeypatch, capsys):
+    """`--dry-run` trains nothing and changes nothing: `latest` is named, no dataset is built,
+    and the dataset `stance train` uses is left where it was."""
+    from labeling.snapshot import data_version, latest_snapshot
+    from stance import paths
+    from training.experiments import cli
+
+    monkeypatch.setattr(paths, "datasets", lambda: tmp_path / "datasets")
+    spec = write_spec(tmp_path, "runs:\n" + GOOD_RUN, "dry")
+    cli(spec, dry_run=True)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"experiment dry: 1 run on data version {data_version(latest_snapshot())}"
+    assert not (tmp_path / "datasets").exists()

@@ -17,7 +17,7 @@ import pytest
 from labeling.agreement import agreement
 from labeling.annotations import studio_raw_file
 from labeling.articles import read_article
-from labeling.loop import DEFAULT_MODEL, init
+from labeling.loop import DEFAULT_MODEL, init, task_data
 from labeling.records import Annotation
 from labeling.segment import segment
 from labeling.snapshot import data_version, latest_snapshot, load_snapshot
@@ -97,10 +97,18 @@ def test_init_twice_gives_one_project_and_changes_nothing(studio, scheme):
     # an edited definition in the scheme updates the project in place
     edited = Scheme(dict(scheme.actors, ttp="The TTP."), scheme.stances, scheme.none)
     project_id = studio.project("init twice").id
-    assert init(studio, edited, "init twice") == (project_id, "updated")
+    assert init(studio, edited, "init twice") == (project_id, "updated (labeling interface, instructions)")
     assert 'hint="The TTP."' in studio.client.projects.get(project_id).label_config
-    assert init(studio, scheme, "init twice") == (project_id, "updated")
+    assert init(studio, scheme, "init twice") == (project_id, "updated (labeling interface, instructions)")
     assert init(studio, scheme, "init twice") == (project_id, "unchanged")
+    # a plain re-run after `--overlap 3` goes back to the config's 2, and says so with both values
+    assert cli("labeling", "init", "--project", "init twice", "--overlap", "3")[0] == 0
+    code, out = cli("labeling", "init", "--project", "init twice")
+    assert (
+        code == 0
+        and " updated (overlap 3 -> 2) at " in out
+        and out.rstrip().endswith("goes to 2 annotator(s)")
+    )
 
 
 @pytest.mark.slow
@@ -192,6 +200,19 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
     ]
     articles = [t["data"]["article"] for t in studio.export(studio.project(title).id)]
     assert sorted(set(articles)) == [ARTICLES[0].stem, "other"] and len(articles) == n0 + n1
+    code, out = cli("labeling", "status", "-p", title)
+    assert code == 0 and "the same article twice" not in out
+
+    # a copy that came in before push checked (imported as tasks): `status` names it, once
+    sentences = segment(read_article(renamed))
+    payload = [{"data": task_data(sentences, i)} for i in range(len(sentences))]
+    studio.client.projects.import_tasks(studio.project(title).id, request=payload)
+    code, out = cli("labeling", "status", "-p", title)
+    twice = [line.strip() for line in out.splitlines() if "the same article twice" in line]
+    assert code == 0 and twice == [
+        f"the same article twice: '{ARTICLES[0].stem}' is 'renamed' again ({n0} of its {n0} sentences are "
+        "there); delete one's tasks in Label Studio"
+    ]
 
 
 def annotate(studio: Studio, task_id: int, user_id: int, *pairs: Pair, cancelled=False, scheme=None) -> None:

@@ -168,6 +168,8 @@ def test_a_run_describes_itself_on_its_mlflow_page(trained, built):
     assert text.startswith(f"**test-baseline** (baseline) on data version {built[1]['data_version']}.")
     m = run.data.metrics
     cv, time_split, rolling, new_outlets = figure_lines(m, 3)  # as `stance train` prints them
+    e2e = f"actor accuracy end to end {m['cv_actor_accuracy_e2e']:.3f} [{m['cv_actor_accuracy_e2e_lo']:.3f}, "
+    assert e2e in cv  # CV gives the actor figure the split lines give, not accuracy over every sentence
     assert cv.endswith("(grouped 3-fold CV by article)") and rolling.startswith(
         "rolling origin (3 blocks, 133 articles"
     )
@@ -249,3 +251,17 @@ def test_train_command_with_a_bad_config_prints_one_line(tmp_path):
         f"error: {bad}: unknown key 'cv_fold' (allowed keys: C, char_ngrams, class_weight, cv_folds, kind, "
         "max_features, max_iter, min_df, seed, word_ngrams)"
     ]
+
+
+def test_a_recipes_lists_and_mappings_are_logged_as_json_an_engineer_can_read_back():
+    """Run params are strings in MLflow: a recipe's mapping (the hybrid's actor cues) is logged as
+    JSON, which parses back to the recipe's value (it was a Python repr, with single quotes)."""
+    import json
+
+    from stance import paths
+    from training.recipes import load_recipe
+    from training.train import _params
+
+    recipe = load_recipe(paths.configs() / "hybrid.yaml")
+    params = _params(recipe, {"data_version": "x"}, {"article": ["a", "a", "b"]})
+    assert json.loads(params["actor_cues"]) == recipe.actor_cues

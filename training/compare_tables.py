@@ -78,6 +78,8 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
         ),
         ("stance ECE", "ECE", num("stance_ece")),
         ("CV time", "CV", num("cv_seconds", "{:.0f} s")),
+        ("time split time (fit and scoring)", "time split", num("time_seconds", "{:.0f} s")),
+        ("rolling origin time (its older blocks)", "rolling", num("rolling_seconds", "{:.0f} s")),
         ("final fit", "fit", num("train_seconds", "{:.0f} s")),
     ]
     return cols

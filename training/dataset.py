@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -225,6 +226,38 @@ def load(version: str | None, scheme: Scheme):
     return load_from_disk(str(folder / "data")), meta
 
 
+def behind_latest(snapshot: Path) -> str | None:
+    """A note when a snapshot lacks labeled sentences of the latest one (``--snapshot`` named an
+    older or a smaller snapshot): the data it builds is what `stance train` then trains on, and a
+    model trained on it cannot replace a champion trained on more. None when it lacks none."""
+    from stance.io import read_jsonl
+
+    latest = latest_snapshot(required=False)
+    if latest is None or not Path(snapshot).is_file() or Path(snapshot).resolve() == latest.resolve():
+        return None
+    ids = {row["sentence_id"] for _, row in read_jsonl(Path(snapshot))}
+    newest = {row["sentence_id"] for _, row in read_jsonl(latest)}
+    lacks = len(newest - ids)
+    if not lacks:
+        return None
+    return (
+        f"data {data_version(snapshot)} lacks {lacks} of the {len(newest)} labeled sentences of the latest "
+        f"snapshot ({data_version(latest)}); `stance train` now trains on it, and its models cannot replace "
+        "a champion trained on the latest. `stance build-dataset` with no --snapshot goes back to the latest"
+    )
+
+
+def latest_built_note() -> str | None:
+    """`behind_latest` for the dataset `stance train` uses when given no version (None if none is built)."""
+    pointer = paths.datasets() / "LATEST"
+    if not pointer.is_file():
+        return None
+    meta_file = dataset_dir(pointer.read_text().strip()) / "meta.json"
+    if not meta_file.is_file():
+        return None
+    return behind_latest(paths.snapshots() / json.loads(meta_file.read_text())["snapshot"])
+
+
 def cli(
     snapshot: Annotated[Path | None, typer.Option(help="Annotation snapshot [default: the latest].")] = None,
     test_share: Annotated[
@@ -245,6 +278,8 @@ def cli(
         f"({meta['articles']['train']} articles, older or undated), {meta['rows']['test']} test sentences "
         f"({meta['articles']['test']} articles {test}) -> {folder}"
     )
+    if note := behind_latest(snapshot):
+        print(f"note: {note}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -114,8 +114,9 @@ class Plan:
 
 
 # -- checking a spec ------------------------------------------------------------------
-def load_plan(path: Path) -> Plan:
-    """Read and check a spec completely (recipes, overrides, data version); nothing is trained."""
+def load_plan(path: Path, build: bool = True) -> Plan:
+    """Read and check a spec completely (recipes, overrides, data version); nothing is trained.
+    ``build=False`` (a dry run) builds no dataset and leaves the one `stance train` uses alone."""
     path = Path(path)
     spec = ExperimentSpec.from_dict(read_yaml(path), source=str(path))
     try:
@@ -130,7 +131,7 @@ def load_plan(path: Path) -> Plan:
     runs = [
         PlannedRun(p.entry, p.recipe_path, p.recipe, p.overrides, share) for p in planned for share in shares
     ]
-    return Plan(spec, path, resolve_data_version(spec.data_version, path), runs)
+    return Plan(spec, path, resolve_data_version(spec.data_version, path, build), runs)
 
 
 def _plan_run(path: Path, run: RunSpec, name: str) -> PlannedRun:
@@ -151,9 +152,10 @@ def recipe_file(name: str, where: str) -> Path:
     return recipe
 
 
-def resolve_data_version(wanted: str, path: Path) -> str:
-    """``latest`` -> the latest annotation snapshot's version; either way the dataset gets built."""
-    from labeling.snapshot import latest_snapshot
+def resolve_data_version(wanted: str, path: Path, build: bool = True) -> str:
+    """``latest`` -> the latest annotation snapshot's version; either way the dataset gets built
+    (with ``build``)."""
+    from labeling.snapshot import data_version, latest_snapshot
     from stance.scheme import Scheme
     from training import dataset
 
@@ -165,6 +167,8 @@ def resolve_data_version(wanted: str, path: Path) -> str:
         raise StanceError(
             f"{path}: data version '{wanted}' is neither built nor a snapshot (snapshots: {known})"
         )
+    if snapshot.is_file() and not build:
+        return data_version(snapshot)
     if snapshot.is_file():
         version, _, _ = dataset.save(snapshot, Scheme.load(), latest=wanted == LATEST)
         return version
@@ -248,7 +252,7 @@ def cli(
     """Run every run of an experiment spec into one MLflow experiment (done runs are skipped)."""
     if not spec.is_absolute() and not spec.exists():
         spec = paths.root() / spec
-    plan = load_plan(spec)
+    plan = load_plan(spec, build=not dry_run)
     runs = f"{len(plan.runs)} run{'s' if len(plan.runs) != 1 else ''}"
     print(f"experiment {plan.spec.name}: {runs} on data version {plan.data_version}")
     if dry_run:
