@@ -158,6 +158,8 @@ def cli(
 
     settings = Settings(tuple(s.strip() for s in strategies.split(",") if s.strip()), start, batch, seeds,
                         quota, max_labels, stand_in)  # fmt: skip
+    if target is not None and not 0 < target <= 1:  # before the minutes of simulating, not after
+        raise StanceError(f"--target must be a macro-F1 in (0, 1] (got {target})")
     scheme = Scheme.load()
     snapshot = snapshot or latest_snapshot()
     pool, test = load_splits(scheme, snapshot)
@@ -166,8 +168,6 @@ def cli(
     rows = simulate(pool, test, scheme, settings)
     table = curves(rows)
     target = default_target(table) if target is None else target
-    if not 0 < target <= 1:
-        raise StanceError(f"--target must be a macro-F1 in (0, 1] (got {target})")
     summary = {
         "data_version": data_version(snapshot),
         "settings": settings.__dict__ | {"strategies": ",".join(settings.strategies)},
