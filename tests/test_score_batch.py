@@ -413,3 +413,18 @@ def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     path = tmp_path / "sentences.parquet"
     frame.to_parquet(path)
     assert contexts_on_both_engines(path) == (want, want)
+
+
+def test_overwrite_never_deletes_a_folder_that_is_not_a_batch_output(articles, tmp_path):
+    out = tmp_path / "notes"  # an analyst's folder named as OUTPUT by mistake (or `.`, the checkout)
+    out.mkdir()
+    (out / "draft.md").write_text("findings so far\n")
+    for extra in ([], ["--overwrite"]):
+        code, text = cli("score-batch", str(articles), str(out), *extra)
+        assert code == 2
+        assert text.strip() == (
+            f"error: {out} holds files that are not score-batch results: choose a new or empty folder "
+            "(--overwrite replaces only an earlier score-batch OUTPUT)"
+        )
+        assert (out / "draft.md").read_text() == "findings so far\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["notes"]

@@ -153,8 +153,14 @@ def _partition_value(date) -> str:
 
 
 def _prepare_output(output: Path, overwrite: bool) -> Path:
-    if output.exists() and (output.is_file() or any(output.iterdir())) and not overwrite:
-        raise StanceError(f"{output} already holds results: pass --overwrite to replace them")
+    if output.exists() and (output.is_file() or any(output.iterdir())):
+        if not is_batch_output(output):  # --overwrite replaces an earlier OUTPUT, never other files
+            raise StanceError(
+                f"{output} holds files that are not score-batch results: choose a new or empty folder "
+                "(--overwrite replaces only an earlier score-batch OUTPUT)"
+            )
+        if not overwrite:
+            raise StanceError(f"{output} already holds results: pass --overwrite to replace them")
     output.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
 
