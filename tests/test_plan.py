@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import run_cli
-from training.plan import cells
+from training.plan import cell_ids, cells
 from training.plan_studio import PLAN_VIEW
 
 ARTICLE = (
@@ -44,6 +44,13 @@ def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
     # labeled cells carry a measured F1 and a count
     pk_demand = next(c for c in result["cells"] if (c["actor"], c["stance"]) == ("pakistan", "demand"))
     assert pk_demand["labeled"] > 0 and pk_demand["f1"] is not None
+    # each F1 with the test sentences it rests on: one sentence's F1 of 1.000 is not a solved cell
+    from training.simulate import load_splits
+
+    _, test = load_splits(scheme)
+    gold = cell_ids(test.actors, test.stances, scheme)
+    assert [c["test"] for c in result["cells"]] == [gold.count(c) for c in cells(scheme)]
+    assert "of test" in out and "a few say little" in out
 
 
 def test_plan_refuses_bad_input_in_one_line(tmp_path):
