@@ -74,7 +74,7 @@ def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_
         "labeling", "plan", "--project", "plan", "--budget", "4", "--strategy", "diverse", "--apply"
     )
     assert code == 0, out
-    assert "plan applied: 4 tasks re-ranked" in out
+    assert "plan applied: 4 tasks ranked in the 'plan' tab (4 tasks updated, old ranks cleared)" in out
     project_id = studio.project("plan").id
     ranked = sorted(
         (t["data"]["plan_rank"], t["data"]["article"])
@@ -90,6 +90,7 @@ def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_
     )
     assert code == 0, out
     assert sum("plan_rank" in t["data"] for t in studio.export(project_id)) == 2
+    assert "plan applied: 2 tasks ranked in the 'plan' tab (2 tasks updated, old ranks cleared)" in out
     assert (
         len([v for v in studio.client.views.list(project=project_id) if v.data.get("title") == PLAN_VIEW])
         == 1

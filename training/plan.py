@@ -230,4 +230,7 @@ def cli(
         write_atomic(out, json.dumps(result, indent=2) + "\n")
     if apply_plan:
         n = apply(studio, project_id, result["plan"], data)
-        console.print(f"plan applied: {n} tasks re-ranked; open the '{PLAN_VIEW}' tab and Label All Tasks")
+        console.print(
+            f"plan applied: {len(result['plan'])} tasks ranked in the '{PLAN_VIEW}' tab ({n} tasks updated, "
+            "old ranks cleared); Label All Tasks from that tab"
+        )
