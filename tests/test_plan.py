@@ -58,6 +58,12 @@ def test_plan_refuses_bad_input_in_one_line(tmp_path):
     assert code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html) to plan from"
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--apply")
     assert code == 2 and "error: --apply ranks Label Studio tasks" in out
+    # a mistyped strategy is named first, not after a server that is down or the data is read
+    code, out = cli("labeling", "plan", "--budget", "3", "--strategy", "smart", "-p", "none-such")
+    assert (
+        code == 2
+        and out.strip() == "error: unknown strategy 'smart'; choose from random, uncertainty, diverse"
+    )
 
 
 @pytest.mark.slow

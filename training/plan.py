@@ -208,6 +208,8 @@ def cli(
 
     if apply_plan and articles:
         raise StanceError("--apply ranks Label Studio tasks; it cannot apply a plan made from --articles")
+    if strategy is not None and strategy not in STRATEGIES:  # before the data and the server
+        raise StanceError(f"unknown strategy '{strategy}'; choose from {', '.join(STRATEGIES)}")
     scheme = Scheme.load()
     pool, test = load_splits(scheme, snapshot)
     labeled = {s.sentence_id for s in pool.sentences + test.sentences}
