@@ -428,3 +428,16 @@ def test_overwrite_never_deletes_a_folder_that_is_not_a_batch_output(articles, t
         )
         assert (out / "draft.md").read_text() == "findings so far\n"
         assert [p.name for p in tmp_path.iterdir()] == ["notes"]
+
+
+def test_a_master_url_spark_cannot_take_is_one_line(articles, tmp_path):
+    for master in ("bogus", "local[x]", "localhost"):
+        code, text = cli(
+            "score-batch", str(articles), str(tmp_path / "out"), "--engine", "spark", "--master", master
+        )
+        assert code == 2
+        assert text.strip() == (
+            f"error: --master {master}: not a Spark master URL (local[N], local[*], spark://HOST:PORT, yarn "
+            "or k8s://...)"
+        )  # Spark's own answer was a Java and a Python traceback, 74 lines
+    assert not any(tmp_path.iterdir())
