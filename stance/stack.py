@@ -136,8 +136,13 @@ class Stack:
     # -- the whole stack --------------------------------------------------------------------
     def check_ports(self) -> None:
         """Every port this call would bind must be free: checked before anything starts."""
-        running = {"pg": self.pg.running(), "mlflow": bool(self.mlflow_running_pid())}
-        running["ls"] = bool(self.label_studio.running_pid())
+        # ours counts as running only where it answers on this call's port: one started on
+        # another port is stopped by `up`, so this port must be free for the new one
+        running = {
+            "pg": self.pg.running(),
+            "mlflow": bool(self.mlflow_running_pid()) and self.mlflow_answers(),
+        }
+        running["ls"] = bool(self.label_studio.running_pid()) and self.label_studio.answers()
         for key, (var, _, what) in PORTS.items():
             port = getattr(self, f"{key}_port")
             if not running[key] and _port_taken(port):
@@ -161,11 +166,15 @@ class Stack:
             else:
                 self.pg.create_databases(password)
             if not (self.mlflow_running_pid() and self.mlflow_answers()):
+                self._stop_stray(
+                    "the MLflow server", self.mlflow_running_pid(), self.mlflow_url, self.mlflow_stop
+                )
                 print(f"starting the MLflow server at {self.mlflow_url} ...", flush=True)
                 started.append("mlflow")
                 self.mlflow_start(password)
             ls = self.label_studio
             if not (ls.running_pid() and ls.answers()):
+                self._stop_stray("Label Studio", ls.running_pid(), ls.url, ls.stop)
                 print(
                     f"starting Label Studio at {ls.url} (a first start takes a few minutes) ...", flush=True
                 )
@@ -181,6 +190,16 @@ class Stack:
             for key in reversed(started):
                 stops[key]()
             raise
+
+    @staticmethod
+    def _stop_stray(what: str, pid: int | None, url: str, stop) -> None:
+        """Ours (its pid file names it) but silent at ``url``: started on another port, or hung.
+        Stopped before the new one starts, so that no server is left running that `down` forgets."""
+        if pid is not None:
+            print(
+                f"stopping {what} started earlier (pid {pid}), which does not answer at {url} ...", flush=True
+            )
+            stop()
 
     def down(self, quiet: bool = False) -> list[str]:
         stopped = []

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import run_cli
-from training.plan import cells
+from training.plan import cell_ids, cells
 from training.plan_studio import PLAN_VIEW
 
 ARTICLE = (
@@ -44,6 +44,13 @@ def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
     # labeled cells carry a measured F1 and a count
     pk_demand = next(c for c in result["cells"] if (c["actor"], c["stance"]) == ("pakistan", "demand"))
     assert pk_demand["labeled"] > 0 and pk_demand["f1"] is not None
+    # each F1 with the test sentences it rests on: one sentence's F1 of 1.000 is not a solved cell
+    from training.simulate import load_splits
+
+    _, test = load_splits(scheme)
+    gold = cell_ids(test.actors, test.stances, scheme)
+    assert [c["test"] for c in result["cells"]] == [gold.count(c) for c in cells(scheme)]
+    assert "of test" in out and "a few say little" in out
 
 
 def test_plan_refuses_bad_input_in_one_line(tmp_path):
@@ -51,6 +58,12 @@ def test_plan_refuses_bad_input_in_one_line(tmp_path):
     assert code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html) to plan from"
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--apply")
     assert code == 2 and "error: --apply ranks Label Studio tasks" in out
+    # a mistyped strategy is named first, not after a server that is down or the data is read
+    code, out = cli("labeling", "plan", "--budget", "3", "--strategy", "smart", "-p", "none-such")
+    assert (
+        code == 2
+        and out.strip() == "error: unknown strategy 'smart'; choose from random, uncertainty, diverse"
+    )
 
 
 @pytest.mark.slow
@@ -67,7 +80,7 @@ def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_
         "labeling", "plan", "--project", "plan", "--budget", "4", "--strategy", "diverse", "--apply"
     )
     assert code == 0, out
-    assert "plan applied: 4 tasks re-ranked" in out
+    assert "plan applied: 4 tasks ranked in the 'plan' tab (4 tasks updated, old ranks cleared)" in out
     project_id = studio.project("plan").id
     ranked = sorted(
         (t["data"]["plan_rank"], t["data"]["article"])
@@ -83,6 +96,7 @@ def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_
     )
     assert code == 0, out
     assert sum("plan_rank" in t["data"] for t in studio.export(project_id)) == 2
+    assert "plan applied: 2 tasks ranked in the 'plan' tab (2 tasks updated, old ranks cleared)" in out
     assert (
         len([v for v in studio.client.views.list(project=project_id) if v.data.get("title") == PLAN_VIEW])
         == 1

@@ -170,3 +170,17 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
         assert links.count() > 0
         assert links.first.get_attribute("href").startswith("https://")
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+
+
+def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tmp_path):
+    path, meta, _ = predictions
+    out = tmp_path / "report"
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    timeline = list(csv.DictReader((out / "timeline.csv").open()))
+    articles = {r["period"]: int(r["articles"]) for r in timeline}
+    # 2025-11 has no article: its zeros are no coverage, not a month in which nobody demanded
+    assert articles == {"2025-10": 1, "2025-11": 0, "2025-12": 1, "undated": 1, "total": 3}
+    html = (out / "report.html").read_text()
+    assert '<tr><td>2025-11</td><td class="num">0</td>' in html
+    assert "A period with no article is shaded grey; its zeros are no coverage, not no stance." in html

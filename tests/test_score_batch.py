@@ -413,3 +413,31 @@ def test_each_sentence_reads_the_same_context_as_in_predict(articles, tmp_path):
     path = tmp_path / "sentences.parquet"
     frame.to_parquet(path)
     assert contexts_on_both_engines(path) == (want, want)
+
+
+def test_overwrite_never_deletes_a_folder_that_is_not_a_batch_output(articles, tmp_path):
+    out = tmp_path / "notes"  # an analyst's folder named as OUTPUT by mistake (or `.`, the checkout)
+    out.mkdir()
+    (out / "draft.md").write_text("findings so far\n")
+    for extra in ([], ["--overwrite"]):
+        code, text = cli("score-batch", str(articles), str(out), *extra)
+        assert code == 2
+        assert text.strip() == (
+            f"error: {out} holds files that are not score-batch results: choose a new or empty folder "
+            "(--overwrite replaces only an earlier score-batch OUTPUT)"
+        )
+        assert (out / "draft.md").read_text() == "findings so far\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["notes"]
+
+
+def test_a_master_url_spark_cannot_take_is_one_line(articles, tmp_path):
+    for master in ("bogus", "local[x]", "localhost"):
+        code, text = cli(
+            "score-batch", str(articles), str(tmp_path / "out"), "--engine", "spark", "--master", master
+        )
+        assert code == 2
+        assert text.strip() == (
+            f"error: --master {master}: not a Spark master URL (local[N], local[*], spark://HOST:PORT, yarn "
+            "or k8s://...)"
+        )  # Spark's own answer was a Java and a Python traceback, 74 lines
+    assert not any(tmp_path.iterdir())

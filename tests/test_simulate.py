@@ -134,3 +134,34 @@ def test_a_bad_strategy_on_the_command_line_is_one_line():
         out.stderr.decode().strip()
         == "error: unknown strategy 'smart'; choose from random, uncertainty, diverse"
     )
+
+
+def test_a_bad_target_is_refused_before_any_simulating(tmp_path):
+    from tests.conftest import run_cli
+
+    out = run_cli(
+        "labeling", "simulate", "--seeds", "1", "--max-labels", "150", "--target", "62", "--no-mlflow",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert out.returncode == 2
+    text = out.stdout.decode() + out.stderr.decode()
+    assert text.strip() == "error: --target must be a macro-F1 in (0, 1] (got 62.0)"  # no pool, no rounds
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_summary_lines_say_reached_or_not(tmp_path):
+    from tests.conftest import run_cli
+
+    out = run_cli(
+        "labeling", "simulate", "--strategies", "random,uncertainty", "--seeds", "1", "--max-labels", "150",
+        "--target", "0.99", "--no-mlflow", "--out", str(tmp_path),
+    )  # fmt: skip
+    text = out.stdout.decode()
+    assert out.returncode == 0, text + out.stderr.decode()
+    assert "random: stance macro-F1 0.990 not reached\n" in text  # was "at not reached"
+    assert "uncertainty: stance macro-F1 0.990 not reached\n" in text
+    out = run_cli(
+        "labeling", "simulate", "--strategies", "random", "--seeds", "1", "--max-labels", "150",
+        "--target", "0.01", "--no-mlflow", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert "random: stance macro-F1 0.010 reached at 50 labels\n" in out.stdout.decode()

@@ -175,6 +175,21 @@ def test_a_wrong_database_password_is_one_line_and_stops_nothing(stack):
     assert httpx.get(f"{os.environ['MLFLOW_TRACKING_URI']}/health").status_code == 200  # still up
 
 
+def test_up_on_other_ports_stops_the_servers_it_started_before(stack):
+    old = {k: stack[k] for k in ("STANCE_STACK_MLFLOW_PORT", "STANCE_STACK_LS_PORT")}
+    new = {k: str(free_port()) for k in old}
+    code, out = stack_cli("up", env=new)  # the user changed the ports while the stack ran
+    assert code == 0, out
+    assert "stopping the MLflow server started earlier (pid " in out
+    assert f"which does not answer at http://127.0.0.1:{new['STANCE_STACK_MLFLOW_PORT']}" in out
+    assert not any(port_taken(int(p)) for p in old.values())  # no server left that `down` forgets
+    assert all(port_taken(int(p)) for p in new.values())
+    code, out = stack_cli("up", env=old)  # and back: the module's stack on its own ports again
+    assert code == 0, out
+    assert not any(port_taken(int(p)) for p in new.values())
+    assert all(port_taken(int(p)) for p in old.values())
+
+
 def test_down_leaves_no_port_and_commands_then_say_the_stack_is_not_started(stack):
     code, out = stack_cli("down")
     assert code == 0 and out.strip() == "stopped Label Studio, the MLflow server, PostgreSQL"

@@ -117,6 +117,7 @@ def plan(
         np.concatenate([pool.actors, test.actors]), np.concatenate([pool.stances, test.stances]), scheme
     )
     counts_pool = cell_ids(pool.actors, pool.stances, scheme)
+    counts_test = cell_ids(test.actors, test.stances, scheme)  # what each F1 rests on
     expected = {c: float(p[chosen].sum()) for c, p in cell_proba(a_p, s_p, scheme).items()}
     table = []
     for c in cells(scheme):
@@ -131,7 +132,7 @@ def plan(
         )
         table.append({
             "actor": c[0], "stance": c[1], "labeled": counts_all.count(c),
-            "f1": None if np.isnan(f1_now[c]) else round(f1_now[c], 3),
+            "f1": None if np.isnan(f1_now[c]) else round(f1_now[c], 3), "test": counts_test.count(c),
             "expected_new": round(expected[c], 1),
             "expected_gain": None if gain is None else round(float(gain), 3),
         })  # fmt: skip
@@ -156,8 +157,11 @@ def print_plan(result: dict, why: str, console) -> None:
     console.print(
         f"{len(result['plan'])} of {result['unlabeled']} unlabeled sentences by '{result['strategy']}' ({why})"
     )
-    t = Table(title="per (actor, stance) cell: expected gain is an extrapolation of the measured F1 slope")
-    for col in ("actor", "stance", "labeled", "F1 now", "expected new", "expected gain"):
+    t = Table(
+        title="per (actor, stance) cell: F1 now is measured on the cell's 'of test' labeled test sentences "
+        "(a few say little); expected gain is an extrapolation of the measured F1 slope"
+    )
+    for col in ("actor", "stance", "labeled", "F1 now", "of test", "expected new", "expected gain"):
         t.add_column(col, justify="left" if col in ("actor", "stance") else "right", no_wrap=True)
     fmt = lambda v: "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
     for c in result["cells"]:
@@ -166,6 +170,7 @@ def print_plan(result: dict, why: str, console) -> None:
             c["stance"],
             str(c["labeled"]),
             fmt(c["f1"]),
+            str(c["test"]),
             f"{c['expected_new']:.1f}",
             fmt(c["expected_gain"]),
         )
@@ -203,6 +208,8 @@ def cli(
 
     if apply_plan and articles:
         raise StanceError("--apply ranks Label Studio tasks; it cannot apply a plan made from --articles")
+    if strategy is not None and strategy not in STRATEGIES:  # before the data and the server
+        raise StanceError(f"unknown strategy '{strategy}'; choose from {', '.join(STRATEGIES)}")
     scheme = Scheme.load()
     pool, test = load_splits(scheme, snapshot)
     labeled = {s.sentence_id for s in pool.sentences + test.sentences}
@@ -225,4 +232,7 @@ def cli(
         write_atomic(out, json.dumps(result, indent=2) + "\n")
     if apply_plan:
         n = apply(studio, project_id, result["plan"], data)
-        console.print(f"plan applied: {n} tasks re-ranked; open the '{PLAN_VIEW}' tab and Label All Tasks")
+        console.print(
+            f"plan applied: {len(result['plan'])} tasks ranked in the '{PLAN_VIEW}' tab ({n} tasks updated, "
+            "old ranks cleared); Label All Tasks from that tab"
+        )

@@ -78,8 +78,10 @@ def aggregate(rows: list[Row], scheme: Scheme, by: str) -> dict:
     expected: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0.0))
     argmax: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
     outlets: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
+    articles: dict[str, set] = defaultdict(set)  # a period's zero counts mean little where it has no article
     for r in rows:
         for key in (period_of(r.meta.date, by) or "undated", "total"):
+            articles[key].add(r.meta.article)
             for pair, p in r.pair_probs.items():
                 expected[key][pair] += p
             if r.stance != scheme.none:
@@ -100,6 +102,7 @@ def aggregate(rows: list[Row], scheme: Scheme, by: str) -> dict:
         "argmax": argmax,
         "outlets": outlets,
         "evidence": evidence,
+        "articles": {key: len(articles[key]) for key in expected},
     }
 
 

@@ -86,13 +86,16 @@ def timeline_png(agg: dict, scheme: Scheme) -> str | None:
                 marker="o",
                 ms=3,
             )
+        for i, p in enumerate(periods):  # no article that period: its zeros are no coverage, not no stance
+            if not agg["articles"][p]:
+                ax.axvspan(i - 0.5, i + 0.5, color="#e6e6e6", lw=0)
         ax.set_ylabel(actor, rotation=0, ha="right", va="center")
         ax.grid(alpha=0.3)
     axes[0, 0].legend(
         ncol=4,
         loc="upper left",
         fontsize=8,
-        title="lines: argmax count · dots: expected count",
+        title="lines: argmax count · dots: expected count · grey: no article that period",
         title_fontsize=8,
     )
     step = max(1, len(periods) // 24)
@@ -150,8 +153,9 @@ def write_outputs(
     pairs = agg["pairs"]
     keys = [*agg["periods"], *(["undated"] if "undated" in agg["expected"] else []), "total"]
     write_atomic(out / "timeline.csv", _csv(
-        ["period", "actor", "stance", "expected", "argmax"],
-        [(k, a, s, round(agg["expected"][k][(a, s)], 3), agg["argmax"][k][(a, s)]) for k in keys for a, s in pairs],
+        ["period", "actor", "stance", "expected", "argmax", "articles"],
+        [(k, a, s, round(agg["expected"][k][(a, s)], 3), agg["argmax"][k][(a, s)], agg["articles"][k])
+         for k in keys for a, s in pairs],
     ))  # fmt: skip
     write_atomic(out / "outlets.csv", _csv(
         ["outlet", "actor", "stance", "argmax"],

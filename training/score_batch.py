@@ -54,6 +54,8 @@ DAY = r"\d{4}-\d{2}-\d{2}"
 # a sentences file: JSONL or one sentence a line (as predict --sentences), or Parquet; a folder's
 # articles.tsv or a CSV passed by mistake would otherwise be scored line by line
 SENTENCE_SUFFIXES = {".jsonl", ".ndjson", ".json", ".txt", ".parquet", ""}
+# the master URLs Spark takes (local, local[N], local[*], local[N,F], spark://, yarn, k8s://)
+SPARK_MASTER = re.compile(r"local(\[(\d+|\*)(,\d+)?\])?|yarn|spark://.+|k8s://.+")
 
 
 class Engine(StrEnum):
@@ -153,8 +155,14 @@ def _partition_value(date) -> str:
 
 
 def _prepare_output(output: Path, overwrite: bool) -> Path:
-    if output.exists() and (output.is_file() or any(output.iterdir())) and not overwrite:
-        raise StanceError(f"{output} already holds results: pass --overwrite to replace them")
+    if output.exists() and (output.is_file() or any(output.iterdir())):
+        if not is_batch_output(output):  # --overwrite replaces an earlier OUTPUT, never other files
+            raise StanceError(
+                f"{output} holds files that are not score-batch results: choose a new or empty folder "
+                "(--overwrite replaces only an earlier score-batch OUTPUT)"
+            )
+        if not overwrite:
+            raise StanceError(f"{output} already holds results: pass --overwrite to replace them")
     output.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
 
@@ -254,6 +262,10 @@ def cli(
     """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""
     if not input.exists():
         raise StanceError(f"{input}: no such file or folder")
+    if engine == Engine.spark and not SPARK_MASTER.fullmatch(master):  # Spark's own answer is a traceback
+        raise StanceError(
+            f"--master {master}: not a Spark master URL (local[N], local[*], spark://HOST:PORT, yarn or k8s://...)"
+        )
     if is_batch_output(input):
         input = input / "sentences"  # an earlier run's OUTPUT: its sentences, not its profiles
     if input.is_file() and input.suffix.lower() not in SENTENCE_SUFFIXES:

@@ -136,7 +136,10 @@ def cli(
         int | None, typer.Option(help="Stop at this many [default: the whole pool].")
     ] = None,
     target: Annotated[
-        float | None, typer.Option(help="Stance macro-F1 to reach [default: 95% of the whole pool's].")
+        float | None,
+        typer.Option(
+            help="Stance macro-F1 to reach [default: 95% of the best at the last point, --max-labels or the whole pool]."
+        ),
     ] = None,
     snapshot: Annotated[Path | None, typer.Option(help="Annotation snapshot [default: the latest].")] = None,
     out: Annotated[
@@ -158,6 +161,8 @@ def cli(
 
     settings = Settings(tuple(s.strip() for s in strategies.split(",") if s.strip()), start, batch, seeds,
                         quota, max_labels, stand_in)  # fmt: skip
+    if target is not None and not 0 < target <= 1:  # before the minutes of simulating, not after
+        raise StanceError(f"--target must be a macro-F1 in (0, 1] (got {target})")
     scheme = Scheme.load()
     snapshot = snapshot or latest_snapshot()
     pool, test = load_splits(scheme, snapshot)
@@ -166,8 +171,6 @@ def cli(
     rows = simulate(pool, test, scheme, settings)
     table = curves(rows)
     target = default_target(table) if target is None else target
-    if not 0 < target <= 1:
-        raise StanceError(f"--target must be a macro-F1 in (0, 1] (got {target})")
     summary = {
         "data_version": data_version(snapshot),
         "settings": settings.__dict__ | {"strategies": ",".join(settings.strategies)},
@@ -185,13 +188,13 @@ def cli(
     write_atomic(files[2], "".join(json.dumps(r) + "\n" for r in rows))
     plot(table, target, files[3])
     for s, v in summary["to_target"].items():
-        need = "not reached" if v["labels"] is None else f"{v['labels']:.0f} labels"
+        need = "not reached" if v["labels"] is None else f"reached at {v['labels']:.0f} labels"
         saved = (
             ""
             if v["saved_vs_random"] is None or s == "random"
             else f", {v['saved_vs_random']:+.0f} vs random"
         )
-        print(f"{s}: stance macro-F1 {target:.3f} at {need}{saved}")
+        print(f"{s}: stance macro-F1 {target:.3f} {need}{saved}")
     if not no_mlflow:
         print(f"MLflow run {log_mlflow(rows, table, summary, files)} in experiment {EXPERIMENT}")
     print(f"curves: {files[0]}, {files[3]}")
