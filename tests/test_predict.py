@@ -125,14 +125,30 @@ def test_cli_csv_and_table_and_standard_input(tmp_path):
     assert "p: the model's confidence in the row's pair, p(stance) × p(actor)" in table.stdout.decode()
 
 
-def test_predict_says_which_model_version_scored(trained):
+def test_predict_says_which_model_version_scored(trained, tmp_path):
+    from pathlib import Path
+
+    from labeling.articles import read_article
+    from labeling.segment import segment
+
     out = run_cli("predict", str(paths.root() / SEED), "-f", "csv")
     assert out.returncode == 0, out.stderr.decode()
     version = trained["model_uri"].rsplit("/", 1)[1]
-    assert out.stderr.decode().strip().splitlines()[-1] == (
+    model_line, note = out.stderr.decode().strip().splitlines()[-2:]
+    assert model_line == (
         f"model: models:/stance-classifier/{version} (@champion): kind baseline, "
         f"data_version {trained_data_version(trained)}, run {trained['run_id']}"
     )
+    # a seed article is labeled training data of the model: predict says its calls are in-sample
+    n = len(segment(read_article(paths.root() / SEED)))
+    assert note == (
+        f"note: {n} of these {n} sentences ({Path(SEED).stem}) were the model's labeled training data: "
+        "its calls on them are in-sample, no measure of how it does on new coverage"
+    )
+    fresh = tmp_path / "fresh.txt"  # an article the model never saw: no such note
+    fresh.write_text("Pakistan demanded on Friday that Kabul hand over the militants behind the attack.\n")
+    out = run_cli("predict", str(fresh))
+    assert out.returncode == 0 and "in-sample" not in out.stderr.decode()
 
 
 def trained_data_version(trained) -> str:
@@ -241,7 +257,7 @@ def test_a_cached_copy_scores_when_the_store_is_unreachable_and_says_which_versi
         away.rename(db)
     assert offline.returncode == 0, offline.stderr.decode()
     assert offline.stdout == first.stdout  # the same model scored
-    assert offline.stderr.decode().strip().splitlines()[-1] == (
+    assert offline.stderr.decode().strip().splitlines()[-2] == (
         f"model: models:/stance-classifier/{version} (@champion): kind baseline, "
         f"data_version {trained_data_version(trained)}, run {trained['run_id']}; "
         f"the cached copy: tracking store sqlite:///{db} not reachable"

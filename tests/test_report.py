@@ -122,6 +122,8 @@ def test_bad_report_inputs_are_one_line(predictions, tmp_path):
 
 @pytest.mark.slow
 def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
+    from labeling.articles import read_article
+    from labeling.segment import segment
     from tests.browser import browser_page
 
     folder = tmp_path / "articles"
@@ -132,6 +134,11 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     # files a scraped folder holds that are not articles: passed over and listed, not fatal
     (folder / "failed-download.html").write_text("<html><body><script>x()</script></body></html>")
     (folder / "empty.txt").write_bytes(b"")
+    # an article the model never saw, beside three whose labels it was trained on
+    (folder / "fresh.txt").write_text(
+        "Pakistan demanded on Friday that Kabul hand over the militants behind the border attack.\n\n"
+        "A Taliban spokesman denied that any militant group operates from Afghan soil.\n"
+    )
     out = tmp_path / "report"
     res = run_cli("report", str(folder), "--meta", str(REPO / "coverage" / "articles.tsv"), "--out", str(out))
     assert res.returncode == 0, res.stderr.decode()
@@ -139,7 +146,15 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
         "skipped 2 files that are not articles (listed in the report with the reasons)" in res.stdout.decode()
     )
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["articles"] == len(ids)
+    assert summary["articles"] == len(ids) + 1
+    # the three labeled articles are in-sample, every sentence of them; the fresh one is not
+    labeled = sum(len(segment(read_article(folder / f"{a}.txt"))) for a in ids)
+    assert summary["in_sample"] == {"sentences": labeled, "articles": len(ids)}
+    assert summary["sentences"] == labeled + 2
+    assert (
+        f"in-sample: {labeled} of the {labeled + 2} sentences (3 of 4 articles) were the model's labeled "
+        "training data" in res.stdout.decode()
+    )
     assert summary["skipped"] == [
         {"file": str(folder / "empty.txt"), "error": f"{folder / 'empty.txt'}: is empty"},
         {"file": str(folder / "failed-download.html"), "error": f"{folder / 'failed-download.html'}: has no text outside its markup"},
@@ -148,6 +163,13 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
         page.goto((out / "report.html").as_uri())
         assert "stance-classifier/" in page.locator("#header").inner_text()  # the model version scored it
         assert "2 file(s) passed over" in page.locator("#header").inner_text()
+        assert (
+            page.locator("#in-sample")
+            .inner_text()
+            .startswith(
+                f"In-sample: {labeled} of these {labeled + 2} sentences (3 of 4 articles) were labeled training data"
+            )
+        )
         assert page.locator("#skipped + p + table tr").count() == 2
         for plot in ("#timeline-plot", "#matrix-plot"):
             assert page.eval_on_selector(plot, "img => img.complete && img.naturalWidth > 300")

@@ -26,6 +26,14 @@ def snapshot_labels(data_version: str) -> dict[str, dict] | None:
     return {row["sentence_id"]: {"text": row["text"], "pairs": row["pairs"]} for _, row in read_jsonl(path)}
 
 
+def in_sample(data_version: str | None, sentence_ids) -> list[str]:
+    """The sentence ids among ``sentence_ids`` that were labeled training data of a model trained
+    on ``data_version`` (none where that version has no snapshot here): its calls on them were
+    fitted to their labels, so they are no measure of how it does on new coverage."""
+    labels = snapshot_labels(data_version) if data_version and data_version != "?" else None
+    return [sid for sid in sentence_ids if labels and sid in labels]
+
+
 def lineage(old: Contender | None, new: Contender, scheme: Scheme) -> dict:
     """What changed from the old champion to the new: labeled sentences, and per-class F1."""
     out: dict = {"to": {"run_id": new.run_id, "version": new.version, "data_version": new.data_version}}

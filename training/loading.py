@@ -40,6 +40,7 @@ class Loaded:
     inputs: list[str]  # the columns it reads: text, and context when its signature has it
     folder: Path  # the local copy
     trust: dict | None = None  # how far to trust each pair it calls (training/reliability.py)
+    data_version: str | None = None  # the labeled data it was trained on
 
     def predict(self, model_input):
         """What the logged pyfunc model returns for the same input (training/pyfunc.py)."""
@@ -70,7 +71,9 @@ def load_checked(model_uri: str, scheme: Scheme) -> Loaded:
     details += [f"run {mlmodel['run_id']}"] if mlmodel.get("run_id") else []
     where = what[0] + (f": {', '.join(details)}" if details else "") + what[1]
     classifier = load_classifier(folder / artifacts["classifier"]["path"])
-    return Loaded(classifier, where, _inputs(mlmodel), folder, _trust(folder, artifacts))
+    return Loaded(
+        classifier, where, _inputs(mlmodel), folder, _trust(folder, artifacts), meta.get("data_version")
+    )
 
 
 def trust_of(model_uri: str, flavors: dict) -> dict | None:

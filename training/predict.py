@@ -261,6 +261,25 @@ def cli(
         write_atomic(
             profile_out, json.dumps([{"article": r.article, **r.profile} for r in results], indent=2)
         )
+    if note := _in_sample_note(results, predictor.model.data_version):
+        print(note, file=sys.stderr)
+
+
+def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> str | None:
+    """A note when some of the sentences were the model's labeled training data (an article of
+    the project's own, such as `make demo`'s): its calls on them say little of new coverage."""
+    from training import lineage
+
+    ids = [p.sentence_id for r in results for p in r.sentences]
+    hit = set(lineage.in_sample(data_version, ids))
+    if not hit:
+        return None
+    articles = sorted({p.article for r in results for p in r.sentences if p.sentence_id in hit})
+    named = ", ".join(articles[:3]) + (f" and {len(articles) - 3} more" if len(articles) > 3 else "")
+    return (
+        f"note: {len(hit)} of these {len(ids)} sentences ({named}) were the model's labeled training "
+        "data: its calls on them are in-sample, no measure of how it does on new coverage"
+    )
 
 
 def _progress(done: int, total: int) -> None:

@@ -186,6 +186,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         "undated": sorted(a for a, m in articles.items() if m.date is None),
         "skipped": skipped,
     }
+    header["in_sample"] = in_sample(rows, header["data_version"])
     checks = prediction_checks(rows, scheme)
     write_outputs(
         out,
@@ -199,9 +200,21 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     )
     return {
         "out": str(out),
-        **{k: header[k] for k in ("articles", "sentences", "undated", "skipped")},
+        **{k: header[k] for k in ("articles", "sentences", "undated", "skipped", "in_sample")},
         "checks": len(checks),
     }
+
+
+def in_sample(rows: list[Row], data_version: str) -> dict | None:
+    """How many of the scored sentences (and their articles) were labeled training data of the
+    model: its calls on them were fitted to their labels, so they say more than the model knows of
+    new coverage. None where none was, or where the model's data version has no snapshot here."""
+    from training import lineage
+
+    hit = set(lineage.in_sample(data_version, [r.sentence_id for r in rows]))
+    if not hit:
+        return None
+    return {"sentences": len(hit), "articles": len({r.meta.article for r in rows if r.sentence_id in hit})}
 
 
 def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]) -> dict | None:
@@ -263,5 +276,11 @@ def cli(
     if r["skipped"]:
         print(
             f"  skipped {len(r['skipped'])} files that are not articles (listed in the report with the reasons)"
+        )
+    if seen := r["in_sample"]:
+        print(
+            f"  in-sample: {seen['sentences']} of the {r['sentences']} sentences ({seen['articles']} of "
+            f"{r['articles']} articles) were the model's labeled training data; its calls on them are no "
+            "measure of new coverage (the report says so at its top)"
         )
     print(f"  {Path(r['out']) / 'report.html'} (open it in a browser; CSV/JSON beside it)")
