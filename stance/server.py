@@ -129,7 +129,8 @@ class LocalServer:
             os.kill(pid, 0)
         except (ProcessLookupError, PermissionError):
             return None
-        return pid
+        # a stale pid file (after a reboot, or a server that died) may name another program now
+        return pid if runs_program(pid, "label-studio") else None
 
     def answers(self) -> bool:
         import httpx
@@ -200,6 +201,16 @@ class LocalServer:
         else:
             os.killpg(pid, signal.SIGKILL)
         return True
+
+
+def runs_program(pid: int, program: str) -> bool:
+    """Whether process ``pid`` runs ``program`` (an argument of its command line ends with
+    ``/program``): a pid file's process is signalled only when it is still the server it named."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(a.decode(errors="replace").endswith(f"/{program}") for a in args)
 
 
 def _is_zombie(pid: int) -> bool:

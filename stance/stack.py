@@ -25,7 +25,7 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.io import write_atomic
-from stance.server import DEFAULT_USERNAME, LocalServer, ensure_secrets, env_file, load_env
+from stance.server import DEFAULT_USERNAME, LocalServer, ensure_secrets, env_file, load_env, runs_program
 from stance.stack_pg import DATABASES, DB_USER, Cluster, db_password, ls_db_env
 from stance.stack_proc import _alive, _answers, _port_taken, _require_postgres, _stop_group, _wait_free
 
@@ -92,7 +92,8 @@ class Stack:
         if not self.mlflow_pid.is_file():
             return None
         pid = int(self.mlflow_pid.read_text().strip() or 0)
-        return pid if pid > 0 and _alive(pid) else None
+        # a stale pid file (after a reboot) may name another program now: never signalled
+        return pid if pid > 0 and _alive(pid) and runs_program(pid, "mlflow") else None
 
     def mlflow_answers(self) -> bool:
         return _answers(f"{self.mlflow_url}/health")

@@ -231,3 +231,24 @@ def test_a_port_already_taken_is_one_line_and_starts_nothing(tmp_path):
         "free it, or set STANCE_STACK_MLFLOW_PORT to a free port"
     )
     assert not (tmp_path / ".stance").exists()
+
+
+def test_a_stale_pid_file_never_stops_another_program(tmp_path):
+    """After a reboot the pid in a server's pid file may be another program's: `stack down` (and
+    `make label-studio-stop`) leave it running, and say that the stack was not running."""
+    sleeper = subprocess.Popen(["sleep", "120"], start_new_session=True)  # its own group, as our servers
+    try:
+        folder = tmp_path / ".stance" / "stack"
+        (folder / "label-studio").mkdir(parents=True)
+        (folder / "mlflow.pid").write_text(f"{sleeper.pid}\n")
+        (folder / "label-studio" / "server.pid").write_text(f"{sleeper.pid}\n")
+        env = {"STANCE_ROOT": str(tmp_path)} | {
+            k: str(free_port())
+            for k in ("STANCE_STACK_PG_PORT", "STANCE_STACK_MLFLOW_PORT", "STANCE_STACK_LS_PORT")
+        }
+        code, out = stack_cli("down", env=env)
+        assert code == 0 and out.strip() == "the stack was not running"
+        assert sleeper.poll() is None  # still running: signalled by neither pid file
+    finally:
+        sleeper.kill()
+        sleeper.wait()
