@@ -53,6 +53,33 @@ def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
     assert "of test" in out and "a few say little" in out
 
 
+def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):
+    """Without --strategy, plan takes the last simulation's fastest strategy; a simulation run on
+    other labels than today's is still read, and the line that names it says to run it again."""
+    from labeling.snapshot import data_version, latest_snapshot
+    from stance import paths
+
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "istanbul.txt").write_text(ARTICLE)
+    summary = paths.state() / "simulate" / "summary.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(json.dumps({
+        "data_version": "b18cd89cc529",
+        "to_target": {"random": {"labels": 300}, "uncertainty": {"labels": 150}, "diverse": {"labels": None}},
+    }))  # fmt: skip
+    try:
+        code, out = cli("labeling", "plan", "--budget", "2", "--articles", str(folder))
+    finally:
+        summary.unlink()
+    assert code == 0, out
+    assert (
+        f"2 of 4 unlabeled sentences by 'uncertainty' (fewest labels to the target in {summary} (150); "
+        f"simulated on data b18cd89cc529, the labels are now {data_version(latest_snapshot())}: run "
+        "`stance labeling simulate` again)"
+    ) in " ".join(out.split())
+
+
 def test_plan_refuses_bad_input_in_one_line(tmp_path):
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--strategy", "diverse")
     assert code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html) to plan from"

@@ -71,14 +71,22 @@ def cell_f1(model: StandIn, test: Split, rows: np.ndarray, scheme: Scheme) -> di
     return out
 
 
-def best_strategy(summary_file: Path) -> tuple[str, str]:
-    """(strategy, why): the last simulation's fastest to its target, else ``diverse``."""
+def best_strategy(summary_file: Path, data_version: str | None = None) -> tuple[str, str]:
+    """(strategy, why): the last simulation's fastest to its target, else ``diverse``; ``why`` says
+    when that simulation ran on other labels than ``data_version``'s."""
     if summary_file.is_file():
-        to = json.loads(summary_file.read_text())["to_target"]
-        reached = {s: v["labels"] for s, v in to.items() if v["labels"] is not None}
+        summary = json.loads(summary_file.read_text())
+        reached = {s: v["labels"] for s, v in summary["to_target"].items() if v["labels"] is not None}
         if reached:
             best = min(reached, key=reached.get)
-            return best, f"fewest labels to the target in {summary_file} ({reached[best]:.0f})"
+            why = f"fewest labels to the target in {summary_file} ({reached[best]:.0f})"
+            ran_on = summary.get("data_version")
+            if data_version and ran_on and ran_on != data_version:
+                why += (
+                    f"; simulated on data {ran_on}, the labels are now {data_version}: "
+                    "run `stance labeling simulate` again"
+                )
+            return best, why
     return "diverse", f"no simulation summary at {summary_file}; run `stance labeling simulate`"
 
 
@@ -163,7 +171,7 @@ def print_plan(result: dict, why: str, console) -> None:
     )
     for col in ("actor", "stance", "labeled", "F1 now", "of test", "expected new", "expected gain"):
         t.add_column(col, justify="left" if col in ("actor", "stance") else "right", no_wrap=True)
-    fmt = lambda v: "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    fmt = lambda v: "-" if v is None else f"{round(v, 3) or 0.0:.3f}" if isinstance(v, float) else str(v)  # noqa: E731  (never -0.000)
     for c in result["cells"]:
         t.add_row(
             c["actor"],
@@ -215,7 +223,11 @@ def cli(
     labeled = {s.sentence_id for s in pool.sentences + test.sentences}
     why = f"chosen with --strategy {strategy}"
     if strategy is None:
-        strategy, why = best_strategy(paths.state() / "simulate" / "summary.json")
+        from labeling.snapshot import data_version, latest_snapshot
+
+        strategy, why = best_strategy(
+            paths.state() / "simulate" / "summary.json", data_version(snapshot or latest_snapshot())
+        )
     studio = data = project_id = None
     if articles:
         candidates = from_folder(articles, labeled)
