@@ -152,7 +152,8 @@ class Stack:
                     f"free it, or set {var} to a free port"
                 )
 
-    def up(self) -> None:
+    def up(self) -> list[str]:
+        """Start what is not running; the names of what it started (none: it all ran already)."""
         _require_postgres()
         self.check_ports()
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -191,6 +192,8 @@ class Stack:
             for key in reversed(started):
                 stops[key]()
             raise
+        names = {"pg": "PostgreSQL", "mlflow": "the MLflow server", "ls": "Label Studio"}
+        return [names[key] for key in started]
 
     @staticmethod
     def _stop_stray(what: str, pid: int | None, url: str, stop) -> None:
@@ -229,8 +232,9 @@ app = typer.Typer(
 def up() -> None:
     """Start PostgreSQL, the MLflow server and Label Studio (waits until each answers)."""
     stack = Stack.from_env()
-    stack.up()
-    print(f"the stack is up (data under {stack.folder}):")
+    started = stack.up()
+    what = f"started {', '.join(started)}" if started else "it was running already; nothing started"
+    print(f"the stack is up ({what}; data under {stack.folder}):")
     print(f"  PostgreSQL    127.0.0.1:{stack.pg_port}  databases {', '.join(DATABASES)}, user {DB_USER}")
     print(f"  MLflow        {stack.mlflow_url}  artifacts in {stack.artifacts_destination}")
     print(

@@ -104,8 +104,10 @@ def test_up_prints_the_urls_and_variables_never_a_secret(stack, scratch_root):
     for secret in values:
         assert not any(secret in text for text in logs)
     assert httpx.get(f"{mlflow_url}/health").text.strip() == "OK"
-    code, again = stack_cli("up")  # a second up finds it running and changes nothing
+    assert "the stack is up (started PostgreSQL, the MLflow server, Label Studio; data under " in out
+    code, again = stack_cli("up")  # a second up finds it running, changes nothing and says so
     assert code == 0 and "starting" not in again, again
+    assert "the stack is up (it was running already; nothing started; data under " in again
 
 
 def test_train_logs_run_metrics_artifacts_and_champion_through_the_server(stack, built, scratch_root):
