@@ -441,3 +441,20 @@ def test_a_master_url_spark_cannot_take_is_one_line(articles, tmp_path):
             "or k8s://...)"
         )  # Spark's own answer was a Java and a Python traceback, 74 lines
     assert not any(tmp_path.iterdir())
+
+
+def test_the_code_a_cluster_gets_is_one_zip_per_code_version_reused(tmp_path, monkeypatch):
+    """For a cluster master the executors get the project's code as a zip: made once per code
+    version under .stance/spark and reused, not one temporary folder left behind per run."""
+    import zipfile
+
+    from stance import paths
+    from training.spark_job import _code_zip
+    from training.tracking import code_version
+
+    monkeypatch.setattr(paths, "state", lambda: tmp_path)
+    first = _code_zip()
+    assert first == tmp_path / "spark" / f"stance-code-{code_version()}.zip" and _code_zip() == first
+    assert [p.name for p in (tmp_path / "spark").iterdir()] == [first.name]  # no half-written copy
+    names = zipfile.ZipFile(first).namelist()
+    assert {"stance/cli.py", "training/spark_job.py", "labeling/loop.py"} <= set(names)

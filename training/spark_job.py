@@ -80,12 +80,25 @@ def session(master: str):
 
 
 def _code_zip() -> Path:
-    """The project's packages as one zip for the executors of a cluster."""
-    target = Path(tempfile.mkdtemp()) / "stance-code.zip"
-    with zipfile.ZipFile(target, "w") as zf:
-        for package in ("stance", "training", "labeling"):
-            for path in (paths.code() / package).rglob("*.py"):
-                zf.write(path, path.relative_to(paths.code()))
+    """The project's packages as one zip for the executors of a cluster: one file per code
+    version under the git-ignored state folder, made once and reused (a temporary folder per
+    run was left behind by each one)."""
+    from training.tracking import code_version
+
+    target = paths.state() / "spark" / f"stance-code-{code_version()}.zip"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".stance-code.", suffix=".zip")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for package in ("stance", "training", "labeling"):
+                for path in sorted((paths.code() / package).rglob("*.py")):
+                    zf.write(path, path.relative_to(paths.code()))
+        os.replace(tmp, target)  # whole or not at all
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return target
 
 
