@@ -458,3 +458,78 @@ def test_the_code_a_cluster_gets_is_one_zip_per_code_version_reused(tmp_path, mo
     assert [p.name for p in (tmp_path / "spark").iterdir()] == [first.name]  # no half-written copy
     names = zipfile.ZipFile(first).namelist()
     assert {"stance/cli.py", "training/spark_job.py", "labeling/loop.py"} <= set(names)
+
+
+@pytest.fixture(scope="module")
+def spark_cluster(tmp_path_factory):
+    """A real Spark standalone cluster on 127.0.0.1 (a master and one worker, started with the
+    pyspark package's own `spark-class`), as a team's cluster is reached: `--master spark://...`."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import time
+    from pathlib import Path
+
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    folder = tmp_path_factory.mktemp("spark-cluster")
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    port = free_port()
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_WORKER_DIR": str(folder / "work")}
+    env |= {"SPARK_LOCAL_IP": "127.0.0.1", "SPARK_NO_DAEMONIZE": "1"}
+    cmds = {
+        "master": ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--webui-port", str(free_port())],
+        "worker": [
+            "org.apache.spark.deploy.worker.Worker",
+            f"spark://127.0.0.1:{port}",
+            "--host",
+            "127.0.0.1",
+        ]
+        + ["--cores", "2", "--memory", "3g", "--webui-port", str(free_port())],
+    }
+    ready = {"master": "I have been elected leader", "worker": "Successfully registered with master"}
+    procs = []
+    try:
+        for name, args in cmds.items():
+            log = folder / f"{name}.log"
+            with log.open("wb") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [str(home / "bin" / "spark-class"), *args], env=env, stdout=out,
+                        stderr=subprocess.STDOUT, start_new_session=True,
+                    )
+                )  # fmt: skip
+            deadline = time.monotonic() + 90
+            while ready[name] not in log.read_text(errors="replace"):
+                assert procs[-1].poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.5)
+        yield f"spark://127.0.0.1:{port}"
+    finally:
+        for proc in reversed(procs):
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def test_a_standalone_cluster_scores_what_local_spark_scores(
+    spark_cluster, spark_out, trained, articles, tmp_path
+):
+    """`--master spark://HOST:PORT`: the executors run in the cluster's own worker processes, with
+    the project's code shipped to them as a zip, and give local Spark's rows."""
+    out = tmp_path / "cluster"
+    code, text = cli("score-batch", str(articles), str(out), "--engine", "spark", "--master", spark_cluster)
+    assert code == 0, text
+    cluster, local = read_sentences(out), read_sentences(spark_out[0])
+    assert cluster[["sentence_id", "actor", "stance"]].equals(local[["sentence_id", "actor", "stance"]])
+    assert (cluster["p"] - local["p"]).abs().max() < 1e-6
+    from stance import paths
+    from training.tracking import code_version
+
+    assert (paths.state() / "spark" / f"stance-code-{code_version()}.zip").is_file()  # what the executors got
