@@ -90,6 +90,8 @@ def test_spark_rows_equal_predicts_row_for_row(spark_out, predicted, scheme):
     rows, _ = predicted
     frame = read_sentences(out)
     assert f"scored {len(rows)} sentences (spark) -> {out}/sentences (by date), {out}/profiles" in text
+    # no warning a user can do nothing about: pyspark's pandas-3 notice, MLflow's conda advice
+    assert "FutureWarning" not in text and "env_manager" not in text, text
     assert len(frame) == len(rows)
     cols = [f"actor:{a}" for a in scheme.actor_labels] + [f"stance:{s}" for s in scheme.stance_labels]
     for got, want in zip(frame.to_dict("records"), rows, strict=True):

@@ -9,6 +9,7 @@ file system, or an object store URL Spark can write).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -54,9 +55,21 @@ def plain(frame):
     return frame.astype({c: object for c in text}) if text else frame
 
 
+# pyspark warns on every pandas UDF that it does not fully support pandas >= 3 (the rows are
+# checked against predict's in tests/test_score_batch.py): kept off the user's screen, in the
+# driver and, through the environment the workers inherit, in every Python worker
+PANDAS_NOTICE = "PySpark does not yet fully support pandas"
+
+
 def session(master: str):
+    import warnings
+
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    warnings.filterwarnings("ignore", message=PANDAS_NOTICE, category=FutureWarning)
+    quiet = f"ignore:{PANDAS_NOTICE}:FutureWarning"
+    if quiet not in os.environ.get("PYTHONWARNINGS", ""):
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
     from pyspark.sql import SparkSession
 
     builder = (
@@ -77,6 +90,19 @@ def session(master: str):
     if not master.startswith("local"):
         spark.sparkContext.addPyFile(str(_code_zip()))
     return spark
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str):
+    import logging
+
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _code_zip() -> Path:
@@ -216,7 +242,10 @@ def run(
         # probabilities only through spark_udf: its string fields break on pandas 3's Arrow strings;
         # the labels are decoded from them by the very function the model uses (training.outputs.decode)
         result = StructType([StructField(c, DoubleType()) for c in cols])
-        udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result, env_manager="local")
+        # env_manager="local" is the point (the executors share this environment): MLflow's advice
+        # to recreate it with conda is kept off the screen
+        with _quiet_logger("mlflow.pyfunc"):
+            udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result, env_manager="local")
         sentences = _sentences(spark, input_path, skipped)
         scored = sentences.withColumn("p", udf(F.struct(*[F.col(c).alias(c) for c in inputs])))
         day = F.regexp_replace(F.col("date"), "^~", "")  # as score_batch._partition_value
