@@ -192,8 +192,7 @@ class Stack:
             for key in reversed(started):
                 stops[key]()
             raise
-        names = {"pg": "PostgreSQL", "mlflow": "the MLflow server", "ls": "Label Studio"}
-        return [names[key] for key in started]
+        return [PORTS[key][2] for key in started]
 
     @staticmethod
     def _stop_stray(what: str, pid: int | None, url: str, stop) -> None:
