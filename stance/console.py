@@ -7,6 +7,8 @@ every note wraps. There the console is :data:`LOG_WIDTH` wide, or wider for a ta
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 LOG_WIDTH = 160
 
 
@@ -18,3 +20,18 @@ def console(min_width: int = LOG_WIDTH, **options):
     if out.is_terminal:
         return out
     return Console(width=max(out.width, min_width), **options)
+
+
+@contextmanager
+def quiet_logger(name: str | None = None):
+    """A library's logger (the root one without ``name``) held at ERROR for the block: its notes
+    a user can do nothing about stay off the screen; its errors still show."""
+    import logging
+
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -9,7 +9,6 @@ file system, or an object store URL Spark can write).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from labeling.articles import check_any_read
 from stance import paths
+from stance.console import quiet_logger
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.batch_inputs import (
@@ -92,24 +92,11 @@ def session(master: str):
     return spark
 
 
-@contextlib.contextmanager
-def _quiet_logger(name: str):
-    import logging
-
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _code_zip() -> Path:
     """The project's packages as one zip for the executors of a cluster: one file per code
     version under the git-ignored state folder, made once and reused (a temporary folder per
     run was left behind by each one)."""
-    from training.tracking import code_version
+    from training.tracking import SOURCE_PACKAGES, code_version
 
     target = paths.state() / "spark" / f"stance-code-{code_version()}.zip"
     if target.is_file():
@@ -119,7 +106,7 @@ def _code_zip() -> Path:
     os.close(fd)
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
-            for package in ("stance", "training", "labeling"):
+            for package in SOURCE_PACKAGES:
                 for path in sorted((paths.code() / package).rglob("*.py")):
                     zf.write(path, path.relative_to(paths.code()))
         os.replace(tmp, target)  # whole or not at all
@@ -244,7 +231,7 @@ def run(
         result = StructType([StructField(c, DoubleType()) for c in cols])
         # env_manager="local" is the point (the executors share this environment): MLflow's advice
         # to recreate it with conda is kept off the screen
-        with _quiet_logger("mlflow.pyfunc"):
+        with quiet_logger("mlflow.pyfunc"):
             udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result, env_manager="local")
         sentences = _sentences(spark, input_path, skipped)
         scored = sentences.withColumn("p", udf(F.struct(*[F.col(c).alias(c) for c in inputs])))

@@ -188,9 +188,16 @@ def source_digest(patterns, root: Path | None = None) -> str:
     return digest.hexdigest()
 
 
+SOURCE_PACKAGES = (
+    "stance",
+    "training",
+    "labeling",
+)  # the project's code (a cluster's executors get them too)
+
+
 def code_version() -> str:
     """Hash of the project's Python sources: identifies the code even without git."""
-    return source_digest(("stance/**/*.py", "training/**/*.py", "labeling/**/*.py"))[:12]
+    return source_digest(tuple(f"{package}/**/*.py" for package in SOURCE_PACKAGES))[:12]
 
 
 @contextmanager

@@ -127,19 +127,15 @@ def _export(module, tokenizer, out: Path, max_length: int, outputs: list[str], i
 
 def quantize(folder: Path) -> None:
     """Dynamic int8 (int8 weights, activations quantized per batch) in place of a saved fp32 export."""
-    import logging
-
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from stance.console import quiet_logger
 
     out = Path(folder) / FOLDER
     meta = json.loads((out / META).read_text())
     fp32 = out / meta["file"]
-    root, level = logging.getLogger(), logging.getLogger().level
-    root.setLevel(logging.ERROR)  # quantize_dynamic's "consider pre-processing" note
-    try:
+    with quiet_logger():  # quantize_dynamic's "consider pre-processing" note, on the root logger
         quantize_dynamic(str(fp32), str(out / "encoder.int8.onnx"), weight_type=QuantType.QInt8)
-    finally:
-        root.setLevel(level)
     fp32.unlink()  # the fp32 weights are the torch ones beside; one ONNX file travels
     (out / META).write_text(json.dumps(meta | {"file": "encoder.int8.onnx", "int8": True}, indent=2) + "\n")
 
