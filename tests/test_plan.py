@@ -51,6 +51,11 @@ def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
     gold = cell_ids(test.actors, test.stances, scheme)
     assert [c["test"] for c in result["cells"]] == [gold.count(c) for c in cells(scheme)]
     assert "of test" in out and "a few say little" in out
+    # a cell whose F1 fell from half the labels to all shows 'no rise', never a negative gain
+    fell = [c for c in result["cells"] if c["f1_slope"] is not None and c["f1_slope"] <= 0]
+    assert fell and all(c["expected_gain"] is None for c in fell)
+    assert all(c["expected_gain"] is None or c["expected_gain"] >= 0 for c in result["cells"])
+    assert "no rise" in out
 
 
 def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):

@@ -9,7 +9,8 @@ Per (actor, stance) cell the plan shows the labeled count, the current F1 (the s
 on the train split, scored on the held-out test split), and the expected gain: the cell's
 measured F1 slope per doubling of the pool (train on half of it, then all of it) times the
 doublings the planned sentences add to the cell, counting each planned sentence as the
-model's probability that it holds the cell's pair. It is an extrapolation, and says so.
+model's probability that it holds the cell's pair. It is an extrapolation, and says so. A cell
+whose F1 did not rise from half the pool to all of it shows "no rise", never a negative gain.
 
 ``--apply`` writes each planned task's rank into its data (``plan_rank``) and keeps a Data
 Manager tab, "plan", that shows only the planned tasks in that order; "Label All Tasks" from
@@ -133,15 +134,18 @@ def plan(
         slope = None
         if n_now > n_half > 0 and not np.isnan(f1_now[c]) and not np.isnan(f1_half[c]):
             slope = (f1_now[c] - f1_half[c]) / np.log2(n_now / n_half)
+        # a cell whose F1 did not rise from half the pool to all of it has no gain to extrapolate:
+        # its drop is noise at these counts, not a sign that labels would hurt
         gain = (
             None
-            if slope is None
+            if slope is None or slope <= 0
             else slope * np.log2((counts_all.count(c) + expected[c]) / counts_all.count(c))
         )
         table.append({
             "actor": c[0], "stance": c[1], "labeled": counts_all.count(c),
             "f1": None if np.isnan(f1_now[c]) else round(f1_now[c], 3), "test": counts_test.count(c),
             "expected_new": round(expected[c], 1),
+            "f1_slope": None if slope is None else round(float(slope), 3),
             "expected_gain": None if gain is None else round(float(gain), 3),
         })  # fmt: skip
     picked = [
@@ -167,7 +171,8 @@ def print_plan(result: dict, why: str, console) -> None:
     )
     t = Table(
         title="per (actor, stance) cell: F1 now is measured on the cell's 'of test' labeled test sentences "
-        "(a few say little); expected gain is an extrapolation of the measured F1 slope"
+        "(a few say little); expected gain is an extrapolation of the measured F1 slope, "
+        "'no rise' where F1 did not rise from half the labels to all"
     )
     for col in ("actor", "stance", "labeled", "F1 now", "of test", "expected new", "expected gain"):
         t.add_column(col, justify="left" if col in ("actor", "stance") else "right", no_wrap=True)
@@ -180,7 +185,7 @@ def print_plan(result: dict, why: str, console) -> None:
             fmt(c["f1"]),
             str(c["test"]),
             f"{c['expected_new']:.1f}",
-            fmt(c["expected_gain"]),
+            "no rise" if c.get("f1_slope") is not None and c["f1_slope"] <= 0 else fmt(c["expected_gain"]),
         )
     console.print(t)
     for p in result["plan"][:10]:
