@@ -166,6 +166,7 @@ class Stack:
                 started.append("pg")
                 self.pg.start(password)
             else:
+                self._check_pg_port()
                 self.pg.create_databases(password)
             if not (self.mlflow_running_pid() and self.mlflow_answers()):
                 self._stop_stray(
@@ -193,6 +194,15 @@ class Stack:
                 stops[key]()
             raise
         return [PORTS[key][2] for key in started]
+
+    def _check_pg_port(self) -> None:
+        """The cluster is not moved under the servers that use it: a changed port is refused."""
+        port = self.pg.running_port()
+        if port is not None and port != self.pg_port:
+            raise StanceError(
+                f"the stack's PostgreSQL runs on 127.0.0.1:{port}, not on {PORTS['pg'][0]}="
+                f"{self.pg_port}: run `stance stack down`, then `stance stack up` to move it"
+            )
 
     @staticmethod
     def _stop_stray(what: str, pid: int | None, url: str, stop) -> None:
@@ -265,7 +275,10 @@ def env() -> None:
 def status() -> None:
     """What of the stack runs, and where."""
     stack = Stack.from_env()
-    print(f"PostgreSQL    127.0.0.1:{stack.pg_port}  {'running' if stack.pg.running() else 'stopped'}")
+    port = stack.pg.running_port()
+    moved = f" (not {PORTS['pg'][0]}={stack.pg_port})" if port not in (None, stack.pg_port) else ""
+    state = "running" if stack.pg.running() else "stopped"
+    print(f"PostgreSQL    127.0.0.1:{port or stack.pg_port}  {state}{moved}")
     print(f"MLflow        {stack.mlflow_url}  {'running' if stack.mlflow_answers() else 'stopped'}")
     print(
         f"Label Studio  {stack.label_studio.url}  {'running' if stack.label_studio.answers() else 'stopped'}"

@@ -37,6 +37,14 @@ class Cluster:
     def running(self) -> bool:
         return _pg(["pg_ctl", "-D", str(self.data), "status"], check=False).returncode == 0
 
+    def running_port(self) -> int | None:
+        """The port the running cluster listens on (its ``postmaster.pid``'s fourth line), or None."""
+        try:
+            lines = (self.data / "postmaster.pid").read_text().splitlines()
+            return int(lines[3]) if self.running() else None
+        except (OSError, IndexError, ValueError):
+            return None
+
     def start(self, password: str) -> None:
         if not (self.data / "PG_VERSION").is_file():
             self._initdb(password)

@@ -192,6 +192,19 @@ def test_up_on_other_ports_stops_the_servers_it_started_before(stack):
     assert all(port_taken(int(p)) for p in old.values())
 
 
+def test_a_changed_database_port_is_said_and_refused_while_the_stack_runs(stack):
+    pg, new = stack["STANCE_STACK_PG_PORT"], str(free_port())
+    code, out = stack_cli("status", env={"STANCE_STACK_PG_PORT": new})
+    assert code == 0 and f"PostgreSQL    127.0.0.1:{pg}  running (not STANCE_STACK_PG_PORT={new})" in out
+    code, out = stack_cli("up", env={"STANCE_STACK_PG_PORT": new})  # never moved under MLflow's feet
+    assert code == 2 and out.strip().splitlines() == [
+        f"error: the stack's PostgreSQL runs on 127.0.0.1:{pg}, not on STANCE_STACK_PG_PORT={new}: "
+        "run `stance stack down`, then `stance stack up` to move it"
+    ]
+    assert port_taken(int(pg)) and not port_taken(int(new))
+    assert httpx.get(f"{os.environ['MLFLOW_TRACKING_URI']}/health").status_code == 200  # still up
+
+
 def test_down_leaves_no_port_and_commands_then_say_the_stack_is_not_started(stack):
     code, out = stack_cli("down")
     assert code == 0 and out.strip() == "stopped Label Studio, the MLflow server, PostgreSQL"
