@@ -96,13 +96,17 @@ class Predictor:
         # how far to trust each pair it calls, as its training run measured it (or None)
         self.trust = self.model.trust
 
-    def predict_sentences(self, sentences: list[Sentence], progress=None) -> list[SentencePrediction]:
+    def predict_sentences(
+        self, sentences: list[Sentence], progress=None, documents: list | None = None
+    ) -> list[SentencePrediction]:
         """One batch across all sentences given, returned in input order.
 
         Give an article's sentences in article order: each one's context (where the
-        holder of "He said ..." is found) is the sentences of its article before it.
-        ``progress(done, total)``, where given, is called after each chunk of
-        ``PROGRESS_CHUNK`` sentences (the contexts are read across chunks alike).
+        holder of "He said ..." is found) is the sentences of its article before it, or of
+        its entry in ``documents`` where given (one key per sentence: two files that share
+        an article id are still two articles). ``progress(done, total)``, where given, is
+        called after each chunk of ``PROGRESS_CHUNK`` sentences (the contexts are read
+        across chunks alike).
         """
         import pandas as pd
 
@@ -112,7 +116,7 @@ class Predictor:
         # each sentence's preceding sentences among those given (same article, in the order given)
         frame = pd.DataFrame({"text": texts})
         if "context" in self.inputs:
-            frame["context"] = contexts([s.article for s in sentences], texts)
+            frame["context"] = contexts(documents or [s.article for s in sentences], texts)
         step = PROGRESS_CHUNK if progress else len(frame)
         parts = []
         for at in range(0, len(frame), step):
@@ -145,7 +149,10 @@ class Predictor:
 
     def predict_articles(self, articles: list[Article], progress=None) -> list[ArticleResult]:
         sentences = [segment(a) for a in articles]
-        flat = self.predict_sentences([s for group in sentences for s in group], progress)
+        # each article's context is its own file's: `dawn/index.html` and `tolo/index.html` are both
+        # article "index", and the second's "He said" must not find its holder in the first
+        documents = [i for i, group in enumerate(sentences) for _ in group]
+        flat = self.predict_sentences([s for group in sentences for s in group], progress, documents)
         results, i = [], 0
         for article, group in zip(articles, sentences, strict=True):
             preds = flat[i : i + len(group)]
