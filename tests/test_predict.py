@@ -145,6 +145,13 @@ def test_predict_says_which_model_version_scored(trained, tmp_path):
         f"note: {n} of these {n} sentences ({Path(SEED).stem}) were the model's labeled training data: "
         "its calls on them are in-sample, no measure of how it does on new coverage"
     )
+    # the same article saved under another name, or piped in, is the same training data
+    renamed = tmp_path / "taliban-talks.txt"
+    renamed.write_bytes((paths.root() / SEED).read_bytes())
+    for args, stdin in (((str(renamed),), None), (("-",), renamed.read_bytes())):
+        out = run_cli("predict", *args, stdin=stdin)
+        assert out.returncode == 0, out.stderr.decode()
+        assert out.stderr.decode().strip().splitlines()[-1].startswith(f"note: {n} of these {n} sentences (")
     fresh = tmp_path / "fresh.txt"  # an article the model never saw: no such note
     fresh.write_text("Pakistan demanded on Friday that Kabul hand over the militants behind the attack.\n")
     out = run_cli("predict", str(fresh))

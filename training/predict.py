@@ -277,14 +277,15 @@ def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> s
     the project's own, such as `make demo`'s): its calls on them say little of new coverage."""
     from training import lineage
 
-    ids = [p.sentence_id for r in results for p in r.sentences]
-    hit = set(lineage.in_sample(data_version, ids))
+    preds = [p for r in results for p in r.sentences]
+    flags = lineage.in_sample(data_version, [p.text for p in preds])
+    hit = [p for p, seen in zip(preds, flags, strict=True) if seen]
     if not hit:
         return None
-    articles = sorted({p.article for r in results for p in r.sentences if p.sentence_id in hit})
+    articles = sorted({p.article for p in hit})
     named = ", ".join(articles[:3]) + (f" and {len(articles) - 3} more" if len(articles) > 3 else "")
     return (
-        f"note: {len(hit)} of these {len(ids)} sentences ({named}) were the model's labeled training "
+        f"note: {len(hit)} of these {len(preds)} sentences ({named}) were the model's labeled training "
         "data: its calls on them are in-sample, no measure of how it does on new coverage"
     )
 
