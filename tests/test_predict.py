@@ -179,6 +179,27 @@ def test_sentences_file_plain_and_jsonl(tmp_path):
     assert first["article"] == "x" and first["start"] is None and first["text"] == "Qatar hosted the talks."
 
 
+def test_a_sentences_file_of_many_short_articles_is_one_batch_that_says_how_far_it_has_got(trained, tmp_path):
+    """300 rows of 30 articles: one batch, so the progress lines a long input prints (each article
+    alone is under a chunk, and was scored alone and silently), and one profile per article."""
+    js = tmp_path / "rows.jsonl"
+    js.write_text(
+        "".join(
+            json.dumps({"article": f"a{i // 10}", "text": f"Kabul rejected demand number {i} of Pakistan."})
+            + "\n"
+            for i in range(300)
+        )
+    )
+    out = run_cli("predict", "--sentences", str(js), "-o", str(tmp_path / "out.jsonl"))
+    assert out.returncode == 0, out.stderr.decode()
+    assert "scored 256 of 300 sentences\nscored 300 of 300 sentences\n" in out.stderr.decode()
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["article"] for r in rows if r["kind"] == "profile"] == [f"a{i}" for i in range(30)]
+    assert [r["text"] for r in rows if r["kind"] == "sentence"] == [
+        json.loads(line)["text"] for line in js.read_text().splitlines()
+    ]
+
+
 def test_a_model_with_another_label_scheme_is_refused(trained, tmp_path):
     changed = tmp_path / "scheme.yaml"
     changed.write_text(paths.scheme_file().read_text().replace("  mediator: >-", "  broker: >-"))

@@ -147,8 +147,14 @@ class Predictor:
             for i, s in enumerate(sentences)
         ]
 
-    def predict_articles(self, articles: list[Article], progress=None) -> list[ArticleResult]:
-        sentences = [segment(a) for a in articles]
+    def predict_articles(
+        self, articles: list[Article | list[Sentence]], progress=None
+    ) -> list[ArticleResult]:
+        """Each article's sentences and profile, all articles scored as one batch.
+
+        An item may also be an article's sentences already split (a sentences file's rows).
+        """
+        sentences = [segment(a) if isinstance(a, Article) else a for a in articles]
         # each article's context is its own file's: `dawn/index.html` and `tolo/index.html` are both
         # article "index", and the second's "He said" must not find its holder in the first
         documents = [i for i, group in enumerate(sentences) for _ in group]
@@ -157,7 +163,8 @@ class Predictor:
         for article, group in zip(articles, sentences, strict=True):
             preds = flat[i : i + len(group)]
             i += len(group)
-            results.append(ArticleResult(article.id, preds, profile(preds, self.scheme, self.trust)))
+            name = article.id if isinstance(article, Article) else group[0].article if group else ""
+            results.append(ArticleResult(name, preds, profile(preds, self.scheme, self.trust)))
         return results
 
     def predict_files(self, files: list[Path | str]) -> list[ArticleResult]:
@@ -250,11 +257,7 @@ def cli(
             check_writable(path, what)  # before the work, not after it
     predictor = Predictor(model)
     print(f"model: {predictor.model_version}", file=sys.stderr)
-    arts = [a for a in inputs if isinstance(a, Article)]
-    scored = iter(predictor.predict_articles(arts, _progress))  # one batch across all articles
-    results = [
-        next(scored) if isinstance(item, Article) else _sentences_result(predictor, item) for item in inputs
-    ]
+    results = predictor.predict_articles(inputs, _progress)  # one batch across all inputs
     text = {
         Format.jsonl: lambda: to_jsonl(results),
         Format.csv: lambda: to_csv(results, predictor.scheme),
@@ -294,13 +297,6 @@ def _progress(done: int, total: int) -> None:
     """A line on standard error per chunk of a long input (a batch of one chunk says nothing)."""
     if total > PROGRESS_CHUNK:
         print(f"scored {done} of {total} sentences", file=sys.stderr, flush=True)
-
-
-def _sentences_result(predictor: Predictor, sentences: list[Sentence]) -> ArticleResult:
-    """A sentences file: scored as one batch, profiled as one article."""
-    preds = predictor.predict_sentences(sentences, _progress)
-    article = sentences[0].article if sentences else ""
-    return ArticleResult(article, preds, profile(preds, predictor.scheme, predictor.trust))
 
 
 def _gather(articles: list[Path], sentences: Path | None) -> list:
