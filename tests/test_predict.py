@@ -246,6 +246,29 @@ def test_bad_input_gets_one_error_line_and_no_output_file(tmp_path, make, messag
     assert not out_file.exists()
 
 
+def test_two_inputs_that_are_one_article_id_are_refused_before_any_work(trained, tmp_path):
+    """Two saved pages named index.html, or a file given twice, were two articles of one id in the
+    output (their sentence ids alike), which `stance report` reads back as one article."""
+    seed = (paths.root() / SEED).read_bytes()
+    for outlet in ("dawn", "tolo"):
+        (tmp_path / outlet).mkdir()
+        _write(tmp_path / outlet / "index.html", seed)
+    a, b = tmp_path / "dawn" / "index.html", tmp_path / "tolo" / "index.html"
+    out_file = tmp_path / "out.jsonl"
+    for args, line in (
+        (
+            [str(a), str(b)],
+            f"error: {a} and {b} are both article 'index' (an article file is named by its file name, "
+            "without its folder and suffix): give each article once, under its own name",
+        ),
+        ([str(a), str(a)], f"error: {a}: given twice; give each article once"),
+    ):
+        out = run_cli("predict", *args, "-o", str(out_file))
+        assert out.returncode == 2
+        assert out.stderr.decode().strip().splitlines() == [line]
+        assert not out_file.exists()
+
+
 def test_a_model_that_does_not_exist_is_a_clear_error(trained):
     out = run_cli("predict", str(paths.root() / SEED), "--model", "models:/no-such-model/7")
     assert out.returncode == 2

@@ -301,16 +301,38 @@ def _progress(done: int, total: int) -> None:
 
 def _gather(articles: list[Path], sentences: Path | None) -> list:
     inputs: list = []
+    sources: list[str] = []
     for path in articles:
         if str(path) == "-":
             inputs.append(check_sentences(_read_stdin(), "standard input"))
         else:
             inputs.append(check_sentences(read_article(path), str(path)))
+        sources.append("standard input" if str(path) == "-" else str(path))
     if sentences:
-        inputs += by_article(read_sentences_file(sentences))  # one profile per article named in it
+        groups = by_article(read_sentences_file(sentences))  # one profile per article named in it
+        inputs += groups
+        sources += [f"the rows of {sentences} that name it"] * len(groups)
     if not inputs:
         inputs.append(check_sentences(_read_stdin(), "standard input"))
+        sources.append("standard input")
+    _refuse_shared_ids(inputs, sources)
     return inputs
+
+
+def _refuse_shared_ids(inputs: list, sources: list[str]) -> None:
+    """Two inputs that are one article id (dawn/index.html and tolo/index.html; a.txt given twice)
+    would be one article to whatever reads the output (`stance report` merges them by id)."""
+    seen: dict[str, str] = {}
+    for item, source in zip(inputs, sources, strict=True):
+        article = item.id if isinstance(item, Article) else item[0].article
+        if article in seen and seen[article] == source:
+            raise StanceError(f"{source}: given twice; give each article once")
+        if article in seen:
+            raise StanceError(
+                f"{seen[article]} and {source} are both article '{article}' (an article file is named by "
+                "its file name, without its folder and suffix): give each article once, under its own name"
+            )
+        seen[article] = source
 
 
 if __name__ == "__main__":
