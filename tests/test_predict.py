@@ -179,6 +179,21 @@ def test_sentences_file_plain_and_jsonl(tmp_path):
     assert first["article"] == "x" and first["start"] is None and first["text"] == "Qatar hosted the talks."
 
 
+def test_sentences_given_twice_scores_both_files(trained, tmp_path):
+    """`--sentences a --sentences b` scored b alone, silently (the option kept its last value)."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("Kabul rejected the demand.\n")
+    b.write_text("Qatar hosted the talks.\nPakistan urged Kabul to act.\n")
+    out = run_cli("predict", "--sentences", str(a), "--sentences", str(b), "-f", "csv")
+    assert out.returncode == 0, out.stderr.decode()
+    rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
+    assert [(r["article"], r["text"]) for r in rows] == [
+        ("a", "Kabul rejected the demand."),
+        ("b", "Qatar hosted the talks."),
+        ("b", "Pakistan urged Kabul to act."),
+    ]
+
+
 def test_a_sentences_file_of_many_short_articles_is_one_batch_that_says_how_far_it_has_got(trained, tmp_path):
     """300 rows of 30 articles: one batch, so the progress lines a long input prints (each article
     alone is under a chunk, and was scored alone and silently), and one profile per article."""

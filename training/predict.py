@@ -239,7 +239,11 @@ def cli(
         list[Path] | None, typer.Argument(help="Article files (.txt, .html); '-' reads standard input.")
     ] = None,
     sentences: Annotated[
-        Path | None, typer.Option(help="A file of sentences: one per line, or JSONL with a 'text' field.")
+        list[Path] | None,
+        typer.Option(
+            metavar="<path>",
+            help="A file of sentences: one per line, or JSONL with a 'text' field (give it again for more).",
+        ),
     ] = None,
     model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = DEFAULT_MODEL,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
@@ -251,7 +255,7 @@ def cli(
     ] = None,
 ) -> None:
     """Predict actor and stance for every sentence, and each article's stance profile."""
-    inputs = _gather(articles or [], sentences)  # every input checked before the model loads
+    inputs = _gather(articles or [], sentences or [])  # every input checked before the model loads
     for path, what in ((output, "predictions"), (profile_out, "profiles")):
         if path:
             check_writable(path, what)  # before the work, not after it
@@ -299,7 +303,7 @@ def _progress(done: int, total: int) -> None:
         print(f"scored {done} of {total} sentences", file=sys.stderr, flush=True)
 
 
-def _gather(articles: list[Path], sentences: Path | None) -> list:
+def _gather(articles: list[Path], sentence_files: list[Path]) -> list:
     inputs: list = []
     sources: list[str] = []
     for path in articles:
@@ -308,7 +312,7 @@ def _gather(articles: list[Path], sentences: Path | None) -> list:
         else:
             inputs.append(check_sentences(read_article(path), str(path)))
         sources.append("standard input" if str(path) == "-" else str(path))
-    if sentences:
+    for sentences in sentence_files:
         groups = by_article(read_sentences_file(sentences))  # one profile per article named in it
         inputs += groups
         sources += [f"the rows of {sentences} that name it"] * len(groups)
