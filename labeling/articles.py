@@ -17,6 +17,10 @@ from stance.io import decode_text, read_bytes
 # Real news articles are a few to a few hundred KB; a multi-MB "article" is a dump
 # or a wrong file, and segmenting it would take minutes. Split such input instead.
 MAX_ARTICLE_BYTES = 1_000_000
+# A page saved from a browser is mostly scripts, styles and inline data (1-3 MB around a few KB
+# of article is common): the limit above is on its text, the page may be this large (a page of
+# nothing but 5 MB of tags parses in about 13 s here)
+MAX_PAGE_BYTES = 5_000_000
 
 _HTML_START = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<article|<div|<p[\s>])", re.I)
 _BLOCK_TAGS = (
@@ -99,22 +103,31 @@ def check_any_read(folder: Path, skipped: list[dict], files: int) -> None:
 def article_from_bytes(
     data: bytes, article_id: str | None, source: str, is_html: bool | None = None
 ) -> Article:
-    """Decode and check raw bytes; ``is_html=None`` sniffs the content."""
-    if len(data) > MAX_ARTICLE_BYTES:
-        raise StanceError(
-            f"{source}: too large for one article ({len(data) / 1e6:.1f} MB; the limit is "
-            f"{MAX_ARTICLE_BYTES / 1e6:.0f} MB) - split it into articles"
-        )
-    text = decode_text(data, source, "article text")
+    """Decode and check raw bytes; ``is_html=None`` sniffs the content. The size limit is on the
+    article's text: a saved page's markup around it counts up to ``MAX_PAGE_BYTES``."""
     if is_html is None:
-        is_html = looks_like_html(text)
+        is_html = looks_like_html(data[:4096].decode("utf-8", "ignore").lstrip("\ufeff"))
+    if is_html:
+        _check_size(len(data), MAX_PAGE_BYTES, source, " of markup and text")
+    else:
+        _check_size(len(data), MAX_ARTICLE_BYTES, source, "")
+    text = decode_text(data, source, "article text")
     if is_html:
         text = html_to_text(text)
+        _check_size(len(text.encode()), MAX_ARTICLE_BYTES, source, " of text outside its markup")
     if not text.strip():
         what = "has no text outside its markup" if is_html else "is empty"
         raise StanceError(f"{source}: {what}")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Article(id=article_id or content_id(text), text=text)
+
+
+def _check_size(size: int, limit: int, source: str, what: str) -> None:
+    if size > limit:
+        raise StanceError(
+            f"{source}: too large for one article ({size / 1e6:.1f} MB{what}; the limit is "
+            f"{limit / 1e6:.0f} MB) - split it into articles"
+        )
 
 
 def looks_like_html(text: str) -> bool:

@@ -51,3 +51,31 @@ def test_segment_command_prints_one_error_line_and_exits_non_zero(bad_files, kin
     err = out.stderr.decode().strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and EXPECTED[kind] in err[0]
     assert out.stdout == b""
+
+
+def test_a_saved_page_over_1_mb_is_read_by_its_text_and_its_text_is_what_is_limited(tmp_path):
+    """A browser's saved page is mostly scripts, styles and inline data: 1.8 MB around two sentences
+    was refused as 'too large for one article ... split it into articles'."""
+    from labeling.segment import segment
+
+    article = "<p>Pakistan urged the Taliban to act against the TTP.</p><p>Qatar hosted the talks.</p>"
+    script = '<script type="application/json">{"related": "' + "x" * 1_800_000 + '"}</script>'
+    page = tmp_path / "saved.html"
+    page.write_text(f"<html><head>{script}</head><body><article>{article}</article></body></html>")
+    assert [s.text for s in segment(read_article(page))] == [
+        "Pakistan urged the Taliban to act against the TTP.",
+        "Qatar hosted the talks.",
+    ]
+    # the same page saved as .txt is HTML by its content, read alike
+    as_txt = tmp_path / "saved.txt"
+    as_txt.write_bytes(page.read_bytes())
+    assert read_article(as_txt).text == read_article(page).text
+    # a page whose text itself is over 1 MB is still too large, and says it is its text
+    wordy = tmp_path / "wordy.html"
+    wordy.write_text("<html><body><p>" + "The talks went on. " * 60_000 + "</p></body></html>")
+    with pytest.raises(StanceError) as err:
+        read_article(wordy)
+    assert str(err.value) == (
+        f"{wordy}: too large for one article (1.1 MB of text outside its markup; the limit is 1 MB) "
+        "- split it into articles"
+    )

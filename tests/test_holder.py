@@ -250,6 +250,7 @@ def test_the_context_column_changes_the_holder_of_a_pronoun_led_sentence(built, 
     """A hybrid trained for real and logged as the pyfunc model predict, serving and push load."""
     import mlflow
 
+    from labeling.articles import Article
     from labeling.segment import Sentence
     from training.logged_model import log_model
     from training.predict import Predictor
@@ -295,6 +296,12 @@ def test_the_context_column_changes_the_holder_of_a_pronoun_led_sentence(built, 
     # and shows, beside each actor, whose words the parse read as the holder's
     assert pk.holder == {"phrase": "He", "actor": "pakistan", "from": "earlier sentence"}
     assert af.holder == {"phrase": "He", "actor": "afghan_taliban", "from": "earlier sentence"}
+    # two files that share an article id (dawn/index.html, tolo/index.html) are two articles: the
+    # second's "He" is not read as the holder named in the first
+    _, second = predictor.predict_articles([Article("index", PAKISTANI), Article("index", PRONOUN_LED)])
+    [(alone,)] = [r.sentences for r in predictor.predict_articles([Article("solo", PRONOUN_LED)])]
+    assert second.sentences[0].holder == alone.holder == {"phrase": "He", "actor": None, "from": "subject"}
+    assert second.sentences[0].actor_scores == alone.actor_scores
     assert pyfunc.predict(pd.DataFrame({"text": [PRONOUN_LED], "context": [TALIBAN]}))[
         ["holder", "holder_actor", "holder_from"]
     ].iloc[0].tolist() == ["He", "afghan_taliban", "earlier sentence"]

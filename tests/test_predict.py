@@ -145,6 +145,13 @@ def test_predict_says_which_model_version_scored(trained, tmp_path):
         f"note: {n} of these {n} sentences ({Path(SEED).stem}) were the model's labeled training data: "
         "its calls on them are in-sample, no measure of how it does on new coverage"
     )
+    # the same article saved under another name, or piped in, is the same training data
+    renamed = tmp_path / "taliban-talks.txt"
+    renamed.write_bytes((paths.root() / SEED).read_bytes())
+    for args, stdin in (((str(renamed),), None), (("-",), renamed.read_bytes())):
+        out = run_cli("predict", *args, stdin=stdin)
+        assert out.returncode == 0, out.stderr.decode()
+        assert out.stderr.decode().strip().splitlines()[-1].startswith(f"note: {n} of these {n} sentences (")
     fresh = tmp_path / "fresh.txt"  # an article the model never saw: no such note
     fresh.write_text("Pakistan demanded on Friday that Kabul hand over the militants behind the attack.\n")
     out = run_cli("predict", str(fresh))
@@ -170,6 +177,42 @@ def test_sentences_file_plain_and_jsonl(tmp_path):
     assert out.returncode == 0, out.stderr.decode()
     first = json.loads((tmp_path / "out.jsonl").read_text().splitlines()[0])
     assert first["article"] == "x" and first["start"] is None and first["text"] == "Qatar hosted the talks."
+
+
+def test_sentences_given_twice_scores_both_files(trained, tmp_path):
+    """`--sentences a --sentences b` scored b alone, silently (the option kept its last value)."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("Kabul rejected the demand.\n")
+    b.write_text("Qatar hosted the talks.\nPakistan urged Kabul to act.\n")
+    out = run_cli("predict", "--sentences", str(a), "--sentences", str(b), "-f", "csv")
+    assert out.returncode == 0, out.stderr.decode()
+    rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
+    assert [(r["article"], r["text"]) for r in rows] == [
+        ("a", "Kabul rejected the demand."),
+        ("b", "Qatar hosted the talks."),
+        ("b", "Pakistan urged Kabul to act."),
+    ]
+
+
+def test_a_sentences_file_of_many_short_articles_is_one_batch_that_says_how_far_it_has_got(trained, tmp_path):
+    """300 rows of 30 articles: one batch, so the progress lines a long input prints (each article
+    alone is under a chunk, and was scored alone and silently), and one profile per article."""
+    js = tmp_path / "rows.jsonl"
+    js.write_text(
+        "".join(
+            json.dumps({"article": f"a{i // 10}", "text": f"Kabul rejected demand number {i} of Pakistan."})
+            + "\n"
+            for i in range(300)
+        )
+    )
+    out = run_cli("predict", "--sentences", str(js), "-o", str(tmp_path / "out.jsonl"))
+    assert out.returncode == 0, out.stderr.decode()
+    assert "scored 256 of 300 sentences\nscored 300 of 300 sentences\n" in out.stderr.decode()
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["article"] for r in rows if r["kind"] == "profile"] == [f"a{i}" for i in range(30)]
+    assert [r["text"] for r in rows if r["kind"] == "sentence"] == [
+        json.loads(line)["text"] for line in js.read_text().splitlines()
+    ]
 
 
 def test_a_model_with_another_label_scheme_is_refused(trained, tmp_path):
@@ -216,6 +259,29 @@ def test_bad_input_gets_one_error_line_and_no_output_file(tmp_path, make, messag
     (line,) = out.stderr.decode().strip().splitlines()
     assert line.startswith("error: ") and message in line
     assert not out_file.exists()
+
+
+def test_two_inputs_that_are_one_article_id_are_refused_before_any_work(trained, tmp_path):
+    """Two saved pages named index.html, or a file given twice, were two articles of one id in the
+    output (their sentence ids alike), which `stance report` reads back as one article."""
+    seed = (paths.root() / SEED).read_bytes()
+    for outlet in ("dawn", "tolo"):
+        (tmp_path / outlet).mkdir()
+        _write(tmp_path / outlet / "index.html", seed)
+    a, b = tmp_path / "dawn" / "index.html", tmp_path / "tolo" / "index.html"
+    out_file = tmp_path / "out.jsonl"
+    for args, line in (
+        (
+            [str(a), str(b)],
+            f"error: {a} and {b} are both article 'index' (an article file is named by its file name, "
+            "without its folder and suffix): give each article once, under its own name",
+        ),
+        ([str(a), str(a)], f"error: {a}: given twice; give each article once"),
+    ):
+        out = run_cli("predict", *args, "-o", str(out_file))
+        assert out.returncode == 2
+        assert out.stderr.decode().strip().splitlines() == [line]
+        assert not out_file.exists()
 
 
 def test_a_model_that_does_not_exist_is_a_clear_error(trained):

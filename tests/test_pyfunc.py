@@ -56,3 +56,22 @@ def test_the_model_answers_the_contract_columns_for_no_rows_and_for_missing_cont
     missing = wrapped.predict(None, pd.DataFrame({"text": texts, "context": [None, np.nan]}))
     assert list(plain.columns) == columns
     pd.testing.assert_frame_equal(plain, missing)
+
+
+def test_a_text_that_is_not_a_string_is_refused_not_scored_as_a_sure_none(wrapped):
+    """What a JSON body's misplaced column reaches the model as, past MLflow's schema check: a
+    number scored as the word "42", a confident no stance; the server answers 400 with this."""
+    from mlflow.exceptions import MlflowException
+
+    frame = pd.DataFrame({"text": ["Qatar hosted the talks.", 42, True]}, dtype=object)
+    with pytest.raises(MlflowException) as err:
+        wrapped.predict(None, frame)
+    assert err.value.message == (
+        "2 of 3 rows have a text that is not a string (rows 1, 2, counted from 0; row 1 holds 42 (int)): "
+        "give each row a sentence in `text`"
+    )
+    with pytest.raises(MlflowException) as err:  # a null stays a row with no text
+        wrapped.predict(None, pd.DataFrame({"text": ["Qatar hosted the talks.", None]}))
+    assert err.value.message == (
+        "1 of 2 rows have no text (null or blank; rows 1, counted from 0): give each row a sentence in `text`"
+    )

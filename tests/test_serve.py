@@ -115,3 +115,12 @@ def test_served_model_takes_records_too_and_refuses_a_body_without_text(served):
     assert err.value.code == 400
     message = json.loads(err.value.read().decode())["message"]
     assert "2 of 3 rows have no text (null or blank; rows 1, 2, counted from 0)" in message
+    # and so is a text that is not a string: it scored as the word "42", a sure "none" too
+    with pytest.raises(urllib.error.HTTPError) as err:
+        _post(f"{served}/invocations", {"dataframe_split": {"columns": ["text"], "data": [[42]]}})
+    assert err.value.code == 400
+    message = json.loads(err.value.read().decode())["message"]
+    assert (
+        "1 of 1 rows have a text that is not a string (rows 0, counted from 0; row 0 holds 42 (int))"
+        in message
+    )

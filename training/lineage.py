@@ -26,12 +26,19 @@ def snapshot_labels(data_version: str) -> dict[str, dict] | None:
     return {row["sentence_id"]: {"text": row["text"], "pairs": row["pairs"]} for _, row in read_jsonl(path)}
 
 
-def in_sample(data_version: str | None, sentence_ids) -> list[str]:
-    """The sentence ids among ``sentence_ids`` that were labeled training data of a model trained
-    on ``data_version`` (none where that version has no snapshot here): its calls on them were
-    fitted to their labels, so they are no measure of how it does on new coverage."""
+def in_sample(data_version: str | None, texts) -> list[bool]:
+    """For each of ``texts``, whether it was a labeled training sentence of a model trained on
+    ``data_version`` (never where that version has no snapshot here): its calls on them were
+    fitted to their labels, so they are no measure of how it does on new coverage. Matched by the
+    sentence's words, not its id: an article saved under another name (``page.html``), read from
+    standard input or given as a sentences file holds the same sentences under other ids."""
     labels = snapshot_labels(data_version) if data_version and data_version != "?" else None
-    return [sid for sid in sentence_ids if labels and sid in labels]
+    seen = {_words(rec["text"]) for rec in (labels or {}).values()}
+    return [_words(t) in seen for t in texts]
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
 
 
 def lineage(old: Contender | None, new: Contender, scheme: Scheme) -> dict:

@@ -77,6 +77,17 @@ def blank_rows(model_input) -> list[int]:
     ]
 
 
+def not_text_rows(model_input) -> list[tuple[int, object]]:
+    """(row, value) of each row of a model input whose text is a value but not a string (a number,
+    a boolean, a list: a client's misplaced column), which would score as the word "42" does, a
+    sure none. Nulls are :func:`blank_rows`'."""
+    return [
+        (i, t)
+        for i, t in enumerate(_text_values(model_input))
+        if not isinstance(t, str) and t is not None and not (isinstance(t, float) and t != t)
+    ]
+
+
 def contexts_of(model_input) -> list[str] | None:
     """The optional ``context`` column (missing values read as no context), or None."""
     import pandas as pd

@@ -96,13 +96,17 @@ class Predictor:
         # how far to trust each pair it calls, as its training run measured it (or None)
         self.trust = self.model.trust
 
-    def predict_sentences(self, sentences: list[Sentence], progress=None) -> list[SentencePrediction]:
+    def predict_sentences(
+        self, sentences: list[Sentence], progress=None, documents: list | None = None
+    ) -> list[SentencePrediction]:
         """One batch across all sentences given, returned in input order.
 
         Give an article's sentences in article order: each one's context (where the
-        holder of "He said ..." is found) is the sentences of its article before it.
-        ``progress(done, total)``, where given, is called after each chunk of
-        ``PROGRESS_CHUNK`` sentences (the contexts are read across chunks alike).
+        holder of "He said ..." is found) is the sentences of its article before it, or of
+        its entry in ``documents`` where given (one key per sentence: two files that share
+        an article id are still two articles). ``progress(done, total)``, where given, is
+        called after each chunk of ``PROGRESS_CHUNK`` sentences (the contexts are read
+        across chunks alike).
         """
         import pandas as pd
 
@@ -112,7 +116,7 @@ class Predictor:
         # each sentence's preceding sentences among those given (same article, in the order given)
         frame = pd.DataFrame({"text": texts})
         if "context" in self.inputs:
-            frame["context"] = contexts([s.article for s in sentences], texts)
+            frame["context"] = contexts(documents or [s.article for s in sentences], texts)
         step = PROGRESS_CHUNK if progress else len(frame)
         parts = []
         for at in range(0, len(frame), step):
@@ -143,14 +147,24 @@ class Predictor:
             for i, s in enumerate(sentences)
         ]
 
-    def predict_articles(self, articles: list[Article], progress=None) -> list[ArticleResult]:
-        sentences = [segment(a) for a in articles]
-        flat = self.predict_sentences([s for group in sentences for s in group], progress)
+    def predict_articles(
+        self, articles: list[Article | list[Sentence]], progress=None
+    ) -> list[ArticleResult]:
+        """Each article's sentences and profile, all articles scored as one batch.
+
+        An item may also be an article's sentences already split (a sentences file's rows).
+        """
+        sentences = [segment(a) if isinstance(a, Article) else a for a in articles]
+        # each article's context is its own file's: `dawn/index.html` and `tolo/index.html` are both
+        # article "index", and the second's "He said" must not find its holder in the first
+        documents = [i for i, group in enumerate(sentences) for _ in group]
+        flat = self.predict_sentences([s for group in sentences for s in group], progress, documents)
         results, i = [], 0
         for article, group in zip(articles, sentences, strict=True):
             preds = flat[i : i + len(group)]
             i += len(group)
-            results.append(ArticleResult(article.id, preds, profile(preds, self.scheme, self.trust)))
+            name = article.id if isinstance(article, Article) else group[0].article if group else ""
+            results.append(ArticleResult(name, preds, profile(preds, self.scheme, self.trust)))
         return results
 
     def predict_files(self, files: list[Path | str]) -> list[ArticleResult]:
@@ -225,7 +239,11 @@ def cli(
         list[Path] | None, typer.Argument(help="Article files (.txt, .html); '-' reads standard input.")
     ] = None,
     sentences: Annotated[
-        Path | None, typer.Option(help="A file of sentences: one per line, or JSONL with a 'text' field.")
+        list[Path] | None,
+        typer.Option(
+            metavar="<path>",
+            help="A file of sentences: one per line, or JSONL with a 'text' field (give it again for more).",
+        ),
     ] = None,
     model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = DEFAULT_MODEL,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
@@ -237,17 +255,13 @@ def cli(
     ] = None,
 ) -> None:
     """Predict actor and stance for every sentence, and each article's stance profile."""
-    inputs = _gather(articles or [], sentences)  # every input checked before the model loads
+    inputs = _gather(articles or [], sentences or [])  # every input checked before the model loads
     for path, what in ((output, "predictions"), (profile_out, "profiles")):
         if path:
             check_writable(path, what)  # before the work, not after it
     predictor = Predictor(model)
     print(f"model: {predictor.model_version}", file=sys.stderr)
-    arts = [a for a in inputs if isinstance(a, Article)]
-    scored = iter(predictor.predict_articles(arts, _progress))  # one batch across all articles
-    results = [
-        next(scored) if isinstance(item, Article) else _sentences_result(predictor, item) for item in inputs
-    ]
+    results = predictor.predict_articles(inputs, _progress)  # one batch across all inputs
     text = {
         Format.jsonl: lambda: to_jsonl(results),
         Format.csv: lambda: to_csv(results, predictor.scheme),
@@ -270,14 +284,15 @@ def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> s
     the project's own, such as `make demo`'s): its calls on them say little of new coverage."""
     from training import lineage
 
-    ids = [p.sentence_id for r in results for p in r.sentences]
-    hit = set(lineage.in_sample(data_version, ids))
+    preds = [p for r in results for p in r.sentences]
+    flags = lineage.in_sample(data_version, [p.text for p in preds])
+    hit = [p for p, seen in zip(preds, flags, strict=True) if seen]
     if not hit:
         return None
-    articles = sorted({p.article for r in results for p in r.sentences if p.sentence_id in hit})
+    articles = sorted({p.article for p in hit})
     named = ", ".join(articles[:3]) + (f" and {len(articles) - 3} more" if len(articles) > 3 else "")
     return (
-        f"note: {len(hit)} of these {len(ids)} sentences ({named}) were the model's labeled training "
+        f"note: {len(hit)} of these {len(preds)} sentences ({named}) were the model's labeled training "
         "data: its calls on them are in-sample, no measure of how it does on new coverage"
     )
 
@@ -288,25 +303,40 @@ def _progress(done: int, total: int) -> None:
         print(f"scored {done} of {total} sentences", file=sys.stderr, flush=True)
 
 
-def _sentences_result(predictor: Predictor, sentences: list[Sentence]) -> ArticleResult:
-    """A sentences file: scored as one batch, profiled as one article."""
-    preds = predictor.predict_sentences(sentences, _progress)
-    article = sentences[0].article if sentences else ""
-    return ArticleResult(article, preds, profile(preds, predictor.scheme, predictor.trust))
-
-
-def _gather(articles: list[Path], sentences: Path | None) -> list:
+def _gather(articles: list[Path], sentence_files: list[Path]) -> list:
     inputs: list = []
+    sources: list[str] = []
     for path in articles:
         if str(path) == "-":
             inputs.append(check_sentences(_read_stdin(), "standard input"))
         else:
             inputs.append(check_sentences(read_article(path), str(path)))
-    if sentences:
-        inputs += by_article(read_sentences_file(sentences))  # one profile per article named in it
+        sources.append("standard input" if str(path) == "-" else str(path))
+    for sentences in sentence_files:
+        groups = by_article(read_sentences_file(sentences))  # one profile per article named in it
+        inputs += groups
+        sources += [f"the rows of {sentences} that name it"] * len(groups)
     if not inputs:
         inputs.append(check_sentences(_read_stdin(), "standard input"))
+        sources.append("standard input")
+    _refuse_shared_ids(inputs, sources)
     return inputs
+
+
+def _refuse_shared_ids(inputs: list, sources: list[str]) -> None:
+    """Two inputs that are one article id (dawn/index.html and tolo/index.html; a.txt given twice)
+    would be one article to whatever reads the output (`stance report` merges them by id)."""
+    seen: dict[str, str] = {}
+    for item, source in zip(inputs, sources, strict=True):
+        article = item.id if isinstance(item, Article) else item[0].article
+        if article in seen and seen[article] == source:
+            raise StanceError(f"{source}: given twice; give each article once")
+        if article in seen:
+            raise StanceError(
+                f"{seen[article]} and {source} are both article '{article}' (an article file is named by "
+                "its file name, without its folder and suffix): give each article once, under its own name"
+            )
+        seen[article] = source
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from training.outputs import blank_rows, contexts_of, score, texts_of
+from training.outputs import blank_rows, contexts_of, not_text_rows, score, texts_of
 from training.reliability import ARTIFACT as TRUST
 
 __all__ = ["StanceModel", "contexts_of", "input_columns", "optional_context", "texts_of"]
@@ -69,15 +69,29 @@ class StanceModel(PythonModel):
             self.trust = json.loads(Path(context.artifacts[TRUST]).read_text())
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
-        blank = blank_rows(model_input)
-        if blank:  # the server answers 400 with this message, as predict refuses a blank input
-            from mlflow.exceptions import MlflowException
-            from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
-
-            shown = ", ".join(str(i) for i in blank[:10]) + (", ..." if len(blank) > 10 else "")
-            raise MlflowException(
-                f"{len(blank)} of {len(model_input)} rows have no text (null or blank; rows {shown}, "
-                "counted from 0): give each row a sentence in `text`",
-                error_code=INVALID_PARAMETER_VALUE,
+        # the server answers 400 with these messages, as predict refuses a blank input
+        if blank := blank_rows(model_input):
+            _refuse(f"{len(blank)} of {len(model_input)} rows have no text (null or blank; {_rows(blank)})")
+        if odd := not_text_rows(model_input):
+            (row, value), rows = odd[0], [i for i, _ in odd]
+            _refuse(
+                f"{len(odd)} of {len(model_input)} rows have a text that is not a string ({_rows(rows)}; "
+                f"row {row} holds {str(value)[:40]} ({type(value).__name__}))"
             )
         return score(self.classifier, model_input, self.trust)
+
+
+def _rows(rows: list[int]) -> str:
+    return (
+        "rows "
+        + ", ".join(str(i) for i in rows[:10])
+        + (", ..." if len(rows) > 10 else "")
+        + ", counted from 0"
+    )
+
+
+def _refuse(what: str):
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+    raise MlflowException(f"{what}: give each row a sentence in `text`", error_code=INVALID_PARAMETER_VALUE)

@@ -211,10 +211,14 @@ def in_sample(rows: list[Row], data_version: str) -> dict | None:
     new coverage. None where none was, or where the model's data version has no snapshot here."""
     from training import lineage
 
-    hit = set(lineage.in_sample(data_version, [r.sentence_id for r in rows]))
+    hit = [
+        r
+        for r, seen in zip(rows, lineage.in_sample(data_version, [r.text for r in rows]), strict=True)
+        if seen
+    ]
     if not hit:
         return None
-    return {"sentences": len(hit), "articles": len({r.meta.article for r in rows if r.sentence_id in hit})}
+    return {"sentences": len(hit), "articles": len({r.meta.article for r in hit})}
 
 
 def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]) -> dict | None:
