@@ -88,7 +88,7 @@ def test_a_long_input_says_how_far_it_has_got_and_scores_as_one_batch(predictor,
     assert capsys.readouterr().err == ""
 
 
-def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles():
+def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles(trained):
     a, b = paths.root() / "seeds/002_5d788933c5039c46.txt", paths.root() / SEED
     out = run_cli("predict", str(a), str(b))
     assert out.returncode == 0, out.stderr.decode()
@@ -108,7 +108,7 @@ def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles():
     assert all(text[r["start"] : r["end"]] == r["text"] for r in sentences if r["article"] == a.stem)
 
 
-def test_cli_csv_and_table_and_standard_input(tmp_path):
+def test_cli_csv_and_table_and_standard_input(trained, tmp_path):
     out = run_cli("predict", "-", "--format", "csv", stdin=b"Pakistan urged Kabul to act against the TTP.")
     assert out.returncode == 0, out.stderr.decode()
     rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
@@ -164,7 +164,7 @@ def trained_data_version(trained) -> str:
     return MlflowClient().get_run(trained["run_id"]).data.tags["data_version"]
 
 
-def test_sentences_file_plain_and_jsonl(tmp_path):
+def test_sentences_file_plain_and_jsonl(trained, tmp_path):
     plain = tmp_path / "lines.txt"
     plain.write_text("Kabul rejected the demand.\n\nQatar hosted the talks.\n")
     assert [s.text for s in read_sentences_file(plain)] == [
@@ -261,6 +261,21 @@ def test_bad_input_gets_one_error_line_and_no_output_file(tmp_path, make, messag
     assert not out_file.exists()
 
 
+def test_an_output_that_is_an_input_or_the_other_output_is_refused_and_nothing_is_lost(trained, tmp_path):
+    article = tmp_path / "talks.txt"
+    article.write_text("Pakistan urged Kabul to act against the TTP.\n")
+    out = run_cli("predict", str(article), "-o", str(article))
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        f"error: --output {article} is an input: writing there would replace it; write elsewhere"
+    ]
+    assert article.read_text() == "Pakistan urged Kabul to act against the TTP.\n"
+    both = tmp_path / "out.json"
+    out = run_cli("predict", str(article), "-o", str(both), "--profile", str(both))
+    assert out.returncode == 2 and "the profiles would replace the predictions" in out.stderr.decode()
+    assert not both.exists()
+
+
 def test_two_inputs_that_are_one_article_id_are_refused_before_any_work(trained, tmp_path):
     """Two saved pages named index.html, or a file given twice, were two articles of one id in the
     output (their sentence ids alike), which `stance report` reads back as one article."""
@@ -289,6 +304,7 @@ def test_a_model_that_does_not_exist_is_a_clear_error(trained):
     assert out.returncode == 2
     (line,) = out.stderr.decode().strip().splitlines()
     assert line.startswith("error: cannot find model 'models:/no-such-model/7' in sqlite:///")
+    assert "pass --model" not in line and "check the URI" in line  # it was passed: the URI is wrong
 
 
 def test_html_article_is_scored_by_its_text(predictor, tmp_path):

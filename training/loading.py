@@ -202,8 +202,7 @@ def _alias_version(uri: str, name: str, alias: str, model_uri: str) -> str:
         ) from None
     if version is None:
         raise StanceError(
-            f"cannot find model '{model_uri}' in {uri}: no such registered model or alias "
-            "(train one with `stance train`, or pass --model)"
+            f"cannot find model '{model_uri}' in {uri}: no such registered model or alias {_hint(model_uri)}"
         )
     return str(version)
 
@@ -289,7 +288,13 @@ def _download(model_uri: str, uri: str, target: Path) -> Path:
         if not isinstance(exc, MlflowException | OSError) and not tracking.store_error(exc, uri):
             raise
         raise tracking.store_error(exc, uri) or StanceError(
-            f"cannot find model '{model_uri}' in {uri}: "
-            f"{tracking._first_line(exc)} (train one with `stance train`, or pass --model)"
+            f"cannot find model '{model_uri}' in {uri}: {tracking._first_line(exc)} {_hint(model_uri)}"
         ) from None
     return target
+
+
+def _hint(model_uri: str) -> str:
+    """What to do about a model that is not there: train the champion, or fix the URI one gave."""
+    if model_uri == tracking.CHAMPION_URI:
+        return "(train one with `stance train`, or pass --model)"
+    return "(check the URI: `stance compare` lists the runs, the MLflow UI the registered versions)"

@@ -259,6 +259,7 @@ def cli(
     for path, what in ((output, "predictions"), (profile_out, "profiles")):
         if path:
             check_writable(path, what)  # before the work, not after it
+    _refuse_overwrites(output, profile_out, [*(articles or []), *(sentences or [])])
     predictor = Predictor(model)
     print(f"model: {predictor.model_version}", file=sys.stderr)
     results = predictor.predict_articles(inputs, _progress)  # one batch across all inputs
@@ -321,6 +322,19 @@ def _gather(articles: list[Path], sentence_files: list[Path]) -> list:
         sources.append("standard input")
     _refuse_shared_ids(inputs, sources)
     return inputs
+
+
+def _refuse_overwrites(output: Path | None, profile_out: Path | None, inputs: list[Path]) -> None:
+    """An output never replaces an input, nor the other output: one of the two would be lost."""
+    read = {p.resolve(): p for p in inputs if str(p) != "-"}
+    for path, option in ((output, "--output"), (profile_out, "--profile")):
+        if path and path.resolve() in read:
+            raise StanceError(f"{option} {path} is an input: writing there would replace it; write elsewhere")
+    if output and profile_out and output.resolve() == profile_out.resolve():
+        raise StanceError(
+            f"--output and --profile are both {output}: the profiles would replace the predictions; "
+            "give each its own file"
+        )
 
 
 def _refuse_shared_ids(inputs: list, sources: list[str]) -> None:
