@@ -368,6 +368,25 @@ def test_a_metadata_table_given_as_input_is_refused_not_scored_line_by_line(tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_two_files_of_one_article_name_are_one_line_on_score_batch_and_report(tmp_path):
+    """x.txt and x.html in one folder were two articles of id 'x' (their rows mixed under one id)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "talks.txt").write_text("Pakistan urged Kabul to act against the TTP before the talks.\n")
+    (folder / "talks.html").write_text(
+        "<p>Kabul rejected the demand and said the TTP was not its matter.</p>"
+    )
+    line = (
+        f"error: {folder}: talks.html and talks.txt are both article 'talks' (an article is named by its "
+        "file name without the suffix): keep one, or rename the other; nothing written"
+    )
+    code, text = cli("score-batch", str(folder), str(tmp_path / "out"))
+    assert (code, text.strip()) == (2, line)
+    code, text = cli("report", str(folder), "--out", str(tmp_path / "report"))
+    assert (code, text.strip()) == (2, line)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
 def test_an_article_saved_as_text_is_refused_not_scored_a_paragraph_a_row(trained, tmp_path):
     """A .txt is read as one sentence a line; an article's paragraphs would each be one row, and its
     profile would count paragraphs. Its own sentences, one a line, are scored."""

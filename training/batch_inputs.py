@@ -44,6 +44,7 @@ def article_files(folder: Path) -> tuple[list[Path], dict[str, dict]]:
     files = sorted(p for p in where.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
         raise StanceError(f"{folder}: no article files (.txt, .html) in it or in its articles/ folder")
+    check_one_file_per_article(files)
     meta: dict[str, dict] = {}
     tsv = folder / "articles.tsv"
     if tsv.is_file():
@@ -51,6 +52,19 @@ def article_files(folder: Path) -> tuple[list[Path], dict[str, dict]]:
             for row in csv.DictReader(fh, delimiter="\t"):
                 meta[row["article"]] = {k: (row.get(k) or None) for k in META}
     return files, meta
+
+
+def check_one_file_per_article(files: list[Path]) -> None:
+    """An article is named by its file name without the suffix: ``x.txt`` and ``x.html`` beside each
+    other would be two articles of one id, whose sentence ids, contexts and counts would mix."""
+    seen: dict[str, Path] = {}
+    for f in files:
+        if f.stem in seen:
+            raise StanceError(
+                f"{f.parent}: {seen[f.stem].name} and {f.name} are both article '{f.stem}' (an article is "
+                "named by its file name without the suffix): keep one, or rename the other; nothing written"
+            )
+        seen[f.stem] = f
 
 
 def sentence_frame(path: Path):

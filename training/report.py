@@ -20,6 +20,7 @@ Undated articles count in the totals and are listed; they have no place on the t
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -188,6 +189,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     }
     header["in_sample"] = in_sample(rows, header["data_version"])
     checks = prediction_checks(rows, scheme)
+    out.mkdir(parents=True, exist_ok=True)
     write_outputs(
         out,
         header,
@@ -239,6 +241,7 @@ def check_writable(out: Path) -> None:
     """Refuse an output that cannot be written before any scoring is done."""
     if out.exists() and not out.is_dir():
         raise StanceError(f"--out {out}: exists and is not a folder")
+    made = [p for p in [out, *out.parents] if not p.exists()]  # folders the probe makes, undone after it
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -246,6 +249,10 @@ def check_writable(out: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise StanceError(f"--out {out}: cannot write there ({exc.strerror})") from None
+    finally:  # a command that then fails on its input leaves no empty report folder behind
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def cli(

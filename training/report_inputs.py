@@ -18,7 +18,7 @@ from pathlib import Path
 
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.batch_inputs import ARTICLE_SUFFIXES
+from training.batch_inputs import ARTICLE_SUFFIXES, check_one_file_per_article
 
 
 @dataclass
@@ -143,6 +143,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
         raise StanceError(f"{folder}: no articles (.txt or .html files) to report on")
+    check_one_file_per_article(files)
     read = [read_or_note(f, skipped) for f in files]  # every input checked before the model loads
     articles = [a for a in read if a is not None]
     check_any_read(folder, skipped, len(files))
