@@ -22,7 +22,8 @@ from typing import Annotated
 
 import typer
 
-from labeling.articles import Article, read_article
+from labeling.articles import Article, article_from_bytes, read_article
+from stance.errors import StanceError
 
 # -- furniture rules ---------------------------------------------------------------
 # Whole lines (or sentences) that are page chrome rather than article prose.
@@ -173,12 +174,23 @@ def _with_ids(article: Article, spans: list[tuple[int, int]]) -> list[Sentence]:
 
 # -- command -----------------------------------------------------------------------
 def cli(
-    articles: Annotated[list[Path], typer.Argument(help="Article files (.txt or .html).")],
+    articles: Annotated[
+        list[Path], typer.Argument(help="Article files (.txt or .html); '-' reads standard input.")
+    ],
 ) -> None:
     """Segment articles into sentences and print them as JSONL (one sentence a line)."""
-    for path in articles:
-        for sentence in segment(read_article(path)):
+    read = [_read(path) for path in articles]  # every input checked before any line is printed
+    for article in read:
+        for sentence in segment(article):
             sys.stdout.write(json.dumps(sentence.to_dict(), ensure_ascii=False) + "\n")
+
+
+def _read(path: Path) -> Article:
+    if str(path) != "-":
+        return read_article(path)
+    if sys.stdin is None or sys.stdin.isatty():
+        raise StanceError("no input on standard input: pipe an article into `stance segment -`")
+    return article_from_bytes(sys.stdin.buffer.read(), None, source="standard input")
 
 
 if __name__ == "__main__":

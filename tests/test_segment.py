@@ -1,3 +1,5 @@
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -169,6 +171,14 @@ def test_sentences_cli_prints_jsonl(tmp_path):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.decode().splitlines()
     assert len(lines) == 3 and '"text": "Kabul refused."' in lines[2]
+    # '-' reads standard input, as predict's does: the same sentences under predict's stdin id
+    piped = run_cli("segment", "-", stdin=path.read_bytes())
+    assert piped.returncode == 0, piped.stderr
+    rows = [json.loads(line) for line in piped.stdout.decode().splitlines()]
+    assert [r["text"] for r in rows] == [json.loads(line)["text"] for line in lines]
+    assert {r["article"] for r in rows} == {"text-" + hashlib.sha1(path.read_bytes()).hexdigest()[:10]}
+    empty = run_cli("segment", "-", stdin=b"")
+    assert (empty.returncode, empty.stderr.decode().strip()) == (2, "error: standard input: is empty")
 
 
 # -- properties: any text at all --------------------------------------------------------
