@@ -1,6 +1,6 @@
 """The MLflow model every kind is logged as: texts in, actor and stance probabilities out.
 
-Input: a DataFrame with a ``text`` column (or a list of strings), and optionally a
+Input: a DataFrame with a ``text`` column (over HTTP: rows with a ``text`` field), and optionally a
 ``context`` column: each sentence's preceding sentences in its article, one per line
 (training/context.py), where the holder of "He said ..." is found; a caller that
 omits it still gets an answer, from the sentence alone. Output: one row
