@@ -110,6 +110,22 @@ def test_a_spec_runs_into_one_experiment_with_its_tags(tiny_experiment, built):
     assert "aliases left to `stance promote`" in tags["registry_decision"]
 
 
+def test_a_spec_runs_description_says_what_the_spec_says_of_it(tiny_experiment):
+    """The run page's description keeps the spec's question, the entry and each override's reason
+    beside the figures (train's own description had replaced them: two entries of one recipe read
+    alike)."""
+    _, results = tiny_experiment
+    note = mlflow.get_run(results[1]["run_id"]).data.tags["mlflow.note.content"]
+    assert note.startswith("**baseline** (baseline) on data version") and "- rolling origin (" in note
+    assert (
+        "\n\ntwo baseline runs a hair apart, 3 folds, for the experiment tests\n\n"
+        "Run `baseline-c3`: configs/baseline.yaml\n"
+        "- `cv_folds: 3`: fewer folds: faster tests\n"
+        "- `C: 3.0`: a little more regularisation: a near-equal rival\n\n"
+        "Model at training: tiny-classifier: registered as version 2; aliases left to `stance promote`"
+    ) in note
+
+
 def test_running_a_spec_twice_duplicates_nothing(tiny_experiment):
     spec, first = tiny_experiment
     again = run_plan(load_plan(spec), quiet=True)

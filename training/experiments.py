@@ -228,7 +228,7 @@ def _tags(plan: Plan, run: PlannedRun) -> dict[str, str]:
 
 
 def _note(plan: Plan, run: PlannedRun) -> str:
-    lines = [f"{plan.spec.description}", "", f"Run `{run.entry}`: configs/{run.recipe_path.name}"]
+    lines = [f"{plan.spec.description}", "", f"Run `{run.label}`: configs/{run.recipe_path.name}"]
     lines += [f"- `{k}: {o.value!r}`: {o.reason}" for k, o in run.overrides.items()]
     return "\n".join(lines)
 
