@@ -264,7 +264,7 @@ def cli(
         state = "exists, skipped" if out["skipped"] else f"stance macro-F1 {m['stance_macro_f1']:.3f}"
         print(f"  {out['label']}: {state} (run {out['run_id']})")
     print(f"compare them with: stance compare {plan.spec.name}")
-    print(f"tracking: {tracking.tracking_uri()}")
+    print(f"tracking: {tracking.shown_uri()}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from stance import paths
-from stance.errors import StanceError
+from stance.errors import StanceError, redact
 
 REGISTERED_MODEL = "stance-classifier"
 CHAMPION_URI = f"models:/{REGISTERED_MODEL}@champion"  # what predict, report and score-batch score with
@@ -37,6 +37,12 @@ def selection(metrics: dict) -> tuple[int, str, float] | None:
 def tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` if set, else a SQLite file in the project root."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.mlflow_db()}"
+
+
+def shown_uri() -> str:
+    """The tracking URI as a command prints it: a password in it (``http://me:secret@host``, a
+    database URI's) as ``***``, as error lines show it, so a CI log never holds it."""
+    return redact(tracking_uri())
 
 
 def setup_uri(create: bool = False, check: bool = True) -> str:

@@ -397,7 +397,7 @@ def cli(
     else:
         print("\n".join(figure_lines(m, load_recipe(recipe).cv_folds)))
         print(f"run {out['run_id']} -> {out['model_uri']}; {out['decision']}")
-    print(f"tracking: {tracking.tracking_uri()}")
+    print(f"tracking: {tracking.shown_uri()}")
     if data_version is None and (note := dataset.latest_built_note()):  # `build-dataset --snapshot OLD`
         print(f"note: {note}", file=sys.stderr)
 
