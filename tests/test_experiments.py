@@ -52,6 +52,17 @@ def test_an_override_key_the_recipe_kind_lacks_fails_with_the_kinds_keys(tmp_pat
     )
 
 
+def test_a_learning_curve_needs_two_different_shares(tmp_path):
+    """[0.5, 0.5] passed as two shares and ran one CV-only point at 50 %: no curve, no model."""
+    spec = write_spec(tmp_path, "learning_curve: {train_shares: [0.5, 0.5]}\nruns:\n" + GOOD_RUN)
+    with pytest.raises(StanceError) as err:
+        load_plan(spec, build=False)
+    assert str(err.value) == (
+        f"{spec}: bad value for 'learning_curve.train_shares': a curve needs at least two different "
+        "shares (got [0.5, 0.5])"
+    )
+
+
 def test_a_recipe_that_does_not_exist_fails_clearly(tmp_path):
     spec = write_spec(tmp_path, "runs:\n" + GOOD_RUN + "  - recipe: forest\n")
     with pytest.raises(StanceError) as err:

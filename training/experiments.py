@@ -74,6 +74,8 @@ class LearningCurve(Config):
     def _shares(cls, shares: list[float]) -> list[float]:
         if any(not 0 < s <= 1 for s in shares):
             raise ValueError("every share must be in (0, 1]")
+        if len(set(shares)) < 2:  # a share given twice is one point: no curve
+            raise ValueError("a curve needs at least two different shares")
         return sorted(set(shares))
 
 
