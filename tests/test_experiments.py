@@ -137,6 +137,24 @@ def test_a_spec_runs_description_says_what_the_spec_says_of_it(tiny_experiment):
     ) in note
 
 
+def test_the_command_names_each_runs_figures_as_compare_ranks_them(tiny_experiment):
+    """Each run's line said `stance macro-F1` for grouped CV's fold mean, which compare's ranking
+    figure (the rolling origin's) is not; a skipped run showed no figure at all."""
+    from tests.conftest import run_cli
+
+    spec, results = tiny_experiment
+    out = run_cli("experiment", "run", str(spec))
+    assert out.returncode == 0, out.stderr.decode()
+    lines = out.stdout.decode().splitlines()
+    for res in results:
+        m = res["metrics"]
+        assert (
+            f"  {res['entry']}: exists, skipped: rolling-origin stance macro-F1 {m['rolling_stance_macro_f1']:.3f}, "
+            f"grouped-CV stance macro-F1 {m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f} "
+            f"(run {res['run_id']})"
+        ) in lines
+
+
 def test_running_a_spec_twice_duplicates_nothing(tiny_experiment):
     spec, first = tiny_experiment
     again = run_plan(load_plan(spec), quiet=True)

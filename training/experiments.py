@@ -246,6 +246,19 @@ def _relative(path: Path) -> Path:
         return Path(path)
 
 
+SELECTED = {"rolling_stance_macro_f1": "rolling-origin", "time_stance_macro_f1": "time-split"}
+
+
+def figures(m: dict[str, float]) -> str:
+    """A run's stance macro-F1 in words: the figure compare ranks by (the rolling origin's, else the
+    time split's), then grouped CV's fold mean; a learning-curve point has grouped CV's alone."""
+    cv = f"grouped-CV stance macro-F1 {m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f}"
+    if (chosen := tracking.selection(m)) is None:
+        return cv
+    _, name, value = chosen
+    return f"{SELECTED[name]} stance macro-F1 {value:.3f}, {cv}"
+
+
 def cli(
     spec: Annotated[Path, typer.Argument(help="Experiment spec YAML (e.g. experiments/recipes.yaml).")],
     force: Annotated[bool, typer.Option(help="Train runs again even if an identical run exists.")] = False,
@@ -262,9 +275,8 @@ def cli(
             print(f"  {run.label}: configs/{run.recipe_path.name} recipe {recipe_hash(run.recipe)}")
         return
     for out in run_plan(plan, force):
-        m = out["metrics"]
-        state = "exists, skipped" if out["skipped"] else f"stance macro-F1 {m['stance_macro_f1']:.3f}"
-        print(f"  {out['label']}: {state} (run {out['run_id']})")
+        state = "exists, skipped: " if out["skipped"] else ""
+        print(f"  {out['label']}: {state}{figures(out['metrics'])} (run {out['run_id']})")
     print(f"compare them with: stance compare {plan.spec.name}")
     print(f"tracking: {tracking.shown_uri()}")
 
