@@ -3,7 +3,8 @@
 Each recipe is fitted once on every sentence of the latest dataset (the final fit
 that `stance train` does after cross-validation), in a fresh process so peak
 memory (max RSS) belongs to that recipe alone. Prints a table with the hardware
-and writes benchmarks/results/train_recipes.json, which the README cites.
+and writes benchmarks/results/train_recipes.json, which docs/results.md cites; a run of
+some recipes keeps the other rows, each with the hardware and data size it was measured on.
 
     .venv/bin/python benchmarks/train_recipes.py [configs/baseline.yaml ...]
 """
@@ -80,25 +81,47 @@ def run(recipe: str) -> dict:
     }
 
 
+def merged(earlier: dict | None, fresh: list[dict]) -> dict:
+    """The results file after a run: the fresh rows, and every other recipe's earlier row as it was.
+
+    Each row names the hardware it was measured on: a run of some recipes on another machine must
+    not relabel the rows it keeps (rows written before rows carried it take the file's own).
+    """
+    earlier = earlier or {}
+    recipes = {r["recipe"] for r in fresh}
+    inherited = {"hardware": earlier["hardware"]} if "hardware" in earlier else {}
+    kept = [inherited | r for r in earlier.get("results", []) if r["recipe"] not in recipes]
+    return {"results": kept + fresh}
+
+
+def table(report: dict, here: str) -> list[str]:
+    """The printed table: each row's data size, and where it was measured when not on this machine."""
+    lines = [
+        f"{'recipe':<28}{'sentences':>10}{'fit s':>8}{'process s':>11}{'peak RSS MiB':>14}{'epochs':>8}  measured"
+    ]
+    for r in report["results"]:
+        where = "here" if r.get("hardware") == here else f"on {r.get('hardware', 'unknown hardware')}"
+        lines.append(
+            f"{r['recipe']:<28}{r['sentences']:>10}{r['fit_seconds']:>8}{r['process_seconds']:>11}"
+            f"{r['peak_rss_mib']:>14}{r['epochs_run'] or '-':>8}  {r.get('measured', '')} {where}".rstrip()
+        )
+    return lines
+
+
 def main() -> None:
     recipes = sys.argv[1:] or DEFAULT
     out = ROOT / "benchmarks" / "results" / "train_recipes.json"
-    # a run of some recipes replaces their rows and keeps the others' (each row says when and under what load)
-    kept = json.loads(out.read_text())["results"] if out.exists() else []
+    here = hardware()
     fresh = [
-        run(r) | {"measured": time.strftime("%Y-%m-%d"), "load_average_1m": os.getloadavg()[0]}
+        run(r)
+        | {"measured": time.strftime("%Y-%m-%d"), "load_average_1m": os.getloadavg()[0], "hardware": here}
         for r in recipes
     ]
-    results = [r for r in kept if r["recipe"] not in recipes] + fresh
-    report = {"hardware": hardware(), "results": results}
+    report = merged(json.loads(out.read_text()) if out.exists() else None, fresh)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"hardware: {report['hardware']}")
-    print(f"{'recipe':<28}{'fit s':>8}{'process s':>11}{'peak RSS MiB':>14}{'epochs':>8}")
-    for r in results:
-        print(
-            f"{r['recipe']:<28}{r['fit_seconds']:>8}{r['process_seconds']:>11}{r['peak_rss_mib']:>14}{r['epochs_run'] or '-':>8}"
-        )
+    print(f"hardware: {here}")
+    print("\n".join(table(report, here)))
     print(f"written {out.relative_to(ROOT)}")
 
 

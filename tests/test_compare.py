@@ -50,6 +50,18 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
     assert len(mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")) == 1
 
 
+def test_compare_logs_only_its_report_from_a_folder_that_holds_other_files(tiny_experiment, tmp_path):
+    """`--out` names any folder: its other files (here a `.env`) were uploaded to MLflow with the report."""
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / ".env").write_text("API_TOKEN=not-for-mlflow\n")
+    compare("tiny", out=tmp_path)
+    logged = mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")
+    files = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.run_id[0], "report")}
+    assert files == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
+
+
 def test_the_terminal_table_shows_every_headline_figure_whole(tiny_experiment, scheme, capsys):
     """What make demo prints (a pipe, a log): each figure with its interval, never cut short."""
     _, results = tiny_experiment

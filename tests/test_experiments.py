@@ -52,6 +52,17 @@ def test_an_override_key_the_recipe_kind_lacks_fails_with_the_kinds_keys(tmp_pat
     )
 
 
+def test_a_learning_curve_needs_two_different_shares(tmp_path):
+    """[0.5, 0.5] passed as two shares and ran one CV-only point at 50 %: no curve, no model."""
+    spec = write_spec(tmp_path, "learning_curve: {train_shares: [0.5, 0.5]}\nruns:\n" + GOOD_RUN)
+    with pytest.raises(StanceError) as err:
+        load_plan(spec, build=False)
+    assert str(err.value) == (
+        f"{spec}: bad value for 'learning_curve.train_shares': a curve needs at least two different "
+        "shares (got [0.5, 0.5])"
+    )
+
+
 def test_a_recipe_that_does_not_exist_fails_clearly(tmp_path):
     spec = write_spec(tmp_path, "runs:\n" + GOOD_RUN + "  - recipe: forest\n")
     with pytest.raises(StanceError) as err:
@@ -108,6 +119,40 @@ def test_a_spec_runs_into_one_experiment_with_its_tags(tiny_experiment, built):
     assert run.data.params["C"] == "3.0" and run.data.params["cv_folds"] == "3"
     assert results[1]["model_uri"] == "models:/tiny-classifier/2"
     assert "aliases left to `stance promote`" in tags["registry_decision"]
+
+
+def test_a_spec_runs_description_says_what_the_spec_says_of_it(tiny_experiment):
+    """The run page's description keeps the spec's question, the entry and each override's reason
+    beside the figures (train's own description had replaced them: two entries of one recipe read
+    alike)."""
+    _, results = tiny_experiment
+    note = mlflow.get_run(results[1]["run_id"]).data.tags["mlflow.note.content"]
+    assert note.startswith("**baseline** (baseline) on data version") and "- rolling origin (" in note
+    assert (
+        "\n\ntwo baseline runs a hair apart, 3 folds, for the experiment tests\n\n"
+        "Run `baseline-c3`: configs/baseline.yaml\n"
+        "- `cv_folds: 3`: fewer folds: faster tests\n"
+        "- `C: 3.0`: a little more regularisation: a near-equal rival\n\n"
+        "Model at training: tiny-classifier: registered as version 2; aliases left to `stance promote`"
+    ) in note
+
+
+def test_the_command_names_each_runs_figures_as_compare_ranks_them(tiny_experiment):
+    """Each run's line said `stance macro-F1` for grouped CV's fold mean, which compare's ranking
+    figure (the rolling origin's) is not; a skipped run showed no figure at all."""
+    from tests.conftest import run_cli
+
+    spec, results = tiny_experiment
+    out = run_cli("experiment", "run", str(spec))
+    assert out.returncode == 0, out.stderr.decode()
+    lines = out.stdout.decode().splitlines()
+    for res in results:
+        m = res["metrics"]
+        assert (
+            f"  {res['entry']}: exists, skipped: rolling-origin stance macro-F1 {m['rolling_stance_macro_f1']:.3f}, "
+            f"grouped-CV stance macro-F1 {m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f} "
+            f"(run {res['run_id']})"
+        ) in lines
 
 
 def test_running_a_spec_twice_duplicates_nothing(tiny_experiment):

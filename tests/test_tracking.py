@@ -87,6 +87,21 @@ def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp
     assert not (tmp_path / "o").exists()
 
 
+def test_a_password_in_the_tracking_uri_is_never_printed(monkeypatch, trained):
+    """`stance train` (as `experiment run` and `promote`) ends by naming the store it used: a password
+    in MLFLOW_TRACKING_URI was printed as it stands, into whatever log keeps the output."""
+    from tests.mlflow_ui import mlflow_ui
+
+    with mlflow_ui() as url:  # a real MLflow server on the scratch store; it ignores the credentials
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", url.replace("http://", "http://me:secret@"))
+        out = run_cli("train", "configs/test-baseline.yaml")
+    assert out.returncode == 0, out.stderr.decode()
+    lines = out.stdout.decode().splitlines()
+    assert lines[0].startswith(f"an identical run exists ({trained['run_id']})")
+    assert lines[-1] == f"tracking: {url.replace('http://', 'http://me:***@')}"
+    assert b"secret" not in out.stdout + out.stderr
+
+
 def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root, built):
     again = train(scratch_root / "configs" / "test-baseline.yaml", quiet=True)
     assert again["skipped"] and again["run_id"] == trained["run_id"]

@@ -134,8 +134,9 @@ def load(experiment: str) -> Comparison:
 
 
 # -- the whole report --------------------------------------------------------------------
-def write_report(comp: Comparison, scheme: Scheme, folder: Path) -> Path:
-    """Render the report and its plots into ``folder`` (files replaced whole, never half-written)."""
+def write_report(comp: Comparison, scheme: Scheme, folder: Path) -> list[Path]:
+    """Render the report and its plots into ``folder`` (files replaced whole, never half-written); the
+    files written, the report first."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,7 +153,7 @@ def write_report(comp: Comparison, scheme: Scheme, folder: Path) -> Path:
         for image in images:
             os.replace(tmp / image, folder / image)
     write_atomic(folder / REPORT_FILE, markdown(comp, scheme, images))
-    return folder / REPORT_FILE
+    return [folder / REPORT_FILE, *(folder / image for image in images)]
 
 
 def confusions(comp: Comparison, scheme: Scheme) -> dict[str, np.ndarray | None]:
@@ -168,8 +169,9 @@ def confusions(comp: Comparison, scheme: Scheme) -> dict[str, np.ndarray | None]
     return out
 
 
-def log_report(comp: Comparison, folder: Path) -> str:
-    """Log the report folder to the experiment's one report run (created once, then overwritten)."""
+def log_report(comp: Comparison, files: list[Path]) -> str:
+    """Log the report's ``files`` (the report first) to the experiment's one report run (created once,
+    then overwritten). Only those: ``--out`` may name a folder that holds other files."""
     import mlflow
 
     exp = mlflow.get_experiment_by_name(comp.experiment)
@@ -181,8 +183,9 @@ def log_report(comp: Comparison, folder: Path) -> str:
     )
     run_id = found[0].info.run_id if found else None
     with mlflow.start_run(run_id=run_id, experiment_id=exp.experiment_id, run_name="compare report") as run:
-        mlflow.set_tags({REPORT_TAG: "compare", "mlflow.note.content": (folder / REPORT_FILE).read_text()})
-        mlflow.log_artifacts(str(folder), artifact_path="report")
+        mlflow.set_tags({REPORT_TAG: "compare", "mlflow.note.content": files[0].read_text()})
+        for path in files:
+            mlflow.log_artifact(str(path), artifact_path="report")
     return run.info.run_id
 
 
@@ -199,10 +202,10 @@ def compare(experiment: str, out: Path | None = None, log: bool = True) -> tuple
     scheme = Scheme.load()
     comp = load(experiment)
     folder = out or default_folder(experiment)
-    report = write_report(comp, scheme, folder)
+    files = write_report(comp, scheme, folder)
     if log:
-        log_report(comp, folder)
-    return comp, report
+        log_report(comp, files)
+    return comp, files[0]
 
 
 def cli(

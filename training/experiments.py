@@ -74,6 +74,8 @@ class LearningCurve(Config):
     def _shares(cls, shares: list[float]) -> list[float]:
         if any(not 0 < s <= 1 for s in shares):
             raise ValueError("every share must be in (0, 1]")
+        if len(set(shares)) < 2:  # a share given twice is one point: no curve
+            raise ValueError("a curve needs at least two different shares")
         return sorted(set(shares))
 
 
@@ -228,7 +230,7 @@ def _tags(plan: Plan, run: PlannedRun) -> dict[str, str]:
 
 
 def _note(plan: Plan, run: PlannedRun) -> str:
-    lines = [f"{plan.spec.description}", "", f"Run `{run.entry}`: configs/{run.recipe_path.name}"]
+    lines = [f"{plan.spec.description}", "", f"Run `{run.label}`: configs/{run.recipe_path.name}"]
     lines += [f"- `{k}: {o.value!r}`: {o.reason}" for k, o in run.overrides.items()]
     return "\n".join(lines)
 
@@ -242,6 +244,19 @@ def _relative(path: Path) -> Path:
         return Path(path).resolve().relative_to(paths.root().resolve())
     except ValueError:
         return Path(path)
+
+
+SELECTED = {"rolling_stance_macro_f1": "rolling-origin", "time_stance_macro_f1": "time-split"}
+
+
+def figures(m: dict[str, float]) -> str:
+    """A run's stance macro-F1 in words: the figure compare ranks by (the rolling origin's, else the
+    time split's), then grouped CV's fold mean; a learning-curve point has grouped CV's alone."""
+    cv = f"grouped-CV stance macro-F1 {m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f}"
+    if (chosen := tracking.selection(m)) is None:
+        return cv
+    _, name, value = chosen
+    return f"{SELECTED[name]} stance macro-F1 {value:.3f}, {cv}"
 
 
 def cli(
@@ -260,11 +275,10 @@ def cli(
             print(f"  {run.label}: configs/{run.recipe_path.name} recipe {recipe_hash(run.recipe)}")
         return
     for out in run_plan(plan, force):
-        m = out["metrics"]
-        state = "exists, skipped" if out["skipped"] else f"stance macro-F1 {m['stance_macro_f1']:.3f}"
-        print(f"  {out['label']}: {state} (run {out['run_id']})")
+        state = "exists, skipped: " if out["skipped"] else ""
+        print(f"  {out['label']}: {state}{figures(out['metrics'])} (run {out['run_id']})")
     print(f"compare them with: stance compare {plan.spec.name}")
-    print(f"tracking: {tracking.tracking_uri()}")
+    print(f"tracking: {tracking.shown_uri()}")
 
 
 if __name__ == "__main__":

@@ -243,4 +243,4 @@ def cli(
             + (", ".join(f"{m['class']} {m['before']:.2f}->{m['after']:.2f}" for m in moved) or "none")
         )
         print(f"recorded on run {out['challenger'].run_id} under promotion/")
-    print(f"tracking: {tracking.tracking_uri()}")
+    print(f"tracking: {tracking.shown_uri()}")

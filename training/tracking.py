@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from stance import paths
-from stance.errors import StanceError
+from stance.errors import StanceError, redact
 
 REGISTERED_MODEL = "stance-classifier"
 CHAMPION_URI = f"models:/{REGISTERED_MODEL}@champion"  # what predict, report and score-batch score with
@@ -37,6 +37,12 @@ def selection(metrics: dict) -> tuple[int, str, float] | None:
 def tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` if set, else a SQLite file in the project root."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.mlflow_db()}"
+
+
+def shown_uri() -> str:
+    """The tracking URI as a command prints it: a password in it (``http://me:secret@host``, a
+    database URI's) as ``***``, as error lines show it, so a CI log never holds it."""
+    return redact(tracking_uri())
 
 
 def setup_uri(create: bool = False, check: bool = True) -> str:
@@ -303,12 +309,18 @@ def epoch_logger(prefix: str):
 
 
 def ui_cli(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 5000,
 ) -> None:
     """Open the MLflow UI on the project's store: loopback only, one worker; prints the URL."""
     uri = tracking_uri()
     if not uri.startswith("sqlite:///"):
         raise StanceError(f"MLFLOW_TRACKING_URI is {uri}: that server has its own UI; open it there")
+    check_store(uri)  # the server would create a mistyped path's folders and an empty store there
+    if _port_taken(port):  # the server would log the error among its start-up lines and exit 0
+        raise StanceError(
+            f"port {port} on 127.0.0.1 is already taken by another program: free it, or choose another "
+            "with --port"
+        )
     print(f"MLflow UI: http://127.0.0.1:{port}  (store: {uri}; Ctrl-C stops it)", flush=True)
     env = os.environ | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
     command = [
@@ -316,3 +328,17 @@ def ui_cli(
         "--workers", "1", "--backend-store-uri", uri, "--default-artifact-root", artifact_location(uri),
     ]  # fmt: skip
     os.execve(command[0], command, env)  # the server replaces this process: Ctrl-C and kill reach it
+
+
+def _port_taken(port: int) -> bool:
+    """Whether a server on 127.0.0.1 could not listen on ``port``: binding as uvicorn does (reusing
+    a port that only closed connections hold) fails only where another program listens."""
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False

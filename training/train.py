@@ -108,7 +108,7 @@ def train(
         if not final_fit:
             decision = "cross-validation only: no final fit, no model"
             mlflow.set_tag("registry_decision", decision)
-            describe(run.info.run_id, recipe_path, recipe, meta, summary, decision)
+            describe(run.info.run_id, recipe_path, recipe, meta, summary, decision, tags.get(tracking.NOTE))
             return out
         model, seconds = _fit_final(recipe, data, scheme)
         mlflow.log_metric("train_seconds", seconds)
@@ -131,6 +131,7 @@ def train(
         meta,
         summary,
         f"{registered_model}: {decision}",
+        tags.get(tracking.NOTE),
     )
     return out | {"model_uri": f"models:/{registered_model}/{version}", "decision": decision}
 
@@ -176,7 +177,10 @@ def _finish_judging(
     else:
         decision = f"registered as version {version}; aliases left to `stance promote`"
         registry.tag_run(run_id, "registry_decision", decision)
-    describe(run_id, recipe_path, recipe, meta, run.data.metrics, f"{registered_model}: {decision}")
+    describe(
+        run_id, recipe_path, recipe, meta, run.data.metrics, f"{registered_model}: {decision}",
+        tags.get(tracking.NOTE),
+    )  # fmt: skip
     return {"model_uri": f"models:/{registered_model}/{version}", "decision": decision, "judged_now": True}
 
 
@@ -225,10 +229,13 @@ def figure_lines(m: dict[str, float], cv_folds: int, order=PRINTED) -> list[str]
     return [lines[k] for k in order if k in lines]
 
 
-def describe(run_id: str, recipe_path: Path, recipe, meta: dict, summary: dict, decision: str) -> None:
+def describe(
+    run_id: str, recipe_path: Path, recipe, meta: dict, summary: dict, decision: str, spec: str | None = None
+) -> None:
     """The run's description (MLflow's run page shows it first): what was trained on which data,
     its figures as `stance train` prints them, the rolling origin's first (the figure the champion
-    rule reads; the page folds all but the first lines), and what became of its model."""
+    rule reads; the page folds all but the first lines), an experiment's own words on the run
+    (``spec``: what it asks, the entry, each override and its reason), and what became of its model."""
     figures = figure_lines(summary, recipe.cv_folds, DESCRIBED)
     text = "\n".join(
         [
@@ -238,6 +245,7 @@ def describe(run_id: str, recipe_path: Path, recipe, meta: dict, summary: dict, 
                 f"{'  ' if line.startswith(' ') else ''}- {line.strip()}" for line in figures
             ),  # "of them" nests
             "",
+            *([spec, ""] if spec else []),
             f"Model at training: {decision}",
         ]
     )
@@ -389,7 +397,7 @@ def cli(
     else:
         print("\n".join(figure_lines(m, load_recipe(recipe).cv_folds)))
         print(f"run {out['run_id']} -> {out['model_uri']}; {out['decision']}")
-    print(f"tracking: {tracking.tracking_uri()}")
+    print(f"tracking: {tracking.shown_uri()}")
     if data_version is None and (note := dataset.latest_built_note()):  # `build-dataset --snapshot OLD`
         print(f"note: {note}", file=sys.stderr)
 
