@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from train_recipes import hardware  # this script's folder is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["packaged:all-MiniLM-L6-v2", "packaged:all-mpnet-base-v2"]
 
@@ -52,7 +54,12 @@ def main() -> None:
         )
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(results[-1], flush=True)
-    host = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+    host = {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "hardware": hardware(),
+    }
+    print(f"hardware: {host['hardware']}")
     path = ROOT / "benchmarks" / "results" / "encoders.json"
     path.write_text(json.dumps({"host": host, "results": results}, indent=2) + "\n")
     print(f"-> {path}")

@@ -101,6 +101,7 @@ def main() -> None:
     texts = bench_sentences(args.sentences)
     out = {"hardware": hardware(), "sentences": len(texts), "repeats": args.repeats, "kinds": {}}
     out["load_average_start"] = os.getloadavg()[0]
+    print(f"hardware: {out['hardware']}; load average {out['load_average_start']:.2f}", flush=True)
     for kind in args.kinds.split(","):
         out["kinds"][kind] = s = stages(kind, texts, args.repeats)
         whole = s["predict (whole call)"]

@@ -137,6 +137,7 @@ def main() -> None:
         "note": "fixed start-up cost ~ one_article_s; rate from the difference of the two runs",
     }
     OUT.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"hardware: {report['hardware']}; load average {report['load_average'][0]:.2f}")
     print(f"-> {OUT.relative_to(ROOT)}")
 
 
