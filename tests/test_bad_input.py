@@ -594,6 +594,14 @@ def test_an_invalid_registered_model_name_is_refused_before_any_run(invoke, trai
     ]
 
 
+def test_a_blank_experiment_name_is_refused_before_any_work(invoke, trained):
+    code, _, err = invoke(["train", "configs/test-baseline.yaml", "--force", "--experiment", " "])
+    assert code == 2, err
+    assert err.strip().splitlines() == [
+        "error: --experiment is blank: give the MLflow experiment's name (default 'stance')"
+    ]
+
+
 def trained_experiment() -> str:
     import mlflow
 

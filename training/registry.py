@@ -20,6 +20,12 @@ def check_model_name(name: str) -> None:
         )
 
 
+def check_experiment_name(name: str) -> None:
+    """An MLflow experiment name is any non-blank text; a blank one is refused before the data loads."""
+    if not name.strip():
+        raise StanceError("--experiment is blank: give the MLflow experiment's name (default 'stance')")
+
+
 @contextmanager
 def killed_if_interrupted(run):
     """Ctrl-C or SIGTERM inside a run: the run ends KILLED (not FAILED, never RUNNING) and a model

@@ -57,6 +57,7 @@ def train(
     scheme = Scheme.load()
     recipe = load_recipe(recipe_path, overrides)
     registry.check_model_name(registered_model)
+    registry.check_experiment_name(experiment)
     configs = _configs_read_by(recipe, scheme)  # checked before any work
     dd, meta = dataset.load(data_version, scheme)
     data = _all_articles(dd)
