@@ -316,6 +316,8 @@ def ui_cli(
     if not uri.startswith("sqlite:///"):
         raise StanceError(f"MLFLOW_TRACKING_URI is {uri}: that server has its own UI; open it there")
     check_store(uri)  # the server would create a mistyped path's folders and an empty store there
+    from stance.stack_proc import _port_taken
+
     if _port_taken(port):  # the server would log the error among its start-up lines and exit 0
         raise StanceError(
             f"port {port} on 127.0.0.1 is already taken by another program: free it, or choose another "
@@ -328,17 +330,3 @@ def ui_cli(
         "--workers", "1", "--backend-store-uri", uri, "--default-artifact-root", artifact_location(uri),
     ]  # fmt: skip
     os.execve(command[0], command, env)  # the server replaces this process: Ctrl-C and kill reach it
-
-
-def _port_taken(port: int) -> bool:
-    """Whether a server on 127.0.0.1 could not listen on ``port``: binding as uvicorn does (reusing
-    a port that only closed connections hold) fails only where another program listens."""
-    import socket
-
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
