@@ -176,3 +176,13 @@ def _is_chrome(tag) -> bool:
     if words & _CHROME_ALWAYS:
         return True
     return tag.find("h1") is None and len(tag.get_text(" ").split()) <= _CHROME_MAX_WORDS
+
+
+def read_stdin_article(hint: str) -> Article:
+    """The article piped to standard input (``-`` on the command line); ``hint`` says what to do
+    when nothing is piped."""
+    import sys
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise StanceError(hint)
+    return article_from_bytes(sys.stdin.buffer.read(), None, source="standard input")

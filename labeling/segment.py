@@ -22,8 +22,7 @@ from typing import Annotated
 
 import typer
 
-from labeling.articles import Article, article_from_bytes, read_article
-from stance.errors import StanceError
+from labeling.articles import Article, read_article, read_stdin_article
 
 # -- furniture rules ---------------------------------------------------------------
 # Whole lines (or sentences) that are page chrome rather than article prose.
@@ -188,9 +187,7 @@ def cli(
 def _read(path: Path) -> Article:
     if str(path) != "-":
         return read_article(path)
-    if sys.stdin is None or sys.stdin.isatty():
-        raise StanceError("no input on standard input: pipe an article into `stance segment -`")
-    return article_from_bytes(sys.stdin.buffer.read(), None, source="standard input")
+    return read_stdin_article("no input on standard input: pipe an article into `stance segment -`")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from labeling.articles import Article, article_from_bytes, check_sentences, read_article
+from labeling.articles import Article, check_sentences, read_article, read_stdin_article
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
@@ -229,9 +229,7 @@ def _cell(trust: dict, actor: str, stance: str) -> dict:
 
 # -- inputs --------------------------------------------------------------------------
 def _read_stdin() -> Article:
-    if sys.stdin is None or sys.stdin.isatty():
-        raise StanceError("no input: give article files, '-' for standard input, or --sentences FILE")
-    return article_from_bytes(sys.stdin.buffer.read(), None, source="standard input")
+    return read_stdin_article("no input: give article files, '-' for standard input, or --sentences FILE")
 
 
 def cli(
