@@ -22,6 +22,16 @@ def console(min_width: int = LOG_WIDTH, **options):
     return Console(width=max(out.width, min_width), **options)
 
 
+def progress(*columns, quiet: bool = False, **options):
+    """A rich progress bar, shown only in a terminal: written to a pipe or a log, a bar is never
+    redrawn, and rich would leave its last frame (or a blank line) among the command's output."""
+    from rich import get_console
+    from rich.progress import Progress
+
+    shown_on = options.get("console") or get_console()
+    return Progress(*columns, disable=quiet or not shown_on.is_terminal, **options)
+
+
 @contextmanager
 def quiet_logger(name: str | None = None):
     """A library's logger (the root one without ``name``) held at ERROR for the block: its notes

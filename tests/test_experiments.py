@@ -101,6 +101,25 @@ def test_the_bad_spec_command_prints_one_line_and_trains_nothing(tmp_path):
     assert out.stdout == b"" and no_experiment("typo")
 
 
+def test_a_spec_that_is_not_there_is_named_as_typed_and_a_root_relative_one_is_found(tmp_path):
+    from tests.conftest import run_cli
+
+    missing = run_cli("experiment", "run", "nosuch.yaml", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.decode().strip() == "error: config file not found: nosuch.yaml"
+    # the project's own specs are named from its root, whatever folder the user is in
+    from stance import paths
+
+    paths.experiments().mkdir(parents=True, exist_ok=True)
+    spec = write_spec(paths.experiments(), "runs:\n" + GOOD_RUN, "typed")
+    try:
+        found = run_cli("experiment", "run", "experiments/typed.yaml", "--dry-run", cwd=tmp_path)
+    finally:
+        spec.unlink()
+    assert found.returncode == 0, found.stderr.decode()
+    assert found.stdout.decode().startswith("experiment typed: 1 run on data version")
+
+
 def test_a_spec_runs_into_one_experiment_with_its_tags(tiny_experiment, built):
     spec, results = tiny_experiment
     _, meta = built
@@ -146,6 +165,8 @@ def test_the_command_names_each_runs_figures_as_compare_ranks_them(tiny_experime
     out = run_cli("experiment", "run", str(spec))
     assert out.returncode == 0, out.stderr.decode()
     lines = out.stdout.decode().splitlines()
+    # piped, as here, the progress bar is not drawn: its last frame stayed among the lines
+    assert not [line for line in lines if "━" in line or not line.strip()]
     for res in results:
         m = res["metrics"]
         assert (

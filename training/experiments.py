@@ -180,14 +180,15 @@ def resolve_data_version(wanted: str, path: Path, build: bool = True) -> str:
 # -- running a spec ------------------------------------------------------------------
 def run_plan(plan: Plan, force: bool = False, quiet: bool = False) -> list[dict]:
     """Train every planned run (skipping ones already done); a summary per run, in order."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
+    from stance.console import progress
     from training.train import train
 
     _check_data(plan)  # every run's recipe against the data's size, before the first run starts
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=quiet) as bar:
+    with progress(*columns, quiet=quiet) as bar:
         overall = bar.add_task(f"experiment {plan.spec.name}", total=len(plan.runs))
         for run in plan.runs:
             bar.update(overall, description=f"experiment {plan.spec.name}: {run.label}")
@@ -265,8 +266,8 @@ def cli(
     dry_run: Annotated[bool, typer.Option(help="Check the spec and list its runs; train nothing.")] = False,
 ) -> None:
     """Run every run of an experiment spec into one MLflow experiment (done runs are skipped)."""
-    if not spec.is_absolute() and not spec.exists():
-        spec = paths.root() / spec
+    if not spec.is_absolute() and not spec.exists() and (paths.root() / spec).exists():
+        spec = paths.root() / spec  # a spec named from the project root works from any folder
     plan = load_plan(spec, build=not dry_run)
     runs = f"{len(plan.runs)} run{'s' if len(plan.runs) != 1 else ''}"
     print(f"experiment {plan.spec.name}: {runs} on data version {plan.data_version}")

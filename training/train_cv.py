@@ -33,10 +33,10 @@ def cv_intervals(cv, data, scheme: Scheme) -> dict[str, float]:
 def cross_validate(recipe, data, scheme: Scheme, quiet: bool, progress=None, train_share: float = 1.0):
     from contextlib import nullcontext
 
-    from rich.progress import Progress
+    from stance.console import progress as progress_bar
 
     # one live display at a time: an experiment passes its own progress for the folds
-    with nullcontext(progress) if progress is not None else Progress(disable=quiet, transient=True) as bar:
+    with nullcontext(progress) if progress is not None else progress_bar(quiet=quiet, transient=True) as bar:
         task = bar.add_task(f"grouped {recipe.cv_folds}-fold CV ({recipe.kind})", total=recipe.cv_folds)
         try:
             return evaluate.cross_validate(
