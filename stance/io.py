@@ -156,13 +156,18 @@ def read_text(path: Path, what: str = "a JSONL file") -> str:
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, record) for each non-blank line; a bad line names itself."""
-    for n, line in enumerate(read_text(path).splitlines(), 1):
+    return jsonl_records(read_text(path), str(path))
+
+
+def jsonl_records(text: str, source: str) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each non-blank line of JSONL text read from ``source``."""
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise StanceError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+            raise StanceError(f"{source}:{n}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict):
-            raise StanceError(f"{path}:{n}: expected a JSON object")
+            raise StanceError(f"{source}:{n}: expected a JSON object")
         yield n, record

@@ -194,6 +194,29 @@ def test_sentences_given_twice_scores_both_files(trained, tmp_path):
     ]
 
 
+def test_sentences_read_from_standard_input_as_from_a_file(trained, tmp_path):
+    """`--sentences -` was taken as a file named '-'; standard input can be read once only."""
+    rows = b'{"text": "Kabul rejected the demand.", "article": "k"}\n{"text": "Qatar hosted the talks."}\n'
+    out = run_cli("predict", "--sentences", "-", "-f", "csv", stdin=rows)
+    assert out.returncode == 0, out.stderr.decode()
+    got = [(r["article"], r["text"]) for r in csv.DictReader(io.StringIO(out.stdout.decode()))]
+    assert got[0] == ("k", "Kabul rejected the demand.")
+    assert got[1][0].startswith("text-") and got[1][1] == "Qatar hosted the talks."
+    listed = tmp_path / "lines.txt"
+    listed.write_text("Kabul rejected the demand.\nQatar hosted the talks.\n")
+    from_file = run_cli("predict", "--sentences", str(listed), "-f", "csv")
+    piped = run_cli("predict", "--sentences", "-", "-f", "csv", stdin=listed.read_bytes())
+    calls = [
+        [(r["actor"], r["stance"], r["p"]) for r in csv.DictReader(io.StringIO(o.stdout.decode()))]
+        for o in (from_file, piped)
+    ]
+    assert len(calls[0]) == 2 and calls[0] == calls[1]
+    twice = run_cli("predict", "-", "--sentences", "-", stdin=rows)
+    assert twice.returncode == 2 and twice.stderr.decode().strip() == (
+        "error: standard input ('-') can be read once: give it as one article or one --sentences"
+    )
+
+
 def test_a_sentences_file_of_many_short_articles_is_one_batch_that_says_how_far_it_has_got(trained, tmp_path):
     """300 rows of 30 articles: one batch, so the progress lines a long input prints (each article
     alone is under a chunk, and was scored alone and silently), and one profile per article."""

@@ -4,55 +4,72 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labeling.articles import MAX_ARTICLE_BYTES, html_to_text, looks_like_html
+from labeling.articles import MAX_ARTICLE_BYTES, content_id, html_to_text, looks_like_html
 from labeling.segment import Sentence
 from stance.errors import StanceError
-from stance.io import decode_text, read_bytes, read_jsonl
+from stance.io import decode_text, jsonl_records, read_bytes
+
+STDIN = "-"
 
 MAX_SENTENCES_BYTES = 100_000_000  # a sentences file is many articles' worth; each line is capped instead
 
 
 def read_sentences_file(path: Path) -> list[Sentence]:
-    """One sentence per line, or JSONL with a ``text`` field (and optional ``article``, ``sentence_id``)."""
+    """One sentence per line, or JSONL with a ``text`` field (and optional ``article``, ``sentence_id``).
+
+    ``-`` reads standard input; its plain lines' article id is made from their text, as
+    ``stance predict -`` names a piped article.
+    """
     path = Path(path)
-    data = read_bytes(path, "an article file")
+    piped = str(path) == STDIN
+    where = "standard input" if piped else str(path)
+    data = _stdin_bytes() if piped else read_bytes(path, "an article file")
     if len(data) > MAX_SENTENCES_BYTES:
         raise StanceError(
-            f"{path}: too large for one sentences file ({len(data) / 1e6:.1f} MB; the limit is "
+            f"{where}: too large for one sentences file ({len(data) / 1e6:.1f} MB; the limit is "
             f"{MAX_SENTENCES_BYTES / 1e6:.0f} MB) - split it"
         )
-    text = decode_text(data, str(path), "article text")
+    text = decode_text(data, where, "article text")
     if path.suffix.lower() in {".html", ".htm"} or looks_like_html(text):
         text = html_to_text(text)  # a page of sentences: its text, one block a line
         if not text.strip():
-            raise StanceError(f"{path}: has no text outside its markup")
+            raise StanceError(f"{where}: has no text outside its markup")
     lines = text.splitlines()
     if not text.strip():
-        raise StanceError(f"{path}: is empty")
+        raise StanceError(f"{where}: is empty")
     for n, line in enumerate(lines, 1):
         if len(line.encode()) > MAX_ARTICLE_BYTES:
             raise StanceError(
-                f"{path}:{n}: too long for one sentence ({len(line.encode()) / 1e6:.1f} MB; "
+                f"{where}:{n}: too long for one sentence ({len(line.encode()) / 1e6:.1f} MB; "
                 f"the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB, as for a whole article)"
             )
+    article = content_id(text) if piped else path.stem
     first = next(line for line in lines if line.strip())
     if first.lstrip().startswith("{"):
-        return [_sentence_row(path, n, row) for n, row in read_jsonl(path)]
+        return [_sentence_row(where, article, n, row) for n, row in jsonl_records(text, where)]
     return [
-        Sentence(path.stem, f"{path.stem}:{n}", None, None, line.strip())
+        Sentence(article, f"{article}:{n}", None, None, line.strip())
         for n, line in enumerate(lines, 1)
         if line.strip()
     ]
 
 
-def _sentence_row(path: Path, n: int, row: dict) -> Sentence:
+def _stdin_bytes() -> bytes:
+    import sys
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise StanceError("--sentences -: nothing is piped to standard input")
+    return sys.stdin.buffer.read()
+
+
+def _sentence_row(where: str, article: str, n: int, row: dict) -> Sentence:
     text = row.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise StanceError(f"{path}:{n}: needs a non-empty 'text' field")
+        raise StanceError(f"{where}:{n}: needs a non-empty 'text' field")
     for key in ("article", "sentence_id"):
         if row.get(key) is not None and not isinstance(row[key], str | int):
-            raise StanceError(f"{path}:{n}: '{key}' must be a string (got {row[key]!r})")
-    art = str(row["article"]) if row.get("article") is not None else path.stem
+            raise StanceError(f"{where}:{n}: '{key}' must be a string (got {row[key]!r})")
+    art = str(row["article"]) if row.get("article") is not None else article
     sid = str(row["sentence_id"]) if row.get("sentence_id") is not None else f"{art}:{n}"
     return Sentence(art, sid, None, None, text)
 

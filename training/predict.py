@@ -240,7 +240,10 @@ def cli(
         list[Path] | None,
         typer.Option(
             metavar="<path>",
-            help="A file of sentences: one per line, or JSONL with a 'text' field (give it again for more).",
+            help=(
+                "A file of sentences: one per line, or JSONL with a 'text' field (give it again for more; "
+                "'-' reads standard input)."
+            ),
         ),
     ] = None,
     model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = DEFAULT_MODEL,
@@ -303,6 +306,9 @@ def _progress(done: int, total: int) -> None:
 
 
 def _gather(articles: list[Path], sentence_files: list[Path]) -> list:
+    piped = [p for p in [*articles, *sentence_files] if str(p) == "-"]
+    if len(piped) > 1:
+        raise StanceError("standard input ('-') can be read once: give it as one article or one --sentences")
     inputs: list = []
     sources: list[str] = []
     for path in articles:
@@ -314,7 +320,8 @@ def _gather(articles: list[Path], sentence_files: list[Path]) -> list:
     for sentences in sentence_files:
         groups = by_article(read_sentences_file(sentences))  # one profile per article named in it
         inputs += groups
-        sources += [f"the rows of {sentences} that name it"] * len(groups)
+        name = "standard input" if str(sentences) == "-" else sentences
+        sources += [f"the rows of {name} that name it"] * len(groups)
     if not inputs:
         inputs.append(check_sentences(_read_stdin(), "standard input"))
         sources.append("standard input")
