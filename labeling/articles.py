@@ -46,6 +46,8 @@ _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary
 # other chrome is short; a long element that matches ("share-wrapper article-body") holds the article
 _CHROME_MAX_WORDS = 80
 _WORDS_OF = re.compile(r"[a-z]+", re.I)
+# <meta charset="windows-1252"> or <meta http-equiv="Content-Type" content="text/html; charset=...">
+_DECLARED_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def article_from_bytes(
         _check_size(len(data), MAX_PAGE_BYTES, source, " of markup and text")
     else:
         _check_size(len(data), MAX_ARTICLE_BYTES, source, "")
-    text = decode_text(data, source, "article text")
+    text = _page_text(data, source) if is_html else decode_text(data, source, "article text")
     if is_html:
         text = html_to_text(text)
         _check_size(len(text.encode()), MAX_ARTICLE_BYTES, source, " of text outside its markup")
@@ -120,6 +122,37 @@ def article_from_bytes(
         raise StanceError(f"{source}: {what}")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Article(id=article_id or content_id(text), text=text)
+
+
+def _page_text(data: bytes, source: str) -> str:
+    """A saved page's text: UTF-8 when its bytes are UTF-8; else the charset its ``<meta>``
+    declares (pages saved from older sites are often windows-1252; ISO-8859-1 is read as
+    windows-1252, as browsers do). An unknown charset, or bytes it does not fit, is one error line."""
+    import codecs
+
+    declared = _DECLARED_CHARSET.search(data[:8192])
+    try:
+        data.decode("utf-8")
+        declared = None  # valid UTF-8 whatever the page says: a stale declaration must not garble it
+    except UnicodeDecodeError:
+        pass
+    if declared is None or b"\x00" in data[:8192]:
+        return decode_text(data, source, "article text")  # UTF-8, or its one clear error
+    name = declared.group(1).decode("ascii", "replace")
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise StanceError(f"{source}: declares charset '{name}', which is not one Python knows") from None
+    if codec in {"utf-8", "utf-8-sig"}:
+        return decode_text(data, source, "article text")
+    codec = "cp1252" if codec in {"latin-1", "iso8859-1", "ascii"} else codec
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise StanceError(
+            f"{source}: not valid {name}, the charset its <meta> declares (byte 0x{data[exc.start]:02x} at "
+            f"offset {exc.start}); convert it to UTF-8 first"
+        ) from None
 
 
 def _check_size(size: int, limit: int, source: str, what: str) -> None:

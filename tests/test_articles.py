@@ -79,3 +79,30 @@ def test_a_saved_page_over_1_mb_is_read_by_its_text_and_its_text_is_what_is_limi
         f"{wordy}: too large for one article (1.1 MB of text outside its markup; the limit is 1 MB) "
         "- split it into articles"
     )
+
+
+def test_a_page_saved_in_the_charset_it_declares_is_read_in_that_charset(tmp_path):
+    """A windows-1252 page that says so in its <meta> was refused as 'not valid UTF-8'."""
+    words = "Pakistan’s defence minister said Kabul “must act” against the TTP – again."
+    head = {
+        "cp1252": '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
+        "latin1": '<meta charset="ISO-8859-1">',  # read as windows-1252, as browsers do
+    }
+    for name, meta in head.items():
+        page = tmp_path / f"{name}.html"
+        page.write_bytes(f"<html><head>{meta}</head><body><p>{words}</p></body></html>".encode("cp1252"))
+        assert read_article(page).text == words
+    # UTF-8 bytes under a stale declaration stay UTF-8, never garbled into "â€™"
+    stale = tmp_path / "stale.html"
+    stale.write_bytes(f"<html><head>{head['cp1252']}</head><body><p>{words}</p></body></html>".encode())
+    assert read_article(stale).text == words
+    # without a declaration, or with one Python does not know, it is one error line
+    for meta, said in (
+        ("", "not valid UTF-8 (byte 0x92"),
+        ('<meta charset="klingon">', "declares charset 'klingon'"),
+    ):
+        page = tmp_path / "bad.html"
+        page.write_bytes(f"<html><head>{meta}</head><body><p>{words}</p></body></html>".encode("cp1252"))
+        out = run_cli("segment", str(page))
+        assert out.returncode == 2 and out.stdout == b""
+        assert out.stderr.decode().strip().startswith(f"error: {page}: {said}")
