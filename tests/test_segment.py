@@ -209,3 +209,34 @@ def test_any_text_segments_into_sentences_whose_offsets_slice_back(parts):
     starts = [s.start for s in sentences]
     assert starts == sorted(starts)
     assert len({s.sentence_id for s in sentences}) == len(sentences)
+
+
+def test_abbreviations_that_never_end_a_sentence_do_not_cut_it():
+    """The splitter cut "Approx." and "incl." off as sentences of their own."""
+    text = (
+        "Approx. 200 militants crossed the border, officials said.\n"
+        "The delegation of 12 people, incl. the minister, arrived in Doha. Talks began at once.\n"
+    )
+    article = Article("a", text)
+    assert [(s.text, text[s.start : s.end] == s.text) for s in segment(article)] == [
+        ("Approx. 200 militants crossed the border, officials said.", True),
+        ("The delegation of 12 people, incl. the minister, arrived in Doha.", True),
+        ("Talks began at once.", True),
+    ]
+
+
+def test_every_labeled_sentence_is_a_sentence_the_segmenter_gives_its_article():
+    """A sentence labeled is the sentence scored: a change to the splitter that moves a labeled
+    sentence's boundaries (and so its id) would leave its labels behind."""
+    import json
+
+    from labeling.snapshot import latest_snapshot
+
+    labeled: dict[str, set[str]] = {}
+    for line in latest_snapshot().read_text().splitlines():
+        row = json.loads(line)
+        labeled.setdefault(row["article"], set()).add(row["sentence_id"])
+    files = {f.stem: f for folder in paths.article_folders() for f in folder.glob("*.txt")}
+    assert len(labeled) == 216 and set(labeled) <= set(files)
+    for article, ids in labeled.items():
+        assert ids == {s.sentence_id for s in segment(read_article(files[article]))}, article
