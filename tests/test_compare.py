@@ -62,6 +62,20 @@ def test_compare_logs_only_its_report_from_a_folder_that_holds_other_files(tiny_
     assert (tmp_path / "notes.txt").read_text() == "mine\n"
 
 
+def test_a_plot_an_earlier_report_made_does_not_stay_in_the_report_run(tiny_experiment, tmp_path):
+    """The report run is reused: a file a later report no longer makes stayed among its artifacts."""
+    from training.compare import log_report
+
+    comp, report = compare("tiny", out=tmp_path)
+    old = tmp_path / "stale_plot.png"
+    old.write_bytes((tmp_path / "per_class_f1.png").read_bytes())
+    run_id = log_report(comp, [report, old])
+    listed = lambda: {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "report")}  # noqa: E731
+    assert "report/stale_plot.png" in listed()
+    compare("tiny", out=tmp_path)  # the report's own files again, the stale plot not among them
+    assert listed() == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
+
+
 def test_the_terminal_table_shows_every_headline_figure_whole(tiny_experiment, scheme, capsys):
     """What make demo prints (a pipe, a log): each figure with its interval, never cut short."""
     _, results = tiny_experiment

@@ -186,7 +186,28 @@ def log_report(comp: Comparison, files: list[Path]) -> str:
         mlflow.set_tags({REPORT_TAG: "compare", "mlflow.note.content": files[0].read_text()})
         for path in files:
             mlflow.log_artifact(str(path), artifact_path="report")
+        _drop_stale(run, {f"report/{path.name}" for path in files})
     return run.info.run_id
+
+
+def _drop_stale(run, kept: set[str]) -> None:
+    """The reused run's report files an earlier report made and this one does not (a plot it no
+    longer draws) are deleted, so the run shows this report alone; a store that cannot delete says so."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    stale = [
+        a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "report") if a.path not in kept
+    ]
+    repo = get_artifact_repository(run.info.artifact_uri)
+    for path in stale:
+        try:
+            repo.delete_artifacts(path)
+        except (MlflowException, NotImplementedError, OSError) as exc:
+            print(
+                f"note: the report run keeps {path} from an earlier report (the store cannot delete: {exc})"
+            )
 
 
 def default_folder(experiment: str) -> Path:
