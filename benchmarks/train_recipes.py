@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [
+    "configs/hybrid-mpnet-broker-mean-parse.yaml",  # make demo's recipe, the champion
     "configs/hybrid.yaml",
     "configs/baseline.yaml",
     "configs/embedding.yaml",
@@ -96,13 +97,14 @@ def merged(earlier: dict | None, fresh: list[dict]) -> dict:
 
 def table(report: dict, here: str) -> list[str]:
     """The printed table: each row's data size, and where it was measured when not on this machine."""
+    wide = max(28, *(len(r["recipe"]) + 2 for r in report["results"]))
     lines = [
-        f"{'recipe':<28}{'sentences':>10}{'fit s':>8}{'process s':>11}{'peak RSS MiB':>14}{'epochs':>8}  measured"
+        f"{'recipe':<{wide}}{'sentences':>10}{'fit s':>8}{'process s':>11}{'peak RSS MiB':>14}{'epochs':>8}  measured"
     ]
     for r in report["results"]:
         where = "here" if r.get("hardware") == here else f"on {r.get('hardware', 'unknown hardware')}"
         lines.append(
-            f"{r['recipe']:<28}{r['sentences']:>10}{r['fit_seconds']:>8}{r['process_seconds']:>11}"
+            f"{r['recipe']:<{wide}}{r['sentences']:>10}{r['fit_seconds']:>8}{r['process_seconds']:>11}"
             f"{r['peak_rss_mib']:>14}{r['epochs_run'] or '-':>8}  {r.get('measured', '')} {where}".rstrip()
         )
     return lines
