@@ -7,6 +7,7 @@ loopback port for a real Label Studio server that asks it for a new task's predi
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -153,6 +154,26 @@ def test_the_command_refuses_such_a_model_in_one_line_before_listening(trained, 
     (line,) = out.stderr.decode().strip().splitlines()
     assert line.startswith(
         "error: model 'models:/stance-classifier@champion' was trained with a different label scheme"
+    )
+
+
+def test_a_port_taken_or_an_address_not_here_is_one_line_before_the_model_loads():
+    """uvicorn logged the bind error after the model had loaded and "serving ..." was printed, and exited 1."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        out = run_cli("labeling", "backend", "--port", str(port))
+    assert out.returncode == 2 and out.stdout == b""
+    assert out.stderr.decode().strip() == (
+        f"error: port {port} on 127.0.0.1 is already taken by another program: free it, or choose another "
+        "with --port"
+    )
+    port = free_port()
+    out = run_cli("labeling", "backend", "--host", "192.0.2.1", "--port", str(port))  # TEST-NET: not here
+    assert out.returncode == 2
+    assert out.stderr.decode().strip() == (
+        f"error: cannot listen on 192.0.2.1:{port} (Cannot assign requested address): check --host"
     )
 
 
