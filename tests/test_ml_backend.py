@@ -118,6 +118,32 @@ def test_a_task_without_text_is_a_clear_error(client):
     assert r.json() == {"error": "task 5 has no 'text' to score: the labeling interface reads $text"}
 
 
+def test_a_task_that_cannot_be_scored_leaves_the_others_their_predictions(client):
+    """One bad task among those a "Retrieve predictions" sends was a 400 for all of them (or a 500)."""
+    huge = {"id": 7, "data": {"text": "Pakistan urged talks. " * 50_000}}  # 1.1 MB: over predict's limit
+    odd = [
+        {"id": 5, "data": {"sentence": "no text field"}},
+        huge,
+        {"id": 8, "data": "not an object"},
+        # offsets of another type (a hand-made import): ignored, not a server error
+        {"id": 9, "data": {**TASKS[1]["data"], "article": "talks-1", "start": "60", "end": [1]}},
+    ]
+    r = client.post("/predict", json={"tasks": [TASKS[0], *odd]})
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert results[1:4] == [[], [], []]  # Label Studio stores no prediction for these
+    first, last = expected_predictions([TASKS[0], odd[3]])
+    assert results[0]["score"] == round(first.confidence, 4)
+    assert results[4]["score"] == round(last.confidence, 4)
+    r = client.post("/predict", json={"tasks": [huge]})  # none can be scored: the request is refused
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": "task 7: too long for one sentence (1.1 MB; the limit is 1 MB, as for a whole article)"
+    }
+    r = client.post("/setup", json={"project": "1.1", "schema": 5})
+    assert r.status_code == 400 and r.json()["error"].startswith("Label Studio sent no labeling interface")
+
+
 def test_setup_refuses_a_project_whose_labels_differ_from_the_scheme(client, scheme):
     other = Scheme(
         {**{k: v for k, v in scheme.actors.items() if k != "mediator"}, "broker": "x"},
