@@ -7,6 +7,7 @@ loopback port for a real Label Studio server that asks it for a new task's predi
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -117,6 +118,32 @@ def test_a_task_without_text_is_a_clear_error(client):
     assert r.json() == {"error": "task 5 has no 'text' to score: the labeling interface reads $text"}
 
 
+def test_a_task_that_cannot_be_scored_leaves_the_others_their_predictions(client):
+    """One bad task among those a "Retrieve predictions" sends was a 400 for all of them (or a 500)."""
+    huge = {"id": 7, "data": {"text": "Pakistan urged talks. " * 50_000}}  # 1.1 MB: over predict's limit
+    odd = [
+        {"id": 5, "data": {"sentence": "no text field"}},
+        huge,
+        {"id": 8, "data": "not an object"},
+        # offsets of another type (a hand-made import): ignored, not a server error
+        {"id": 9, "data": {**TASKS[1]["data"], "article": "talks-1", "start": "60", "end": [1]}},
+    ]
+    r = client.post("/predict", json={"tasks": [TASKS[0], *odd]})
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert results[1:4] == [[], [], []]  # Label Studio stores no prediction for these
+    first, last = expected_predictions([TASKS[0], odd[3]])
+    assert results[0]["score"] == round(first.confidence, 4)
+    assert results[4]["score"] == round(last.confidence, 4)
+    r = client.post("/predict", json={"tasks": [huge]})  # none can be scored: the request is refused
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": "task 7: too long for one sentence (1.1 MB; the limit is 1 MB, as for a whole article)"
+    }
+    r = client.post("/setup", json={"project": "1.1", "schema": 5})
+    assert r.status_code == 400 and r.json()["error"].startswith("Label Studio sent no labeling interface")
+
+
 def test_setup_refuses_a_project_whose_labels_differ_from_the_scheme(client, scheme):
     other = Scheme(
         {**{k: v for k, v in scheme.actors.items() if k != "mediator"}, "broker": "x"},
@@ -153,6 +180,26 @@ def test_the_command_refuses_such_a_model_in_one_line_before_listening(trained, 
     (line,) = out.stderr.decode().strip().splitlines()
     assert line.startswith(
         "error: model 'models:/stance-classifier@champion' was trained with a different label scheme"
+    )
+
+
+def test_a_port_taken_or_an_address_not_here_is_one_line_before_the_model_loads():
+    """uvicorn logged the bind error after the model had loaded and "serving ..." was printed, and exited 1."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        out = run_cli("labeling", "backend", "--port", str(port))
+    assert out.returncode == 2 and out.stdout == b""
+    assert out.stderr.decode().strip() == (
+        f"error: port {port} on 127.0.0.1 is already taken by another program: free it, or choose another "
+        "with --port"
+    )
+    port = free_port()
+    out = run_cli("labeling", "backend", "--host", "192.0.2.1", "--port", str(port))  # TEST-NET: not here
+    assert out.returncode == 2
+    assert out.stderr.decode().strip() == (
+        f"error: cannot listen on 192.0.2.1:{port} (Cannot assign requested address): check --host"
     )
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labeling.articles import MAX_ARTICLE_BYTES
 from labeling.loop import DEFAULT_MODEL, prediction
 from labeling.segment import Sentence
 from labeling.studio import ACTOR, DEFAULT_PROJECT, STANCE, TEXT
@@ -68,13 +69,28 @@ class Backend:
         Tasks are scored in one batch, each article's in reading order, so a sentence's
         context (where the holder of "He said ..." is found) is the sentences of its
         article in the same request before it, as push gives the sentences it scores.
+        A task that cannot be scored (no text, too long) gets no prediction (``[]``) and
+        the others are scored; a request none of whose tasks can be scored is refused.
         """
-        sentences = [task_sentence(t) for t in tasks]  # every task checked before the model runs
-        order = sorted(range(len(tasks)), key=lambda i: (sentences[i].article, sentences[i].start or 0, i))
+        sentences, problems = {}, []
+        for i, task in enumerate(tasks):  # every task checked before the model runs
+            try:
+                sentences[i] = task_sentence(task)
+            except StanceError as exc:
+                problems.append(str(exc))
+        if problems and not sentences:
+            raise StanceError(
+                problems[0] + (f" (and {len(problems) - 1} more tasks)" if len(problems) > 1 else "")
+            )
+        if problems:  # Label Studio logs nothing for a task left without a prediction: say why here
+            print(
+                f"predict: {len(problems)} of {len(tasks)} tasks not scored: {problems[0]}", file=sys.stderr
+            )
+        order = sorted(sentences, key=lambda i: (sentences[i].article, sentences[i].start or 0, i))
         with self._lock:
             predictor, version = self.predictor, self.model_version
         preds = predictor.predict_sentences([sentences[i] for i in order])
-        out: list[dict] = [{}] * len(tasks)
+        out: list = [[] for _ in tasks]  # Label Studio reads [] as "no prediction for this task"
         for i, p in zip(order, preds, strict=True):
             out[i] = prediction(p, self.scheme, version)
         return out
@@ -82,7 +98,7 @@ class Backend:
     def check_label_config(self, config: str | None) -> None:
         """The project's labeling interface must offer exactly the scheme's actors and stances."""
         expected = {ACTOR: self.scheme.actor_labels, STANCE: self.scheme.stance_labels}
-        if not config or not config.strip():
+        if not isinstance(config, str) or not config.strip():
             raise StanceError(
                 "Label Studio sent no labeling interface; create the project with `stance labeling init`"
             )
@@ -92,7 +108,7 @@ class Backend:
             raise StanceError(f"the project's labeling interface is not valid XML ({exc})") from None
         for name, labels in expected.items():
             tag = root.find(f".//Choices[@name='{name}']")
-            found = [c.get("value") for c in tag.iter("Choice")] if tag is not None else None
+            found = [c.get("value", "") for c in tag.iter("Choice")] if tag is not None else None
             if found is None or tag.get("toName") != TEXT:
                 raise StanceError(
                     f"the project's labeling interface has no '{name}' choices on '{TEXT}': it is not a stance "
@@ -108,20 +124,30 @@ class Backend:
 
 def task_sentence(task: dict) -> Sentence:
     """A Label Studio task as a sentence; a task imported without push's fields is its own article."""
-    data = task.get("data") or {}
+    data = task.get("data") if isinstance(task.get("data"), dict) else {}
     text = data.get(TEXT)
     if not isinstance(text, str) or not text.strip():
         raise StanceError(
             f"task {task.get('id', '?')} has no '{TEXT}' to score: the labeling interface reads $text"
         )
+    if len(text.encode()) > MAX_ARTICLE_BYTES:  # predict's limit for one sentence
+        raise StanceError(
+            f"task {task.get('id', '?')}: too long for one sentence ({len(text.encode()) / 1e6:.1f} MB; "
+            f"the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB, as for a whole article)"
+        )
     own = f"task-{task.get('id', '?')}"
     return Sentence(
         str(data.get("article") or own),
         str(data.get("sentence_id") or own),
-        data.get("start"),
-        data.get("end"),
+        _offset(data.get("start")),
+        _offset(data.get("end")),
         text,
     )
+
+
+def _offset(value) -> int | None:
+    """An offset as push writes it (a whole number), else none: a task imported with "12" or 3.5 is not an error."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 @dataclass

@@ -121,6 +121,23 @@ def build(model_uri: str, retrain_recipe: Path | None) -> tuple[Backend, Retrain
     return backend, Retrainer(retrain_recipe, job)
 
 
+def check_address(host: str, port: int) -> None:
+    """One line when the backend cannot listen on ``host:port`` (a port taken, an address not of this machine)."""
+    import errno
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise StanceError(
+                f"port {port} on {host} is already taken by another program: free it, or choose another with --port"
+            ) from None
+        raise StanceError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host") from None
+
+
 def cli(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = DEFAULT_PORT,
@@ -135,6 +152,8 @@ def cli(
 
     from stance import paths
 
+    # before the model loads: uvicorn logged a bind error after our "serving" line, and exited 1
+    check_address(host, port)
     if retrain_recipe is not None and not retrain_recipe.is_absolute() and not retrain_recipe.exists():
         retrain_recipe = paths.root() / retrain_recipe
     backend, retrainer = build(model, retrain_recipe)
