@@ -306,6 +306,29 @@ def test_the_context_column_changes_the_holder_of_a_pronoun_led_sentence(built, 
         ["holder", "holder_actor", "holder_from"]
     ].iloc[0].tolist() == ["He", "afghan_taliban", "earlier sentence"]
 
+    # Label Studio's ML backend, asked for one task as an annotator opens it, reads the context
+    # predict gives the sentence in its article when the project holds the article (it read none)
+    from labeling.segment import segment
+    from stance import paths
+    from training.ml_backend import Backend
+
+    held = paths.coverage() / "articles" / "held-by-project.txt"
+    denial = "He denied the allegations."  # alone: `ttp` (p 0.32 among the actors) in this model
+    held.write_text(f"{TALIBAN}\n{denial}\n")
+    try:
+        _, pronoun = segment(Article("held-by-project", held.read_text()))
+        task = {"id": 3, "data": {"text": denial, "article": "held-by-project", **{
+            k: getattr(pronoun, k) for k in ("sentence_id", "start", "end")}}}  # fmt: skip
+        [(_, in_article)] = [
+            r.sentences for r in predictor.predict_articles([Article("held-by-project", held.read_text())])
+        ]
+        [one] = Backend(info.model_uri, scheme).predict([task])
+    finally:
+        held.unlink()
+    assert (in_article.actor, in_article.stance) == ("afghan_taliban", "denial")
+    assert [i["value"]["choices"][0] for i in one["result"]] == ["afghan_taliban", "denial"]
+    assert one["score"] == round(in_article.confidence, 4)
+
 
 @pytest.mark.slow
 def test_with_stance_cues_weight_the_stance_head_reads_who_holds_it_too(built, scheme):

@@ -22,11 +22,13 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from labeling.articles import MAX_ARTICLE_BYTES
+from labeling.annotations import find_article
+from labeling.articles import MAX_ARTICLE_BYTES, read_article
 from labeling.loop import DEFAULT_MODEL, prediction
-from labeling.segment import Sentence
+from labeling.segment import Sentence, segment
 from labeling.studio import ACTOR, DEFAULT_PROJECT, STANCE, TEXT
 from stance.errors import StanceError
 from stance.scheme import Scheme
@@ -89,7 +91,8 @@ class Backend:
         order = sorted(sentences, key=lambda i: (sentences[i].article, sentences[i].start or 0, i))
         with self._lock:
             predictor, version = self.predictor, self.model_version
-        preds = predictor.predict_sentences([sentences[i] for i in order])
+        batch = [sentences[i] for i in order]
+        preds = predictor.predict_sentences(batch, known=[article_context(s) for s in batch])
         out: list = [[] for _ in tasks]  # Label Studio reads [] as "no prediction for this task"
         for i, p in zip(order, preds, strict=True):
             out[i] = prediction(p, self.scheme, version)
@@ -143,6 +146,26 @@ def task_sentence(task: dict) -> Sentence:
         _offset(data.get("end")),
         text,
     )
+
+
+def article_context(sentence: Sentence) -> str | None:
+    """The context predict gives a sentence of an article the project holds (a task pushed from
+    seeds, corpus or coverage): its article's sentences before it. Label Studio asks for one task
+    at a time as an annotator opens it, and "He said ..." alone had lost its holder. None for a
+    sentence of another article: its context is then the request's earlier sentences."""
+    return _project_contexts(sentence.article).get(sentence.sentence_id)
+
+
+@lru_cache(maxsize=256)
+def _project_contexts(article: str) -> dict[str, str]:
+    from training.context import contexts
+
+    try:
+        sentences = segment(read_article(find_article(article)))
+    except StanceError:  # not one of the project's articles
+        return {}
+    texts = [s.text for s in sentences]
+    return dict(zip([s.sentence_id for s in sentences], contexts([article] * len(texts), texts), strict=True))
 
 
 def _offset(value) -> int | None:

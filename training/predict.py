@@ -97,7 +97,11 @@ class Predictor:
         self.trust = self.model.trust
 
     def predict_sentences(
-        self, sentences: list[Sentence], progress=None, documents: list | None = None
+        self,
+        sentences: list[Sentence],
+        progress=None,
+        documents: list | None = None,
+        known: list[str | None] | None = None,
     ) -> list[SentencePrediction]:
         """One batch across all sentences given, returned in input order.
 
@@ -106,7 +110,9 @@ class Predictor:
         its entry in ``documents`` where given (one key per sentence: two files that share
         an article id are still two articles). ``progress(done, total)``, where given, is
         called after each chunk of ``PROGRESS_CHUNK`` sentences (the contexts are read
-        across chunks alike).
+        across chunks alike). ``known``, where given, holds the context of each sentence whose
+        article the caller has whole (None for the others): a sentence scored without its
+        neighbours then reads what it reads in its article.
         """
         import pandas as pd
 
@@ -116,7 +122,10 @@ class Predictor:
         # each sentence's preceding sentences among those given (same article, in the order given)
         frame = pd.DataFrame({"text": texts})
         if "context" in self.inputs:
-            frame["context"] = contexts(documents or [s.article for s in sentences], texts)
+            given = contexts(documents or [s.article for s in sentences], texts)
+            frame["context"] = [
+                g if k is None else k for g, k in zip(given, known or [None] * len(given), strict=True)
+            ]
         step = PROGRESS_CHUNK if progress else len(frame)
         parts = []
         for at in range(0, len(frame), step):
