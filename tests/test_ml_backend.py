@@ -144,6 +144,27 @@ def test_a_task_that_cannot_be_scored_leaves_the_others_their_predictions(client
     assert r.status_code == 400 and r.json()["error"].startswith("Label Studio sent no labeling interface")
 
 
+def test_setup_serves_the_champion_promote_moved_while_the_backend_ran(client, scheme):
+    """The backend served the champion it started with until it was restarted."""
+    import mlflow
+
+    registry = mlflow.MlflowClient()
+    name, alias = "stance-classifier", "champion"
+    before = registry.get_model_version_by_alias(name, alias)
+    moved = mlflow.register_model(before.source, name).version  # a new version, as a training run makes
+    before = before.version
+    registry.set_registered_model_alias(name, alias, moved)
+    try:
+        setup = client.post("/setup", json={"project": "1.1", "schema": label_config(scheme)})
+        assert setup.json() == {"model_version": f"{name}/{moved}"}
+        assert client.get("/health").json()["model_version"] == f"{name}/{moved}"
+    finally:
+        registry.set_registered_model_alias(name, alias, before)
+    setup = client.post("/setup", json={"project": "1.1", "schema": label_config(scheme)})
+    assert setup.json() == {"model_version": f"{name}/{before}"}
+    registry.delete_model_version(name, moved)  # the store as the later tests expect it
+
+
 def test_setup_refuses_a_project_whose_labels_differ_from_the_scheme(client, scheme):
     other = Scheme(
         {**{k: v for k, v in scheme.actors.items() if k != "mediator"}, "broker": "x"},

@@ -62,6 +62,11 @@ def create_app(backend: Backend, retrainer: Retrainer):
     @app.post("/setup")
     async def setup(request: Request):
         backend.check_label_config((await body(request)).get("schema"))
+        from starlette.concurrency import run_in_threadpool
+
+        # Label Studio calls /setup before it asks for predictions: a champion `stance promote`
+        # moved since is loaded here (it was served until the backend restarted)
+        await run_in_threadpool(backend.reload_if_moved)
         return {"model_version": backend.model_version}
 
     @app.get("/versions")
