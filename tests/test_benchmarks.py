@@ -18,9 +18,14 @@ def test_a_benchmark_of_some_recipes_keeps_the_others_rows_with_their_own_hardwa
     folder = scratch_root / "benchmarks"
     (folder / "results").mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "benchmarks" / "train_recipes.py", folder)
-    earlier = json.loads((REPO / "benchmarks" / "results" / "train_recipes.json").read_text())
-    elsewhere = f"another machine ({earlier['hardware']})"  # never this one, whichever runs the test
-    earlier["hardware"] = elsewhere
+    # a results file as written before rows carried their hardware: one for the file, rows on other data
+    elsewhere = "another machine (Intel(R) Xeon(R) Processor, 2 cores)"  # never this one
+    row = {"sentences": 408, "data_version": "b18cd89cc529", "epochs_run": None, "peak_rss_mib": 740,
+           "process_seconds": 12.1, "fit_seconds": 9.9, "measured": "2026-11-23"}  # fmt: skip
+    earlier = {
+        "hardware": elsewhere,
+        "results": [row | {"recipe": "configs/hybrid.yaml"}, row | {"recipe": "configs/baseline.yaml"}],
+    }
     (folder / "results" / "train_recipes.json").write_text(json.dumps(earlier))
     out = subprocess.run(
         [sys.executable, str(folder / "train_recipes.py"), "configs/baseline.yaml"],
