@@ -214,8 +214,13 @@ def _is_chrome(tag) -> bool:
 def read_stdin_article(hint: str) -> Article:
     """The article piped to standard input (``-`` on the command line); ``hint`` says what to do
     when nothing is piped."""
+    return article_from_bytes(read_stdin_bytes(hint), None, source="standard input")
+
+
+def read_stdin_bytes(hint: str) -> bytes:
+    """What is piped to standard input; ``hint`` is the error when nothing is (a terminal)."""
     import sys
 
     if sys.stdin is None or sys.stdin.isatty():
         raise StanceError(hint)
-    return article_from_bytes(sys.stdin.buffer.read(), None, source="standard input")
+    return sys.stdin.buffer.read()

@@ -155,7 +155,7 @@ def _sentences_in(text: str, start: int, end: int):
         if at < 0:  # the splitter altered the text: fall back to the rest of the line
             at, piece = cursor, line[cursor:].strip()
         cursor = at + len(piece)
-        if spans and _continues(line[slice(*spans[-1])], piece):
+        if spans and _NEVER_ENDS.search(line[slice(*spans[-1])]):
             spans[-1] = (spans[-1][0], cursor)
         else:
             spans.append((at, cursor))
@@ -170,10 +170,6 @@ def _sentences_in(text: str, start: int, end: int):
 # after "p.m.": one labeled sentence pair (coverage-132) was labeled as cut, and a sentence
 # labeled must stay the sentence scored.
 _NEVER_ENDS = re.compile(r"\b(?:approx|appx|incl|excl|esp|vs|viz|cf)\.$", re.I)
-
-
-def _continues(before: str, piece: str) -> bool:
-    return bool(_NEVER_ENDS.search(before))
 
 
 def _with_ids(article: Article, spans: list[tuple[int, int]]) -> list[Sentence]:

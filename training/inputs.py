@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labeling.articles import MAX_ARTICLE_BYTES, content_id, html_to_text, looks_like_html
+from labeling.articles import MAX_ARTICLE_BYTES, content_id, html_to_text, looks_like_html, read_stdin_bytes
 from labeling.segment import Sentence
 from stance.errors import StanceError
 from stance.io import decode_text, jsonl_records, read_bytes
@@ -23,7 +23,11 @@ def read_sentences_file(path: Path) -> list[Sentence]:
     path = Path(path)
     piped = str(path) == STDIN
     where = "standard input" if piped else str(path)
-    data = _stdin_bytes() if piped else read_bytes(path, "an article file")
+    data = (
+        read_stdin_bytes("--sentences -: nothing is piped to standard input")
+        if piped
+        else read_bytes(path, "an article file")
+    )
     if len(data) > MAX_SENTENCES_BYTES:
         raise StanceError(
             f"{where}: too large for one sentences file ({len(data) / 1e6:.1f} MB; the limit is "
@@ -38,11 +42,7 @@ def read_sentences_file(path: Path) -> list[Sentence]:
     if not text.strip():
         raise StanceError(f"{where}: is empty")
     for n, line in enumerate(lines, 1):
-        if len(line.encode()) > MAX_ARTICLE_BYTES:
-            raise StanceError(
-                f"{where}:{n}: too long for one sentence ({len(line.encode()) / 1e6:.1f} MB; "
-                f"the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB, as for a whole article)"
-            )
+        check_sentence_size(line, f"{where}:{n}")
     article = content_id(text) if piped else path.stem
     first = next(line for line in lines if line.strip())
     if first.lstrip().startswith("{"):
@@ -54,12 +54,13 @@ def read_sentences_file(path: Path) -> list[Sentence]:
     ]
 
 
-def _stdin_bytes() -> bytes:
-    import sys
-
-    if sys.stdin is None or sys.stdin.isatty():
-        raise StanceError("--sentences -: nothing is piped to standard input")
-    return sys.stdin.buffer.read()
+def check_sentence_size(text: str, where: str) -> None:
+    """One sentence is at most what a whole article may be (``MAX_ARTICLE_BYTES``)."""
+    if len(text.encode()) > MAX_ARTICLE_BYTES:
+        raise StanceError(
+            f"{where}: too long for one sentence ({len(text.encode()) / 1e6:.1f} MB; "
+            f"the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB, as for a whole article)"
+        )
 
 
 def _sentence_row(where: str, article: str, n: int, row: dict) -> Sentence:

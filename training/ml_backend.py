@@ -26,12 +26,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from labeling.annotations import find_article
-from labeling.articles import MAX_ARTICLE_BYTES, read_article
+from labeling.articles import read_article
 from labeling.loop import DEFAULT_MODEL, prediction
 from labeling.segment import Sentence, segment
 from labeling.studio import ACTOR, DEFAULT_PROJECT, STANCE, TEXT
 from stance.errors import StanceError
 from stance.scheme import Scheme
+from training.inputs import check_sentence_size
 from training.prelabel import resolve_model
 
 # Label Studio's events that carry new labels; START_TRAINING is its "Start Training" button
@@ -133,11 +134,7 @@ def task_sentence(task: dict) -> Sentence:
         raise StanceError(
             f"task {task.get('id', '?')} has no '{TEXT}' to score: the labeling interface reads $text"
         )
-    if len(text.encode()) > MAX_ARTICLE_BYTES:  # predict's limit for one sentence
-        raise StanceError(
-            f"task {task.get('id', '?')}: too long for one sentence ({len(text.encode()) / 1e6:.1f} MB; "
-            f"the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB, as for a whole article)"
-        )
+    check_sentence_size(text, f"task {task.get('id', '?')}")  # predict's limit for one sentence
     own = f"task-{task.get('id', '?')}"
     return Sentence(
         str(data.get("article") or own),
