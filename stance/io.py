@@ -136,7 +136,19 @@ def decode_text(data: bytes, source: str, what: str) -> str:
         at = exc.start + bom
         raise StanceError(
             f"{source}: not valid UTF-8 (byte 0x{data[at]:02x} at offset {at}); convert it to UTF-8 first"
+            + _legacy_hint(data[bom:], at - bom)
         ) from None
+
+
+def _legacy_hint(data: bytes, at: int) -> str:
+    """How to convert text saved in windows-1252 (Notepad's and Word's "ANSI"; ISO-8859-1 is its
+    subset): the byte read in that charset and the command that converts the file. Nothing for
+    bytes windows-1252 does not fit, whose charset cannot be told."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
+    return f" (it reads as windows-1252, where that byte is {data[at : at + 1].decode('cp1252')!r}; iconv -f windows-1252 -t utf-8 converts it)"
 
 
 def _looks_utf16(head: bytes) -> bool:

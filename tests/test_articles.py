@@ -14,6 +14,7 @@ def bad_files(tmp_path):
         "whitespace": (tmp_path / "blank.txt", b"  \n\t\n  "),
         "binary": (tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
         "latin1": (tmp_path / "latin1.txt", "Pakistan’s demand – café".encode("cp1252")),
+        "undefined": (tmp_path / "odd.txt", b"\x81\x8d Pakistan demands talks."),
         "huge": (tmp_path / "huge.txt", b"The talks went on. " * (5_000_000 // 19)),
         "markup only": (tmp_path / "empty.html", b"<html><body><script>x()</script></body></html>"),
     }
@@ -28,7 +29,11 @@ EXPECTED = {
     "empty": "is empty",
     "whitespace": "is empty",
     "binary": "looks like a binary file, not article text",
-    "latin1": "not valid UTF-8 (byte 0x92 at offset 8); convert it to UTF-8 first",
+    # Notepad's "ANSI": the byte as windows-1252 reads it, and the command that converts the file
+    "latin1": "not valid UTF-8 (byte 0x92 at offset 8); convert it to UTF-8 first (it reads as windows-1252, "
+    "where that byte is '’'; iconv -f windows-1252 -t utf-8 converts it)",
+    # bytes windows-1252 leaves undefined: no charset is guessed
+    "undefined": "not valid UTF-8 (byte 0x81 at offset 0); convert it to UTF-8 first",
     "huge": f"too large for one article (5.0 MB; the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB)",
     "markup only": "has no text outside its markup",
     "missing": "no such file",
@@ -42,6 +47,7 @@ def test_read_article_refuses_bad_input_with_a_clear_message(bad_files, kind):
         read_article(bad_files[kind])
     assert EXPECTED[kind] in str(err.value)
     assert str(bad_files[kind]) in str(err.value)
+    assert kind != "undefined" or "windows-1252" not in str(err.value)
 
 
 @pytest.mark.parametrize("kind", ["empty", "binary", "latin1", "huge", "missing", "directory"])
