@@ -2,6 +2,9 @@
 
 import re
 import subprocess
+import sys
+
+import pytest
 
 from tests.conftest import REPO, run_cli
 
@@ -21,3 +24,21 @@ def test_help_shows_flags_and_defaults_plainly():
     assert "<bool>" not in text and "<bool>" not in run_cli("--help").stdout.decode()
     assert "--force / --no-force" in text
     assert "[default: the latest" in " ".join(text.split())  # not eaten as markup
+
+
+# the module behind each stage of the README's pipeline table (`stance X` is also `python -m MODULE`)
+STAGE_MODULES = [
+    "labeling.segment", "labeling.annotations", "training.dataset", "training.train", "training.predict",
+    "training.experiments", "training.compare", "training.promote", "training.report", "training.score_batch",
+    "training.tracking",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("module", STAGE_MODULES)
+def test_every_stage_runs_as_python_m(module):
+    # a module without its entry imported, did nothing and exited 0: `python -m training.report DIR` wrote no report
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"Usage: python -m {module} "), out.stdout

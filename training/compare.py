@@ -252,3 +252,9 @@ def cli(
         comp, report = compare(experiment, out)
     print_tables(comp, Scheme.load(), wide)
     print(f"report: {report} (also logged to MLflow, run 'compare report' of experiment {experiment})")
+
+
+if __name__ == "__main__":
+    from stance.runner import run
+
+    run(cli)

@@ -244,3 +244,9 @@ def cli(
         )
         print(f"recorded on run {out['challenger'].run_id} under promotion/")
     print(f"tracking: {tracking.shown_uri()}")
+
+
+if __name__ == "__main__":
+    from stance.runner import run
+
+    run(cli)

@@ -295,3 +295,9 @@ def cli(
             "measure of new coverage (the report says so at its top)"
         )
     print(f"  {Path(r['out']) / 'report.html'} (open it in a browser; CSV/JSON beside it)")
+
+
+if __name__ == "__main__":
+    from stance.runner import run
+
+    run(cli)

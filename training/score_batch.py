@@ -293,3 +293,9 @@ def cli(
     print(f"scored {n} sentences ({engine.value}) -> {output}/sentences (by date), {output}/profiles")
     if skipped:
         print(f"skipped {len(skipped)} files that are not articles, each with its reason: {output}/{SKIPPED}")
+
+
+if __name__ == "__main__":
+    from stance.runner import run
+
+    run(cli)

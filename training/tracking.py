@@ -330,3 +330,9 @@ def ui_cli(
         "--workers", "1", "--backend-store-uri", uri, "--default-artifact-root", artifact_location(uri),
     ]  # fmt: skip
     os.execve(command[0], command, env)  # the server replaces this process: Ctrl-C and kill reach it
+
+
+if __name__ == "__main__":
+    from stance.runner import run
+
+    run(ui_cli)
