@@ -255,6 +255,19 @@ def test_predict_with_a_model_uri_that_does_not_exist(invoke, tmp_path, trained)
         assert not (tmp_path / "o.jsonl").exists()
 
 
+def test_predict_with_a_folder_that_holds_no_model_is_told_the_forms(invoke, tmp_path):
+    # the README promises the forms to a folder that holds no model, as to a name without models:/
+    folder = tmp_path / "not-a-model"
+    folder.mkdir()
+    article = paths.root() / "seeds" / "001_64535fbd2cbe07ec.txt"
+    code, out, err = invoke(["predict", str(article), "--model", str(folder)])
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: '{folder}' is a folder but not an MLflow model (no MLmodel file in it; a model is "
+        "models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/model or a model's folder)\n"
+    )
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

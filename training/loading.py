@@ -140,7 +140,9 @@ def local_copy(model_uri: str) -> tuple[Path, tuple[str, str]]:
         return Path(model_uri), (model_uri, "")
     if not _SCHEME.match(model_uri):  # a path, or a name given without models:/
         if Path(model_uri).is_dir():
-            raise StanceError(f"'{model_uri}' is a folder but not an MLflow model (no MLmodel file in it)")
+            raise StanceError(
+                f"'{model_uri}' is a folder but not an MLflow model (no MLmodel file in it; a model is {_FORMS})"
+            )
         if Path(model_uri).exists():
             raise StanceError(f"'{model_uri}' is a file, not a model (a model is {_FORMS})")
         if "/" not in model_uri:
