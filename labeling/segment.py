@@ -53,6 +53,7 @@ _LETTERS = re.compile(r"[^\W\d_]")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 MIN_WORDS = 4  # a line shorter than this is furniture unless it ends like a sentence
+MENU_ITEMS = 3  # a line of at least this many short items between '|' is a menu ("Home | World | Sport")
 
 
 def is_furniture(text: str) -> bool:
@@ -67,7 +68,16 @@ def is_furniture(text: str) -> bool:
     rest = _EMAIL_OR_URL.sub("", _PHONE.sub("", t))
     if rest != t and len(rest.split()) <= 3:
         return True
+    if _is_menu(t):
+        return True
     return len(t.split()) < MIN_WORDS and not _TERMINAL.search(t)
+
+
+def _is_menu(t: str) -> bool:
+    """Menu items between '|', each under MIN_WORDS words; a headline's "Talks resume in Doha | Dawn"
+    has a long item and stays."""
+    items = [item for item in t.split("|") if item.strip()]
+    return len(items) >= MENU_ITEMS and all(len(item.split()) < MIN_WORDS for item in items)
 
 
 # -- sentences ---------------------------------------------------------------------

@@ -60,6 +60,7 @@ def test_seeds_keep_headlines_and_prose(seed_sentences):
         "Follow us on Twitter", "Copyright 2025 Dawn Media Group", "Tel: +92 51 1234567",
         "By Sana Jamal", "Staff Reporter", "Read also: Talks collapse in Doha", "Advertisement",
         "Subscribe to our newsletter", "— — —", "12/10/2025", "Sign up for free",
+        "Home | World | Pakistan | Sport | Business", "Pakistan | Afghanistan | Middle East | Opinion",
     ],
 )  # fmt: skip
 def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
@@ -74,6 +75,7 @@ def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
         "Pakistan rejects Afghan Taliban offer to relocate TTP",
         "The Taliban said they would not allow their soil to be used against Pakistan.",
         "Contact between the delegations resumed on Monday after a day of silence.",
+        "Pakistan, Afghan Taliban resume talks in Doha | World | Dawn",
     ],
 )
 def test_prose_and_headlines_are_kept(line):
