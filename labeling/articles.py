@@ -87,7 +87,8 @@ def check_sentences(article: Article, source: str) -> Article:
         words = len(article.text.split())
         raise StanceError(
             f"{source}: no sentence to score: its text ({words} word{'s' * (words != 1)}) is page "
-            f"furniture only (lines under {MIN_WORDS} words that do not end like a sentence)"
+            f"furniture only (such as menus, link lines, bylines, dates, and lines under {MIN_WORDS} words that do not "
+            "end like a sentence)"
         )
     return article
 

@@ -112,3 +112,19 @@ def test_a_page_saved_in_the_charset_it_declares_is_read_in_that_charset(tmp_pat
         out = run_cli("segment", str(page))
         assert out.returncode == 2 and out.stdout == b""
         assert out.stderr.decode().strip().startswith(f"error: {page}: {said}")
+
+
+def test_text_of_page_furniture_only_is_refused_saying_what_furniture_is(tmp_path):
+    # a link line and a byline: 14 words, where the message said only "lines under 4 words"
+    from labeling.articles import check_sentences
+
+    path = tmp_path / "links.txt"
+    path.write_text(
+        "Read more: Talks collapse in Istanbul after two days of negotiations\nBy Staff Reporter\n"
+    )
+    with pytest.raises(StanceError) as refused:
+        check_sentences(read_article(path), str(path))
+    assert str(refused.value) == (
+        f"{path}: no sentence to score: its text (14 words) is page furniture only (such as menus, link "
+        "lines, bylines, dates, and lines under 4 words that do not end like a sentence)"
+    )

@@ -265,7 +265,8 @@ def not_articles(folder) -> dict[str, str]:
     (folder / "menu.txt").write_text("Home\nWorld\nSport\n")  # text, but no sentence in it
     return {
         str(folder / "menu.txt"): f"{folder / 'menu.txt'}: no sentence to score: its text (3 words) is "
-        "page furniture only (lines under 4 words that do not end like a sentence)",
+        "page furniture only (such as menus, link lines, bylines, dates, and lines under 4 words that do not end "
+        "like a sentence)",
         str(folder / "empty.txt"): f"{folder / 'empty.txt'}: is empty",
         str(folder / "scan.txt"): f"{folder / 'scan.txt'}: looks like a binary file, not article text",
         str(folder / "page.html"): f"{folder / 'page.html'}: has no text outside its markup",
