@@ -32,6 +32,11 @@ def progress(*columns, quiet: bool = False, **options):
     return Progress(*columns, disable=quiet or not shown_on.is_terminal, **options)
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and its noun in the number it takes: "1 article", "3 articles", "0 flags"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 @contextmanager
 def quiet_logger(name: str | None = None):
     """A library's logger (the root one without ``name``) held at ERROR for the block: its notes

@@ -194,6 +194,19 @@ def test_sentences_given_twice_scores_both_files(trained, tmp_path):
     ]
 
 
+def test_a_one_sentence_table_counts_it_in_the_singular(trained):
+    """An analyst checking one sentence read 'k: 1 sentences' and 'no stance in 0 of 1 sentences'."""
+    one = run_cli(
+        "predict", "--sentences", "-", "-f", "table", stdin=b'{"text": "Kabul rejected it.", "article": "k"}'
+    )
+    assert one.returncode == 0, one.stderr.decode()
+    titles = [
+        line.strip() for line in one.stdout.decode().splitlines() if line.strip().startswith(("k:", "stance"))
+    ]
+    assert titles[0] == "k: 1 sentence"
+    assert re.fullmatch(r"stance profile of k \(no stance in [01] of 1 sentence\)", titles[1])
+
+
 def test_sentences_read_from_standard_input_as_from_a_file(trained, tmp_path):
     """`--sentences -` was taken as a file named '-'; standard input can be read once only."""
     rows = b'{"text": "Kabul rejected the demand.", "article": "k"}\n{"text": "Qatar hosted the talks."}\n'

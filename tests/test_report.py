@@ -51,8 +51,8 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
     out = tmp_path / "report"
     res = run_cli("report", str(path), "--meta", str(meta), "--out", str(out))
     assert res.returncode == 0, res.stderr.decode()
-    assert (
-        "report of 3 articles, 5 sentences; 1 undated (counted, listed); 1 codebook flags"
+    assert (  # one flag, in the singular
+        "report of 3 articles, 5 sentences; 1 undated (counted, listed); 1 codebook flag\n"
         in res.stdout.decode()
     )
     summary = json.loads((out / "summary.json").read_text())

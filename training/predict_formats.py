@@ -9,6 +9,7 @@ from dataclasses import asdict
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from stance.console import counted
 from training.outputs import HOLDER_COLUMNS
 from training.reliability import FEW, call_note
 
@@ -65,7 +66,7 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
     console = Console(file=io.StringIO(), width=width, force_terminal=False)
     for r in results:
         t = Table(
-            title=f"{r.article}: {len(r.sentences)} sentences",
+            title=f"{r.article}: {counted(len(r.sentences), 'sentence')}",
             caption="p: the model's confidence in the row's pair, p(stance) × p(actor); holder read: "
             "who the parse reads as the holder, and the side it speaks for (? when no cue says)",
             show_lines=False,
@@ -105,7 +106,7 @@ def _profile_table(r: ArticleResult, scheme: Scheme):
 
     stances = [s for s in scheme.stance_labels if s != scheme.none]
     t = Table(
-        title=f"stance profile of {r.article} (no stance in {r.profile['no_stance']} of {r.profile['sentences']} sentences)"
+        title=f"stance profile of {r.article} (no stance in {r.profile['no_stance']} of {counted(r.profile['sentences'], 'sentence')})"
     )
     t.add_column("actor")
     for s in stances:

@@ -29,6 +29,7 @@ from typing import Annotated
 import typer
 
 from stance import paths
+from stance.console import counted
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.batch_inputs import ARTICLE_SUFFIXES
@@ -282,11 +283,12 @@ def cli(
     r = build(input_path, out or paths.state() / "reports" / "coverage", meta, by, model)
     undated = f"; {len(r['undated'])} undated (counted, listed)" if r["undated"] else ""
     print(
-        f"report of {r['articles']} articles, {r['sentences']} sentences{undated}; {r['checks']} codebook flags"
+        f"report of {counted(r['articles'], 'article')}, {counted(r['sentences'], 'sentence')}{undated}; "
+        f"{counted(r['checks'], 'codebook flag')}"
     )
     if r["skipped"]:
         print(
-            f"  skipped {len(r['skipped'])} files that are not articles (listed in the report with the reasons)"
+            f"  skipped {counted(len(r['skipped']), 'file')} that are not articles (listed in the report with the reasons)"
         )
     if seen := r["in_sample"]:
         print(

@@ -35,6 +35,7 @@ from typing import Annotated
 import typer
 
 from labeling.articles import check_any_read
+from stance.console import counted
 from stance.errors import StanceError
 from stance.io import dumps_jsonl
 from stance.scheme import Scheme
@@ -290,9 +291,13 @@ def cli(
         _move_into_place(tmp, output)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"scored {n} sentences ({engine.value}) -> {output}/sentences (by date), {output}/profiles")
+    print(
+        f"scored {counted(n, 'sentence')} ({engine.value}) -> {output}/sentences (by date), {output}/profiles"
+    )
     if skipped:
-        print(f"skipped {len(skipped)} files that are not articles, each with its reason: {output}/{SKIPPED}")
+        print(
+            f"skipped {counted(len(skipped), 'file')} that are not articles, each with its reason: {output}/{SKIPPED}"
+        )
 
 
 if __name__ == "__main__":
