@@ -23,6 +23,7 @@ from labeling.segment import segment
 from labeling.snapshot import data_version, latest_snapshot, load_snapshot
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
 from labeling.sync import ensure_annotators
+from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
 from tests.conftest import ADMIN, PASSWORD, REPO, TOKEN, free_port, run_cli
@@ -395,6 +396,56 @@ def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(s
     assert other.sentence_id in rows  # kept in the snapshot too
     for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
         path.unlink()
+
+
+def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says_where_it_goes(
+    studio, scheme, tmp_path
+):
+    """An article pushed from outside the article folders (`push /tmp/x.txt`): the pull wrote its
+    annotations into the project's raw file, then failed building the snapshot ("article not found"),
+    and from then on every pull and `stance import-annotations` failed on that file. Now the pull
+    says where the article goes before it writes anything, and pulls once it is there."""
+    title = "elsewhere"
+    article = tmp_path / "elsewhere-1.txt"
+    article.write_bytes(ARTICLES[0].read_bytes())
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(article))[0] == 0
+    tasks = sorted(studio.export(studio.project(title).id), key=lambda t: t["data"]["start"])[:2]
+    user = ensure_annotators(studio, ["ann-x"])["ann-x"]
+    for task in tasks:
+        annotate(studio, task["id"], user, PK_DEMAND, scheme=scheme)
+    first = min(t["id"] for t in tasks)
+    raw, snapshots = studio_raw_file(title), tmp_path / "snapshots"
+    folders = ", ".join(str(f) for f in paths.article_folders())
+    code, out = cli("labeling", "pull", "-p", title, "--out", str(snapshots))
+    assert code == 2 and out.strip() == (
+        f"error: article 'elsewhere-1' (2 annotated tasks, the first task {first}) is in none of {folders}, "
+        "where pull reads the text of each sentence: copy the file it was pushed from into one of them as "
+        "elsewhere-1.txt, then pull again; nothing was written"
+    )
+    assert not raw.exists() and not raw.with_suffix(".order.jsonl").exists() and not snapshots.exists()
+    assert cli("import-annotations")[0] == 0  # the project's data still imports
+
+    placed = paths.coverage() / "articles" / article.name
+    try:
+        placed.write_text("Another text. " + article.read_text())  # not the text it was pushed with
+        code, out = cli("labeling", "pull", "-p", title, "--out", str(snapshots))
+        assert code == 2 and out.strip() == (
+            f"error: article 'elsewhere-1' (2 annotated tasks, the first task {first}): {placed} no longer "
+            "holds the sentence at the task's offsets: put back the text the article was pushed with, then "
+            "pull again; nothing was written"
+        )
+        assert not raw.exists() and not snapshots.exists()
+        placed.write_bytes(article.read_bytes())
+        code, out = cli("labeling", "pull", "-p", title, "--out", str(snapshots))
+        assert code == 0, out
+        rows = {
+            r["sentence_id"]: r for r in map(json.loads, latest_snapshot(snapshots).read_text().splitlines())
+        }
+        assert all(rows[t["data"]["sentence_id"]]["pairs"] == [PK_DEMAND.to_dict()] for t in tasks)
+    finally:  # leave the scratch project's data as committed
+        for path in (placed, raw, raw.with_suffix(".order.jsonl")):
+            path.unlink(missing_ok=True)
 
 
 @pytest.mark.slow
