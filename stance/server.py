@@ -68,6 +68,7 @@ def ensure_secrets(path: Path | None = None) -> bool:
     """
     path = path or env_file()
     load_env(path)
+    check_token(os.environ.get("LABEL_STUDIO_API_KEY", ""))
     missing = [k for k in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY") if not os.environ.get(k)]
     if not missing:
         return False
@@ -82,6 +83,21 @@ def ensure_secrets(path: Path | None = None) -> bool:
     write_atomic(path, text, mode=0o600)
     os.environ.update(new)
     return True
+
+
+# Label Studio gives its admin the fixed token only when it is longer than 5 characters; a shorter
+# one it does not apply (every command then gets HTTP 401) and prints, in full, into its log.
+MIN_TOKEN_LENGTH = 6
+
+
+def check_token(token: str) -> None:
+    """Refuse, before any server starts, a token Label Studio would not apply (an empty one is made)."""
+    if 0 < len(token) < MIN_TOKEN_LENGTH:
+        raise StanceError(
+            f"LABEL_STUDIO_API_KEY has {len(token)} characters: Label Studio applies a token of "
+            f"{MIN_TOKEN_LENGTH} or more (a shorter one it refuses, and writes into its log); set a longer "
+            f"one, or remove it from the environment and {env_file()} to have one made"
+        )
 
 
 # -- the server ------------------------------------------------------------------------

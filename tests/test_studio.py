@@ -509,6 +509,41 @@ def test_connection_problems_are_one_clear_line_and_the_token_is_never_shown(ser
     )
 
 
+def test_a_token_label_studio_would_not_apply_is_refused_before_the_server_starts(tmp_path):
+    """A token of 5 characters or fewer: Label Studio did not apply it (every command then got
+    HTTP 401) and printed it, in full, into its log (`Token abc12 is not applied to user ...`)."""
+    import subprocess
+    import sys
+
+    from stance.server import LocalServer
+
+    url, data = f"http://127.0.0.1:{free_port()}", tmp_path / ".stance" / "label-studio"
+    env = {
+        **os.environ,
+        "STANCE_ROOT": str(tmp_path),
+        "LABEL_STUDIO_URL": url,
+        "LABEL_STUDIO_API_KEY": "abc12",
+        "LABEL_STUDIO_PASSWORD": "pw-not-shown-42",
+    }
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "stance.server", "start"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            timeout=300,
+        )
+    finally:
+        LocalServer(url, data).stop()
+    text = out.stdout.decode() + out.stderr.decode()
+    assert out.returncode == 2 and text.strip() == (
+        "error: LABEL_STUDIO_API_KEY has 5 characters: Label Studio applies a token of 6 or more (a shorter "
+        f"one it refuses, and writes into its log); set a longer one, or remove it from the environment and "
+        f"{tmp_path / '.env'} to have one made"
+    )
+    assert not data.exists()  # no server was started, so no log holds the token
+
+
 # -- the UI ---------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_the_ui_shows_the_controls_and_the_pre_annotation(server, studio, pushed, scheme):
