@@ -198,6 +198,28 @@ class LocalServer:
             f"Label Studio did not answer at {self.url} within {timeout:.0f} s; see {self.log_file}"
         )
 
+    def check_admin_token(self, username: str, token: str) -> None:
+        """The running server accepts ``token``. Label Studio sets its admin's token and password when
+        it creates the admin, on the first start with this data folder; a later start with other
+        secrets (a new ``.env``, another token exported) is up, and refuses every command."""
+        import httpx
+
+        try:
+            status = httpx.get(
+                f"{self.url}/api/current-user/whoami", headers={"Authorization": f"Token {token}"}, timeout=30
+            ).status_code
+        except httpx.HTTPError as exc:
+            raise StanceError(f"cannot reach Label Studio at {self.url} ({exc.__class__.__name__})") from None
+        if status in (401, 403):
+            raise StanceError(
+                f"Label Studio at {self.url} is running but refuses LABEL_STUDIO_API_KEY (HTTP {status}): its admin "
+                f"keeps the token and password of the first start with its data ({self.data_dir}), which a later "
+                f"start does not change. Put that token back in LABEL_STUDIO_API_KEY ({env_file()}), or log in to "
+                "the UI and copy it from Account & Settings → Access Token (a forgotten password: "
+                f"LABEL_STUDIO_BASE_DATA_DIR={self.data_dir} {ls_venv()}/bin/label-studio reset_password "
+                f"--username {username})"
+            )
+
     def stop(self, timeout: float = 30) -> bool:
         """Stop the server this data dir's pid file names; False if none ran."""
         pid = self.running_pid()
@@ -254,6 +276,7 @@ def start() -> None:
             flush=True,
         )
     started = server.start(username, os.environ["LABEL_STUDIO_PASSWORD"], os.environ["LABEL_STUDIO_API_KEY"])
+    server.check_admin_token(username, os.environ["LABEL_STUDIO_API_KEY"])
     print(f"Label Studio {'is up' if started else 'was already running'} at {redact(server.url)}")
     print(f"  log in as {username} with the password LABEL_STUDIO_PASSWORD in {env_file()}")
     print("  then: stance labeling init; stance labeling push ARTICLE...; label; stance labeling pull")

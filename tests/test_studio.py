@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 import httpx
@@ -542,6 +543,50 @@ def test_a_token_label_studio_would_not_apply_is_refused_before_the_server_start
         f"{tmp_path / '.env'} to have one made"
     )
     assert not data.exists()  # no server was started, so no log holds the token
+
+
+@pytest.mark.slow
+def test_a_start_with_another_token_than_the_first_says_the_server_keeps_the_first(tmp_path):
+    """Label Studio sets its admin's token on the first start with a data folder only. `make
+    label-studio` with other secrets (a new .env, another token exported) said "Label Studio was
+    already running ... log in" and every labeling command then got HTTP 401, "set
+    LABEL_STUDIO_API_KEY to your token", which it was."""
+    import subprocess
+    import sys
+
+    from stance.server import LocalServer, ls_venv
+
+    first, other = secrets.token_hex(20), secrets.token_hex(20)
+    local = LocalServer(f"http://127.0.0.1:{free_port()}", tmp_path / ".stance" / "label-studio")
+    env = {**os.environ, "STANCE_ROOT": str(tmp_path), "LABEL_STUDIO_URL": local.url}
+    env.update(LABEL_STUDIO_PASSWORD="pw-not-shown-42", LABEL_STUDIO_USERNAME=ADMIN)
+
+    def start(token: str) -> tuple[int, str]:
+        out = subprocess.run(
+            [sys.executable, "-m", "stance.server", "start"],
+            env={**env, "LABEL_STUDIO_API_KEY": token},
+            cwd=REPO,
+            capture_output=True,
+            timeout=300,
+        )
+        return out.returncode, out.stdout.decode() + out.stderr.decode()
+
+    try:
+        local.start(ADMIN, "pw-not-shown-42", first)
+        code, out = start(other)
+        assert code == 2 and out.strip() == (
+            f"error: Label Studio at {local.url} is running but refuses LABEL_STUDIO_API_KEY (HTTP 401): its "
+            f"admin keeps the token and password of the first start with its data ({local.data_dir}), which a "
+            f"later start does not change. Put that token back in LABEL_STUDIO_API_KEY ({tmp_path / '.env'}), "
+            "or log in to the UI and copy it from Account & Settings → Access Token (a forgotten password: "
+            f"LABEL_STUDIO_BASE_DATA_DIR={local.data_dir} {ls_venv()}/bin/label-studio reset_password "
+            f"--username {ADMIN})"
+        )
+        assert first not in out and other not in out
+        code, out = start(first)
+        assert code == 0 and f"Label Studio was already running at {local.url}" in out
+    finally:
+        local.stop()
 
 
 # -- the UI ---------------------------------------------------------------------------------
