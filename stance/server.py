@@ -48,17 +48,25 @@ def env_file() -> Path:
     return paths.root() / ".env"
 
 
-def load_env(path: Path | None = None) -> None:
-    """``KEY=VALUE`` lines of ``.env`` into the environment; variables already set win."""
+def read_env(path: Path | None = None) -> dict[str, str]:
+    """The ``KEY=VALUE`` lines of ``.env`` (none when there is no such file)."""
     path = path or env_file()
     if not path.is_file():
-        return
+        return {}
+    found = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, value = line.removeprefix("export ").split("=", 1)
-        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+        found[key.strip()] = value.strip().strip("'\"")
+    return found
+
+
+def load_env(path: Path | None = None) -> None:
+    """``KEY=VALUE`` lines of ``.env`` into the environment; variables already set win."""
+    for key, value in read_env(path).items():
+        os.environ.setdefault(key, value)
 
 
 def ensure_secrets(path: Path | None = None) -> bool:
@@ -278,7 +286,14 @@ def start() -> None:
     started = server.start(username, os.environ["LABEL_STUDIO_PASSWORD"], os.environ["LABEL_STUDIO_API_KEY"])
     server.check_admin_token(username, os.environ["LABEL_STUDIO_API_KEY"])
     print(f"Label Studio {'is up' if started else 'was already running'} at {redact(server.url)}")
-    print(f"  log in as {username} with the password LABEL_STUDIO_PASSWORD in {env_file()}")
+    # the environment wins over .env: name the file only when the password the server got is the file's
+    same = read_env().get("LABEL_STUDIO_PASSWORD") == os.environ["LABEL_STUDIO_PASSWORD"]
+    where = (
+        f"LABEL_STUDIO_PASSWORD in {env_file()}"
+        if same
+        else "in the environment variable LABEL_STUDIO_PASSWORD"
+    )
+    print(f"  log in as {username} with the password {where}")
     print("  then: stance labeling init; stance labeling push ARTICLE...; label; stance labeling pull")
     print("  stop it with: make label-studio-stop")
 

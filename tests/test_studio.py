@@ -585,6 +585,26 @@ def test_a_start_with_another_token_than_the_first_says_the_server_keeps_the_fir
         assert first not in out and other not in out
         code, out = start(first)
         assert code == 0 and f"Label Studio was already running at {local.url}" in out
+        # where the password is: the environment's (it wins over .env), or .env's; it said .env always
+        assert (
+            "log in as admin@stance.local with the password in the environment variable LABEL_STUDIO_PASSWORD"
+            in out
+        )
+        (tmp_path / ".env").write_text(
+            f"LABEL_STUDIO_PASSWORD=pw-not-shown-42\nLABEL_STUDIO_API_KEY={first}\n"
+        )
+        env = {k: v for k, v in env.items() if k not in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY")}
+        out = subprocess.run(
+            [sys.executable, "-m", "stance.server", "start"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            timeout=300,
+        )
+        assert out.returncode == 0 and (
+            f"log in as admin@stance.local with the password LABEL_STUDIO_PASSWORD in {tmp_path / '.env'}\n"
+            in out.stdout.decode()
+        )
     finally:
         local.stop()
 
