@@ -510,34 +510,31 @@ def test_connection_problems_are_one_clear_line_and_the_token_is_never_shown(ser
     )
 
 
-def test_a_token_label_studio_would_not_apply_is_refused_before_the_server_starts(tmp_path):
-    """A token of 5 characters or fewer: Label Studio did not apply it (every command then got
-    HTTP 401) and printed it, in full, into its log (`Token abc12 is not applied to user ...`)."""
+def start_local_server(env: dict[str, str]) -> tuple[int, str]:
+    """`make label-studio`'s command (`python -m stance.server start`) in ``env``: (exit status, stdout + stderr)."""
     import subprocess
     import sys
 
+    out = subprocess.run(
+        [sys.executable, "-m", "stance.server", "start"], env=env, cwd=REPO, capture_output=True, timeout=300
+    )
+    return out.returncode, out.stdout.decode() + out.stderr.decode()
+
+
+def test_a_token_label_studio_would_not_apply_is_refused_before_the_server_starts(tmp_path):
+    """A token of 5 characters or fewer: Label Studio did not apply it (every command then got
+    HTTP 401) and printed it, in full, into its log (`Token abc12 is not applied to user ...`)."""
     from stance.server import LocalServer
 
     url, data = f"http://127.0.0.1:{free_port()}", tmp_path / ".stance" / "label-studio"
-    env = {
-        **os.environ,
-        "STANCE_ROOT": str(tmp_path),
-        "LABEL_STUDIO_URL": url,
-        "LABEL_STUDIO_API_KEY": "abc12",
-        "LABEL_STUDIO_PASSWORD": "pw-not-shown-42",
-    }
+    env = {**os.environ, "STANCE_ROOT": str(tmp_path), "LABEL_STUDIO_URL": url}
     try:
-        out = subprocess.run(
-            [sys.executable, "-m", "stance.server", "start"],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            timeout=300,
+        code, out = start_local_server(
+            {**env, "LABEL_STUDIO_API_KEY": "abc12", "LABEL_STUDIO_PASSWORD": "pw-not-shown-42"}
         )
     finally:
         LocalServer(url, data).stop()
-    text = out.stdout.decode() + out.stderr.decode()
-    assert out.returncode == 2 and text.strip() == (
+    assert code == 2 and out.strip() == (
         "error: LABEL_STUDIO_API_KEY has 5 characters: Label Studio applies a token of 6 or more (a shorter "
         f"one it refuses, and writes into its log); set a longer one, or remove it from the environment and "
         f"{tmp_path / '.env'} to have one made"
@@ -551,29 +548,16 @@ def test_a_start_with_another_token_than_the_first_says_the_server_keeps_the_fir
     label-studio` with other secrets (a new .env, another token exported) said "Label Studio was
     already running ... log in" and every labeling command then got HTTP 401, "set
     LABEL_STUDIO_API_KEY to your token", which it was."""
-    import subprocess
-    import sys
-
     from stance.server import LocalServer, ls_venv
 
     first, other = secrets.token_hex(20), secrets.token_hex(20)
     local = LocalServer(f"http://127.0.0.1:{free_port()}", tmp_path / ".stance" / "label-studio")
-    env = {**os.environ, "STANCE_ROOT": str(tmp_path), "LABEL_STUDIO_URL": local.url}
-    env.update(LABEL_STUDIO_PASSWORD="pw-not-shown-42", LABEL_STUDIO_USERNAME=ADMIN)
-
-    def start(token: str) -> tuple[int, str]:
-        out = subprocess.run(
-            [sys.executable, "-m", "stance.server", "start"],
-            env={**env, "LABEL_STUDIO_API_KEY": token},
-            cwd=REPO,
-            capture_output=True,
-            timeout=300,
-        )
-        return out.returncode, out.stdout.decode() + out.stderr.decode()
-
+    env = {k: v for k, v in os.environ.items() if k not in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY")}
+    env.update(STANCE_ROOT=str(tmp_path), LABEL_STUDIO_URL=local.url, LABEL_STUDIO_USERNAME=ADMIN)
+    secret = {"LABEL_STUDIO_PASSWORD": "pw-not-shown-42"}
     try:
         local.start(ADMIN, "pw-not-shown-42", first)
-        code, out = start(other)
+        code, out = start_local_server({**env, **secret, "LABEL_STUDIO_API_KEY": other})
         assert code == 2 and out.strip() == (
             f"error: Label Studio at {local.url} is running but refuses LABEL_STUDIO_API_KEY (HTTP 401): its "
             f"admin keeps the token and password of the first start with its data ({local.data_dir}), which a "
@@ -583,28 +567,16 @@ def test_a_start_with_another_token_than_the_first_says_the_server_keeps_the_fir
             f"--username {ADMIN})"
         )
         assert first not in out and other not in out
-        code, out = start(first)
+        code, out = start_local_server({**env, **secret, "LABEL_STUDIO_API_KEY": first})
         assert code == 0 and f"Label Studio was already running at {local.url}" in out
         # where the password is: the environment's (it wins over .env), or .env's; it said .env always
-        assert (
-            "log in as admin@stance.local with the password in the environment variable LABEL_STUDIO_PASSWORD"
-            in out
-        )
+        login = "log in as admin@stance.local with the password"
+        assert f"{login} in the environment variable LABEL_STUDIO_PASSWORD\n" in out
         (tmp_path / ".env").write_text(
             f"LABEL_STUDIO_PASSWORD=pw-not-shown-42\nLABEL_STUDIO_API_KEY={first}\n"
         )
-        env = {k: v for k, v in env.items() if k not in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY")}
-        out = subprocess.run(
-            [sys.executable, "-m", "stance.server", "start"],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            timeout=300,
-        )
-        assert out.returncode == 0 and (
-            f"log in as admin@stance.local with the password LABEL_STUDIO_PASSWORD in {tmp_path / '.env'}\n"
-            in out.stdout.decode()
-        )
+        code, out = start_local_server(env)
+        assert code == 0 and f"{login} LABEL_STUDIO_PASSWORD in {tmp_path / '.env'}\n" in out
     finally:
         local.stop()
 
