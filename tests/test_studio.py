@@ -614,6 +614,42 @@ def test_the_ui_shows_the_controls_and_the_pre_annotation(server, studio, pushed
     assert shot.stat().st_size > 10_000
 
 
+def test_next_says_when_an_articles_pattern_matches_nothing_and_when_nothing_is_left(
+    studio, scheme, tmp_path
+):
+    """`next -a 'coverage-0[0-4]'` (a typo, a missing `*`) wrote an empty batch and said "0 tasks for
+    ann: set each row's pairs ...", as it did on an empty project and once every task was done."""
+    title, batch = "queue ends", tmp_path / "batch.jsonl"
+    assert cli("labeling", "init", "-p", title, "--overlap", "1")[0] == 0
+    user = ensure_annotators(studio, ["ann-q"])["ann-q"]
+
+    def next_(*patterns: str) -> tuple[int, str]:
+        articles = [x for p in patterns for x in ("-a", p)]
+        return cli("labeling", "next", "-p", title, "--as", "ann-q", *articles, "-o", str(batch))
+
+    code, out = next_()
+    assert code == 2 and out.strip() == (
+        "error: the project has no tasks yet: push articles with `stance labeling push`; nothing was written"
+    )
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    article = ARTICLES[0].stem
+    for command in (("next", "--as", "ann-q"), ("disagreements",)):
+        code, out = cli("labeling", *command, "-p", title, "-a", "000_*x", "-a", "000_*", "-o", str(batch))
+        assert code == 2 and out.strip() == (
+            f"error: --articles '000_*x' matches no article of the project (its articles: '{article}'); "
+            "nothing was written"
+        )
+    assert not batch.exists()
+    for task in studio.export(studio.project(title).id):
+        annotate(studio, task["id"], user, scheme=scheme)
+    code, out = next_("000_*")
+    assert code == 0 and out.strip() == (
+        "no task left for ann-q: each task of these articles is labeled by ann-q or has its 1 annotators' "
+        f"labels ({batch} holds no rows)"
+    )
+    assert batch.read_text() == ""
+
+
 # -- a team: annotators, their queues, a reviewer ------------------------------------------------
 @pytest.mark.slow
 def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, tmp_path, monkeypatch):
