@@ -184,12 +184,19 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
     n0, n1 = (len(segment(read_article(a))) for a in ARTICLES)
     assert len(segment(read_article(again))) == n1 + 1  # one sentence more: nearly the same text
     skipped = "skipped, so no sentence is labeled twice"
+    # an article pushed from outside the article folders: said at push, not first at pull
+    folders = ", ".join(str(f) for f in paths.article_folders())
+    unpullable = (
+        f"{other}: article 'other' is in none of {folders}, where `stance labeling pull` reads the text of each "
+        "sentence: copy it into one of them as other.txt before its labels are pulled"
+    )
     files = (renamed, ARTICLES[0], other, again)
     code, out = cli("labeling", "push", "-p", title, "--no-predictions", *map(str, files))
     assert code == 0 and out.splitlines() == [
         f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
         f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' ({other}) earlier "
         f"in this push; {skipped}",
+        unpullable,
         f"project 'copies': {n1} tasks created, {n0} already there; 0 predictions added",
     ]
     # pushed again: the same two are skipped, the copy now as one of the project's; nothing new
@@ -198,6 +205,7 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
         f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
         f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' already in project "
         f"'copies'; {skipped}",
+        unpullable,
         f"project 'copies': 0 tasks created, {n0 + n1} already there; 0 predictions added",
     ]
     articles = [t["data"]["article"] for t in studio.export(studio.project(title).id)]
@@ -430,6 +438,11 @@ def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says
     placed = paths.coverage() / "articles" / article.name
     try:
         placed.write_text("Another text. " + article.read_text())  # not the text it was pushed with
+        code, out = cli("labeling", "push", "-p", title, "--no-predictions", str(article))
+        assert code == 0 and out.splitlines()[0] == (
+            f"{article}: article 'elsewhere-1' is {placed} with another text, which `stance labeling pull` "
+            "reads: its labels cannot be pulled until the two are one"
+        )
         code, out = cli("labeling", "pull", "-p", title, "--out", str(snapshots))
         assert code == 2 and out.strip() == (
             f"error: article 'elsewhere-1' (2 annotated tasks, the first task {first}): {placed} no longer "
