@@ -54,7 +54,9 @@ def init_cli(
 
 
 def add_annotator_cli(
-    name: Annotated[str, typer.Argument(help="The annotator's user name (letters, digits, '-', '_').")],
+    name: Annotated[
+        str, typer.Argument(help="The annotator's user name (lowercase letters, digits, '-', '_').")
+    ],
     password_env: Annotated[
         str,
         typer.Option(help="Environment variable holding the annotator's UI password (never printed)."),

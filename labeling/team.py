@@ -78,6 +78,11 @@ def add_annotator(studio: Studio, name: str, password: str | None = None) -> tup
     """
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise StanceError(f"annotator name '{name}': use letters, digits, '-' and '_' only")
+    if name != name.lower():  # sign-up stored Ann@… as ann@…: created, then reported missing, then refused
+        raise StanceError(
+            f"annotator name '{name}': use lowercase letters: Label Studio's sign-up stores an e-mail address in "
+            f"lowercase, so '{name}' would become the user '{name.lower()}' (add-annotator {name.lower()})"
+        )
     email = f"{name}@{ANNOTATOR_DOMAIN}"
     ids = user_ids(studio)
     if name in ids:

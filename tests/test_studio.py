@@ -627,6 +627,19 @@ def test_the_ui_shows_the_controls_and_the_pre_annotation(server, studio, pushed
     assert shot.stat().st_size > 10_000
 
 
+def test_an_annotator_name_with_capitals_is_refused_before_a_user_is_made(studio, monkeypatch):
+    """`add-annotator Ann-Upper` with a password: Label Studio's sign-up made the user ann-upper, and the
+    command said "signed up Ann-Upper@stance.local but lists no user 'Ann-Upper'"; run again, "refused to
+    sign up ...: User with this email already exists"."""
+    monkeypatch.setenv("STANCE_ANNOTATOR_PASSWORD", "pw-not-shown-42")
+    code, out = cli("labeling", "add-annotator", "Ann-Upper")
+    assert code == 2 and out.strip() == (
+        "error: annotator name 'Ann-Upper': use lowercase letters: Label Studio's sign-up stores an e-mail "
+        "address in lowercase, so 'Ann-Upper' would become the user 'ann-upper' (add-annotator ann-upper)"
+    )
+    assert {"Ann-Upper", "ann-upper"}.isdisjoint(studio.users().values())  # no user was made
+
+
 def test_next_says_when_an_articles_pattern_matches_nothing_and_when_nothing_is_left(
     studio, scheme, tmp_path
 ):
