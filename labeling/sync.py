@@ -141,6 +141,10 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     """
     from labeling.annotations import default_raw_files, import_annotations, studio_raw_file
 
+    if (
+        folder is not None and folder.exists() and not folder.is_dir()
+    ):  # found only after the raw file was written
+        raise StanceError(f"--out {folder}: is a file, not a folder for the snapshot; nothing was written")
     project = studio.project(title)
     tasks = studio.export(project.id)
     studio.check_labels(project.id, tasks, scheme)  # every label checked before writing

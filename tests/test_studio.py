@@ -457,6 +457,14 @@ def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says
             r["sentence_id"]: r for r in map(json.loads, latest_snapshot(snapshots).read_text().splitlines())
         }
         assert all(rows[t["data"]["sentence_id"]]["pairs"] == [PK_DEMAND.to_dict()] for t in tasks)
+        # an --out that is a file: the raw files were written, then "…/annotations-….jsonl: cannot write (File exists)"
+        for path in (raw, raw.with_suffix(".order.jsonl")):
+            path.unlink()
+        code, out = cli("labeling", "pull", "-p", title, "--out", str(article))
+        assert code == 2 and out.strip() == (
+            f"error: --out {article}: is a file, not a folder for the snapshot; nothing was written"
+        )
+        assert not raw.exists() and not raw.with_suffix(".order.jsonl").exists()
     finally:  # leave the scratch project's data as committed
         for path in (placed, raw, raw.with_suffix(".order.jsonl")):
             path.unlink(missing_ok=True)
