@@ -470,6 +470,38 @@ def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says
             path.unlink(missing_ok=True)
 
 
+def test_two_users_of_one_email_name_are_two_annotators_in_a_pull(studio, scheme, tmp_path):
+    """ann@a.example and ann@b.example (people who signed up with their own e-mail) were both annotator
+    'ann': a pull kept one of their two labels of a sentence, and their disagreement was never seen."""
+    title = "one name"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    task = min(studio.export(studio.project(title).id), key=lambda t: t["data"]["start"])
+    with studio.calls("creating users"):
+        a, b = (
+            studio.client.users.create(username=f"dup-{x}", email=f"dup@{x}.example", first_name="dup").id
+            for x in "ab"
+        )
+    annotate(studio, task["id"], a, PK_DEMAND, scheme=scheme)
+    annotate(studio, task["id"], b, TB_DENIAL, scheme=scheme)
+    code, out = cli("labeling", "pull", "-p", title, "--out", str(tmp_path / "snapshots"))
+    assert code == 0, out
+    assert (
+        f"unresolved conflicts (1):\n  {task['data']['sentence_id']}  dup@a.example: pakistan/demand; "
+        "dup@b.example: afghan_taliban/denial" in out
+    )
+    raw = studio_raw_file(title)
+    assert [json.loads(line)["annotator"] for line in raw.read_text().splitlines()] == [
+        "dup@a.example",
+        "dup@b.example",
+    ]
+    # an annotator this project makes keeps its name, so `next --as dup` still finds it
+    dup = ensure_annotators(studio, ["dup"])["dup"]
+    assert studio.users()[dup] == "dup" and studio.users()[a] == "dup@a.example"
+    for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
+        path.unlink()
+
+
 @pytest.mark.slow
 def test_import_then_pull_reproduces_the_committed_dataset(studio, tmp_path):
     committed = latest_snapshot(REPO / "labeling" / "snapshots")
