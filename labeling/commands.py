@@ -54,7 +54,9 @@ def init_cli(
 
 
 def add_annotator_cli(
-    name: Annotated[str, typer.Argument(help="The annotator's user name (letters, digits, '-', '_').")],
+    name: Annotated[
+        str, typer.Argument(help="The annotator's user name (lowercase letters, digits, '-', '_').")
+    ],
     password_env: Annotated[
         str,
         typer.Option(help="Environment variable holding the annotator's UI password (never printed)."),
@@ -94,8 +96,16 @@ def next_cli(
 
     studio = Studio.connect()
     found = studio.project(_title(project))
-    rows = next_batch(studio, found.id, annotator, project_overlap(found), limit, articles or [])
+    overlap = project_overlap(found)
+    rows = next_batch(studio, found.id, annotator, overlap, limit, articles or [])
     write_batch(rows, out)
+    if not rows:
+        of = "of these articles " if articles else ""
+        _console().print(
+            f"no task left for {annotator}: each task {of}is labeled by {annotator} or has its {overlap} "
+            f"annotators' labels ({out} holds no rows)"
+        )
+        return
     _console().print(
         f'{len(rows)} tasks for {annotator} in {out}: set each row\'s "pairs" ([] for no stance; '
         "pairs primary first), then `stance labeling submit`"

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from labeling.articles import read_article
+from labeling.annotations import find_article
+from labeling.articles import Article, read_article
 from labeling.segment import Sentence, segment
 from labeling.studio import (
     Studio,
@@ -26,6 +27,7 @@ from labeling.studio import (
     instructions,
     label_config,
 )
+from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
 
@@ -222,6 +224,26 @@ def _same_text_note(path: Path, found: tuple[str, int], size: int, index: Senten
     return f"{path}: {same} article '{other}' {where}; skipped, so no sentence is labeled twice"
 
 
+def unpullable(path: Path, article: Article) -> str | None:
+    """A note for an article whose labels `pull` could not take: it reads an article's text by its id
+    from the article folders, and this one is not there (pushed from another folder), or is there
+    with another text."""
+    try:
+        found = find_article(article.id)
+    except StanceError:
+        folders = ", ".join(str(f) for f in paths.article_folders())
+        return (
+            f"{path}: article '{article.id}' is in none of {folders}, where `stance labeling pull` reads "
+            f"the text of each sentence: copy it into one of them as {article.id}.txt before its labels are pulled"
+        )
+    if read_article(found).text != article.text:
+        return (
+            f"{path}: article '{article.id}' is {found} with another text, which `stance labeling pull` reads: "
+            "its labels cannot be pulled until the two are one"
+        )
+    return None
+
+
 @dataclass
 class PushReport:
     created: int = 0
@@ -238,11 +260,14 @@ def push(
 
     An article whose text is already in the project, or earlier in ``articles``, under another
     article id is skipped with a note naming both."""
-    read = [(p, segment(read_article(p))) for p in articles]  # inputs checked before any server call
+    texts = [(p, read_article(p)) for p in articles]  # inputs checked before any server call
+    read = [(p, segment(a)) for p, a in texts]
     project = studio.project(title)
     exported = studio.export(project.id)
     report = PushReport()
     by_article = distinct_articles(read, exported, title, report.notes)
+    pushed = {group[0].article for group in by_article if group}
+    report.notes += [n for p, a in texts if a.id in pushed and (n := unpullable(p, a))]
     tasks = [task_data(group, i) for group in by_article for i in range(len(group))]
     tasks = list({t["sentence_id"]: t for t in tasks}.values())
     existing = {t["data"].get("sentence_id"): t["id"] for t in exported}

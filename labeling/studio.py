@@ -16,6 +16,7 @@ import html
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -256,9 +257,18 @@ class Studio:
             return self.client.predictions.list(project=project_id)
 
     def users(self) -> dict[int, str]:
-        """User id -> annotator name (the e-mail's local part)."""
+        """User id -> annotator name: the e-mail's local part, or the whole e-mail where two users share
+        one (ann@a.org and ann@b.org were one annotator, and a pull kept only one of their labels). An
+        annotator this project made (NAME@stance.local) keeps NAME, so `--as NAME` still finds them."""
         with self.calls("listing users"):
-            return {u.id: annotator_name(u.email or str(u.id)) for u in self.client.users.list()}
+            emails = {u.id: u.email or str(u.id) for u in self.client.users.list()}
+        shared = Counter(annotator_name(e) for e in emails.values())
+
+        def name(email: str) -> str:
+            alone = shared[annotator_name(email)] == 1 or email.endswith(f"@{ANNOTATOR_DOMAIN}")
+            return annotator_name(email) if alone else email
+
+        return {uid: name(e) for uid, e in emails.items()}
 
     def logins(self) -> dict[int, str]:
         """User id -> the e-mail (or user name) they log in to Label Studio with."""

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from labeling.agreement import agreement
@@ -24,7 +24,8 @@ from labeling.studio import (
     pairs_to_result,
     result_to_pairs,
 )
-from stance.errors import StanceError
+from stance import paths
+from stance.errors import StanceError, one_or_several
 from stance.io import dumps_jsonl, write_atomic
 from stance.scheme import Scheme
 
@@ -140,6 +141,10 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     """
     from labeling.annotations import default_raw_files, import_annotations, studio_raw_file
 
+    if (
+        folder is not None and folder.exists() and not folder.is_dir()
+    ):  # found only after the raw file was written
+        raise StanceError(f"--out {folder}: is a file, not a folder for the snapshot; nothing was written")
     project = studio.project(title)
     tasks = studio.export(project.id)
     studio.check_labels(project.id, tasks, scheme)  # every label checked before writing
@@ -147,6 +152,7 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     lines = raw_lines(tasks, users, scheme)
     if not lines:
         raise StanceError(f"project '{title}' has no annotations yet: nothing to pull")
+    check_articles(tasks)  # the raw file written now must import, or every later import fails on it
     raw = studio_raw_file(title)
     lines, replaced = merged_lines(raw, lines)
     order = raw.with_suffix(".order.jsonl")
@@ -167,6 +173,51 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
         "new": report["new"],
         "data_version": report["data_version"],
     }
+
+
+def check_articles(tasks: list[dict]) -> None:
+    """Every annotated task's sentence found where the snapshot is built from: its article's text
+    (by article id, in seeds/, corpus/articles/ or coverage/articles/) holds it at its offsets.
+
+    An article pushed from another folder (``push /tmp/x.txt``) is in none of them. Its annotations
+    were written into the project's raw file before the snapshot failed on them, and from then on
+    every pull and ``stance import-annotations`` failed on that file. One error names each such
+    article, with its annotated tasks, before anything is written."""
+    from labeling.annotations import find_article
+
+    texts: dict[str, str | None] = {}
+    bad: dict[str, list[int]] = defaultdict(list)
+    for task in tasks:
+        if all(a.get("was_cancelled") for a in task.get("annotations", [])):
+            continue
+        data = task["data"]
+        article = data["article"]
+        if article not in texts:
+            try:
+                texts[article] = read_article(find_article(article)).text
+            except StanceError:
+                texts[article] = None
+        text = texts[article]
+        if text is None or text[data["start"] : data["end"]] != data["text"]:
+            bad[article].append(task["id"])
+    folders = ", ".join(str(f) for f in paths.article_folders())
+
+    def line(article: str, ids: list[int]) -> str:
+        which = f"task {ids[0]}" if len(ids) == 1 else f"{len(ids)} annotated tasks, the first task {ids[0]}"
+        if texts[article] is None:
+            return (
+                f"article '{article}' ({which}) is in none of {folders}, where pull reads the text of each "
+                f"sentence: copy the file it was pushed from into one of them as {article}.txt, then pull again"
+            )
+        return (
+            f"article '{article}' ({which}): {find_article(article)} no longer holds the sentence at the task's "
+            "offsets: put back the text the article was pushed with, then pull again"
+        )
+
+    if bad:
+        problems = [line(article, sorted(ids)) for article, ids in sorted(bad.items())]
+        header = f"{len(problems)} annotated articles of the project cannot be read; nothing was written:"
+        raise StanceError(one_or_several(problems, header, alone="; nothing was written"))
 
 
 def _span(line: dict) -> tuple:

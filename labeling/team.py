@@ -78,6 +78,11 @@ def add_annotator(studio: Studio, name: str, password: str | None = None) -> tup
     """
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise StanceError(f"annotator name '{name}': use letters, digits, '-' and '_' only")
+    if name != name.lower():  # sign-up stored Ann@… as ann@…: created, then reported missing, then refused
+        raise StanceError(
+            f"annotator name '{name}': use lowercase letters: Label Studio's sign-up stores an e-mail address in "
+            f"lowercase, so '{name}' would become the user '{name.lower()}' (add-annotator {name.lower()})"
+        )
     email = f"{name}@{ANNOTATOR_DOMAIN}"
     ids = user_ids(studio)
     if name in ids:
@@ -217,6 +222,22 @@ def _matches(article: str, patterns: list[str]) -> bool:
     return not patterns or any(fnmatch.fnmatch(article, p) for p in patterns)
 
 
+def check_patterns(tasks: list[Task], patterns: list[str]) -> None:
+    """A pattern of ``--articles`` that matches no article of the project (a typo, a missing ``*``)
+    is one line naming it, not an empty batch that reads as "nothing left to label"."""
+    articles = sorted({str(t.data.get("article", "")) for t in tasks})
+    unmatched = [p for p in patterns if not any(fnmatch.fnmatch(a, p) for a in articles)]
+    if not unmatched:
+        return
+    some = ", ".join(f"'{a}'" for a in articles[:3]) + (
+        f", … {len(articles)} in all" if len(articles) > 3 else ""
+    )
+    raise StanceError(
+        f"--articles {', '.join(repr(p) for p in unmatched)} matches no article of the project "
+        f"({f'its articles: {some}' if articles else 'it has no tasks yet'}); nothing was written"
+    )
+
+
 def batch_row(task: Task) -> dict:
     d = task.data
     return {
@@ -235,9 +256,15 @@ def next_batch(
 ) -> list[dict]:
     """The annotator's next tasks: not labeled by them, fewer than ``overlap`` labels, queue order."""
     uid = _annotator(studio, name)
+    every = tasks_of(studio, project_id)
+    if not every:
+        raise StanceError(
+            "the project has no tasks yet: push articles with `stance labeling push`; nothing was written"
+        )
+    check_patterns(every, articles)
     tasks = [
         t
-        for t in queue_order(tasks_of(studio, project_id))
+        for t in queue_order(every)
         if uid not in t.by
         and len(t.independent()) < overlap
         and _matches(t.data.get("article", ""), articles)
@@ -250,8 +277,10 @@ def disagreements(studio: Studio, project_id: int, scheme: Scheme, articles: lis
     exported = studio.export(project_id)
     studio.check_labels(project_id, exported, scheme)
     names = studio.users()
+    every = tasks_of(studio, project_id, exported)
+    check_patterns(every, articles)
     rows = []
-    for t in queue_order(tasks_of(studio, project_id, exported)):
+    for t in queue_order(every):
         if not _matches(t.data.get("article", ""), articles) or any(
             a.get("ground_truth") for a in t.annotations
         ):

@@ -48,17 +48,25 @@ def env_file() -> Path:
     return paths.root() / ".env"
 
 
-def load_env(path: Path | None = None) -> None:
-    """``KEY=VALUE`` lines of ``.env`` into the environment; variables already set win."""
+def read_env(path: Path | None = None) -> dict[str, str]:
+    """The ``KEY=VALUE`` lines of ``.env`` (none when there is no such file)."""
     path = path or env_file()
     if not path.is_file():
-        return
+        return {}
+    found = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, value = line.removeprefix("export ").split("=", 1)
-        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+        found[key.strip()] = value.strip().strip("'\"")
+    return found
+
+
+def load_env(path: Path | None = None) -> None:
+    """``KEY=VALUE`` lines of ``.env`` into the environment; variables already set win."""
+    for key, value in read_env(path).items():
+        os.environ.setdefault(key, value)
 
 
 def ensure_secrets(path: Path | None = None) -> bool:
@@ -68,6 +76,7 @@ def ensure_secrets(path: Path | None = None) -> bool:
     """
     path = path or env_file()
     load_env(path)
+    check_token(os.environ.get("LABEL_STUDIO_API_KEY", ""))
     missing = [k for k in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY") if not os.environ.get(k)]
     if not missing:
         return False
@@ -82,6 +91,21 @@ def ensure_secrets(path: Path | None = None) -> bool:
     write_atomic(path, text, mode=0o600)
     os.environ.update(new)
     return True
+
+
+# Label Studio gives its admin the fixed token only when it is longer than 5 characters; a shorter
+# one it does not apply (every command then gets HTTP 401) and prints, in full, into its log.
+MIN_TOKEN_LENGTH = 6
+
+
+def check_token(token: str) -> None:
+    """Refuse, before any server starts, a token Label Studio would not apply (an empty one is made)."""
+    if 0 < len(token) < MIN_TOKEN_LENGTH:
+        raise StanceError(
+            f"LABEL_STUDIO_API_KEY has {len(token)} characters: Label Studio applies a token of "
+            f"{MIN_TOKEN_LENGTH} or more (a shorter one it refuses, and writes into its log); set a longer "
+            f"one, or remove it from the environment and {env_file()} to have one made"
+        )
 
 
 # -- the server ------------------------------------------------------------------------
@@ -182,6 +206,28 @@ class LocalServer:
             f"Label Studio did not answer at {self.url} within {timeout:.0f} s; see {self.log_file}"
         )
 
+    def check_admin_token(self, username: str, token: str) -> None:
+        """The running server accepts ``token``. Label Studio sets its admin's token and password when
+        it creates the admin, on the first start with this data folder; a later start with other
+        secrets (a new ``.env``, another token exported) is up, and refuses every command."""
+        import httpx
+
+        try:
+            status = httpx.get(
+                f"{self.url}/api/current-user/whoami", headers={"Authorization": f"Token {token}"}, timeout=30
+            ).status_code
+        except httpx.HTTPError as exc:
+            raise StanceError(f"cannot reach Label Studio at {self.url} ({exc.__class__.__name__})") from None
+        if status in (401, 403):
+            raise StanceError(
+                f"Label Studio at {self.url} is running but refuses LABEL_STUDIO_API_KEY (HTTP {status}): its admin "
+                f"keeps the token and password of the first start with its data ({self.data_dir}), which a later "
+                f"start does not change. Put that token back in LABEL_STUDIO_API_KEY ({env_file()}), or log in to "
+                "the UI and copy it from Account & Settings → Access Token (a forgotten password: "
+                f"LABEL_STUDIO_BASE_DATA_DIR={self.data_dir} {ls_venv()}/bin/label-studio reset_password "
+                f"--username {username})"
+            )
+
     def stop(self, timeout: float = 30) -> bool:
         """Stop the server this data dir's pid file names; False if none ran."""
         pid = self.running_pid()
@@ -238,8 +284,16 @@ def start() -> None:
             flush=True,
         )
     started = server.start(username, os.environ["LABEL_STUDIO_PASSWORD"], os.environ["LABEL_STUDIO_API_KEY"])
+    server.check_admin_token(username, os.environ["LABEL_STUDIO_API_KEY"])
     print(f"Label Studio {'is up' if started else 'was already running'} at {redact(server.url)}")
-    print(f"  log in as {username} with the password LABEL_STUDIO_PASSWORD in {env_file()}")
+    # the environment wins over .env: name the file only when the password the server got is the file's
+    same = read_env().get("LABEL_STUDIO_PASSWORD") == os.environ["LABEL_STUDIO_PASSWORD"]
+    where = (
+        f"LABEL_STUDIO_PASSWORD in {env_file()}"
+        if same
+        else "in the environment variable LABEL_STUDIO_PASSWORD"
+    )
+    print(f"  log in as {username} with the password {where}")
     print("  then: stance labeling init; stance labeling push ARTICLE...; label; stance labeling pull")
     print("  stop it with: make label-studio-stop")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,7 @@ from labeling.segment import segment
 from labeling.snapshot import data_version, latest_snapshot, load_snapshot
 from labeling.studio import Studio, label_config, pairs_to_result, result_to_pairs
 from labeling.sync import ensure_annotators
+from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
 from tests.conftest import ADMIN, PASSWORD, REPO, TOKEN, free_port, run_cli
@@ -182,12 +184,19 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
     n0, n1 = (len(segment(read_article(a))) for a in ARTICLES)
     assert len(segment(read_article(again))) == n1 + 1  # one sentence more: nearly the same text
     skipped = "skipped, so no sentence is labeled twice"
+    # an article pushed from outside the article folders: said at push, not first at pull
+    folders = ", ".join(str(f) for f in paths.article_folders())
+    unpullable = (
+        f"{other}: article 'other' is in none of {folders}, where `stance labeling pull` reads the text of each "
+        "sentence: copy it into one of them as other.txt before its labels are pulled"
+    )
     files = (renamed, ARTICLES[0], other, again)
     code, out = cli("labeling", "push", "-p", title, "--no-predictions", *map(str, files))
     assert code == 0 and out.splitlines() == [
         f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
         f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' ({other}) earlier "
         f"in this push; {skipped}",
+        unpullable,
         f"project 'copies': {n1} tasks created, {n0} already there; 0 predictions added",
     ]
     # pushed again: the same two are skipped, the copy now as one of the project's; nothing new
@@ -196,6 +205,7 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
         f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
         f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' already in project "
         f"'copies'; {skipped}",
+        unpullable,
         f"project 'copies': 0 tasks created, {n0 + n1} already there; 0 predictions added",
     ]
     articles = [t["data"]["article"] for t in studio.export(studio.project(title).id)]
@@ -397,6 +407,101 @@ def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(s
         path.unlink()
 
 
+def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says_where_it_goes(
+    studio, scheme, tmp_path
+):
+    """An article pushed from outside the article folders (`push /tmp/x.txt`): the pull wrote its
+    annotations into the project's raw file, then failed building the snapshot ("article not found"),
+    and from then on every pull and `stance import-annotations` failed on that file. Now the pull
+    says where the article goes before it writes anything, and pulls once it is there."""
+    title = "elsewhere"
+    article = tmp_path / "elsewhere-1.txt"
+    article.write_bytes(ARTICLES[0].read_bytes())
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(article))[0] == 0
+    tasks = sorted(studio.export(studio.project(title).id), key=lambda t: t["data"]["start"])[:2]
+    user = ensure_annotators(studio, ["ann-x"])["ann-x"]
+    for task in tasks:
+        annotate(studio, task["id"], user, PK_DEMAND, scheme=scheme)
+    first = min(t["id"] for t in tasks)
+    raw, snapshots = studio_raw_file(title), tmp_path / "snapshots"
+    folders = ", ".join(str(f) for f in paths.article_folders())
+    code, out = cli("labeling", "pull", "-p", title, "--out", str(snapshots))
+    assert code == 2 and out.strip() == (
+        f"error: article 'elsewhere-1' (2 annotated tasks, the first task {first}) is in none of {folders}, "
+        "where pull reads the text of each sentence: copy the file it was pushed from into one of them as "
+        "elsewhere-1.txt, then pull again; nothing was written"
+    )
+    assert not raw.exists() and not raw.with_suffix(".order.jsonl").exists() and not snapshots.exists()
+    assert cli("import-annotations")[0] == 0  # the project's data still imports
+
+    placed = paths.coverage() / "articles" / article.name
+    try:
+        placed.write_text("Another text. " + article.read_text())  # not the text it was pushed with
+        code, out = cli("labeling", "push", "-p", title, "--no-predictions", str(article))
+        assert code == 0 and out.splitlines()[0] == (
+            f"{article}: article 'elsewhere-1' is {placed} with another text, which `stance labeling pull` "
+            "reads: its labels cannot be pulled until the two are one"
+        )
+        code, out = cli("labeling", "pull", "-p", title, "--out", str(snapshots))
+        assert code == 2 and out.strip() == (
+            f"error: article 'elsewhere-1' (2 annotated tasks, the first task {first}): {placed} no longer "
+            "holds the sentence at the task's offsets: put back the text the article was pushed with, then "
+            "pull again; nothing was written"
+        )
+        assert not raw.exists() and not snapshots.exists()
+        placed.write_bytes(article.read_bytes())
+        code, out = cli("labeling", "pull", "-p", title, "--out", str(snapshots))
+        assert code == 0, out
+        rows = {
+            r["sentence_id"]: r for r in map(json.loads, latest_snapshot(snapshots).read_text().splitlines())
+        }
+        assert all(rows[t["data"]["sentence_id"]]["pairs"] == [PK_DEMAND.to_dict()] for t in tasks)
+        # an --out that is a file: the raw files were written, then "…/annotations-….jsonl: cannot write (File exists)"
+        for path in (raw, raw.with_suffix(".order.jsonl")):
+            path.unlink()
+        code, out = cli("labeling", "pull", "-p", title, "--out", str(article))
+        assert code == 2 and out.strip() == (
+            f"error: --out {article}: is a file, not a folder for the snapshot; nothing was written"
+        )
+        assert not raw.exists() and not raw.with_suffix(".order.jsonl").exists()
+    finally:  # leave the scratch project's data as committed
+        for path in (placed, raw, raw.with_suffix(".order.jsonl")):
+            path.unlink(missing_ok=True)
+
+
+def test_two_users_of_one_email_name_are_two_annotators_in_a_pull(studio, scheme, tmp_path):
+    """ann@a.example and ann@b.example (people who signed up with their own e-mail) were both annotator
+    'ann': a pull kept one of their two labels of a sentence, and their disagreement was never seen."""
+    title = "one name"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    task = min(studio.export(studio.project(title).id), key=lambda t: t["data"]["start"])
+    with studio.calls("creating users"):
+        a, b = (
+            studio.client.users.create(username=f"dup-{x}", email=f"dup@{x}.example", first_name="dup").id
+            for x in "ab"
+        )
+    annotate(studio, task["id"], a, PK_DEMAND, scheme=scheme)
+    annotate(studio, task["id"], b, TB_DENIAL, scheme=scheme)
+    code, out = cli("labeling", "pull", "-p", title, "--out", str(tmp_path / "snapshots"))
+    assert code == 0, out
+    assert (
+        f"unresolved conflicts (1):\n  {task['data']['sentence_id']}  dup@a.example: pakistan/demand; "
+        "dup@b.example: afghan_taliban/denial" in out
+    )
+    raw = studio_raw_file(title)
+    assert [json.loads(line)["annotator"] for line in raw.read_text().splitlines()] == [
+        "dup@a.example",
+        "dup@b.example",
+    ]
+    # an annotator this project makes keeps its name, so `next --as dup` still finds it
+    dup = ensure_annotators(studio, ["dup"])["dup"]
+    assert studio.users()[dup] == "dup" and studio.users()[a] == "dup@a.example"
+    for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
+        path.unlink()
+
+
 @pytest.mark.slow
 def test_import_then_pull_reproduces_the_committed_dataset(studio, tmp_path):
     committed = latest_snapshot(REPO / "labeling" / "snapshots")
@@ -458,6 +563,77 @@ def test_connection_problems_are_one_clear_line_and_the_token_is_never_shown(ser
     )
 
 
+def start_local_server(env: dict[str, str]) -> tuple[int, str]:
+    """`make label-studio`'s command (`python -m stance.server start`) in ``env``: (exit status, stdout + stderr)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "stance.server", "start"], env=env, cwd=REPO, capture_output=True, timeout=300
+    )
+    return out.returncode, out.stdout.decode() + out.stderr.decode()
+
+
+def test_a_token_label_studio_would_not_apply_is_refused_before_the_server_starts(tmp_path):
+    """A token of 5 characters or fewer: Label Studio did not apply it (every command then got
+    HTTP 401) and printed it, in full, into its log (`Token abc12 is not applied to user ...`)."""
+    from stance.server import LocalServer
+
+    url, data = f"http://127.0.0.1:{free_port()}", tmp_path / ".stance" / "label-studio"
+    env = {**os.environ, "STANCE_ROOT": str(tmp_path), "LABEL_STUDIO_URL": url}
+    try:
+        code, out = start_local_server(
+            {**env, "LABEL_STUDIO_API_KEY": "abc12", "LABEL_STUDIO_PASSWORD": "pw-not-shown-42"}
+        )
+    finally:
+        LocalServer(url, data).stop()
+    assert code == 2 and out.strip() == (
+        "error: LABEL_STUDIO_API_KEY has 5 characters: Label Studio applies a token of 6 or more (a shorter "
+        f"one it refuses, and writes into its log); set a longer one, or remove it from the environment and "
+        f"{tmp_path / '.env'} to have one made"
+    )
+    assert not data.exists()  # no server was started, so no log holds the token
+
+
+@pytest.mark.slow
+def test_a_start_with_another_token_than_the_first_says_the_server_keeps_the_first(tmp_path):
+    """Label Studio sets its admin's token on the first start with a data folder only. `make
+    label-studio` with other secrets (a new .env, another token exported) said "Label Studio was
+    already running ... log in" and every labeling command then got HTTP 401, "set
+    LABEL_STUDIO_API_KEY to your token", which it was."""
+    from stance.server import LocalServer, ls_venv
+
+    first, other = secrets.token_hex(20), secrets.token_hex(20)
+    local = LocalServer(f"http://127.0.0.1:{free_port()}", tmp_path / ".stance" / "label-studio")
+    env = {k: v for k, v in os.environ.items() if k not in ("LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY")}
+    env.update(STANCE_ROOT=str(tmp_path), LABEL_STUDIO_URL=local.url, LABEL_STUDIO_USERNAME=ADMIN)
+    secret = {"LABEL_STUDIO_PASSWORD": "pw-not-shown-42"}
+    try:
+        local.start(ADMIN, "pw-not-shown-42", first)
+        code, out = start_local_server({**env, **secret, "LABEL_STUDIO_API_KEY": other})
+        assert code == 2 and out.strip() == (
+            f"error: Label Studio at {local.url} is running but refuses LABEL_STUDIO_API_KEY (HTTP 401): its "
+            f"admin keeps the token and password of the first start with its data ({local.data_dir}), which a "
+            f"later start does not change. Put that token back in LABEL_STUDIO_API_KEY ({tmp_path / '.env'}), "
+            "or log in to the UI and copy it from Account & Settings → Access Token (a forgotten password: "
+            f"LABEL_STUDIO_BASE_DATA_DIR={local.data_dir} {ls_venv()}/bin/label-studio reset_password "
+            f"--username {ADMIN})"
+        )
+        assert first not in out and other not in out
+        code, out = start_local_server({**env, **secret, "LABEL_STUDIO_API_KEY": first})
+        assert code == 0 and f"Label Studio was already running at {local.url}" in out
+        # where the password is: the environment's (it wins over .env), or .env's; it said .env always
+        login = "log in as admin@stance.local with the password"
+        assert f"{login} in the environment variable LABEL_STUDIO_PASSWORD\n" in out
+        (tmp_path / ".env").write_text(
+            f"LABEL_STUDIO_PASSWORD=pw-not-shown-42\nLABEL_STUDIO_API_KEY={first}\n"
+        )
+        code, out = start_local_server(env)
+        assert code == 0 and f"{login} LABEL_STUDIO_PASSWORD in {tmp_path / '.env'}\n" in out
+    finally:
+        local.stop()
+
+
 # -- the UI ---------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_the_ui_shows_the_controls_and_the_pre_annotation(server, studio, pushed, scheme):
@@ -489,6 +665,55 @@ def test_the_ui_shows_the_controls_and_the_pre_annotation(server, studio, pushed
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
+
+
+def test_an_annotator_name_with_capitals_is_refused_before_a_user_is_made(studio, monkeypatch):
+    """`add-annotator Ann-Upper` with a password: Label Studio's sign-up made the user ann-upper, and the
+    command said "signed up Ann-Upper@stance.local but lists no user 'Ann-Upper'"; run again, "refused to
+    sign up ...: User with this email already exists"."""
+    monkeypatch.setenv("STANCE_ANNOTATOR_PASSWORD", "pw-not-shown-42")
+    code, out = cli("labeling", "add-annotator", "Ann-Upper")
+    assert code == 2 and out.strip() == (
+        "error: annotator name 'Ann-Upper': use lowercase letters: Label Studio's sign-up stores an e-mail "
+        "address in lowercase, so 'Ann-Upper' would become the user 'ann-upper' (add-annotator ann-upper)"
+    )
+    assert {"Ann-Upper", "ann-upper"}.isdisjoint(studio.users().values())  # no user was made
+
+
+def test_next_says_when_an_articles_pattern_matches_nothing_and_when_nothing_is_left(
+    studio, scheme, tmp_path
+):
+    """`next -a 'coverage-0[0-4]'` (a typo, a missing `*`) wrote an empty batch and said "0 tasks for
+    ann: set each row's pairs ...", as it did on an empty project and once every task was done."""
+    title, batch = "queue ends", tmp_path / "batch.jsonl"
+    assert cli("labeling", "init", "-p", title, "--overlap", "1")[0] == 0
+    user = ensure_annotators(studio, ["ann-q"])["ann-q"]
+
+    def next_(*patterns: str) -> tuple[int, str]:
+        articles = [x for p in patterns for x in ("-a", p)]
+        return cli("labeling", "next", "-p", title, "--as", "ann-q", *articles, "-o", str(batch))
+
+    code, out = next_()
+    assert code == 2 and out.strip() == (
+        "error: the project has no tasks yet: push articles with `stance labeling push`; nothing was written"
+    )
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    article = ARTICLES[0].stem
+    for command in (("next", "--as", "ann-q"), ("disagreements",)):
+        code, out = cli("labeling", *command, "-p", title, "-a", "000_*x", "-a", "000_*", "-o", str(batch))
+        assert code == 2 and out.strip() == (
+            f"error: --articles '000_*x' matches no article of the project (its articles: '{article}'); "
+            "nothing was written"
+        )
+    assert not batch.exists()
+    for task in studio.export(studio.project(title).id):
+        annotate(studio, task["id"], user, scheme=scheme)
+    code, out = next_("000_*")
+    assert code == 0 and out.strip() == (
+        "no task left for ann-q: each task of these articles is labeled by ann-q or has its 1 annotators' "
+        f"labels ({batch} holds no rows)"
+    )
+    assert batch.read_text() == ""
 
 
 # -- a team: annotators, their queues, a reviewer ------------------------------------------------
