@@ -14,6 +14,7 @@ from labeling.loop import DEFAULT_MODEL, Scorer, init, push
 from labeling.snapshot import latest_snapshot
 from labeling.studio import ANNOTATOR_DOMAIN, DEFAULT_PROJECT, Studio
 from labeling.sync import import_snapshot, pull, status
+from stance.console import counted
 from stance.errors import redact
 from stance.scheme import Scheme
 
@@ -107,7 +108,7 @@ def next_cli(
         )
         return
     _console().print(
-        f'{len(rows)} tasks for {annotator} in {out}: set each row\'s "pairs" ([] for no stance; '
+        f'{counted(len(rows), "task")} for {annotator} in {out}: set each row\'s "pairs" ([] for no stance; '
         "pairs primary first), then `stance labeling submit`"
     )
 
@@ -123,8 +124,16 @@ def disagreements_cli(
     studio = Studio.connect()
     rows = disagreements(studio, studio.project(_title(project)).id, Scheme.load(), articles or [])
     write_batch(rows, out)
+    if not rows:
+        of = "of these articles " if articles else ""
+        _console().print(
+            f"no disagreement to review: the annotators of each sentence {of}agree on its primary pair, or a "
+            f"reviewer has decided it ({out} holds no rows)"
+        )
+        return
     _console().print(
-        f'{len(rows)} disagreements to review in {out}; decide "pairs", then `stance labeling submit --review`'
+        f'{counted(len(rows), "disagreement")} to review in {out}; decide "pairs", then '
+        "`stance labeling submit --review`"
     )
 
 
@@ -142,7 +151,7 @@ def submit_cli(
     studio = Studio.connect()
     found = studio.project(_title(project))
     r = submit(studio, found, scheme, annotator, rows, review, project_overlap(found))
-    _console().print(f"{annotator}: {r['added']} annotations added, {r['skipped']} already there")
+    _console().print(f"{annotator}: {counted(r['added'], 'annotation')} added, {r['skipped']} already there")
 
 
 def push_command(scorer: Callable[[str], Scorer]) -> Callable[..., None]:

@@ -714,6 +714,12 @@ def test_next_says_when_an_articles_pattern_matches_nothing_and_when_nothing_is_
         f"labels ({batch} holds no rows)"
     )
     assert batch.read_text() == ""
+    # one label per sentence, nothing for a reviewer: said so, not "0 disagreements to review ... decide"
+    code, out = cli("labeling", "disagreements", "-p", title, "-a", "000_*", "-o", str(batch))
+    assert code == 0 and out.strip() == (
+        "no disagreement to review: the annotators of each sentence of these articles agree on its primary "
+        f"pair, or a reviewer has decided it ({batch} holds no rows)"
+    )
 
 
 # -- a team: annotators, their queues, a reviewer ------------------------------------------------
@@ -800,7 +806,7 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
     # the reviewer sees only the primary-pair disagreement, with both labels, and decides it
     path = tmp_path / "review.jsonl"
     code, out = cli("labeling", "disagreements", "-p", "team", "-o", str(path))
-    assert code == 0 and out.startswith("1 disagreements to review")
+    assert code == 0 and out.startswith("1 disagreement to review")
     (row,) = [json.loads(line) for line in path.read_text().splitlines()]
     assert row["task"] == t0 and row["annotations"] == {
         "ann-1": [PK_DEMAND.to_dict()],
@@ -812,7 +818,7 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
     code, out = cli("labeling", "submit", str(path), "-p", "team", "--as", "ann-1", "--review")
     assert code == 2 and out.strip().startswith(f"error: ann-1 labeled task {t0} as an annotator")
     code, out = cli("labeling", "submit", str(path), "-p", "team", "--as", "rev-1", "--review")
-    assert code == 0 and "rev-1: 1 annotations added" in out
+    assert code == 0 and "rev-1: 1 annotation added" in out
 
     code, out = cli("labeling", "pull", "-p", "team", "--out", str(tmp_path / "snap"))
     assert code == 0, out
