@@ -188,6 +188,10 @@ class Stack:
                     os.environ["LABEL_STUDIO_PASSWORD"],
                     os.environ["LABEL_STUDIO_API_KEY"],
                 )
+            # its admin keeps the first start's token: another one is said now, not as every command's 401
+            ls.check_admin_token(
+                os.environ.get("LABEL_STUDIO_USERNAME", DEFAULT_USERNAME), os.environ["LABEL_STUDIO_API_KEY"]
+            )
         except BaseException:
             stops = {"ls": self.label_studio.stop, "mlflow": self.mlflow_stop, "pg": self.pg.stop}
             for key in reversed(started):

@@ -177,6 +177,20 @@ def test_a_wrong_database_password_is_one_line_and_stops_nothing(stack):
     assert httpx.get(f"{os.environ['MLFLOW_TRACKING_URI']}/health").status_code == 200  # still up
 
 
+def test_a_token_label_studio_does_not_keep_is_one_line_and_stops_nothing(stack):
+    """Label Studio keeps its admin's first token: `up` with another one said 'the stack is up', and
+    every labeling command then got HTTP 401."""
+    code, out = stack_cli("up", env={"LABEL_STUDIO_API_KEY": "another-token-4711"})
+    assert code == 2 and len(out.strip().splitlines()) == 1, out
+    assert out.startswith(
+        f"error: Label Studio at {os.environ['LABEL_STUDIO_URL']} is running but refuses LABEL_STUDIO_API_KEY "
+        "(HTTP 401): its admin keeps the token and password of the first start with its data"
+    )
+    assert "another-token-4711" not in out
+    assert httpx.get(f"{os.environ['LABEL_STUDIO_URL']}/health").status_code == 200  # still up
+    assert stack_cli("up")[0] == 0
+
+
 def test_up_on_other_ports_stops_the_servers_it_started_before(stack):
     old = {k: stack[k] for k in ("STANCE_STACK_MLFLOW_PORT", "STANCE_STACK_LS_PORT")}
     new = {k: str(free_port()) for k in old}
