@@ -141,17 +141,31 @@ def submit_cli(
     batch: Annotated[Path, typer.Argument(help="A filled-in batch from `next` or `disagreements`.")],
     annotator: Annotated[str, typer.Option("--as", help="Who labeled it (a Label Studio user).")],
     review: Annotated[bool, typer.Option("--review", help="Reviewer decisions (ground truth).")] = False,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial", help="Send the rows that have pairs; rows without are left for a later submit."
+        ),
+    ] = False,
     project: ProjectOpt = "",
 ) -> None:
     """Send a filled-in batch as the annotator's annotations; rows already labeled by them are skipped."""
     from labeling.team import project_overlap, read_batch, submit
 
     scheme = Scheme.load()
-    rows = read_batch(batch, scheme)  # every row checked before the server is called
+    later: list[int] | None = [] if partial else None
+    rows = read_batch(batch, scheme, later)  # every row checked before the server is called
     studio = Studio.connect()
     found = studio.project(_title(project))
     r = submit(studio, found, scheme, annotator, rows, review, project_overlap(found))
-    _console().print(f"{annotator}: {counted(r['added'], 'annotation')} added, {r['skipped']} already there")
+    _console().print(
+        f"{annotator}: {counted(r['added'], 'annotation')} added, {r['skipped']} already there"
+        + (
+            f"; {counted(len(later), 'row')} without pairs left for later (submit {batch} again)"
+            if later
+            else ""
+        )
+    )
 
 
 def push_command(scorer: Callable[[str], Scorer]) -> Callable[..., None]:

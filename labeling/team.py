@@ -341,12 +341,14 @@ class BatchRow(NamedTuple):
     where: str = "the batch"
 
 
-def read_batch(path: Path, scheme: Scheme) -> list[BatchRow]:
+def read_batch(path: Path, scheme: Scheme, later: list[int] | None = None) -> list[BatchRow]:
     """The filled-in rows; every row checked before anything is sent.
 
     A JSONL batch (from ``next``) with ``pairs`` set to a list of {actor, stance} or to the
     shorthand, or a TSV of ``task<TAB>pairs`` lines in the shorthand
-    (``pakistan/demand; afghan_taliban/denial``, primary first, or ``none``).
+    (``pakistan/demand; afghan_taliban/denial``, primary first, or ``none``). A row with no pairs
+    yet is refused, or, given a ``later`` list, its task is put there and the row left for a later
+    submit of the same file (a reviewer who decides over several sittings).
     """
     from labeling.records import parse_pairs
 
@@ -355,9 +357,13 @@ def read_batch(path: Path, scheme: Scheme) -> list[BatchRow]:
         line = where = f"{path}:{n}"
         if not isinstance(task, int) or isinstance(task, bool) or task < 1:
             raise StanceError(f"{where}: 'task' must be a task id (a positive integer), got {task!r}")
+        if (pairs is None or pairs == "") and later is not None:
+            later.append(task)
+            continue
         if pairs is None or pairs == "":
             raise StanceError(
-                f"{where}: task {task} has no pairs yet: give the pairs, primary first, or '{scheme.none}'"
+                f"{where}: task {task} has no pairs yet: give the pairs, primary first, or '{scheme.none}' "
+                "(or send the rows that have them with --partial)"
             )
         if task in seen:
             raise StanceError(f"{where}: task {task} appears twice in the batch")
@@ -370,7 +376,7 @@ def read_batch(path: Path, scheme: Scheme) -> list[BatchRow]:
         )
         out.append(BatchRow(task, parsed, line))
     if not out:
-        raise StanceError(f"{path}: the batch holds no rows")
+        raise StanceError(f"{path}: " + ("no row has its pairs yet" if later else "the batch holds no rows"))
     return out
 
 

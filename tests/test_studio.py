@@ -722,6 +722,37 @@ def test_next_says_when_an_articles_pattern_matches_nothing_and_when_nothing_is_
     )
 
 
+def test_a_batch_decided_over_two_sittings_is_sent_in_two_parts_with_partial(studio, tmp_path):
+    """A half-filled batch was refused whole ('task N has no pairs yet'): a reviewer deciding over
+    several sittings had to cut the undecided rows out of the file and keep them elsewhere."""
+    title, batch = "two sittings", tmp_path / "batch.jsonl"
+    assert cli("labeling", "init", "-p", title, "--overlap", "1")[0] == 0
+    ensure_annotators(studio, ["ann-s"])
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    assert cli("labeling", "next", "-p", title, "--as", "ann-s", "--limit", "3", "-o", str(batch))[0] == 0
+    rows = [json.loads(line) for line in batch.read_text().splitlines()]
+    rows[0]["pairs"] = "none"
+    batch.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    send = ("labeling", "submit", str(batch), "-p", title, "--as", "ann-s")
+    code, out = cli(*send)
+    assert code == 2 and out.strip() == (
+        f"error: {batch}:2: task {rows[1]['task']} has no pairs yet: give the pairs, primary first, or 'none' "
+        "(or send the rows that have them with --partial)"
+    )
+    code, out = cli(*send, "--partial")
+    assert code == 0 and out.strip() == (
+        f"ann-s: 1 annotation added, 0 already there; 2 rows without pairs left for later (submit {batch} again)"
+    )
+    for r in rows[1:]:
+        r["pairs"] = "none"
+    batch.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, out = cli(*send, "--partial")  # the second sitting: the first row is not sent twice
+    assert code == 0 and out.strip() == "ann-s: 2 annotations added, 1 already there"
+    labeled = [t for t in studio.export(studio.project(title).id) if t["annotations"]]
+    assert sorted(t["id"] for t in labeled) == sorted(r["task"] for r in rows)
+    assert all(len(t["annotations"]) == 1 for t in labeled)
+
+
 # -- a team: annotators, their queues, a reviewer ------------------------------------------------
 @pytest.mark.slow
 def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, tmp_path, monkeypatch):
