@@ -21,6 +21,7 @@ from typing import Protocol
 from labeling.annotations import find_article
 from labeling.articles import Article, read_article
 from labeling.segment import Sentence, segment
+from labeling.snapshot import latest_snapshot
 from labeling.studio import (
     Studio,
     choice,
@@ -29,6 +30,7 @@ from labeling.studio import (
 )
 from stance import paths
 from stance.errors import StanceError
+from stance.io import read_jsonl
 from stance.scheme import Scheme
 
 # Push imports new tasks least confident first, so sequential sampling serves them in that order;
@@ -182,16 +184,31 @@ def copies(exported: list[dict]) -> list[str]:
     return lines
 
 
+def _labeled_texts() -> tuple[str, dict[str, set[str]]]:
+    """The committed snapshot's name and its sentence texts by article (none without a snapshot)."""
+    snapshot = latest_snapshot(required=False)
+    by_article: dict[str, set[str]] = defaultdict(set)
+    for _, row in read_jsonl(snapshot) if snapshot else ():
+        if isinstance(row.get("article"), str) and isinstance(row.get("text"), str):
+            by_article[row["article"]].add(_normal(row["text"]))
+    return (snapshot.name if snapshot else ""), by_article
+
+
 def distinct_articles(
     read: list[tuple[Path, list[Sentence]]], exported: list[dict], title: str, notes: list[str]
 ) -> list[list[Sentence]]:
-    """The articles to push: each one whose text the project holds under another article id, or an
-    article earlier in the push has, is left out with a note naming both. An article whose own id
-    is in the project already is a re-push (its tasks are there, keyed by sentence id): kept."""
-    on_server, here = SentenceIndex(), SentenceIndex()
+    """The articles to push: each one whose text the project holds under another article id, the
+    labeled snapshot holds under another id, or an article earlier in the push has, is left out
+    with a note naming both. An article whose own id is in the project already is a re-push (its
+    tasks are there, keyed by sentence id), and one whose own id is labeled is pushed on purpose
+    (to label it again): kept."""
+    on_server, here, labeled = SentenceIndex(), SentenceIndex(), SentenceIndex()
     by_article = _texts_by_article(exported)
     for article, texts in by_article.items():
         on_server.add(article, texts)
+    snapshot, labeled_texts = _labeled_texts()
+    for article, texts in labeled_texts.items():
+        labeled.add(article, texts)
     pushed: dict[str, Path] = {}
     kept = []
     for path, sentences in read:
@@ -202,6 +219,10 @@ def distinct_articles(
                 notes.append(
                     _same_text_note(path, found, len(texts), on_server, f"already in project '{title}'")
                 )
+                continue
+            if article not in labeled_texts and (found := labeled.same_text(article, texts)):
+                where = f"labeled in the snapshot {snapshot} (push it as {found[0]} to label it again)"
+                notes.append(_same_text_note(path, found, len(texts), labeled, where))
                 continue
             if found := here.same_text(article, texts):
                 where = f"({pushed[found[0]]}) earlier in this push"

@@ -31,6 +31,18 @@ from tests.conftest import ADMIN, PASSWORD, REPO, TOKEN, free_port, run_cli
 from training.prelabel import resolve_model
 
 ARTICLES = [REPO / "seeds" / "000_acbd9a63285937e5.txt", REPO / "seeds" / "001_64535fbd2cbe07ec.txt"]
+UNLABELED = (  # an article of no snapshot: pushed under any name, it is new work
+    "Officials from both sides met in Doha on Sunday for a second round of talks.\n"
+    "Pakistan asked Kabul to act against militants who cross the border.\n"
+    "A Taliban spokesman said Afghan soil is not used against any country.\n"
+    "Qatar and Turkey offered to host a third round next month.\n"
+    "The defence minister told a television channel that patience was running out.\n"
+    "Kabul denied that it shelters fighters of the banned group.\n"
+    "Islamabad accused the Taliban government of ignoring its evidence.\n"
+    "The Qatari mediator said both delegations agreed to keep the ceasefire.\n"
+    "Traders at the Torkham crossing waited for the border to reopen.\n"
+    "Analysts in Peshawar said the next round would test both sides' resolve.\n"
+)
 PK_DEMAND, TB_DENIAL = Pair("pakistan", "demand"), Pair("afghan_taliban", "denial")
 
 
@@ -177,11 +189,13 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
     title = "copies"
     assert cli("labeling", "init", "-p", title)[0] == 0
     assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
-    renamed, other, again = (tmp_path / f"{name}.txt" for name in ("renamed", "other", "other-again"))
+    names = ("renamed", "other", "other-again", "labeled-copy")
+    renamed, other, again, labeled = (tmp_path / f"{name}.txt" for name in names)
     renamed.write_bytes(ARTICLES[0].read_bytes())
-    other.write_bytes(ARTICLES[1].read_bytes())
-    again.write_text(ARTICLES[1].read_text() + "\nThe talks resume in Doha on Monday, officials said.\n")
-    n0, n1 = (len(segment(read_article(a))) for a in ARTICLES)
+    other.write_text(UNLABELED)  # an article no one has labeled
+    again.write_text(UNLABELED + "\nThe talks resume in Doha on Monday, officials said.\n")
+    labeled.write_bytes(ARTICLES[1].read_bytes())  # a labeled article under another name
+    n0, n1 = (len(segment(read_article(a))) for a in (ARTICLES[0], other))
     assert len(segment(read_article(again))) == n1 + 1  # one sentence more: nearly the same text
     skipped = "skipped, so no sentence is labeled twice"
     # an article pushed from outside the article folders: said at push, not first at pull
@@ -190,12 +204,18 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
         f"{other}: article 'other' is in none of {folders}, where `stance labeling pull` reads the text of each "
         "sentence: copy it into one of them as other.txt before its labels are pulled"
     )
-    files = (renamed, ARTICLES[0], other, again)
+    files = (renamed, ARTICLES[0], other, again, labeled)
+    # the labeled copy was pushed as new: its sentences labeled a second time under other ids
+    labeled_note = (
+        f"{labeled}: the same text as article '{ARTICLES[1].stem}' labeled in the snapshot "
+        f"{latest_snapshot().name} (push it as {ARTICLES[1].stem} to label it again); {skipped}"
+    )
     code, out = cli("labeling", "push", "-p", title, "--no-predictions", *map(str, files))
     assert code == 0 and out.splitlines() == [
         f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
         f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' ({other}) earlier "
         f"in this push; {skipped}",
+        labeled_note,
         unpullable,
         f"project 'copies': {n1} tasks created, {n0} already there; 0 predictions added",
     ]
@@ -205,6 +225,7 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
         f"{renamed}: the same text as article '{ARTICLES[0].stem}' already in project 'copies'; {skipped}",
         f"{again}: nearly the same text ({n1} of its {n1 + 1} sentences) as article 'other' already in project "
         f"'copies'; {skipped}",
+        labeled_note,
         unpullable,
         f"project 'copies': 0 tasks created, {n0 + n1} already there; 0 predictions added",
     ]
@@ -416,7 +437,7 @@ def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says
     says where the article goes before it writes anything, and pulls once it is there."""
     title = "elsewhere"
     article = tmp_path / "elsewhere-1.txt"
-    article.write_bytes(ARTICLES[0].read_bytes())
+    article.write_text(UNLABELED)  # a labeled seed under this name would be skipped as labeled
     assert cli("labeling", "init", "-p", title)[0] == 0
     assert cli("labeling", "push", "-p", title, "--no-predictions", str(article))[0] == 0
     tasks = sorted(studio.export(studio.project(title).id), key=lambda t: t["data"]["start"])[:2]
