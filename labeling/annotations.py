@@ -37,13 +37,27 @@ from stance.scheme import Scheme
 
 
 # -- import of raw annotation files -------------------------------------------------------
+def article_folders_listed() -> str:
+    """The folders an article id is looked up in, for a message: "seeds, corpus/articles, …"."""
+    return ", ".join(str(f) for f in paths.article_folders())
+
+
 def find_article(article_id: str) -> Path:
     for folder in paths.article_folders():
         candidate = folder / f"{article_id}.txt"
         if candidate.is_file():
             return candidate
-    where = ", ".join(str(f) for f in paths.article_folders())
-    raise StanceError(f"article '{article_id}' not found in {where}")
+    raise StanceError(f"article '{article_id}' not found in {article_folders_listed()}")
+
+
+def project_article_text(article_id: str) -> tuple[Path, str] | None:
+    """The article file of this id in the article folders and its text; None when there is none
+    (what `pull` reads a sentence's text from, checked by push and pull alike)."""
+    try:
+        found = find_article(article_id)
+    except StanceError:
+        return None
+    return found, read_article(found).text
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from labeling.annotations import find_article
+from labeling.annotations import article_folders_listed, project_article_text
 from labeling.articles import Article, read_article
 from labeling.segment import Sentence, segment
 from labeling.snapshot import latest_snapshot
@@ -28,7 +28,6 @@ from labeling.studio import (
     instructions,
     label_config,
 )
-from stance import paths
 from stance.errors import StanceError
 from stance.io import read_jsonl
 from stance.scheme import Scheme
@@ -249,17 +248,15 @@ def unpullable(path: Path, article: Article) -> str | None:
     """A note for an article whose labels `pull` could not take: it reads an article's text by its id
     from the article folders, and this one is not there (pushed from another folder), or is there
     with another text."""
-    try:
-        found = find_article(article.id)
-    except StanceError:
-        folders = ", ".join(str(f) for f in paths.article_folders())
+    if (there := project_article_text(article.id)) is None:
         return (
-            f"{path}: article '{article.id}' is in none of {folders}, where `stance labeling pull` reads "
-            f"the text of each sentence: copy it into one of them as {article.id}.txt before its labels are pulled"
+            f"{path}: article '{article.id}' is in none of {article_folders_listed()}, where `stance labeling pull` "
+            f"reads the text of each sentence: copy it into one of them as {article.id}.txt before its labels are "
+            "pulled"
         )
-    if read_article(found).text != article.text:
+    if there[1] != article.text:
         return (
-            f"{path}: article '{article.id}' is {found} with another text, which `stance labeling pull` reads: "
+            f"{path}: article '{article.id}' is {there[0]} with another text, which `stance labeling pull` reads: "
             "its labels cannot be pulled until the two are one"
         )
     return None

@@ -24,7 +24,6 @@ from labeling.studio import (
     pairs_to_result,
     result_to_pairs,
 )
-from stance import paths
 from stance.errors import StanceError, one_or_several
 from stance.io import dumps_jsonl, write_atomic
 from stance.scheme import Scheme
@@ -183,34 +182,31 @@ def check_articles(tasks: list[dict]) -> None:
     were written into the project's raw file before the snapshot failed on them, and from then on
     every pull and ``stance import-annotations`` failed on that file. One error names each such
     article, with its annotated tasks, before anything is written."""
-    from labeling.annotations import find_article
+    from labeling.annotations import article_folders_listed, project_article_text
 
-    texts: dict[str, str | None] = {}
+    found: dict[str, tuple[Path, str] | None] = {}
     bad: dict[str, list[int]] = defaultdict(list)
     for task in tasks:
         if all(a.get("was_cancelled") for a in task.get("annotations", [])):
             continue
         data = task["data"]
         article = data["article"]
-        if article not in texts:
-            try:
-                texts[article] = read_article(find_article(article)).text
-            except StanceError:
-                texts[article] = None
-        text = texts[article]
-        if text is None or text[data["start"] : data["end"]] != data["text"]:
+        if article not in found:
+            found[article] = project_article_text(article)
+        there = found[article]
+        if there is None or there[1][data["start"] : data["end"]] != data["text"]:
             bad[article].append(task["id"])
-    folders = ", ".join(str(f) for f in paths.article_folders())
 
     def line(article: str, ids: list[int]) -> str:
         which = f"task {ids[0]}" if len(ids) == 1 else f"{len(ids)} annotated tasks, the first task {ids[0]}"
-        if texts[article] is None:
+        if (there := found[article]) is None:
             return (
-                f"article '{article}' ({which}) is in none of {folders}, where pull reads the text of each "
-                f"sentence: copy the file it was pushed from into one of them as {article}.txt, then pull again"
+                f"article '{article}' ({which}) is in none of {article_folders_listed()}, where pull reads the "
+                f"text of each sentence: copy the file it was pushed from into one of them as {article}.txt, then "
+                "pull again"
             )
         return (
-            f"article '{article}' ({which}): {find_article(article)} no longer holds the sentence at the task's "
+            f"article '{article}' ({which}): {there[0]} no longer holds the sentence at the task's "
             "offsets: put back the text the article was pushed with, then pull again"
         )
 
