@@ -320,7 +320,9 @@ def push(
 
     # least confident first, so even a sequential queue starts where the model is least sure
     new.sort(key=lambda t: preds[t["sentence_id"]]["score"] if t["sentence_id"] in preds else 0.0)
-    for rank, t in enumerate(new):  # kept with the task: the labeling-order record reads them at pull
+    # ranks go on from the project's earlier pushes, so a rank is a task's place in the whole queue
+    start = 1 + max((r for t in exported if isinstance(r := t["data"].get("push_rank"), int)), default=-1)
+    for rank, t in enumerate(new, start):  # kept with the task: the labeling-order record reads them at pull
         t["push_rank"] = rank
         t["push_score"] = preds[t["sentence_id"]]["score"] if t["sentence_id"] in preds else None
         t["push_model"] = version

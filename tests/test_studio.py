@@ -229,8 +229,14 @@ def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path
         unpullable,
         f"project 'copies': 0 tasks created, {n0 + n1} already there; 0 predictions added",
     ]
-    articles = [t["data"]["article"] for t in studio.export(studio.project(title).id)]
+    tasks = studio.export(studio.project(title).id)
+    articles = [t["data"]["article"] for t in tasks]
     assert sorted(set(articles)) == [ARTICLES[0].stem, "other"] and len(articles) == n0 + n1
+    # each task's push rank is its place in the project's whole queue: the second push goes on after the first
+    ranks = {
+        a: sorted(t["data"]["push_rank"] for t in tasks if t["data"]["article"] == a) for a in set(articles)
+    }
+    assert ranks == {ARTICLES[0].stem: list(range(n0)), "other": list(range(n0, n0 + n1))}
     code, out = cli("labeling", "status", "-p", title)
     assert code == 0 and "the same article twice" not in out
 
