@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from labeling.annotations import article_folders_listed, project_article_text
+from labeling.annotations import article_folders_listed, project_article_text, studio_raw_file
 from labeling.articles import Article, read_article
 from labeling.segment import Sentence, segment
 from labeling.snapshot import latest_snapshot
@@ -66,12 +66,34 @@ SETTING_NAMES = {
 }
 
 
+def check_raw_file(studio: Studio, title: str) -> None:
+    """One raw annotation file per project: titles that differ only in spaces or punctuation
+    ("team a", "team-a") name the same ``studio-team-a.jsonl``, where each pull would replace the
+    sentences the other project's pull wrote, so a second such project is refused."""
+    raw = studio_raw_file(title)
+    with studio.calls("listing projects"):
+        twin = next(
+            (
+                p.title
+                for p in studio.client.projects.list()
+                if p.title != title and studio_raw_file(p.title) == raw
+            ),
+            None,
+        )
+    if twin is not None:
+        raise StanceError(
+            f"project '{title}' would pull into {raw}, the file of project '{twin}' (the titles differ only in "
+            "spaces or punctuation); give one of them a title with other letters or digits"
+        )
+
+
 def init(studio: Studio, scheme: Scheme, title: str, overlap: int = 2) -> tuple[int, str]:
     """(project id, 'created' | 'updated (what changed)' | 'unchanged'); a changed overlap is
     named with its old and new value, so a plain re-run that lowers it is seen."""
     wanted = project_settings(scheme, title, overlap)
     project = studio.find_project(title)
     if project is None:
+        check_raw_file(studio, title)
         with studio.calls(f"creating project '{title}'"):
             return studio.client.projects.create(**wanted).id, "created"
     with studio.calls(f"reading project '{title}'"):

@@ -14,7 +14,7 @@ from pathlib import Path
 from labeling.agreement import agreement
 from labeling.annotations import find_article
 from labeling.articles import read_article
-from labeling.loop import copies, task_data
+from labeling.loop import check_raw_file, copies, task_data
 from labeling.records import Annotation, Record, resolve
 from labeling.segment import Sentence, segment
 from labeling.snapshot import load_snapshot
@@ -147,6 +147,7 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     project = studio.project(title)
     tasks = studio.export(project.id)
     studio.check_labels(project.id, tasks, scheme)  # every label checked before writing
+    check_raw_file(studio, title)
     users = studio.users()
     lines = raw_lines(tasks, users, scheme)
     if not lines:

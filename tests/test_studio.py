@@ -107,6 +107,19 @@ def test_init_twice_gives_one_project_and_changes_nothing(studio, scheme):
     code, out = cli("labeling", "init", "--project", "init twice")
     assert code == 0 and " unchanged at " in out
     assert [p.title for p in studio.client.projects.list()].count("init twice") == 1
+    # a title that differs only in punctuation would pull into the same raw file: refused, nothing made
+    raw = studio_raw_file("init twice")
+    code, out = cli("labeling", "init", "--project", "init-twice")
+    assert code == 2 and out.strip() == (
+        f"error: project 'init-twice' would pull into {raw}, the file of project 'init twice' (the titles "
+        "differ only in spaces or punctuation); give one of them a title with other letters or digits"
+    )
+    assert studio.find_project("init-twice") is None
+    # one made on the server by hand is refused at pull, before either project's file is written
+    studio.client.projects.create(title="init twice!")
+    code, out = cli("labeling", "pull", "--project", "init twice")
+    assert code == 2 and "the file of project 'init twice!'" in out and not raw.exists()
+    studio.client.projects.delete(studio.project("init twice!").id)
 
     # an edited definition in the scheme updates the project in place
     edited = Scheme(dict(scheme.actors, ttp="The TTP."), scheme.stances, scheme.none)
