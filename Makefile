@@ -128,7 +128,7 @@ format: env
 
 ## pytest: the whole test suite (slow tests included), without lint
 pytest: env
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=20
 
 ## mlflow-ui: the MLflow UI on the project's store, loopback only, one worker; prints the URL
 mlflow-ui: env
