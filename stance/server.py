@@ -223,10 +223,46 @@ class LocalServer:
                 f"Label Studio at {self.url} is running but refuses LABEL_STUDIO_API_KEY (HTTP {status}): its admin "
                 f"keeps the token and password of the first start with its data ({self.data_dir}), which a later "
                 f"start does not change. Put that token back in LABEL_STUDIO_API_KEY ({env_file()}), or log in to "
-                "the UI and copy it from Account & Settings → Access Token (a forgotten password: "
-                f"LABEL_STUDIO_BASE_DATA_DIR={self.data_dir} {ls_venv()}/bin/label-studio reset_password "
-                f"--username {username})"
+                f"the UI and copy it from Account & Settings → Access Token (a forgotten password: "
+                f"{self.reset_password_command(username)})"
             )
+
+    def password_note(self, username: str, password: str) -> str | None:
+        """None when the UI's login form takes ``password``; else the line that says why it does not.
+
+        Like the token, the admin's password is set on the first start with a data folder only: a
+        later start with a new ``LABEL_STUDIO_PASSWORD`` was told "log in ... with the password in
+        .env", which the login page then refused. The password is never part of the line."""
+        import httpx
+
+        try:
+            with httpx.Client(base_url=self.url, timeout=30) as client:
+                client.get("/user/login/")
+                answer = client.post(
+                    "/user/login/",
+                    data={
+                        "email": username,
+                        "password": password,
+                        "csrfmiddlewaretoken": client.cookies.get("csrftoken", ""),
+                    },
+                    headers={"Referer": f"{self.url}/user/login/"},
+                )
+        except httpx.HTTPError as exc:
+            return f"the login page at {self.url} did not answer ({exc.__class__.__name__}); the API does"
+        if answer.status_code in (301, 302, 303):  # logged in: sent on to the projects
+            return None
+        return (
+            f"the login page refuses LABEL_STUDIO_PASSWORD for {username}: the admin keeps the password of the "
+            f"first start with its data ({self.data_dir}). Log in with that one, or make this one the admin's "
+            f"(it asks for it): {self.reset_password_command(username)}"
+        )
+
+    def reset_password_command(self, username: str) -> str:
+        """Label Studio's own command that sets the admin's password (asked for, never on the command line)."""
+        return (
+            f"LABEL_STUDIO_BASE_DATA_DIR={self.data_dir} {ls_venv()}/bin/label-studio reset_password "
+            f"--username {username}"
+        )
 
     def stop(self, timeout: float = 30) -> bool:
         """Stop the server this data dir's pid file names; False if none ran."""
@@ -293,7 +329,8 @@ def start() -> None:
         if same
         else "in the environment variable LABEL_STUDIO_PASSWORD"
     )
-    print(f"  log in as {username} with the password {where}")
+    refused = server.password_note(username, os.environ["LABEL_STUDIO_PASSWORD"])
+    print(f"  {refused}" if refused else f"  log in as {username} with the password {where}")
     print("  then: stance labeling init; stance labeling push ARTICLE...; label; stance labeling pull")
     print("  stop it with: make label-studio-stop")
 

@@ -670,6 +670,15 @@ def test_a_start_with_another_token_than_the_first_says_the_server_keeps_the_fir
         )
         code, out = start_local_server(env)
         assert code == 0 and f"{login} LABEL_STUDIO_PASSWORD in {tmp_path / '.env'}\n" in out
+        # a new password is not the admin's either: said, where it used to send the user to a login that failed
+        code, out = start_local_server({**env, "LABEL_STUDIO_PASSWORD": "pw-new-not-shown-43"})
+        assert code == 0 and login not in out and "pw-new-not-shown-43" not in out
+        assert (
+            f"  the login page refuses LABEL_STUDIO_PASSWORD for {ADMIN}: the admin keeps the password of the "
+            f"first start with its data ({local.data_dir}). Log in with that one, or make this one the admin's "
+            f"(it asks for it): LABEL_STUDIO_BASE_DATA_DIR={local.data_dir} {ls_venv()}/bin/label-studio "
+            f"reset_password --username {ADMIN}\n"
+        ) in out
     finally:
         local.stop()
 
