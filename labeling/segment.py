@@ -48,6 +48,7 @@ _ADDRESS = re.compile(
     r"^(?:address\b|p\.?o\.? box\b|\d+\w?\s+(?:\w+\s+){0,3}(?:st|street|rd|road|ave|avenue|blvd|lane)\b)",
     re.I,
 )
+_CONTACT_SEPARATORS = re.compile(r"[|,;•·]")  # between a contact line's labelled items
 _BULLET = re.compile(r"^[\s\-–—•*·|>]+")
 _LETTERS = re.compile(r"[^\W\d_]")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
@@ -67,6 +68,13 @@ def is_furniture(text: str) -> bool:
     # contact lines: what is left after removing phones, emails and URLs is a label or nothing
     rest = _EMAIL_OR_URL.sub("", _PHONE.sub("", t))
     if rest != t and len(rest.split()) <= 3:
+        return True
+    # "Contact us: +92 … | Email: news@… | WhatsApp: +92 …": each item a short label (a phone has
+    # 9 digits or more, so a year's span "2024-2025" is not one)
+    numbers = [m for m in _PHONE.findall(t) if sum(c.isdigit() for c in m) >= 9]
+    if (numbers or _EMAIL_OR_URL.search(t)) and all(
+        len(item.split()) <= 3 for item in _CONTACT_SEPARATORS.split(rest)
+    ):
         return True
     if _is_menu(t):
         return True

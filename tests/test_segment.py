@@ -61,6 +61,8 @@ def test_seeds_keep_headlines_and_prose(seed_sentences):
         "By Sana Jamal", "Staff Reporter", "Read also: Talks collapse in Doha", "Advertisement",
         "Subscribe to our newsletter", "— — —", "12/10/2025", "Sign up for free",
         "Home | World | Pakistan | Sport | Business", "Pakistan | Afghanistan | Middle East | Opinion",
+        "Contact us: +92-51-9204000 | Email: news@example.pk | WhatsApp: +92 300 1234567",
+        "Contact: Editor, Daily Times, 41-N, Industrial Area, Gulberg II, Lahore. Phone: 042-35878614",
     ],
 )  # fmt: skip
 def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
@@ -76,6 +78,8 @@ def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
         "The Taliban said they would not allow their soil to be used against Pakistan.",
         "Contact between the delegations resumed on Monday after a day of silence.",
         "Pakistan, Afghan Taliban resume talks in Doha | World | Dawn",
+        "For tips and corrections, contact the newsroom at +92 51 1234567 or news@example.pk.",
+        "Casualties: 2024-2025, 1,234 dead, 567 injured.",
     ],
 )
 def test_prose_and_headlines_are_kept(line):
