@@ -10,6 +10,7 @@ two variables: ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY``.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -119,6 +120,9 @@ class LocalServer:
 
     url: str
     data_dir: Path
+    # shell assignments that name a database other than the data folder's SQLite (the stack's
+    # PostgreSQL), put before a `label-studio` command it prints; never a secret's value
+    database_env: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> LocalServer:
@@ -259,9 +263,14 @@ class LocalServer:
 
     def reset_password_command(self, username: str) -> str:
         """Label Studio's own command that sets the admin's password (asked for, never on the command line)."""
-        return (
-            f"LABEL_STUDIO_BASE_DATA_DIR={self.data_dir} {ls_venv()}/bin/label-studio reset_password "
-            f"--username {username}"
+        needs = sorted(set(re.findall(r"\$(\w+)", " ".join(self.database_env))))
+        shell = f"with {', '.join(needs)} from {env_file()} set in the shell: " if needs else ""
+        return shell + " ".join(
+            [
+                *self.database_env,
+                f"LABEL_STUDIO_BASE_DATA_DIR={self.data_dir} {ls_venv()}/bin/label-studio reset_password",
+                f"--username {username}",
+            ]
         )
 
     def stop(self, timeout: float = 30) -> bool:

@@ -26,7 +26,7 @@ from stance import paths
 from stance.errors import StanceError
 from stance.io import write_atomic
 from stance.server import DEFAULT_USERNAME, LocalServer, ensure_secrets, env_file, load_env, runs_program
-from stance.stack_pg import DATABASES, DB_USER, Cluster, db_password, ls_db_env
+from stance.stack_pg import DATABASES, DB_USER, PASSWORD_VAR, Cluster, db_password, ls_db_env
 from stance.stack_proc import _alive, _answers, _port_taken, _require_postgres, _stop_group, _wait_free
 
 PORTS = {  # variable, default, what listens there
@@ -79,7 +79,13 @@ class Stack:
 
     @property
     def label_studio(self) -> LocalServer:
-        return LocalServer(f"http://127.0.0.1:{self.ls_port}", self.folder / "label-studio")
+        # its database named for the commands a message prints; the password read from the shell
+        database = ls_db_env(self.pg_port, f'"${PASSWORD_VAR}"')
+        return LocalServer(
+            f"http://127.0.0.1:{self.ls_port}",
+            self.folder / "label-studio",
+            tuple(f"{k}={v}" for k, v in database.items()),
+        )
 
     def env_lines(self) -> list[str]:
         return [
@@ -250,10 +256,10 @@ def up() -> None:
     print(f"the stack is up ({what}; data under {stack.folder}):")
     print(f"  PostgreSQL    127.0.0.1:{stack.pg_port}  databases {', '.join(DATABASES)}, user {DB_USER}")
     print(f"  MLflow        {stack.mlflow_url}  artifacts in {stack.artifacts_destination}")
-    print(
-        f"  Label Studio  {stack.label_studio.url}  log in as "
-        f"{os.environ.get('LABEL_STUDIO_USERNAME', DEFAULT_USERNAME)}, password LABEL_STUDIO_PASSWORD in {env_file()}"
-    )
+    username = os.environ.get("LABEL_STUDIO_USERNAME", DEFAULT_USERNAME)
+    refused = stack.label_studio.password_note(username, os.environ["LABEL_STUDIO_PASSWORD"])
+    login = refused or f"log in as {username}, password LABEL_STUDIO_PASSWORD in {env_file()}"
+    print(f"  Label Studio  {stack.label_studio.url}  {login}")
     print('point the project at it (or: eval "$(stance stack env)"):')
     for line in stack.env_lines():
         print(f"  {line}")

@@ -191,6 +191,31 @@ def test_a_token_label_studio_does_not_keep_is_one_line_and_stops_nothing(stack)
     assert stack_cli("up")[0] == 0
 
 
+def test_a_password_label_studio_does_not_keep_is_said_with_the_command_that_sets_it(stack, scratch_root):
+    """Label Studio keeps its admin's first password too: `up` with a new one said "log in as ...,
+    password LABEL_STUDIO_PASSWORD in .env", and the login page refused it. The command the line
+    gives (Label Studio's own, on the stack's PostgreSQL) makes it the admin's."""
+    from stance.server import read_env
+
+    new = "another-pass-4711"
+    code, out = stack_cli("up", env={"LABEL_STUDIO_PASSWORD": new})
+    assert code == 0 and new not in out, out
+    (line,) = [x for x in out.splitlines() if x.startswith("  Label Studio  ")]
+    assert "the login page refuses LABEL_STUDIO_PASSWORD for admin@stance.local" in line
+    assert "log in as" not in line
+    shell, command = line.split(" set in the shell: ")
+    assert shell.endswith(f"with STANCE_STACK_DB_PASSWORD from {scratch_root / '.env'}")
+    env = {**os.environ, **read_env(scratch_root / ".env")}  # what the user's shell would have
+    first = env["LABEL_STUDIO_PASSWORD"]
+    for password in (new, first):  # the new one made the admin's, then the first put back for the other tests
+        done = subprocess.run(
+            ["bash", "-c", command], input=password + "\n", env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        code, out = stack_cli("up", env={"LABEL_STUDIO_PASSWORD": password})
+        assert code == 0 and "  log in as admin@stance.local, password LABEL_STUDIO_PASSWORD in" in out
+
+
 def test_up_on_other_ports_stops_the_servers_it_started_before(stack):
     old = {k: stack[k] for k in ("STANCE_STACK_MLFLOW_PORT", "STANCE_STACK_LS_PORT")}
     new = {k: str(free_port()) for k in old}
