@@ -74,6 +74,11 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
     checks = json.loads((out / "checks.json").read_text())
     assert [(c["rule"], c["sentence_id"]) for c in checks] == [("side-mediates", "a-3:0")]
     html = (out / "report.html").read_text()
+    # a flag says which pair the model called and what the rule asks, not the rule's id alone
+    assert (
+        "<td>side-mediates</td><td>ttp/mediation: a side of the talks mediates only when it hosts or "
+        "brokers talks between others; review</td>"
+    ) in html
     assert "a-3: Third headline, year only (Geo)" in html and 'href="https://example.org/a-1"' in html
     # predictions read from a file name no training run: nothing says how far to trust the cells
     assert summary["trust"] is None and "Not measured: these predictions name no registered model" in html
