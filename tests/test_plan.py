@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 from training.plan import cell_ids, cells
 from training.plan_studio import PLAN_VIEW
 
@@ -23,16 +23,23 @@ def cli(*args: str) -> tuple[int, str]:
     return out.returncode, out.stdout.decode() + out.stderr.decode()
 
 
-def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
+def plan_of(tmp_path, *files: tuple[str, str]) -> tuple[int, str, dict | None]:
+    """(exit status, output, plan.json) of a 3-sentence uncertainty plan over a folder of these files."""
     folder = tmp_path / "new"
-    folder.mkdir()
-    (folder / "istanbul.txt").write_text(ARTICLE)
+    folder.mkdir(exist_ok=True)
+    for name, text in files:
+        (folder / name).write_text(text)
+    plan = tmp_path / "plan.json"
     code, out = cli(
         "labeling", "plan", "--budget", "3", "--articles", str(folder), "--strategy", "uncertainty",
-        "-o", str(tmp_path / "plan.json"),
+        "-o", str(plan),
     )  # fmt: skip
+    return code, out, json.loads(plan.read_text()) if code == 0 else None
+
+
+def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
+    code, out, result = plan_of(tmp_path, ("istanbul.txt", ARTICLE))
     assert code == 0, out
-    result = json.loads((tmp_path / "plan.json").read_text())
     assert [(c["actor"], c["stance"]) for c in result["cells"]] == cells(scheme)
     assert len(cells(scheme)) == len(scheme.actors) * (len(scheme.stance_labels) - 1) + 1
     assert result["unlabeled"] == 4 and len(result["plan"]) == 3
@@ -56,6 +63,19 @@ def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
     assert fell and all(c["expected_gain"] is None for c in fell)
     assert all(c["expected_gain"] is None or c["expected_gain"] >= 0 for c in result["cells"])
     assert "no rise" in out
+
+
+def test_a_labeled_article_saved_under_another_name_is_not_planned_again(tmp_path):
+    """Its sentences have other ids (the file's name is the article id), but the snapshot holds
+    their texts: labeling them again would be work done twice."""
+    copy = ("saved-page.txt", (REPO / "corpus" / "articles" / "corpus-010.txt").read_text())
+    code, out, result = plan_of(tmp_path, ("istanbul.txt", ARTICLE), copy)
+    assert code == 0, out
+    assert result["unlabeled"] == 4 and {p["article"] for p in result["plan"]} == {"istanbul"}
+    # with only the copy, nothing is left to plan
+    (tmp_path / "new" / "istanbul.txt").unlink()
+    code, out, _ = plan_of(tmp_path)
+    assert code == 2 and "error: no unlabeled sentences to plan" in out
 
 
 def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):

@@ -28,7 +28,7 @@ import typer
 
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.plan_studio import PLAN_VIEW, Candidate, apply, from_folder, from_studio
+from training.plan_studio import PLAN_VIEW, Candidate, Labeled, apply, from_folder, from_studio
 from training.simulate import STRATEGIES, Split, StandIn, confidences, load_splits, select
 
 
@@ -225,7 +225,7 @@ def cli(
         raise StanceError(f"unknown strategy '{strategy}'; choose from {', '.join(STRATEGIES)}")
     scheme = Scheme.load()
     pool, test = load_splits(scheme, snapshot)
-    labeled = {s.sentence_id for s in pool.sentences + test.sentences}
+    labeled = Labeled.of(pool.sentences + test.sentences)
     why = f"chosen with --strategy {strategy}"
     if strategy is None:
         from labeling.snapshot import data_version, latest_snapshot
