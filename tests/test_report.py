@@ -74,6 +74,13 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
     checks = json.loads((out / "checks.json").read_text())
     assert [(c["rule"], c["sentence_id"]) for c in checks] == [("side-mediates", "a-3:0")]
     html = (out / "report.html").read_text()
+    # evidence carries each date as articles.tsv gives it: an inferred month is no exact day to quote
+    evidence = json.loads((out / "evidence.json").read_text())
+    assert [(e["article"], e["date"]) for e in evidence["pakistan/demand"]] == [
+        ("a-1", "2025-10-03"),
+        ("a-2", "~2025-12"),
+    ]
+    assert "Second headline</a> · Geo · ~2025-12</span>" in html and "2025-12-15" not in html
     # a flag says which pair the model called and what the rule asks, not the rule's id alone
     assert (
         "<td>side-mediates</td><td>ttp/mediation: a side of the talks mediates only when it hosts or "

@@ -25,7 +25,7 @@ from training.batch_inputs import ARTICLE_SUFFIXES, check_one_file_per_article
 class Meta:
     article: str
     date: date | None = None
-    inferred: bool = False
+    given: str = ""  # the date as the metadata writes it: "~2025-11" is placed on 2025-11-15, and says so
     outlet: str = ""
     url: str = ""
     headline: str = ""
@@ -62,7 +62,7 @@ def read_meta(path: Path | None) -> dict[str, Meta]:
         out[row["article"]] = Meta(
             row["article"],
             when,
-            raw.startswith("~"),
+            raw,
             row.get("outlet") or "",
             row.get("url") or "",
             row.get("headline") or "",
@@ -242,7 +242,7 @@ def read_batch(folder: Path, scheme: Scheme):
             raw = value(r.get(DATE_GIVEN)) or ""
             when = parse_date(raw, f"{sentences}: article {r['article']}")
             metas[r["article"]] = Meta(
-                r["article"], when, raw.startswith("~"), value(r.get("outlet")) or "",
+                r["article"], when, raw, value(r.get("outlet")) or "",
                 value(r.get("url")) or "", value(r.get("headline")) or "",
             )  # fmt: skip
             headlines[r["article"]] = r["text"][:200]
