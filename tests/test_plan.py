@@ -63,6 +63,25 @@ def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
     assert fell and all(c["expected_gain"] is None for c in fell)
     assert all(c["expected_gain"] is None or c["expected_gain"] >= 0 for c in result["cells"])
     assert "no rise" in out
+    # the planned sentences under a header, and what to do with a plan made from a folder
+    assert "rank  stand-in's confidence  sentence: the planned sentences, to label in this order" in out
+    assert (
+        f"next: push these articles (`stance labeling push {tmp_path / 'new'}/…`), then `stance labeling "
+        "plan --budget 3 --apply` ranks their tasks in Label Studio's 'plan' tab"
+    ) in " ".join(out.split())
+
+
+def test_a_long_plan_says_how_many_more_it_holds():
+    from rich.console import Console
+
+    from training.plan import SHOWN, print_plan
+
+    picked = [{"rank": r, "confidence": 0.5, "sentence_id": f"a:{r}", "text": "t"} for r in range(SHOWN + 2)]
+    console = Console(record=True, width=200)
+    print_plan({"plan": picked, "unlabeled": 40, "strategy": "diverse", "cells": []}, "why", console)
+    text = console.export_text()
+    assert f"a:{SHOWN - 1}" in text and f"a:{SHOWN}" not in text
+    assert "… and 2 more (-o FILE writes them all)" in text and "next:" not in text
 
 
 def test_a_labeled_article_saved_under_another_name_is_not_planned_again(tmp_path):
