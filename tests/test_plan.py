@@ -38,7 +38,11 @@ def plan_of(tmp_path, *files: tuple[str, str]) -> tuple[int, str, dict | None]:
 
 
 def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
-    code, out, result = plan_of(tmp_path, ("istanbul.txt", ARTICLE))
+    code, out, result = plan_of(tmp_path, ("istanbul.TXT", ARTICLE), ("saved.htm", f"<p>{ARTICLE}</p>"))
+    assert code == 0, out
+    assert result["unlabeled"] == 8  # a .htm page and an upper-case suffix are articles, as in report
+    (tmp_path / "new" / "saved.htm").unlink()
+    code, out, result = plan_of(tmp_path)
     assert code == 0, out
     assert [(c["actor"], c["stance"]) for c in result["cells"]] == cells(scheme)
     assert len(cells(scheme)) == len(scheme.actors) * (len(scheme.stance_labels) - 1) + 1
@@ -126,7 +130,9 @@ def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):
 
 def test_plan_refuses_bad_input_in_one_line(tmp_path):
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--strategy", "diverse")
-    assert code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html) to plan from"
+    assert (
+        code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html, .htm) to plan from"
+    )
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--apply")
     assert code == 2 and "error: --apply ranks Label Studio tasks" in out
     # a mistyped strategy is named first, not after a server that is down or the data is read

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from labeling.segment import Sentence
 from stance.errors import StanceError
+from training.batch_inputs import ARTICLE_SUFFIXES
 
 PLAN_VIEW = "plan"
 
@@ -64,10 +65,12 @@ def from_folder(folder: Path, labeled: Labeled) -> list[Candidate]:
     from labeling.segment import segment
 
     files = (
-        sorted(p for p in Path(folder).iterdir() if p.suffix in (".txt", ".html")) if folder.is_dir() else []
+        sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+        if folder.is_dir()
+        else []
     )
     if not files:
-        raise StanceError(f"{folder}: no article files (.txt, .html) to plan from")
+        raise StanceError(f"{folder}: no article files (.txt, .html, .htm) to plan from")
     return [Candidate(s) for f in files for s in segment(read_article(f)) if s not in labeled]
 
 
