@@ -146,6 +146,7 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     # files a scraped folder holds that are not articles: passed over and listed, not fatal
     (folder / "failed-download.html").write_text("<html><body><script>x()</script></body></html>")
     (folder / "empty.txt").write_bytes(b"")
+    (folder / "live-blog.md").write_text("Pakistan demanded that Kabul act against the TTP, a source said.\n")
     # an article the model never saw, beside three whose labels it was trained on
     (folder / "fresh.txt").write_text(
         "Pakistan demanded on Friday that Kabul hand over the militants behind the border attack.\n\n"
@@ -155,7 +156,7 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     res = run_cli("report", str(folder), "--meta", str(REPO / "coverage" / "articles.tsv"), "--out", str(out))
     assert res.returncode == 0, res.stderr.decode()
     assert (
-        "skipped 2 files that are not articles (listed in the report with the reasons)" in res.stdout.decode()
+        "skipped 3 files that are not articles (listed in the report with the reasons)" in res.stdout.decode()
     )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["articles"] == len(ids) + 1
@@ -170,11 +171,12 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     assert summary["skipped"] == [
         {"file": str(folder / "empty.txt"), "error": f"{folder / 'empty.txt'}: is empty"},
         {"file": str(folder / "failed-download.html"), "error": f"{folder / 'failed-download.html'}: has no text outside its markup"},
+        {"file": str(folder / "live-blog.md"), "error": f"{folder / 'live-blog.md'}: not an article file (only .txt, .html and .htm files are read)"},
     ]  # fmt: skip
     with browser_page(width=1200, height=900) as page:
         page.goto((out / "report.html").as_uri())
         assert "stance-classifier/" in page.locator("#header").inner_text()  # the model version scored it
-        assert "2 file(s) passed over" in page.locator("#header").inner_text()
+        assert "3 file(s) passed over" in page.locator("#header").inner_text()
         assert (
             page.locator("#in-sample")
             .inner_text()
@@ -182,7 +184,7 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
                 f"In-sample: {labeled} of these {labeled + 2} sentences (3 of 4 articles) were labeled training data"
             )
         )
-        assert page.locator("#skipped + p + table tr").count() == 2
+        assert page.locator("#skipped + p + table tr").count() == 3
         for plot in ("#timeline-plot", "#matrix-plot"):
             assert page.eval_on_selector(plot, "img => img.complete && img.naturalWidth > 300")
         assert page.locator("#matrix-table tr").count() == 1 + 5  # a header and one row per actor

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.batch_inputs import ARTICLE_SUFFIXES, check_one_file_per_article
+from training.batch_inputs import ARTICLE_SUFFIXES, check_one_file_per_article, other_files
 
 
 @dataclass
@@ -147,6 +147,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     read = [read_or_note(f, skipped) for f in files]  # every input checked before the model loads
     articles = [a for a in read if a is not None]
     check_any_read(folder, skipped, len(files))
+    skipped += other_files(folder)
     predictor = Predictor(model, scheme)
     results = predictor.predict_articles(articles)
     headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}
