@@ -168,10 +168,10 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         header = model_header(model, scheme)
     else:
         kept = None
-        preds, headlines, files = read_predictions(input_path, scheme)
+        preds, headlines, files, data_version = read_predictions(input_path, scheme)
         header = {
             "model": f"predictions in {input_path.name}",
-            "data_version": "?",
+            "data_version": data_version,
             "scheme_hash": scheme.hash,
         }
     rows = from_predictions(preds, metas, headlines, scheme)

@@ -155,12 +155,15 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
 
 
 def read_predictions(path: Path, scheme: Scheme):
-    """Sentence predictions from ``stance predict -f jsonl`` output."""
+    """Sentence predictions from ``stance predict -f jsonl`` output, and the data version of the
+    model that made them (its profile lines carry it; "?" where they do not, or disagree)."""
     from stance.io import read_jsonl
     from training.predict import SentencePrediction
 
-    preds = []
+    preds, versions = [], set()
     for n, row in read_jsonl(path):
+        if row.get("kind") == "profile":
+            versions.add(row.get("data_version") or "?")
         if row.get("kind") != "sentence":
             continue
         try:
@@ -178,7 +181,7 @@ def read_predictions(path: Path, scheme: Scheme):
         raise StanceError(
             f"{path}: predictions were made with a different label scheme than configs/scheme.yaml"
         )
-    return preds, {}, [path]
+    return preds, {}, [path], versions.pop() if len(versions) == 1 else "?"
 
 
 def batch_skipped(folder: Path) -> list[dict]:
