@@ -220,3 +220,22 @@ def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tm
     html = (out / "report.html").read_text()
     assert '<tr><td>2025-11</td><td class="num">0</td>' in html
     assert "A period with no article is shaded grey; its zeros are no coverage, not no stance." in html
+
+
+def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_path):
+    from training import report
+
+    done = {
+        "out": str(tmp_path),
+        "articles": 2,
+        "sentences": 5,
+        "undated": [],
+        "in_sample": None,
+        "checks": 0,
+    }
+    monkeypatch.setattr(report, "build", lambda *_: done | {"skipped": [{"file": "live.md", "error": "…"}]})
+    report.cli(tmp_path)
+    assert (
+        "  skipped 1 file that is not an article (listed in the report with the reasons)\n"
+        in capsys.readouterr().out
+    )

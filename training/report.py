@@ -288,7 +288,8 @@ def cli(
     )
     if r["skipped"]:
         print(
-            f"  skipped {counted(len(r['skipped']), 'file')} that are not articles (listed in the report with the reasons)"
+            f"  skipped {counted(len(r['skipped']), 'file that is not an article', 'files that are not articles')} "
+            "(listed in the report with the reasons)"
         )
     if seen := r["in_sample"]:
         print(

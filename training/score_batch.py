@@ -299,7 +299,8 @@ def cli(
     )
     if skipped:
         print(
-            f"skipped {counted(len(skipped), 'file')} that are not articles, each with its reason: {output}/{SKIPPED}"
+            f"skipped {counted(len(skipped), 'file that is not an article', 'files that are not articles')}, "
+            f"each with its reason: {output}/{SKIPPED}"
         )
 
 
