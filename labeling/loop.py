@@ -152,7 +152,9 @@ def prediction(pred, scheme: Scheme, model_version: str) -> dict:
     }
 
 
-def _normal(text: str) -> str:
+def normal_text(text: str) -> str:
+    """A sentence's text as copies are matched: spaces and case normalised (a re-saved page, a
+    renamed file or a sentence copied out of an article hold the same sentence under another id)."""
     return " ".join(text.split()).casefold()
 
 
@@ -183,7 +185,7 @@ def _texts_by_article(exported: list[dict]) -> dict[str, set[str]]:
     for task in exported:
         data = task.get("data", {})
         if isinstance(data.get("article"), str) and isinstance(data.get("text"), str):
-            by_article[data["article"]].add(_normal(data["text"]))
+            by_article[data["article"]].add(normal_text(data["text"]))
     return by_article
 
 
@@ -211,7 +213,7 @@ def _labeled_texts() -> tuple[str, dict[str, set[str]]]:
     by_article: dict[str, set[str]] = defaultdict(set)
     for _, row in read_jsonl(snapshot) if snapshot else ():
         if isinstance(row.get("article"), str) and isinstance(row.get("text"), str):
-            by_article[row["article"]].add(_normal(row["text"]))
+            by_article[row["article"]].add(normal_text(row["text"]))
     return (snapshot.name if snapshot else ""), by_article
 
 
@@ -234,7 +236,7 @@ def distinct_articles(
     kept = []
     for path, sentences in read:
         article = sentences[0].article if sentences else path.stem
-        texts = {_normal(s.text) for s in sentences}
+        texts = {normal_text(s.text) for s in sentences}
         if article not in by_article and texts:
             if found := on_server.same_text(article, texts):
                 notes.append(

@@ -29,7 +29,7 @@ from labeling.articles import Article, read_article, read_stdin_article
 _FURNITURE = re.compile(
     r"""^(?:
         leave\ a\ (?:reply|comment) | comments?(?:\ are\ closed.*)? | no\ comments.* |
-        (?:also\ )?read\ (?:more|also)\b.* | also\ read\b.* | see\ also\b.* |
+        (?:also\ )?read\ (?:more|also)\b.* | also\ read\b.* | see\ also\b.* | related\ ?:.* |
         (?:similar|related|latest|more|trending|top|popular)\ (?:news|stories|posts|articles|tweets?|videos?)\b.* |
         (?:about|contact)(?:\ us)?\b.{0,40} | news\ ?letter\b.* | subscribe\b.{0,60} | sign\ up\b.{0,60} |
         follow\ us\b.* | share\ (?:this|on)\b.* | (?:share|tweet|print|email|whatsapp|facebook|twitter|linkedin)\ *$ |

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 from training.plan import cell_ids, cells
 from training.plan_studio import PLAN_VIEW
 
@@ -23,16 +23,27 @@ def cli(*args: str) -> tuple[int, str]:
     return out.returncode, out.stdout.decode() + out.stderr.decode()
 
 
-def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
+def plan_of(tmp_path, *files: tuple[str, str]) -> tuple[int, str, dict | None]:
+    """(exit status, output, plan.json) of a 3-sentence uncertainty plan over a folder of these files."""
     folder = tmp_path / "new"
-    folder.mkdir()
-    (folder / "istanbul.txt").write_text(ARTICLE)
+    folder.mkdir(exist_ok=True)
+    for name, text in files:
+        (folder / name).write_text(text)
+    plan = tmp_path / "plan.json"
     code, out = cli(
         "labeling", "plan", "--budget", "3", "--articles", str(folder), "--strategy", "uncertainty",
-        "-o", str(tmp_path / "plan.json"),
+        "-o", str(plan),
     )  # fmt: skip
+    return code, out, json.loads(plan.read_text()) if code == 0 else None
+
+
+def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
+    code, out, result = plan_of(tmp_path, ("istanbul.TXT", ARTICLE), ("saved.htm", f"<p>{ARTICLE}</p>"))
     assert code == 0, out
-    result = json.loads((tmp_path / "plan.json").read_text())
+    assert result["unlabeled"] == 8  # a .htm page and an upper-case suffix are articles, as in report
+    (tmp_path / "new" / "saved.htm").unlink()
+    code, out, result = plan_of(tmp_path)
+    assert code == 0, out
     assert [(c["actor"], c["stance"]) for c in result["cells"]] == cells(scheme)
     assert len(cells(scheme)) == len(scheme.actors) * (len(scheme.stance_labels) - 1) + 1
     assert result["unlabeled"] == 4 and len(result["plan"]) == 3
@@ -56,6 +67,38 @@ def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
     assert fell and all(c["expected_gain"] is None for c in fell)
     assert all(c["expected_gain"] is None or c["expected_gain"] >= 0 for c in result["cells"])
     assert "no rise" in out
+    # the planned sentences under a header, and what to do with a plan made from a folder
+    assert "rank  stand-in's confidence  sentence: the planned sentences, to label in this order" in out
+    assert (
+        f"next: push these articles (`stance labeling push {tmp_path / 'new'}/…`), then `stance labeling "
+        "plan --budget 3 --apply` ranks their tasks in Label Studio's 'plan' tab"
+    ) in " ".join(out.split())
+
+
+def test_a_long_plan_says_how_many_more_it_holds():
+    from rich.console import Console
+
+    from training.plan import SHOWN, print_plan
+
+    picked = [{"rank": r, "confidence": 0.5, "sentence_id": f"a:{r}", "text": "t"} for r in range(SHOWN + 2)]
+    console = Console(record=True, width=200)
+    print_plan({"plan": picked, "unlabeled": 40, "strategy": "diverse", "cells": []}, "why", console)
+    text = console.export_text()
+    assert f"a:{SHOWN - 1}" in text and f"a:{SHOWN}" not in text
+    assert "… and 2 more (-o FILE writes them all)" in text and "next:" not in text
+
+
+def test_a_labeled_article_saved_under_another_name_is_not_planned_again(tmp_path):
+    """Its sentences have other ids (the file's name is the article id), but the snapshot holds
+    their texts: labeling them again would be work done twice."""
+    copy = ("saved-page.txt", (REPO / "corpus" / "articles" / "corpus-010.txt").read_text())
+    code, out, result = plan_of(tmp_path, ("istanbul.txt", ARTICLE), copy)
+    assert code == 0, out
+    assert result["unlabeled"] == 4 and {p["article"] for p in result["plan"]} == {"istanbul"}
+    # with only the copy, nothing is left to plan
+    (tmp_path / "new" / "istanbul.txt").unlink()
+    code, out, _ = plan_of(tmp_path)
+    assert code == 2 and "error: no unlabeled sentences to plan" in out
 
 
 def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):
@@ -87,7 +130,9 @@ def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):
 
 def test_plan_refuses_bad_input_in_one_line(tmp_path):
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--strategy", "diverse")
-    assert code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html) to plan from"
+    assert (
+        code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html, .htm) to plan from"
+    )
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--apply")
     assert code == 2 and "error: --apply ranks Label Studio tasks" in out
     # a mistyped strategy is named first, not after a server that is down or the data is read

@@ -88,6 +88,25 @@ def test_a_long_input_says_how_far_it_has_got_and_scores_as_one_batch(predictor,
     assert capsys.readouterr().err == ""
 
 
+def test_a_report_of_predicts_jsonl_says_which_sentences_were_training_data(trained, tmp_path):
+    """Each profile line names the data version the model was fitted to, so `stance report` over
+    the JSONL flags a labeled seed's sentences as in-sample, as it does over the folder."""
+    from labeling.snapshot import data_version, latest_snapshot
+
+    seed, fresh = paths.root() / SEED, tmp_path / "fresh.txt"
+    fresh.write_text("Pakistan demanded on Friday that Kabul hand over the militants behind the raid.\n")
+    out = run_cli("predict", str(seed), str(fresh), "-o", str(tmp_path / "p.jsonl"))
+    assert out.returncode == 0, out.stderr.decode()
+    rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    labeled = sum(r["kind"] == "sentence" and r["article"] == seed.stem for r in rows)
+    assert {r["data_version"] for r in rows if r["kind"] == "profile"} == {data_version(latest_snapshot())}
+    res = run_cli("report", str(tmp_path / "p.jsonl"), "--out", str(tmp_path / "report"))
+    assert res.returncode == 0, res.stderr.decode()
+    assert f"in-sample: {labeled} of the {labeled + 1} sentences (1 of 2 articles)" in res.stdout.decode()
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["in_sample"] == {"sentences": labeled, "articles": 1}
+
+
 def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles(trained):
     a, b = paths.root() / "seeds/002_5d788933c5039c46.txt", paths.root() / SEED
     out = run_cli("predict", str(a), str(b))

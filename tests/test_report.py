@@ -74,6 +74,18 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
     checks = json.loads((out / "checks.json").read_text())
     assert [(c["rule"], c["sentence_id"]) for c in checks] == [("side-mediates", "a-3:0")]
     html = (out / "report.html").read_text()
+    # evidence carries each date as articles.tsv gives it: an inferred month is no exact day to quote
+    evidence = json.loads((out / "evidence.json").read_text())
+    assert [(e["article"], e["date"]) for e in evidence["pakistan/demand"]] == [
+        ("a-1", "2025-10-03"),
+        ("a-2", "~2025-12"),
+    ]
+    assert "Second headline</a> · Geo · ~2025-12</span>" in html and "2025-12-15" not in html
+    # a flag says which pair the model called and what the rule asks, not the rule's id alone
+    assert (
+        "<td>side-mediates</td><td>ttp/mediation: a side of the talks mediates only when it hosts or "
+        "brokers talks between others; review</td>"
+    ) in html
     assert "a-3: Third headline, year only (Geo)" in html and 'href="https://example.org/a-1"' in html
     # predictions read from a file name no training run: nothing says how far to trust the cells
     assert summary["trust"] is None and "Not measured: these predictions name no registered model" in html
@@ -134,6 +146,7 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     # files a scraped folder holds that are not articles: passed over and listed, not fatal
     (folder / "failed-download.html").write_text("<html><body><script>x()</script></body></html>")
     (folder / "empty.txt").write_bytes(b"")
+    (folder / "live-blog.md").write_text("Pakistan demanded that Kabul act against the TTP, a source said.\n")
     # an article the model never saw, beside three whose labels it was trained on
     (folder / "fresh.txt").write_text(
         "Pakistan demanded on Friday that Kabul hand over the militants behind the border attack.\n\n"
@@ -143,7 +156,7 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     res = run_cli("report", str(folder), "--meta", str(REPO / "coverage" / "articles.tsv"), "--out", str(out))
     assert res.returncode == 0, res.stderr.decode()
     assert (
-        "skipped 2 files that are not articles (listed in the report with the reasons)" in res.stdout.decode()
+        "skipped 3 files that are not articles (listed in the report with the reasons)" in res.stdout.decode()
     )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["articles"] == len(ids) + 1
@@ -158,11 +171,12 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     assert summary["skipped"] == [
         {"file": str(folder / "empty.txt"), "error": f"{folder / 'empty.txt'}: is empty"},
         {"file": str(folder / "failed-download.html"), "error": f"{folder / 'failed-download.html'}: has no text outside its markup"},
+        {"file": str(folder / "live-blog.md"), "error": f"{folder / 'live-blog.md'}: not an article file (only .txt, .html and .htm files are read)"},
     ]  # fmt: skip
     with browser_page(width=1200, height=900) as page:
         page.goto((out / "report.html").as_uri())
         assert "stance-classifier/" in page.locator("#header").inner_text()  # the model version scored it
-        assert "2 file(s) passed over" in page.locator("#header").inner_text()
+        assert "3 file(s) passed over" in page.locator("#header").inner_text()
         assert (
             page.locator("#in-sample")
             .inner_text()
@@ -170,7 +184,7 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
                 f"In-sample: {labeled} of these {labeled + 2} sentences (3 of 4 articles) were labeled training data"
             )
         )
-        assert page.locator("#skipped + p + table tr").count() == 2
+        assert page.locator("#skipped + p + table tr").count() == 3
         for plot in ("#timeline-plot", "#matrix-plot"):
             assert page.eval_on_selector(plot, "img => img.complete && img.naturalWidth > 300")
         assert page.locator("#matrix-table tr").count() == 1 + 5  # a header and one row per actor
@@ -206,3 +220,22 @@ def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tm
     html = (out / "report.html").read_text()
     assert '<tr><td>2025-11</td><td class="num">0</td>' in html
     assert "A period with no article is shaded grey; its zeros are no coverage, not no stance." in html
+
+
+def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_path):
+    from training import report
+
+    done = {
+        "out": str(tmp_path),
+        "articles": 2,
+        "sentences": 5,
+        "undated": [],
+        "in_sample": None,
+        "checks": 0,
+    }
+    monkeypatch.setattr(report, "build", lambda *_: done | {"skipped": [{"file": "live.md", "error": "…"}]})
+    report.cli(tmp_path)
+    assert (
+        "  skipped 1 file that is not an article (listed in the report with the reasons)\n"
+        in capsys.readouterr().out
+    )

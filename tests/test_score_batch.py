@@ -279,10 +279,13 @@ def test_files_that_are_not_articles_are_listed_and_the_rest_scored(trained, art
     folder = tmp_path / "in"
     shutil.copytree(articles, folder)
     reasons = not_articles(folder / "articles")
+    saved = folder / "articles" / "live-blog.md"  # an article saved under a suffix that is not read: named
+    saved.write_text("Pakistan demanded that Kabul act against the TTP, a source said.\n")
+    reasons[str(saved)] = f"{saved}: not an article file (only .txt, .html and .htm files are read)"
     spark_out, local_out = tmp_path / "spark", tmp_path / "local"
     code, text = cli("score-batch", str(folder), str(spark_out), "--engine", "spark", "--master", "local[2]")
     assert code == 0, text
-    assert f"skipped 4 files that are not articles, each with its reason: {spark_out}/skipped.jsonl" in text
+    assert f"skipped 5 files that are not articles, each with its reason: {spark_out}/skipped.jsonl" in text
     code, text = cli("score-batch", str(folder), str(local_out))
     assert code == 0, text
     for out in (spark_out, local_out):

@@ -63,6 +63,7 @@ def test_seeds_keep_headlines_and_prose(seed_sentences):
         "Home | World | Pakistan | Sport | Business", "Pakistan | Afghanistan | Middle East | Opinion",
         "Contact us: +92-51-9204000 | Email: news@example.pk | WhatsApp: +92 300 1234567",
         "Contact: Editor, Daily Times, 41-N, Industrial Area, Gulberg II, Lahore. Phone: 042-35878614",
+        "Related: What the TTP wants — an explainer", "RELATED : Talks collapse in Doha",
     ],
 )  # fmt: skip
 def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
@@ -80,6 +81,7 @@ def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
         "Pakistan, Afghan Taliban resume talks in Doha | World | Dawn",
         "For tips and corrections, contact the newsroom at +92 51 1234567 or news@example.pk.",
         "Casualties: 2024-2025, 1,234 dead, 567 injured.",
+        "Related talks in Doha ended without a deal on the TTP.",
     ],
 )
 def test_prose_and_headlines_are_kept(line):

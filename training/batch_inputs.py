@@ -19,11 +19,29 @@ UNDATED = "undated"  # the date partition of articles without a date (read back 
 DATE_GIVEN = "date_given"  # score-batch's column of each article's date as its metadata wrote it
 
 
+def articles_folder(folder: Path) -> Path:
+    """Where a folder's articles are: its ``articles/`` folder where it has one, else itself."""
+    return folder / "articles" if (folder / "articles").is_dir() else folder
+
+
+def other_files(where: Path) -> list[dict]:
+    """The files beside the articles that are neither articles nor metadata (a page saved as
+    ``.md``, a ``.pdf``), each as ``{"file", "error"}``: passed over as an unreadable article is,
+    and named, so an article saved under another suffix is not left out without a word."""
+    return [
+        {"file": str(p), "error": f"{p}: not an article file (only .txt, .html and .htm files are read)"}
+        for p in sorted(where.iterdir())
+        if p.is_file()
+        and p.suffix.lower() not in ARTICLE_SUFFIXES | {".tsv"}
+        and not p.name.startswith((".", "_"))
+    ]
+
+
 def is_parquet_dataset(path: Path) -> bool:
     """A folder of Parquet files (at any depth: ``date=…/part-….parquet``) and no articles."""
     if not path.is_dir():
         return False
-    where = path / "articles" if (path / "articles").is_dir() else path
+    where = articles_folder(path)
     if any(p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES for p in where.iterdir()):
         return False
     return any(parquet_parts(path))
@@ -40,7 +58,7 @@ def parquet_parts(path: Path) -> list[Path]:
 
 def article_files(folder: Path) -> tuple[list[Path], dict[str, dict]]:
     """The article files of a folder and, from its ``articles.tsv``, each article's metadata."""
-    where = folder / "articles" if (folder / "articles").is_dir() else folder
+    where = articles_folder(folder)
     files = sorted(p for p in where.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
         raise StanceError(f"{folder}: no article files (.txt, .html) in it or in its articles/ folder")

@@ -28,7 +28,7 @@ import typer
 
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.plan_studio import PLAN_VIEW, Candidate, apply, from_folder, from_studio
+from training.plan_studio import PLAN_VIEW, Candidate, Labeled, apply, from_folder, from_studio
 from training.simulate import STRATEGIES, Split, StandIn, confidences, load_splits, select
 
 
@@ -163,7 +163,10 @@ def plan(
     }
 
 
-def print_plan(result: dict, why: str, console) -> None:
+SHOWN = 10  # planned sentences printed; -o writes them all
+
+
+def print_plan(result: dict, why: str, console, next_step: str = "") -> None:
     from rich.table import Table
 
     console.print(
@@ -188,8 +191,13 @@ def print_plan(result: dict, why: str, console) -> None:
             "no rise" if c.get("f1_slope") is not None and c["f1_slope"] <= 0 else fmt(c["expected_gain"]),
         )
     console.print(t)
-    for p in result["plan"][:10]:
-        console.print(f"  {p['rank']:>3}  {p['confidence']:.2f}  {p['sentence_id']}  {p['text'][:90]}")
+    console.print("  rank  stand-in's confidence  sentence: the planned sentences, to label in this order")
+    for p in result["plan"][:SHOWN]:
+        console.print(f"  {p['rank']:>4}  {p['confidence']:>21.2f}  {p['sentence_id']}  {p['text'][:90]}")
+    if len(result["plan"]) > SHOWN:
+        console.print(f"  … and {len(result['plan']) - SHOWN} more (-o FILE writes them all)")
+    if next_step:
+        console.print(f"next: {next_step}")
 
 
 def cli(
@@ -225,7 +233,7 @@ def cli(
         raise StanceError(f"unknown strategy '{strategy}'; choose from {', '.join(STRATEGIES)}")
     scheme = Scheme.load()
     pool, test = load_splits(scheme, snapshot)
-    labeled = {s.sentence_id for s in pool.sentences + test.sentences}
+    labeled = Labeled.of(pool.sentences + test.sentences)
     why = f"chosen with --strategy {strategy}"
     if strategy is None:
         from labeling.snapshot import data_version, latest_snapshot
@@ -244,7 +252,16 @@ def cli(
         candidates, data = from_studio(studio, project_id, labeled)
     result = plan(candidates, pool, test, scheme, budget, strategy, quota)
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
-    print_plan(result, why, console)
+    if articles:  # Label Studio serves what is labeled: the plan is a preview until the articles are there
+        next_step = (
+            f"push these articles (`stance labeling push {articles}/…`), then `stance labeling plan "
+            f"--budget {budget} --apply` ranks their tasks in Label Studio's '{PLAN_VIEW}' tab"
+        )
+    elif not apply_plan:
+        next_step = f"--apply ranks these tasks in Label Studio's '{PLAN_VIEW}' tab, to label in this order"
+    else:
+        next_step = ""
+    print_plan(result, why, console, next_step)
     if out:
         write_atomic(out, json.dumps(result, indent=2) + "\n")
     if apply_plan:

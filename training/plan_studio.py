@@ -1,8 +1,10 @@
 """Where a labeling plan's candidates come from and where it goes (:mod:`training.plan`).
 
 Candidates are the Label Studio project's tasks with no annotation yet, or the sentences of a
-folder of articles that no snapshot holds. ``apply`` writes the plan back into Label Studio: each
-planned task's rank in its data (``plan_rank``) and a Data Manager tab, "plan", in that order.
+folder of articles that no snapshot holds: by id, or by text (spaces and case aside), so a labeled
+article saved under another name is not planned again. ``apply`` writes the plan back into Label
+Studio: each planned task's rank in its data (``plan_rank``) and a Data Manager tab, "plan", in
+that order.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from labeling.segment import Sentence
 from stance.errors import StanceError
+from training.batch_inputs import ARTICLE_SUFFIXES
 
 PLAN_VIEW = "plan"
 
@@ -22,37 +25,53 @@ class Candidate:
     task: int | None = None  # the Label Studio task, when the sentence comes from a project
 
 
-def from_studio(studio, project_id: int, labeled: set[str]) -> tuple[list[Candidate], dict[int, dict]]:
+@dataclass
+class Labeled:
+    """The sentences the snapshot holds: by id, and by text under any article id."""
+
+    ids: set[str]
+    texts: set[str]
+
+    @classmethod
+    def of(cls, sentences: list[Sentence]) -> Labeled:
+        from labeling.loop import normal_text
+
+        return cls({s.sentence_id for s in sentences}, {normal_text(s.text) for s in sentences})
+
+    def __contains__(self, sentence: Sentence) -> bool:
+        from labeling.loop import normal_text
+
+        return sentence.sentence_id in self.ids or normal_text(sentence.text) in self.texts
+
+
+def from_studio(studio, project_id: int, labeled: Labeled) -> tuple[list[Candidate], dict[int, dict]]:
     """Tasks with no annotation (cancelled ones do not count), and every task's data by id."""
     tasks = studio.export(project_id)
     out = []
     for t in tasks:
         d = t.get("data", {})
-        if (
-            any(not a.get("was_cancelled") for a in t.get("annotations", []))
-            or d.get("sentence_id") in labeled
-        ):
+        if any(not a.get("was_cancelled") for a in t.get("annotations", [])):
             continue
         if not {"article", "sentence_id", "text"} <= set(d):
             continue  # not a task of `stance labeling push`
-        out.append(
-            Candidate(
-                Sentence(d["article"], d["sentence_id"], d.get("start"), d.get("end"), d["text"]), t["id"]
-            )
-        )
+        sentence = Sentence(d["article"], d["sentence_id"], d.get("start"), d.get("end"), d["text"])
+        if sentence not in labeled:
+            out.append(Candidate(sentence, t["id"]))
     return out, {t["id"]: t.get("data", {}) for t in tasks}
 
 
-def from_folder(folder: Path, labeled: set[str]) -> list[Candidate]:
+def from_folder(folder: Path, labeled: Labeled) -> list[Candidate]:
     from labeling.articles import read_article
     from labeling.segment import segment
 
     files = (
-        sorted(p for p in Path(folder).iterdir() if p.suffix in (".txt", ".html")) if folder.is_dir() else []
+        sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+        if folder.is_dir()
+        else []
     )
     if not files:
-        raise StanceError(f"{folder}: no article files (.txt, .html) to plan from")
-    return [Candidate(s) for f in files for s in segment(read_article(f)) if s.sentence_id not in labeled]
+        raise StanceError(f"{folder}: no article files (.txt, .html, .htm) to plan from")
+    return [Candidate(s) for f in files for s in segment(read_article(f)) if s not in labeled]
 
 
 def apply(studio, project_id: int, picked: list[dict], data: dict[int, dict]) -> int:

@@ -168,12 +168,15 @@ class Predictor:
         # article "index", and the second's "He said" must not find its holder in the first
         documents = [i for i, group in enumerate(sentences) for _ in group]
         flat = self.predict_sentences([s for group in sentences for s in group], progress, documents)
+        # the labels the model was fitted to travel with each profile: a report read from these
+        # predictions can then say which sentences were its training data (in-sample)
+        fitted_to = {"data_version": self.model.data_version} if self.model.data_version else {}
         results, i = [], 0
         for article, group in zip(articles, sentences, strict=True):
             preds = flat[i : i + len(group)]
             i += len(group)
             name = article.id if isinstance(article, Article) else group[0].article if group else ""
-            results.append(ArticleResult(name, preds, profile(preds, self.scheme, self.trust)))
+            results.append(ArticleResult(name, preds, profile(preds, self.scheme, self.trust) | fitted_to))
         return results
 
     def predict_files(self, files: list[Path | str]) -> list[ArticleResult]:

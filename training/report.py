@@ -168,10 +168,10 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         header = model_header(model, scheme)
     else:
         kept = None
-        preds, headlines, files = read_predictions(input_path, scheme)
+        preds, headlines, files, data_version = read_predictions(input_path, scheme)
         header = {
             "model": f"predictions in {input_path.name}",
-            "data_version": "?",
+            "data_version": data_version,
             "scheme_hash": scheme.hash,
         }
     rows = from_predictions(preds, metas, headlines, scheme)
@@ -288,7 +288,8 @@ def cli(
     )
     if r["skipped"]:
         print(
-            f"  skipped {counted(len(r['skipped']), 'file')} that are not articles (listed in the report with the reasons)"
+            f"  skipped {counted(len(r['skipped']), 'file that is not an article', 'files that are not articles')} "
+            "(listed in the report with the reasons)"
         )
     if seen := r["in_sample"]:
         print(

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.batch_inputs import ARTICLE_SUFFIXES, check_one_file_per_article
+from training.batch_inputs import ARTICLE_SUFFIXES, check_one_file_per_article, other_files
 
 
 @dataclass
 class Meta:
     article: str
     date: date | None = None
-    inferred: bool = False
+    given: str = ""  # the date as the metadata writes it: "~2025-11" is placed on 2025-11-15, and says so
     outlet: str = ""
     url: str = ""
     headline: str = ""
@@ -62,7 +62,7 @@ def read_meta(path: Path | None) -> dict[str, Meta]:
         out[row["article"]] = Meta(
             row["article"],
             when,
-            raw.startswith("~"),
+            raw,
             row.get("outlet") or "",
             row.get("url") or "",
             row.get("headline") or "",
@@ -147,6 +147,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     read = [read_or_note(f, skipped) for f in files]  # every input checked before the model loads
     articles = [a for a in read if a is not None]
     check_any_read(folder, skipped, len(files))
+    skipped += other_files(folder)
     predictor = Predictor(model, scheme)
     results = predictor.predict_articles(articles)
     headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}
@@ -154,12 +155,15 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
 
 
 def read_predictions(path: Path, scheme: Scheme):
-    """Sentence predictions from ``stance predict -f jsonl`` output."""
+    """Sentence predictions from ``stance predict -f jsonl`` output, and the data version of the
+    model that made them (its profile lines carry it; "?" where they do not, or disagree)."""
     from stance.io import read_jsonl
     from training.predict import SentencePrediction
 
-    preds = []
+    preds, versions = [], set()
     for n, row in read_jsonl(path):
+        if row.get("kind") == "profile":
+            versions.add(row.get("data_version") or "?")
         if row.get("kind") != "sentence":
             continue
         try:
@@ -177,7 +181,7 @@ def read_predictions(path: Path, scheme: Scheme):
         raise StanceError(
             f"{path}: predictions were made with a different label scheme than configs/scheme.yaml"
         )
-    return preds, {}, [path]
+    return preds, {}, [path], versions.pop() if len(versions) == 1 else "?"
 
 
 def batch_skipped(folder: Path) -> list[dict]:
@@ -242,7 +246,7 @@ def read_batch(folder: Path, scheme: Scheme):
             raw = value(r.get(DATE_GIVEN)) or ""
             when = parse_date(raw, f"{sentences}: article {r['article']}")
             metas[r["article"]] = Meta(
-                r["article"], when, raw.startswith("~"), value(r.get("outlet")) or "",
+                r["article"], when, raw, value(r.get("outlet")) or "",
                 value(r.get("url")) or "", value(r.get("headline")) or "",
             )  # fmt: skip
             headlines[r["article"]] = r["text"][:200]

@@ -170,7 +170,7 @@ def write_outputs(
                 "article": r.meta.article,
                 "headline": r.meta.headline,
                 "outlet": r.meta.outlet,
-                "date": r.meta.date.isoformat() if r.meta.date else None,
+                "date": r.meta.given if r.meta.date else None,  # as given: "~2025-11", not its 15th
                 "url": r.meta.url,
             }  # fmt: skip
             for r in agg["evidence"][(a, s)]

@@ -44,8 +44,10 @@ from training.batch_inputs import (
     META,
     UNDATED,
     article_files,
+    articles_folder,
     check_one_a_line,
     is_parquet_dataset,
+    other_files,
     segment_rows,
     sentence_frame,
 )
@@ -213,6 +215,7 @@ def _local_input(input_path: Path, skipped: list[dict]):
         files, meta = article_files(input_path)
         rows = segment_rows([str(f.resolve()) for f in files], meta, skipped)  # as Spark's executors
         check_any_read(input_path, skipped, len(files))
+        skipped += other_files(articles_folder(input_path))
         return pd.DataFrame(rows)
     return sentence_frame(input_path)
 
@@ -296,7 +299,8 @@ def cli(
     )
     if skipped:
         print(
-            f"skipped {counted(len(skipped), 'file')} that are not articles, each with its reason: {output}/{SKIPPED}"
+            f"skipped {counted(len(skipped), 'file that is not an article', 'files that are not articles')}, "
+            f"each with its reason: {output}/{SKIPPED}"
         )
 
 

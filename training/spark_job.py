@@ -24,9 +24,11 @@ from training.batch_inputs import (
     DATE_GIVEN,
     META,
     article_files,
+    articles_folder,
     check_parquet,
     check_texts,
     is_parquet_dataset,
+    other_files,
     segment_rows,
     sentence_frame,
 )
@@ -186,6 +188,8 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
         elif found:
             raise StanceError(found[0]["error"])
         check_any_read(input_path, skipped or [], len(files))
+        if skipped is not None:
+            skipped += other_files(articles_folder(input_path))
         return segmented.where(F.col("error").isNull()).drop("error")
     if input_path.suffix.lower() == ".parquet" or input_path.is_dir():  # a file or a dataset folder
         check_parquet(input_path)  # on the driver: a file that is not Parquet is one line, not a JVM trace
