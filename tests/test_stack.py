@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -281,3 +282,51 @@ def test_a_stale_pid_file_never_stops_another_program(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+FAKE_SERVER = """import http.server, sys
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"OK")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[sys.argv.index("--port") + 1])), Ok).serve_forever()
+"""
+
+
+def test_env_and_status_give_the_ports_the_running_servers_listen_on(tmp_path):
+    """`STANCE_STACK_MLFLOW_PORT=N make stack-up`, then `eval "$(stance stack env)"` in a shell
+    without the variable: it exported the default port, where no server (or another team's)
+    answered, and status called the running MLflow server and Label Studio stopped."""
+    folder, servers = tmp_path / ".stance" / "stack", []
+    (folder / "label-studio").mkdir(parents=True)
+    ports = {"mlflow": free_port(), "label-studio": free_port()}
+    try:
+        for name, port in ports.items():  # started as `stack up` starts them: `... --port N`
+            (tmp_path / name).write_text(FAKE_SERVER)
+            cmd = [sys.executable, str(tmp_path / name), "start", "--port", str(port)]
+            servers.append(subprocess.Popen(cmd, start_new_session=True))
+        (folder / "mlflow.pid").write_text(f"{servers[0].pid}\n")
+        (folder / "label-studio" / "server.pid").write_text(f"{servers[1].pid}\n")
+        for port in ports.values():
+            while not port_taken(port):
+                assert all(s.poll() is None for s in servers)
+                time.sleep(0.1)
+        others = {k: str(free_port()) for k in ("STANCE_STACK_MLFLOW_PORT", "STANCE_STACK_LS_PORT")}
+        env = {"STANCE_ROOT": str(tmp_path), "STANCE_STACK_PG_PORT": str(free_port()), **others}
+        code, out = stack_cli("env", env=env)
+        assert code == 0 and out.splitlines() == [
+            f"export MLFLOW_TRACKING_URI=http://127.0.0.1:{ports['mlflow']}",
+            f"export LABEL_STUDIO_URL=http://127.0.0.1:{ports['label-studio']}",
+        ]
+        code, out = stack_cli("status", env=env)
+        assert code == 0 and out.splitlines()[1:] == [
+            f"MLflow        http://127.0.0.1:{ports['mlflow']}  running "
+            f"(not STANCE_STACK_MLFLOW_PORT={others['STANCE_STACK_MLFLOW_PORT']})",
+            f"Label Studio  http://127.0.0.1:{ports['label-studio']}  running "
+            f"(not STANCE_STACK_LS_PORT={others['STANCE_STACK_LS_PORT']})",
+        ]
+    finally:
+        for server in servers:
+            server.kill()
+            server.wait()
