@@ -465,6 +465,20 @@ def test_a_master_url_spark_cannot_take_is_one_line(articles, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_a_master_without_the_spark_engine_is_refused_not_ignored(articles, tmp_path):
+    """`--master spark://...` with the engine left at its default: the batch was scored in this
+    process, on this machine, with the cluster's URL passed over in silence."""
+    code, text = cli(
+        "score-batch", str(articles), str(tmp_path / "out"), "--master", "spark://127.0.0.1:7077"
+    )
+    assert code == 2
+    assert text.strip() == (
+        "error: --master spark://127.0.0.1:7077 is for Spark: add --engine spark (without it, score-batch "
+        "scores here)"
+    )
+    assert not any(tmp_path.iterdir())
+
+
 def test_the_code_a_cluster_gets_is_one_zip_per_code_version_reused(tmp_path, monkeypatch):
     """For a cluster master the executors get the project's code as a zip: made once per code
     version under .stance/spark and reused, not one temporary folder left behind per run."""

@@ -256,13 +256,20 @@ def cli(
     ],
     output: Annotated[Path, typer.Argument(help="A folder: sentences/ (Parquet by date) and profiles/.")],
     engine: Annotated[Engine, typer.Option(help="Where to run: this process, or Spark.")] = Engine.local,
-    master: Annotated[str, typer.Option(help="Spark master URL (a cluster's, or local[N]).")] = "local[*]",
+    master: Annotated[
+        str | None, typer.Option(help="Spark master URL (a cluster's, or local[N]; local[*] if not given).")
+    ] = None,
     model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = CHAMPION_URI,
     overwrite: Annotated[bool, typer.Option(help="Replace results already in OUTPUT.")] = False,
 ) -> None:
     """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""
     if not input.exists():
         raise StanceError(f"{input}: no such file or folder")
+    if master is not None and engine != Engine.spark:  # it would score in this process all the same
+        raise StanceError(
+            f"--master {master} is for Spark: add --engine spark (without it, score-batch scores here)"
+        )
+    master = master or "local[*]"
     if engine == Engine.spark and not SPARK_MASTER.fullmatch(master):  # Spark's own answer is a traceback
         raise StanceError(
             f"--master {master}: not a Spark master URL (local[N], local[*], spark://HOST:PORT, yarn or k8s://...)"
