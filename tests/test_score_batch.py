@@ -479,6 +479,45 @@ def test_a_master_without_the_spark_engine_is_refused_not_ignored(articles, tmp_
     assert not any(tmp_path.iterdir())
 
 
+def test_ctrl_c_while_spark_scores_is_one_line_and_leaves_nothing(trained, articles, tmp_path):
+    """Ctrl-C in a terminal (SIGINT to the command's process group, the JVM's too) once Spark has
+    started: pyspark's own handler had replaced the command's, so about 55 lines of py4j tracebacks
+    came out and no `interrupted` line."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out, log = tmp_path / "out", tmp_path / "log.txt"
+    cmd = [str(Path(sys.executable).with_name("stance")), "score-batch", str(articles), str(out)]
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(
+            [*cmd, "--engine", "spark", "--master", "local[1]"],
+            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180
+            while "[Stage" not in log.read_text(errors="replace"):  # Spark is scoring
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            os.killpg(proc.pid, signal.SIGINT)
+            code = proc.wait(timeout=120)
+        finally:
+            proc.kill()
+    text = log.read_text(errors="replace")
+    assert code == 130, text
+    assert "Traceback" not in text
+    assert (
+        text.replace("\r", "\n")
+        .strip()
+        .splitlines()[-1]
+        .endswith("error: interrupted by SIGINT (nothing more was done)")
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["log.txt"]  # no output, nothing half-written beside it
+
+
 def test_the_code_a_cluster_gets_is_one_zip_per_code_version_reused(tmp_path, monkeypatch):
     """For a cluster master the executors get the project's code as a zip: made once per code
     version under .stance/spark and reused, not one temporary folder left behind per run."""
