@@ -283,7 +283,7 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Stop Label Studio, the MLflow server and PostgreSQL; no process or port is left behind."""
-    stopped = Stack.from_env().down()
+    stopped = Stack.from_env().as_running().down()  # whose ports it waits for: the ones they listened on
     print(f"stopped {', '.join(stopped)}" if stopped else "the stack was not running")
 
 
