@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import typer
@@ -27,7 +27,15 @@ from stance.errors import StanceError
 from stance.io import write_atomic
 from stance.server import DEFAULT_USERNAME, LocalServer, ensure_secrets, env_file, load_env, runs_program
 from stance.stack_pg import DATABASES, DB_USER, PASSWORD_VAR, Cluster, db_password, ls_db_env
-from stance.stack_proc import _alive, _answers, _port_taken, _require_postgres, _stop_group, _wait_free
+from stance.stack_proc import (
+    _alive,
+    _answers,
+    _listening_port,
+    _port_taken,
+    _require_postgres,
+    _stop_group,
+    _wait_free,
+)
 
 PORTS = {  # variable, default, what listens there
     "pg": ("STANCE_STACK_PG_PORT", 5433, "PostgreSQL"),
@@ -85,6 +93,17 @@ class Stack:
             f"http://127.0.0.1:{self.ls_port}",
             self.folder / "label-studio",
             tuple(f"{k}={v}" for k, v in database.items()),
+        )
+
+    def as_running(self) -> Stack:
+        """This stack on the ports its running servers listen on: the variables may name others (a
+        new shell without the ones `stack up` was given)."""
+        mlflow, ls = self.mlflow_running_pid(), self.label_studio.running_pid()
+        return replace(
+            self,
+            pg_port=self.pg.running_port() or self.pg_port,
+            mlflow_port=(mlflow and _listening_port(mlflow)) or self.mlflow_port,
+            ls_port=(ls and _listening_port(ls)) or self.ls_port,
         )
 
     def env_lines(self) -> list[str]:
@@ -270,14 +289,14 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Stop Label Studio, the MLflow server and PostgreSQL; no process or port is left behind."""
-    stopped = Stack.from_env().down()
+    stopped = Stack.from_env().as_running().down()  # whose ports it waits for: the ones they listened on
     print(f"stopped {', '.join(stopped)}" if stopped else "the stack was not running")
 
 
 @app.command()
 def env() -> None:
     """The variables that point the project at the stack, as shell exports (no secrets)."""
-    for line in Stack.from_env().env_lines():
+    for line in Stack.from_env().as_running().env_lines():
         print(line)
 
 
@@ -285,14 +304,19 @@ def env() -> None:
 def status() -> None:
     """What of the stack runs, and where."""
     stack = Stack.from_env()
-    port = stack.pg.running_port()
-    moved = f" (not {PORTS['pg'][0]}={stack.pg_port})" if port not in (None, stack.pg_port) else ""
+    running = stack.as_running()
+
+    def moved(key: str) -> str:
+        port = getattr(stack, f"{key}_port")
+        return f" (not {PORTS[key][0]}={port})" if getattr(running, f"{key}_port") != port else ""
+
     state = "running" if stack.pg.running() else "stopped"
-    print(f"PostgreSQL    127.0.0.1:{port or stack.pg_port}  {state}{moved}")
-    print(f"MLflow        {stack.mlflow_url}  {'running' if stack.mlflow_answers() else 'stopped'}")
+    print(f"PostgreSQL    127.0.0.1:{running.pg_port}  {state}{moved('pg')}")
     print(
-        f"Label Studio  {stack.label_studio.url}  {'running' if stack.label_studio.answers() else 'stopped'}"
+        f"MLflow        {running.mlflow_url}  {'running' if running.mlflow_answers() else 'stopped'}{moved('mlflow')}"
     )
+    ls = running.label_studio
+    print(f"Label Studio  {ls.url}  {'running' if ls.answers() else 'stopped'}{moved('ls')}")
 
 
 if __name__ == "__main__":

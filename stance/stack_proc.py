@@ -79,6 +79,17 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _listening_port(pid: int) -> int | None:
+    """The ``--port`` on process ``pid``'s command line, as the stack starts its servers; or None."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return None
+    return next(
+        (int(v) for flag, v in zip(args, args[1:], strict=False) if flag == "--port" and v.isdigit()), None
+    )
+
+
 def _stop_group(pid: int, timeout: float = 30) -> None:
     os.killpg(pid, signal.SIGTERM)  # started in its own session: its group is its pid
     deadline = time.monotonic() + timeout

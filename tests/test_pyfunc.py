@@ -75,3 +75,23 @@ def test_a_text_that_is_not_a_string_is_refused_not_scored_as_a_sure_none(wrappe
     assert err.value.message == (
         "1 of 2 rows have no text (null or blank; rows 1, counted from 0): give each row a sentence in `text`"
     )
+
+
+def test_a_text_longer_than_an_article_is_refused_in_one_line_not_scored(wrapped):
+    """A client posting a whole dump as one row: the mpnet champion's parse failed after 15 s with
+    spaCy's traceback in the 400 (over 1,000,000 characters), and anything shorter was scored as
+    one sentence; an article may be at most 1 MB, so no sentence or context is longer."""
+    from mlflow.exceptions import MlflowException
+
+    huge = "Pakistan accused the Afghan Taliban of sheltering militants. " * 20_000  # 1.2 MB
+    for frame in (
+        pd.DataFrame({"text": ["Qatar hosted the talks.", huge]}),
+        pd.DataFrame({"text": ["Qatar hosted the talks.", "He denied it."], "context": [None, huge]}),
+    ):
+        with pytest.raises(MlflowException) as err:
+            wrapped.predict(None, frame)
+        assert err.value.message == (
+            "1 of 2 rows have a text or context too long for one sentence (rows 1, counted from 0; row 1 "
+            "holds 1.2 MB; the limit is 1 MB, as for a whole article): give each row a sentence in `text`"
+        )
+    assert len(wrapped.predict(None, pd.DataFrame({"text": [huge[:999_000]]}))) == 1

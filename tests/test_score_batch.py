@@ -468,6 +468,93 @@ def test_a_master_url_spark_cannot_take_is_one_line(articles, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_a_master_without_the_spark_engine_is_refused_not_ignored(articles, tmp_path):
+    """`--master spark://...` with the engine left at its default: the batch was scored in this
+    process, on this machine, with the cluster's URL passed over in silence."""
+    code, text = cli(
+        "score-batch", str(articles), str(tmp_path / "out"), "--master", "spark://127.0.0.1:7077"
+    )
+    assert code == 2
+    assert text.strip() == (
+        "error: --master spark://127.0.0.1:7077 is for Spark: add --engine spark (without it, score-batch "
+        "scores here)"
+    )
+    assert not any(tmp_path.iterdir())
+
+
+def test_ctrl_c_while_spark_scores_is_one_line_and_leaves_nothing(trained, articles, tmp_path):
+    """Ctrl-C in a terminal (SIGINT to the command's process group, the JVM's too) once Spark has
+    started: pyspark's own handler had replaced the command's, so about 55 lines of py4j tracebacks
+    came out and no `interrupted` line."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out, log = tmp_path / "out", tmp_path / "log.txt"
+    cmd = [str(Path(sys.executable).with_name("stance")), "score-batch", str(articles), str(out)]
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(
+            [*cmd, "--engine", "spark", "--master", "local[1]"],
+            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180
+            while "[Stage" not in log.read_text(errors="replace"):  # Spark is scoring
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            os.killpg(proc.pid, signal.SIGINT)
+            code = proc.wait(timeout=120)
+        finally:
+            proc.kill()
+    text = log.read_text(errors="replace")
+    assert code == 130, text
+    assert "Traceback" not in text
+    assert (
+        text.replace("\r", "\n")
+        .strip()
+        .splitlines()[-1]
+        .endswith("error: interrupted by SIGINT (nothing more was done)")
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["log.txt"]  # no output, nothing half-written beside it
+
+
+def test_with_the_store_unreachable_the_local_engine_says_it_scores_the_cached_copy(
+    trained, articles, tmp_path
+):
+    """The tracking server down (a stopped stack): the local engine scores with predict's cached copy
+    of the champion, as predict does, and now says so and records it. An MLflow server down, it said
+    nothing and its model.json named `models:/stance-classifier@champion`, data version `?`; a SQLite
+    store moved away, it scored the batch and then failed with `error: no MLflow store at ...`."""
+    from mlflow import MlflowClient
+
+    from stance import paths
+
+    code, text = cli("score-batch", str(articles), str(tmp_path / "first"))  # the champion cached
+    assert code == 0, text
+    db = paths.mlflow_db()
+    version = trained["model_uri"].rsplit("/", 1)[1]
+    data = MlflowClient().get_run(trained["run_id"]).data.tags["data_version"]
+    db.rename(db.with_name("mlflow.db.away"))  # the store does not answer
+    try:
+        code, text = cli("score-batch", str(articles), str(tmp_path / "offline"))
+    finally:
+        db.with_name("mlflow.db.away").rename(db)
+    assert code == 0, text
+    said = (
+        f"models:/stance-classifier/{version} (@champion): kind baseline, data_version {data}, run "
+        f"{trained['run_id']}; the cached copy: tracking store sqlite:///{db} not reachable"
+    )
+    assert f"model: {said}" in text.splitlines()
+    record = json.loads((tmp_path / "offline" / "model.json").read_text())
+    assert (record["model"], record["data_version"]) == (said, data)
+    first = pd.read_parquet(tmp_path / "first" / "sentences").sort_values("sentence_id")
+    offline = pd.read_parquet(tmp_path / "offline" / "sentences").sort_values("sentence_id")
+    assert first["stance"].tolist() == offline["stance"].tolist()  # the same model scored
+
+
 def test_the_code_a_cluster_gets_is_one_zip_per_code_version_reused(tmp_path, monkeypatch):
     """For a cluster master the executors get the project's code as a zip: made once per code
     version under .stance/spark and reused, not one temporary folder left behind per run."""

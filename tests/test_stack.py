@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -306,3 +307,72 @@ def test_a_stale_pid_file_never_stops_another_program(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+FAKE_SERVER = """import http.server, sys
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"OK")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[sys.argv.index("--port") + 1])), Ok).serve_forever()
+"""
+
+
+@pytest.fixture
+def moved_stack(tmp_path):
+    """The stack's MLflow server and Label Studio as `STANCE_STACK_MLFLOW_PORT=N ... stack up` left
+    them (stand-ins answering /health, started as `stack up` starts them: `... --port N`), and the
+    environment of a new shell whose variables name other ports: (ports, env)."""
+    folder, servers = tmp_path / ".stance" / "stack", []
+    (folder / "label-studio").mkdir(parents=True)
+    ports = {"mlflow": free_port(), "label-studio": free_port()}
+    try:
+        for name, port in ports.items():
+            (tmp_path / name).write_text(FAKE_SERVER)
+            cmd = [sys.executable, str(tmp_path / name), "start", "--port", str(port)]
+            servers.append(subprocess.Popen(cmd, start_new_session=True))
+        (folder / "mlflow.pid").write_text(f"{servers[0].pid}\n")
+        (folder / "label-studio" / "server.pid").write_text(f"{servers[1].pid}\n")
+        for port in ports.values():
+            while not port_taken(port):
+                assert all(s.poll() is None for s in servers)
+                time.sleep(0.1)
+        others = {k: str(free_port()) for k in ("STANCE_STACK_MLFLOW_PORT", "STANCE_STACK_LS_PORT")}
+        yield ports, {"STANCE_ROOT": str(tmp_path), "STANCE_STACK_PG_PORT": str(free_port()), **others}
+    finally:
+        for server in servers:
+            server.kill()
+            server.wait()
+
+
+def test_env_and_status_give_the_ports_the_running_servers_listen_on(moved_stack):
+    """`STANCE_STACK_MLFLOW_PORT=N make stack-up`, then `eval "$(stance stack env)"` in a shell
+    without the variable: it exported the default port, where no server (or another team's)
+    answered, and status called the running MLflow server and Label Studio stopped."""
+    ports, env = moved_stack
+    code, out = stack_cli("env", env=env)
+    assert code == 0 and out.splitlines() == [
+        f"export MLFLOW_TRACKING_URI=http://127.0.0.1:{ports['mlflow']}",
+        f"export LABEL_STUDIO_URL=http://127.0.0.1:{ports['label-studio']}",
+    ]
+    code, out = stack_cli("status", env=env)
+    assert code == 0 and out.splitlines()[1:] == [
+        f"MLflow        http://127.0.0.1:{ports['mlflow']}  running "
+        f"(not STANCE_STACK_MLFLOW_PORT={env['STANCE_STACK_MLFLOW_PORT']})",
+        f"Label Studio  http://127.0.0.1:{ports['label-studio']}  running "
+        f"(not STANCE_STACK_LS_PORT={env['STANCE_STACK_LS_PORT']})",
+    ]
+
+
+def test_down_waits_for_the_ports_the_servers_listened_on_not_the_variables(moved_stack):
+    """`make stack-down` in that new shell, where another program holds the port the variable
+    names (why the user moved the stack): the servers were stopped, then after 30 s it said
+    `stopped Label Studio, the MLflow server but ports [N] still answer`, the other program's."""
+    ports, env = moved_stack
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", int(env["STANCE_STACK_MLFLOW_PORT"])))
+        other.listen()
+        code, out = stack_cli("down", env=env)
+    assert code == 0 and out.strip() == "stopped Label Studio, the MLflow server"
+    assert not any(port_taken(port) for port in ports.values())

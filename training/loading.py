@@ -41,6 +41,7 @@ class Loaded:
     folder: Path  # the local copy
     trust: dict | None = None  # how far to trust each pair it calls (training/reliability.py)
     data_version: str | None = None  # the labeled data it was trained on
+    cached: bool = False  # the copy kept from an earlier load: the tracking store did not answer
 
     def predict(self, model_input):
         """What the logged pyfunc model returns for the same input (training/pyfunc.py)."""
@@ -72,7 +73,13 @@ def load_checked(model_uri: str, scheme: Scheme) -> Loaded:
     where = what[0] + (f": {', '.join(details)}" if details else "") + what[1]
     classifier = load_classifier(folder / artifacts["classifier"]["path"])
     return Loaded(
-        classifier, where, _inputs(mlmodel), folder, _trust(folder, artifacts), meta.get("data_version")
+        classifier,
+        where,
+        _inputs(mlmodel),
+        folder,
+        _trust(folder, artifacts),
+        meta.get("data_version"),
+        cached=bool(what[1]),
     )
 
 

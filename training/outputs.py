@@ -88,6 +88,16 @@ def not_text_rows(model_input) -> list[tuple[int, object]]:
     ]
 
 
+def long_rows(model_input, limit: int) -> list[tuple[int, int]]:
+    """(row, UTF-8 bytes) of each row whose text or context is over ``limit`` bytes: no sentence,
+    nor an article's sentences before one, is that long (a text over the parser's maximum failed
+    with its traceback after seconds of work)."""
+    texts = [t if isinstance(t, str) else "" for t in _text_values(model_input)]
+    contexts = contexts_of(model_input) or [""] * len(texts)
+    sizes = [max(len(t.encode()), len(c.encode())) for t, c in zip(texts, contexts, strict=True)]
+    return [(i, size) for i, size in enumerate(sizes) if size > limit]
+
+
 def contexts_of(model_input) -> list[str] | None:
     """The optional ``context`` column (missing values read as no context), or None."""
     import pandas as pd

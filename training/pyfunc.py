@@ -23,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from training.outputs import blank_rows, contexts_of, not_text_rows, score, texts_of
+from labeling.articles import MAX_ARTICLE_BYTES
+from training.outputs import blank_rows, contexts_of, long_rows, not_text_rows, score, texts_of
 from training.reliability import ARTIFACT as TRUST
 
 __all__ = ["StanceModel", "contexts_of", "input_columns", "optional_context", "texts_of"]
@@ -77,6 +78,13 @@ class StanceModel(PythonModel):
             _refuse(
                 f"{len(odd)} of {len(model_input)} rows have a text that is not a string ({_rows(rows)}; "
                 f"row {row} holds {str(value)[:40]} ({type(value).__name__}))"
+            )
+        if long := long_rows(model_input, MAX_ARTICLE_BYTES):
+            (row, size), rows = long[0], [i for i, _ in long]
+            _refuse(
+                f"{len(long)} of {len(model_input)} rows have a text or context too long for one sentence "
+                f"({_rows(rows)}; row {row} holds {size / 1e6:.1f} MB; the limit is "
+                f"{MAX_ARTICLE_BYTES / 1e6:.0f} MB, as for a whole article)"
             )
         return score(self.classifier, model_input, self.trust)
 

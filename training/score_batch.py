@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -141,13 +142,24 @@ def is_batch_output(path: Path) -> bool:
     return (path / "sentences").is_dir() and (path / MODEL_RECORD).is_file()
 
 
-def model_record(model_uri: str, scheme, trust: dict | None, engine: str, sentences: int) -> dict:
+def model_record(
+    model_uri: str, scheme, trust: dict | None, engine: str, sentences: int, cached=None
+) -> dict:
     """What scored a batch, as the coverage report names a model (training.report_render's
     header: registered version, data version, run) with the ``trust`` table the engine scored
-    with, the engine and the count."""
+    with, the engine and the count. With the store unreachable, the ``cached`` copy that scored
+    (training.loading.Loaded) says what it is."""
     from training.report_render import model_header
 
-    return model_header(model_uri, scheme) | {"trust": trust, "engine": engine, "sentences": sentences}
+    if cached is None:
+        header = model_header(model_uri, scheme)
+    else:  # the store is not asked again
+        header = {
+            "model": cached.version,
+            "data_version": cached.data_version or "?",
+            "scheme_hash": scheme.hash,
+        }
+    return header | {"trust": trust, "engine": engine, "sentences": sentences}
 
 
 def _partition_value(date) -> str:
@@ -177,8 +189,11 @@ def _move_into_place(tmp: Path, output: Path) -> None:
 
 
 # -- engines -----------------------------------------------------------------------------
-def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) -> tuple[int, dict | None]:
-    """Score in this process: (sentences scored, the model's trust table)."""
+def run_local(
+    input_path: Path, out: Path, model_uri: str, skipped: list[dict]
+) -> tuple[int, dict | None, object]:
+    """Score in this process: (sentences scored, the model's trust table, the loaded model where it
+    is the cached copy, the store not answering; else None)."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -187,6 +202,8 @@ def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) 
 
     frame = _local_input(input_path, skipped)
     predictor = Predictor(model_uri)
+    if predictor.model.cached:  # as predict says it
+        print(f"model: {predictor.model_version}", file=sys.stderr)
     scored = predictor.model.predict(pd.DataFrame({c: frame[c].tolist() for c in predictor.inputs}))
     cols = score_columns(predictor.scheme)
     frame = frame.reset_index(drop=True)
@@ -205,7 +222,7 @@ def run_local(input_path: Path, out: Path, model_uri: str, skipped: list[dict]) 
     profiles_frame(frame, predictor.scheme, predictor.trust).to_parquet(
         out / "profiles" / "part-0.parquet", index=False
     )
-    return len(frame), predictor.trust
+    return len(frame), predictor.trust, predictor.model if predictor.model.cached else None
 
 
 def _local_input(input_path: Path, skipped: list[dict]):
@@ -259,13 +276,20 @@ def cli(
     ],
     output: Annotated[Path, typer.Argument(help="A folder: sentences/ (Parquet by date) and profiles/.")],
     engine: Annotated[Engine, typer.Option(help="Where to run: this process, or Spark.")] = Engine.local,
-    master: Annotated[str, typer.Option(help="Spark master URL (a cluster's, or local[N]).")] = "local[*]",
+    master: Annotated[
+        str | None, typer.Option(help="Spark master URL (a cluster's, or local[N]; local[*] if not given).")
+    ] = None,
     model: Annotated[str, typer.Option(help="Any MLflow model URI.")] = CHAMPION_URI,
     overwrite: Annotated[bool, typer.Option(help="Replace results already in OUTPUT.")] = False,
 ) -> None:
     """Score a collection (articles or sentences) in bulk into Parquet, on Spark or locally."""
     if not input.exists():
         raise StanceError(f"{input}: no such file or folder")
+    if master is not None and engine != Engine.spark:  # it would score in this process all the same
+        raise StanceError(
+            f"--master {master} is for Spark: add --engine spark (without it, score-batch scores here)"
+        )
+    master = master or "local[*]"
     if engine == Engine.spark and not SPARK_MASTER.fullmatch(master):  # Spark's own answer is a traceback
         raise StanceError(
             f"--master {master}: not a Spark master URL (local[N], local[*], spark://HOST:PORT, yarn or k8s://...)"
@@ -282,10 +306,10 @@ def cli(
     tmp, skipped = _prepare_output(output, overwrite), []
     try:
         if engine == Engine.spark:
-            n, trust = run_spark(input, tmp, model, master, skipped)
+            (n, trust), cached = run_spark(input, tmp, model, master, skipped), None
         else:
-            n, trust = run_local(input, tmp, model, skipped)
-        record = model_record(model, Scheme.load(), trust, engine.value, n)
+            n, trust, cached = run_local(input, tmp, model, skipped)
+        record = model_record(model, Scheme.load(), trust, engine.value, n, cached)
         (tmp / MODEL_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if skipped:
             (tmp / SKIPPED).write_text(

@@ -9,9 +9,12 @@ file system, or an object store URL Spark can write).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -87,7 +90,12 @@ def session(master: str):
         builder = builder.config("spark.driver.host", "127.0.0.1").config(
             "spark.driver.bindAddress", "127.0.0.1"
         )
+    # pyspark answers Ctrl-C with its own handler: py4j's tracebacks (about 55 lines) and no
+    # `interrupted` line; the command's handler (stance.runner) is put back
+    handler = signal.getsignal(signal.SIGINT)
     spark = builder.getOrCreate()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
     spark.sparkContext.setLogLevel("ERROR")
     if not master.startswith("local"):
         spark.sparkContext.addPyFile(str(_code_zip()))
@@ -283,4 +291,5 @@ def run(
         profiles_frame(written, scheme, trust).to_parquet(out / "profiles" / "part-0.parquet", index=False)
         return len(written), trust
     finally:
-        spark.stop()
+        with contextlib.suppress(Exception):  # after Ctrl-C the JVM, in the same process group, is gone
+            spark.stop()
