@@ -70,6 +70,16 @@ def test_a_text_that_is_not_a_string_is_refused_not_scored_as_a_sure_none(wrappe
         "2 of 3 rows have a text that is not a string (rows 1, 2, counted from 0; row 1 holds 42 (int)): "
         "give each row a sentence in `text`"
     )
+    # a context that is not a string was read as its text ("5"), a holder found in no sentence
+    frame = pd.DataFrame(
+        {"text": ["He denied it.", "Qatar hosted the talks."], "context": [None, 5]}, dtype=object
+    )
+    with pytest.raises(MlflowException) as err:
+        wrapped.predict(None, frame)
+    assert err.value.message == (
+        "1 of 2 rows have a context that is not a string (rows 1, counted from 0; row 1 holds 5 (int)): "
+        "give each row the article's sentences before it in `context`, as one string, or leave it out"
+    )
     with pytest.raises(MlflowException) as err:  # a null stays a row with no text
         wrapped.predict(None, pd.DataFrame({"text": ["Qatar hosted the talks.", None]}))
     assert err.value.message == (

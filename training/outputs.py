@@ -77,15 +77,27 @@ def blank_rows(model_input) -> list[int]:
     ]
 
 
-def not_text_rows(model_input) -> list[tuple[int, object]]:
-    """(row, value) of each row of a model input whose text is a value but not a string (a number,
-    a boolean, a list: a client's misplaced column), which would score as the word "42" does, a
-    sure none. Nulls are :func:`blank_rows`'."""
+def not_text_rows(model_input, column: str = "text") -> list[tuple[int, object]]:
+    """(row, value) of each row of a model input whose text (or ``context``) is a value but not a
+    string (a number, a boolean, a list: a client's misplaced column), which would score as the
+    word "42" does, a sure none. Nulls are :func:`blank_rows`' (a null context is no context)."""
+    values = _text_values(model_input) if column == "text" else _column_values(model_input, column)
     return [
         (i, t)
-        for i, t in enumerate(_text_values(model_input))
+        for i, t in enumerate(values)
         if not isinstance(t, str) and t is not None and not (isinstance(t, float) and t != t)
     ]
+
+
+def _column_values(model_input, column: str) -> list:
+    """An optional column's values as given (a DataFrame's or a dict's); none where it is absent."""
+    import pandas as pd
+
+    if isinstance(model_input, pd.DataFrame) and column in model_input.columns:
+        return model_input[column].tolist()
+    if isinstance(model_input, dict) and column in model_input:
+        return list(model_input[column])
+    return []
 
 
 def long_rows(model_input, limit: int) -> list[tuple[int, int]]:

@@ -73,12 +73,14 @@ class StanceModel(PythonModel):
         # the server answers 400 with these messages, as predict refuses a blank input
         if blank := blank_rows(model_input):
             _refuse(f"{len(blank)} of {len(model_input)} rows have no text (null or blank; {_rows(blank)})")
-        if odd := not_text_rows(model_input):
-            (row, value), rows = odd[0], [i for i, _ in odd]
-            _refuse(
-                f"{len(odd)} of {len(model_input)} rows have a text that is not a string ({_rows(rows)}; "
-                f"row {row} holds {str(value)[:40]} ({type(value).__name__}))"
-            )
+        for column, hint in (("text", TEXT_HINT), ("context", CONTEXT_HINT)):
+            if odd := not_text_rows(model_input, column):
+                (row, value), rows = odd[0], [i for i, _ in odd]
+                _refuse(
+                    f"{len(odd)} of {len(model_input)} rows have a {column} that is not a string "
+                    f"({_rows(rows)}; row {row} holds {str(value)[:40]} ({type(value).__name__}))",
+                    hint,
+                )
         if long := long_rows(model_input, MAX_ARTICLE_BYTES):
             (row, size), rows = long[0], [i for i, _ in long]
             _refuse(
@@ -98,8 +100,12 @@ def _rows(rows: list[int]) -> str:
     )
 
 
-def _refuse(what: str):
+TEXT_HINT = "give each row a sentence in `text`"
+CONTEXT_HINT = "give each row the article's sentences before it in `context`, as one string, or leave it out"
+
+
+def _refuse(what: str, hint: str = TEXT_HINT):
     from mlflow.exceptions import MlflowException
     from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-    raise MlflowException(f"{what}: give each row a sentence in `text`", error_code=INVALID_PARAMETER_VALUE)
+    raise MlflowException(f"{what}: {hint}", error_code=INVALID_PARAMETER_VALUE)
