@@ -143,7 +143,7 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
     lines += [
         f"Written by `stance compare {comp.experiment}` from the MLflow runs"
         + (f" of `{'`, `'.join(specs)}`" if specs else "")
-        + f"; code at git commit {', '.join(f'`{c}`' for c in commits)}.",
+        + f"; the runs were trained by the code at git commit {', '.join(f'`{c}`' for c in commits)}.",
         "Runs are ranked by the champion rule's first figure, stance macro-F1 over the **rolling origin** (the time",
         "split and two older blocks, each scored by a model fitted only on the articles older than it, pooled); runs",
         "logged before it, by the **time split** alone (trained on the older articles, scored on the newest). Intervals are 90 % bootstrap intervals by article (1,000",
