@@ -227,7 +227,7 @@ class LocalServer:
                 f"Label Studio at {self.url} is running but refuses LABEL_STUDIO_API_KEY (HTTP {status}): its admin "
                 f"keeps the token and password of the first start with its data ({self.data_dir}), which a later "
                 f"start does not change. Put that token back in LABEL_STUDIO_API_KEY ({env_file()}), or log in to "
-                f"the UI and copy it from Account & Settings → Access Token (a forgotten password: "
+                "the UI and copy it from Account & Settings → Access Token (a forgotten password: "
                 f"{self.reset_password_command(username)})"
             )
 
