@@ -76,6 +76,16 @@ def resolver(scratch_root):
         ("Haqqani said the emirate would not allow its soil to be used against anyone.", "afghan_taliban"),
         # named in full, a listed person keeps his own actor: the longest name decides
         ("Husain Haqqani said the talks were bound to fail.", "other"),
+        # a trailing clause whose object comes first ("a charge X denied") is not the main clause
+        (
+            "Pakistan's defence minister accused the Afghan Taliban of sheltering TTP fighters, a charge Kabul denied.",
+            "pakistan",
+        ),
+        ("Pakistan accused the Afghan Taliban of harbouring the TTP, a charge Kabul denied.", "pakistan"),
+        (
+            "Islamabad accused Kabul of harbouring militants, a charge the Taliban government has denied.",
+            "pakistan",
+        ),
     ],
 )
 def test_the_holder_is_the_speaker_not_the_country_named(resolver, sentence, actor):

@@ -196,7 +196,29 @@ def _stance_verb(doc):
     verbs = [t for t in doc if t.lemma_.lower() in STANCE_VERBS and t.pos_ in ("VERB", "AUX")]
     if not verbs:
         return roots[0] if roots else None
-    return min(verbs, key=lambda t: (len(list(t.ancestors)), t.i))
+    return _main_clause(min(verbs, key=lambda t: (len(list(t.ancestors)), t.i)))
+
+
+def _main_clause(verb):
+    """The stance verb of the main clause where the parse rooted a trailing clause whose object
+    comes first: in "Pakistan accused the Taliban of ..., a charge Kabul denied" the small pipeline
+    makes "denied" the root ("a charge" its object, before its subject) and "accused" its ccomp.
+    The main clause carries the primary pair (the labeling guide), so its verb is returned."""
+    if verb.dep_ != "ROOT":
+        return verb
+    kids = list(verb.children)
+    subj = next((c for c in kids if c.dep_ == "nsubj"), None)
+    if subj is None or subj.i > verb.i:
+        return verb
+    fronted = [c for c in kids if c.dep_ == "dobj" and c.i < subj.i]
+    if not fronted or fronted[0].left_edge.i == 0 or verb.doc[fronted[0].left_edge.i - 1].text != ",":
+        return verb
+    main = [
+        c
+        for c in kids
+        if c.dep_ == "ccomp" and c.i < fronted[0].i and c.lemma_.lower() in STANCE_VERBS and c.pos_ == "VERB"
+    ]
+    return main[0] if main else verb
 
 
 def _subject(verb):
