@@ -208,6 +208,37 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
 
 
+def test_a_report_made_again_scores_only_the_articles_it_has_not_scored(trained, tmp_path):
+    """The analyst makes the report again (another output, an article corrected): what the same
+    model and code scored before is read back, not scored again, and the report is the same."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    texts = {
+        "again-1": "Pakistan demanded that Kabul act against the TTP within a week, officials said in Quetta.\n\n"
+        "A Taliban spokesman rejected the deadline as interference.\n",
+        "again-2": "Qatar offered to host a second round of the Quetta talks.\n",
+    }
+    for name, text in texts.items():
+        (folder / f"{name}.txt").write_text(text)
+
+    def report(out: str) -> tuple[str, dict, str]:
+        res = run_cli("report", str(folder), "--out", str(tmp_path / out))
+        assert res.returncode == 0, res.stderr.decode()
+        summary = json.loads((tmp_path / out / "summary.json").read_text())
+        return res.stdout.decode(), summary, (tmp_path / out / "timeline.csv").read_text()
+
+    said, first, timeline = report("r1")
+    assert "read as an earlier report" not in said
+    said, again, same = report("r2")
+    assert "2 articles read as an earlier report scored them (the same model, code and text" in said
+    assert (again["sentences"], same) == (first["sentences"], timeline)
+    # one article corrected: it is scored again (its new sentence counts), the other read back
+    (folder / "again-2.txt").write_text(texts["again-2"] + "\nThe TTP denied any role in the attack.\n")
+    said, third, _ = report("r3")
+    assert "  1 article read as an earlier report scored it" in said
+    assert third["sentences"] == first["sentences"] + 1
+
+
 def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tmp_path):
     path, meta, _ = predictions
     out = tmp_path / "report"
@@ -232,6 +263,7 @@ def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_p
         "undated": [],
         "in_sample": None,
         "checks": 0,
+        "reused": 0,
     }
     monkeypatch.setattr(report, "build", lambda *_: done | {"skipped": [{"file": "live.md", "error": "…"}]})
     report.cli(tmp_path)

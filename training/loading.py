@@ -42,6 +42,7 @@ class Loaded:
     trust: dict | None = None  # how far to trust each pair it calls (training/reliability.py)
     data_version: str | None = None  # the labeled data it was trained on
     cached: bool = False  # the copy kept from an earlier load: the tracking store did not answer
+    identity: str = ""  # this saved model and no other: its MLmodel's model_uuid (else its folder)
 
     def predict(self, model_input):
         """What the logged pyfunc model returns for the same input (training/pyfunc.py)."""
@@ -80,6 +81,7 @@ def load_checked(model_uri: str, scheme: Scheme) -> Loaded:
         _trust(folder, artifacts),
         meta.get("data_version"),
         cached=bool(what[1]),
+        identity=mlmodel.get("model_uuid") or str(folder.resolve()),
     )
 
 

@@ -156,6 +156,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     metas = read_meta(meta_path)
     check_writable(out)
     skipped: list[dict] = []  # a folder's files that are not articles, passed over
+    reused = 0  # articles whose scores an earlier report of this model and code had made
     if batch:  # a score-batch output: its rows, scored already, and the record of what scored them
         preds, headlines, files, carried, record = read_batch(input_path, scheme)
         metas = carried | metas  # an articles.tsv given by --meta wins over the rows' own
@@ -164,7 +165,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         skipped = batch_skipped(input_path)  # the files the batch passed over, listed as a folder's are
     elif input_path.is_dir():
         model = model or CHAMPION_URI
-        preds, headlines, files, kept = score_folder(input_path, model, scheme, skipped)
+        preds, headlines, files, kept, reused = score_folder(input_path, model, scheme, skipped)
         header = model_header(model, scheme)
     else:
         kept = None
@@ -205,6 +206,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         "out": str(out),
         **{k: header[k] for k in ("articles", "sentences", "undated", "skipped", "in_sample")},
         "checks": len(checks),
+        "reused": reused,
     }
 
 
@@ -286,6 +288,12 @@ def cli(
         f"report of {counted(r['articles'], 'article')}, {counted(r['sentences'], 'sentence')}{undated}; "
         f"{counted(r['checks'], 'codebook flag')}"
     )
+    if r["reused"]:
+        print(
+            f"  {counted(r['reused'], 'article')} read as an earlier report scored "
+            f"{'it' if r['reused'] == 1 else 'them'} (the same model, code and text; kept in .stance/scored), "
+            "not scored again"
+        )
     if r["skipped"]:
         print(
             f"  skipped {counted(len(r['skipped']), 'file that is not an article', 'files that are not articles')} "

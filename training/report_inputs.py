@@ -149,9 +149,58 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     check_any_read(folder, skipped, len(files))
     skipped += other_files(folder)
     predictor = Predictor(model, scheme)
-    results = predictor.predict_articles(articles)
+    scored, reused = scored_articles(predictor, articles)
     headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}
-    return [p for r in results for p in r.sentences], headlines, files, predictor.trust
+    return [p for group in scored for p in group], headlines, files, predictor.trust, reused
+
+
+# Each article's scored sentences, kept under .stance/ by the model and the code that scored them,
+# so a report made again (another --by, another articles.tsv, one article added) scores only what
+# it has not scored before. The predictions are a function of the saved model (its model_uuid),
+# the project's code (training.tracking.code_version: the segmenter, the parse) and the article's
+# id and text; each is in the key, so nothing else can make a kept score stale.
+SCORED = "scored"
+SCORED_KEEP = 3  # the models (or code versions) whose scores are kept, the most recently used
+
+
+def scored_articles(predictor, articles: list) -> tuple[list[list], int]:
+    """Each article's sentence predictions, in order, and how many were read from the ones kept."""
+    import contextlib
+    import json
+    import os
+    from dataclasses import asdict
+
+    from stance import paths
+    from stance.io import write_atomic
+    from training.predict import SentencePrediction
+    from training.tracking import code_version
+
+    key = hashlib.sha256(f"{predictor.model.identity}\0{code_version()}".encode()).hexdigest()[:16]
+    folder = paths.state() / SCORED / key
+    names = [hashlib.sha256(f"{a.id}\0{a.text}".encode()).hexdigest()[:24] + ".json" for a in articles]
+    found: dict[str, list] = {}
+    for name in names:
+        # not scored by this model and code, or a kept copy unreadable: scored again
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            found[name] = [SentencePrediction(**row) for row in json.loads((folder / name).read_text())]
+    todo = [(a, n) for a, n in zip(articles, names, strict=True) if n not in found]
+    if todo:
+        folder.mkdir(parents=True, exist_ok=True)
+        for (_, name), result in zip(todo, predictor.predict_articles([a for a, _ in todo]), strict=True):
+            write_atomic(folder / name, json.dumps([asdict(p) for p in result.sentences]))
+            found[name] = result.sentences
+    if folder.is_dir():
+        os.utime(folder)  # the most recently used; older keys beyond SCORED_KEEP are removed
+        _prune(folder.parent)
+    return [found[n] for n in names], len(articles) - len(todo)
+
+
+def _prune(root: Path) -> None:
+    import shutil
+
+    kept = sorted((d for d in root.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in kept[SCORED_KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_predictions(path: Path, scheme: Scheme):
