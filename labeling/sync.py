@@ -226,7 +226,7 @@ def merged_lines(raw: Path, lines: list[dict]) -> tuple[list[dict], int]:
     sentence the server holds annotations of, the server's lines replace the file's; every other
     sentence of the file is kept, so a pull from a server that holds only some of the project's
     sentences (a fresh server, a new batch) never drops the rest. (The lines, how many sentences
-    the file had that the server's lines replaced.)"""
+    the file had whose labels the server's lines changed.)"""
     from stance.io import read_jsonl
 
     if not raw.is_file():
@@ -234,7 +234,11 @@ def merged_lines(raw: Path, lines: list[dict]) -> tuple[list[dict], int]:
     old = [row for _, row in read_jsonl(raw)]
     held = {_span(x) for x in lines}
     kept = [x for x in old if _span(x) not in held]
-    replaced = len({_span(x) for x in old} & held)
+    before, after = defaultdict(list), defaultdict(list)
+    for rows, by_span in ((old, before), (lines, after)):
+        for x in sorted(rows, key=_line_key):
+            by_span[_span(x)].append(x)
+    replaced = sum(before[s] != after[s] for s in before.keys() & held)
     return sorted(kept + lines, key=_line_key), replaced
 
 

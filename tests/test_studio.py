@@ -447,6 +447,25 @@ def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(s
         path.unlink()
 
 
+def test_a_pull_counts_only_the_sentences_whose_labels_changed_on_the_server(tmp_path):
+    """Each pull said "N sentences it already had annotations of now take the server's": a second
+    pull of an unchanged project said it of every sentence, as if the server had changed them."""
+    from labeling.sync import merged_lines
+    from stance.io import dumps_jsonl
+
+    def line(start, annotator, pair):
+        return {"article": "a", "start": start, "end": start + 5, "text": "x", "annotator": annotator,
+                "pairs": [pair.to_dict()], "ground_truth": False}  # fmt: skip
+
+    server = [line(0, "ann1", PK_DEMAND), line(0, "ann2", PK_DEMAND), line(9, "ann1", TB_DENIAL)]
+    raw = tmp_path / "studio-p.jsonl"
+    raw.write_text(dumps_jsonl(server))
+    assert merged_lines(raw, server)[1] == 0  # pulled again, nothing changed
+    relabeled = [line(0, "ann1", PK_DEMAND), line(0, "ann2", TB_DENIAL), line(9, "ann1", TB_DENIAL)]
+    assert merged_lines(raw, relabeled)[1] == 1  # ann2 changed one sentence
+    assert merged_lines(raw, server[:2])[1] == 0  # a server holding fewer sentences changes none
+
+
 def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says_where_it_goes(
     studio, scheme, tmp_path
 ):
