@@ -166,6 +166,7 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     return {
         **summarize(records, scheme),
         "replaced": replaced,
+        "edited": edited_by_others(tasks, users),
         "checks": [c for c in report["checks"] if c.split(": ", 1)[0].split(" ", 1)[0] in mine],
         "raw": str(raw),
         "snapshot": report["snapshot"],
@@ -219,6 +220,31 @@ def check_articles(tasks: list[dict]) -> None:
 
 def _span(line: dict) -> tuple:
     return line["article"], line["start"], line["end"]
+
+
+def edited_by_others(tasks: list[dict], users: dict[int, str]) -> list[str]:
+    """Annotations another user changed after their annotator made them, one line each. Label
+    Studio lets every user of the organization edit any annotation (an annotator opening the
+    other's task in the Data Manager, a reviewer correcting a label in place of deciding), and
+    the labels then count as the annotator's own. The project's commands make annotations as the
+    admin for the annotator, updated when made: those are not named."""
+    from datetime import datetime
+
+    def uid(user):
+        return user.get("id") if isinstance(user, dict) else user
+
+    lines = []
+    for task in sorted(tasks, key=lambda t: t["id"]):
+        for ann in task.get("annotations", []):
+            by, editor = uid(ann.get("completed_by")), uid(ann.get("updated_by"))
+            if ann.get("was_cancelled") or editor in (None, by):
+                continue
+            made, changed = (datetime.fromisoformat(ann[k]) for k in ("created_at", "updated_at"))
+            if (changed - made).total_seconds() > 1:
+                sid = task.get("data", {}).get("sentence_id", "no sentence id")
+                who, other = users.get(by, f"user {by}"), users.get(editor, f"user {editor}")
+                lines.append(f"task {task['id']} ({sid}): {who}'s annotation was last changed by {other}")
+    return lines
 
 
 def merged_lines(raw: Path, lines: list[dict]) -> tuple[list[dict], int]:

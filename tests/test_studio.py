@@ -466,6 +466,25 @@ def test_a_pull_counts_only_the_sentences_whose_labels_changed_on_the_server(tmp
     assert merged_lines(raw, server[:2])[1] == 0  # a server holding fewer sentences changes none
 
 
+def test_a_pull_names_an_annotation_another_user_changed(tmp_path):
+    """Label Studio lets every user edit any annotation: an annotator who opened the other's task in
+    the Data Manager changed it (HTTP 200), and the pull kept it as the first annotator's label,
+    silently. The project's own commands make annotations as the admin for the annotator: not named."""
+    from labeling.sync import edited_by_others
+
+    def ann(by, editor, updated):
+        return {"completed_by": by, "updated_by": editor, "was_cancelled": False,
+                "created_at": "2026-12-07T00:26:02.578624Z", "updated_at": updated}  # fmt: skip
+
+    made = "2026-12-07T00:26:02.578700Z"  # as `submit` / `import` make it: updated when created
+    tasks = [
+        {"id": 2, "data": {"sentence_id": "a:1"}, "annotations": [ann(2, 2, "2026-12-07T00:30:00Z"), ann(3, 2, "2026-12-07T00:31:49Z")]},
+        {"id": 5, "data": {"sentence_id": "a:2"}, "annotations": [ann(4, 1, made), ann({"id": 3}, 3, "2026-12-07T00:40:00Z")]},
+    ]  # fmt: skip
+    users = {1: "admin", 2: "ann1", 3: "ann2", 4: "rev1"}
+    assert edited_by_others(tasks, users) == ["task 2 (a:1): ann2's annotation was last changed by ann1"]
+
+
 def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says_where_it_goes(
     studio, scheme, tmp_path
 ):
