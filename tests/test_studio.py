@@ -62,6 +62,30 @@ def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme
     assert xml == label_config(scheme)  # same scheme, same text: re-running init changes nothing
 
 
+def test_the_instructions_an_annotator_reads_are_the_whole_guide(scheme, tmp_path, monkeypatch):
+    """An annotator in the UI reads the project's instructions, not ../shared/labeling-guide.md:
+    they held the guide's two tables only, without its rulings on the hard cases (a mediating state
+    urging talks is a demand, "officials said the Taliban were unwilling" is two pairs)."""
+    from labeling.loop import project_settings
+
+    guide = tmp_path / "shared" / "labeling-guide.md"
+    guide.parent.mkdir()
+    guide.write_text(
+        "# Labeling guide\n\n| stance | the actor ... |\n|---|---|\n| `demand` | asks |\n\n"
+        "## Rulings on recurring hard cases\n- A mediating state urging the sides to keep talking is\n"
+        "  `(mediator, demand)` (a request for talks).\n"
+    )
+    monkeypatch.setenv("STANCE_ROOT", str(tmp_path / "project"))
+    shown = project_settings(scheme, "t")["expert_instruction"]
+    assert "<h2>Rulings on recurring hard cases</h2>" in shown
+    assert (
+        "<li>A mediating state urging the sides to keep talking is\n<code>(mediator, demand)</code>" in shown
+    )
+    assert "<td><code>demand</code></td>" in shown
+    guide.unlink()  # no guide beside the project: the scheme's tables, as before
+    assert "<h4>Stances</h4>" in project_settings(scheme, "t")["expert_instruction"]
+
+
 def test_pairs_survive_a_trip_through_an_annotation_result(scheme):
     for pairs in [(), (PK_DEMAND,), (PK_DEMAND, TB_DENIAL, Pair("mediator", "mediation"))]:
         assert result_to_pairs(pairs_to_result(pairs, scheme), scheme, "task 1") == pairs
