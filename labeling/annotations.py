@@ -151,13 +151,16 @@ def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | Non
     """Raw files -> one snapshot; returns a report of what was done.
 
     A sentence annotated in two files is an error, except that a pulled Label Studio file
-    (``studio-*.jsonl``) wins over the files before it: the server holds the newer labels.
+    (``studio-*.jsonl``) wins over the seeds and the corpus: the server holds the newer labels.
+    A sentence of two pulled files keeps the annotations of both (an annotator in both: the
+    later file's).
     """
     from labeling.rules import blocking_error, check_rows, load_rules
 
     rules = load_rules(scheme)
     articles: dict[str, Article] = {}
     by_id: dict[str, Record] = {}
+    pulled: set[str] = set()  # sentences a pulled Label Studio file labeled
     report = {"sources": {}, "checks": []}
     for path in raw_files:
         units = read_raw(path, scheme, articles)  # every field's type checked first
@@ -166,12 +169,22 @@ def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | Non
             raise err
         report["checks"] += [v.line() for v in violations]
         aligned, unaligned = align(units, articles)
+        studio = Path(path).name.startswith(STUDIO_PREFIX)
         for r in aligned:
-            r.pairs, r.resolved_by = resolve(r.annotations)
             sid = r.sentence.sentence_id
-            if sid in by_id and not Path(path).name.startswith(STUDIO_PREFIX):
+            if sid in by_id and not studio:
                 raise StanceError(f"sentence {sid} is annotated in more than one raw file")
+            if sid in pulled:
+                # labeled in two pulled projects (an article pushed again to another project):
+                # every annotator's label counts, so a reviewer's decision in either decides
+                names = {a.annotator for a in r.annotations}
+                r.annotations = [
+                    a for a in by_id[sid].annotations if a.annotator not in names
+                ] + r.annotations
+            r.pairs, r.resolved_by = resolve(r.annotations)
             by_id[sid] = r
+            if studio:
+                pulled.add(sid)
         report["sources"][str(path)] = {
             "articles": len({u.article for u in units}),
             "raw_sentences": len(units),

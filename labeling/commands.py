@@ -231,6 +231,14 @@ def pull_cli(
     console.print(f"{report['sentences']} annotated sentences; resolved by {resolved}")
     _print_agreement(console, report)
     print_checks(console, report["checks"])
+    if edited := report["edited"]:
+        console.print(
+            f"[yellow]{len(edited)} annotation(s) changed by another user than their annotator, "
+            "counted as the annotator's labels[/yellow] (Label Studio lets every user edit any annotation; "
+            "a reviewer decides with `stance labeling submit --review`):"
+        )
+        for line in edited:
+            console.print(f"  {line}")
     state = "written" if report["new"] else "unchanged (already there)"
     console.print(f"annotations of this project: {report['raw']}")
     if report["replaced"]:

@@ -21,7 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from stance import paths
 from stance.errors import StanceError, one_or_several
+from stance.io import read_text
 from stance.scheme import Pair, Scheme
 from stance.server import DEFAULT_URL, load_env
 
@@ -84,7 +86,8 @@ def _hint(scheme: Scheme, facet: str, label: str) -> str:
 
 
 def instructions(scheme: Scheme) -> str:
-    """The guide's definitions as the project's instructions (HTML), shown before labeling."""
+    """The project's instructions (HTML), shown before labeling: the labeling guide itself, its
+    rulings on hard cases too, where it is beside the project; else the scheme's definitions."""
 
     def table(title: str, labels: dict[str, str]) -> str:
         # written as Label Studio's sanitizer stores it (tbody, bare quotes), so re-running init compares equal
@@ -94,14 +97,18 @@ def instructions(scheme: Scheme) -> str:
         )
         return f"<h4>{title}</h4><table><tbody>{rows}</tbody></table>"
 
-    return (
+    intro = (
         "<p>Label who takes which stance in this sentence. The <b>primary pair</b> is the one carried by"
         " the main clause (when two clauses are equal, the first in reading order). Add other pairs under"
         f" <i>Additional pairs</i>. With no pair, choose actor <b>{scheme.none}</b> and stance"
         f" <b>{scheme.none}</b>. The actor is who holds the stance, never the role.</p>"
-        + table("Stances", scheme.stances)
-        + table("Actors", scheme.actors)
     )
+    guide = paths.labeling_guide()
+    if guide.is_file():
+        from markdown_it import MarkdownIt  # rich's Markdown renderer; Label Studio stores its HTML as is
+
+        return intro + MarkdownIt("commonmark").enable("table").render(read_text(guide, "the labeling guide"))
+    return intro + table("Stances", scheme.stances) + table("Actors", scheme.actors)
 
 
 # -- results <-> pairs --------------------------------------------------------------------

@@ -166,6 +166,7 @@ def pull(studio: Studio, scheme: Scheme, title: str, folder: Path | None = None)
     return {
         **summarize(records, scheme),
         "replaced": replaced,
+        "edited": edited_by_others(tasks, users),
         "checks": [c for c in report["checks"] if c.split(": ", 1)[0].split(" ", 1)[0] in mine],
         "raw": str(raw),
         "snapshot": report["snapshot"],
@@ -221,12 +222,37 @@ def _span(line: dict) -> tuple:
     return line["article"], line["start"], line["end"]
 
 
+def edited_by_others(tasks: list[dict], users: dict[int, str]) -> list[str]:
+    """Annotations another user changed after their annotator made them, one line each. Label
+    Studio lets every user of the organization edit any annotation (an annotator opening the
+    other's task in the Data Manager, a reviewer correcting a label in place of deciding), and
+    the labels then count as the annotator's own. The project's commands make annotations as the
+    admin for the annotator, updated when made: those are not named."""
+    from datetime import datetime
+
+    def uid(user):
+        return user.get("id") if isinstance(user, dict) else user
+
+    lines = []
+    for task in sorted(tasks, key=lambda t: t["id"]):
+        for ann in task.get("annotations", []):
+            by, editor = uid(ann.get("completed_by")), uid(ann.get("updated_by"))
+            if ann.get("was_cancelled") or editor in (None, by):
+                continue
+            made, changed = (datetime.fromisoformat(ann[k]) for k in ("created_at", "updated_at"))
+            if (changed - made).total_seconds() > 1:
+                sid = task.get("data", {}).get("sentence_id", "no sentence id")
+                who, other = users.get(by, f"user {by}"), users.get(editor, f"user {editor}")
+                lines.append(f"task {task['id']} ({sid}): {who}'s annotation was last changed by {other}")
+    return lines
+
+
 def merged_lines(raw: Path, lines: list[dict]) -> tuple[list[dict], int]:
     """The server's annotation lines merged into the project's raw file as it stands: for a
     sentence the server holds annotations of, the server's lines replace the file's; every other
     sentence of the file is kept, so a pull from a server that holds only some of the project's
     sentences (a fresh server, a new batch) never drops the rest. (The lines, how many sentences
-    the file had that the server's lines replaced.)"""
+    the file had whose labels the server's lines changed.)"""
     from stance.io import read_jsonl
 
     if not raw.is_file():
@@ -234,7 +260,11 @@ def merged_lines(raw: Path, lines: list[dict]) -> tuple[list[dict], int]:
     old = [row for _, row in read_jsonl(raw)]
     held = {_span(x) for x in lines}
     kept = [x for x in old if _span(x) not in held]
-    replaced = len({_span(x) for x in old} & held)
+    before, after = defaultdict(list), defaultdict(list)
+    for rows, by_span in ((old, before), (lines, after)):
+        for x in sorted(rows, key=_line_key):
+            by_span[_span(x)].append(x)
+    replaced = sum(before[s] != after[s] for s in before.keys() & held)
     return sorted(kept + lines, key=_line_key), replaced
 
 

@@ -30,6 +30,11 @@ def scheme_file() -> Path:
     return configs() / "scheme.yaml"
 
 
+def labeling_guide() -> Path:
+    """The team's labeling guide, beside the project (``../shared/``): the project's instructions."""
+    return root().parent / "shared" / "labeling-guide.md"
+
+
 def seeds() -> Path:
     return root() / "seeds"
 

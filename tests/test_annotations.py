@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +185,39 @@ def test_the_import_report_in_a_log_shows_every_source_whole(scratch_root):
         row = next(line for line in text.splitlines() if source in line)
         assert "ground_truth" in row  # the row on one line: how its conflicts were resolved
     assert "…" not in text.split("codebook checks")[0]
+
+
+def test_a_sentence_labeled_in_two_pulled_projects_keeps_both_and_the_reviewers_decision(tmp_path, scheme):
+    # a labeled article pushed again to a second project ("r42 test", sorting before "stance"): its
+    # two annotators and reviewer used to vanish from the snapshot, the later file's labels replacing them
+    line = json.loads((paths.corpus() / "annotations.jsonl").read_text().splitlines()[0])
+    tb = [{"actor": "afghan_taliban", "stance": "denial"}]
+    pk = [{"actor": "pakistan", "stance": "demand"}]
+
+    def raw(name, *labels):
+        path = tmp_path / f"studio-{name}.jsonl"
+        path.write_text(
+            "".join(
+                json.dumps(line | {"annotator": a, "pairs": p, "ground_truth": t}) + "\n"
+                for a, p, t in labels
+            )
+        )
+        return path
+
+    second = raw(
+        "r42-test", ("ann1", tb, False), ("ann2", pk, False), ("rev1", tb, True), ("annotator-2", tb, False)
+    )
+    first = raw("stance", ("annotator-2", pk, False), ("annotator-3", pk, False))
+    report = import_annotations([second, first], scheme, tmp_path / "snap")
+    (record,) = [
+        r for r in load_snapshot(Path(report["snapshot"]), scheme) if r.sentence.start == line["start"]
+    ]
+    assert (record.pairs, record.resolved_by) == ((TB_DENIAL,), "ground_truth")
+    # every annotator's label counts once; a name in both files is the later file's (sorted by name)
+    assert sorted((a.annotator, a.pairs) for a in record.annotations) == [
+        ("ann1", (TB_DENIAL,)),
+        ("ann2", (PK_DEMAND,)),
+        ("annotator-2", (PK_DEMAND,)),
+        ("annotator-3", (PK_DEMAND,)),
+        ("rev1", (TB_DENIAL,)),
+    ]

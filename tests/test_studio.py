@@ -62,6 +62,30 @@ def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme
     assert xml == label_config(scheme)  # same scheme, same text: re-running init changes nothing
 
 
+def test_the_instructions_an_annotator_reads_are_the_whole_guide(scheme, tmp_path, monkeypatch):
+    """An annotator in the UI reads the project's instructions, not ../shared/labeling-guide.md:
+    they held the guide's two tables only, without its rulings on the hard cases (a mediating state
+    urging talks is a demand, "officials said the Taliban were unwilling" is two pairs)."""
+    from labeling.loop import project_settings
+
+    guide = tmp_path / "shared" / "labeling-guide.md"
+    guide.parent.mkdir()
+    guide.write_text(
+        "# Labeling guide\n\n| stance | the actor ... |\n|---|---|\n| `demand` | asks |\n\n"
+        "## Rulings on recurring hard cases\n- A mediating state urging the sides to keep talking is\n"
+        "  `(mediator, demand)` (a request for talks).\n"
+    )
+    monkeypatch.setenv("STANCE_ROOT", str(tmp_path / "project"))
+    shown = project_settings(scheme, "t")["expert_instruction"]
+    assert "<h2>Rulings on recurring hard cases</h2>" in shown
+    assert (
+        "<li>A mediating state urging the sides to keep talking is\n<code>(mediator, demand)</code>" in shown
+    )
+    assert "<td><code>demand</code></td>" in shown
+    guide.unlink()  # no guide beside the project: the scheme's tables, as before
+    assert "<h4>Stances</h4>" in project_settings(scheme, "t")["expert_instruction"]
+
+
 def test_pairs_survive_a_trip_through_an_annotation_result(scheme):
     for pairs in [(), (PK_DEMAND,), (PK_DEMAND, TB_DENIAL, Pair("mediator", "mediation"))]:
         assert result_to_pairs(pairs_to_result(pairs, scheme), scheme, "task 1") == pairs
@@ -445,6 +469,44 @@ def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(s
     assert other.sentence_id in rows  # kept in the snapshot too
     for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
         path.unlink()
+
+
+def test_a_pull_counts_only_the_sentences_whose_labels_changed_on_the_server(tmp_path):
+    """Each pull said "N sentences it already had annotations of now take the server's": a second
+    pull of an unchanged project said it of every sentence, as if the server had changed them."""
+    from labeling.sync import merged_lines
+    from stance.io import dumps_jsonl
+
+    def line(start, annotator, pair):
+        return {"article": "a", "start": start, "end": start + 5, "text": "x", "annotator": annotator,
+                "pairs": [pair.to_dict()], "ground_truth": False}  # fmt: skip
+
+    server = [line(0, "ann1", PK_DEMAND), line(0, "ann2", PK_DEMAND), line(9, "ann1", TB_DENIAL)]
+    raw = tmp_path / "studio-p.jsonl"
+    raw.write_text(dumps_jsonl(server))
+    assert merged_lines(raw, server)[1] == 0  # pulled again, nothing changed
+    relabeled = [line(0, "ann1", PK_DEMAND), line(0, "ann2", TB_DENIAL), line(9, "ann1", TB_DENIAL)]
+    assert merged_lines(raw, relabeled)[1] == 1  # ann2 changed one sentence
+    assert merged_lines(raw, server[:2])[1] == 0  # a server holding fewer sentences changes none
+
+
+def test_a_pull_names_an_annotation_another_user_changed(tmp_path):
+    """Label Studio lets every user edit any annotation: an annotator who opened the other's task in
+    the Data Manager changed it (HTTP 200), and the pull kept it as the first annotator's label,
+    silently. The project's own commands make annotations as the admin for the annotator: not named."""
+    from labeling.sync import edited_by_others
+
+    def ann(by, editor, updated):
+        return {"completed_by": by, "updated_by": editor, "was_cancelled": False,
+                "created_at": "2026-12-07T00:26:02.578624Z", "updated_at": updated}  # fmt: skip
+
+    made = "2026-12-07T00:26:02.578700Z"  # as `submit` / `import` make it: updated when created
+    tasks = [
+        {"id": 2, "data": {"sentence_id": "a:1"}, "annotations": [ann(2, 2, "2026-12-07T00:30:00Z"), ann(3, 2, "2026-12-07T00:31:49Z")]},
+        {"id": 5, "data": {"sentence_id": "a:2"}, "annotations": [ann(4, 1, made), ann({"id": 3}, 3, "2026-12-07T00:40:00Z")]},
+    ]  # fmt: skip
+    users = {1: "admin", 2: "ann1", 3: "ann2", 4: "rev1"}
+    assert edited_by_others(tasks, users) == ["task 2 (a:1): ann2's annotation was last changed by ann1"]
 
 
 def test_a_pull_of_an_article_pushed_from_another_folder_writes_nothing_and_says_where_it_goes(
