@@ -239,6 +239,30 @@ def test_a_report_made_again_scores_only_the_articles_it_has_not_scored(trained,
     assert third["sentences"] == first["sentences"] + 1
 
 
+def test_a_report_of_predicts_jsonl_says_how_far_to_trust_each_cell(trained, tmp_path):
+    """predict's profile lines name the model that scored; a report read from them shows that
+    model's trust table, the one a report of the same articles scored in place shows."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "jsonl-1.txt").write_text(
+        "Pakistan demanded that Kabul act against the TTP, officials said.\n\n"
+        "A Taliban spokesman denied that militants use Afghan soil.\n"
+    )
+    predicted = run_cli("predict", "-f", "jsonl", str(folder / "jsonl-1.txt"))
+    assert predicted.returncode == 0, predicted.stderr.decode()
+    (tmp_path / "preds.jsonl").write_bytes(predicted.stdout)
+    summaries = []
+    for given, out in ((tmp_path / "preds.jsonl", "from-jsonl"), (folder, "in-place")):
+        res = run_cli("report", str(given), "--out", str(tmp_path / out))
+        assert res.returncode == 0, res.stderr.decode()
+        summaries.append(json.loads((tmp_path / out / "summary.json").read_text()))
+    from_jsonl, in_place = summaries
+    assert from_jsonl["model"].startswith("predictions in preds.jsonl by models:/stance-classifier/")
+    assert from_jsonl["trust"] is not None and from_jsonl["trust"] == in_place["trust"]
+    html = (tmp_path / "from-jsonl" / "report.html").read_text()
+    assert 'id="trust-table"' in html and "Not measured" not in html
+
+
 def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tmp_path):
     path, meta, _ = predictions
     out = tmp_path / "report"

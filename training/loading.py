@@ -43,6 +43,7 @@ class Loaded:
     data_version: str | None = None  # the labeled data it was trained on
     cached: bool = False  # the copy kept from an earlier load: the tracking store did not answer
     identity: str = ""  # this saved model and no other: its MLmodel's model_uuid (else its folder)
+    uri: str = ""  # this version as a URI that names no other (models:/NAME/VERSION, runs:/…, a folder)
 
     def predict(self, model_input):
         """What the logged pyfunc model returns for the same input (training/pyfunc.py)."""
@@ -82,6 +83,7 @@ def load_checked(model_uri: str, scheme: Scheme) -> Loaded:
         meta.get("data_version"),
         cached=bool(what[1]),
         identity=mlmodel.get("model_uuid") or str(folder.resolve()),
+        uri=str(folder.resolve()) if folder == Path(model_uri) else what[0].split(" (@")[0],
     )
 
 

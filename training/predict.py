@@ -171,6 +171,8 @@ class Predictor:
         # the labels the model was fitted to travel with each profile: a report read from these
         # predictions can then say which sentences were its training data (in-sample)
         fitted_to = {"data_version": self.model.data_version} if self.model.data_version else {}
+        # and the model itself, by a URI that names this version: its trust table, for the report
+        fitted_to |= {"model": self.model.uri} if self.model.uri else {}
         results, i = [], 0
         for article, group in zip(articles, sentences, strict=True):
             preds = flat[i : i + len(group)]

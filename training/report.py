@@ -168,13 +168,13 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         preds, headlines, files, kept, reused = score_folder(input_path, model, scheme, skipped)
         header = model_header(model, scheme)
     else:
-        kept = None
-        preds, headlines, files, data_version = read_predictions(input_path, scheme)
-        header = {
-            "model": f"predictions in {input_path.name}",
+        preds, headlines, files, data_version, by_model = read_predictions(input_path, scheme)
+        header = (model_header(by_model, scheme) if by_model else {}) | {
+            "model": f"predictions in {input_path.name}" + (f" by {by_model}" if by_model else ""),
             "data_version": data_version,
             "scheme_hash": scheme.hash,
         }
+        kept = kept_trust(by_model) if by_model else None  # the model's own table, as a folder's report reads
     rows = from_predictions(preds, metas, headlines, scheme)
     agg = aggregate(rows, scheme, by)
     articles = {r.meta.article: r.meta for r in rows}
@@ -238,6 +238,21 @@ def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]
         return None
     rows, where = got
     return reliability.summary(rows, where, pairs, reliability.snapshot_pairs(data_version))
+
+
+def kept_trust(model_uri: str) -> dict | None:
+    """The trust table a logged model keeps (:func:`training.loading.trust_of`); None for a model
+    without one, or one the tracking store cannot give now (the report then says "not measured")."""
+    from training import loading, tracking
+
+    tracking.setup_uri()
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import get_model_info
+
+    try:
+        return loading.trust_of(model_uri, get_model_info(model_uri).flavors)
+    except (MlflowException, OSError, StanceError):
+        return None
 
 
 def check_writable(out: Path) -> None:

@@ -204,15 +204,17 @@ def _prune(root: Path) -> None:
 
 
 def read_predictions(path: Path, scheme: Scheme):
-    """Sentence predictions from ``stance predict -f jsonl`` output, and the data version of the
-    model that made them (its profile lines carry it; "?" where they do not, or disagree)."""
+    """Sentence predictions from ``stance predict -f jsonl`` output, the data version of the model
+    that made them and that model's URI (its profile lines carry both; "?" and None where they do
+    not, or disagree: predictions of two models)."""
     from stance.io import read_jsonl
     from training.predict import SentencePrediction
 
-    preds, versions = [], set()
+    preds, versions, models = [], set(), set()
     for n, row in read_jsonl(path):
         if row.get("kind") == "profile":
             versions.add(row.get("data_version") or "?")
+            models.add(row.get("model"))
         if row.get("kind") != "sentence":
             continue
         try:
@@ -230,7 +232,13 @@ def read_predictions(path: Path, scheme: Scheme):
         raise StanceError(
             f"{path}: predictions were made with a different label scheme than configs/scheme.yaml"
         )
-    return preds, {}, [path], versions.pop() if len(versions) == 1 else "?"
+    return (
+        preds,
+        {},
+        [path],
+        versions.pop() if len(versions) == 1 else "?",
+        models.pop() if len(models) == 1 else None,
+    )
 
 
 def batch_skipped(folder: Path) -> list[dict]:
