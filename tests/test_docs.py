@@ -131,3 +131,15 @@ def test_a_broken_link_is_found(tmp_path, monkeypatch):
 def test_every_relative_link_resolves(path):
     problems = broken(path)
     assert not problems, "\n".join(problems)
+
+
+CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)")
+
+
+@pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
+def test_no_merge_conflict_is_left(path):
+    """A merge's conflict markers left in a document show the reader both sides as prose (and
+    '=======' turns the line above it into a heading)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    left = [f"{n}: {line}" for n, line in enumerate(lines, start=1) if CONFLICT.match(line)]
+    assert not left, "\n".join(left)
