@@ -190,3 +190,24 @@ def test_runs_with_the_rolling_origin_rank_by_it_before_runs_with_the_time_split
             mlflow.log_metrics(m | {"stance_macro_f1": 0.5, "stance_macro_f1_std": 0.1})
     ranked = load("mixed-runs").ranked("0123abcd")
     assert [r.entry for r in ranked] == ["pooled-high", "pooled-low", "before", "none"]
+
+
+def test_runs_on_two_time_splits_of_one_data_version_are_not_ranked_together_silently(scratch_root, tmp_path):
+    """`stance build-dataset --test-share` gives the same data version another time split: runs
+    trained on each have time-split and rolling-origin figures over different test articles."""
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("two-splits"))
+    for entry, split, figure in (("a", "split111", 0.7), ("b", "split222", 0.6), ("c", "split111", 0.5)):
+        with mlflow.start_run(run_name=entry):
+            tags = {"entry": entry, "kind": "baseline", "data_version": "0123abcd", "train_share": "1"}
+            mlflow.set_tags(tags | {"split_hash": split})
+            mlflow.log_metrics({"rolling_stance_macro_f1": figure, "stance_macro_f1": 0.5})
+    comp, report = compare("two-splits", out=tmp_path, log=False)
+    note = (
+        "the runs on data 0123abcd were scored on 2 time splits (split111: a, c; split222: b): their "
+        "time-split and rolling-origin figures are over different test articles, not one question; "
+        "rank them after training them all on one split (one `stance build-dataset --test-share`)"
+    )
+    assert note in comp.notes
+    assert f"**Note:** {note}." in report.read_text()
