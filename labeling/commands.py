@@ -257,7 +257,9 @@ def check_cli(
         list[Path] | None,
         typer.Argument(help="Snapshots or raw annotation files [default: labeling/snapshots/LATEST]."),
     ] = None,
-    rules_file: Annotated[Path | None, typer.Option("--rules", help="[default: configs/rules.yaml]")] = None,
+    rules_file: Annotated[
+        Path | None, typer.Option("--rules", help="Codebook rules file [default: configs/rules.yaml].")
+    ] = None,
 ) -> None:
     """List the labels that break a codebook rule (configs/rules.yaml), with their sentence ids."""
     from labeling.rules import check_rows, load_rules

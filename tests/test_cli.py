@@ -42,3 +42,25 @@ def test_every_stage_runs_as_python_m(module):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"Usage: python -m {module} "), out.stdout
+
+
+def test_every_option_says_what_it_is():
+    """`--help` of every `stance` command describes each option, not only its default."""
+    import typer
+
+    from stance.cli import build_app
+
+    def commands(group, path):
+        for name, command in getattr(group, "commands", {}).items():
+            yield from commands(command, [*path, name])
+        if not getattr(group, "commands", None):
+            yield " ".join(path), group
+
+    bare = [
+        f"stance {path} {'/'.join(p.opts)}"
+        for path, command in commands(typer.main.get_command(build_app()), [])
+        for p in command.params
+        if p.param_type_name == "option" and not p.hidden and "--help" not in p.opts
+        and not re.sub(r"\[[^\]]*\]", "", p.help or "").strip()
+    ]  # fmt: skip
+    assert not bare, bare

@@ -190,3 +190,43 @@ def test_runs_with_the_rolling_origin_rank_by_it_before_runs_with_the_time_split
             mlflow.log_metrics(m | {"stance_macro_f1": 0.5, "stance_macro_f1_std": 0.1})
     ranked = load("mixed-runs").ranked("0123abcd")
     assert [r.entry for r in ranked] == ["pooled-high", "pooled-low", "before", "none"]
+
+
+def test_runs_on_two_time_splits_of_one_data_version_are_not_ranked_together_silently(scratch_root, tmp_path):
+    """`stance build-dataset --test-share` gives the same data version another time split: runs
+    trained on each have time-split and rolling-origin figures over different test articles."""
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("two-splits"))
+    for entry, split, figure in (("a", "split111", 0.7), ("b", "split222", 0.6), ("c", "split111", 0.5)):
+        with mlflow.start_run(run_name=entry):
+            tags = {"entry": entry, "kind": "baseline", "data_version": "0123abcd", "train_share": "1"}
+            mlflow.set_tags(tags | {"split_hash": split})
+            mlflow.log_metrics({"rolling_stance_macro_f1": figure, "stance_macro_f1": 0.5})
+    comp, report = compare("two-splits", out=tmp_path, log=False)
+    note = (
+        "the runs on data 0123abcd were scored on 2 time splits (split111: a, c; split222: b): their "
+        "time-split and rolling-origin figures are over different test articles, not one question; "
+        "rank them after training them all on one split (one `stance build-dataset --test-share`)"
+    )
+    assert note in comp.notes
+    assert f"**Note:** {note}." in report.read_text()
+
+
+def test_the_report_says_when_its_runs_were_not_trained_by_one_committed_code(scratch_root, tmp_path):
+    """Two runs tagged with one dirty commit were trained by different code (the tree changed
+    between them): the report's first line names the code versions, not the commit alone."""
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("dirty-runs"))
+    for entry, code in (("a", "c0de00000001"), ("b", "c0de00000002")):
+        with mlflow.start_run(run_name=entry):
+            tags = {"entry": entry, "kind": "baseline", "data_version": "0123abcd", "train_share": "1"}
+            mlflow.set_tags(tags | {"git_commit": "1414b65-dirty", "code_version": code})
+            mlflow.log_metrics({"rolling_stance_macro_f1": 0.6, "stance_macro_f1": 0.5})
+    _, report = compare("dirty-runs", out=tmp_path, log=False)
+    assert (
+        "the runs were trained by the code at git commit `1414b65-dirty`, with uncommitted changes: "
+        "2 code versions (`c0de00000001`, `c0de00000002`; each run's `code_version` tag), so no commit "
+        "holds the code of every run."
+    ) in report.read_text()

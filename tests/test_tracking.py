@@ -232,3 +232,26 @@ def test_an_interrupted_write_does_not_lock_the_killed_mark_out(tmp_path):
         assert time.monotonic() - t0 < 10  # not after the store's 20 s busy timeout
     finally:
         mlflow.set_tracking_uri(before)
+
+
+def test_a_study_run_is_updated_only_for_the_same_params_and_names_the_code_of_its_figures():
+    """A study re-run updates its run (experiments/rolling_origin.py: one run per recipe file); the
+    run's params are the recipe it was made with, so a recipe whose content changed gets a new run,
+    and each write records the code that made the figures now on the run."""
+    import mlflow
+
+    experiment_id = tracking.setup("study-run-test")
+    match = {"tags.recipe": "configs/x.yaml", "tags.data_version": "v1"}
+    tags = {"recipe": "configs/x.yaml", "data_version": "v1"}
+    with tracking.study_run(experiment_id, "x", match, tags, {"C": 4.0, "ngrams": (1, 2)}) as run:
+        mlflow.log_metric("rolling_stance_macro_f1", 0.70)
+    with tracking.study_run(experiment_id, "x", match, tags, {"C": 4.0, "ngrams": (1, 2)}) as again:
+        mlflow.log_metric("rolling_stance_macro_f1", 0.71)
+    with tracking.study_run(experiment_id, "x", match, tags, {"C": 8.0, "ngrams": (1, 2)}) as edited:
+        mlflow.log_metric("rolling_stance_macro_f1", 0.60)
+    assert again.info.run_id == run.info.run_id != edited.info.run_id
+    first, second = mlflow.get_run(run.info.run_id), mlflow.get_run(edited.info.run_id)
+    assert (first.data.params["C"], first.data.metrics["rolling_stance_macro_f1"]) == ("4.0", 0.71)
+    assert (second.data.params["C"], second.data.metrics["rolling_stance_macro_f1"]) == ("8.0", 0.60)
+    assert first.data.tags["code_version"] == tracking.code_version()
+    assert first.data.tags["git_commit"] == tracking.git_commit()

@@ -130,7 +130,29 @@ def load(experiment: str) -> Comparison:
         latest.setdefault((row.entry, row.data_version, row.train_share), row)  # newest first
     if not latest:
         raise StanceError(f"experiment '{experiment}' has no finished training runs yet")
-    return Comparison(experiment, list(latest.values()))
+    comp = Comparison(experiment, list(latest.values()))
+    comp.notes += split_notes(comp)
+    return comp
+
+
+def split_notes(comp: Comparison) -> list[str]:
+    """A note for each data version whose ranked runs were scored on more than one time split
+    (``stance build-dataset --test-share`` keeps the data version, not the split): their time-split
+    and rolling-origin figures, the ranking's, are over different test articles."""
+    notes = []
+    for version in comp.data_versions:
+        splits: dict[str, list[str]] = {}
+        for r in comp.ranked(version):
+            if "split_hash" in r.tags:  # runs logged before the tag: their split is not known
+                splits.setdefault(r.tags["split_hash"], []).append(r.entry)
+        if len(splits) > 1:
+            each = "; ".join(f"{split}: {', '.join(entries)}" for split, entries in splits.items())
+            notes.append(
+                f"the runs on data {version} were scored on {len(splits)} time splits ({each}): their "
+                "time-split and rolling-origin figures are over different test articles, not one question; "
+                "rank them after training them all on one split (one `stance build-dataset --test-share`)"
+            )
+    return notes
 
 
 # -- the whole report --------------------------------------------------------------------

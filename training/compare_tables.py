@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stance.console import counted
 from stance.scheme import Scheme
 
 if TYPE_CHECKING:
@@ -136,6 +137,20 @@ def print_tables(comp: Comparison, scheme: Scheme, wide: bool = False) -> None:
 
 
 # -- the Markdown report ------------------------------------------------------------------
+def _uncommitted(comp: Comparison, commits: list[str]) -> str:
+    """What the commit does not say when runs were trained with uncommitted changes (``-dirty``):
+    the source hashes of the code that did train them, so runs trained by different code under
+    one dirty commit are not read as one code's."""
+    if not any(c.endswith("-dirty") for c in commits):
+        return ""
+    codes = sorted({r.tags["code_version"] for r in comp.rows if r.tags.get("code_version")})
+    return (
+        f", with uncommitted changes: {counted(len(codes), 'code version')} "
+        f"({', '.join(f'`{c}`' for c in codes)}; each run's `code_version` tag), so no commit holds the "
+        "code of every run"
+    )
+
+
 def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
     lines = [f"# Experiment `{comp.experiment}`", ""]
     specs = sorted({r.tags.get("spec", "") for r in comp.rows} - {""})
@@ -143,7 +158,9 @@ def markdown(comp: Comparison, scheme: Scheme, images: list[str]) -> str:
     lines += [
         f"Written by `stance compare {comp.experiment}` from the MLflow runs"
         + (f" of `{'`, `'.join(specs)}`" if specs else "")
-        + f"; the runs were trained by the code at git commit {', '.join(f'`{c}`' for c in commits)}.",
+        + f"; the runs were trained by the code at git commit {', '.join(f'`{c}`' for c in commits)}"
+        + _uncommitted(comp, commits)
+        + ".",
         "Runs are ranked by the champion rule's first figure, stance macro-F1 over the **rolling origin** (the time",
         "split and two older blocks, each scored by a model fitted only on the articles older than it, pooled); runs",
         "logged before it, by the **time split** alone (trained on the older articles, scored on the newest). Intervals are 90 % bootstrap intervals by article (1,000",

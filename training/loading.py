@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stance import paths
-from stance.errors import StanceError
+from stance.errors import StanceError, redact
 from stance.io import write_atomic
 from stance.scheme import Scheme
 from training import tracking
@@ -178,7 +178,7 @@ def local_copy(model_uri: str) -> tuple[Path, tuple[str, str]]:
         if not cached or not _unreachable(exc) or not (folder / cached / "MLmodel").is_file():
             raise
         what = f"models:/{name}/{cached} (@{alias})"
-        return folder / cached, (what, f"; the cached copy: tracking store {uri} not reachable")
+        return folder / cached, (what, f"; the cached copy: tracking store {redact(uri)} not reachable")
     target = folder / version
     if not (target / "MLmodel").is_file():
         _download(f"models:/{name}/{version}", uri, target)
@@ -235,19 +235,28 @@ def _sqlite_alias(uri: str, name: str, alias: str) -> str | None:
 
 
 def _rest_alias(uri: str, name: str, alias: str) -> str | None:
-    """MLflow's REST API: GET registered-models/alias (credentials from MLflow's own variables)."""
+    """MLflow's REST API: GET registered-models/alias (credentials from the URL's ``user:password@``,
+    else from MLflow's own variables)."""
     import base64
     import urllib.error
     import urllib.parse
     import urllib.request
 
+    parts = urllib.parse.urlsplit(uri)
+    host = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # urllib takes no user in a URL
     query = urllib.parse.urlencode({"name": name, "alias": alias})
-    request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/registered-models/alias?{query}")
-    if token := os.environ.get("MLFLOW_TRACKING_TOKEN"):
+    request = urllib.request.Request(f"{host.rstrip('/')}/api/2.0/mlflow/registered-models/alias?{query}")
+    token, user = os.environ.get("MLFLOW_TRACKING_TOKEN"), os.environ.get("MLFLOW_TRACKING_USERNAME")
+    if parts.username is not None:  # as MLflow's client (requests) does, the URL's own credentials first
+        pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+    elif user is not None and not token:
+        pair = f"{user}:{os.environ.get('MLFLOW_TRACKING_PASSWORD', '')}"
+    else:
+        pair = None
+    if pair is not None:
+        request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
+    elif token:
         request.add_header("Authorization", f"Bearer {token}")
-    elif (user := os.environ.get("MLFLOW_TRACKING_USERNAME")) is not None:
-        pair = f"{user}:{os.environ.get('MLFLOW_TRACKING_PASSWORD', '')}".encode()
-        request.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())["model_version"]["version"]

@@ -209,18 +209,23 @@ def code_version() -> str:
 @contextmanager
 def study_run(experiment_id: str, run_name: str, match: dict[str, str], tags: dict, params: dict):
     """The MLflow run of one study entry: the run whose tags and params equal ``match``
-    (``{"tags.recipe": ..., "params.blocks": ...}``), so a re-run of the study updates it; else a new
-    run, given ``params``. ``tags`` are set either way. The study's experiment becomes the active
-    one: MLflow refuses to resume a run outside the active experiment, which a caller (a notebook,
-    an earlier ``mlflow.set_experiment``) may have set elsewhere."""
+    (``{"tags.recipe": ..., "params.blocks": ...}``) and whose params are ``params``, so a re-run of
+    the study updates it; else a new run, given ``params`` (a recipe file edited since is a new run:
+    MLflow keeps a run's params, and the old ones would stand beside the new figures). ``tags`` are
+    set either way, with the code that made the figures (``git_commit``, ``code_version``). The
+    study's experiment becomes the active one: MLflow refuses to resume a run outside the active
+    experiment, which a caller (a notebook, an earlier ``mlflow.set_experiment``) may have set elsewhere."""
     import mlflow
 
     query = " AND ".join(f"{k} = '{v}'" for k, v in match.items())
-    earlier = mlflow.search_runs([experiment_id], query, output_format="list")
+    logged = {k: str(v) for k, v in params.items()}  # as MLflow writes a param
+    earlier = [
+        r for r in mlflow.search_runs([experiment_id], query, output_format="list") if r.data.params == logged
+    ]
     run_id = earlier[0].info.run_id if earlier else None
     mlflow.set_experiment(experiment_id=experiment_id)
     with mlflow.start_run(run_id=run_id, experiment_id=experiment_id, run_name=run_name) as run:
-        mlflow.set_tags(tags)
+        mlflow.set_tags(tags | {"git_commit": git_commit(), "code_version": code_version()})
         if run_id is None:
             mlflow.log_params(params)
         yield run
