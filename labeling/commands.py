@@ -12,7 +12,7 @@ import typer
 from labeling.annotations import print_checks
 from labeling.loop import DEFAULT_MODEL, Scorer, init, push
 from labeling.snapshot import latest_snapshot
-from labeling.studio import ANNOTATOR_DOMAIN, DEFAULT_PROJECT, Studio
+from labeling.studio import ANNOTATOR_DOMAIN, Studio, project_title
 from labeling.sync import import_snapshot, pull, status
 from stance.console import counted
 from stance.errors import redact
@@ -25,7 +25,7 @@ ProjectOpt = Annotated[
 
 
 def _title(project: str) -> str:
-    return project or os.environ.get("LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT
+    return project_title(project)
 
 
 def _console():

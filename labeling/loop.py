@@ -30,6 +30,7 @@ from labeling.studio import (
 )
 from stance.errors import StanceError
 from stance.io import read_jsonl
+from stance.registry import CHAMPION_URI
 from stance.scheme import Scheme
 
 # Push imports new tasks least confident first, so sequential sampling serves them in that order;
@@ -39,7 +40,7 @@ CONTEXT_SENTENCES = 2  # neighbours shown on each side of the sentence
 # An article at least this share of whose sentences one other article holds is that article again
 # (the same text under another file name, a re-saved page with a changed line): push skips it.
 SAME_TEXT_SHARE = 0.9
-DEFAULT_MODEL = "models:/stance-classifier@champion"
+DEFAULT_MODEL = CHAMPION_URI  # push's pre-annotations
 
 
 # -- init --------------------------------------------------------------------------------

@@ -36,7 +36,14 @@ HOW_TO_FIX = {
 }
 
 
+def project_title(given: str | None = None) -> str:
+    """The project a command works on: ``--project``, else ``LABEL_STUDIO_PROJECT``, else "stance"."""
+    return given or os.environ.get("LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT
+
+
 # -- the labeling interface --------------------------------------------------------------
+
+
 def label_config(scheme: Scheme) -> str:
     """The Label Studio XML for the scheme; the same scheme always gives the same text."""
     view = ET.Element("View")

@@ -62,6 +62,16 @@ def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme
     assert xml == label_config(scheme)  # same scheme, same text: re-running init changes nothing
 
 
+def test_the_project_is_the_flag_else_the_environment_else_stance(monkeypatch):
+    """Every labeling command, the planner and the ML backend read one rule for the project."""
+    from labeling.studio import project_title
+
+    monkeypatch.delenv("LABEL_STUDIO_PROJECT", raising=False)
+    assert project_title("") == project_title(None) == "stance"
+    monkeypatch.setenv("LABEL_STUDIO_PROJECT", "team-b")
+    assert (project_title(""), project_title("round-2")) == ("team-b", "round-2")
+
+
 def test_the_instructions_an_annotator_reads_are_the_whole_guide(scheme, tmp_path, monkeypatch):
     """An annotator in the UI reads the project's instructions, not ../shared/labeling-guide.md:
     they held the guide's two tables only, without its rulings on the hard cases (a mediating state

@@ -29,7 +29,8 @@ from labeling.annotations import find_article
 from labeling.articles import read_article
 from labeling.loop import DEFAULT_MODEL, prediction
 from labeling.segment import Sentence, segment
-from labeling.studio import ACTOR, DEFAULT_PROJECT, STANCE, TEXT
+from labeling.studio import ACTOR, STANCE, TEXT
+from labeling.studio import project_title as studio_project_title
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.inputs import check_sentence_size
@@ -273,4 +274,4 @@ def project_title(payload: dict) -> str | None:
     project = payload.get("project")
     if isinstance(project, dict) and project.get("title"):
         return str(project["title"])
-    return os.environ.get("LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT
+    return studio_project_title()

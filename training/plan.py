@@ -220,7 +220,6 @@ def cli(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the plan as JSON here.")] = None,
 ) -> None:
     """Choose the next sentences to label and show, per (actor, stance) cell, what they should buy."""
-    import os
 
     from rich.console import Console
 
@@ -245,10 +244,10 @@ def cli(
     if articles:
         candidates = from_folder(articles, labeled)
     else:
-        from labeling.studio import DEFAULT_PROJECT, Studio
+        from labeling.studio import Studio, project_title
 
         studio = Studio.connect()
-        project_id = studio.project(project or os.environ.get("LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT).id
+        project_id = studio.project(project_title(project)).id
         candidates, data = from_studio(studio, project_id, labeled)
     result = plan(candidates, pool, test, scheme, budget, strategy, quota)
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))

@@ -15,9 +15,8 @@ import typer
 
 from stance import paths
 from stance.errors import StanceError, redact
+from stance.registry import CHAMPION_URI, REGISTERED_MODEL  # noqa: F401  (training imports them from here)
 
-REGISTERED_MODEL = "stance-classifier"
-CHAMPION_URI = f"models:/{REGISTERED_MODEL}@champion"  # what predict, report and score-batch score with
 EXPERIMENT = "stance"
 CHAMPION, CHALLENGER = "champion", "challenger"
 NOTE = "mlflow.note.content"  # the tag MLflow shows as a run's description on its page
