@@ -116,10 +116,12 @@ def main() -> None:
         if args.defender and defender is None:  # the refit defender: judged against itself below
             champion_jsonl, defender = text, champion.Predictions.from_jsonl(text)
         verdict = champion.rule(champion.Predictions.from_jsonl(text), defender, scheme.stance_labels)
-        with mlflow.start_run(experiment_id=experiment_id, run_name=f"{Path(path).stem}-time-split") as run:
-            mlflow.set_tags({"recipe": path, "kind": recipe.kind, "data_version": meta["data_version"],
-                             "registry_decision": f"time split only, no model: {verdict.why}"})  # fmt: skip
-            mlflow.log_params(recipe.model_dump())
+        tags = {"recipe": path, "kind": recipe.kind, "data_version": meta["data_version"],
+                "registry_decision": f"time split only, no model: {verdict.why}"}  # fmt: skip
+        # a re-run updates the recipe's run: one run per (recipe, data version, params)
+        match = {"tags.recipe": path, "tags.data_version": meta["data_version"]}
+        run_name = f"{Path(path).stem}-time-split"
+        with tracking.study_run(experiment_id, run_name, match, tags, recipe.model_dump()) as run:
             mlflow.log_metrics(figures | {"time_fit_seconds": seconds})
             mlflow.log_text(text, timesplit.PREDICTIONS)
         row = {"recipe": path, "run_id": run.info.run_id, "fit_and_score_seconds": round(seconds)}
