@@ -76,6 +76,17 @@ def test_a_plot_an_earlier_report_made_does_not_stay_in_the_report_run(tiny_expe
     assert listed() == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
 
 
+def test_a_plot_the_report_no_longer_draws_is_not_left_beside_it(tiny_experiment, tmp_path):
+    """A report folder is read as one report: a learning curve an earlier report drew (its spec had
+    a curve then) stayed beside a report that no longer links it; the user's own files stay."""
+    (tmp_path / "learning_curve.png").write_bytes(b"an earlier report's curve")
+    (tmp_path / "my_plot.png").write_bytes(b"mine")
+    compare("tiny", out=tmp_path)
+    assert "learning_curve.png" not in (tmp_path / "report.md").read_text()
+    assert not (tmp_path / "learning_curve.png").exists()
+    assert (tmp_path / "my_plot.png").read_bytes() == b"mine"
+
+
 def test_the_terminal_table_shows_every_headline_figure_whole(tiny_experiment, scheme, capsys):
     """What make demo prints (a pipe, a log): each figure with its interval, never cut short."""
     _, results = tiny_experiment

@@ -156,6 +156,14 @@ def split_notes(comp: Comparison) -> list[str]:
 
 
 # -- the whole report --------------------------------------------------------------------
+# every plot a report draws
+PLOTS = CURVE_PNG, PER_CLASS_PNG, CONFUSION_PNG = (
+    "learning_curve.png",
+    "per_class_f1.png",
+    "confusion_stance.png",
+)
+
+
 def write_report(comp: Comparison, scheme: Scheme, folder: Path) -> list[Path]:
     """Render the report and its plots into ``folder`` (files replaced whole, never half-written); the
     files written, the report first."""
@@ -167,13 +175,15 @@ def write_report(comp: Comparison, scheme: Scheme, folder: Path) -> list[Path]:
         tmp = Path(tmp)
         images = []
         if any(comp.ranked(v) for v in comp.data_versions):
-            images += [plot_per_class(comp, scheme, tmp / "per_class_f1.png").name]
+            images += [plot_per_class(comp, scheme, tmp / PER_CLASS_PNG).name]
             matrices = confusions(comp, scheme)
-            images += [plot_confusions(comp, scheme, matrices, tmp / "confusion_stance.png").name]
+            images += [plot_confusions(comp, scheme, matrices, tmp / CONFUSION_PNG).name]
         if comp.curve:
-            images.insert(0, plot_learning_curve(comp, tmp / "learning_curve.png").name)
+            images.insert(0, plot_learning_curve(comp, tmp / CURVE_PNG).name)
         for image in images:
             os.replace(tmp / image, folder / image)
+    for stale in set(PLOTS) - set(images):  # a plot an earlier report drew, which this one does not link
+        (folder / stale).unlink(missing_ok=True)
     write_atomic(folder / REPORT_FILE, markdown(comp, scheme, images))
     return [folder / REPORT_FILE, *(folder / image for image in images)]
 
