@@ -114,7 +114,9 @@ def instructions(scheme: Scheme) -> str:
     if guide.is_file():
         from markdown_it import MarkdownIt  # rich's Markdown renderer; Label Studio stores its HTML as is
 
-        return intro + MarkdownIt("commonmark").enable("table").render(read_text(guide, "the labeling guide"))
+        # HTML written in the guide (a <script>, an onerror=) is shown as text, never run in the UI
+        markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+        return intro + markdown.render(read_text(guide, "the labeling guide"))
     return intro + table("Stances", scheme.stances) + table("Actors", scheme.actors)
 
 

@@ -96,6 +96,20 @@ def test_the_instructions_an_annotator_reads_are_the_whole_guide(scheme, tmp_pat
     assert "<h4>Stances</h4>" in project_settings(scheme, "t")["expert_instruction"]
 
 
+def test_html_written_in_the_guide_reaches_the_annotator_as_text(scheme, tmp_path, monkeypatch):
+    """The guide is shared Markdown anyone on the team edits; the instructions are HTML that Label
+    Studio shows every annotator: a <script> or an onerror= in the guide is shown as text, never run."""
+    from labeling.loop import project_settings
+
+    guide = tmp_path / "shared" / "labeling-guide.md"
+    guide.parent.mkdir()
+    guide.write_text("# Guide\n\n<script>alert(1)</script>\n\nSee <img src=x onerror=alert(2)> here.\n")
+    monkeypatch.setenv("STANCE_ROOT", str(tmp_path / "project"))
+    shown = project_settings(scheme, "t")["expert_instruction"]
+    assert "<script" not in shown and "<img" not in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+
+
 def test_pairs_survive_a_trip_through_an_annotation_result(scheme):
     for pairs in [(), (PK_DEMAND,), (PK_DEMAND, TB_DENIAL, Pair("mediator", "mediation"))]:
         assert result_to_pairs(pairs_to_result(pairs, scheme), scheme, "task 1") == pairs
