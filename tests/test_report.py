@@ -263,6 +263,26 @@ def test_a_report_of_predicts_jsonl_says_how_far_to_trust_each_cell(trained, tmp
     assert 'id="trust-table"' in html and "Not measured" not in html
 
 
+def test_a_report_whose_scores_cannot_be_kept_is_still_made(monkeypatch, capsys, tmp_path):
+    """.stance/ cannot be written (a read-only checkout, another user's): the articles are scored and
+    the report made, with one warning that their scores are not kept; it failed after scoring them."""
+    from types import SimpleNamespace
+
+    from training import report_inputs
+    from training.predict import SentencePrediction
+
+    (tmp_path / "scored").write_text("")  # a file where the folder of kept scores would go
+    monkeypatch.setattr("stance.paths.state", lambda: tmp_path)
+    row = SentencePrediction("a1", "a1:0", 0, 5, "Text.", "none", {"none": 1.0}, "none", {"none": 1.0})
+    predictor = SimpleNamespace(
+        model=SimpleNamespace(identity="m-1"),
+        predict_articles=lambda articles: [SimpleNamespace(sentences=[row]) for _ in articles],
+    )
+    article = SimpleNamespace(id="a1", text="Text.")
+    assert report_inputs.scored_articles(predictor, [article]) == ([[row]], 0)
+    assert "warning: the scores of 1 article could not be kept" in capsys.readouterr().err
+
+
 def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tmp_path):
     path, meta, _ = predictions
     out = tmp_path / "report"

@@ -168,9 +168,11 @@ def scored_articles(predictor, articles: list) -> tuple[list[list], int]:
     import contextlib
     import json
     import os
+    import sys
     from dataclasses import asdict
 
     from stance import paths
+    from stance.console import counted
     from stance.io import write_atomic
     from training.predict import SentencePrediction
     from training.tracking import code_version
@@ -184,14 +186,22 @@ def scored_articles(predictor, articles: list) -> tuple[list[list], int]:
         with contextlib.suppress(OSError, ValueError, TypeError):
             found[name] = [SentencePrediction(**row) for row in json.loads((folder / name).read_text())]
     todo = [(a, n) for a, n in zip(articles, names, strict=True) if n not in found]
-    if todo:
+    scored = predictor.predict_articles([a for a, _ in todo]) if todo else []
+    for (_, name), result in zip(todo, scored, strict=True):
+        found[name] = result.sentences
+    try:  # kept for the next report; where .stance/ cannot be written, this report is made all the same
         folder.mkdir(parents=True, exist_ok=True)
-        for (_, name), result in zip(todo, predictor.predict_articles([a for a, _ in todo]), strict=True):
-            write_atomic(folder / name, json.dumps([asdict(p) for p in result.sentences]))
-            found[name] = result.sentences
-    if folder.is_dir():
+        for _, name in todo:
+            write_atomic(folder / name, json.dumps([asdict(p) for p in found[name]]))
         os.utime(folder)  # the most recently used; older keys beyond SCORED_KEEP are removed
         _prune(folder.parent)
+    except (OSError, StanceError) as exc:
+        if todo:  # (all read back: only their last use went unrecorded)
+            print(
+                f"warning: the scores of {counted(len(todo), 'article')} could not be kept for the next report "
+                f"({exc}); it will score them again",
+                file=sys.stderr,
+            )
     return [found[n] for n in names], len(articles) - len(todo)
 
 
