@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, free_port, run_cli
 
 ACTORS = ["pakistan", "afghan_taliban", "ttp", "mediator", "other", "none"]
 STANCES = ["demand", "denial", "accusation", "mediation", "none"]
@@ -281,6 +281,29 @@ def test_a_report_whose_scores_cannot_be_kept_is_still_made(monkeypatch, capsys,
     article = SimpleNamespace(id="a1", text="Text.")
     assert report_inputs.scored_articles(predictor, [article]) == ([[row]], 0)
     assert "warning: the scores of 1 article could not be kept" in capsys.readouterr().err
+
+
+def test_a_jsonl_whose_models_trust_cannot_be_read_says_so(predictions, tmp_path, monkeypatch):
+    """predict's lines name the model that scored, but the tracking store does not answer: the report
+    says which model it could not read the trust table of, not that the lines name no model."""
+    path, _, _ = predictions
+    profile = {"kind": "profile", "article": "a-1", "model": "models:/stance-classifier/1"}
+    path.write_text(path.read_text() + json.dumps(profile) + "\n")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    res = run_cli("report", str(path), "--out", str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr.decode()
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "name no registered model" not in html
+    assert "Not measured: these predictions name models:/stance-classifier/1, but its trust table" in html
+    # the lines of two predicts, of two models: that is said, not that they name no model
+    path.write_text(path.read_text() + json.dumps(profile | {"model": "models:/stance-classifier/2"}) + "\n")
+    res = run_cli("report", str(path), "--out", str(tmp_path / "two"))
+    assert res.returncode == 0, res.stderr.decode()
+    assert "predictions in preds.jsonl of 2 models" in (tmp_path / "two" / "summary.json").read_text()
+    html = (tmp_path / "two" / "report.html").read_text()
+    assert (
+        "these predictions are of 2 models (models:/stance-classifier/1, models:/stance-classifier/2)" in html
+    )
 
 
 def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tmp_path):

@@ -168,13 +168,17 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         preds, headlines, files, kept, reused = score_folder(input_path, model, scheme, skipped)
         header = model_header(model, scheme)
     else:
-        preds, headlines, files, data_version, by_model = read_predictions(input_path, scheme)
+        preds, headlines, files, data_version, named = read_predictions(input_path, scheme)
+        by_model = next(iter(named)) if len(named) == 1 else None
+        whose = f" by {by_model}" if by_model else f" of {len(named)} models" if len(named) > 1 else ""
         header = (model_header(by_model, scheme) if by_model else {}) | {
-            "model": f"predictions in {input_path.name}" + (f" by {by_model}" if by_model else ""),
+            "model": f"predictions in {input_path.name}{whose}",
             "data_version": data_version,
             "scheme_hash": scheme.hash,
         }
         kept = kept_trust(by_model) if by_model else None  # the model's own table, as a folder's report reads
+        note = trust_unread(named, kept, header)
+        header |= {"trust_note": note} if note else {}
     rows = from_predictions(preds, metas, headlines, scheme)
     agg = aggregate(rows, scheme, by)
     articles = {r.meta.article: r.meta for r in rows}
@@ -238,6 +242,24 @@ def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]
         return None
     rows, where = got
     return reliability.summary(rows, where, pairs, reliability.snapshot_pairs(data_version))
+
+
+def trust_unread(named: set, kept: dict | None, header: dict) -> str | None:
+    """Why a report of predict's JSONL has no trust table though its lines name what scored (None
+    where they name no model, or its table was read): "not measured" would read as no model."""
+    if len(named) > 1:
+        said = ", ".join(m or "none (an older predict)" for m in sorted(named, key=str))
+        return (
+            f"these predictions are of {len(named)} models ({said}); a trust table is one model's: "
+            "report each model's predictions apart"
+        )
+    model = next(iter(named), None)
+    if model and kept is None and not header.get("run_id") and not Path(model).is_dir():
+        return (
+            f"these predictions name {model}, but its trust table could not be read now (the tracking "
+            "store not reachable, or the model not in it); make the report again where it is"
+        )
+    return None
 
 
 def kept_trust(model_uri: str) -> dict | None:

@@ -215,8 +215,8 @@ def _prune(root: Path) -> None:
 
 def read_predictions(path: Path, scheme: Scheme):
     """Sentence predictions from ``stance predict -f jsonl`` output, the data version of the model
-    that made them and that model's URI (its profile lines carry both; "?" and None where they do
-    not, or disagree: predictions of two models)."""
+    that made them ("?" where the profile lines do not say, or disagree) and the URIs of the models
+    they name (None for a line of an older predict, which names none; two: predictions of two models)."""
     from stance.io import read_jsonl
     from training.predict import SentencePrediction
 
@@ -247,7 +247,7 @@ def read_predictions(path: Path, scheme: Scheme):
         {},
         [path],
         versions.pop() if len(versions) == 1 else "?",
-        models.pop() if len(models) == 1 else None,
+        models,
     )
 
 
