@@ -338,3 +338,17 @@ def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_p
         "  skipped 1 file that is not an article (listed in the report with the reasons)\n"
         in capsys.readouterr().out
     )
+
+
+def test_kept_scores_are_keyed_by_the_model_the_code_and_the_scoring_libraries(monkeypatch):
+    """A report reads back a kept score only when nothing that computed it changed: another model,
+    or an upgraded parser (spaCy parses the holder) gives another key, so the article is scored again."""
+    import importlib.metadata
+
+    from training.report_inputs import scored_key
+
+    key = scored_key("m-1")
+    assert scored_key("m-1") == key and scored_key("m-2") != key
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.9" if name == "spacy" else real(name))
+    assert scored_key("m-1") != key

