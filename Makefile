@@ -45,10 +45,12 @@ demo: env annotations dataset
 test: env ls-env chromium postgresql java lint pytest
 
 # torch is pinned in the same pip command so it resolves to the local CPU build
-$(STAMP): pyproject.toml
+# constraints/project.txt: every package's version as resolved when make test last passed, so a
+# release made since (on a fresh machine, in CI) cannot change what the tests run against
+$(STAMP): pyproject.toml constraints/project.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/pip install -q torch==2.13.0 -e '.[dev,team]' 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
+	$(BIN)/pip install -q -c constraints/project.txt torch==2.13.0 -e '.[dev,team]' 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
 	rm -f $(VENV)/.installed-* && touch $@
 
 ## env: the project's virtual environment (.venv), rebuilt when pyproject.toml changes
@@ -61,9 +63,11 @@ env: $(STAMP)
 LS_VERSION := 1.23.2
 LS_VENV    := .ls-venv
 LS_STAMP   := $(LS_VENV)/.installed-$(LS_VERSION)
-$(LS_STAMP):
+# constraints/label-studio.txt pins its dependencies too: a fresh resolve took sentry-sdk 3.0.0,
+# which Label Studio 1.23.2 cannot start with
+$(LS_STAMP): constraints/label-studio.txt
 	$(PYTHON) -m venv $(LS_VENV)
-	$(LS_VENV)/bin/pip install -q label-studio==$(LS_VERSION) 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
+	$(LS_VENV)/bin/pip install -q -c constraints/label-studio.txt label-studio==$(LS_VERSION) 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
 	rm -f $(LS_VENV)/.installed-* && touch $@
 
 ## ls-env: Label Studio's own virtual environment (.ls-venv)

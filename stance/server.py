@@ -41,6 +41,11 @@ SERVER_ENV = {
     # server (stance/stack.py) keeps Label Studio's defaults.
     "ML_BLOCK_LOCAL_IP": "false",
     "SSRF_PROTECTION_ENABLED": "false",
+    # Label Studio sends its server's errors (send_default_pii: users' e-mails, request bodies, so
+    # the articles' sentences) and the annotators' browsers' errors to HumanSignal's Sentry by
+    # default. Nothing of a project's leaves the machine: both off (LABEL_STUDIO_ comes first).
+    "LABEL_STUDIO_SENTRY_DSN": "",
+    "LABEL_STUDIO_FRONTEND_SENTRY_DSN": "",
 }
 
 
@@ -192,6 +197,7 @@ class LocalServer:
         cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port)]
         cmd.append("--enable-legacy-api-token")
         with open(self.log_file, "ab") as log:
+            log_start = log.tell()
             proc = subprocess.Popen(
                 cmd, cwd=self.data_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
@@ -199,8 +205,9 @@ class LocalServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
+                reason = last_log_line(self.log_file, log_start, secrets=(password, token))
                 raise StanceError(
-                    f"Label Studio exited (status {proc.returncode}) before answering; see {self.log_file}"
+                    f"Label Studio exited (status {proc.returncode}) before answering{reason}; see {self.log_file}"
                 )
             if self.answers():
                 return True
@@ -292,6 +299,28 @@ class LocalServer:
         else:
             os.killpg(pid, signal.SIGKILL)
         return True
+
+
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(: .*)?$")
+
+
+def last_log_line(log_file: Path, offset: int, secrets: tuple[str, ...] = ()) -> str:
+    """': <why a server stopped>', for its error line: the last exception it wrote to its log since
+    offset (a traceback's last line), else its last line; the given secrets masked, '' when it wrote nothing."""
+    try:
+        with open(log_file, "rb") as f:
+            f.seek(max(offset, f.seek(0, os.SEEK_END) - 64_000))  # the end is enough for the last line
+            lines = [ln.strip() for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    if not lines:
+        return ""
+    raised = [ln for ln in lines if EXCEPTION_LINE.match(ln)]  # log lines may follow a traceback
+    line = (raised or lines)[-1]
+    for secret in secrets:
+        if secret:
+            line = line.replace(secret, "***")
+    return f": {line[:300]}{'…' if len(line) > 300 else ''}"
 
 
 def runs_program(pid: int, program: str) -> bool:

@@ -25,7 +25,15 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.io import write_atomic
-from stance.server import DEFAULT_USERNAME, LocalServer, ensure_secrets, env_file, load_env, runs_program
+from stance.server import (
+    DEFAULT_USERNAME,
+    LocalServer,
+    ensure_secrets,
+    env_file,
+    last_log_line,
+    load_env,
+    runs_program,
+)
 from stance.stack_pg import DATABASES, DB_USER, PASSWORD_VAR, Cluster, db_password, ls_db_env
 from stance.stack_proc import (
     _alive,
@@ -138,6 +146,7 @@ class Stack:
         env.pop("MLFLOW_TRACKING_URI", None)
         log = self.folder / "mlflow.log"
         with open(log, "ab") as out:
+            log_start = out.tell()
             proc = subprocess.Popen(
                 cmd, cwd=self.folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
@@ -145,7 +154,8 @@ class Stack:
         deadline = time.monotonic() + MLFLOW_START_S
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise StanceError(f"the MLflow server exited (status {proc.returncode}); see {log}")
+                reason = last_log_line(log, log_start, secrets=(password,))
+                raise StanceError(f"the MLflow server exited (status {proc.returncode}){reason}; see {log}")
             if self.mlflow_answers():
                 return
             time.sleep(1)

@@ -721,6 +721,45 @@ def test_a_token_label_studio_would_not_apply_is_refused_before_the_server_start
     assert not data.exists()  # no server was started, so no log holds the token
 
 
+def test_a_server_that_cannot_start_says_why_in_one_line_and_sends_nothing_to_sentry(tmp_path):
+    """A data folder whose database is not one (a disk fault, a copy cut short): Label Studio exits,
+    and the error said only `exited (status 1) ...; see server.log`. Its traceback then went to
+    HumanSignal's Sentry (with `send_default_pii`), and the log's last lines were its retries."""
+    from stance.server import LocalServer
+
+    data = tmp_path / ".stance" / "label-studio"
+    data.mkdir(parents=True)
+    (data / "label_studio.sqlite3").write_bytes(secrets.token_bytes(4096))
+    (data / "server.log").write_text("ValueError: an earlier start's error, not this one's\n")
+    local = LocalServer(f"http://127.0.0.1:{free_port()}", data)
+    try:
+        with pytest.raises(StanceError) as raised:
+            local.start(ADMIN, "pw-not-shown-42", secrets.token_hex(20), timeout=240)
+    finally:
+        local.stop()
+    assert str(raised.value) == (
+        "Label Studio exited (status 1) before answering: django.db.utils.DatabaseError: file is not a "
+        f"database; see {data / 'server.log'}"
+    )
+    log = (data / "server.log").read_text()
+    assert "Traceback" in log and "sentry" not in log.lower()
+
+
+def test_the_annotators_browser_is_not_sent_to_sentry(server):
+    """Each page Label Studio serves configured the browser to send its errors (the task on screen
+    among them) to HumanSignal's Sentry."""
+    import httpx
+
+    login = f"{server.url}/user/login/"
+    with httpx.Client(timeout=60) as http:  # logged in as the UI does: its form, its CSRF token
+        http.get(login).raise_for_status()
+        fields = {"email": ADMIN, "password": PASSWORD, "csrfmiddlewaretoken": http.cookies["csrftoken"]}
+        assert http.post(login, data=fields, headers={"Referer": login}).status_code == 302  # accepted
+        page = http.get(f"{server.url}/projects/")
+    assert page.status_code == 200 and "sentry_dsn: null," in page.text  # it named HumanSignal's DSN
+    assert "sentry.io" not in page.text
+
+
 @pytest.mark.slow
 def test_a_start_with_another_token_than_the_first_says_the_server_keeps_the_first(tmp_path):
     """Label Studio sets its admin's token on the first start with a data folder only. `make
