@@ -49,7 +49,7 @@ test: env ls-env chromium postgresql java lint pytest
 # release made since (on a fresh machine, in CI) cannot change what the tests run against
 $(STAMP): pyproject.toml constraints/project.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install -q -c constraints/project.txt --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(BIN)/pip install -q -c constraints/project.txt torch==2.13.0 -e '.[dev,team]' 2>&1 | grep -vE "is ignored|^\s*$$" ; test $${PIPESTATUS[0]:-0} -eq 0
 	rm -f $(VENV)/.installed-* && touch $@
 
