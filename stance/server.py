@@ -184,7 +184,10 @@ class LocalServer:
         exe = ls_venv() / "bin" / "label-studio"
         if not exe.is_file():
             raise StanceError(f"Label Studio is not installed in {ls_venv()}: run `make ls-env` first")
+        # the owner's only: Label Studio keeps the admin's API token unhashed in its database (any user
+        # of the machine who could read it could act as the admin), its log, the exports and uploads
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
         env = {
             **os.environ,
             **SERVER_ENV,
