@@ -28,7 +28,7 @@ help:
 # model fitted only on its past), pooled stance macro-F1 0.734 [0.707, 0.759] (hybrid-mpnet-attn's
 # 0.698), level with the blends of a fine-tune (blend-finetune-broker-cached against it: stance -0.004, holders -0.016 [-0.037, +0.003]); actor accuracy end to end 0.649 [0.618, 0.681], the parse's
 # holder deciding where it resolves one (+0.016 [+0.007, +0.025] over hybrid-mpnet-broker-mean);
-# the baseline then challenges it
+# the baseline then challenges it; the store it names last shows a password in MLFLOW_TRACKING_URI as ***
 demo: env annotations dataset
 	$(STANCE) train configs/hybrid-mpnet-broker-mean-parse.yaml
 	$(STANCE) train configs/baseline.yaml
@@ -37,7 +37,8 @@ demo: env annotations dataset
 	@echo; echo "Every recipe on the coverage labels (grouped CV and the time split, with intervals): README, 'Results on the coverage labels'"
 	@echo; echo "== stance profile of $(ARTICLE) (champion model) =="
 	@$(STANCE) predict $(ARTICLE) --format table
-	@if [ -n "$$MLFLOW_TRACKING_URI" ]; then echo "Runs are in MLflow at $$MLFLOW_TRACKING_URI (MLFLOW_TRACKING_URI)"; \
+	@if [ -n "$$MLFLOW_TRACKING_URI" ]; then $(BIN)/python -c 'from training.tracking import shown_uri; \
+	print(f"Runs are in MLflow at {shown_uri()} (MLFLOW_TRACKING_URI)")'; \
 	else echo "Runs are in MLflow ($(CURDIR)/mlflow.db). Open the UI with:  make mlflow-ui"; \
 	echo "  then browse http://127.0.0.1:$(MLFLOW_PORT)"; fi
 

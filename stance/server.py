@@ -9,6 +9,7 @@ two variables: ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -70,7 +71,14 @@ def read_env(path: Path | None = None) -> dict[str, str]:
 
 
 def load_env(path: Path | None = None) -> None:
-    """``KEY=VALUE`` lines of ``.env`` into the environment; variables already set win."""
+    """``KEY=VALUE`` lines of ``.env`` into the environment; variables already set win.
+
+    The file holds the secrets: one others can read (copied from ``.env.example``, which is theirs
+    to read) is made the owner's only, as the ``.env`` the first start writes is."""
+    path = path or env_file()
+    if path.is_file() and path.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # another user's file: theirs to tighten
+            path.chmod(0o600)
     for key, value in read_env(path).items():
         os.environ.setdefault(key, value)
 
@@ -184,7 +192,10 @@ class LocalServer:
         exe = ls_venv() / "bin" / "label-studio"
         if not exe.is_file():
             raise StanceError(f"Label Studio is not installed in {ls_venv()}: run `make ls-env` first")
+        # the owner's only: Label Studio keeps the admin's API token unhashed in its database (any user
+        # of the machine who could read it could act as the admin), its log, the exports and uploads
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
         env = {
             **os.environ,
             **SERVER_ENV,

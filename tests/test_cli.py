@@ -1,8 +1,10 @@
 """The console script and the Makefile as a new user meets them: help that lists everything."""
 
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +66,22 @@ def test_every_option_says_what_it_is():
         and not re.sub(r"\[[^\]]*\]", "", p.help or "").strip()
     ]  # fmt: skip
     assert not bare, bare
+
+
+def test_make_demo_never_prints_a_password_in_the_tracking_uri():
+    """`make demo` ends by naming the store its runs went to: a password in MLFLOW_TRACKING_URI
+    (`http://me:secret@host`) was echoed as it stands, into whatever log keeps the output, right
+    under `stance train`'s own line that shows it as ***."""
+    # the demo's last lines alone: its stages (`stance ...`) are `true`, its prerequisites not remade
+    old = ["-o", "env", "-o", "annotations", "-o", "dataset"]
+    steps = [*old, "STANCE=true", f"BIN={Path(sys.executable).parent}"]
+    out = subprocess.run(
+        ["make", "-s", *steps, "demo"], cwd=REPO, capture_output=True, text=True, timeout=60,
+        env=os.environ | {"MLFLOW_TRACKING_URI": "http://me:secret@127.0.0.1:5055"},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert (
+        out.stdout.splitlines()[-1]
+        == "Runs are in MLflow at http://me:***@127.0.0.1:5055 (MLFLOW_TRACKING_URI)"
+    )
+    assert "secret" not in out.stdout + out.stderr

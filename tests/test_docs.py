@@ -142,3 +142,13 @@ def test_no_merge_conflict_is_left_in_the_text(path):
     lines = path.read_text(encoding="utf-8").splitlines()
     left = [f"{path.name}:{n}: {line}" for n, line in enumerate(lines, 1) if CONFLICT.match(line)]
     assert not left, "\n".join(left)
+
+
+def test_every_mlflow_command_the_readme_gives_keeps_mlflow_from_reporting_home():
+    """`make` exports MLFLOW_DISABLE_TELEMETRY=true, and `stance` sets it; MLflow's own command line
+    does neither. The README's `mlflow models serve` for serving by hand, copied as it stood, sent
+    MLflow's usage events (a model loaded, from which store) to mlflow-telemetry.io."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if re.search(r"\.venv/bin/mlflow\s", line)]
+    assert commands  # the serve section's command
+    assert [c for c in commands if "MLFLOW_DISABLE_TELEMETRY=true" not in c] == []

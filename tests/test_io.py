@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from stance.io import write_atomic
-from stance.server import ensure_secrets
+from stance.server import ensure_secrets, load_env, read_env
 
 
 def _perms(path) -> int:
@@ -38,6 +38,24 @@ def test_rewriting_a_file_keeps_its_permissions(tmp_path, umask_022):
     write_atomic(out, b"new")
     assert out.read_bytes() == b"new"
     assert _perms(out) == 0o640
+
+
+def test_an_env_copied_from_the_example_becomes_owner_only(tmp_path, umask_022, monkeypatch):
+    """`.env.example` says to copy it to `.env` and fill in the token and password. The copy is readable
+    by every user of the machine (644, as the example), and stayed so: the commands read the secrets
+    from it, and `make label-studio` rewrote `.env` owner-only only when a secret was missing there."""
+    from pathlib import Path
+
+    env = tmp_path / ".env"
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    env.write_text(example.replace("replace-with-a-long-random-token", "t0ken-of-the-team"))
+    env.chmod(0o644)  # `cp .env.example .env`
+    for key in read_env(env):
+        monkeypatch.setenv(key, "")  # recorded, so what load_env sets is undone after the test
+        monkeypatch.delenv(key)
+    load_env(env)  # what every command does first
+    assert os.environ["LABEL_STUDIO_API_KEY"] == "t0ken-of-the-team"
+    assert _perms(env) == 0o600
 
 
 def test_secrets_are_owner_only_from_the_first_byte(tmp_path, umask_022, monkeypatch):

@@ -85,6 +85,28 @@ def test_the_onnx_path_imports_neither_torch_nor_transformers(saved):
     assert got == {"heavy": [], "rows": len(PROBE), "sums": [1.0] * len(PROBE)}, kind
 
 
+def test_scoring_through_onnx_sends_nothing_to_microsoft(tiny, scheme, tmp_path):
+    """onnxruntime 1.32 records every process that imports it (a device id, the Python executable's
+    path, OS, CPU) in ~/.cache/Microsoft/DeveloperTools/.onnxruntime/ and sends it to Microsoft
+    (mobile.events.data.microsoft.com): every `stance predict`, `mlflow models serve`, Spark worker
+    and ML backend that scored with an encoder did, 73 such records queued by the test suite here."""
+    import os
+
+    folder = tmp_path / "embedding"
+    _fit("embedding", tiny, scheme).save(folder)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"} | {"HOME": str(home)}
+    out = subprocess.run(
+        [sys.executable, "-c", LIGHT, str(folder), json.dumps(PROBE)],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["rows"] == len(PROBE) and got["heavy"] == []  # it scored, through onnxruntime
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
+
+
 @pytest.mark.slow
 def test_int8_is_a_recipe_option_close_to_fp32(tiny, scheme, tmp_path):
     model = _fit("embedding", tiny, scheme, onnx_int8=True)

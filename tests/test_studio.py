@@ -745,6 +745,28 @@ def test_a_server_that_cannot_start_says_why_in_one_line_and_sends_nothing_to_se
     assert "Traceback" in log and "sentry" not in log.lower()
 
 
+def test_the_servers_data_folder_is_the_owners_only(tmp_path):
+    """Label Studio keeps the admin's API token unhashed in its database in the data folder, beside its
+    log and the projects' exports. `make label-studio` made the folder with the umask's mode (755 here):
+    any user of the machine could read the token (`select key from authtoken_token`) and act as the
+    admin. A folder an earlier start left open is closed too."""
+    import stat
+
+    from stance.server import LocalServer
+
+    data = tmp_path / ".stance" / "label-studio"
+    data.mkdir(parents=True, mode=0o755)
+    data.chmod(0o755)  # as an earlier start left it
+    (data / "label_studio.sqlite3").write_bytes(secrets.token_bytes(4096))  # exits fast: not a database
+    local = LocalServer(f"http://127.0.0.1:{free_port()}", data)
+    try:
+        with pytest.raises(StanceError):
+            local.start(ADMIN, "pw-not-shown-42", secrets.token_hex(20), timeout=240)
+    finally:
+        local.stop()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700  # the database, log and pid file are in it
+
+
 def test_the_annotators_browser_is_not_sent_to_sentry(server):
     """Each page Label Studio serves configured the browser to send its errors (the task on screen
     among them) to HumanSignal's Sentry."""

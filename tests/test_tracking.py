@@ -87,19 +87,25 @@ def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp
     assert not (tmp_path / "o").exists()
 
 
-def test_a_password_in_the_tracking_uri_is_never_printed(monkeypatch, trained):
+def test_a_password_in_the_tracking_uri_is_never_printed(monkeypatch, trained, tmp_path):
     """`stance train` (as `experiment run` and `promote`) ends by naming the store it used: a password
-    in MLFLOW_TRACKING_URI was printed as it stands, into whatever log keeps the output."""
+    in MLFLOW_TRACKING_URI was printed as it stands, into whatever log keeps the output. So did
+    MLflow itself on every run a command ended on the server (`compare`'s report run, a trained
+    run): "View run compare report at: http://me:secret@127.0.0.1:.../#/experiments/..."."""
     from tests.mlflow_ui import mlflow_ui
 
     with mlflow_ui() as url:  # a real MLflow server on the scratch store; it ignores the credentials
         monkeypatch.setenv("MLFLOW_TRACKING_URI", url.replace("http://", "http://me:secret@"))
         out = run_cli("train", "configs/test-baseline.yaml")
+        compared = run_cli("compare", "stance", "--out", str(tmp_path / "report"))
     assert out.returncode == 0, out.stderr.decode()
     lines = out.stdout.decode().splitlines()
     assert lines[0].startswith(f"an identical run exists ({trained['run_id']})")
     assert lines[-1] == f"tracking: {url.replace('http://', 'http://me:***@')}"
     assert b"secret" not in out.stdout + out.stderr
+    assert compared.returncode == 0, compared.stderr.decode()
+    assert "logged to MLflow" in compared.stdout.decode()
+    assert b"secret" not in compared.stdout + compared.stderr
 
 
 def test_retraining_the_same_recipe_on_the_same_data_and_code_is_skipped(trained, scratch_root, built):

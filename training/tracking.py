@@ -155,6 +155,9 @@ def quiet_mlflow() -> None:
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # a run ended on a tracking server printed "View run ... at: <the tracking URI>/#/...", a password
+    # in the URI (http://me:secret@host) as it stands; the commands name the store themselves, as ***
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow is first imported
     warnings.filterwarnings("ignore", category=FutureWarning, module="mlflow")
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -22,6 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+# onnxruntime (1.32) records each process that imports it (a device id, the Python executable's
+# path, the OS, CPU and container) in ~/.cache/Microsoft/DeveloperTools/.onnxruntime/ and sends it to
+# Microsoft (mobile.events.data.microsoft.com) unless this is set before it is imported. This module
+# is the project's one way to onnxruntime: predict, serving, batch scoring, the ML backend.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 FOLDER = "onnx"
 META = "onnx.json"
 TOKENIZER = "tokenizer.json"
