@@ -14,6 +14,7 @@ ML_BACKEND_PORT ?= 9090
 export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export HF_HUB_OFFLINE := 1
+export ORT_DISABLE_TELEMETRY := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 ## help: list the targets

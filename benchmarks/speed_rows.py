@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BATCH = 64  # the transformer recipes' prediction batch size, for the pipeline and the bare torch rows
 MAX_LENGTH = 128
 
+# its timing children import onnxruntime themselves: no telemetry from them either (onnx_encoder.py)
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 
 def model_uri(kind: str) -> str:
     return f"models:/bench-{kind}@champion"

@@ -38,8 +38,11 @@ SERVER_ENV = {
     "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
     # The project's ML backend (`stance labeling backend`) listens on loopback too. Label Studio 1.23
     # refuses a model URL on a local address, and connecting one fails (HTTP 403) while its SSRF
-    # guard refuses the model's webhook on loopback. This server listens on loopback only; a team
-    # server (stance/stack.py) keeps Label Studio's defaults.
+    # guard refuses the model's webhook on loopback. Both guards off, here and in the team stack
+    # (stance/stack.py starts its Label Studio through this class): each listens on loopback only,
+    # so what a user could make the server fetch there, they reach from that machine themselves. A
+    # server others reach (a proxy in front) should keep them on: LABEL_STUDIO_SSRF_PROTECTION_ENABLED
+    # and LABEL_STUDIO_ML_BLOCK_LOCAL_IP set to true win over these (Label Studio reads them first).
     "ML_BLOCK_LOCAL_IP": "false",
     "SSRF_PROTECTION_ENABLED": "false",
     # Label Studio sends its server's errors (send_default_pii: users' e-mails, request bodies, so
