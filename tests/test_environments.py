@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name as canonical
 
 from tests.conftest import REPO
 
@@ -16,10 +17,6 @@ def pins(name: str) -> dict[str, str]:
     lines = (REPO / "constraints" / name).read_text().splitlines()
     found = (re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", line.strip()) for line in lines)
     return {canonical(m[1]): m[2] for m in found if m}
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def installed(python: Path) -> dict[str, str]:
