@@ -6,13 +6,15 @@ before any work is done on it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from stance.errors import StanceError
-from stance.io import decode_text, read_bytes
+from stance.io import decode_text, read_bytes, read_text
 
 # Real news articles are a few to a few hundred KB; a multi-MB "article" is a dump
 # or a wrong file, and segmenting it would take minutes. Split such input instead.
@@ -64,6 +66,40 @@ def read_article(path: Path, article_id: str | None = None) -> Article:
     data = read_bytes(path, "an article file")
     is_html = True if path.suffix.lower() in {".html", ".htm"} else None  # HTML saved as .txt is HTML
     return article_from_bytes(data, article_id or path.stem, source=str(path), is_html=is_html)
+
+
+ARTICLE_TABLE = "articles.tsv"  # article, url, outlet, date, headline: one row per article file
+
+
+def article_meta(path: Path, article_id: str | None = None) -> dict[str, str]:
+    """An article's row of the ``articles.tsv`` in its file's folder or the folder above (so
+    ``coverage/articles/x.txt`` is described by ``coverage/articles.tsv``); {} where none names it."""
+    path, article_id = Path(path), article_id or Path(path).stem
+    for table in (path.parent / ARTICLE_TABLE, path.parent.parent / ARTICLE_TABLE):
+        if table.is_file() and (row := _article_rows(table).get(article_id)) is not None:
+            return row
+    return {}
+
+
+def _article_rows(table: Path) -> dict[str, dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(read_text(table, "an article table")), delimiter="\t")
+    if "article" not in (reader.fieldnames or []):
+        raise StanceError(
+            f"{table}: an article table needs the column 'article' (article, url, outlet, date, headline)"
+        )
+    return {
+        row["article"]: {k: (v or "").strip() for k, v in row.items() if k and k != "article"}
+        for row in reader
+    }
+
+
+def origin_line(article_id: str, meta: dict[str, str]) -> str:
+    """Where a sentence comes from, as a labeling task's header shows it: the headline, then the
+    outlet and date ("~2021-08" is an inferred date: "about 2021-08"), then the article id."""
+    raw = meta.get("date", "")
+    when = f"about {raw[1:]}" if raw.startswith("~") else raw
+    where = ", ".join(x for x in (meta.get("outlet", ""), when) if x)
+    return " · ".join(x for x in (meta.get("headline", ""), where, article_id) if x)
 
 
 def read_or_note(path: Path, skipped: list[dict] | None) -> Article | None:

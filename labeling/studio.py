@@ -52,7 +52,7 @@ def label_config(scheme: Scheme) -> str:
         " .stance-sentence { font-size: 1.15em; font-weight: 600; border-left: 4px solid #1f77b4;"
         " padding: 6px 10px; margin: 6px 0; }"
     )
-    ET.SubElement(view, "Header", value="$article", size="6")
+    ET.SubElement(view, "Header", value="$origin", size="6")  # headline · outlet, date · article id
     for name, css in (
         ("context_before", "stance-context"),
         (TEXT, "stance-sentence"),

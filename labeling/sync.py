@@ -13,7 +13,7 @@ from pathlib import Path
 
 from labeling.agreement import agreement
 from labeling.annotations import find_article
-from labeling.articles import read_article
+from labeling.articles import article_meta, origin_line, read_article
 from labeling.loop import check_raw_file, copies, task_data
 from labeling.records import Annotation, Record, resolve
 from labeling.segment import Sentence, segment
@@ -320,12 +320,14 @@ def snapshot_tasks(records: list[Record]) -> dict[str, dict]:
     """Task data for a snapshot's sentences, with the neighbours our segmenter gives them."""
     out: dict[str, dict] = {}
     for article in dict.fromkeys(r.sentence.article for r in records):
-        sentences = segment(read_article(find_article(article)))
+        path = find_article(article)
+        sentences, origin = segment(read_article(path)), origin_line(article, article_meta(path))
         for i in range(len(sentences)):
-            out[sentences[i].sentence_id] = task_data(sentences, i)
+            out[sentences[i].sentence_id] = task_data(sentences, i, origin)
     for r in records:  # a sentence the segmenter no longer gives keeps its own fields
         out.setdefault(
-            r.sentence.sentence_id, {**r.sentence.to_dict(), "context_before": "", "context_after": ""}
+            r.sentence.sentence_id,
+            {**r.sentence.to_dict(), "origin": r.sentence.article, "context_before": "", "context_after": ""},
         )
     return out
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from labeling.articles import MAX_ARTICLE_BYTES, read_article
+from labeling.articles import MAX_ARTICLE_BYTES, article_meta, origin_line, read_article
 from stance.errors import StanceError
 from tests.conftest import run_cli
 
@@ -128,3 +128,26 @@ def test_text_of_page_furniture_only_is_refused_saying_what_furniture_is(tmp_pat
         f"{path}: no sentence to score: its text (14 words) is page furniture only (such as menus, link "
         "lines, bylines, dates, and lines under 4 words that do not end like a sentence)"
     )
+
+
+def test_a_tasks_header_names_the_headline_outlet_and_date_from_the_articles_table(tmp_path):
+    """An annotator saw only "coverage-007" above the sentence: not the headline, the outlet or
+    the date, each of which tells who "the minister" of the sentence is likely to be."""
+    articles = tmp_path / "coverage" / "articles"
+    articles.mkdir(parents=True)
+    path, other = articles / "coverage-007.txt", articles / "coverage-008.txt"
+    table = tmp_path / "coverage" / "articles.tsv"
+    table.write_text(
+        "article\turl\toutlet\tdate\theadline\n"
+        "coverage-007\thttps://example.org/a\tDawn\t~2025-10\tTalks stall in Istanbul\n"
+        "coverage-008\t\t\t2025-11-02\t\n"
+    )
+    assert (
+        origin_line("coverage-007", article_meta(path))
+        == "Talks stall in Istanbul · Dawn, about 2025-10 · coverage-007"
+    )
+    assert origin_line("coverage-008", article_meta(other)) == "2025-11-02 · coverage-008"
+    assert origin_line("coverage-009", article_meta(articles / "coverage-009.txt")) == "coverage-009"
+    table.write_text("id\toutlet\ncoverage-007\tDawn\n")
+    with pytest.raises(StanceError, match=r"articles.tsv: an article table needs the column 'article'"):
+        article_meta(path)

@@ -31,6 +31,7 @@ from tests.conftest import ADMIN, PASSWORD, REPO, TOKEN, free_port, run_cli
 from training.prelabel import resolve_model
 
 ARTICLES = [REPO / "seeds" / "000_acbd9a63285937e5.txt", REPO / "seeds" / "001_64535fbd2cbe07ec.txt"]
+HEADLINE_0 = "End of Istanbul talks; Taliban refuse to recognize TTP as terrorist group"  # seeds/articles.tsv
 UNLABELED = (  # an article of no snapshot: pushed under any name, it is new work
     "Officials from both sides met in Doha on Sunday for a second round of talks.\n"
     "Pakistan asked Kabul to act against militants who cross the border.\n"
@@ -185,6 +186,15 @@ def test_init_twice_gives_one_project_and_changes_nothing(studio, scheme):
         and out.rstrip().endswith("goes to 2 annotator(s)")
     )
 
+    # a task pushed before the header named where it comes from gains its origin at the next init, once
+    old = {"text": "Pakistan demanded action.", "article": ARTICLES[0].stem, "sentence_id": "x:1"}
+    old |= {"context_before": "", "context_after": ""}
+    studio.client.projects.import_tasks(project_id, request=[{"data": old}])
+    assert init(studio, scheme, "init twice") == (project_id, "updated (the origin in the header of 1 task)")
+    (task,) = studio.export(project_id)
+    assert task["data"] == {**old, "origin": f"{HEADLINE_0} · {ARTICLES[0].stem}"}
+    assert init(studio, scheme, "init twice") == (project_id, "unchanged")
+
 
 @pytest.mark.slow
 def test_push_twice_creates_no_duplicates_and_predicts_least_confident_first(studio, pushed, scheme):
@@ -222,6 +232,11 @@ def test_push_twice_creates_no_duplicates_and_predicts_least_confident_first(stu
     i = [s.sentence_id for s in sentences].index(data["sentence_id"])
     assert data["context_before"] == " ".join(s.text for s in sentences[max(0, i - 2) : i])
     assert data["context_after"] == " ".join(s.text for s in sentences[i + 1 : i + 3])
+    headline = {
+        "000_acbd9a63285937e5": HEADLINE_0,
+        "001_64535fbd2cbe07ec": 'Failed Negotiations: Afghan Taliban Urges Pakistan to Engage in Peace Talks with TTP" · about 2023-07-24',
+    }[data["article"]]
+    assert data["origin"] == f"{headline} · {data['article']}"  # the header: seeds/articles.tsv's row
 
     # the score is the model's confidence in its pair, from the same predictor predict uses
     from training.predict import Predictor
@@ -858,6 +873,10 @@ def test_the_ui_shows_the_controls_and_the_pre_annotation(server, studio, pushed
         assert checked == {actor, stance}
         page.get_by_text(f"{first.score * 100:.2f}%").wait_for(timeout=10_000)
         page.get_by_text("Additional pairs (other clauses)").wait_for()
+        # above the sentence: its article's headline (and outlet, date) from the articles table
+        page.get_by_text(studio.client.tasks.get(first.task).data["origin"], exact=True).wait_for(
+            timeout=10_000
+        )
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
