@@ -13,16 +13,19 @@ guide's definitions as hints), and a taxonomy for additional (actor, stance) pai
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import os
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from stance import paths
-from stance.errors import StanceError, one_or_several
+from stance.errors import StanceError, one_or_several, redact
 from stance.io import read_text
 from stance.scheme import Pair, Scheme
 from stance.server import DEFAULT_URL, load_env
@@ -191,6 +194,7 @@ class Studio:
         api_key = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
         if not api_key:
             raise StanceError(f"no API token for Label Studio at {url}: {HOW_TO_FIX['token']}")
+        _warn_if_unencrypted(url)
         _check_is_label_studio(url)
         from label_studio_sdk import LabelStudio
 
@@ -335,6 +339,28 @@ class Studio:
 
 def annotator_name(email: str) -> str:
     return email.split("@", 1)[0]
+
+
+def _warn_if_unencrypted(url: str) -> None:
+    """One warning line when the token would cross a network in clear: an http:// URL to a host that
+    is not this machine. Only https:// silences it; the token is never part of the line."""
+    if not url.startswith("http://") or _is_loopback(urlsplit(url).hostname or ""):
+        return
+    print(
+        f"warning: Label Studio at {redact(url)} is plain http on another machine: the API token crosses "
+        "the network unencrypted; use an https:// LABEL_STUDIO_URL",
+        file=sys.stderr,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1: the host this command runs on."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: another machine, whatever it resolves to
+        return False
 
 
 def _check_is_label_studio(url: str) -> None:

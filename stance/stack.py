@@ -8,12 +8,13 @@ cluster. All listen on 127.0.0.1 only. Ports come from ``STANCE_STACK_PG_PORT``,
 ``STANCE_STACK_MLFLOW_PORT`` and ``STANCE_STACK_LS_PORT``; the database password and Label
 Studio's admin password and token come from ``.env`` (written on first use, mode 600) and are
 never printed: the MLflow server gets the database password as ``PGPASSWORD`` in its environment,
-not in its command line.
+not in its command line, and none of the caller's other secrets (:func:`mlflow_server_env`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -51,6 +52,31 @@ PORTS = {  # variable, default, what listens there
     "ls": ("STANCE_STACK_LS_PORT", 8085, "Label Studio"),
 }
 MLFLOW_START_S = 180  # a first start creates MLflow's tables in PostgreSQL
+# What the MLflow server is not given of the caller's environment: Label Studio's settings and
+# secrets (its admin's password and token, its database password), the cluster's password under
+# its own name, a client's MLflow settings and credentials, and any other variable named as a
+# secret (an annotator's password, a hub token). It needs the database password only, as PGPASSWORD.
+NOT_FOR_MLFLOW = re.compile(
+    r"^(LABEL_STUDIO_|POSTGRE_|MLFLOW_TRACKING_)|(^|_)(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY)(_|$)"
+)
+# ... but an object store's credentials it needs (STANCE_STACK_ARTIFACTS=s3://, gs://)
+ARTIFACT_STORE_CREDENTIALS = ("AWS_", "AZURE_", "GOOGLE_")
+
+
+def mlflow_server_env(password: str) -> dict[str, str]:
+    """The MLflow server's environment: the caller's without its secrets, the database password as
+    ``PGPASSWORD`` (libpq reads it: the password stays out of the command line). The server ran with
+    every secret of the shell that started it, readable in /proc by the server's user."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith(ARTIFACT_STORE_CREDENTIALS) or not NOT_FOR_MLFLOW.search(key)
+    }
+    return env | {
+        "PGPASSWORD": password,
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
 
 
 @dataclass(frozen=True)
@@ -137,13 +163,7 @@ class Stack:
         cmd = [str(exe), "server", "--host", "127.0.0.1", "--port", str(self.mlflow_port), "--workers", "1"]
         cmd += ["--backend-store-uri", f"postgresql+psycopg://{DB_USER}@127.0.0.1:{self.pg_port}/mlflow"]
         cmd += ["--artifacts-destination", self.artifacts_destination]
-        env = {
-            **os.environ,
-            "PGPASSWORD": password,  # libpq reads it: the password stays out of the command line
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-        }
-        env.pop("MLFLOW_TRACKING_URI", None)
+        env = mlflow_server_env(password)
         log = self.folder / "mlflow.log"
         with open(log, "ab") as out:
             log_start = out.tell()

@@ -57,6 +57,51 @@ def port_taken(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def group_environs(pgid: int):
+    """The environment of each process in group ``pgid`` (a server started in its own session)."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:  # /proc/PID/stat: "PID (name) state ppid pgrp ..."
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            environ = (proc / "environ").read_bytes().decode(errors="replace")
+        except (OSError, IndexError):  # ended meanwhile
+            continue
+        yield dict(item.split("=", 1) for item in environ.split("\0") if "=" in item)
+
+
+def test_the_mlflow_server_gets_the_database_password_and_no_other_secret(monkeypatch):
+    """It talks to PostgreSQL and an object store only: Label Studio's admin password and token,
+    an annotator's password or a client's credentials were in its environment all the same."""
+    from stance.stack import mlflow_server_env
+
+    withheld = {
+        "LABEL_STUDIO_PASSWORD": "ls-admin-password",
+        "LABEL_STUDIO_API_KEY": "ls-token-123456",
+        "LABEL_STUDIO_USER_TOKEN": "ls-token-123456",
+        "POSTGRE_PASSWORD": "db-password",
+        "STANCE_STACK_DB_PASSWORD": "db-password",
+        "STANCE_ANNOTATOR_PASSWORD": "annotator-password",
+        "MLFLOW_TRACKING_URI": "http://me:secret@127.0.0.1:5055",
+        "MLFLOW_TRACKING_PASSWORD": "secret",
+        "HF_TOKEN": "hf_hub_token",
+        "OPENAI_API_KEY": "sk-key",
+    }
+    kept = {  # the artifact store's credentials (STANCE_STACK_ARTIFACTS=s3://...), settings
+        "AWS_ACCESS_KEY_ID": "AKIA",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret",
+        "AWS_SESSION_TOKEN": "aws-session",
+        "GOOGLE_APPLICATION_CREDENTIALS": "/keys/gcs.json",
+        "MLFLOW_S3_ENDPOINT_URL": "http://minio:9000",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    for key, value in {**withheld, **kept}.items():
+        monkeypatch.setenv(key, value)
+    env = mlflow_server_env("db-password")
+    assert env["PGPASSWORD"] == "db-password" and env["PATH"] == os.environ["PATH"]
+    assert not set(withheld) & set(env)
+    assert {k: env.get(k) for k in kept} == kept
+
+
 @pytest.fixture(scope="module")
 def stack(scratch_root):
     if not (ls_venv() / "bin" / "label-studio").is_file():
@@ -104,6 +149,10 @@ def test_up_prints_the_urls_and_variables_never_a_secret(stack, scratch_root):
     ]
     for secret in values:
         assert not any(secret in text for text in logs)
+    # the MLflow server (each process of it) holds the database password as PGPASSWORD, no other secret
+    mlflow_pid = int((scratch_root / ".stance" / "stack" / "mlflow.pid").read_text())
+    holding = [sorted(k for k, v in env.items() if v in values) for env in group_environs(mlflow_pid)]
+    assert holding and holding == [["PGPASSWORD"]] * len(holding)  # names only: a failure shows no value
     assert httpx.get(f"{mlflow_url}/health").text.strip() == "OK"
     assert "the stack is up (started PostgreSQL, the MLflow server, Label Studio; data under " in out
     code, again = stack_cli("up")  # a second up finds it running, changes nothing and says so

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -71,6 +72,32 @@ def test_the_project_is_the_flag_else_the_environment_else_stance(monkeypatch):
     assert project_title("") == project_title(None) == "stance"
     monkeypatch.setenv("LABEL_STUDIO_PROJECT", "team-b")
     assert (project_title(""), project_title("round-2")) == ("team-b", "round-2")
+
+
+def test_a_plain_http_url_to_another_machine_is_warned_about_before_the_token_is_sent(
+    monkeypatch, tmp_path, capsys
+):
+    """The token travels in a header: over http:// to another host, anyone on the way reads it.
+    One warning line comes first (the host here is never reached: `.invalid` never resolves)."""
+    token = secrets.token_hex(20)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", token)
+    far = "http://me:hunter2@stance-test.invalid:9"
+    monkeypatch.setenv("LABEL_STUDIO_URL", far)
+    code, out = cli("labeling", "pull", "--out", str(tmp_path / "snapshots"))
+    shown = "http://me:***@stance-test.invalid:9"
+    assert code == 2 and out.splitlines() == [
+        f"warning: Label Studio at {shown} is plain http on another machine: the API token crosses the "
+        "network unencrypted; use an https:// LABEL_STUDIO_URL",
+        f"error: cannot reach Label Studio at {shown} (ConnectError): "
+        "start it with `make label-studio`, or set LABEL_STUDIO_URL to your server",
+    ]
+    assert token not in out and "hunter2" not in out
+    port = free_port()
+    near = [f"http://{host}:{port}" for host in ("127.0.0.1", "localhost", "[::1]", "127.8.9.10")]
+    for url in [*near, "https://stance-test.invalid:9"]:  # this machine, or encrypted: no warning
+        with pytest.raises(StanceError, match=f"^cannot reach Label Studio at {re.escape(url)} "):
+            Studio.connect(url, token)
+        assert capsys.readouterr() == ("", ""), url
 
 
 def test_the_instructions_an_annotator_reads_are_the_whole_guide(scheme, tmp_path, monkeypatch):
