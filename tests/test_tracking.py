@@ -92,6 +92,69 @@ def test_an_unreachable_mlflow_store_is_one_error_line(command, monkeypatch, tmp
     assert not (tmp_path / "o").exists()
 
 
+@pytest.fixture
+def wrong_server():
+    """A real HTTP server on loopback that answers every request with the status and body it is set to:
+    a web page where MLflow is not, a proxy that wants a login, an MLflow server that is failing."""
+    import http.server
+    import threading
+
+    answer = {"status": 200, "body": b""}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(answer["status"])
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(answer["body"])))
+            self.end_headers()
+            self.wfile.write(answer["body"])
+
+        do_POST = do_PATCH = do_GET  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], answer
+    server.shutdown()
+
+
+WRONG_ANSWERS = {  # status, body -> what the one line says, for train, compare and promote
+    "a web page": (200, b"<html><body>Welcome to nginx</body></html>", "is not an MLflow tracking server (it answers a page that is not MLflow's JSON)"),
+    "not found": (404, b"<html>Not Found</html>", "is not an MLflow tracking server (it answers HTTP 404 on MLflow's API)"),
+    "a login": (401, b"Unauthorized", "refused the credentials (HTTP 401): set MLFLOW_TRACKING_USERNAME"),
+    "failing": (500, b"oops", "answers HTTP 500: the server is up but failing (see its log)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("answer", WRONG_ANSWERS)
+def test_a_tracking_uri_that_answers_as_no_working_mlflow_server_is_one_line_saying_which(
+    answer, wrong_server, monkeypatch, tmp_path, trained
+):
+    """`compare` and `promote` printed MLflow's traceback (exit 1) for an address that answers as no
+    MLflow server does (a web page, a 404), and a server answering HTTP 500 was "not reachable"."""
+    port, served = wrong_server
+    served["status"], served["body"], says = WRONG_ANSWERS[answer]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://me:secret@127.0.0.1:{port}")
+    for argv in (
+        ["train", "configs/test-baseline.yaml"],
+        ["compare", "stance", "--out", str(tmp_path / "o")],
+        ["promote", "stance"],
+    ):
+        out = run_cli(*argv)
+        assert out.returncode == 2, out.stderr.decode()
+        (line,) = out.stderr.decode().strip().splitlines()
+        assert line.startswith(f"error: MLflow tracking store http://me:***@127.0.0.1:{port} {says}"), argv
+        assert b"secret" not in out.stdout + out.stderr
+    if answer == "a web page":  # predict reads the champion's alias over MLflow's REST API itself
+        out = run_cli("predict", ARTICLE, "-o", str(tmp_path / "p"))
+        assert (
+            out.stderr.decode().strip()
+            == f"error: MLflow tracking store http://me:***@127.0.0.1:{port} {says}: set MLFLOW_TRACKING_URI to the server's address"
+        )
+
+
 def test_a_password_in_the_tracking_uri_is_never_printed(monkeypatch, trained, tmp_path):
     """`stance train` (as `experiment run` and `promote`) ends by naming the store it used: a password
     in MLFLOW_TRACKING_URI was printed as it stands, into whatever log keeps the output. So did

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -130,8 +131,24 @@ def store_calls():
 
 
 def store_error(exc: Exception, uri: str) -> StanceError | None:
-    """The one line for a tracking server that does not answer or a store that is broken; None otherwise."""
+    """The one line for a tracking server that does not answer, one that fails, an address that
+    answers as no MLflow server does, or a store that is broken; None otherwise."""
     text = str(exc)
+    if failing := re.search(r"too many (5\d\d) error responses", text):  # retried, then given up
+        return StanceError(
+            f"MLflow tracking store {uri} answers HTTP {failing[1]}: the server is up but failing (see its log)"
+        )
+    if denied := re.search(r"failed with error code (40[13])", text):
+        return StanceError(
+            f"MLflow tracking store {uri} refused the credentials (HTTP {denied[1]}): set "
+            "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN"
+        )
+    if other := re.search(r"failed with error code (\d{3})|(response body was not in a valid JSON)", text):
+        what = f"HTTP {other[1]} on MLflow's API" if other[1] else "a page that is not MLflow's JSON"
+        return StanceError(
+            f"MLflow tracking store {uri} is not an MLflow tracking server (it answers {what}): "
+            "set MLFLOW_TRACKING_URI to the server's address"
+        )
     if any(s in text for s in ("Max retries exceeded", "NewConnectionError", "Connection refused")):
         return StanceError(f"MLflow tracking store {uri} is not reachable (is the tracking server running?)")
     if any(s in text for s in ("malformed", "not a database", "DatabaseError", "no such table")):
