@@ -226,6 +226,31 @@ def test_a_one_sentence_table_counts_it_in_the_singular(trained):
     assert re.fullmatch(r"stance profile of k \(no stance in [01] of 1 sentence\)", titles[1])
 
 
+def test_the_tables_evidence_names_its_p_apart_from_the_pairs_trust(scheme):
+    """Under the profile, where "3 (0.26)" is the share of the pair's calls that were right, each
+    evidence line read "pakistan / denial (0.94): ...": an analyst took the sentence's p for the
+    pair's trust. The evidence says which figure it gives."""
+    from training.predict import ArticleResult, SentencePrediction, profile, to_table
+
+    def row(i: int, actor: str, stance: str, p: float) -> SentencePrediction:
+        actors = {a: (p if a == actor else (1 - p) / 5) for a in scheme.actor_labels}
+        stances = {s: (p if s == stance else (1 - p) / 4) for s in scheme.stance_labels}
+        return SentencePrediction("a", f"a:{i}", None, None, f"sentence {i}", actor, actors, stance, stances)
+
+    preds = [
+        row(0, "pakistan", "denial", 0.97),
+        row(1, "pakistan", "denial", 0.9),
+        row(2, "none", "none", 0.9),
+    ]
+    cell = {"called": 43, "right": 11, "precision": 0.26, "precision_interval": [0.14, 0.4]}
+    trust = {"cells": {"pakistan/denial": cell}, "where": "the rolling origin", "articles": 133}
+    table = to_table([ArticleResult("a", preds, profile(preds, scheme, trust))], scheme, width=200)
+    assert "│ pakistan │      . │ 2 (0.26) │" in table  # the count, and its pair's share right
+    p = preds[0].confidence
+    assert f"  pakistan / denial, its most confident sentence (p {p:.2f}): sentence 0\n" in table
+    assert f"pakistan / denial ({p:.2f})" not in table
+
+
 def test_sentences_read_from_standard_input_as_from_a_file(trained, tmp_path):
     """`--sentences -` was taken as a file named '-'; standard input can be read once only."""
     rows = b'{"text": "Kabul rejected the demand.", "article": "k"}\n{"text": "Qatar hosted the talks."}\n'

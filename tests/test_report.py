@@ -91,6 +91,35 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
     assert summary["trust"] is None and "Not measured: these predictions name no registered model" in html
 
 
+def test_articles_the_metadata_does_not_list_are_said_not_silently_undated(predictions, tmp_path):
+    """Without articles.tsv (predictions written elsewhere, articles copied without it), or with one
+    that lacks the newest articles, the report said only "3 undated": an analyst could not tell
+    undated coverage from a missing file. It names what is missing and how to give it."""
+    path, meta, _ = predictions
+    res = run_cli("report", str(path), "--out", str(tmp_path / "bare"))
+    assert res.returncode == 0, res.stderr.decode()
+    note = (
+        "no articles.tsv read (give one with --meta): none of the 3 articles has a date, outlet or url, "
+        "so all are undated"
+    )
+    assert f"\n  {note}\n" in res.stdout.decode()
+    summary = json.loads((tmp_path / "bare" / "summary.json").read_text())
+    assert summary["unlisted"] == ["a-1", "a-2", "a-3"] and summary["meta_note"] == note
+    assert f"<b>Metadata:</b> {note}" in (tmp_path / "bare" / "report.html").read_text()
+
+    meta.write_text("".join(line for line in meta.read_text().splitlines(True) if not line.startswith("a-2")))
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(tmp_path / "partial"))
+    assert res.returncode == 0, res.stderr.decode()
+    assert (
+        f"\n  1 article not in {meta} (a-2): no date, outlet or url for it, so it counts as undated\n"
+        in res.stdout.decode()
+    )
+    meta.write_text(meta.read_text() + "a-2\t\tGeo\t2025-12-01\tSecond headline\n")
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(tmp_path / "whole"))
+    assert "not in" not in res.stdout.decode() and "no articles.tsv" not in res.stdout.decode()
+    assert json.loads((tmp_path / "whole" / "summary.json").read_text())["unlisted"] == []
+
+
 def test_bad_report_inputs_are_one_line(predictions, tmp_path):
     path, meta, _ = predictions
     meta.write_text(meta.read_text().replace("2025-10-03", "3 Oct 2025"))
@@ -329,6 +358,7 @@ def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_p
         "sentences": 5,
         "undated": [],
         "in_sample": None,
+        "meta_note": None,
         "checks": 0,
         "reused": 0,
     }

@@ -78,7 +78,10 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
         console.print(t)
         console.print(_profile_table(r, scheme))
         for e in r.profile["evidence"]:
-            console.print(f"  {e['actor']} / {e['stance']} ({e['confidence']:.2f}): {e['text']}")
+            # p named: the profile above puts each pair's share right in brackets, "3 (0.26)"
+            console.print(
+                f"  {e['actor']} / {e['stance']}, its most confident sentence (p {e['confidence']:.2f}): {e['text']}"
+            )
             if "trust" in e:
                 note = f"    on unseen articles, its calls of this pair: {call_note(e['trust'])}"
                 console.print(note, soft_wrap=True)  # one line, however long: a reader greps it

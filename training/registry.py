@@ -75,25 +75,43 @@ def _end_killed(run_id: str, experiment_id: str) -> None:
         mlflow.end_run("KILLED")
 
 
-def register(model_uri: str, name: str, run_id: str, tags: dict[str, str]) -> str:
-    """Register a finished run's model under ``name`` with a description and tags; its version."""
+def register(model_uri: str, name: str, run_id: str, tags: dict[str, str], figures: list[str]) -> str:
+    """Register a finished run's model under ``name`` with tags and a description; its version.
+
+    The description names the recipe, data and run, then ``figures`` (the run's figures as its own
+    description lists them: each with its interval, the champion rule's first), so the registry page
+    and the run page give one figure under one name. A registered model without a description gets
+    one saying what any version of it is.
+    """
     import mlflow
 
     version = mlflow.register_model(model_uri, name, tags=tags).version
-    description = ", ".join(
-        f"{k} {tags[k]}" for k in ("recipe", "kind", "encoder", "data_version") if k in tags
-    )
-    figures = ", ".join(f"{k} {tags[k]}" for k in ("stance_macro_f1", "actor_accuracy") if k in tags)
-    rolling = ", ".join(  # the figures the champion rule reads, first where the run has them
-        f"{k.removeprefix('rolling_')} {v}" for k, v in tags.items() if k.startswith("rolling_")
-    )
-    mlflow.MlflowClient().update_model_version(
-        name,
-        version,
-        description=f"{description}; {f'rolling origin {rolling}; ' if rolling else ''}"
-        f"grouped-CV {figures}; run {run_id}",
-    )
+    what = ", ".join(f"{k} {tags[k]}" for k in ("recipe", "kind", "encoder", "data_version") if k in tags)
+    client = mlflow.MlflowClient()
+    client.update_model_version(name, version, description="\n".join([f"{what}; run {run_id}", "", *figures]))
+    if not client.get_registered_model(name).description:  # one a user wrote is theirs to keep
+        client.update_registered_model(name, description=about_model())
     return str(version)
+
+
+def about_model() -> str:
+    """A registered model's description: what goes in and comes out, and what its aliases mean."""
+    from stance.scheme import Scheme
+
+    scheme = Scheme.load()
+    actors = ", ".join(a for a in scheme.actor_labels if a != scheme.none)
+    stances = ", ".join(s for s in scheme.stance_labels if s != scheme.none)
+    return (
+        f"Who takes which stance: for each sentence, its actor ({actors}) and stance ({stances}), "
+        f"or {scheme.none}, with probabilities (configs/scheme.yaml; each version records its hash). Input: a "
+        "DataFrame with `text` (and optionally `context`, the article's preceding sentences); output: "
+        "`actor`, `stance`, the pair's confidence `p`, one probability column per class, the parse's "
+        "holder and `pair_right` (how often the pair's calls were right on articles the model never "
+        "saw). `champion` is the version the champion rule put first (rolling-origin stance macro-F1, "
+        'paired by article; README, "Time split, intervals and the champion rule"), `challenger` '
+        "the latest that did not beat it. Each version's description gives its recipe, data version "
+        "and figures with 90 % intervals by article; its run holds the rest."
+    )
 
 
 def tag_run(run_id: str, key: str, value: str) -> None:

@@ -2,7 +2,8 @@
 
 INPUT is a folder of articles (scored here with the champion, or ``--model``) or a JSONL file
 of predictions written by ``stance predict -f jsonl``. Article dates, outlets, urls and
-headlines come from ``articles.tsv`` (``--meta``; by default the one in or beside INPUT).
+headlines come from ``articles.tsv`` (``--meta``; by default the one in or beside a folder INPUT);
+the articles it does not list are named, not only counted as undated.
 
 The figures, all from the same scored sentences:
 
@@ -179,6 +180,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         kept = kept_trust(by_model) if by_model else None  # the model's own table, as a folder's report reads
         note = trust_unread(named, kept, header)
         header |= {"trust_note": note} if note else {}
+    unlisted = sorted({p.article for p in preds} - metas.keys())  # before from_predictions fills them in
     rows = from_predictions(preds, metas, headlines, scheme)
     agg = aggregate(rows, scheme, by)
     articles = {r.meta.article: r.meta for r in rows}
@@ -192,7 +194,11 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         "sentences": len(rows),
         "undated": sorted(a for a, m in articles.items() if m.date is None),
         "skipped": skipped,
+        "unlisted": unlisted,
     }
+    header["meta_note"] = meta_note(
+        unlisted, meta_path, input_path if input_path.is_dir() and not batch else None
+    )
     header["in_sample"] = in_sample(rows, header["data_version"])
     checks = prediction_checks(rows, scheme)
     out.mkdir(parents=True, exist_ok=True)
@@ -208,10 +214,31 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     )
     return {
         "out": str(out),
-        **{k: header[k] for k in ("articles", "sentences", "undated", "skipped", "in_sample")},
+        **{k: header[k] for k in ("articles", "sentences", "undated", "skipped", "in_sample", "meta_note")},
         "checks": len(checks),
         "reused": reused,
     }
+
+
+def meta_note(unlisted: list[str], meta_path: Path | None, folder: Path | None) -> str | None:
+    """Why articles have no date, outlet or url, where some have none: no articles.tsv was read, or
+    the one read does not list them. Without it they were only counted as undated, which read as
+    undated coverage rather than a file to give. None where the metadata lists every article."""
+    if not unlisted:
+        return None
+    if meta_path is None:
+        where = f"none in or beside {folder}; " if folder else ""
+        every = "the 1 article has" if len(unlisted) == 1 else f"none of the {len(unlisted)} articles has"
+        return (
+            f"no articles.tsv read ({where}give one with --meta): {every} a date, outlet or url, "
+            f"so {'it is' if len(unlisted) == 1 else 'all are'} undated"
+        )
+    named = ", ".join(unlisted[:3]) + (f" and {len(unlisted) - 3} more" if len(unlisted) > 3 else "")
+    one = len(unlisted) == 1
+    return (
+        f"{counted(len(unlisted), 'article')} not in {meta_path} ({named}): no date, outlet or url for "
+        f"{'it, so it counts' if one else 'them, so they count'} as undated"
+    )
 
 
 def in_sample(rows: list[Row], data_version: str) -> dict | None:
@@ -306,7 +333,7 @@ def cli(
     meta: Annotated[
         Path | None,
         typer.Option(
-            help="articles.tsv: article, date, outlet, url, headline [default: in or beside INPUT]."
+            help="articles.tsv: article, date, outlet, url, headline [default: in or beside a folder INPUT]."
         ),
     ] = None,
     out: Annotated[
@@ -325,6 +352,8 @@ def cli(
         f"report of {counted(r['articles'], 'article')}, {counted(r['sentences'], 'sentence')}{undated}; "
         f"{counted(r['checks'], 'codebook flag')}"
     )
+    if r["meta_note"]:
+        print(f"  {r['meta_note']}")
     if r["reused"]:
         print(
             f"  {counted(r['reused'], 'article')} read as an earlier report scored "

@@ -118,8 +118,9 @@ def train(
         info = log_model(model, scheme, recipe, meta, data[:3], trust)
     # the run has FINISHED: only now is its model registered and an alias moved
     version = registry.register(
-        info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary)
-    )
+        info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary),
+        figure_bullets(summary, recipe.cv_folds),
+    )  # fmt: skip
     if crown:
         decision = tracking.crown(registered_model, version, run.info.run_id, meta["data_version"])
     else:
@@ -165,7 +166,7 @@ def _finish_judging(
             return {}
         version = registry.register(
             f"models:/{logged[0].model_id}", registered_model, run_id,
-            _version_tags(recipe, tags, run.data.metrics),
+            _version_tags(recipe, tags, run.data.metrics), figure_bullets(run.data.metrics, recipe.cv_folds),
         )  # fmt: skip
     data_version = meta["data_version"]
     if aliases := client.get_model_version(registered_model, version).aliases:
@@ -230,6 +231,15 @@ def figure_lines(m: dict[str, float], cv_folds: int, order=PRINTED) -> list[str]
     return [lines[k] for k in order if k in lines]
 
 
+def figure_bullets(m: dict[str, float], cv_folds: int) -> list[str]:
+    """The figures as a Markdown list, the champion rule's first, as a run's description and its
+    registered version's give them (the new-outlet line nests under the rolling origin's)."""
+    return [
+        f"{'  ' if line.startswith(' ') else ''}- {line.strip()}"
+        for line in figure_lines(m, cv_folds, DESCRIBED)
+    ]
+
+
 def describe(
     run_id: str, recipe_path: Path, recipe, meta: dict, summary: dict, decision: str, spec: str | None = None
 ) -> None:
@@ -237,14 +247,11 @@ def describe(
     its figures as `stance train` prints them, the rolling origin's first (the figure the champion
     rule reads; the page folds all but the first lines), an experiment's own words on the run
     (``spec``: what it asks, the entry, each override and its reason), and what became of its model."""
-    figures = figure_lines(summary, recipe.cv_folds, DESCRIBED)
     text = "\n".join(
         [
             f"**{Path(recipe_path).stem}** ({recipe.kind}) on data version {meta['data_version']}.",
             "",
-            *(
-                f"{'  ' if line.startswith(' ') else ''}- {line.strip()}" for line in figures
-            ),  # "of them" nests
+            *figure_bullets(summary, recipe.cv_folds),
             "",
             *([spec, ""] if spec else []),
             f"Model at training: {decision}",
