@@ -127,6 +127,8 @@ def decode_text(data: bytes, source: str, what: str) -> str:
     head = data[:8192]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
         raise StanceError(f"{source}: is UTF-16 text, not UTF-8; convert it to UTF-8 first")
+    if known := _known_format(head, what):
+        raise StanceError(f"{source}: is {known}")
     if b"\x00" in head:
         raise StanceError(f"{source}: looks like a binary file, not {what}")
     bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
@@ -138,6 +140,29 @@ def decode_text(data: bytes, source: str, what: str) -> str:
             f"{source}: not valid UTF-8 (byte 0x{data[at]:02x} at offset {at}); convert it to UTF-8 first"
             + _legacy_hint(data[bom:], at - bom)
         ) from None
+
+
+_SAVE_AS_TEXT = "save its text as a .txt file (or the web page as .html)"
+_FORMATS = (  # what a file's first bytes say it is, and what to do
+    (b"%PDF-", "a PDF", f"copy its text out (`pdftotext FILE OUT.txt`) or {_SAVE_AS_TEXT}"),
+    (b"PK\x03\x04", "a zip archive (a Word .docx, an .odt or an .epub is one)", _SAVE_AS_TEXT),
+    (b"\xd0\xcf\x11\xe0", "an old Word (.doc) or Office file", _SAVE_AS_TEXT),
+    (b"{\\rtf", "RTF, a word processor's format", _SAVE_AS_TEXT),
+    (b"\x89PNG", "a PNG image", ""),
+    (b"\xff\xd8\xff", "a JPEG image", ""),
+    (b"GIF8", "a GIF image", ""),
+    (b"\x1f\x8b", "gzip-compressed", "`gunzip` it first"),
+)
+
+
+def _known_format(head: bytes, what: str) -> str | None:
+    """ "a PDF, not article text: what to do", for a format told by its first bytes: a PDF saved as
+    .txt was told to convert from windows-1252 (its first 8 KB may hold no zero byte), a .docx only
+    that it "looks like a binary file"."""
+    for magic, kind, advice in _FORMATS:
+        if head.startswith(magic):
+            return f"{kind}, not {what}" + (f": {advice}" if advice else "")
+    return None
 
 
 def _legacy_hint(data: bytes, at: int) -> str:

@@ -12,7 +12,14 @@ def bad_files(tmp_path):
     files = {
         "empty": (tmp_path / "empty.txt", b""),
         "whitespace": (tmp_path / "blank.txt", b"  \n\t\n  "),
-        "binary": (tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
+        "binary": (tmp_path / "data.txt", b"\x07\x03\x00\x00\x00\x01\xfe\x10" + bytes(range(256))),
+        "image": (tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
+        # a PDF's first 8 KB may hold no zero byte: it was told to convert from windows-1252
+        "pdf": (
+            tmp_path / "article.txt",
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+        ),
+        "docx": (tmp_path / "article.docx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xml"),
         "latin1": (tmp_path / "latin1.txt", "Pakistan’s demand – café".encode("cp1252")),
         "undefined": (tmp_path / "odd.txt", b"\x81\x8d Pakistan demands talks."),
         "huge": (tmp_path / "huge.txt", b"The talks went on. " * (5_000_000 // 19)),
@@ -29,6 +36,9 @@ EXPECTED = {
     "empty": "is empty",
     "whitespace": "is empty",
     "binary": "looks like a binary file, not article text",
+    "image": "is a PNG image, not article text",
+    "pdf": "is a PDF, not article text: copy its text out (`pdftotext FILE OUT.txt`) or save its text as a .txt",
+    "docx": "is a zip archive (a Word .docx, an .odt or an .epub is one), not article text: save its text as",
     # Notepad's "ANSI": the byte as windows-1252 reads it, and the command that converts the file
     "latin1": "not valid UTF-8 (byte 0x92 at offset 8); convert it to UTF-8 first (it reads as windows-1252, "
     "where that byte is '’'; iconv -f windows-1252 -t utf-8 converts it)",
@@ -50,7 +60,7 @@ def test_read_article_refuses_bad_input_with_a_clear_message(bad_files, kind):
     assert kind != "undefined" or "windows-1252" not in str(err.value)
 
 
-@pytest.mark.parametrize("kind", ["empty", "binary", "latin1", "huge", "missing", "directory"])
+@pytest.mark.parametrize("kind", ["empty", "binary", "pdf", "latin1", "huge", "missing", "directory"])
 def test_segment_command_prints_one_error_line_and_exits_non_zero(bad_files, kind):
     out = run_cli("segment", str(bad_files[kind]))
     assert out.returncode == 2

@@ -34,7 +34,7 @@ HTML = (
 BAD_INPUTS = {
     "empty": ("empty.txt", b""),
     "whitespace": ("blank.txt", b"  \n\t\n   \n"),
-    "binary": ("data.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
+    "binary": ("data.txt", b"\x07\x03\x00\x00\x00\x01\xfe\x10" + bytes(range(256))),
     "invalid-utf8": ("latin1.txt", "Kabul a refusé la demande du Pakistan.".encode("latin-1")),
     "5MB": ("huge.txt", b"Kabul refused the demand. " * 200_000),
     "20k-sentence": ("long.txt", LONG_SENTENCE.encode()),
