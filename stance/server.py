@@ -54,6 +54,19 @@ SERVER_ENV = {
 
 
 # -- environment ---------------------------------------------------------------------
+# A variable named as a secret: a password, a token, an API key. A server the project starts gets the
+# secrets it needs only (Label Studio its own LABEL_STUDIO_ and database POSTGRE_ settings; the
+# stack's MLflow its database password): each ran with every secret of the shell that started it
+# (an annotator's password, the stack's database password, MLflow credentials), readable in /proc
+# by the server's user and carried into whatever the server runs.
+SECRET_NAME = re.compile(r"(^|_)(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY)(_|$)")
+
+
+def without_secrets(keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """The caller's environment less every variable named as a secret, but those starting with ``keep``."""
+    return {k: v for k, v in os.environ.items() if k.startswith(keep) or not SECRET_NAME.search(k)}
+
+
 def env_file() -> Path:
     return paths.root() / ".env"
 
@@ -200,7 +213,7 @@ class LocalServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)
         env = {
-            **os.environ,
+            **without_secrets(keep=("LABEL_STUDIO_", "POSTGRE_")),
             **SERVER_ENV,
             "LABEL_STUDIO_BASE_DATA_DIR": str(self.data_dir),
             "LABEL_STUDIO_HOST": self.url,

@@ -14,7 +14,6 @@ not in its command line, and none of the caller's other secrets (:func:`mlflow_s
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from stance.server import (
     last_log_line,
     load_env,
     runs_program,
+    without_secrets,
 )
 from stance.stack_pg import DATABASES, DB_USER, PASSWORD_VAR, Cluster, db_password, ls_db_env
 from stance.stack_proc import (
@@ -52,14 +52,11 @@ PORTS = {  # variable, default, what listens there
     "ls": ("STANCE_STACK_LS_PORT", 8085, "Label Studio"),
 }
 MLFLOW_START_S = 180  # a first start creates MLflow's tables in PostgreSQL
-# What the MLflow server is not given of the caller's environment: Label Studio's settings and
-# secrets (its admin's password and token, its database password), the cluster's password under
-# its own name, a client's MLflow settings and credentials, and any other variable named as a
-# secret (an annotator's password, a hub token). It needs the database password only, as PGPASSWORD.
-NOT_FOR_MLFLOW = re.compile(
-    r"^(LABEL_STUDIO_|POSTGRE_|MLFLOW_TRACKING_)|(^|_)(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY)(_|$)"
-)
-# ... but an object store's credentials it needs (STANCE_STACK_ARTIFACTS=s3://, gs://)
+# What the MLflow server is not given of the caller's environment beyond its secrets: Label Studio's
+# and its database's settings, a client's MLflow settings. It needs the database password only, as
+# PGPASSWORD ...
+NOT_FOR_MLFLOW = ("LABEL_STUDIO_", "POSTGRE_", "MLFLOW_TRACKING_")
+# ... and an object store's credentials (STANCE_STACK_ARTIFACTS=s3://, gs://)
 ARTIFACT_STORE_CREDENTIALS = ("AWS_", "AZURE_", "GOOGLE_")
 
 
@@ -68,9 +65,9 @@ def mlflow_server_env(password: str) -> dict[str, str]:
     ``PGPASSWORD`` (libpq reads it: the password stays out of the command line). The server ran with
     every secret of the shell that started it, readable in /proc by the server's user."""
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if key.startswith(ARTIFACT_STORE_CREDENTIALS) or not NOT_FOR_MLFLOW.search(key)
+        k: v
+        for k, v in without_secrets(keep=ARTIFACT_STORE_CREDENTIALS).items()
+        if not k.startswith(NOT_FOR_MLFLOW)
     }
     return env | {
         "PGPASSWORD": password,

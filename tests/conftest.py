@@ -19,6 +19,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 ADMIN, PASSWORD = "admin@stance.local", secrets.token_urlsafe(12)  # the test Label Studio's admin
 TOKEN = secrets.token_hex(20)
+# secrets of other parts a shell may hold when it starts Label Studio, which it needs none of
+SHELL_SECRETS = (
+    "STANCE_ANNOTATOR_PASSWORD",
+    "STANCE_STACK_DB_PASSWORD",
+    "MLFLOW_TRACKING_PASSWORD",
+    "HF_TOKEN",
+)
 DATA_DIRS = ("configs", "seeds", "corpus", "coverage", "labeling/raw", "labeling/snapshots")
 
 
@@ -176,8 +183,10 @@ def server(tmp_path_factory, scratch_root):
     if not (ls_venv() / "bin" / "label-studio").is_file():
         pytest.fail("Label Studio is not installed: run `make ls-env`")
     local = LocalServer(f"http://127.0.0.1:{free_port()}", tmp_path_factory.mktemp("label-studio"))
-    local.start(ADMIN, PASSWORD, TOKEN)
     with pytest.MonkeyPatch.context() as mp:
+        for name in SHELL_SECRETS:  # as a team member's shell has them when it starts the server
+            mp.setenv(name, f"not-for-label-studio-{secrets.token_hex(4)}")
+        local.start(ADMIN, PASSWORD, TOKEN)
         mp.setenv("LABEL_STUDIO_URL", local.url)
         mp.setenv("LABEL_STUDIO_API_KEY", TOKEN)
         mp.delenv("LABEL_STUDIO_PROJECT", raising=False)

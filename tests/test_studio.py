@@ -28,7 +28,7 @@ from labeling.sync import ensure_annotators
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Pair, Scheme
-from tests.conftest import ADMIN, PASSWORD, REPO, TOKEN, free_port, run_cli
+from tests.conftest import ADMIN, PASSWORD, REPO, SHELL_SECRETS, TOKEN, free_port, run_cli
 from training.prelabel import resolve_model
 
 ARTICLES = [REPO / "seeds" / "000_acbd9a63285937e5.txt", REPO / "seeds" / "001_64535fbd2cbe07ec.txt"]
@@ -807,6 +807,24 @@ def test_the_servers_data_folder_is_the_owners_only(tmp_path):
     finally:
         local.stop()
     assert stat.S_IMODE(data.stat().st_mode) == 0o700  # the database, log and pid file are in it
+
+
+def test_label_studio_runs_without_the_secrets_of_other_parts(server):
+    """Label Studio ran with every secret of the shell that started it (an annotator's password, the
+    stack's database password, MLflow credentials), readable in /proc by its user and carried into
+    whatever it runs. It keeps its own: the admin's token, which it is started with."""
+    import subprocess
+
+    pid = int(server.pid_file.read_text())
+    tree = subprocess.run(
+        ["pgrep", "-g", str(os.getpgid(pid))], capture_output=True, text=True
+    ).stdout.split()
+    for p in tree:
+        names = {
+            e.split(b"=", 1)[0].decode() for e in Path(f"/proc/{p}/environ").read_bytes().split(b"\0") if e
+        }
+        assert not names & set(SHELL_SECRETS), p
+        assert "LABEL_STUDIO_USER_TOKEN" in names or int(p) != pid
 
 
 def test_the_annotators_browser_is_not_sent_to_sentry(server):
