@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,6 +77,20 @@ def test_a_run_records_config_data_version_metrics_and_artifacts(trained, built)
         "evaluation/trust.md",  # how far to trust each pair it calls, also kept in the model
     }
     assert m["stance_macro_f1"] > 0.35  # well above the majority floor (~0.14)
+    # the data it read, as MLflow datasets the runs table lists, and the recipe file it ran
+    version, rows = meta["data_version"], meta["rows"]
+    read = {
+        d.dataset.name: (d.dataset.digest, json.loads(d.dataset.profile)["num_rows"], d.tags[0].value)
+        for d in run.inputs.dataset_inputs
+    }
+    assert read == {
+        f"stance-{version}-train": (version, rows["train"], "train: older or undated"),
+        f"stance-{version}-test": (version, rows["test"], "test: the time split's newest"),
+    }
+    recipe = {a.path for a in MlflowClient().list_artifacts(trained["run_id"], "recipe")}
+    assert recipe == {"recipe/test-baseline.yaml", "recipe/resolved.json"}
+    resolved = mlflow.artifacts.load_dict(f"runs:/{trained['run_id']}/recipe/resolved.json")
+    assert resolved["kind"] == "baseline" and resolved["cv_folds"] == 3
 
 
 def test_the_logged_out_of_fold_predictions_reproduce_the_logged_metrics(trained, built, scheme):
