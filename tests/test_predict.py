@@ -230,17 +230,12 @@ def test_the_tables_evidence_names_its_p_apart_from_the_pairs_trust(scheme):
     """Under the profile, where "3 (0.26)" is the share of the pair's calls that were right, each
     evidence line read "pakistan / denial (0.94): ...": an analyst took the sentence's p for the
     pair's trust. The evidence says which figure it gives."""
-    from training.predict import ArticleResult, SentencePrediction, profile, to_table
-
-    def row(i: int, actor: str, stance: str, p: float) -> SentencePrediction:
-        actors = {a: (p if a == actor else (1 - p) / 5) for a in scheme.actor_labels}
-        stances = {s: (p if s == stance else (1 - p) / 4) for s in scheme.stance_labels}
-        return SentencePrediction("a", f"a:{i}", None, None, f"sentence {i}", actor, actors, stance, stances)
+    from training.predict import ArticleResult, profile, to_table
 
     preds = [
-        row(0, "pakistan", "denial", 0.97),
-        row(1, "pakistan", "denial", 0.9),
-        row(2, "none", "none", 0.9),
+        _row(scheme, 0, "pakistan", "denial", 0.97),
+        _row(scheme, 1, "pakistan", "denial", 0.9),
+        _row(scheme, 2, "none", "none", 0.9),
     ]
     cell = {"called": 43, "right": 11, "precision": 0.26, "precision_interval": [0.14, 0.4]}
     trust = {"cells": {"pakistan/denial": cell}, "where": "the rolling origin", "articles": 133}
@@ -249,6 +244,90 @@ def test_the_tables_evidence_names_its_p_apart_from_the_pairs_trust(scheme):
     p = preds[0].confidence
     assert f"  pakistan / denial, its most confident sentence (p {p:.2f}): sentence 0\n" in table
     assert f"pakistan / denial ({p:.2f})" not in table
+
+
+def _row(scheme, i: int, actor: str, stance: str, p: float, pair_right: float | None = None):
+    """A sentence prediction of article "a" whose pair has probability ``p`` on both facets."""
+    from training.predict import SentencePrediction
+
+    actors = {a: (p if a == actor else (1 - p) / 5) for a in scheme.actor_labels}
+    stances = {s: (p if s == stance else (1 - p) / 4) for s in scheme.stance_labels}
+    return SentencePrediction(
+        "a", f"a:{i}", None, None, f"sentence {i}", actor, actors, stance, stances, pair_right=pair_right
+    )
+
+
+def test_the_csv_tells_a_pair_called_too_rarely_to_measure_from_a_sentence_with_no_stance(predictor, scheme):
+    """`pair_right` was blank both for a sentence with no stance and for a pair the model called
+    under 10 times on unseen articles: filtering the CSV on it dropped the weakest pairs with the
+    no-stance rows. `pair_calls` says how many calls the share was read from, blank for no stance."""
+    from training.predict import ArticleResult, profile, to_csv
+
+    preds = [
+        _row(scheme, 0, "pakistan", "denial", 0.9, pair_right=0.26),
+        _row(scheme, 1, "ttp", "demand", 0.8),
+        _row(scheme, 2, "none", "none", 0.9),
+    ]
+    cells = {
+        "pakistan/denial": {"called": 43, "right": 11, "precision": 0.26, "precision_interval": [0.14, 0.4]},
+        "ttp/demand": {"called": 3, "right": 1},
+    }
+    trust = {"cells": cells, "where": "the rolling origin", "articles": 133}
+
+    def csv_rows(result):
+        return list(csv.DictReader(io.StringIO(to_csv([result], scheme))))
+
+    rows = csv_rows(ArticleResult("a", preds, profile(preds, scheme, trust)))
+    assert list(rows[0])[-2:] == ["pair_right", "pair_calls"]
+    assert [(r["stance"], r["pair_right"], r["pair_calls"]) for r in rows] == [
+        ("denial", "0.26", "43"),
+        ("demand", "", "3"),  # called, too few times for a share
+        ("none", "", ""),  # no stance: no pair to trust
+    ]
+    # a model logged without the measure claims no calls either
+    bare = csv_rows(ArticleResult("a", preds, profile(preds, scheme)))
+    assert {r["pair_calls"] for r in bare} == {""}
+    # the trained model's rows: each call's count is its pair's in the model's trust table
+    (result,) = predictor.predict_files([paths.root() / SEED])
+    for r in csv_rows(result):
+        cell = predictor.trust["cells"].get(f"{r['actor']}/{r['stance']}", {"called": 0})
+        assert r["pair_calls"] == ("" if r["stance"] == "none" else str(cell["called"])), r["sentence_id"]
+
+
+def test_each_article_is_named_by_its_headline_outlet_and_date_where_an_articles_tsv_says(
+    predictor, trained, tmp_path
+):
+    """Predict named each article by its file name alone, although coverage folders carry an
+    articles.tsv (in the folder above the files): the profile records, the --profile file and the
+    table's heading now say its headline, outlet and date (as given: "~" is inferred), as
+    score-batch's rows do; an article no articles.tsv names reads as before."""
+    folder = tmp_path / "coverage"
+    (folder / "articles").mkdir(parents=True)
+    named, unnamed = folder / "articles" / "talks.txt", folder / "articles" / "other.txt"
+    named.write_bytes((paths.root() / SEED).read_bytes())
+    unnamed.write_text("Pakistan demanded on Friday that Kabul hand over the militants behind the attack.\n")
+    (folder / "articles.tsv").write_text(
+        "article\turl\toutlet\tdate\theadline\ntalks\t\tDawn\t~2025-11\tTalks stall in Doha\n"
+    )
+    meta = {"date": "~2025-11", "outlet": "Dawn", "url": None, "headline": "Talks stall in Doha"}
+    profiles = tmp_path / "profiles.json"
+    out = run_cli("predict", str(named), str(unnamed), "--profile", str(profiles))
+    assert out.returncode == 0, out.stderr.decode()
+    rows = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    assert all(list(r) == FIELDS for r in rows if r["kind"] == "sentence")  # the rows join by article
+    for records in ([r for r in rows if r["kind"] == "profile"], json.loads(profiles.read_text())):
+        talks, other = records
+        assert (talks["article"], {k: talks.get(k, "absent") for k in meta}) == ("talks", meta)
+        assert other["article"] == "other" and not set(meta) & set(other)  # as before
+    (result,) = predictor.predict_files([named])
+    assert result.meta == meta
+
+    table = run_cli("predict", str(named), str(unnamed), "-f", "table")
+    assert table.returncode == 0, table.stderr.decode()
+    titles = [line.strip() for line in table.stdout.decode().splitlines() if " sentence" in line]
+    n = len(result.sentences)
+    assert f"Talks stall in Doha · Dawn, about 2025-11 · talks: {n} sentences" in titles
+    assert "other: 1 sentence" in titles
 
 
 def test_sentences_read_from_standard_input_as_from_a_file(trained, tmp_path):

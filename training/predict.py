@@ -21,16 +21,17 @@ from typing import Annotated
 
 import typer
 
-from labeling.articles import Article, check_sentences, read_article, read_stdin_article
+from labeling.articles import Article, article_meta, check_sentences, read_article, read_stdin_article
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
 from stance.scheme import Labels, Scheme
+from training.batch_inputs import META
 from training.confidence import pair_confidence
 from training.context import contexts
 from training.inputs import by_article, read_sentences_file
 from training.outputs import HOLDER_COLUMNS
-from training.predict_formats import Format, to_csv, to_jsonl, to_table
+from training.predict_formats import Format, article_record, to_csv, to_jsonl, to_table
 from training.tracking import CHAMPION_URI
 
 __all__ = ["Format", "Predictor", "read_sentences_file", "to_csv", "to_jsonl", "to_table"]
@@ -77,6 +78,10 @@ class ArticleResult:
     article: str
     sentences: list[SentencePrediction] = field(default_factory=list)
     profile: dict = field(default_factory=dict)
+    # its date (as given: "~2025-11" is inferred), outlet, url and headline from the articles.tsv
+    # beside its file or in the folder above (None where that row leaves one blank); {} where none
+    # names it (standard input, a sentences file, a file without one)
+    meta: dict = field(default_factory=dict)
 
 
 class Predictor:
@@ -157,11 +162,12 @@ class Predictor:
         ]
 
     def predict_articles(
-        self, articles: list[Article | list[Sentence]], progress=None
+        self, articles: list[Article | list[Sentence]], progress=None, metas: list[dict] | None = None
     ) -> list[ArticleResult]:
         """Each article's sentences and profile, all articles scored as one batch.
 
         An item may also be an article's sentences already split (a sentences file's rows).
+        ``metas``, where given, holds each article's :attr:`ArticleResult.meta` (:func:`meta_of`).
         """
         sentences = [segment(a) if isinstance(a, Article) else a for a in articles]
         # each article's context is its own file's: `dawn/index.html` and `tolo/index.html` are both
@@ -174,15 +180,29 @@ class Predictor:
         # and the model itself, by a URI that names this version: its trust table, for the report
         fitted_to |= {"model": self.model.uri} if self.model.uri else {}
         results, i = [], 0
-        for article, group in zip(articles, sentences, strict=True):
+        metas = metas or [{}] * len(articles)
+        for article, group, meta in zip(articles, sentences, metas, strict=True):
             preds = flat[i : i + len(group)]
             i += len(group)
             name = article.id if isinstance(article, Article) else group[0].article if group else ""
-            results.append(ArticleResult(name, preds, profile(preds, self.scheme, self.trust) | fitted_to))
+            results.append(
+                ArticleResult(name, preds, profile(preds, self.scheme, self.trust) | fitted_to, meta)
+            )
         return results
 
     def predict_files(self, files: list[Path | str]) -> list[ArticleResult]:
-        return self.predict_articles([read_article(Path(f)) for f in files])
+        """Each file's sentences and profile, named by its headline, outlet and date where an
+        articles.tsv beside it (or in the folder above) has its row."""
+        return self.predict_articles(
+            [read_article(Path(f)) for f in files], metas=[meta_of(f) for f in files]
+        )
+
+
+def meta_of(path: Path | str) -> dict:
+    """An article file's date, outlet, url and headline as score-batch keeps them (None where its
+    articles.tsv row leaves one blank; the date as given), or {} where no articles.tsv names it."""
+    row = article_meta(Path(path))
+    return {k: row.get(k) or None for k in META} if row else {}
 
 
 def _holders(out) -> list[dict | None]:
@@ -270,14 +290,14 @@ def cli(
     ] = None,
 ) -> None:
     """Predict actor and stance for every sentence, and each article's stance profile."""
-    inputs = _gather(articles or [], sentences or [])  # every input checked before the model loads
+    inputs, metas = _gather(articles or [], sentences or [])  # every input checked before the model loads
     for path, what in ((output, "predictions"), (profile_out, "profiles")):
         if path:
             check_writable(path, what)  # before the work, not after it
     _refuse_overwrites(output, profile_out, [*(articles or []), *(sentences or [])])
     predictor = Predictor(model)
     print(f"model: {predictor.model_version}", file=sys.stderr)
-    results = predictor.predict_articles(inputs, _progress)  # one batch across all inputs
+    results = predictor.predict_articles(inputs, _progress, metas)  # one batch across all inputs
     text = {
         Format.jsonl: lambda: to_jsonl(results),
         Format.csv: lambda: to_csv(results, predictor.scheme),
@@ -288,9 +308,7 @@ def cli(
     else:
         sys.stdout.write(text)
     if profile_out:
-        write_atomic(
-            profile_out, json.dumps([{"article": r.article, **r.profile} for r in results], indent=2)
-        )
+        write_atomic(profile_out, json.dumps([article_record(r) for r in results], indent=2))
     if note := _in_sample_note(results, predictor.model.data_version):
         print(note, file=sys.stderr)
 
@@ -319,17 +337,21 @@ def _progress(done: int, total: int) -> None:
         print(f"scored {done} of {total} sentences", file=sys.stderr, flush=True)
 
 
-def _gather(articles: list[Path], sentence_files: list[Path]) -> list:
+def _gather(articles: list[Path], sentence_files: list[Path]) -> tuple[list, list[dict]]:
+    """The inputs to score, each checked, and each one's metadata (:func:`meta_of`; {} for standard
+    input and a sentences file's articles)."""
     piped = [p for p in [*articles, *sentence_files] if str(p) == "-"]
     if len(piped) > 1:
         raise StanceError("standard input ('-') can be read once: give it as one article or one --sentences")
     inputs: list = []
     sources: list[str] = []
+    metas: list[dict] = []
     for path in articles:
         if str(path) == "-":
             inputs.append(check_sentences(_read_stdin(), "standard input"))
         else:
             inputs.append(check_sentences(read_article(path), str(path)))
+        metas.append({} if str(path) == "-" else meta_of(path))
         sources.append("standard input" if str(path) == "-" else str(path))
     for sentences in sentence_files:
         groups = by_article(read_sentences_file(sentences))  # one profile per article named in it
@@ -340,7 +362,7 @@ def _gather(articles: list[Path], sentence_files: list[Path]) -> list:
         inputs.append(check_sentences(_read_stdin(), "standard input"))
         sources.append("standard input")
     _refuse_shared_ids(inputs, sources)
-    return inputs
+    return inputs, metas + [{}] * (len(inputs) - len(metas))
 
 
 def _refuse_overwrites(output: Path | None, profile_out: Path | None, inputs: list[Path]) -> None:

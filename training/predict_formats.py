@@ -9,6 +9,7 @@ from dataclasses import asdict
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from labeling.articles import origin_line
 from stance.console import counted
 from training.outputs import HOLDER_COLUMNS
 from training.reliability import FEW, call_note
@@ -30,11 +31,14 @@ def to_jsonl(results: list[ArticleResult]) -> str:
         for r in results
         for p in r.sentences
     ]
-    lines += [
-        json.dumps({"kind": "profile", "article": r.article, **r.profile}, ensure_ascii=False)
-        for r in results
-    ]
+    lines += [json.dumps({"kind": "profile", **article_record(r)}, ensure_ascii=False) for r in results]
     return "".join(line + "\n" for line in lines)
+
+
+def article_record(r: ArticleResult) -> dict:
+    """An article's profile as JSONL and ``--profile`` write it: its id, then its date, outlet, url
+    and headline where an articles.tsv names it (the keys score-batch's rows carry), then the profile."""
+    return {"article": r.article, **r.meta, **r.profile}
 
 
 def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
@@ -46,17 +50,25 @@ def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
         + [f"actor:{a}" for a in scheme.actor_labels]
         + [f"stance:{s}" for s in scheme.stance_labels]
         + list(HOLDER_COLUMNS)
-        + ["pair_right"]
+        + ["pair_right", "pair_calls"]
     )
     for r in results:
+        calls = _pair_calls(r)
         for p in r.sentences:
             writer.writerow(
                 [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance, round(p.confidence, 4)]
                 + list(p.actor_scores.values()) + list(p.stance_scores.values())
                 + [(p.holder or {}).get(k) or "" for k in ("phrase", "actor", "from")]
-                + ["" if p.pair_right is None else p.pair_right]
+                + ["" if p.pair_right is None else p.pair_right, calls.get((p.actor, p.stance), "")]
             )  # fmt: skip
     return buf.getvalue()
+
+
+def _pair_calls(r: ArticleResult) -> dict[tuple[str, str], int]:
+    """How many times the model called each pair of the article on articles it never saw (its
+    profile's trust): beside a blank ``pair_right`` a number under ``FEW`` says "too few calls to
+    measure", where a blank says "no stance" (or a model logged without the measure)."""
+    return {(e["actor"], e["stance"]): e["trust"]["called"] for e in r.profile["evidence"] if "trust" in e}
 
 
 def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> str:
@@ -66,7 +78,7 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
     console = Console(file=io.StringIO(), width=width, force_terminal=False)
     for r in results:
         t = Table(
-            title=f"{r.article}: {counted(len(r.sentences), 'sentence')}",
+            title=f"{_named(r)}: {counted(len(r.sentences), 'sentence')}",
             caption="p: the model's confidence in the row's pair, p(stance) × p(actor); holder read: "
             "who the parse reads as the holder, and the side it speaks for (? when no cue says)",
             show_lines=False,
@@ -94,6 +106,12 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
             )
         console.print()
     return console.file.getvalue()
+
+
+def _named(r: ArticleResult) -> str:
+    """An article as the table heads it: "headline · outlet, date · id" where its articles.tsv
+    names it (the labeling task's header, :func:`labeling.articles.origin_line`), else its id."""
+    return origin_line(r.article, {k: v for k, v in r.meta.items() if v})
 
 
 def holder_cell(holder: dict | None) -> str:
