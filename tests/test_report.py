@@ -119,6 +119,17 @@ def test_articles_the_metadata_does_not_list_are_said_not_silently_undated(predi
     assert "not in" not in res.stdout.decode() and "no articles.tsv" not in res.stdout.decode()
     assert json.loads((tmp_path / "whole" / "summary.json").read_text())["unlisted"] == []
 
+    # predict's profile lines carry what an articles.tsv beside the articles said: read, --meta aside
+    profiles = [
+        {"kind": "profile", "article": "a-1", "date": "2025-10-03", "outlet": "Dawn", "url": None, "headline": "First"},
+        {"kind": "profile", "article": "a-2", "date": "~2025-12", "outlet": "Geo", "url": None, "headline": "Second"},
+    ]  # fmt: skip
+    path.write_text(path.read_text() + "".join(json.dumps(p) + "\n" for p in profiles))
+    res = run_cli("report", str(path), "--out", str(tmp_path / "carried"))
+    assert res.returncode == 0, res.stderr.decode()
+    summary = json.loads((tmp_path / "carried" / "summary.json").read_text())
+    assert summary["unlisted"] == ["a-3"] and summary["undated"] == ["a-3"]
+
 
 def test_bad_report_inputs_are_one_line(predictions, tmp_path):
     path, meta, _ = predictions

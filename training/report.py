@@ -169,7 +169,8 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         preds, headlines, files, kept, reused = score_folder(input_path, model, scheme, skipped)
         header = model_header(model, scheme)
     else:
-        preds, headlines, files, data_version, named = read_predictions(input_path, scheme)
+        preds, headlines, files, data_version, named, carried = read_predictions(input_path, scheme)
+        metas = carried | metas  # an articles.tsv given by --meta wins over the profile lines' own
         by_model = next(iter(named)) if len(named) == 1 else None
         whose = f" by {by_model}" if by_model else f" of {len(named)} models" if len(named) > 1 else ""
         header = (model_header(by_model, scheme) if by_model else {}) | {
@@ -187,7 +188,9 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     header |= {
         "input": str(input_path),
         "input_hash": input_hash(files + ([meta_path] if meta_path else [])),
-        "meta": str(meta_path) if meta_path else ("the batch's rows" if batch else "none"),
+        "meta": str(meta_path)
+        if meta_path
+        else ("the batch's rows" if batch else "the profile lines" if metas else "none"),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "by": by,
         "articles": len(articles),

@@ -234,16 +234,24 @@ def _prune(root: Path) -> None:
 
 def read_predictions(path: Path, scheme: Scheme):
     """Sentence predictions from ``stance predict -f jsonl`` output, the data version of the model
-    that made them ("?" where the profile lines do not say, or disagree) and the URIs of the models
-    they name (None for a line of an older predict, which names none; two: predictions of two models)."""
+    that made them ("?" where the profile lines do not say, or disagree), the URIs of the models
+    they name (None for a line of an older predict, which names none; two: predictions of two models)
+    and the metadata its profile lines carry (predict writes an article's date, outlet, url and
+    headline there where an articles.tsv named it)."""
     from stance.io import read_jsonl
     from training.predict import SentencePrediction
 
-    preds, versions, models = [], set(), set()
+    preds, versions, models, carried = [], set(), set(), {}
     for n, row in read_jsonl(path):
         if row.get("kind") == "profile":
             versions.add(row.get("data_version") or "?")
             models.add(row.get("model"))
+            if any(k in row for k in ("date", "outlet", "url", "headline")):
+                raw = row.get("date") or ""
+                carried[row.get("article")] = Meta(
+                    row.get("article"), parse_date(raw, f"{path}:{n}"), raw, row.get("outlet") or "",
+                    row.get("url") or "", row.get("headline") or "",
+                )  # fmt: skip
         if row.get("kind") != "sentence":
             continue
         try:
@@ -267,6 +275,7 @@ def read_predictions(path: Path, scheme: Scheme):
         [path],
         versions.pop() if len(versions) == 1 else "?",
         models,
+        carried,
     )
 
 
