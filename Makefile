@@ -15,6 +15,8 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export HF_HUB_OFFLINE := 1
 export ORT_DISABLE_TELEMETRY := 1
+# reproducible matrix products: a sentence encodes the same alone and in a batch (stance/__init__.py)
+export MKL_CBWR := AUTO,STRICT
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 ## help: list the targets
