@@ -261,10 +261,7 @@ def _rest_alias(uri: str, name: str, alias: str) -> str | None:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())["model_version"]["version"]
     except (json.JSONDecodeError, KeyError, TypeError):  # an HTML page, another service's JSON
-        raise StanceError(
-            f"MLflow tracking store {uri} is not an MLflow tracking server (it answers a page that is not "
-            "MLflow's JSON): set MLFLOW_TRACKING_URI to the server's address"
-        ) from None
+        raise tracking.not_mlflow(uri, tracking.NOT_JSON) from None
     except urllib.error.HTTPError as exc:
         if exc.code in (400, 404):  # RESOURCE_DOES_NOT_EXIST / INVALID_PARAMETER_VALUE
             return None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.batch_inputs import ARTICLE_SUFFIXES, check_one_file_per_article, other_files
+from training.batch_inputs import ARTICLE_SUFFIXES, META, check_one_file_per_article, other_files
 
 
 @dataclass
@@ -57,17 +57,18 @@ def read_meta(path: Path | None) -> dict[str, Meta]:
             f"{path}: needs the columns article and date (missing: {', '.join(sorted(missing))})"
         )
     for n, row in enumerate(reader, 2):
-        raw = (row.get("date") or "").strip()
-        when = parse_date(raw, f"{path}:{n}")
-        out[row["article"]] = Meta(
-            row["article"],
-            when,
-            raw,
-            row.get("outlet") or "",
-            row.get("url") or "",
-            row.get("headline") or "",
-        )
+        out[row["article"]] = meta_of_row(row, f"{path}:{n}")
     return out
+
+
+def meta_of_row(row: dict, where: str) -> Meta:
+    """An article's metadata from a row that names it (an articles.tsv line, a profile line of
+    ``stance predict -f jsonl``): its date checked, blanks and missing keys as empty."""
+    raw = (row.get("date") or "").strip()
+    return Meta(
+        row["article"], parse_date(raw, where), raw, row.get("outlet") or "", row.get("url") or "",
+        row.get("headline") or "",
+    )  # fmt: skip
 
 
 def parse_date(raw: str, where: str) -> date | None:
@@ -246,12 +247,8 @@ def read_predictions(path: Path, scheme: Scheme):
         if row.get("kind") == "profile":
             versions.add(row.get("data_version") or "?")
             models.add(row.get("model"))
-            if any(k in row for k in ("date", "outlet", "url", "headline")):
-                raw = row.get("date") or ""
-                carried[row.get("article")] = Meta(
-                    row.get("article"), parse_date(raw, f"{path}:{n}"), raw, row.get("outlet") or "",
-                    row.get("url") or "", row.get("headline") or "",
-                )  # fmt: skip
+            if any(k in row for k in META):
+                carried[row.get("article")] = meta_of_row(row, f"{path}:{n}")
         if row.get("kind") != "sentence":
             continue
         try:

@@ -144,11 +144,7 @@ def store_error(exc: Exception, uri: str) -> StanceError | None:
             "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN"
         )
     if other := re.search(r"failed with error code (\d{3})|(response body was not in a valid JSON)", text):
-        what = f"HTTP {other[1]} on MLflow's API" if other[1] else "a page that is not MLflow's JSON"
-        return StanceError(
-            f"MLflow tracking store {uri} is not an MLflow tracking server (it answers {what}): "
-            "set MLFLOW_TRACKING_URI to the server's address"
-        )
+        return not_mlflow(uri, f"HTTP {other[1]} on MLflow's API" if other[1] else NOT_JSON)
     if any(s in text for s in ("Max retries exceeded", "NewConnectionError", "Connection refused")):
         return StanceError(f"MLflow tracking store {uri} is not reachable (is the tracking server running?)")
     if any(s in text for s in ("malformed", "not a database", "DatabaseError", "no such table")):
@@ -156,6 +152,17 @@ def store_error(exc: Exception, uri: str) -> StanceError | None:
             f"MLflow tracking store {uri} is not usable (a damaged database?): {_first_line(exc)}"
         )
     return None
+
+
+NOT_JSON = "a page that is not MLflow's JSON"
+
+
+def not_mlflow(uri: str, answers: str) -> StanceError:
+    """An address that answers, but as no MLflow tracking server does (a web page, a 404)."""
+    return StanceError(
+        f"MLflow tracking store {uri} is not an MLflow tracking server (it answers {answers}): "
+        "set MLFLOW_TRACKING_URI to the server's address"
+    )
 
 
 def quiet_mlflow() -> None:
