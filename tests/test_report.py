@@ -87,6 +87,8 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
         "brokers talks between others; review</td>"
     ) in html
     assert "a-3: Third headline, year only (Geo)" in html and 'href="https://example.org/a-1"' in html
+    # a flag names its article as the evidence does: here one with no url (no link) and a year only
+    assert "Third headline, year only · Geo · undated · a-3:0</span>" in html
     # predictions read from a file name no training run: nothing says how far to trust the cells
     assert summary["trust"] is None and "Not measured: these predictions name no registered model" in html
 
@@ -129,6 +131,40 @@ def test_articles_the_metadata_does_not_list_are_said_not_silently_undated(predi
     assert res.returncode == 0, res.stderr.decode()
     summary = json.loads((tmp_path / "carried" / "summary.json").read_text())
     assert summary["unlisted"] == ["a-3"] and summary["undated"] == ["a-3"]
+
+
+def test_a_flagged_prediction_names_its_article_as_the_evidence_does(predictions, tmp_path):
+    """A reviewer of a codebook flag opens the article to judge the call: checks.json and the Checks
+    table named its id alone, where the evidence gave headline, outlet, date and url."""
+    path, meta, _ = predictions
+    meta.write_text(
+        meta.read_text().replace("a-3\t\tGeo\t~2024\t", "a-3\thttps://example.org/a-3\tGeo\t~2025-11\t")
+    )
+    out = tmp_path / "report"
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    (flag,) = json.loads((out / "checks.json").read_text())
+    named = {
+        "article": "a-3",
+        "headline": "Third headline, year only",
+        "outlet": "Geo",
+        "date": "~2025-11",  # as given, as the evidence gives it
+        "url": "https://example.org/a-3",
+    }
+    assert {k: flag[k] for k in named} == named
+    assert (flag["rule"], flag["sentence_id"], flag["text"]) == (
+        "side-mediates",
+        "a-3:0",
+        "sentence 0 of a-3",
+    )
+    (evidence,) = json.loads((out / "evidence.json").read_text())["ttp/mediation"]
+    assert {k: evidence[k] for k in named} == named
+    html = (out / "report.html").read_text()
+    checks_table = html[html.index('id="checks-table"') :]
+    assert (
+        '<a class="check-link" href="https://example.org/a-3">Third headline, year only</a> · Geo · ~2025-11 · a-3:0'
+        in checks_table
+    )
 
 
 def test_bad_report_inputs_are_one_line(predictions, tmp_path):

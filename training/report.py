@@ -36,6 +36,7 @@ from stance.scheme import Scheme
 from training.batch_inputs import ARTICLE_SUFFIXES
 from training.report_inputs import (
     Row,
+    article_fields,
     batch_skipped,
     default_meta,
     from_predictions,
@@ -122,7 +123,7 @@ def prediction_checks(rows: list[Row], scheme: Scheme) -> list[dict]:
                 {
                     "rule": v.rule,
                     "sentence_id": r.sentence_id,
-                    "article": r.meta.article,
+                    **article_fields(r.meta),  # as the evidence names it: headline, outlet, date, url
                     "detail": v.detail,
                     "text": r.text,
                 }

@@ -71,6 +71,19 @@ def meta_of_row(row: dict, where: str) -> Meta:
     )  # fmt: skip
 
 
+def article_fields(meta: Meta) -> dict:
+    """What a row of the report's evidence and checks says of its sentence's article, so a reader
+    can find and cite it: its id, headline, outlet, url and date as the metadata gives it
+    ("~2025-11", not the 15th it is placed on; None where undated)."""
+    return {
+        "article": meta.article,
+        "headline": meta.headline,
+        "outlet": meta.outlet,
+        "date": meta.given if meta.date else None,
+        "url": meta.url,
+    }
+
+
 def parse_date(raw: str, where: str) -> date | None:
     """YYYY-MM-DD, or a month (YYYY-MM: placed on its 15th); a year alone places nothing (undated).
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from stance.io import write_atomic
 from stance.scheme import Scheme
 from training import reliability
+from training.report_inputs import article_fields
 
 STANCE_COLORS = {"demand": "#1f77b4", "denial": "#d62728", "accusation": "#ff7f0e", "mediation": "#2ca02c"}
 
@@ -163,16 +164,8 @@ def write_outputs(
     ))  # fmt: skip
     evidence = {
         f"{a}/{s}": [
-            {
-                "sentence_id": r.sentence_id,
-                "text": r.text,
-                "confidence": round(r.confidence, 4),
-                "article": r.meta.article,
-                "headline": r.meta.headline,
-                "outlet": r.meta.outlet,
-                "date": r.meta.given if r.meta.date else None,  # as given: "~2025-11", not its 15th
-                "url": r.meta.url,
-            }  # fmt: skip
+            {"sentence_id": r.sentence_id, "text": r.text, "confidence": round(r.confidence, 4)}
+            | article_fields(r.meta)
             for r in agg["evidence"][(a, s)]
         ]
         for a, s in pairs
