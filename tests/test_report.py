@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -91,6 +92,7 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
     assert "Third headline, year only · Geo · undated · a-3:0</span>" in html
     # predictions read from a file name no training run: nothing says how far to trust the cells
     assert summary["trust"] is None and "Not measured: these predictions name no registered model" in html
+    assert "trust" not in evidence["pakistan/demand"][0] and "on unseen articles" not in html
 
 
 def test_articles_the_metadata_does_not_list_are_said_not_silently_undated(predictions, tmp_path):
@@ -164,6 +166,97 @@ def test_a_flagged_prediction_names_its_article_as_the_evidence_does(predictions
     assert (
         '<a class="check-link" href="https://example.org/a-3">Third headline, year only</a> · Geo · ~2025-11 · a-3:0'
         in checks_table
+    )
+
+
+def unseen_calls() -> list[dict]:
+    """A training run's rows on 12 articles it never saw: Pakistan's demands right 9 of 12 calls,
+    the TTP's mediation never (each is an accusation), the Afghan Taliban's denials 1 of 12, the
+    mediators' mediation 2 of 3 (too few for a share)."""
+
+    def call(article, i, true, predicted):
+        return {"article": article, "sentence_id": f"{article}:{i}", "true": true, "predicted": predicted}
+
+    rows = []
+    for i in range(12):
+        a = f"u-{i}"
+        rows.append(call(a, 0, ["pakistan", "demand"] if i < 9 else ["none", "none"], ["pakistan", "demand"]))
+        rows.append(call(a, 1, ["ttp", "accusation"], ["ttp", "mediation"]))
+        rows.append(
+            call(a, 2, ["afghan_taliban", "denial" if i == 0 else "accusation"], ["afghan_taliban", "denial"])
+        )
+        if i < 3:
+            rows.append(call(a, 3, ["mediator", "mediation" if i else "demand"], ["mediator", "mediation"]))
+    return rows
+
+
+def batch_output(folder, rows: list[dict], record: dict):
+    """A `stance score-batch` OUTPUT folder holding ``rows`` (predict's sentence lines) and ``record``."""
+    import pandas as pd
+
+    flat = [
+        {k: v for k, v in r.items() if k not in ("kind", "actor_scores", "stance_scores")}
+        | {f"actor:{a}": p for a, p in r["actor_scores"].items()}
+        | {f"stance:{s}": p for s, p in r["stance_scores"].items()}
+        for r in rows
+    ]
+    (folder / "sentences").mkdir(parents=True)
+    pd.DataFrame(flat).to_parquet(folder / "sentences" / "part-0.parquet", index=False)
+    (folder / "model.json").write_text(json.dumps(record))
+    return folder
+
+
+def test_each_pairs_evidence_says_how_far_its_calls_held_on_unseen_articles(predictions, tmp_path):
+    """The evidence lists a pair's most confident sentences; without its trust beside them an analyst
+    quoted Pakistan's "mediation" from four confident sentences where 0 of 16 such calls were right
+    on articles the model never saw. Each pair's evidence now says it, in the trust table's words,
+    and plainly where the calls were rarely or never right; evidence.json keeps its layout (pair ->
+    sentences), each sentence carrying its pair's calls as predict's evidence does."""
+    from stance.scheme import Scheme
+    from training import reliability
+
+    path, meta, rows = predictions
+    rows = [*rows, prediction("a-2", 2, "mediator", "mediation", 0.9, 0.9)]
+    scheme = Scheme.load()
+    trust = reliability.summary(unseen_calls(), reliability.ROLLING, scheme.pairs, None)
+    record = {"model": "models:/stance-classifier/7", "data_version": "?", "scheme_hash": scheme.hash}
+    batch = batch_output(tmp_path / "batch", rows, record | {"trust": trust})
+    out = tmp_path / "report"
+    res = run_cli("report", str(batch), "--meta", str(meta), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+
+    evidence = json.loads((out / "evidence.json").read_text())
+    assert set(evidence) == {f"{a}/{s}" for a, s in scheme.pairs}
+    demand = trust["cells"]["pakistan/demand"]
+    lo, hi = demand["precision_interval"]
+    assert [e["trust"] for e in evidence["pakistan/demand"]] == 2 * [
+        {"called": 12, "right": 9, "precision": 0.75, "precision_interval": [lo, hi]}
+    ]
+    assert [e["article"] for e in evidence["pakistan/demand"]] == ["a-1", "a-2"]  # the sentences as before
+    assert evidence["mediator/mediation"][0]["trust"] == {
+        "called": 3,
+        "right": 2,
+    }  # counts only, as the table
+    html = (out / "report.html").read_text()
+    said = {
+        text.split(" (")[0]: text
+        for text in (re.sub(r"<[^>]+>", "", s) for s in re.findall(r"<summary>(.*?)</summary>", html))
+    }
+    denial = trust["cells"]["afghan_taliban/denial"]["precision_interval"]
+    assert (
+        said["pakistan/demand"]
+        == f"pakistan/demand (2 shown) · on unseen articles: right 0.75 [{lo:.2f}, {hi:.2f}] of 12 calls"
+    )
+    assert said["ttp/mediation"] == (
+        "ttp/mediation (1 shown) · on unseen articles: right 0.00 [0.00, 0.00] of 12 calls · never right: "
+        "check each sentence before quoting it"
+    )
+    assert said["afghan_taliban/denial"] == (
+        f"afghan_taliban/denial (1 shown) · on unseen articles: right 0.08 [{denial[0]:.2f}, {denial[1]:.2f}] "
+        "of 12 calls · rarely right: check each sentence before quoting it"
+    )
+    assert said["mediator/mediation"] == (
+        "mediator/mediation (1 shown) · on unseen articles: right 2 of 3 calls (too few for a share)"
     )
 
 

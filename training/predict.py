@@ -26,6 +26,7 @@ from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
 from stance.scheme import Labels, Scheme
+from training import reliability
 from training.batch_inputs import META
 from training.confidence import pair_confidence
 from training.context import contexts
@@ -244,7 +245,7 @@ def profile(preds: list[SentencePrediction], scheme: Scheme, trust: dict | None 
             "text": p.text,
             "confidence": round(p.confidence, 4),
         }  # fmt: skip
-        | ({"trust": _cell(trust, a, s)} if trust else {})
+        | ({"trust": reliability.pair_calls(trust, a, s)} if trust else {})
         for (a, s), p in sorted(best.items(), key=lambda kv: -counts[kv[0][0]][kv[0][1]])
     ]
     out = {"sentences": len(preds), "no_stance": no_stance, "counts": counts, "evidence": evidence}
@@ -252,13 +253,6 @@ def profile(preds: list[SentencePrediction], scheme: Scheme, trust: dict | None 
         keys = ("where", "articles", "sentences", "labels", "newest")
         out["trust_measured"] = {k: trust[k] for k in keys if k in trust}
     return out
-
-
-def _cell(trust: dict, actor: str, stance: str) -> dict:
-    """A pair's calls on articles the model never saw: called, right, and the share with its
-    interval where there were enough calls (``training.reliability.FEW``)."""
-    cell = trust["cells"].get(f"{actor}/{stance}") or {"called": 0, "right": 0}
-    return {k: cell[k] for k in ("called", "right", "precision", "precision_interval", "newest") if k in cell}
 
 
 # -- inputs --------------------------------------------------------------------------

@@ -213,6 +213,28 @@ def call_note(cell: dict | None) -> str:
     return text
 
 
+def pair_calls(trust: dict, actor: str, stance: str) -> dict:
+    """A pair's calls on articles the model never saw, as predict's evidence and the report's carry
+    them: called, right, the share with its interval where there were enough calls (:data:`FEW`),
+    and the newest block's counts where measured."""
+    cell = trust["cells"].get(f"{actor}/{stance}") or {"called": 0, "right": 0}
+    return {k: cell[k] for k in ("called", "right", "precision", "precision_interval", "newest") if k in cell}
+
+
+def seldom_right(cell: dict) -> str | None:
+    """ "never right" where the model called the pair there and no call was right; "rarely right"
+    where under half its calls were, at the top of the share's interval too; else None. A reader
+    of a pair's most confident sentences takes them as examples of the pair; these say plainly
+    when they are more likely the model's mistakes (the mediation Pakistan was called with: 0 of 16)."""
+    if not cell.get("called"):
+        return None
+    if not cell["right"]:
+        return "never right"
+    if "precision_interval" in cell and cell["precision_interval"][1] < 0.5:
+        return "rarely right"
+    return None
+
+
 def markdown(trust: dict) -> str:
     """The trust table for a training run's artifacts: one row per pair."""
     lines = [
