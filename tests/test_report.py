@@ -306,6 +306,7 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     from labeling.articles import read_article
     from labeling.segment import segment
     from tests.browser import browser_page
+    from training import reliability
 
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -371,6 +372,16 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
             and trust["newest"]["articles"] < trust["articles"]
         )
         assert f"newest: {newest['right']} of {newest['called']}" in row
+        # each pair's evidence carries that table's row for its pair, in the file and beside its heading
+        evidence = json.loads((out / "evidence.json").read_text())
+        pair = next(key for key, items in evidence.items() if items)
+        calls = reliability.pair_calls(trust, *pair.split("/"))
+        assert {json.dumps(e["trust"]) for e in evidence[pair]} == {json.dumps(calls)}
+        heading = page.locator("details.evidence-cell summary").first.inner_text()
+        assert (
+            heading.startswith(f"{pair} (")
+            and f"on unseen articles: {reliability.call_note(calls)}" in heading
+        )
         links = page.locator("a.evidence-link")
         assert links.count() > 0
         assert links.first.get_attribute("href").startswith("https://")
