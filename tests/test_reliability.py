@@ -59,6 +59,20 @@ def test_a_call_of_a_sentences_second_labeled_pair_is_right_where_the_snapshot_s
     assert cells["pakistan/accusation"]["labeled"] == 12 and cells["pakistan/accusation"]["recall"] == 0.0
 
 
+def test_a_pair_is_called_never_right_only_from_enough_wrong_calls():
+    """ "never right" beside a pair's evidence tells an analyst its sentences are likely mistakes; a
+    single wrong call said it too (ttp/mediation, 0 of 1), which a coin would do half the time."""
+    assert reliability.seldom_right({"called": 1, "right": 0}) is None
+    assert reliability.seldom_right({"called": 4, "right": 0}) is None
+    assert reliability.seldom_right({"called": 5, "right": 0}) == "never right"
+    assert (
+        reliability.seldom_right({"called": 12, "right": 3, "precision_interval": [0.1, 0.45]})
+        == "rarely right"
+    )
+    assert reliability.seldom_right({"called": 12, "right": 5, "precision_interval": [0.2, 0.6]}) is None
+    assert reliability.call_note({"called": 1, "right": 0}) == "right 0 of 1 call (too few for a share)"
+
+
 def test_a_snapshot_this_checkout_lacks_gives_no_pairs():
     assert reliability.snapshot_pairs("0000deadbeef") is None
     pairs = reliability.snapshot_pairs("93c2ad279699")  # the committed coverage snapshot

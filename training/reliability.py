@@ -28,6 +28,7 @@ import numpy as np
 from training import intervals
 
 FEW = 10  # fewer calls (or labels) than this: counts, no share
+NEVER = 5  # "never right" from this many calls, all wrong: a coin's chance of that is 1 in 32
 ROLLING = "the rolling origin of its training run"  # where the rows come from, in words
 TIME_SPLIT = "the time split of its training run"
 ARTIFACT, FILE = "trust", "trust.json"  # the table kept in a logged model, beside its classifier
@@ -201,16 +202,20 @@ def call_note(cell: dict | None) -> str:
     if not cell or not cell["called"]:
         return "never called"
     if "precision" not in cell:
-        text = f"right {cell['right']} of {cell['called']} calls (too few for a share)"
+        text = f"right {cell['right']} of {_calls(cell['called'])} (too few for a share)"
     else:
         lo, hi = cell["precision_interval"]
-        text = f"right {cell['precision']:.2f} [{lo:.2f}, {hi:.2f}] of {cell['called']} calls"
+        text = f"right {cell['precision']:.2f} [{lo:.2f}, {hi:.2f}] of {_calls(cell['called'])}"
     if newest := cell.get("newest"):
         if newest["called"]:
             text += f"; on the newest articles alone {newest['right']} of {newest['called']}"
         else:
             text += "; never called on the newest articles"
     return text
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
 
 
 def pair_calls(trust: dict, actor: str, stance: str) -> dict:
@@ -225,11 +230,12 @@ def seldom_right(cell: dict) -> str | None:
     """ "never right" where the model called the pair there and no call was right; "rarely right"
     where under half its calls were, at the top of the share's interval too; else None. A reader
     of a pair's most confident sentences takes them as examples of the pair; these say plainly
-    when they are more likely the model's mistakes (the mediation Pakistan was called with: 0 of 16)."""
+    when they are more likely the model's mistakes (the mediation Pakistan was called with: 0 of 16).
+    Under :data:`NEVER` calls, all wrong, the counts beside it speak alone (0 of 1 says little)."""
     if not cell.get("called"):
         return None
     if not cell["right"]:
-        return "never right"
+        return "never right" if cell["called"] >= NEVER else None
     if "precision_interval" in cell and cell["precision_interval"][1] < 0.5:
         return "rarely right"
     return None
