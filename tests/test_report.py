@@ -260,6 +260,33 @@ def test_each_pairs_evidence_says_how_far_its_calls_held_on_unseen_articles(pred
     )
 
 
+def test_a_stance_said_again_in_one_article_counts_its_sentences_and_one_article(predictions, tmp_path):
+    """A headline, its lede and a quote restating one stance are three sentences of one article; an
+    analyst reading "3" beside a pair could not tell one article saying it three times from three
+    articles. Beside each count, the articles it comes from: in summary.json, timeline.csv and
+    the matrix."""
+    path, meta, rows = predictions
+    again = [prediction("a-1", i, "pakistan", "demand", 0.9, 0.8) for i in (5, 6)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in [*rows, *again]))
+    out = tmp_path / "report"
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    summary = json.loads((out / "summary.json").read_text())
+    demand = summary["matrix"]["pakistan/demand"]
+    assert (demand["argmax"], demand["articles"]) == (4, 2)
+    assert summary["matrix"]["afghan_taliban/denial"]["articles"] == 1
+    assert summary["matrix"]["ttp/denial"]["articles"] == 0
+    timeline = {
+        (r["period"], r["actor"], r["stance"]): r for r in csv.DictReader((out / "timeline.csv").open())
+    }
+    october = timeline[("2025-10", "pakistan", "demand")]
+    assert (october["argmax"], october["pair_articles"], october["articles"]) == ("3", "1", "1")
+    assert timeline[("2025-12", "pakistan", "demand")]["pair_articles"] == "1"
+    html = (out / "report.html").read_text()
+    assert re.search(r'<td class="num">4 \([\d.]+\)<br><span class="small">in 2 articles</span></td>', html)
+    assert re.search(r'<td class="num">1 \([\d.]+\)<br><span class="small">in 1 article</span></td>', html)
+
+
 def test_bad_report_inputs_are_one_line(predictions, tmp_path):
     path, meta, _ = predictions
     meta.write_text(meta.read_text().replace("2025-10-03", "3 Oct 2025"))

@@ -83,6 +83,9 @@ def aggregate(rows: list[Row], scheme: Scheme, by: str) -> dict:
     argmax: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
     outlets: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
     articles: dict[str, set] = defaultdict(set)  # a period's zero counts mean little where it has no article
+    # the articles with a sentence called each pair: a headline, its lede and a quote of one stance
+    # are three sentences and one article
+    holding: dict[str, dict] = defaultdict(lambda: {pair: set() for pair in pairs})
     for r in rows:
         for key in (period_of(r.meta.date, by) or "undated", "total"):
             articles[key].add(r.meta.article)
@@ -90,6 +93,7 @@ def aggregate(rows: list[Row], scheme: Scheme, by: str) -> dict:
                 expected[key][pair] += p
             if r.stance != scheme.none:
                 argmax[key][(r.actor, r.stance)] += 1
+                holding[key][(r.actor, r.stance)].add(r.meta.article)
         if r.stance != scheme.none:
             outlets[r.meta.outlet or "(unknown outlet)"][(r.actor, r.stance)] += 1
     periods = all_periods([r.meta.date for r in rows if r.meta.date], by)
@@ -107,6 +111,7 @@ def aggregate(rows: list[Row], scheme: Scheme, by: str) -> dict:
         "outlets": outlets,
         "evidence": evidence,
         "articles": {key: len(articles[key]) for key in expected},
+        "pair_articles": {key: {pair: len(holding[key][pair]) for pair in pairs} for key in expected},
     }
 
 

@@ -162,8 +162,9 @@ def write_outputs(
     pairs = agg["pairs"]
     keys = [*agg["periods"], *(["undated"] if "undated" in agg["expected"] else []), "total"]
     write_atomic(out / "timeline.csv", _csv(
-        ["period", "actor", "stance", "expected", "argmax", "articles"],
-        [(k, a, s, round(agg["expected"][k][(a, s)], 3), agg["argmax"][k][(a, s)], agg["articles"][k])
+        ["period", "actor", "stance", "expected", "argmax", "articles", "pair_articles"],
+        [(k, a, s, round(agg["expected"][k][(a, s)], 3), agg["argmax"][k][(a, s)], agg["articles"][k],
+          agg["pair_articles"][k][(a, s)])
          for k in keys for a, s in pairs],
     ))  # fmt: skip
     write_atomic(out / "outlets.csv", _csv(
@@ -184,7 +185,8 @@ def write_outputs(
     write_atomic(out / "evidence.json", json.dumps(evidence, indent=1, ensure_ascii=False))
     write_atomic(out / "checks.json", json.dumps(checks, indent=1, ensure_ascii=False))
     summary = {**header, "matrix": {f"{a}/{s}": {"expected": round(agg["expected"]["total"][(a, s)], 3),
-                                                  "argmax": agg["argmax"]["total"][(a, s)]} for a, s in pairs},
+                                                  "argmax": agg["argmax"]["total"][(a, s)],
+                                                  "articles": agg["pair_articles"]["total"][(a, s)]} for a, s in pairs},
                "trust": trust}  # fmt: skip
     write_atomic(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False))
 
