@@ -273,7 +273,6 @@ def cli(
     sentences: Annotated[
         list[Path] | None,
         typer.Option(
-            metavar="<path>",
             help=(
                 "A file of sentences: one per line, or JSONL with a 'text' field (give it again for more; "
                 "'-' reads standard input)."
