@@ -64,7 +64,8 @@ def test_profile_counts_pairs_and_names_the_most_confident_evidence(predictor):
     for ev in prof["evidence"]:
         holders = [p for p in stance_bearing if (p.actor, p.stance) == (ev["actor"], ev["stance"])]
         assert ev["count"] == len(holders)
-        assert ev["confidence"] == pytest.approx(max(p.confidence for p in holders), abs=1e-4)
+        assert ev["p"] == pytest.approx(max(p.confidence for p in holders), abs=1e-4)
+        assert "confidence" not in ev  # one name for the figure: the sentence lines' `p`
 
 
 def test_a_long_input_says_how_far_it_has_got_and_scores_as_one_batch(predictor, monkeypatch, capsys):
@@ -123,6 +124,10 @@ def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles(trai
     arts = [r["article"] for r in sentences]
     assert arts == sorted(arts, key=[a.stem, b.stem].index)  # a's sentences, then b's
     assert [p["article"] for p in profiles] == [a.stem, b.stem] and rows[-2:] == profiles
+    # an evidence entry's `p` is its sentence's, by the same name (it was `confidence`)
+    p_of = {r["sentence_id"]: r["p"] for r in sentences}
+    evidence = [e for profile in profiles for e in profile["evidence"]]
+    assert evidence and all(e["p"] == p_of[e["sentence_id"]] for e in evidence)
     text = a.read_text()
     assert all(text[r["start"] : r["end"]] == r["text"] for r in sentences if r["article"] == a.stem)
 

@@ -242,7 +242,7 @@ def profile(preds: list[SentencePrediction], scheme: Scheme, trust: dict | None 
             "count": counts[a][s],
             "sentence_id": p.sentence_id,
             "text": p.text,
-            "confidence": round(p.confidence, 4),
+            "p": round(p.confidence, 4),  # its sentence line's `p`, by the same name
         }  # fmt: skip
         | ({"trust": _cell(trust, a, s)} if trust else {})
         for (a, s), p in sorted(best.items(), key=lambda kv: -counts[kv[0][0]][kv[0][1]])

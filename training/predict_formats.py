@@ -92,7 +92,7 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
         for e in r.profile["evidence"]:
             # p named: the profile above puts each pair's share right in brackets, "3 (0.26)"
             console.print(
-                f"  {e['actor']} / {e['stance']}, its most confident sentence (p {e['confidence']:.2f}): {e['text']}"
+                f"  {e['actor']} / {e['stance']}, its most confident sentence (p {e['p']:.2f}): {e['text']}"
             )
             if "trust" in e:
                 note = f"    on unseen articles, its calls of this pair: {call_note(e['trust'])}"
