@@ -251,6 +251,20 @@ def test_the_tables_evidence_names_its_p_apart_from_the_pairs_trust(scheme):
     assert f"pakistan / denial ({p:.2f})" not in table
 
 
+def test_the_tables_holder_read_is_blank_on_a_row_with_no_stance(scheme):
+    """The table showed "Pakistan → pakistan" as the holder read of "Pakistan has not disclosed the
+    members of its delegation.", a sentence with no stance: no stance, no holder of one to read."""
+    from training.predict import ArticleResult, profile, to_table
+
+    preds = [_row(scheme, 0, "pakistan", "demand", 0.9), _row(scheme, 1, "none", "none", 0.9)]
+    preds[0].holder = {"phrase": "Islamabad", "actor": "pakistan", "from": "subject"}
+    preds[1].holder = {"phrase": "Pakistan", "actor": "pakistan", "from": "subject"}
+    table = to_table([ArticleResult("a", preds, profile(preds, scheme))], scheme, width=200)
+    rows = [line for line in table.splitlines() if "sentence 0" in line or "sentence 1" in line]
+    assert "Islamabad → pakistan" in rows[0]
+    assert "→" not in rows[1] and "Pakistan" not in rows[1]
+
+
 def _row(scheme, i: int, actor: str, stance: str, p: float, pair_right: float | None = None):
     """A sentence prediction of article "a" whose pair has probability ``p`` on both facets."""
     from training.predict import SentencePrediction

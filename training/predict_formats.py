@@ -80,13 +80,16 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
         t = Table(
             title=f"{_named(r)}: {counted(len(r.sentences), 'sentence')}",
             caption="p: the model's confidence in the row's pair, p(stance) × p(actor); holder read: "
-            "who the parse reads as the holder, and the side it speaks for (? when no cue says)",
+            "who the parse reads as the holder of the row's stance, and the side it speaks for (? when "
+            "no cue says; blank with no stance)",
             show_lines=False,
         )
         for col in ("#", "actor", "stance", "p", "holder read", "sentence"):
             t.add_column(col, overflow="fold")
         for i, p in enumerate(r.sentences, 1):
-            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", holder_cell(p.holder), p.text)
+            # with no stance there is no holder of one: the parse's subject there reads as a claim
+            holder = holder_cell(p.holder) if p.stance != scheme.none else ""
+            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", holder, p.text)
         console.print(t)
         console.print(_profile_table(r, scheme))
         for e in r.profile["evidence"]:
