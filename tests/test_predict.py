@@ -182,6 +182,26 @@ def test_predict_says_which_model_version_scored(trained, tmp_path):
     assert out.returncode == 0 and "in-sample" not in out.stderr.decode()
 
 
+def test_the_csv_names_the_model_and_its_data_version_on_every_row(predictor, trained, tmp_path):
+    """A CSV handed around lost which model made it: the JSONL's profile lines name the model and
+    the data version it was fitted to, the CSV named neither. Now each row does, as two columns
+    (no comment line: a spreadsheet and pandas.read_csv read it as it is)."""
+    import pandas as pd
+
+    version = trained["model_uri"].rsplit("/", 1)[1]
+    folder = predictor.model.folder  # the same model given as a plain folder: no registry version
+    for model, named in (
+        ("models:/stance-classifier@champion", f"models:/stance-classifier/{version}"),
+        (str(folder), str(folder.resolve())),
+    ):
+        out = run_cli("predict", str(paths.root() / SEED), "--model", model, "-f", "csv")
+        assert out.returncode == 0, out.stderr.decode()
+        rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
+        assert {(r["model"], r["data_version"]) for r in rows} == {(named, trained_data_version(trained))}
+        frame = pd.read_csv(io.StringIO(out.stdout.decode()), dtype=str)
+        assert len(frame) == len(rows) and frame["model"].eq(named).all()
+
+
 def trained_data_version(trained) -> str:
     from mlflow import MlflowClient
 
@@ -297,7 +317,7 @@ def test_the_csv_tells_a_pair_called_too_rarely_to_measure_from_a_sentence_with_
         return list(csv.DictReader(io.StringIO(to_csv([result], scheme))))
 
     rows = csv_rows(ArticleResult("a", preds, profile(preds, scheme, trust)))
-    assert list(rows[0])[-2:] == ["pair_right", "pair_calls"]
+    assert list(rows[0])[-4:] == ["pair_right", "pair_calls", "model", "data_version"]
     assert [(r["stance"], r["pair_right"], r["pair_calls"]) for r in rows] == [
         ("denial", "0.26", "43"),
         ("demand", "", "3"),  # called, too few times for a share

@@ -41,6 +41,12 @@ def article_record(r: ArticleResult) -> dict:
     return {"article": r.article, **r.meta, **r.profile}
 
 
+# what made the predictions, as the JSONL's profile lines name it: the model (a URI naming its
+# version, or a folder's absolute path) and the data version it was fitted to; the CSV has no
+# profile lines, so each row carries them (a spreadsheet or pandas.read_csv reads them as columns)
+PROVENANCE = ("model", "data_version")
+
+
 def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -50,16 +56,18 @@ def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
         + [f"actor:{a}" for a in scheme.actor_labels]
         + [f"stance:{s}" for s in scheme.stance_labels]
         + list(HOLDER_COLUMNS)
-        + ["pair_right", "pair_calls"]
+        + ["pair_right", "pair_calls", *PROVENANCE]
     )
     for r in results:
         calls = _pair_calls(r)
+        made_by = [r.profile.get(k) or "" for k in PROVENANCE]
         for p in r.sentences:
             writer.writerow(
                 [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance, round(p.confidence, 4)]
                 + list(p.actor_scores.values()) + list(p.stance_scores.values())
                 + [(p.holder or {}).get(k) or "" for k in ("phrase", "actor", "from")]
                 + ["" if p.pair_right is None else p.pair_right, calls.get((p.actor, p.stance), "")]
+                + made_by
             )  # fmt: skip
     return buf.getvalue()
 
