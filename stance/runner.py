@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import PurePath
+from typing import get_args
 
 import typer
+from typer.core import TyperArgument, TyperOption
 
 from stance.errors import Interrupted, StanceError, redact
 
@@ -27,7 +30,7 @@ def guard(app: typer.Typer) -> None:
     Ctrl-C or SIGTERM is one line and exit status 128 + the signal (130 for Ctrl-C)."""
     _interrupt_on_signals()
     try:
-        code = app(standalone_mode=False)
+        code = command_of(app)(standalone_mode=False)
     except StanceError as exc:
         _fail(str(exc))
     except Interrupted as exc:
@@ -48,6 +51,49 @@ def guard(app: typer.Typer) -> None:
         _fail(f"{exc.filename}: {exc.strerror or exc.__class__.__name__}")
     # typer answers Ctrl-C by *returning* 130 when not in standalone mode; never report it as success
     sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
+
+
+def command_of(app: typer.Typer):
+    """The app as click runs it, each parameter that takes several values shown as one value
+    is: `articles... <path>` and `--articles <str>`, where typer writes `<list[Path]>`, `<list[str]>`."""
+    import typer.main
+
+    command = typer.main.get_command(app)
+    for one in _leaves(command):
+        for param in one.params:
+            if param.param_type_name == "argument" and param.nargs == -1:
+                param.__class__ = _SeveralValues
+            elif param.param_type_name == "option" and param.multiple and param.metavar is None:
+                param.__class__ = _RepeatedOption
+    return command
+
+
+def _leaves(command):
+    """A command's subcommands, at every depth (a command without any: itself)."""
+    subcommands = getattr(command, "commands", None)
+    if not subcommands:
+        return [command]
+    return [leaf for sub in subcommands.values() for leaf in _leaves(sub)]
+
+
+def _one_value_type(param, ctx) -> str:
+    """One value's type, as a parameter of one value shows it (`<path>`, `<str>`)."""
+    (element,) = get_args(param.type_descriptor.annotation)
+    if isinstance(element, type) and issubclass(element, PurePath):
+        return f"<{param.type_descriptor.path_type}>"
+    return f"<{getattr(element, '__name__', element)}>"
+
+
+class _SeveralValues(TyperArgument):
+    """An argument that takes several values (typer adds the "..." after its name)."""
+
+    display_type = _one_value_type
+
+
+class _RepeatedOption(TyperOption):
+    """An option given again for each more value."""
+
+    display_type = _one_value_type
 
 
 def _end_active_runs() -> None:

@@ -52,15 +52,9 @@ def test_every_option_says_what_it_is():
 
     from stance.cli import build_app
 
-    def commands(group, path):
-        for name, command in getattr(group, "commands", {}).items():
-            yield from commands(command, [*path, name])
-        if not getattr(group, "commands", None):
-            yield " ".join(path), group
-
     bare = [
         f"stance {path} {'/'.join(p.opts)}"
-        for path, command in commands(typer.main.get_command(build_app()), [])
+        for path, command in _commands(typer.main.get_command(build_app()), [])
         for p in command.params
         if p.param_type_name == "option" and not p.hidden and "--help" not in p.opts
         and not re.sub(r"\[[^\]]*\]", "", p.help or "").strip()
@@ -85,3 +79,32 @@ def test_make_demo_never_prints_a_password_in_the_tracking_uri():
         == "Runs are in MLflow at http://me:***@127.0.0.1:5055 (MLFLOW_TRACKING_URI)"
     )
     assert "secret" not in out.stdout + out.stderr
+
+
+def test_arguments_that_take_several_paths_read_as_the_options_do():
+    """`stance predict --help` showed `articles... <list[Path]>` (typer's type) where every option
+    shows a plain `<path>`; so did segment, import-annotations, labeling check and labeling push,
+    and `--articles <list[str]>` of labeling next and disagreements."""
+    import typer
+
+    from stance.cli import build_app
+    from stance.runner import command_of
+
+    root = command_of(build_app())
+    shown = {}
+    for path, command in _commands(root, []):
+        with typer.Context(command, info_name=f"stance {path}") as ctx:
+            shown[path] = command.get_help(ctx)
+    several = [path for path, text in shown.items() if "... <path>" in text]
+    assert sorted(several) == ["import-annotations", "labeling check", "labeling push", "predict", "segment"]
+    assert not [path for path, text in shown.items() if "list[" in text]
+    out = run_cli("predict", "--help")  # the console script shows the same
+    assert out.returncode == 0 and "articles... <path>  Article files" in out.stdout.decode()
+
+
+def _commands(group, path):
+    """(its words, the command) of every command under ``group``."""
+    for name, command in getattr(group, "commands", {}).items():
+        yield from _commands(command, [*path, name])
+    if not getattr(group, "commands", None):
+        yield " ".join(path), group

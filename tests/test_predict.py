@@ -64,7 +64,8 @@ def test_profile_counts_pairs_and_names_the_most_confident_evidence(predictor):
     for ev in prof["evidence"]:
         holders = [p for p in stance_bearing if (p.actor, p.stance) == (ev["actor"], ev["stance"])]
         assert ev["count"] == len(holders)
-        assert ev["confidence"] == pytest.approx(max(p.confidence for p in holders), abs=1e-4)
+        assert ev["p"] == pytest.approx(max(p.confidence for p in holders), abs=1e-4)
+        assert "confidence" not in ev  # one name for the figure: the sentence lines' `p`
 
 
 def test_a_long_input_says_how_far_it_has_got_and_scores_as_one_batch(predictor, monkeypatch, capsys):
@@ -123,6 +124,10 @@ def test_cli_jsonl_keeps_input_order_across_articles_and_ends_with_profiles(trai
     arts = [r["article"] for r in sentences]
     assert arts == sorted(arts, key=[a.stem, b.stem].index)  # a's sentences, then b's
     assert [p["article"] for p in profiles] == [a.stem, b.stem] and rows[-2:] == profiles
+    # an evidence entry's `p` is its sentence's, by the same name (it was `confidence`)
+    p_of = {r["sentence_id"]: r["p"] for r in sentences}
+    evidence = [e for profile in profiles for e in profile["evidence"]]
+    assert evidence and all(e["p"] == p_of[e["sentence_id"]] for e in evidence)
     text = a.read_text()
     assert all(text[r["start"] : r["end"]] == r["text"] for r in sentences if r["article"] == a.stem)
 
@@ -175,6 +180,26 @@ def test_predict_says_which_model_version_scored(trained, tmp_path):
     fresh.write_text("Pakistan demanded on Friday that Kabul hand over the militants behind the attack.\n")
     out = run_cli("predict", str(fresh))
     assert out.returncode == 0 and "in-sample" not in out.stderr.decode()
+
+
+def test_the_csv_names_the_model_and_its_data_version_on_every_row(predictor, trained, tmp_path):
+    """A CSV handed around lost which model made it: the JSONL's profile lines name the model and
+    the data version it was fitted to, the CSV named neither. Now each row does, as two columns
+    (no comment line: a spreadsheet and pandas.read_csv read it as it is)."""
+    import pandas as pd
+
+    version = trained["model_uri"].rsplit("/", 1)[1]
+    folder = predictor.model.folder  # the same model given as a plain folder: no registry version
+    for model, named in (
+        ("models:/stance-classifier@champion", f"models:/stance-classifier/{version}"),
+        (str(folder), str(folder.resolve())),
+    ):
+        out = run_cli("predict", str(paths.root() / SEED), "--model", model, "-f", "csv")
+        assert out.returncode == 0, out.stderr.decode()
+        rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
+        assert {(r["model"], r["data_version"]) for r in rows} == {(named, trained_data_version(trained))}
+        frame = pd.read_csv(io.StringIO(out.stdout.decode()), dtype=str)
+        assert len(frame) == len(rows) and frame["model"].eq(named).all()
 
 
 def trained_data_version(trained) -> str:
@@ -246,6 +271,20 @@ def test_the_tables_evidence_names_its_p_apart_from_the_pairs_trust(scheme):
     assert f"pakistan / denial ({p:.2f})" not in table
 
 
+def test_the_tables_holder_read_is_blank_on_a_row_with_no_stance(scheme):
+    """The table showed "Pakistan → pakistan" as the holder read of "Pakistan has not disclosed the
+    members of its delegation.", a sentence with no stance: no stance, no holder of one to read."""
+    from training.predict import ArticleResult, profile, to_table
+
+    preds = [_row(scheme, 0, "pakistan", "demand", 0.9), _row(scheme, 1, "none", "none", 0.9)]
+    preds[0].holder = {"phrase": "Islamabad", "actor": "pakistan", "from": "subject"}
+    preds[1].holder = {"phrase": "Pakistan", "actor": "pakistan", "from": "subject"}
+    table = to_table([ArticleResult("a", preds, profile(preds, scheme))], scheme, width=200)
+    rows = [line for line in table.splitlines() if "sentence 0" in line or "sentence 1" in line]
+    assert "Islamabad → pakistan" in rows[0]
+    assert "→" not in rows[1] and "Pakistan" not in rows[1]
+
+
 def _row(scheme, i: int, actor: str, stance: str, p: float, pair_right: float | None = None):
     """A sentence prediction of article "a" whose pair has probability ``p`` on both facets."""
     from training.predict import SentencePrediction
@@ -278,7 +317,7 @@ def test_the_csv_tells_a_pair_called_too_rarely_to_measure_from_a_sentence_with_
         return list(csv.DictReader(io.StringIO(to_csv([result], scheme))))
 
     rows = csv_rows(ArticleResult("a", preds, profile(preds, scheme, trust)))
-    assert list(rows[0])[-2:] == ["pair_right", "pair_calls"]
+    assert list(rows[0])[-4:] == ["pair_right", "pair_calls", "model", "data_version"]
     assert [(r["stance"], r["pair_right"], r["pair_calls"]) for r in rows] == [
         ("denial", "0.26", "43"),
         ("demand", "", "3"),  # called, too few times for a share

@@ -243,7 +243,7 @@ def profile(preds: list[SentencePrediction], scheme: Scheme, trust: dict | None 
             "count": counts[a][s],
             "sentence_id": p.sentence_id,
             "text": p.text,
-            "confidence": round(p.confidence, 4),
+            "p": round(p.confidence, 4),  # its sentence line's `p`, by the same name
         }  # fmt: skip
         | ({"trust": reliability.pair_calls(trust, a, s)} if trust else {})
         for (a, s), p in sorted(best.items(), key=lambda kv: -counts[kv[0][0]][kv[0][1]])
@@ -267,7 +267,6 @@ def cli(
     sentences: Annotated[
         list[Path] | None,
         typer.Option(
-            metavar="<path>",
             help=(
                 "A file of sentences: one per line, or JSONL with a 'text' field (give it again for more; "
                 "'-' reads standard input)."

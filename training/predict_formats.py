@@ -41,6 +41,12 @@ def article_record(r: ArticleResult) -> dict:
     return {"article": r.article, **r.meta, **r.profile}
 
 
+# what made the predictions, as the JSONL's profile lines name it: the model (a URI naming its
+# version, or a folder's absolute path) and the data version it was fitted to; the CSV has no
+# profile lines, so each row carries them (a spreadsheet or pandas.read_csv reads them as columns)
+PROVENANCE = ("model", "data_version")
+
+
 def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -50,16 +56,18 @@ def to_csv(results: list[ArticleResult], scheme: Scheme) -> str:
         + [f"actor:{a}" for a in scheme.actor_labels]
         + [f"stance:{s}" for s in scheme.stance_labels]
         + list(HOLDER_COLUMNS)
-        + ["pair_right", "pair_calls"]
+        + ["pair_right", "pair_calls", *PROVENANCE]
     )
     for r in results:
         calls = _pair_calls(r)
+        made_by = [r.profile.get(k) or "" for k in PROVENANCE]
         for p in r.sentences:
             writer.writerow(
                 [p.article, p.sentence_id, p.start, p.end, p.text, p.actor, p.stance, round(p.confidence, 4)]
                 + list(p.actor_scores.values()) + list(p.stance_scores.values())
                 + [(p.holder or {}).get(k) or "" for k in ("phrase", "actor", "from")]
                 + ["" if p.pair_right is None else p.pair_right, calls.get((p.actor, p.stance), "")]
+                + made_by
             )  # fmt: skip
     return buf.getvalue()
 
@@ -80,19 +88,22 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
         t = Table(
             title=f"{_named(r)}: {counted(len(r.sentences), 'sentence')}",
             caption="p: the model's confidence in the row's pair, p(stance) × p(actor); holder read: "
-            "who the parse reads as the holder, and the side it speaks for (? when no cue says)",
+            "who the parse reads as the holder of the row's stance, and the side it speaks for (? when "
+            "no cue says; blank with no stance)",
             show_lines=False,
         )
         for col in ("#", "actor", "stance", "p", "holder read", "sentence"):
             t.add_column(col, overflow="fold")
         for i, p in enumerate(r.sentences, 1):
-            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", holder_cell(p.holder), p.text)
+            # with no stance there is no holder of one: the parse's subject there reads as a claim
+            holder = holder_cell(p.holder) if p.stance != scheme.none else ""
+            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", holder, p.text)
         console.print(t)
         console.print(_profile_table(r, scheme))
         for e in r.profile["evidence"]:
             # p named: the profile above puts each pair's share right in brackets, "3 (0.26)"
             console.print(
-                f"  {e['actor']} / {e['stance']}, its most confident sentence (p {e['confidence']:.2f}): {e['text']}"
+                f"  {e['actor']} / {e['stance']}, its most confident sentence (p {e['p']:.2f}): {e['text']}"
             )
             if "trust" in e:
                 note = f"    on unseen articles, its calls of this pair: {call_note(e['trust'])}"
