@@ -80,7 +80,9 @@ def add_annotator_cli(
 ArticlesOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--articles", "-a", help="Only these articles (ids or patterns such as 'coverage-0[0-3]*')."
+        "--articles",
+        "-a",
+        help="Only these articles (ids or patterns such as 'coverage-0[0-3]*'; give it again for more).",
     ),
 ]
 

@@ -146,7 +146,10 @@ def test_cli_csv_and_table_and_standard_input(trained, tmp_path):
     table = run_cli("predict", str(paths.root() / SEED), "-f", "table")
     assert table.returncode == 0
     assert "stance profile of 001_64535fbd2cbe07ec" in table.stdout.decode()
-    assert "p: the model's confidence in the row's pair, p(stance) × p(actor)" in table.stdout.decode()
+    assert (
+        "p: the model's confidence in the row's pair, p(stance) × p(actor | a stance)"
+        in table.stdout.decode()
+    )
 
 
 def test_predict_says_which_model_version_scored(trained, tmp_path):
@@ -245,7 +248,9 @@ def test_a_one_sentence_table_counts_it_in_the_singular(trained):
     )
     assert one.returncode == 0, one.stderr.decode()
     titles = [
-        line.strip() for line in one.stdout.decode().splitlines() if line.strip().startswith(("k:", "stance"))
+        line.strip()
+        for line in one.stdout.decode().splitlines()
+        if line.strip().startswith(("k:", "stance profile"))
     ]
     assert titles[0] == "k: 1 sentence"
     assert re.fullmatch(r"stance profile of k \(no stance in [01] of 1 sentence\)", titles[1])

@@ -87,7 +87,8 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
     for r in results:
         t = Table(
             title=f"{_named(r)}: {counted(len(r.sentences), 'sentence')}",
-            caption="p: the model's confidence in the row's pair, p(stance) × p(actor); holder read: "
+            caption="p: the model's confidence in the row's pair, p(stance) × p(actor | a stance), or "
+            "p(no stance) on a row with none; holder read: "
             "who the parse reads as the holder of the row's stance, and the side it speaks for (? when "
             "no cue says; blank with no stance)",
             show_lines=False,
