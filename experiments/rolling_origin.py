@@ -54,6 +54,7 @@ from stance.errors import StanceError, script_main  # noqa: E402
 from stance.io import dumps_jsonl, write_atomic  # noqa: E402
 from stance.scheme import Scheme  # noqa: E402
 from training import champion, dataset, intervals, timesplit, tracking  # noqa: E402
+from training.models.hybrid import FITTED_TEMPERATURE  # noqa: E402
 from training.recipes import load_recipe, make_classifier, reads_gazetteer, recipe_hash  # noqa: E402
 
 OUT = ROOT / "experiments" / "rolling-origin"
@@ -484,7 +485,7 @@ def fitted_md(r: dict) -> str:
     lines = []
     for x in r["runs"]:
         for b, m in sorted(x.get("fit_metrics", {}).items()):
-            chosen = {k: v for k, v in sorted(m.items()) if k != "attention_temperature"}
+            chosen = {k: v for k, v in sorted(m.items()) if k != FITTED_TEMPERATURE}
             if chosen:
                 lines.append(
                     f"| {x['recipe']} | {b} | " + ", ".join(f"{k} {v:g}" for k, v in chosen.items()) + " |"

@@ -90,3 +90,19 @@ def test_too_few_articles_to_hold_out_leave_the_temperature_at_one():
     assert (
         attention.fit_temperature(tokens, extra, y, ["a", "b"] * 20, 2, queries=1, epochs=2, seed=13) == 1.0
     )
+
+
+def test_what_a_hybrids_fit_chose_is_logged_under_names_no_recipe_param_has(built, scheme):
+    """A run logs its recipe as params and its fit's choices as metrics: the recipe's
+    ``attention_temperature`` (whether to fit one, False/True) and the fitted temperature were one
+    name, one column in MLflow's compare view with two meanings."""
+    from tests.conftest import fit_hybrid
+
+    model = fit_hybrid(
+        built, scheme, 80, attention_weight=1.0, attention_queries=1, attention_epochs=2,
+        attention_temperature=True, none_prior="fit", actor_stance_prior="fit",
+    )  # fmt: skip
+    fitted = model.fit_metrics()
+    assert set(fitted) == {"fitted_attention_temperature", "none_scale", "actor_stance_exponent"}
+    assert fitted["fitted_attention_temperature"] > 0
+    assert not set(fitted) & set(model.recipe.model_dump())

@@ -42,12 +42,78 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
     for png in ("per_class_f1.png", "confusion_stance.png"):
         assert f"]({png})" in text
         assert (report.parent / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    logged = mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")
+    logged = mlflow.search_runs(experiment_names=["tiny-compare"], filter_string="tags.report = 'compare'")
     assert len(logged) == 1
     files = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.run_id[0], "report")}
     assert files == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
     compare("tiny")  # again: the same report run is overwritten, not duplicated
-    assert len(mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")) == 1
+    assert len(mlflow.search_runs(experiment_names=["tiny-compare"])) == 1
+
+
+def test_the_report_run_says_what_it_compared_and_stays_out_of_the_training_runs(tiny_experiment, built):
+    """The report run sat among the training runs with no params and no metrics: sorted by a metric,
+    the experiment's table showed an empty row, and the run did not say which runs it compared."""
+    import json
+
+    _, results = tiny_experiment
+    compare("tiny")
+    training = mlflow.search_runs(experiment_names=["tiny"], output_format="list")
+    assert {r.info.run_id for r in training} == {res["run_id"] for res in results}
+    assert all(r.data.metrics and r.data.params for r in training)
+    (run,) = mlflow.search_runs(experiment_names=["tiny-compare"], output_format="list")
+    params = run.data.params
+    assert params["experiment"] == "tiny" and params["data_version"] == built[1]["data_version"]
+    assert json.loads(params["runs"]) == {res["entry"]: res["run_id"] for res in results}
+
+
+def _fake_run(entry: str) -> str:
+    """A training run as compare reads it (tags and a figure), in the active experiment; its id."""
+    with mlflow.start_run(run_name=entry) as run:
+        mlflow.set_tags({"entry": entry, "kind": "baseline", "data_version": "0123abcd", "train_share": "1"})
+        mlflow.log_metrics({"rolling_stance_macro_f1": 0.6, "stance_macro_f1": 0.5})
+    return run.info.run_id
+
+
+def test_comparing_the_same_runs_again_reuses_their_report_run_and_other_runs_get_their_own(
+    scratch_root, tmp_path
+):
+    """As `stance train` skips an identical run: a re-run of compare adds no run; a compare of other
+    runs (one trained since) is a new report run, since MLflow keeps a run's params."""
+    import json
+
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("reruns"))
+    first = _fake_run("a")
+    reports = lambda: mlflow.search_runs(experiment_names=["reruns-compare"], output_format="list")  # noqa: E731
+    for _ in range(2):
+        compare("reruns", out=tmp_path)
+        assert len(reports()) == 1
+    mlflow.set_experiment("reruns")
+    second = _fake_run("b")
+    compare("reruns", out=tmp_path)
+    compare("reruns", out=tmp_path)
+    runs = sorted(list(json.loads(r.data.params["runs"]).items()) for r in reports())
+    assert runs == [[("a", first)], [("a", first), ("b", second)]]
+
+
+def test_a_report_run_an_earlier_compare_left_among_the_training_runs_is_deleted(
+    scratch_root, tmp_path, capsys
+):
+    """Stores written before the report runs had their own experiment: the empty row goes, once."""
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("moved"))
+    _fake_run("a")
+    with mlflow.start_run(run_name="compare report") as old:
+        mlflow.set_tag("report", "compare")
+    compare("moved", out=tmp_path)
+    assert mlflow.get_run(old.info.run_id).info.lifecycle_stage == "deleted"
+    assert (
+        f"note: deleted the report run {old.info.run_id} from experiment moved: compare reports are now "
+        "logged to the experiment moved-compare"
+    ) in capsys.readouterr().out
+    assert len(mlflow.search_runs(experiment_names=["moved-compare"])) == 1
 
 
 def test_compare_logs_only_its_report_from_a_folder_that_holds_other_files(tiny_experiment, tmp_path):
@@ -56,7 +122,7 @@ def test_compare_logs_only_its_report_from_a_folder_that_holds_other_files(tiny_
     (tmp_path / "private").mkdir()
     (tmp_path / "private" / ".env").write_text("API_TOKEN=not-for-mlflow\n")
     compare("tiny", out=tmp_path)
-    logged = mlflow.search_runs(experiment_names=["tiny"], filter_string="tags.report = 'compare'")
+    logged = mlflow.search_runs(experiment_names=["tiny-compare"], filter_string="tags.report = 'compare'")
     files = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.run_id[0], "report")}
     assert files == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
     assert (tmp_path / "notes.txt").read_text() == "mine\n"

@@ -215,6 +215,28 @@ def test_a_run_describes_itself_on_its_mlflow_page(trained, built):
     )
 
 
+def test_a_run_says_in_words_what_each_of_its_metrics_is(trained, tmp_path):
+    """Unprefixed figures are grouped CV's fold means, but the per-class ones beside them are pooled,
+    as `cv_…` are: nothing on the run page said which. Its `metrics.md` gives every metric logged
+    its value and a line, and the description says where to look."""
+    import re
+
+    client = MlflowClient()
+    run = client.get_run(trained["run_id"])
+    text = Path(client.download_artifacts(trained["run_id"], "metrics.md", str(tmp_path))).read_text()
+    rows = dict(re.findall(r"^\| `([^`]+)` \| [^|]+ \| (.+) \|$", text, re.M))
+    assert set(rows) == set(run.data.metrics) and len(rows) > 100
+    assert "not described yet" not in text
+    assert rows["stance_macro_f1"].endswith("grouped CV: mean over the folds")
+    assert rows["stance_macro_f1_std"].endswith("grouped CV: standard deviation over the folds")
+    pooled = "grouped CV, pooled: every sentence's out-of-fold prediction at once"
+    for name in ("cv_stance_macro_f1", "stance_f1_demand", "profile_pair_recall", "stance_ece_pooled"):
+        assert rows[name].endswith(pooled), name
+    assert rows["rolling_stance_macro_f1_lo"].endswith("low end of its 90 % bootstrap interval by article")
+    assert "time split" in rows["time_stance_macro_f1"] and rows["train_seconds"].startswith("seconds")
+    assert "Each in words: `metrics.md` (artifacts)." in run.data.tags["mlflow.note.content"]
+
+
 def test_the_logged_model_lists_the_kinds_pip_requirements_pinned(trained):
     import mlflow
 

@@ -2,12 +2,14 @@
 
 Runs are ranked only against runs on the same data version; when an experiment
 holds several data versions, the table and the report say so and rank each apart.
-The report (``experiments/<name>/report.md`` and its PNGs) is also logged to MLflow,
-to one ``compare report`` run of the experiment that each compare overwrites.
+The report (``experiments/<name>/report.md`` and its PNGs) is also logged to MLflow, to a
+``compare report`` run in the experiment ``<name>-compare``, whose params name the runs compared;
+comparing the same runs again overwrites that run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from training.compare_plots import OOF, confusion, plot_confusions, plot_learnin
 from training.compare_tables import markdown, print_tables
 
 REPORT_TAG = "report"  # tag of the run that holds the compare report
+REPORT_RUN = "compare report"
 REPORT_FILE = "report.md"
 
 
@@ -201,25 +204,64 @@ def confusions(comp: Comparison, scheme: Scheme) -> dict[str, np.ndarray | None]
     return out
 
 
+def report_experiment(experiment: str) -> str:
+    """Where the report runs of ``experiment`` go: an experiment of their own, so the training
+    experiment's runs table holds training runs alone (sorted by a metric, a report run was a row
+    with no params and no metrics). The cost: the report is one experiment away from its runs."""
+    return f"{experiment}-compare"
+
+
+def report_params(comp: Comparison) -> dict[str, str]:
+    """What a report compared, as its run's params: the experiment, its data versions (newest
+    first) and each run compared, by name, as JSON sorted by name (``{"baseline": "<run id>", ...}``; a
+    learning-curve point's name carries its share, a name on several data versions its version)."""
+    several = len(comp.data_versions) > 1
+    runs = {
+        r.entry
+        + (f" share {r.train_share:g}" if r.train_share < 1 else "")
+        + (f" on {r.data_version}" if several else ""): r.run_id
+        for r in comp.rows
+    }
+    return {
+        "experiment": comp.experiment,
+        "data_version": ", ".join(comp.data_versions),
+        "runs": json.dumps(runs, sort_keys=True),
+    }
+
+
 def log_report(comp: Comparison, files: list[Path]) -> str:
-    """Log the report's ``files`` (the report first) to the experiment's one report run (created once,
-    then overwritten). Only those: ``--out`` may name a folder that holds other files."""
+    """Log the report's ``files`` (the report first) to the report run of these runs in
+    :func:`report_experiment`: comparing the same runs again overwrites it (as `stance train` does
+    not train an identical run twice), other runs make a new one (MLflow keeps a run's params).
+    Only ``files``: ``--out`` may name a folder that holds other files."""
     import mlflow
 
-    exp = mlflow.get_experiment_by_name(comp.experiment)
-    found = mlflow.search_runs(
-        [exp.experiment_id],
-        filter_string=f"tags.{REPORT_TAG} = 'compare'",
-        output_format="list",
-        max_results=1,
-    )
-    run_id = found[0].info.run_id if found else None
-    with mlflow.start_run(run_id=run_id, experiment_id=exp.experiment_id, run_name="compare report") as run:
-        mlflow.set_tags({REPORT_TAG: "compare", "mlflow.note.content": files[0].read_text()})
+    experiment_id = tracking.setup(report_experiment(comp.experiment))
+    tags = {REPORT_TAG: "compare", tracking.NOTE: files[0].read_text()}
+    with tracking.study_run(
+        experiment_id, REPORT_RUN, {f"tags.{REPORT_TAG}": "compare"}, tags, report_params(comp)
+    ) as run:
         for path in files:
             mlflow.log_artifact(str(path), artifact_path="report")
         _drop_stale(run, {f"report/{path.name}" for path in files})
+    _retire_report_runs_in(comp.experiment)
     return run.info.run_id
+
+
+def _retire_report_runs_in(experiment: str) -> None:
+    """A report run an earlier compare left among the training runs is deleted (MLflow's delete:
+    restorable from the experiment's deleted runs), saying so: its report is the one just logged."""
+    import mlflow
+
+    exp = mlflow.get_experiment_by_name(experiment)
+    for old in mlflow.search_runs(
+        [exp.experiment_id], filter_string=f"tags.{REPORT_TAG} = 'compare'", output_format="list"
+    ):
+        mlflow.delete_run(old.info.run_id)
+        print(
+            f"note: deleted the report run {old.info.run_id} from experiment {experiment}: compare "
+            f"reports are now logged to the experiment {report_experiment(experiment)}"
+        )
 
 
 def _drop_stale(run, kept: set[str]) -> None:
@@ -283,7 +325,10 @@ def cli(
     with tracking.store_calls():
         comp, report = compare(experiment, out)
     print_tables(comp, Scheme.load(), wide)
-    print(f"report: {report} (also logged to MLflow, run 'compare report' of experiment {experiment})")
+    print(
+        f"report: {report} (also logged to MLflow, run '{REPORT_RUN}' of experiment "
+        f"{report_experiment(experiment)})"
+    )
 
 
 if __name__ == "__main__":

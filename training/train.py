@@ -17,6 +17,7 @@ from training import (
     confidence,
     dataset,
     evaluate,
+    metric_notes,
     novelty,
     registry,
     reliability,
@@ -246,19 +247,27 @@ def describe(
 ) -> None:
     """The run's description (MLflow's run page shows it first): what was trained on which data,
     its figures as `stance train` prints them, the rolling origin's first (the figure the champion
-    rule reads; the page folds all but the first lines), an experiment's own words on the run
-    (``spec``: what it asks, the entry, each override and its reason), and what became of its model."""
+    rule reads; the page folds all but the first lines), what its metrics' names say (each in words in
+    its ``metrics.md``, written here: the run's metrics are all logged by now), an experiment's own
+    words on the run (``spec``: what it asks, the entry, each override and its reason), and what
+    became of its model."""
     text = "\n".join(
         [
             f"**{Path(recipe_path).stem}** ({recipe.kind}) on data version {meta['data_version']}.",
             "",
             *figure_bullets(summary, recipe.cv_folds),
             "",
+            METRICS_LINE,
+            "",
             *([spec, ""] if spec else []),
             f"Model at training: {decision}",
         ]
     )
     registry.tag_run(run_id, tracking.NOTE, text)
+    metric_notes.log(run_id)
+
+
+METRICS_LINE = f"Metrics: {metric_notes.SUMMARY} Each in words: `{metric_notes.REFERENCE}` (artifacts)."
 
 
 def _version_tags(recipe, tags: dict[str, str], summary: dict[str, float]) -> dict[str, str]:

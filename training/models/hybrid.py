@@ -40,6 +40,9 @@ from training.models.hybrid_recipe import (
 # sentences scored at once when the attention head reads token states (~70 kB a sentence with
 # all-mpnet-base-v2): a large batch is cut so its token states stay within a few hundred MB
 PREDICT_CHUNK = 4096
+# the metric of the temperature the attention head was fitted with (1.0: none fitted); the recipe's
+# bool of whether to fit one is the param ``attention_temperature``
+FITTED_TEMPERATURE = "fitted_attention_temperature"
 
 
 class HybridClassifier(EmbeddingClassifier):
@@ -226,8 +229,10 @@ class HybridClassifier(EmbeddingClassifier):
     def fit_metrics(self) -> dict[str, float]:
         """What the fit chose, for the run's metrics: the attention head's temperature (1: none
         fitted), with ``none_prior: fit`` the scale of p(none), and with ``actor_stance_prior`` its
-        exponent (fitted or given)."""
-        out = {"attention_temperature": self.attention_[0].temperature} if self.attention_ else {}
+        exponent (fitted or given). No name is a recipe key's: the run logs the recipe as params, and
+        MLflow's compare view showed the param ``attention_temperature`` (whether to fit one) and a
+        metric of that name (the value fitted) as one column."""
+        out = {FITTED_TEMPERATURE: self.attention_[0].temperature} if self.attention_ else {}
         out |= {"none_scale": self.none_scale_} if self.recipe.none_prior == "fit" else {}
         return out | (
             {"actor_stance_exponent": self.actor_stance_exponent_} if self.recipe.actor_stance_prior else {}
