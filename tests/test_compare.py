@@ -1,11 +1,13 @@
 """Compare: the ranked table, the Markdown report with plots, and honesty about data versions."""
 
+import hashlib
+
 import mlflow
 import numpy as np
 import pytest
 
 from stance.errors import StanceError
-from training.compare import compare, load
+from training.compare import Comparison, compare, load
 from training.compare_plots import confusion
 from training.compare_tables import print_tables
 from training.train import train
@@ -45,7 +47,12 @@ def test_compare_writes_a_ranked_report_with_plots_and_logs_it(tiny_experiment, 
     logged = mlflow.search_runs(experiment_names=["tiny-compare"], filter_string="tags.report = 'compare'")
     assert len(logged) == 1
     files = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.run_id[0], "report")}
-    assert files == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
+    assert files == {
+        "report/report.md",
+        "report/per_class_f1.png",
+        "report/confusion_stance.png",
+        "report/runs.json",
+    }
     compare("tiny")  # again: the same report run is overwritten, not duplicated
     assert len(mlflow.search_runs(experiment_names=["tiny-compare"])) == 1
 
@@ -64,6 +71,24 @@ def test_the_report_run_says_what_it_compared_and_stays_out_of_the_training_runs
     params = run.data.params
     assert params["experiment"] == "tiny" and params["data_version"] == built[1]["data_version"]
     assert json.loads(params["runs"]) == {res["entry"]: res["run_id"] for res in results}
+
+
+def test_a_report_over_more_runs_than_a_param_holds_names_them_in_a_file():
+    """MLflow keeps a param of at most 6000 characters and refuses the run's params beyond it: a
+    compare of 150 learning-curve runs would have lost its report. The param then gives their count
+    and digest; the names are in the run's report/runs.json either way."""
+    import json
+
+    from training.compare import RunRow, report_params, runs_by_name
+
+    rows = [RunRow(f"{i:032x}", f"recipe-{i:03d}", "hybrid", "abc", 1.0, i, {}) for i in range(150)]
+    comp = Comparison("curve", rows)
+    params = report_params(comp)
+    assert all(len(v) <= 6000 for v in params.values())
+    digest = hashlib.sha256(json.dumps(runs_by_name(comp)).encode()).hexdigest()[:12]
+    assert params["runs"] == f"150 runs, by name in report/runs.json (sha256 {digest})"
+    few = Comparison("curve", rows[:3])
+    assert json.loads(report_params(few)["runs"]) == {f"recipe-{i:03d}": f"{i:032x}" for i in range(3)}
 
 
 def _fake_run(entry: str) -> str:
@@ -124,7 +149,12 @@ def test_compare_logs_only_its_report_from_a_folder_that_holds_other_files(tiny_
     compare("tiny", out=tmp_path)
     logged = mlflow.search_runs(experiment_names=["tiny-compare"], filter_string="tags.report = 'compare'")
     files = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.run_id[0], "report")}
-    assert files == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
+    assert files == {
+        "report/report.md",
+        "report/per_class_f1.png",
+        "report/confusion_stance.png",
+        "report/runs.json",
+    }
     assert (tmp_path / "notes.txt").read_text() == "mine\n"
 
 

@@ -9,6 +9,7 @@ comparing the same runs again overwrites that run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -30,6 +31,8 @@ from training.compare_tables import markdown, print_tables
 REPORT_TAG = "report"  # tag of the run that holds the compare report
 REPORT_RUN = "compare report"
 REPORT_FILE = "report.md"
+RUNS_FILE = "runs.json"  # the runs compared, by name: the report run's `runs` param where it fits
+PARAM_LIMIT = 6000  # the longest param value MLflow stores (its MAX_PARAM_VAL_LENGTH)
 
 
 @dataclass
@@ -211,10 +214,9 @@ def report_experiment(experiment: str) -> str:
     return f"{experiment}-compare"
 
 
-def report_params(comp: Comparison) -> dict[str, str]:
-    """What a report compared, as its run's params: the experiment, its data versions (newest
-    first) and each run compared, by name, as JSON sorted by name (``{"baseline": "<run id>", ...}``; a
-    learning-curve point's name carries its share, a name on several data versions its version)."""
+def runs_by_name(comp: Comparison) -> dict[str, str]:
+    """Each run compared, by name (a learning-curve point's name carries its share, a name on several
+    data versions its version), to its run id, sorted by name."""
     several = len(comp.data_versions) > 1
     runs = {
         r.entry
@@ -222,11 +224,20 @@ def report_params(comp: Comparison) -> dict[str, str]:
         + (f" on {r.data_version}" if several else ""): r.run_id
         for r in comp.rows
     }
-    return {
-        "experiment": comp.experiment,
-        "data_version": ", ".join(comp.data_versions),
-        "runs": json.dumps(runs, sort_keys=True),
-    }
+    return dict(sorted(runs.items()))
+
+
+def report_params(comp: Comparison) -> dict[str, str]:
+    """What a report compared, as its run's params: the experiment, its data versions (newest
+    first) and :func:`runs_by_name` as JSON (``{"baseline": "<run id>", ...}``); where that is longer
+    than MLflow keeps a param (about 90 runs), their count and digest, the names being in the run's
+    ``report/runs.json`` either way."""
+    runs = runs_by_name(comp)
+    listed = json.dumps(runs)
+    if len(listed) > PARAM_LIMIT:  # MLflow refuses a longer param, and with it the report
+        digest = hashlib.sha256(listed.encode()).hexdigest()[:12]
+        listed = f"{len(runs)} runs, by name in report/{RUNS_FILE} (sha256 {digest})"
+    return {"experiment": comp.experiment, "data_version": ", ".join(comp.data_versions), "runs": listed}
 
 
 def log_report(comp: Comparison, files: list[Path]) -> str:
@@ -243,7 +254,8 @@ def log_report(comp: Comparison, files: list[Path]) -> str:
     ) as run:
         for path in files:
             mlflow.log_artifact(str(path), artifact_path="report")
-        _drop_stale(run, {f"report/{path.name}" for path in files})
+        mlflow.log_text(json.dumps(runs_by_name(comp), indent=1), f"report/{RUNS_FILE}")
+        _drop_stale(run, {f"report/{path.name}" for path in [*files, Path(RUNS_FILE)]})
     _retire_report_runs_in(comp.experiment)
     return run.info.run_id
 
