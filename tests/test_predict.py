@@ -276,6 +276,46 @@ def test_the_tables_evidence_names_its_p_apart_from_the_pairs_trust(scheme):
     assert f"pakistan / denial ({p:.2f})" not in table
 
 
+def test_the_tables_evidence_says_plainly_when_its_pair_was_never_or_rarely_right(scheme):
+    """The coverage report says "never right" beside Pakistan's mediation (0 of 16 on unseen
+    articles) and "rarely right" beside its denials; predict's table printed the same figures under
+    the same sentences ("right 0.00 [0.00, 0.00] of 16 calls") with no word of it, so an analyst
+    reading one article quoted a sentence the report would have told them to check."""
+    from training.predict import ArticleResult, profile, to_table
+
+    preds = [
+        _row(scheme, 0, "pakistan", "mediation", 0.9),
+        _row(scheme, 1, "pakistan", "denial", 0.9),
+        _row(scheme, 2, "pakistan", "demand", 0.9),
+    ]
+    cells = {
+        "pakistan/mediation": {"called": 16, "right": 0, "precision": 0.0, "precision_interval": [0.0, 0.0]},
+        "pakistan/denial": {"called": 43, "right": 11, "precision": 0.26, "precision_interval": [0.14, 0.4]},
+        "pakistan/demand": {
+            "called": 131,
+            "right": 88,
+            "precision": 0.67,
+            "precision_interval": [0.59, 0.74],
+        },
+    }
+    trust = {"cells": cells, "where": "the rolling origin", "articles": 133}
+    table = to_table([ArticleResult("a", preds, profile(preds, scheme, trust))], scheme, width=200)
+    lines = table.splitlines()
+    # each evidence line, and the line under it: its pair's calls on unseen articles
+    said = {
+        line.split(",")[0].strip(): lines[i + 1]
+        for i, line in enumerate(lines)
+        if "its most confident" in line
+    }
+    assert said["pakistan / mediation"].endswith(
+        "of 16 calls · never right: check each sentence before quoting it"
+    )
+    assert said["pakistan / denial"].endswith(
+        "of 43 calls · rarely right: check each sentence before quoting it"
+    )
+    assert "right:" not in said["pakistan / demand"] and said["pakistan / demand"].endswith("of 131 calls")
+
+
 def test_the_tables_holder_read_is_blank_on_a_row_with_no_stance(scheme):
     """The table showed "Pakistan → pakistan" as the holder read of "Pakistan has not disclosed the
     members of its delegation.", a sentence with no stance: no stance, no holder of one to read."""
