@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -444,6 +445,34 @@ def test_a_report_made_again_scores_only_the_articles_it_has_not_scored(trained,
     said, third, _ = report("r3")
     assert "  1 article read as an earlier report scored it" in said
     assert third["sentences"] == first["sentences"] + 1
+
+
+def test_an_article_saved_twice_in_the_folder_counts_once(trained, tmp_path):
+    """An analyst's folder held coverage-160.txt and the same article saved from the browser as
+    dar-page.html: the report counted its 12 sentences twice (70 of 58), its three flags twice, and
+    listed the copy as one more undated article. A file whose text is another file's is passed
+    over, named with the file it repeats; a file that differs by a sentence is an article of its own."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    text = (
+        "Pakistan demanded that Kabul act against the TTP within a week, officials said in Quetta.\n\n"
+        "A Taliban spokesman rejected the deadline as interference.\n"
+    )
+    (folder / "dawn-1.txt").write_text(text)
+    page = "".join(f"<p>{line}</p>\n" for line in text.splitlines())
+    (folder / "saved-page.html").write_text(f"<html><body>\n{page}</body></html>\n")
+    (folder / "dawn-2.txt").write_text(text + "\nThe TTP denied any role in the attack.\n")
+    res = run_cli("report", str(folder), "--out", str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr.decode()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (summary["articles"], summary["sentences"]) == (2, 5)
+    assert [(Path(s["file"]).name, s["same_as"]) for s in summary["skipped"]] == [
+        ("saved-page.html", "dawn-1")
+    ]
+    assert "the same text as dawn-1" in summary["skipped"][0]["error"]
+    said = res.stdout.decode()
+    assert "  passed over 1 file with the same text as another (listed in the report)" in said
+    assert "not an article" not in said
 
 
 def test_a_report_of_predicts_jsonl_says_how_far_to_trust_each_cell(trained, tmp_path):

@@ -369,10 +369,15 @@ def cli(
             f"{'it' if r['reused'] == 1 else 'them'} (the same model, code and text; kept in .stance/scored), "
             "not scored again"
         )
-    if r["skipped"]:
+    repeats = [s for s in r["skipped"] if "same_as" in s]
+    if others := len(r["skipped"]) - len(repeats):
         print(
-            f"  skipped {counted(len(r['skipped']), 'file that is not an article', 'files that are not articles')} "
+            f"  skipped {counted(others, 'file that is not an article', 'files that are not articles')} "
             "(listed in the report with the reasons)"
+        )
+    if repeats:
+        print(
+            f"  passed over {counted(len(repeats), 'file')} with the same text as another (listed in the report)"
         )
     if seen := r["in_sample"]:
         print(

@@ -161,11 +161,35 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     read = [read_or_note(f, skipped) for f in files]  # every input checked before the model loads
     articles = [a for a in read if a is not None]
     check_any_read(folder, skipped, len(files))
+    articles = drop_repeats(articles, files, skipped)
     skipped += other_files(folder)
     predictor = Predictor(model, scheme)
     scored, reused = scored_articles(predictor, articles)
     headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}
     return [p for group in scored for p in group], headlines, files, predictor.trust, reused
+
+
+def drop_repeats(articles: list, files: list[Path], skipped: list[dict]) -> list:
+    """The articles less each whose text, read as words, is an earlier one's (a story saved again
+    from the browser as ``page.html``): counted twice, its sentences, flags and outlet would be.
+    Each is noted in ``skipped`` with the article it repeats (``same_as``)."""
+    path_of = {f.stem: f for f in files}
+    first: dict[str, str] = {}  # an article's words -> the article first read with them
+    kept = []
+    for a in articles:
+        words = " ".join(a.text.split())
+        if words in first:
+            skipped.append(
+                {
+                    "file": str(path_of[a.id]),
+                    "error": f"the same text as {first[words]}: passed over, so it is not counted twice",
+                    "same_as": first[words],
+                }
+            )
+        else:
+            first[words] = a.id
+            kept.append(a)
+    return kept
 
 
 # Each article's scored sentences, kept under .stance/ by the model and the code that scored them,
