@@ -261,6 +261,39 @@ def test_each_pairs_evidence_says_how_far_its_calls_held_on_unseen_articles(pred
     )
 
 
+def test_the_trust_table_counts_a_single_call_in_the_singular_and_says_never_called(predictions, tmp_path):
+    """The coverage report's trust table read "0 of 1 calls right" for the TTP's mediation and
+    "0 of 0 calls right" for a pair the model never called there (a share of nothing, read as a
+    measure): one call reads "call", and a pair never called says so, as its evidence would."""
+    from stance.scheme import Scheme
+    from training import reliability
+
+    path, meta, rows = predictions
+    scheme = Scheme.load()
+    calls = [
+        {
+            "article": "u-0",
+            "sentence_id": "u-0:0",
+            "true": ["ttp", "accusation"],
+            "predicted": ["ttp", "mediation"],
+        },
+        {"article": "u-1", "sentence_id": "u-1:0", "true": ["ttp", "demand"], "predicted": ["none", "none"]},
+    ]
+    trust = reliability.summary(calls, reliability.ROLLING, scheme.pairs, None)
+    record = {"model": "models:/stance-classifier/7", "data_version": "?", "scheme_hash": scheme.hash}
+    batch = batch_output(tmp_path / "batch", rows, record | {"trust": trust})
+    out = tmp_path / "report"
+    res = run_cli("report", str(batch), "--meta", str(meta), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    html = (out / "report.html").read_text()
+    table = html.split('id="trust"')[1].split("</table>")[0]
+    row = re.search(r"<tr><th>ttp</th>(.*?)</tr>", table).group(1)
+    cells = [re.sub(r"<[^>]+>", " ", c).split() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+    demand, _, _, mediation = (" ".join(c) for c in cells)
+    assert mediation.startswith("0 of 1 call right ")
+    assert demand.startswith("never called ") and "1 labeled" in demand
+
+
 def test_a_stance_said_again_in_one_article_counts_its_sentences_and_one_article(predictions, tmp_path):
     """A headline, its lede and a quote restating one stance are three sentences of one article; an
     analyst reading "3" beside a pair could not tell one article saying it three times from three
