@@ -506,6 +506,16 @@ def test_an_article_saved_twice_in_the_folder_counts_once(trained, tmp_path):
     said = res.stdout.decode()
     assert "  passed over 1 file with the same text as another (listed in the report)" in said
     assert "not an article" not in said
+    # a wire story two outlets ran, each listed in articles.tsv, is two publications
+    (folder / "articles.tsv").write_text(
+        "article\turl\toutlet\tdate\theadline\n"
+        "dawn-1\t\tDawn\t2025-10-03\tDeadline\n"
+        "saved-page\t\tThe News\t2025-10-03\tDeadline\n"
+    )
+    res = run_cli("report", str(folder), "--out", str(tmp_path / "out2"))
+    assert res.returncode == 0, res.stderr.decode()
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text())
+    assert (summary["articles"], summary["sentences"], summary["skipped"]) == (3, 7, [])
 
 
 def test_a_report_of_predicts_jsonl_says_how_far_to_trust_each_cell(trained, tmp_path):

@@ -172,7 +172,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         skipped = batch_skipped(input_path)  # the files the batch passed over, listed as a folder's are
     elif input_path.is_dir():
         model = model or CHAMPION_URI
-        preds, headlines, files, kept, reused = score_folder(input_path, model, scheme, skipped)
+        preds, headlines, files, kept, reused = score_folder(input_path, model, scheme, skipped, set(metas))
         header = model_header(model, scheme)
     else:
         preds, headlines, files, data_version, named, carried = read_predictions(input_path, scheme)

@@ -147,10 +147,11 @@ def from_predictions(preds, metas: dict[str, Meta], headlines: dict[str, str], s
     return rows
 
 
-def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
+def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict], listed=frozenset()):
     """(predictions, headlines, files) of every article in the folder, and how far to trust each
     pair the model calls as the model keeps it (``training.reliability``; None for a model logged
-    without it). A file that is not an article is passed over and noted in ``skipped``."""
+    without it). A file that is not an article is passed over and noted in ``skipped``, as is a copy
+    of another's text that the metadata does not list (``listed``: :func:`drop_repeats`)."""
     from labeling.articles import check_any_read, read_or_note
     from training.predict import Predictor
 
@@ -161,7 +162,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     read = [read_or_note(f, skipped) for f in files]  # every input checked before the model loads
     articles = [a for a in read if a is not None]
     check_any_read(folder, skipped, len(files))
-    articles = drop_repeats(articles, files, skipped)
+    articles = drop_repeats(articles, files, skipped, listed)
     skipped += other_files(folder)
     predictor = Predictor(model, scheme)
     scored, reused = scored_articles(predictor, articles)
@@ -169,16 +170,18 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict]):
     return [p for group in scored for p in group], headlines, files, predictor.trust, reused
 
 
-def drop_repeats(articles: list, files: list[Path], skipped: list[dict]) -> list:
+def drop_repeats(articles: list, files: list[Path], skipped: list[dict], listed=frozenset()) -> list:
     """The articles less each whose text, read as words, is an earlier one's (a story saved again
     from the browser as ``page.html``): counted twice, its sentences, flags and outlet would be.
-    Each is noted in ``skipped`` with the article it repeats (``same_as``)."""
+    Each is noted in ``skipped`` with the article it repeats (``same_as``). A copy the metadata
+    lists as an article of its own (``listed``: a wire story two outlets ran) is kept: two
+    publications, each with its outlet and date."""
     path_of = {f.stem: f for f in files}
     first: dict[str, str] = {}  # an article's words -> the article first read with them
     kept = []
     for a in articles:
         words = " ".join(a.text.split())
-        if words in first:
+        if words in first and a.id not in listed:
             skipped.append(
                 {
                     "file": str(path_of[a.id]),
@@ -187,7 +190,7 @@ def drop_repeats(articles: list, files: list[Path], skipped: list[dict]) -> list
                 }
             )
         else:
-            first[words] = a.id
+            first.setdefault(words, a.id)
             kept.append(a)
     return kept
 
