@@ -537,6 +537,43 @@ def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(s
         path.unlink()
 
 
+def test_a_push_names_the_labels_of_the_projects_raw_file_a_pull_would_replace(studio, scheme):
+    """A labeled article pushed again to a fresh server under the same project name: after two
+    annotators labeled it there, the pull replaced the team's earlier labels of its sentences in the
+    raw file (30 labels of 15 sentences by four annotators), said only then. The push now says so,
+    before anyone labels it, naming the file and whose labels."""
+    from stance.io import dumps_jsonl
+
+    title = "relabel test"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    first = segment(read_article(ARTICLES[0]))[0]
+    raw = studio_raw_file(title)
+    raw.write_text(
+        dumps_jsonl(
+            [
+                {
+                    "article": first.article,
+                    "start": first.start,
+                    "end": first.end,
+                    "text": first.text,
+                    "annotator": "annotator-2",
+                    "pairs": [PK_DEMAND.to_dict()],
+                    "ground_truth": False,
+                }
+            ]  # fmt: skip
+        )
+    )
+    code, out = cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))
+    assert code == 0, out
+    assert (
+        f"article '{first.article}': 1 of its new tasks are labeled in {raw} (by annotator-2); a pull of "
+        f"project '{title}' replaces each such sentence's labels there with the server's once it is labeled here"
+    ) in " ".join(out.split())
+    again = cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[1]
+    assert "of its new tasks are labeled" not in again  # nothing new pushed, nothing to say
+    raw.unlink()  # leave the scratch project's data as committed
+
+
 def test_a_pull_counts_only_the_sentences_whose_labels_changed_on_the_server(tmp_path):
     """Each pull said "N sentences it already had annotations of now take the server's": a second
     pull of an unchanged project said it of every sentence, as if the server had changed them."""
