@@ -326,7 +326,12 @@ def _batch_rows(path: Path):
         for n, line in enumerate(read_text(path, "a TSV file").splitlines(), 1):
             if not line.strip() or line.startswith("#") or line.lower().startswith("task\t"):
                 continue
-            task, _, pairs = line.partition("\t")
+            task, tab, pairs = line.partition("\t")
+            if not tab and not task.strip().isdigit():  # an editor turned the tab into spaces
+                raise StanceError(
+                    f"{path}:{n}: no tab on this line: a TSV line is TASK<TAB>PAIRS "
+                    f"(e.g. '12<TAB>pakistan/demand'), got {line.strip()!r}"
+                )
             yield n, int(task) if task.strip().isdigit() else task, pairs
         return
     for n, row in read_jsonl(path):

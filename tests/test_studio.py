@@ -55,6 +55,21 @@ def cli(*args: str) -> tuple[int, str]:
 
 
 # -- the labeling interface and results (no server) -------------------------------------------
+def test_a_tsv_line_without_a_tab_is_named_as_such(scheme, tmp_path):
+    """An editor that turns tabs into spaces made `5 pakistan/demand`, refused as "'task' must be a
+    task id (a positive integer), got '5 pakistan/demand'": the pairs read as part of the task id."""
+    from labeling.team import read_batch
+
+    tsv = tmp_path / "labels.tsv"
+    tsv.write_text("4\tnone\n6\n5 pakistan/demand\n")  # 6: a task whose pairs are still to come
+    with pytest.raises(StanceError) as e:
+        read_batch(tsv, scheme, later=[])
+    assert str(e.value) == (
+        f"{tsv}:3: no tab on this line: a TSV line is TASK<TAB>PAIRS (e.g. '12<TAB>pakistan/demand'), "
+        "got '5 pakistan/demand'"
+    )
+
+
 def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme):
     xml = label_config(scheme)
     for label in [*scheme.actor_labels, *scheme.stance_labels]:
