@@ -530,7 +530,10 @@ def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(s
     code, out = cli("labeling", "pull", "-p", title, "--out", str(tmp_path / "snapshots"))
     assert code == 0, out
     assert (
-        "1 sentences it already had annotations of now take the server's; its other sentences are kept" in out
+        "1 annotated sentence; resolved by one annotator 1" in out
+    )  # was "1 annotated sentences; … single 1"
+    assert (
+        "1 sentence it already had annotations of now take the server's; its other sentences are kept" in out
     )
     got = [
         (x["article"], x["start"], x["annotator"], x["pairs"])
