@@ -592,6 +592,22 @@ def test_a_push_names_the_labels_of_the_projects_raw_file_a_pull_would_replace(s
     raw.unlink()  # leave the scratch project's data as committed
 
 
+def test_an_annotator_is_found_by_the_e_mail_they_log_in_with(studio):
+    """`--as ann1@stance.local`, the login an annotator types in the UI, was "no annotator
+    'ann1@stance.local' …: add it with `stance labeling add-annotator ann1@stance.local`", a name
+    add-annotator refuses."""
+    from labeling.team import _annotator
+
+    uid = ensure_annotators(studio, ["ann-login"])["ann-login"]
+    assert _annotator(studio, "ann-login@stance.local") == _annotator(studio, "ann-login") == uid
+    with pytest.raises(StanceError) as e:
+        _annotator(studio, "nobody@stance.local")
+    assert str(e.value) == (
+        f"no annotator 'nobody@stance.local' in Label Studio at {studio.url}: name an annotator by the part "
+        "before '@', added with `stance labeling add-annotator NAME` (user NAME@stance.local)"
+    )
+
+
 def test_a_pull_counts_only_the_sentences_whose_labels_changed_on_the_server(tmp_path):
     """Each pull said "N sentences it already had annotations of now take the server's": a second
     pull of an unchanged project said it of every sentence, as if the server had changed them."""
