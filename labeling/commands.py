@@ -199,6 +199,11 @@ def push_command(scorer: Callable[[str], Scorer]) -> Callable[..., None]:
     return push_cli
 
 
+# how a sentence's pairs were settled (the snapshot's resolved_by), in the words pull prints: a
+# lead read "single 7, ground_truth 1" as field names
+RESOLVED_WORDS = {"single": "one annotator", "ground_truth": "a reviewer"}
+
+
 def _print_agreement(console, report: dict) -> None:
     ag = report["agreement"]
     for facet, a in ag.items():
@@ -229,8 +234,10 @@ def pull_cli(
     studio = Studio.connect()
     report = pull(studio, Scheme.load(), _title(project), out)
     console = _console()
-    resolved = ", ".join(f"{how} {n}" for how, n in report["resolved_by"].items()) or "none"
-    console.print(f"{report['sentences']} annotated sentences; resolved by {resolved}")
+    resolved = (
+        ", ".join(f"{RESOLVED_WORDS.get(how, how)} {n}" for how, n in report["resolved_by"].items()) or "none"
+    )
+    console.print(f"{counted(report['sentences'], 'annotated sentence')}; resolved by {resolved}")
     _print_agreement(console, report)
     print_checks(console, report["checks"])
     if edited := report["edited"]:
@@ -245,7 +252,7 @@ def pull_cli(
     console.print(f"annotations of this project: {report['raw']}")
     if report["replaced"]:
         console.print(
-            f"  {report['replaced']} sentences it already had annotations of now take the server's; "
+            f"  {counted(report['replaced'], 'sentence')} it already had annotations of now take the server's; "
             "its other sentences are kept"
         )
     console.print(

@@ -316,6 +316,29 @@ def unpullable(path: Path, article: Article) -> str | None:
     return None
 
 
+def relabeled_notes(title: str, new: list[dict]) -> list[str]:
+    """A note per article whose new tasks the project's raw file already holds labels of (a labeled
+    article pushed again, to a fresh server): once one of its sentences is labeled on the server, a
+    pull replaces that sentence's labels in the file with the server's. A team's earlier labels of
+    15 sentences were gone after the next pull, with a line saying so only then."""
+    raw = studio_raw_file(title)
+    if not new or not raw.is_file():
+        return []
+    wanted = {(t["article"], t["start"]) for t in new}
+    held: dict[str, set[int]] = defaultdict(set)
+    who: dict[str, set[str]] = defaultdict(set)
+    for _, line in read_jsonl(raw):
+        if (line.get("article"), line.get("start")) in wanted:
+            held[line["article"]].add(line["start"])
+            who[line["article"]].add(str(line.get("annotator")))
+    return [
+        f"article '{article}': {len(held[article])} of its new tasks are labeled in {raw} (by "
+        f"{', '.join(sorted(who[article]))}); a pull of project '{title}' replaces each such sentence's labels "
+        "there with the server's once it is labeled here"
+        for article in sorted(held)
+    ]
+
+
 @dataclass
 class PushReport:
     created: int = 0
@@ -348,6 +371,7 @@ def push(
     existing = {t["data"].get("sentence_id"): t["id"] for t in exported}
     new = [t for t in tasks if t["sentence_id"] not in existing]
     report.created, report.existing = len(new), len(tasks) - len(new)
+    report.notes += relabeled_notes(title, new)
 
     version = scorer.version if scorer else None
     if scorer and version is None:

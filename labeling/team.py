@@ -154,12 +154,22 @@ def _sign_up(studio: Studio, email: str, password: str) -> None:
 
 
 def _annotator(studio: Studio, name: str) -> int:
+    """The user id of ``--as NAME``: an annotator's name, or the e-mail they log in to the UI with
+    (`--as ann1@stance.local` was "no annotator", with the advice to add that e-mail as a name,
+    which add-annotator refuses)."""
     ids = user_ids(studio)
-    if name not in ids:
-        raise StanceError(
-            f"no annotator '{name}' in Label Studio at {studio.url}: add it with `stance labeling add-annotator {name}`"
-        )
-    return ids[name]
+    if name in ids:
+        return ids[name]
+    by_login = {login.lower(): uid for uid, login in studio.logins().items()}
+    if name.lower() in by_login:
+        return by_login[name.lower()]
+    add = (
+        f"name an annotator by the part before '@', added with `stance labeling add-annotator NAME` "
+        f"(user NAME@{ANNOTATOR_DOMAIN})"
+        if "@" in name
+        else f"add it with `stance labeling add-annotator {name}`"
+    )
+    raise StanceError(f"no annotator '{name}' in Label Studio at {studio.url}: {add}")
 
 
 # -- queues ------------------------------------------------------------------------------
@@ -326,7 +336,12 @@ def _batch_rows(path: Path):
         for n, line in enumerate(read_text(path, "a TSV file").splitlines(), 1):
             if not line.strip() or line.startswith("#") or line.lower().startswith("task\t"):
                 continue
-            task, _, pairs = line.partition("\t")
+            task, tab, pairs = line.partition("\t")
+            if not tab and not task.strip().isdigit():  # an editor turned the tab into spaces
+                raise StanceError(
+                    f"{path}:{n}: no tab on this line: a TSV line is TASK<TAB>PAIRS "
+                    f"(e.g. '12<TAB>pakistan/demand'), got {line.strip()!r}"
+                )
             yield n, int(task) if task.strip().isdigit() else task, pairs
         return
     for n, row in read_jsonl(path):

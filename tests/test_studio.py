@@ -55,6 +55,21 @@ def cli(*args: str) -> tuple[int, str]:
 
 
 # -- the labeling interface and results (no server) -------------------------------------------
+def test_a_tsv_line_without_a_tab_is_named_as_such(scheme, tmp_path):
+    """An editor that turns tabs into spaces made `5 pakistan/demand`, refused as "'task' must be a
+    task id (a positive integer), got '5 pakistan/demand'": the pairs read as part of the task id."""
+    from labeling.team import read_batch
+
+    tsv = tmp_path / "labels.tsv"
+    tsv.write_text("4\tnone\n6\n5 pakistan/demand\n")  # 6: a task whose pairs are still to come
+    with pytest.raises(StanceError) as e:
+        read_batch(tsv, scheme, later=[])
+    assert str(e.value) == (
+        f"{tsv}:3: no tab on this line: a TSV line is TASK<TAB>PAIRS (e.g. '12<TAB>pakistan/demand'), "
+        "got '5 pakistan/demand'"
+    )
+
+
 def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme):
     xml = label_config(scheme)
     for label in [*scheme.actor_labels, *scheme.stance_labels]:
@@ -515,7 +530,10 @@ def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(s
     code, out = cli("labeling", "pull", "-p", title, "--out", str(tmp_path / "snapshots"))
     assert code == 0, out
     assert (
-        "1 sentences it already had annotations of now take the server's; its other sentences are kept" in out
+        "1 annotated sentence; resolved by one annotator 1" in out
+    )  # was "1 annotated sentences; … single 1"
+    assert (
+        "1 sentence it already had annotations of now take the server's; its other sentences are kept" in out
     )
     got = [
         (x["article"], x["start"], x["annotator"], x["pairs"])
@@ -535,6 +553,59 @@ def test_a_pull_from_a_server_holding_some_sentences_keeps_the_projects_others(s
     assert other.sentence_id in rows  # kept in the snapshot too
     for path in (raw, raw.with_suffix(".order.jsonl")):  # leave the scratch project's data as committed
         path.unlink()
+
+
+def test_a_push_names_the_labels_of_the_projects_raw_file_a_pull_would_replace(studio, scheme):
+    """A labeled article pushed again to a fresh server under the same project name: after two
+    annotators labeled it there, the pull replaced the team's earlier labels of its sentences in the
+    raw file (30 labels of 15 sentences by four annotators), said only then. The push now says so,
+    before anyone labels it, naming the file and whose labels."""
+    from stance.io import dumps_jsonl
+
+    title = "relabel test"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    first = segment(read_article(ARTICLES[0]))[0]
+    raw = studio_raw_file(title)
+    raw.write_text(
+        dumps_jsonl(
+            [
+                {
+                    "article": first.article,
+                    "start": first.start,
+                    "end": first.end,
+                    "text": first.text,
+                    "annotator": "annotator-2",
+                    "pairs": [PK_DEMAND.to_dict()],
+                    "ground_truth": False,
+                }
+            ]  # fmt: skip
+        )
+    )
+    code, out = cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))
+    assert code == 0, out
+    assert (
+        f"article '{first.article}': 1 of its new tasks are labeled in {raw} (by annotator-2); a pull of "
+        f"project '{title}' replaces each such sentence's labels there with the server's once it is labeled here"
+    ) in " ".join(out.split())
+    again = cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[1]
+    assert "of its new tasks are labeled" not in again  # nothing new pushed, nothing to say
+    raw.unlink()  # leave the scratch project's data as committed
+
+
+def test_an_annotator_is_found_by_the_e_mail_they_log_in_with(studio):
+    """`--as ann1@stance.local`, the login an annotator types in the UI, was "no annotator
+    'ann1@stance.local' …: add it with `stance labeling add-annotator ann1@stance.local`", a name
+    add-annotator refuses."""
+    from labeling.team import _annotator
+
+    uid = ensure_annotators(studio, ["ann-login"])["ann-login"]
+    assert _annotator(studio, "ann-login@stance.local") == _annotator(studio, "ann-login") == uid
+    with pytest.raises(StanceError) as e:
+        _annotator(studio, "nobody@stance.local")
+    assert str(e.value) == (
+        f"no annotator 'nobody@stance.local' in Label Studio at {studio.url}: name an annotator by the part "
+        "before '@', added with `stance labeling add-annotator NAME` (user NAME@stance.local)"
+    )
 
 
 def test_a_pull_counts_only_the_sentences_whose_labels_changed_on_the_server(tmp_path):
