@@ -49,6 +49,8 @@ def test_a_challenger_without_a_clear_gain_over_the_rolling_origin_is_refused_un
     assert alias("tiny-classifier", "challenger") == refused["challenger"].version
     tags = mlflow.get_run(high["run_id"]).data.tags
     assert tags["promotion_decision"] == refused["decision"]
+    version = MlflowClient().get_model_version("tiny-classifier", refused["challenger"].version)
+    assert version.tags["promotion_decision"] == refused["decision"]  # the registry page says why
     # the run page's description keeps what training said and adds what promote decided
     assert tags["mlflow.note.content"].startswith("**")
     assert tags["mlflow.note.content"].endswith(f"\n\n`stance promote`: {refused['decision']}")

@@ -351,4 +351,6 @@ def test_a_challengers_decision_names_the_champion_it_lost_to(scratch_root):
     assert decision.startswith(
         f"version 2 (data 0123abcd) is challenger: champion v1 (hybrid-old, run {runs[0][:8]}) keeps its place: "
     )
-    assert str(client.get_model_version_by_alias("named-champion-classifier", "challenger").version) == "2"
+    challenger = client.get_model_version_by_alias("named-champion-classifier", "challenger")
+    assert str(challenger.version) == "2"
+    assert challenger.tags["registry_decision"] == decision  # the registry page says why, too

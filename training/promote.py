@@ -191,6 +191,7 @@ def promote(experiment: str, run_id: str | None = None, force: bool = False) -> 
             "" if force else "; --force to promote anyway"
         )
     client.set_tag(challenger.run_id, "promotion_decision", decision)
+    client.set_model_version_tag(challenger.model, challenger.version, "promotion_decision", decision)
     note = client.get_run(challenger.run_id).data.tags.get(tracking.NOTE)
     said = f"\n\n`stance promote`: {decision}"
     if note is not None and not note.endswith(said):  # the run page's description says what became

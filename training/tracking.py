@@ -321,6 +321,7 @@ def crown(name: str, version: str, run_id: str, data_version: str) -> str:
         against = f": champion v{champ.version} ({who}, run {champ.run_id[:8]}) keeps its place"
     decision = f"version {version} (data {data_version}) is {alias}{against}: {verdict.why}"
     client.set_tag(run_id, "registry_decision", decision)
+    client.set_model_version_tag(name, version, "registry_decision", decision)  # the registry page's why
     return decision
 
 
