@@ -337,3 +337,36 @@ def test_the_report_says_when_its_runs_were_not_trained_by_one_committed_code(sc
         "2 code versions (`c0de00000001`, `c0de00000002`; each run's `code_version` tag), so no commit "
         "holds the code of every run."
     ) in report.read_text()
+
+
+def test_the_table_and_report_say_which_run_is_champion_now_and_why(scratch_root, tmp_path, scheme, capsys):
+    """Who is champion is the registry's, read as it stands (a run's ``registry_decision`` is what
+    training decided then); the report names the champion's run and the decision that made it so."""
+    from training import tracking
+
+    client = mlflow.MlflowClient()
+    mlflow.set_experiment(experiment_id=tracking.setup("crowned-runs"))
+    client.create_registered_model("crowned-classifier")
+    for entry, figure, decision in (
+        ("old", 0.7, "is champion: there is no champion yet"),
+        ("new", 0.6, "no gain"),
+    ):
+        with mlflow.start_run(run_name=entry) as run:
+            tags = {"entry": entry, "kind": "baseline", "data_version": "0123abcd", "train_share": "1"}
+            mlflow.set_tags(tags | {"registry_decision": decision})
+            mlflow.log_metrics({"rolling_stance_macro_f1": figure, "stance_macro_f1": 0.5})
+        client.create_model_version("crowned-classifier", f"{run.info.artifact_uri}/model", run.info.run_id)
+    client.set_registered_model_alias("crowned-classifier", "champion", "1")
+    client.set_registered_model_alias("crowned-classifier", "challenger", "2")
+    comp, report = compare("crowned-runs", out=tmp_path, log=False)
+    print_tables(comp, scheme)
+    out = capsys.readouterr().out
+    assert "crowned-classifier v1 champion" in out and "crowned-classifier v2 challenger" in out
+    note = (
+        "champion of crowned-classifier is v1, run old ("
+        f"{comp.ranked('0123abcd')[0].run_id[:8]}) on data 0123abcd: is champion: there is no champion yet"
+    )
+    assert note in comp.notes and note in out
+    text = report.read_text()
+    assert f"**Note:** {note}." in text
+    assert "| 1 | old | baseline | crowned-classifier v1 champion |" in text

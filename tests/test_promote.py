@@ -49,6 +49,8 @@ def test_a_challenger_without_a_clear_gain_over_the_rolling_origin_is_refused_un
     assert alias("tiny-classifier", "challenger") == refused["challenger"].version
     tags = mlflow.get_run(high["run_id"]).data.tags
     assert tags["promotion_decision"] == refused["decision"]
+    version = MlflowClient().get_model_version("tiny-classifier", refused["challenger"].version)
+    assert version.tags["promotion_decision"] == refused["decision"]  # the registry page says why
     # the run page's description keeps what training said and adds what promote decided
     assert tags["mlflow.note.content"].startswith("**")
     assert tags["mlflow.note.content"].endswith(f"\n\n`stance promote`: {refused['decision']}")
@@ -143,3 +145,29 @@ def test_the_champions_recipe_retrained_on_more_labels_takes_its_place_and_older
     )
     note = mlflow.get_run(strong_old["run_id"]).data.tags["mlflow.note.content"]
     assert note.count("`stance promote`:") == 1
+
+
+def test_promote_does_not_call_the_champion_a_challenger_when_it_is_the_best_run(scratch_root, capsys):
+    """The best run already holds ``champion`` and another version ``challenger``: promote does
+    nothing and says so, without printing the champion under the word the registry gives the other."""
+    from training import promote as promote_module
+    from training import tracking
+
+    client = MlflowClient()
+    mlflow.set_experiment(experiment_id=tracking.setup("crowned-promote"))
+    client.create_registered_model("crowned-promote-classifier")
+    for entry, figure in (("best", 0.7), ("worse", 0.6)):
+        with mlflow.start_run(run_name=entry) as run:
+            mlflow.set_tags({"entry": entry, "data_version": "0123abcd", "train_share": "1"})
+            mlflow.log_metrics({"rolling_stance_macro_f1": figure})
+        client.create_model_version(
+            "crowned-promote-classifier", f"{run.info.artifact_uri}/model", run.info.run_id
+        )
+    client.set_registered_model_alias("crowned-promote-classifier", "champion", "1")
+    client.set_registered_model_alias("crowned-promote-classifier", "challenger", "2")
+    promote_module.cli("crowned-promote")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("best run:   best (crowned-promote-classifier v1, run ")
+    assert out[1].startswith("champion:   best (crowned-promote-classifier v1, run ")
+    assert out[2] == "nothing to do: crowned-promote-classifier v1 already is champion"
+    assert str(alias("crowned-promote-classifier", "challenger")) == "2"

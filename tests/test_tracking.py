@@ -1,5 +1,6 @@
 """MLflow tracking: where runs go, broken stores as one line, what identifies a run, who is champion."""
 
+import mlflow
 import pytest
 from mlflow import MlflowClient
 
@@ -329,3 +330,27 @@ def test_a_study_run_is_updated_only_for_the_same_params_and_names_the_code_of_i
     assert (second.data.params["C"], second.data.metrics["rolling_stance_macro_f1"]) == ("8.0", 0.60)
     assert first.data.tags["code_version"] == tracking.code_version()
     assert first.data.tags["git_commit"] == tracking.git_commit()
+
+
+def test_a_challengers_decision_names_the_champion_it_lost_to(scratch_root):
+    """A run's ``registry_decision`` (and its description) is read alone, on its MLflow page: it
+    names the champion version and run it was judged against, not only "the champion's" figure."""
+    client = MlflowClient()
+    experiment_id = tracking.setup("named-champion")
+    client.create_registered_model("named-champion-classifier")
+    runs = []
+    for recipe in ("hybrid-old", "baseline-new"):
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"{recipe}@0123abcd") as run:
+            mlflow.set_tags({"recipe": recipe, "data_version": "0123abcd"})
+        client.create_model_version(
+            "named-champion-classifier", f"{run.info.artifact_uri}/model", run.info.run_id
+        )
+        runs.append(run.info.run_id)
+    client.set_registered_model_alias("named-champion-classifier", "champion", "1")
+    decision = tracking.crown("named-champion-classifier", "2", runs[1], "0123abcd")
+    assert decision.startswith(
+        f"version 2 (data 0123abcd) is challenger: champion v1 (hybrid-old, run {runs[0][:8]}) keeps its place: "
+    )
+    challenger = client.get_model_version_by_alias("named-champion-classifier", "challenger")
+    assert str(challenger.version) == "2"
+    assert challenger.tags["registry_decision"] == decision  # the registry page says why, too

@@ -47,6 +47,7 @@ class RunRow:
     start_time: int
     metrics: dict[str, float]
     tags: dict[str, str] = field(default_factory=dict)
+    model: str = ""  # its registered version and the aliases it holds now ("v1 champion"), "" for none
 
     def m(self, name: str) -> float:
         return self.metrics.get(name, float("nan"))
@@ -138,7 +139,59 @@ def load(experiment: str) -> Comparison:
         raise StanceError(f"experiment '{experiment}' has no finished training runs yet")
     comp = Comparison(experiment, list(latest.values()))
     comp.notes += split_notes(comp)
+    comp.notes += champion_notes(comp, registered(comp.rows))
     return comp
+
+
+def registered(rows: list[RunRow]) -> list[str]:
+    """Fill each row's ``model`` from the registry as it stands now (the version and the aliases it
+    holds: a run's ``registry_decision`` tag says what training decided then, not which version is
+    champion today); the registered models the runs are in."""
+    from mlflow import MlflowClient
+
+    client, models = MlflowClient(), []
+    for r in rows:
+        versions = [  # search results leave ``aliases`` empty: each version is read whole
+            client.get_model_version(v.name, v.version)
+            for v in client.search_model_versions(f"run_id = '{r.run_id}'")
+        ]
+        r.model = ", ".join(
+            f"{'' if v.name == tracking.REGISTERED_MODEL else v.name + ' '}v{v.version}"
+            + "".join(f" {a}" for a in sorted(v.aliases))
+            for v in sorted(versions, key=lambda v: (v.name, int(v.version)))
+        )
+        models += [v.name for v in versions if v.name not in models]
+    return models
+
+
+def champion_notes(comp: Comparison, models: list[str]) -> list[str]:
+    """For each registered model of the runs: which version is champion, which run it is, and why
+    (its run's ``promotion_decision``, else the ``registry_decision`` training recorded), so the
+    report says why the champion is the champion, not only how each run scored."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client, notes = MlflowClient(), []
+    for name in models:
+        try:
+            mv = client.get_model_version_by_alias(name, tracking.CHAMPION)
+        except MlflowException:
+            notes.append(f"{name} has no {tracking.CHAMPION} yet (`stance promote {comp.experiment}`)")
+            continue
+        row = next((r for r in comp.rows if r.run_id == mv.run_id), None)
+        if row is None:
+            notes.append(
+                f"{tracking.CHAMPION} of {name} is v{mv.version} (run {mv.run_id}), not among these runs: "
+                "trained in another experiment, or an older run of an entry shown here"
+            )
+            continue
+        tags = row.tags
+        why = tags.get("promotion_decision") or tags.get("registry_decision") or "no decision recorded"
+        notes.append(
+            f"{tracking.CHAMPION} of {name} is v{mv.version}, run {row.entry} ({mv.run_id[:8]}) on data "
+            f"{row.data_version}: {why}"
+        )
+    return notes
 
 
 def split_notes(comp: Comparison) -> list[str]:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # -- the terminal table ------------------------------------------------------------------
 # the columns the terminal shows; the report (and ``stance compare --wide``) shows every one
 HEADLINE = (
-    "run", "kind", "rolling F1", "rolling actor", "rolling actor P", "time F1", "time actor", "CV F1",
+    "run", "kind", "model", "rolling F1", "rolling actor", "rolling actor P", "time F1", "time actor", "CV F1",
     "CV actor", "fit",
 )  # fmt: skip
 
@@ -43,6 +43,7 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     cols = [
         ("run", "run", lambda r: r.entry),
         ("kind", "kind", lambda r: r.kind),
+        ("registered model (aliases now)", "model", lambda r: r.model or "—"),
         ("rolling origin: stance macro-F1 [90% CI]", "rolling F1", ci("rolling_stance_macro_f1")),
         ("rolling origin: actor acc. end to end [90% CI]", "rolling actor", ci("rolling_actor_accuracy_e2e")),
         (
@@ -110,7 +111,7 @@ def print_tables(comp: Comparison, scheme: Scheme, wide: bool = False) -> None:
                 " predictions pooled; [90% bootstrap interval by article]; actor: end to end, on the labeled"
                 " stance-bearing sentences, right only when the predicted actor is the labeled one; actor P: end"
                 " to end, of the sentences the model calls stance-bearing, the share labeled stance-bearing with"
-                " the predicted actor"
+                " the predicted actor; model: the run's registered version and the aliases it holds now"
                 + (
                     "; new-outlet: the rolling origin's articles from an outlet no training article of their"
                     " block came from; macro-F1: fold mean ± std; per-class stance F1 pooled out-of-fold; bearing: best real"

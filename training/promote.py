@@ -1,9 +1,10 @@
 """Promotion: the best run of an experiment becomes ``challenger``; ``champion`` only if it clearly wins.
 
 Clearly wins: the champion rule of training/champion.py, the one ``stance train``
-applies too (time-split stance macro-F1 or actor accuracy end to end better, the paired
-bootstrap interval by article of the difference above zero and its permutation p by article
-below 0.05, the other not clearly worse). When the champion was trained on other data, the champion's
+applies too (the rolling origin's pooled stance macro-F1 or actor accuracy end to end better,
+the time split's where either run lacks the rolling origin; the paired bootstrap interval by
+article of the difference above zero and its permutation p by article below 0.05, the other not
+clearly worse). When the champion was trained on other data, the champion's
 recipe evaluated on the challenger's data stands in for it; without such a run
 nothing is compared and only ``--force`` promotes. A promotion records its lineage
 (training/lineage.py) on the new champion's run: the labeled sentences added, removed or
@@ -190,6 +191,7 @@ def promote(experiment: str, run_id: str | None = None, force: bool = False) -> 
             "" if force else "; --force to promote anyway"
         )
     client.set_tag(challenger.run_id, "promotion_decision", decision)
+    client.set_model_version_tag(challenger.model, challenger.version, "promotion_decision", decision)
     note = client.get_run(challenger.run_id).data.tags.get(tracking.NOTE)
     said = f"\n\n`stance promote`: {decision}"
     if note is not None and not note.endswith(said):  # the run page's description says what became
@@ -225,7 +227,9 @@ def cli(
     """Propose an experiment's best run as challenger; promote it to champion only if it clearly wins."""
     with tracking.store_calls():
         out = promote(experiment, run, force)
-    print(f"challenger: {out['challenger'].describe()}")
+    # the best run that already is champion is no challenger (the alias may be on another version)
+    same = out["champion"] is not None and out["champion"].version == out["challenger"].version
+    print(f"{'best run:  ' if same else 'challenger:'} {out['challenger'].describe()}")
     print(f"champion:   {out['champion'].describe() if out['champion'] else 'none yet'}")
     print(out["decision"])
     if out["lineage"] and out["lineage"]["from"]:

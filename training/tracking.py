@@ -311,9 +311,17 @@ def crown(name: str, version: str, run_id: str, data_version: str) -> str:
     verdict = champion.judge(client.get_run(run_id), reference, Scheme.load().stance_labels)
     alias = CHAMPION if verdict.promote else CHALLENGER
     client.set_registered_model_alias(name, alias, version)
-    against = f" over v{champ.version}" if champ is not None else ""
-    decision = f"version {version} (data {data_version}) is {alias}{against if verdict.promote else ''}: {verdict.why}"
+    if champ is None:
+        against = ""
+    elif verdict.promote:
+        against = f" over v{champ.version}"
+    else:  # the run alone says which model it lost to, not only "the champion's" figure
+        tags = reference.data.tags
+        who = tags.get("entry") or tags.get("recipe") or reference.info.run_name
+        against = f": champion v{champ.version} ({who}, run {champ.run_id[:8]}) keeps its place"
+    decision = f"version {version} (data {data_version}) is {alias}{against}: {verdict.why}"
     client.set_tag(run_id, "registry_decision", decision)
+    client.set_model_version_tag(name, version, "registry_decision", decision)  # the registry page's why
     return decision
 
 
