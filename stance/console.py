@@ -7,6 +7,8 @@ every note wraps. There the console is :data:`LOG_WIDTH` wide, or wider for a ta
 
 from __future__ import annotations
 
+import sys
+import time
 from contextlib import contextmanager
 
 LOG_WIDTH = 160
@@ -24,12 +26,71 @@ def console(min_width: int = LOG_WIDTH, **options):
 
 def progress(*columns, quiet: bool = False, **options):
     """A rich progress bar, shown only in a terminal: written to a pipe or a log, a bar is never
-    redrawn, and rich would leave its last frame (or a blank line) among the command's output."""
+    redrawn, and rich would leave its last frame (or a blank line) among the command's output.
+    There, a task that runs long says how far it got in a plain line on standard error at most
+    every :data:`PLAIN_EVERY` seconds (:class:`PlainProgress`): `make demo > demo.log` and CI's
+    log showed nothing for the minutes a grouped CV takes."""
     from rich import get_console
     from rich.progress import Progress
 
     shown_on = options.get("console") or get_console()
+    if not quiet and not shown_on.is_terminal:
+        return PlainProgress()
     return Progress(*columns, disable=quiet or not shown_on.is_terminal, **options)
+
+
+PLAIN_EVERY = 30.0  # seconds between two progress lines of one task in a log
+
+
+class PlainProgress:
+    """The part of rich's Progress the commands use (add_task, advance, update, remove_task), said
+    as lines such as ``grouped 5-fold CV (hybrid): 2 of 5 (1 min 58 s)``: one when a task has run
+    :data:`PLAIN_EVERY` seconds since its start or its last line, none for a quick task."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[int, dict] = {}
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None, **_) -> int:
+        now = time.monotonic()
+        self.tasks[len(self.tasks)] = {
+            "description": description,
+            "total": total,
+            "done": 0,
+            "start": now,
+            "said": now,
+        }
+        return len(self.tasks) - 1
+
+    def advance(self, task: int, advance: float = 1) -> None:
+        self.update(task, advance=advance)
+
+    def update(self, task: int, description: str | None = None, advance: float = 0, **_) -> None:
+        t = self.tasks[task]
+        t["description"] = description or t["description"]
+        t["done"] += advance
+        now = time.monotonic()
+        if advance and now - t["said"] >= PLAIN_EVERY:
+            t["said"] = now
+            total = f" of {t['total']:g}" if t["total"] is not None else ""
+            print(
+                f"{t['description']}: {t['done']:g}{total} ({_took(now - t['start'])})",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def remove_task(self, task: int) -> None:
+        self.tasks.pop(task, None)
+
+
+def _took(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:

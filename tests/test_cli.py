@@ -11,6 +11,34 @@ import pytest
 from tests.conftest import REPO, run_cli
 
 
+def test_a_long_task_written_to_a_log_says_how_far_it_got(monkeypatch, capsys):
+    """`make demo > demo.log` and CI's log showed nothing for the minutes a grouped CV takes: the
+    progress bar is drawn in a terminal alone. Into a log, a task that runs long says how far it
+    got on standard error; a quick one says nothing."""
+    from stance import console
+
+    with console.progress() as bar:  # pytest's output is no terminal
+        quick = bar.add_task("grouped 5-fold CV (baseline)", total=5)
+        for _ in range(5):
+            bar.advance(quick)
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(console, "PLAIN_EVERY", 0.0)  # every step "runs long"
+    with console.progress() as bar:
+        folds = bar.add_task("grouped 5-fold CV (hybrid)", total=5)
+        bar.advance(folds)
+        bar.update(folds, description="grouped 5-fold CV (hybrid, refit)", advance=1)
+        bar.update(folds, description="not a step")  # no advance: nothing to say
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert re.fullmatch(
+        r"grouped 5-fold CV \(hybrid\): 1 of 5 \(0 s\)\ngrouped 5-fold CV \(hybrid, refit\): 2 of 5 \(0 s\)\n",
+        said.err,
+    )
+    with console.progress(quiet=True) as bar:  # --quiet: nothing, a log or not
+        bar.advance(bar.add_task("x", total=1))
+    assert capsys.readouterr() == ("", "")
+
+
 def test_make_help_lists_every_target():
     makefile = (REPO / "Makefile").read_text()
     phony = {t for line in re.findall(r"^\.PHONY:(.*)$", makefile, re.M) for t in line.split()}
