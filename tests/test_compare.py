@@ -169,7 +169,12 @@ def test_a_plot_an_earlier_report_made_does_not_stay_in_the_report_run(tiny_expe
     listed = lambda: {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "report")}  # noqa: E731
     assert "report/stale_plot.png" in listed()
     compare("tiny", out=tmp_path)  # the report's own files again, the stale plot not among them
-    assert listed() == {"report/report.md", "report/per_class_f1.png", "report/confusion_stance.png"}
+    assert listed() == {
+        "report/report.md",
+        "report/per_class_f1.png",
+        "report/confusion_stance.png",
+        "report/runs.json",
+    }
 
 
 def test_a_plot_the_report_no_longer_draws_is_not_left_beside_it(tiny_experiment, tmp_path):
