@@ -27,7 +27,7 @@ import typer
 from labeling.agreement import agreement
 from labeling.articles import Article, read_article
 from labeling.raw_line import RawLine
-from labeling.records import Annotation, Record, parse_pairs, resolve
+from labeling.records import Annotation, Record, parse_pairs, resolve, resolved_in_words
 from labeling.segment import segment
 from labeling.snapshot import data_version, write_snapshot
 from stance import paths
@@ -235,7 +235,7 @@ def cli(
             Path(src).parent.name + "/" + Path(src).name,
             str(s["articles"]),
             str(s["sentences"]),
-            ", ".join(f"{k} {v}" for k, v in sorted(s["resolved_by"].items())),
+            resolved_in_words(dict(sorted(s["resolved_by"].items()))),
             *(f"{ag[f]['value']:.3f}" if f in ag else "-" for f in ("actor", "stance")),
         )
     console = stance_console()

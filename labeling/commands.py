@@ -11,6 +11,7 @@ import typer
 
 from labeling.annotations import print_checks
 from labeling.loop import DEFAULT_MODEL, Scorer, init, push
+from labeling.records import resolved_in_words
 from labeling.snapshot import latest_snapshot
 from labeling.studio import ANNOTATOR_DOMAIN, Studio, project_title
 from labeling.sync import import_snapshot, pull, status
@@ -199,11 +200,6 @@ def push_command(scorer: Callable[[str], Scorer]) -> Callable[..., None]:
     return push_cli
 
 
-# how a sentence's pairs were settled (the snapshot's resolved_by), in the words pull prints: a
-# lead read "single 7, ground_truth 1" as field names
-RESOLVED_WORDS = {"single": "one annotator", "ground_truth": "a reviewer"}
-
-
 def _print_agreement(console, report: dict) -> None:
     ag = report["agreement"]
     for facet, a in ag.items():
@@ -234,9 +230,7 @@ def pull_cli(
     studio = Studio.connect()
     report = pull(studio, Scheme.load(), _title(project), out)
     console = _console()
-    resolved = (
-        ", ".join(f"{RESOLVED_WORDS.get(how, how)} {n}" for how, n in report["resolved_by"].items()) or "none"
-    )
+    resolved = resolved_in_words(report["resolved_by"])
     console.print(f"{counted(report['sentences'], 'annotated sentence')}; resolved by {resolved}")
     _print_agreement(console, report)
     print_checks(console, report["checks"])

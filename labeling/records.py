@@ -60,6 +60,21 @@ def parse_pairs(raw, scheme: Scheme, where: str) -> tuple[Pair, ...]:
 
 
 # -- resolution ----------------------------------------------------------------------
+# how a sentence's pairs were settled (resolve's second value, the snapshot's resolved_by), in the
+# words the commands print: a lead read "single 7, ground_truth 1" as field names
+RESOLVED_WORDS = {
+    "agreement": "annotators agreeing",
+    "majority": "a majority",
+    "single": "one annotator",
+    "ground_truth": "a reviewer",
+}
+
+
+def resolved_in_words(counts: dict[str, int]) -> str:
+    """``{"single": 7, "ground_truth": 1}`` -> "one annotator 7, a reviewer 1" ("none" for none)."""
+    return ", ".join(f"{RESOLVED_WORDS.get(how, how)} {n}" for how, n in counts.items()) or "none"
+
+
 def resolve(annotations: list[Annotation]) -> tuple[tuple[Pair, ...] | None, str]:
     """The resolved pairs and how they were decided."""
     truth = [a for a in annotations if a.ground_truth]

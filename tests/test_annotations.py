@@ -183,7 +183,8 @@ def test_the_import_report_in_a_log_shows_every_source_whole(scratch_root):
     text = out.stdout.decode()
     for source in ("raw/seeds.jsonl", "corpus/annotations.jsonl", "raw/studio-stance.jsonl"):
         row = next(line for line in text.splitlines() if source in line)
-        assert "ground_truth" in row  # the row on one line: how its conflicts were resolved
+        assert "a reviewer" in row  # the row on one line: how its conflicts were resolved
+        assert "ground_truth" not in row and "single" not in row  # in words, as pull says them
     assert "…" not in text.split("codebook checks")[0]
 
 
