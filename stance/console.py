@@ -7,6 +7,7 @@ every note wraps. There the console is :data:`LOG_WIDTH` wide, or wider for a ta
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ class PlainProgress:
 
     def __init__(self) -> None:
         self.tasks: dict[int, dict] = {}
+        self.ids = itertools.count()  # a removed task's id is never handed out again
 
     def __enter__(self) -> PlainProgress:
         return self
@@ -57,15 +59,15 @@ class PlainProgress:
         return None
 
     def add_task(self, description: str, total: float | None = None, **_) -> int:
-        now = time.monotonic()
-        self.tasks[len(self.tasks)] = {
+        now, task = time.monotonic(), next(self.ids)
+        self.tasks[task] = {
             "description": description,
             "total": total,
             "done": 0,
             "start": now,
             "said": now,
         }
-        return len(self.tasks) - 1
+        return task
 
     def advance(self, task: int, advance: float = 1) -> None:
         self.update(task, advance=advance)

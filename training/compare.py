@@ -186,7 +186,11 @@ def champion_notes(comp: Comparison, models: list[str]) -> list[str]:
             )
             continue
         tags = row.tags
-        why = tags.get("promotion_decision") or tags.get("registry_decision") or "no decision recorded"
+        why = (
+            tags.get(tracking.PROMOTION_DECISION)
+            or tags.get(tracking.REGISTRY_DECISION)
+            or "no decision recorded"
+        )
         notes.append(
             f"{tracking.CHAMPION} of {name} is v{mv.version}, run {row.entry} ({mv.run_id[:8]}) on data "
             f"{row.data_version}: {why}"

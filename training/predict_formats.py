@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from labeling.articles import origin_line
 from stance.console import counted
 from training.outputs import HOLDER_COLUMNS
-from training.reliability import FEW, call_note, seldom_right
+from training.reliability import CHECK_EACH, FEW, call_note, seldom_right
 
 if TYPE_CHECKING:
     from stance.scheme import Scheme
@@ -109,7 +109,7 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
             if "trust" in e:
                 note = f"    on unseen articles, its calls of this pair: {call_note(e['trust'])}"
                 if seldom := seldom_right(e["trust"]):  # the coverage report's words beside its evidence
-                    note += f" · {seldom}: check each sentence before quoting it"
+                    note += f" · {seldom}: {CHECK_EACH}"
                 console.print(note, soft_wrap=True)  # one line, however long: a reader greps it
         if measured := r.profile.get("trust_measured"):
             newest = measured.get("newest")

@@ -190,8 +190,9 @@ def promote(experiment: str, run_id: str | None = None, force: bool = False) -> 
         decision = f"not promoted, stays {tracking.CHALLENGER}: {why}" + (
             "" if force else "; --force to promote anyway"
         )
-    client.set_tag(challenger.run_id, "promotion_decision", decision)
-    client.set_model_version_tag(challenger.model, challenger.version, "promotion_decision", decision)
+    tracking.record_decision(
+        client, tracking.PROMOTION_DECISION, challenger.run_id, challenger.model, challenger.version, decision
+    )
     note = client.get_run(challenger.run_id).data.tags.get(tracking.NOTE)
     said = f"\n\n`stance promote`: {decision}"
     if note is not None and not note.endswith(said):  # the run page's description says what became

@@ -29,6 +29,7 @@ from training import intervals
 
 FEW = 10  # fewer calls (or labels) than this: counts, no share
 NEVER = 5  # "never right" from this many calls, all wrong: a coin's chance of that is 1 in 32
+CHECK_EACH = "check each sentence before quoting it"  # after "never right" / "rarely right"
 ROLLING = "the rolling origin of its training run"  # where the rows come from, in words
 TIME_SPLIT = "the time split of its training run"
 ARTIFACT, FILE = "trust", "trust.json"  # the table kept in a logged model, beside its classifier

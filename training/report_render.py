@@ -54,7 +54,11 @@ def pair_trust(trust: dict, actor: str, stance: str) -> dict:
     trust table's words ("right 0.63 [0.56, 0.70] of 180 calls"), and "never right" or "rarely
     right" where they seldom held (``training.reliability``)."""
     cell = reliability.pair_calls(trust, actor, stance)
-    return {"note": reliability.call_note(cell), "seldom": reliability.seldom_right(cell)}
+    return {
+        "note": reliability.call_note(cell),
+        "seldom": reliability.seldom_right(cell),
+        "check": reliability.CHECK_EACH,
+    }
 
 
 # -- plots -------------------------------------------------------------------------------------

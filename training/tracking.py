@@ -20,6 +20,8 @@ from stance.registry import CHAMPION_URI, REGISTERED_MODEL  # noqa: F401  (train
 
 EXPERIMENT = "stance"
 CHAMPION, CHALLENGER = "champion", "challenger"
+# the tags that say why a version holds its alias: training's verdict, then promote's
+REGISTRY_DECISION, PROMOTION_DECISION = "registry_decision", "promotion_decision"
 NOTE = "mlflow.note.content"  # the tag MLflow shows as a run's description on its page
 # the champion rule's first figure, runs are ranked by it (training/champion.py): stance macro-F1 over
 # the rolling origin's pooled blocks; for a run logged before them, over the time split
@@ -320,9 +322,15 @@ def crown(name: str, version: str, run_id: str, data_version: str) -> str:
         who = tags.get("entry") or tags.get("recipe") or reference.info.run_name
         against = f": champion v{champ.version} ({who}, run {champ.run_id[:8]}) keeps its place"
     decision = f"version {version} (data {data_version}) is {alias}{against}: {verdict.why}"
-    client.set_tag(run_id, "registry_decision", decision)
-    client.set_model_version_tag(name, version, "registry_decision", decision)  # the registry page's why
+    record_decision(client, REGISTRY_DECISION, run_id, name, version, decision)
     return decision
+
+
+def record_decision(client, tag: str, run_id: str, name: str, version: str, decision: str) -> None:
+    """A decision on a registered version, on its run's page and the version's registry page (which
+    showed the aliases and nothing of why a version held them)."""
+    client.set_tag(run_id, tag, decision)
+    client.set_model_version_tag(name, version, tag, decision)
 
 
 def epoch_logger(prefix: str):

@@ -84,7 +84,9 @@ def train(
             "metrics": existing.data.metrics,
             "same": same,
         }
-        if final_fit and "registry_decision" not in existing.data.tags:  # interrupted before its verdict
+        if (
+            final_fit and tracking.REGISTRY_DECISION not in existing.data.tags
+        ):  # interrupted before its verdict
             out |= _finish_judging(existing, recipe_path, recipe, meta, tags, registered_model, crown)
         return out
 
@@ -110,7 +112,7 @@ def train(
         out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
         if not final_fit:
             decision = "cross-validation only: no final fit, no model"
-            mlflow.set_tag("registry_decision", decision)
+            mlflow.set_tag(tracking.REGISTRY_DECISION, decision)
             describe(run.info.run_id, recipe_path, recipe, meta, summary, decision, tags.get(tracking.NOTE))
             return out
         model, seconds = _fit_final(recipe, data, scheme)
@@ -127,7 +129,7 @@ def train(
         decision = tracking.crown(registered_model, version, run.info.run_id, meta["data_version"])
     else:
         decision = f"registered as version {version}; aliases left to `stance promote`"
-        registry.tag_run(run.info.run_id, "registry_decision", decision)
+        registry.tag_run(run.info.run_id, tracking.REGISTRY_DECISION, decision)
     describe(
         run.info.run_id,
         recipe_path,
@@ -175,12 +177,12 @@ def _finish_judging(
         decision = (
             f"version {version} (data {data_version}) is {', '.join(sorted(aliases))} (its alias, kept)"
         )
-        registry.tag_run(run_id, "registry_decision", decision)
+        registry.tag_run(run_id, tracking.REGISTRY_DECISION, decision)
     elif crown:
         decision = tracking.crown(registered_model, version, run_id, data_version)
     else:
         decision = f"registered as version {version}; aliases left to `stance promote`"
-        registry.tag_run(run_id, "registry_decision", decision)
+        registry.tag_run(run_id, tracking.REGISTRY_DECISION, decision)
     describe(
         run_id, recipe_path, recipe, meta, run.data.metrics, f"{registered_model}: {decision}",
         tags.get(tracking.NOTE),
