@@ -59,6 +59,31 @@ def test_a_call_of_a_sentences_second_labeled_pair_is_right_where_the_snapshot_s
     assert cells["pakistan/accusation"]["labeled"] == 12 and cells["pakistan/accusation"]["recall"] == 0.0
 
 
+def test_a_pair_whose_calls_were_all_wrong_or_all_right_gets_an_interval_with_width():
+    """0 of 16 calls read "right 0.00 [0.00, 0.00]": every resample of the articles gives 0, so the
+    bootstrap said the pair is never right, for certain, from 16 calls. The exact binomial interval
+    over the articles holding them says how far 8 articles can tell: up to 0.31; from 2, up to 0.78."""
+    pd, ad = ("pakistan", "demand"), ("afghan_taliban", "denial")
+    wrong = [_row(f"a{i}", ad, pd) for i in range(8) for _ in range(2)]  # 16 wrong calls in 8 articles
+    right = [_row(f"b{i}", ad, ad) for i in range(12)]  # 12 right calls in 12 articles
+    cells = reliability.pair_reliability(wrong + right, PAIRS, resamples=200)
+    demand, denial = cells["pakistan/demand"], cells["afghan_taliban/denial"]
+    assert (demand["called"], demand["right"], demand["precision"]) == (16, 0, 0.0)
+    assert demand["precision_interval"] == [0.0, pytest.approx(1 - 0.05 ** (1 / 8), abs=1e-3)]
+    assert reliability.call_note(demand) == "right 0.00 [0.00, 0.31] of 16 calls"
+    assert denial["precision"] == 1.0 and denial["precision_interval"] == [
+        pytest.approx(0.05 ** (1 / 12), abs=1e-3),
+        1.0,
+    ]
+    # recall: 28 labeled denials, 12 found, spread over 20 articles: the bootstrap's own interval
+    lo, hi = denial["recall_interval"]
+    assert lo < 12 / 28 < hi
+    two = [_row(f"c{i}", ad, pd) for i in range(2) for _ in range(6)]  # 12 wrong calls in 2 articles
+    few = reliability.pair_reliability(two, PAIRS, resamples=200)["pakistan/demand"]
+    assert few["precision_interval"][1] == pytest.approx(1 - 0.05**0.5, abs=1e-3)
+    assert reliability.seldom_right(few) == "never right"  # the counts still say it plainly
+
+
 def test_a_pair_is_called_never_right_only_from_enough_wrong_calls():
     """ "never right" beside a pair's evidence tells an analyst its sentences are likely mistakes; a
     single wrong call said it too (ttp/mediation, 0 of 1), which a coin would do half the time."""

@@ -114,6 +114,22 @@ def interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def exact(successes: float, trials: int, level: float = LEVEL) -> tuple[float, float]:
+    """The Clopper–Pearson interval of a share from ``successes`` of ``trials`` (binomial, exact).
+
+    For where the bootstrap cannot move: a pair whose calls were all wrong (or all right) gives the
+    same share on every resample, [0.00, 0.00], as though 16 wrong calls proved the pair is never
+    right. Taking the *articles* that hold the calls as the trials (``successes`` their share times
+    their number, a fraction allowed: the beta quantiles take one) keeps the article the unit, as the
+    bootstrap does: 16 wrong calls in 8 articles give [0.00, 0.31], in 2 articles [0.00, 0.78]."""
+    from scipy.stats import beta
+
+    tail = (1 - level) / 2
+    lo = float(beta.ppf(tail, successes, trials - successes + 1)) if successes > 0 else 0.0
+    hi = float(beta.ppf(1 - tail, successes + 1, trials - successes)) if successes < trials else 1.0
+    return lo, hi
+
+
 def figures(
     prefix: str, articles, actors, stances, a_pred, s_pred, n_stances: int, none_stance: int,
     resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL,
