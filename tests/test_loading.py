@@ -51,7 +51,7 @@ def test_credentials_in_the_tracking_url_reach_the_server(alias_server, monkeypa
     monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
     uri = f"http://{USER}:{SECRET}@127.0.0.1:{alias_server}"
     uri_model = "models:/stance-classifier@champion"
-    assert loading._alias_version(uri, "stance-classifier", "champion", uri_model) == "3"
+    assert loading._store_version(uri, "stance-classifier", "champion", None, uri_model) == ("3", None)
 
 
 def test_the_cached_copy_note_hides_the_password(monkeypatch):

@@ -589,6 +589,36 @@ def test_a_cached_copy_scores_when_the_store_is_unreachable_and_says_which_versi
     )
 
 
+def test_a_version_number_an_earlier_store_used_fetches_the_stores_own_model(trained):
+    """A store made again (mlflow.db moved away, `make demo` run anew) registers another run's model
+    as version 1; predict kept scoring with its copy of the earlier store's version 1, named by the
+    number alone ("a numbered version never changes"), and printed that run's id. The copy's run is
+    checked against the version's in the store; a copy of another run's model is fetched afresh."""
+    from training import loading, tracking
+
+    version = trained["model_uri"].rsplit("/", 1)[1]
+    folder = loading.cache_root(tracking.tracking_uri()) / "stance-classifier" / version
+    assert run_cli("predict", str(paths.root() / SEED), "-f", "csv").returncode == 0  # the copy is made
+    earlier = (folder / "MLmodel").read_text().replace(trained["run_id"], "0" * 32)
+    for model in (f"models:/stance-classifier/{version}", "models:/stance-classifier@champion"):
+        (folder / "MLmodel").write_text(earlier)  # the earlier store's version, at the same place
+        out = run_cli("predict", str(paths.root() / SEED), "-f", "csv", "--model", model)
+        assert out.returncode == 0, out.stderr.decode()
+        assert f"run {trained['run_id']}" in out.stderr.decode().strip().splitlines()[-2]
+        assert "0" * 32 not in (folder / "MLmodel").read_text()
+    db = paths.mlflow_db()
+    away = db.with_name("mlflow.db.away")
+    db.rename(away)  # the store does not answer: the number's copy scores, and says so
+    try:
+        offline = run_cli(
+            "predict", str(paths.root() / SEED), "--model", f"models:/stance-classifier/{version}"
+        )
+    finally:
+        away.rename(db)
+    assert offline.returncode == 0, offline.stderr.decode()
+    assert f"the cached copy: tracking store sqlite:///{db} not reachable" in offline.stderr.decode()
+
+
 def test_predict_loads_without_mlflow_pyfunc_torch_or_transformers(trained):
     """The light cold start: the cached champion is found and scored without MLflow, torch or transformers."""
     import subprocess

@@ -1,10 +1,12 @@
 """Find a logged model and load it light: a local copy cached by version, no mlflow.pyfunc.
 
-``models:/NAME@alias`` is resolved to its version with one light query (the SQLite store's
-alias table, or the tracking server's REST API; other stores through MLflow's client); the
-version's files are downloaded once into ``.stance/model-cache/<store>/<NAME>/<version>``
-(git-ignored) and the alias's version is noted beside them, so a moved alias fetches the
-new version and a store that does not answer falls back to the copy last used, and says so.
+``models:/NAME@alias`` and ``models:/NAME/N`` are resolved to a version and the run that logged
+it with one light query (the SQLite store's tables, or the tracking server's REST API; other
+stores through MLflow's client); the version's files are downloaded once into
+``.stance/model-cache/<store>/<NAME>/<version>`` (git-ignored) and the alias's version is noted
+beside them, so a moved alias fetches the new version, a version number that now names another
+run's model (the store made again: a new ``mlflow.db``'s version 1) fetches it afresh, and a store
+that does not answer falls back to the copy last used, and says so.
 The classifier is then loaded from the copy's ``artifacts/classifier`` folder, as the pyfunc
 wrapper does, without importing mlflow.pyfunc (and, for kinds with an ONNX encoder, without
 torch or transformers). ``mlflow models serve`` and ``spark_udf`` load the same logged model
@@ -169,17 +171,17 @@ def local_copy(model_uri: str) -> tuple[Path, tuple[str, str]]:
     name, alias, number = found.groups()
     folder = cache_root(uri) / name
     noted = folder / "aliases.json"
-    if number and (folder / number / "MLmodel").is_file():  # a numbered version never changes
-        return folder / number, (f"models:/{name}/{number}", "")
     try:
-        version = number or _alias_version(uri, name, alias, model_uri)
+        version, run = _store_version(uri, name, alias, number, model_uri)
     except StanceError as exc:
-        cached = json.loads(noted.read_text()).get(alias) if alias and noted.is_file() else None
+        cached = number or _noted(noted, alias)
         if not cached or not _unreachable(exc) or not (folder / cached / "MLmodel").is_file():
             raise
-        what = f"models:/{name}/{cached} (@{alias})"
+        what = f"models:/{name}/{cached}" + (f" (@{alias})" if alias else "")
         return folder / cached, (what, f"; the cached copy: tracking store {redact(uri)} not reachable")
     target = folder / version
+    if (target / "MLmodel").is_file() and run and _copy_run(target) not in (run, None):
+        _set_aside(target)  # version N of an earlier store (one made again): another model
     if not (target / "MLmodel").is_file():
         _download(f"models:/{name}/{version}", uri, target)
     if alias:
@@ -197,46 +199,74 @@ def _unreachable(exc: StanceError) -> bool:
     return "is not reachable" in text or text.startswith("no MLflow store at")
 
 
-def _alias_version(uri: str, name: str, alias: str, model_uri: str) -> str:
-    """The version an alias points to, asked the lightest way the store allows."""
+def _noted(noted: Path, alias: str) -> str | None:
+    """The version an alias pointed to when last asked, from the note beside the copies."""
+    return json.loads(noted.read_text()).get(alias) if noted.is_file() else None
+
+
+def _copy_run(folder: Path) -> str | None:
+    """The run that logged a local copy (its MLmodel's ``run_id``), or None where it names none."""
+    found = re.search(r"^run_id: *(\S+)", (folder / "MLmodel").read_text(errors="replace"), re.M)
+    return found.group(1).strip("'\"") if found else None
+
+
+def _set_aside(folder: Path) -> None:
+    """Move a stale copy out of the way in one rename (a reader mid-load keeps its files), then drop it."""
+    aside = folder.with_name(f".stale-{folder.name}-{os.getpid()}")
+    try:
+        os.replace(folder, aside)
+    except FileNotFoundError:  # another process set it aside first
+        return
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _store_version(uri: str, name: str, alias: str | None, number: str | None, model_uri: str):
+    """(the version, the run that logged it, or None where the store does not say) of a registered
+    model's alias or number, asked the lightest way the store allows."""
     tracking.check_store(uri)
     try:
         if uri.startswith("sqlite:///"):
-            version = _sqlite_alias(uri, name, alias)
+            found = _sqlite_version(uri, name, alias, number)
         elif uri.startswith(("http://", "https://")):
-            version = _rest_alias(uri, name, alias)
+            found = _rest_version(uri, name, alias, number)
         else:
-            version = _client_alias(uri, name, alias)
+            found = _client_version(uri, name, alias, number)
     except StanceError:
         raise
     except Exception as exc:  # the store's own errors: one line
         raise tracking.store_error(exc, uri) or StanceError(
             f"MLflow tracking store {uri} is not usable: {tracking._first_line(exc)}"
         ) from None
-    if version is None:
+    if found is None:
+        what = "alias" if alias else "version"
         raise StanceError(
-            f"cannot find model '{model_uri}' in {uri}: no such registered model or alias {_hint(model_uri)}"
+            f"cannot find model '{model_uri}' in {uri}: no such registered model or {what} {_hint(model_uri)}"
         )
-    return str(version)
+    return str(found[0]), found[1] or None
 
 
-def _sqlite_alias(uri: str, name: str, alias: str) -> str | None:
+def _sqlite_version(uri: str, name: str, alias: str | None, number: str | None):
     import sqlite3
 
     db = Path(uri.removeprefix("sqlite:///")).expanduser()
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         try:
-            row = con.execute(
-                "select version from registered_model_aliases where name = ? and alias = ?", (name, alias)
-            ).fetchone()
+            if alias:
+                sql = (
+                    "select a.version, v.run_id from registered_model_aliases a left join model_versions v"
+                    " on v.name = a.name and v.version = a.version where a.name = ? and a.alias = ?"
+                )
+            else:
+                sql = "select version, run_id from model_versions where name = ? and version = ?"
+            row = con.execute(sql, (name, alias or int(number))).fetchone()
         except sqlite3.OperationalError:  # another schema: MLflow's client knows it
-            return _client_alias(uri, name, alias)
-    return None if row is None else str(row[0])
+            return _client_version(uri, name, alias, number)
+    return row
 
 
-def _rest_alias(uri: str, name: str, alias: str) -> str | None:
-    """MLflow's REST API: GET registered-models/alias (credentials from the URL's ``user:password@``,
-    else from MLflow's own variables)."""
+def _rest_version(uri: str, name: str, alias: str | None, number: str | None):
+    """MLflow's REST API: GET registered-models/alias or model-versions/get (credentials from the
+    URL's ``user:password@``, else from MLflow's own variables)."""
     import base64
     import urllib.error
     import urllib.parse
@@ -244,8 +274,13 @@ def _rest_alias(uri: str, name: str, alias: str) -> str | None:
 
     parts = urllib.parse.urlsplit(uri)
     host = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # urllib takes no user in a URL
-    query = urllib.parse.urlencode({"name": name, "alias": alias})
-    request = urllib.request.Request(f"{host.rstrip('/')}/api/2.0/mlflow/registered-models/alias?{query}")
+    if alias:
+        path, query = "registered-models/alias", {"name": name, "alias": alias}
+    else:
+        path, query = "model-versions/get", {"name": name, "version": number}
+    request = urllib.request.Request(
+        f"{host.rstrip('/')}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(query)}"
+    )
     token, user = os.environ.get("MLFLOW_TRACKING_TOKEN"), os.environ.get("MLFLOW_TRACKING_USERNAME")
     if parts.username is not None:  # as MLflow's client (requests) does, the URL's own credentials first
         pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
@@ -259,8 +294,14 @@ def _rest_alias(uri: str, name: str, alias: str) -> str | None:
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())["model_version"]["version"]
-    except (json.JSONDecodeError, KeyError, TypeError):  # an HTML page, another service's JSON
+            found = json.loads(response.read())["model_version"]
+            return found["version"], found.get("run_id")
+    except (
+        json.JSONDecodeError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ):  # an HTML page, another service's JSON
         raise tracking.not_mlflow(uri, tracking.NOT_JSON) from None
     except urllib.error.HTTPError as exc:
         if exc.code in (400, 404):  # RESOURCE_DOES_NOT_EXIST / INVALID_PARAMETER_VALUE
@@ -272,13 +313,19 @@ def _rest_alias(uri: str, name: str, alias: str) -> str | None:
         ) from None
 
 
-def _client_alias(uri: str, name: str, alias: str) -> str | None:
+def _client_version(uri: str, name: str, alias: str | None, number: str | None):
     tracking.setup_uri(check=False)
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     try:
-        return MlflowClient().get_model_version_by_alias(name, alias).version
+        client = MlflowClient()
+        found = (
+            client.get_model_version_by_alias(name, alias)
+            if alias
+            else client.get_model_version(name, number)
+        )
+        return found.version, found.run_id
     except MlflowException as exc:
         if tracking.store_error(exc, uri):
             raise
