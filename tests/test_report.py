@@ -484,7 +484,8 @@ def test_an_article_saved_twice_in_the_folder_counts_once(trained, tmp_path):
     """An analyst's folder held coverage-160.txt and the same article saved from the browser as
     dar-page.html: the report counted its 12 sentences twice (70 of 58), its three flags twice, and
     listed the copy as one more undated article. A file whose text is another file's is passed
-    over, named with the file it repeats; a file that differs by a sentence is an article of its own."""
+    over, named with the file it repeats; a file that differs by a sentence is an article of its own.
+    An unlisted copy that sorted before the article articles.tsv lists was counted besides it."""
     folder = tmp_path / "articles"
     folder.mkdir()
     text = (
@@ -495,15 +496,17 @@ def test_an_article_saved_twice_in_the_folder_counts_once(trained, tmp_path):
     page = "".join(f"<p>{line}</p>\n" for line in text.splitlines())
     (folder / "saved-page.html").write_text(f"<html><body>\n{page}</body></html>\n")
     (folder / "dawn-2.txt").write_text(text + "\nThe TTP denied any role in the attack.\n")
-    res = run_cli("report", str(folder), "--out", str(tmp_path / "out"))
-    assert res.returncode == 0, res.stderr.decode()
-    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert (summary["articles"], summary["sentences"]) == (2, 5)
-    assert [(Path(s["file"]).name, s["same_as"]) for s in summary["skipped"]] == [
-        ("saved-page.html", "dawn-1")
-    ]
+
+    def report(out: str) -> tuple[str, dict, list[tuple[str, str]]]:
+        res = run_cli("report", str(folder), "--out", str(tmp_path / out))
+        assert res.returncode == 0, res.stderr.decode()
+        summary = json.loads((tmp_path / out / "summary.json").read_text())
+        copies = [(Path(s["file"]).name, s["same_as"]) for s in summary["skipped"]]
+        return res.stdout.decode(), summary, copies
+
+    said, summary, copies = report("out")
+    assert (summary["articles"], summary["sentences"], copies) == (2, 5, [("saved-page.html", "dawn-1")])
     assert "the same text as dawn-1" in summary["skipped"][0]["error"]
-    said = res.stdout.decode()
     assert "  passed over 1 file with the same text as another (listed in the report)" in said
     assert "not an article" not in said
     # a wire story two outlets ran, each listed in articles.tsv, is two publications
@@ -512,10 +515,12 @@ def test_an_article_saved_twice_in_the_folder_counts_once(trained, tmp_path):
         "dawn-1\t\tDawn\t2025-10-03\tDeadline\n"
         "saved-page\t\tThe News\t2025-10-03\tDeadline\n"
     )
-    res = run_cli("report", str(folder), "--out", str(tmp_path / "out2"))
-    assert res.returncode == 0, res.stderr.decode()
-    summary = json.loads((tmp_path / "out2" / "summary.json").read_text())
-    assert (summary["articles"], summary["sentences"], summary["skipped"]) == (3, 7, [])
+    _, summary, copies = report("out2")
+    assert (summary["articles"], summary["sentences"], copies) == (3, 7, [])
+    # an unlisted copy that sorts before the listed article it repeats is the copy, not the article
+    (folder / "dawn-1-copy.txt").write_text(text)
+    _, summary, copies = report("out3")
+    assert (summary["articles"], summary["sentences"], copies) == (3, 7, [("dawn-1-copy.txt", "dawn-1")])
 
 
 def test_a_report_of_predicts_jsonl_says_how_far_to_trust_each_cell(trained, tmp_path):

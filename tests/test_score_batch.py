@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import shutil
@@ -295,6 +296,55 @@ def test_files_that_are_not_articles_are_listed_and_the_rest_scored(trained, art
     pd.testing.assert_frame_equal(
         read_sentences(local_out), read_sentences(spark_out), check_dtype=False, atol=1e-9
     )
+
+
+def test_an_article_saved_twice_in_the_folder_is_scored_once_on_both_engines(trained, articles, tmp_path):
+    """A day's folder held corpus-001.txt and the same story saved from the browser as
+    saved-page.html, and corpus-002-wire.txt, corpus-002's text again: score-batch scored each copy
+    as one more undated article, its sentences and its profile counted twice. A copy is passed
+    over and listed with the article it repeats, as the report does, even where it sorts before the
+    article articles.tsv lists; a copy that articles.tsv lists under its own name (a wire story two
+    outlets ran) is a second publication and scored."""
+    folder = tmp_path / "in"
+    shutil.copytree(articles, folder)
+    where = folder / "articles"
+    text = (where / "corpus-001.txt").read_text(encoding="utf-8")
+    page = "".join(f"<p>{html.escape(line)}</p>\n" for line in text.splitlines() if line.strip())
+    (where / "saved-page.html").write_text(f"<html><body>\n{page}</body></html>\n", encoding="utf-8")
+    shutil.copy(where / "corpus-002.txt", where / "corpus-002-wire.txt")
+    shutil.copy(where / "corpus-001.txt", where / "wire-001.txt")
+    with (folder / "articles.tsv").open("a", encoding="utf-8") as fh:
+        fh.write("wire-001\t\tThe News\t2025-10-19\tCeasefire announced\n")
+    want = {
+        str(where / "saved-page.html"): "corpus-001",
+        str(where / "corpus-002-wire.txt"): "corpus-002",
+    }
+    scored = {}
+    for engine in ("spark", "local"):
+        out = tmp_path / engine
+        master = ["--master", "local[2]"] if engine == "spark" else []
+        code, text = cli("score-batch", str(folder), str(out), "--engine", engine, *master)
+        assert code == 0, text
+        assert (
+            "passed over 2 files with the same text as another article, not counted twice: "
+            f"corpus-002-wire.txt (corpus-002), saved-page.html (corpus-001); listed in {out}/skipped.jsonl"
+        ) in text
+        assert "not an article" not in text
+        listed = [json.loads(line) for line in (out / "skipped.jsonl").read_text().splitlines()]
+        assert {r["file"]: r["same_as"] for r in listed} == want
+        assert all(
+            r["error"] == f"the same text as {r['same_as']}: passed over, so it is not counted twice"
+            for r in listed
+        )
+        frame = read_sentences(out)
+        assert sorted(frame["article"].unique()) == sorted([*ARTICLES, "wire-001"])
+        one, wire = frame[frame["article"] == "corpus-001"], frame[frame["article"] == "wire-001"]
+        assert wire["text"].tolist() == one["text"].tolist()
+        assert set(wire["outlet"]) == {"The News"}
+        profiles = pd.read_parquet(out / "profiles")
+        assert sorted(profiles["article"]) == sorted([*ARTICLES, "wire-001"])
+        scored[engine] = frame
+    pd.testing.assert_frame_equal(scored["local"], scored["spark"], check_dtype=False, atol=1e-9)
 
 
 def test_a_folder_with_no_article_is_one_line_and_writes_nothing(trained, tmp_path):

@@ -8,6 +8,7 @@ local engine and the Spark job (training/spark_job.py), whose executors call :fu
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 from stance.errors import StanceError
@@ -193,11 +194,15 @@ def _jsonl_meta(path: Path) -> list[dict]:
     return [row for _, row in read_jsonl(path)] if first.lstrip().startswith("{") else []
 
 
-def segment_rows(paths: list[str], meta: dict[str, dict], skipped: list[dict] | None = None) -> list[dict]:
+def segment_rows(
+    paths: list[str], meta: dict[str, dict], skipped: list[dict] | None = None, words: dict | None = None
+) -> list[dict]:
     """Read and segment articles with the one segmenter: one row per sentence with its metadata.
 
     A file that is not an article (empty, binary, too large, markup with no text) is refused, or,
-    given a ``skipped`` list, noted there as ``{"file", "error"}`` and passed over."""
+    given a ``skipped`` list, noted there as ``{"file", "error"}`` and passed over. Given a
+    ``words`` dict, each article read is entered there with :func:`words_key` of its text, so that
+    the caller can find the files that repeat another's (:func:`repeats`) without reading them again."""
     from labeling.articles import read_or_note
     from labeling.segment import segment
 
@@ -206,9 +211,56 @@ def segment_rows(paths: list[str], meta: dict[str, dict], skipped: list[dict] | 
         article = read_or_note(Path(path), skipped)
         if article is None:
             continue
+        if words is not None:
+            words[article.id] = words_key(article.text)
         info = meta.get(article.id, {})
         sentences = segment(article)
         before = contexts([s.article for s in sentences], [s.text for s in sentences])
         for s, context in zip(sentences, before, strict=True):
             rows.append({**s.to_dict(), **{k: info.get(k) for k in META}, "context": context})
     return rows
+
+
+# -- an article saved twice ---------------------------------------------------------------
+def words_key(text: str) -> str:
+    """An article's text read as words (``page.html`` and its ``.txt`` alike), as a short key that
+    Spark's executors can send back in place of the text."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def repeats(keys: list[tuple[str, str]], listed=frozenset()) -> dict[str, str]:
+    """Of ``(article, words_key)`` pairs in file order, each article whose words are another's (a
+    story saved again from the browser as ``page.html``), with the article it repeats: counted
+    twice, its sentences, flags and outlet would be. A copy the metadata lists as an article of its
+    own (``listed``: a wire story two outlets ran) is kept: two publications, each with its outlet
+    and date; an unlisted copy repeats the first listed one, wherever the two sort."""
+    first: dict[str, str] = {}  # a text's key -> the article kept for it: the first listed, else the first
+    for article, key in keys:
+        if key not in first or (article in listed and first[key] not in listed):
+            first[key] = article
+    return {a: first[key] for a, key in keys if a != first[key] and a not in listed}
+
+
+def repeat_note(path: Path | str, same_as: str) -> dict:
+    """A file passed over as a copy, as ``skipped`` lists it (``same_as``: the article it repeats)."""
+    return {
+        "file": str(path),
+        "error": f"the same text as {same_as}: passed over, so it is not counted twice",
+        "same_as": same_as,
+    }
+
+
+def note_repeats(files: list[Path], words: dict[str, str], listed, skipped: list[dict]) -> set[str]:
+    """The articles of a folder's ``files`` (in order) that :func:`repeats` finds by their ``words``
+    (each article read: its :func:`words_key`), each noted in ``skipped`` with the article it
+    repeats, for the caller to pass over: the report and both engines of score-batch alike."""
+    path_of = {f.stem: f for f in files}
+    found = repeats([(f.stem, words[f.stem]) for f in files if f.stem in words], listed)
+    skipped += [repeat_note(path_of[a], same_as) for a, same_as in found.items()]
+    return set(found)
+
+
+def drop_repeats(articles: list, files: list[Path], skipped: list[dict], listed=frozenset()) -> list:
+    """The articles read from ``files`` less the copies :func:`note_repeats` notes in ``skipped``."""
+    copies = note_repeats(files, {a.id: words_key(a.text) for a in articles}, listed, skipped)
+    return [a for a in articles if a.id not in copies]

@@ -18,7 +18,13 @@ from pathlib import Path
 
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training.batch_inputs import ARTICLE_SUFFIXES, META, check_one_file_per_article, other_files
+from training.batch_inputs import (
+    ARTICLE_SUFFIXES,
+    META,
+    check_one_file_per_article,
+    drop_repeats,
+    other_files,
+)
 
 
 @dataclass
@@ -151,7 +157,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict], 
     """(predictions, headlines, files) of every article in the folder, and how far to trust each
     pair the model calls as the model keeps it (``training.reliability``; None for a model logged
     without it). A file that is not an article is passed over and noted in ``skipped``, as is a copy
-    of another's text that the metadata does not list (``listed``: :func:`drop_repeats`)."""
+    of another's text that the metadata does not list (``listed``: training.batch_inputs.repeats)."""
     from labeling.articles import check_any_read, read_or_note
     from training.predict import Predictor
 
@@ -168,31 +174,6 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict], 
     scored, reused = scored_articles(predictor, articles)
     headlines = {a.id: a.text.strip().splitlines()[0][:200] if a.text.strip() else a.id for a in articles}
     return [p for group in scored for p in group], headlines, files, predictor.trust, reused
-
-
-def drop_repeats(articles: list, files: list[Path], skipped: list[dict], listed=frozenset()) -> list:
-    """The articles less each whose text, read as words, is an earlier one's (a story saved again
-    from the browser as ``page.html``): counted twice, its sentences, flags and outlet would be.
-    Each is noted in ``skipped`` with the article it repeats (``same_as``). A copy the metadata
-    lists as an article of its own (``listed``: a wire story two outlets ran) is kept: two
-    publications, each with its outlet and date."""
-    path_of = {f.stem: f for f in files}
-    first: dict[str, str] = {}  # an article's words -> the article first read with them
-    kept = []
-    for a in articles:
-        words = " ".join(a.text.split())
-        if words in first and a.id not in listed:
-            skipped.append(
-                {
-                    "file": str(path_of[a.id]),
-                    "error": f"the same text as {first[words]}: passed over, so it is not counted twice",
-                    "same_as": first[words],
-                }
-            )
-        else:
-            first.setdefault(words, a.id)
-            kept.append(a)
-    return kept
 
 
 # Each article's scored sentences, kept under .stance/ by the model and the code that scored them,

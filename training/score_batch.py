@@ -12,7 +12,8 @@ predict's profile as JSON (each pair's trust included), and ``model.json``, what
 model's registered version, data version and run, its trust table), so that ``stance report
 OUTPUT`` can report on the batch without scoring it again. A file of the folder that is not an
 article (empty, binary, too large) is passed over and listed, with the reason, in
-``skipped.jsonl``; a folder with no readable article is refused.
+``skipped.jsonl``, and so is a copy of another article's text (``same_as``: a page saved again,
+as the coverage report passes it over); a folder with no readable article is refused.
 
 ``--engine spark`` (``--master local[*]`` by default, a cluster's URL otherwise) reads and segments
 the articles on the executors with the one segmenter and scores with ``mlflow.pyfunc.spark_udf``
@@ -48,6 +49,7 @@ from training.batch_inputs import (
     articles_folder,
     check_one_a_line,
     is_parquet_dataset,
+    note_repeats,
     other_files,
     segment_rows,
     sentence_frame,
@@ -230,10 +232,12 @@ def _local_input(input_path: Path, skipped: list[dict]):
 
     if input_path.is_dir() and not is_parquet_dataset(input_path):
         files, meta = article_files(input_path)
-        rows = segment_rows([str(f.resolve()) for f in files], meta, skipped)  # as Spark's executors
+        files, words = [f.resolve() for f in files], {}  # named as Spark's executors name them
+        rows = segment_rows([str(f) for f in files], meta, skipped, words)
         check_any_read(input_path, skipped, len(files))
+        copies = note_repeats(files, words, set(meta), skipped)
         skipped += other_files(articles_folder(input_path))
-        return pd.DataFrame(rows)
+        return pd.DataFrame([r for r in rows if r["article"] not in copies])
     return sentence_frame(input_path)
 
 
@@ -321,11 +325,24 @@ def cli(
     print(
         f"scored {counted(n, 'sentence')} ({engine.value}) -> {output}/sentences (by date), {output}/profiles"
     )
-    if skipped:
+    copies = sorted((s for s in skipped if "same_as" in s), key=lambda s: s["file"])
+    if others := len(skipped) - len(copies):
         print(
-            f"skipped {counted(len(skipped), 'file that is not an article', 'files that are not articles')}, "
+            f"skipped {counted(others, 'file that is not an article', 'files that are not articles')}, "
             f"each with its reason: {output}/{SKIPPED}"
         )
+    if copies:
+        print(f"passed over {repeats_in_words(copies)}; listed in {output}/{SKIPPED}")
+
+
+def repeats_in_words(copies: list[dict], shown: int = 5) -> str:
+    """The copies a batch passed over, each named with the article it repeats (the first ``shown``)."""
+    named = ", ".join(f"{Path(c['file']).name} ({c['same_as']})" for c in copies[:shown])
+    more = f" and {len(copies) - shown} more" if len(copies) > shown else ""
+    return (
+        f"{counted(len(copies), 'file')} with the same text as another article, not counted "
+        f"twice: {named}{more}"
+    )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from training.batch_inputs import (
     check_parquet,
     check_texts,
     is_parquet_dataset,
+    note_repeats,
     other_files,
     segment_rows,
     sentence_frame,
@@ -182,23 +183,40 @@ def _sentences(spark, input_path: Path, skipped: list[dict] | None = None):
         def segment_batches(batches):
             for batch in batches:
                 bad: list[dict] = []
-                rows = pd.DataFrame(segment_rows(batch["path"].tolist(), meta, bad), columns=cols)
-                yield plain(rows.assign(error=None))
-                if bad:  # a file passed over travels as one row: its path in `text`, the reason in `error`
-                    refused = {c: [None] * len(bad) for c in cols}
-                    refused |= {"text": [b["file"] for b in bad], "error": [b["error"] for b in bad]}
-                    yield pd.DataFrame(refused, columns=[*cols, "error"], dtype=object)
+                words: dict[str, str] = {}
+                rows = pd.DataFrame(segment_rows(batch["path"].tolist(), meta, bad, words), columns=cols)
+                yield plain(rows.assign(error=None, words=None))
+                # a file passed over travels as one row: its path in `text`, the reason in `error`;
+                # each article read, as one row of its words' key (`words`), to find the copies
+                notes = {c: [None] * (len(bad) + len(words)) for c in cols}
+                notes |= {
+                    "article": [None] * len(bad) + list(words),
+                    "text": [b["file"] for b in bad] + [None] * len(words),
+                    "error": [b["error"] for b in bad] + [None] * len(words),
+                    "words": [None] * len(bad) + list(words.values()),
+                }
+                yield pd.DataFrame(notes, columns=[*cols, "error", "words"], dtype=object)
 
-        segmented = docs.mapInPandas(segment_batches, SENTENCE_SCHEMA + ", error string").persist()
-        found = segmented.where(F.col("error").isNotNull()).select("text", "error").collect()
+        segmented = docs.mapInPandas(
+            segment_batches, SENTENCE_SCHEMA + ", error string, words string"
+        ).persist()
+        notes = segmented.where(F.col("error").isNotNull() | F.col("words").isNotNull())
+        notes = notes.select("article", "text", "error", "words").collect()
+        found = [r for r in notes if r["error"] is not None]
         if skipped is not None:
             skipped.extend({"file": r["text"], "error": r["error"]} for r in found)
         elif found:
             raise StanceError(found[0]["error"])
         check_any_read(input_path, skipped or [], len(files))
+        words = {r["article"]: r["words"] for r in notes if r["words"] is not None}
+        read = [f.resolve() for f in files]  # as the executors name them
+        copies = note_repeats(read, words, set(meta), skipped if skipped is not None else [])
         if skipped is not None:
             skipped += other_files(articles_folder(input_path))
-        return segmented.where(F.col("error").isNull()).drop("error")
+        kept = F.col("error").isNull() & F.col("words").isNull()
+        if copies:
+            kept &= ~F.col("article").isin(sorted(copies))
+        return segmented.where(kept).drop("error", "words")
     if input_path.suffix.lower() == ".parquet" or input_path.is_dir():  # a file or a dataset folder
         check_parquet(input_path)  # on the driver: a file that is not Parquet is one line, not a JVM trace
         frame = spark.read.parquet(str(input_path)).withColumn("_row", F.monotonically_increasing_id())
