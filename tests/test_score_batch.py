@@ -247,6 +247,29 @@ def test_the_report_of_a_scored_batch_is_the_report_of_its_articles(spark_out, a
     assert not (tmp_path / "refused" / "report.html").exists()
 
 
+def test_spark_scores_a_model_folder_from_another_store_as_the_local_engine_does(trained, articles, tmp_path):
+    """A model's folder handed over from another store (its MLflow 3 ``model_id`` unknown to this
+    one): the local engine scored it; Spark stopped with "Logged model with ID 'm-…' not found",
+    MLflow's get_model_info asking the store for the folder's model."""
+    import re
+
+    from training import loading
+
+    folder = tmp_path / "model"
+    shutil.copytree(loading.local_copy(trained["model_uri"])[0], folder)
+    mlmodel = folder / "MLmodel"
+    mlmodel.write_text(re.sub(r"(?m)^model_id: .*$", "model_id: m-" + "0" * 32, mlmodel.read_text()))
+    runs = {}
+    for engine in ("spark", "local"):
+        out = tmp_path / engine
+        code, text = cli("score-batch", str(articles), str(out), "--engine", engine, "--model", str(folder))
+        assert code == 0, text
+        runs[engine] = read_sentences(out)
+    spark, local = runs["spark"], runs["local"]
+    assert len(spark) > 0
+    pd.testing.assert_frame_equal(local[spark.columns.tolist()], spark, check_dtype=False, atol=1e-9)
+
+
 def test_spark_without_java_is_one_line_and_writes_nothing(trained, articles, tmp_path, monkeypatch):
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
     code, text = cli("score-batch", str(articles), str(tmp_path / "out"), "--engine", "spark")

@@ -154,7 +154,10 @@ def _check_model(model_uri: str, scheme: Scheme) -> tuple[list[str], dict | None
     from mlflow.exceptions import MlflowException
 
     try:
-        info = mlflow.models.get_model_info(model_uri)
+        if (Path(model_uri) / "MLmodel").is_file():  # a model's folder, read as it is: MLflow 3's
+            info = mlflow.models.Model.load(model_uri)  # get_model_info asks the store for its model_id
+        else:
+            info = mlflow.models.get_model_info(model_uri)
     except (MlflowException, OSError) as exc:
         raise tracking.store_error(exc, uri) or StanceError(
             f"cannot find model '{model_uri}' in {uri}: {tracking._first_line(exc)}"
