@@ -163,6 +163,17 @@ def test_a_raw_file_given_twice_is_read_once(tmp_path):
     assert with_defaults([mine, tmp_path / "." / "mine.jsonl"]) == default_raw_files() + [mine]
 
 
+def test_a_snapshot_with_windows_line_endings_keeps_its_data_version(tmp_path, scheme):
+    """A snapshot saved or checked out with CRLF line endings (Git for Windows' default
+    ``core.autocrlf``) is the same data: it was another data version, so its runs were not compared
+    with the team's and its name no longer matched its content; a byte-order mark already was not."""
+    snapshot = latest_snapshot()
+    crlf = tmp_path / snapshot.name
+    crlf.write_bytes(snapshot.read_bytes().replace(b"\n", b"\r\n"))
+    assert data_version(crlf) == data_version(snapshot) == snapshot.stem.rsplit("-", 1)[1]
+    assert load_snapshot(crlf, scheme) == load_snapshot(snapshot, scheme)
+
+
 def test_reimport_writes_no_new_snapshot(scheme):
     first = import_annotations(default_raw_files(), scheme)
     files = sorted(paths.snapshots().iterdir())
