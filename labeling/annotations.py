@@ -31,6 +31,7 @@ from labeling.records import Annotation, Record, parse_pairs, resolve, resolved_
 from labeling.segment import segment
 from labeling.snapshot import data_version, write_snapshot
 from stance import paths
+from stance.console import counted
 from stance.errors import StanceError
 from stance.io import read_jsonl
 from stance.scheme import Scheme
@@ -141,10 +142,28 @@ def default_raw_files() -> list[Path]:
 
 
 def with_defaults(raw_files: list[Path] | None) -> list[Path]:
-    """The given files added to the project's own, so importing one file never drops the others."""
+    """The given files added to the project's own, so importing one file never drops the others;
+    a file given twice (``mine.jsonl ./mine.jsonl``) is read once."""
     files = default_raw_files()
     known = {f.resolve() for f in files}
-    return files + [f for f in raw_files or [] if Path(f).resolve() not in known]
+    for f in raw_files or []:
+        if Path(f).resolve() not in known:
+            files.append(f)
+            known.add(Path(f).resolve())
+    return files
+
+
+def _refuse_labeled_elsewhere(path: Path, aligned: list[Record], source: dict[str, Path]) -> None:
+    """A sentence's labels come from one raw file (a pulled one excepted): name the file that
+    already labels this file's sentences, and how many."""
+    twice = [r.sentence.sentence_id for r in aligned if r.sentence.sentence_id in source]
+    if twice:
+        raise StanceError(
+            f"{path}: {counted(len(twice), 'sentence')} of it {'is' if len(twice) == 1 else 'are'} labeled in "
+            f"{source[twice[0]]} too ({twice[0]}{', the first' if len(twice) > 1 else ''}): a sentence's labels "
+            f"come from one raw file (a pulled {STUDIO_PREFIX}*.jsonl excepted): drop "
+            f"{'it' if len(twice) == 1 else 'them'} from one of the two files; nothing was written"
+        )
 
 
 def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | None = None) -> dict:
@@ -161,6 +180,7 @@ def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | Non
     articles: dict[str, Article] = {}
     by_id: dict[str, Record] = {}
     pulled: set[str] = set()  # sentences a pulled Label Studio file labeled
+    source: dict[str, Path] = {}  # the raw file each sentence's labels came from
     report = {"sources": {}, "checks": []}
     for path in raw_files:
         units = read_raw(path, scheme, articles)  # every field's type checked first
@@ -170,10 +190,11 @@ def import_annotations(raw_files: list[Path], scheme: Scheme, folder: Path | Non
         report["checks"] += [v.line() for v in violations]
         aligned, unaligned = align(units, articles)
         studio = Path(path).name.startswith(STUDIO_PREFIX)
+        if not studio:
+            _refuse_labeled_elsewhere(path, aligned, source)
         for r in aligned:
             sid = r.sentence.sentence_id
-            if sid in by_id and not studio:
-                raise StanceError(f"sentence {sid} is annotated in more than one raw file")
+            source[sid] = path
             if sid in pulled:
                 # labeled in two pulled projects (an article pushed again to another project):
                 # every annotator's label counts, so a reviewer's decision in either decides

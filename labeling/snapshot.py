@@ -13,7 +13,7 @@ from labeling.records import Annotation, Record, parse_pairs
 from labeling.segment import Sentence
 from stance import paths
 from stance.errors import StanceError
-from stance.io import dumps_jsonl, read_jsonl, read_text, write_atomic
+from stance.io import dumps_jsonl, jsonl_lines, read_jsonl, read_text, write_atomic
 from stance.scheme import Scheme
 
 SNAPSHOT_PREFIX = "annotations-"
@@ -56,8 +56,10 @@ def latest_snapshot(folder: Path | None = None, required: bool = True) -> Path |
 
 
 def data_version(snapshot: Path) -> str:
-    """The data version: the snapshot's content hash (checked, not trusted from the name)."""
-    return content_hash(read_text(snapshot))
+    """The data version: the snapshot's content hash (checked, not trusted from the name). Its
+    line endings are not content: a copy with CRLF ones (Git for Windows checks files out so by
+    default) is the same data, as one with a byte-order mark is."""
+    return content_hash("\n".join(jsonl_lines(read_text(snapshot))))
 
 
 def load_snapshot(path: Path, scheme: Scheme) -> list[Record]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -196,9 +197,19 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     return jsonl_records(read_text(path), str(path))
 
 
+def jsonl_lines(text: str) -> list[str]:
+    """JSONL text's lines, ended by LF, CRLF or CR only. ``str.splitlines`` also ends one at
+    U+2028, U+2029 and NEL, which JSON allows inside a string and ``dumps_jsonl`` writes as they
+    are: a sentence holding one was cut in two, and the project refused its own JSONL."""
+    return _LINE_END.split(text)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def jsonl_records(text: str, source: str) -> Iterator[tuple[int, dict]]:
     """(line number, record) for each non-blank line of JSONL text read from ``source``."""
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(jsonl_lines(text), 1):
         if not line.strip():
             continue
         try:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from labeling.agreement import agreement
-from labeling.annotations import default_raw_files, import_annotations
+from labeling.annotations import default_raw_files, import_annotations, with_defaults
 from labeling.records import Annotation, resolve
 from labeling.snapshot import data_version, latest_snapshot, load_snapshot
 from stance import paths
@@ -133,6 +133,45 @@ def test_import_command_fails_with_one_line_on_a_bad_label(tmp_path):
         f"error: {bad}:1 (corpus-001): stance 'threat' is not a stance of a pair (stances: demand, "
         "denial, accusation, mediation; a sentence with no pair has stance 'none')"
     ]
+
+
+def test_a_sentence_labeled_in_two_raw_files_names_both_and_writes_nothing(tmp_path, scheme):
+    """A user's file holding a sentence the project's raw files label already (a copied line, a
+    re-export) was refused as `sentence … is annotated in more than one raw file`: which files?"""
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(_raw_line() + "\n" + _raw_line(annotator="someone-else") + "\n")
+    before = sorted(paths.snapshots().iterdir())
+    with pytest.raises(StanceError) as refused:
+        import_annotations(with_defaults([mine]), scheme)
+    assert re.fullmatch(
+        re.escape(f"{mine}: 1 sentence of it is labeled in {paths.corpus() / 'annotations.jsonl'} too (")
+        + r"corpus-001:[0-9a-f]{8}"
+        + re.escape(
+            "): a sentence's labels come from one raw file (a pulled studio-*.jsonl excepted): "
+            "drop it from one of the two files; nothing was written"
+        ),
+        str(refused.value),
+    )
+    assert sorted(paths.snapshots().iterdir()) == before
+
+
+def test_a_raw_file_given_twice_is_read_once(tmp_path):
+    """`import-annotations mine.jsonl ./mine.jsonl` (a re-run, a glob that matched twice) was
+    refused as every one of its sentences being annotated in two files."""
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(_raw_line() + "\n")
+    assert with_defaults([mine, tmp_path / "." / "mine.jsonl"]) == default_raw_files() + [mine]
+
+
+def test_a_snapshot_with_windows_line_endings_keeps_its_data_version(tmp_path, scheme):
+    """A snapshot saved or checked out with CRLF line endings (Git for Windows' default
+    ``core.autocrlf``) is the same data: it was another data version, so its runs were not compared
+    with the team's and its name no longer matched its content; a byte-order mark already was not."""
+    snapshot = latest_snapshot()
+    crlf = tmp_path / snapshot.name
+    crlf.write_bytes(snapshot.read_bytes().replace(b"\n", b"\r\n"))
+    assert data_version(crlf) == data_version(snapshot) == snapshot.stem.rsplit("-", 1)[1]
+    assert load_snapshot(crlf, scheme) == load_snapshot(snapshot, scheme)
 
 
 def test_reimport_writes_no_new_snapshot(scheme):

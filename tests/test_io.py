@@ -74,3 +74,24 @@ def test_secrets_are_owner_only_from_the_first_byte(tmp_path, umask_022, monkeyp
         "LABEL_STUDIO_PASSWORD",
         "LABEL_STUDIO_API_KEY",
     }
+
+
+def test_a_jsonl_line_whose_text_holds_a_unicode_line_separator_reads_back_as_one_record(tmp_path):
+    """U+2028, U+2029 and NEL (U+0085) are legal inside a JSON string and ``dumps_jsonl`` writes
+    them as they are (``ensure_ascii=False``): a sentence of a pasted web page holding one was split
+    there on reading, so ``predict --sentences`` and ``report`` refused predict's own JSONL
+    (``not valid JSON (Unterminated string…)``), and a `next` batch could not be submitted."""
+    from stance.io import dumps_jsonl, read_jsonl
+
+    records = [
+        {"text": "Mediated by Qatar\u2028and Turkey."},
+        {"text": "Pakistan has\x85not disclosed\u2029its delegation."},
+    ]
+    path = tmp_path / "predictions.jsonl"
+    write_atomic(path, dumps_jsonl(records))
+    assert list(read_jsonl(path)) == [(1, records[0]), (2, records[1])]
+    # Windows line endings and a bare CR still end a line
+    write_atomic(path, dumps_jsonl(records).replace("\n", "\r\n"))
+    assert list(read_jsonl(path)) == [(1, records[0]), (2, records[1])]
+    write_atomic(path, dumps_jsonl(records).replace("\n", "\r"))
+    assert list(read_jsonl(path)) == [(1, records[0]), (2, records[1])]

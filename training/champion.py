@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stance.io import jsonl_lines
 from training import intervals
 from training.timesplit import PREDICTIONS, ROLLING
 
@@ -69,7 +70,7 @@ class Predictions:
     @classmethod
     def from_jsonl(cls, text: str) -> Predictions:
         rows = {}
-        for line in text.splitlines():
+        for line in jsonl_lines(text):
             if line.strip():
                 r = json.loads(line)
                 rows[r["sentence_id"]] = (r["article"], *r["true"][:2], *r["predicted"][:2])

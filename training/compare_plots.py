@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stance.io import jsonl_lines
 from stance.scheme import Scheme
 
 if TYPE_CHECKING:
@@ -105,7 +106,8 @@ def oof_predictions(run_id: str) -> list[dict] | None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=OOF, dst_path=tmp)
-        return [json.loads(line) for line in Path(local).read_text(encoding="utf-8").splitlines()]
+        text = Path(local).read_text(encoding="utf-8")
+        return [json.loads(line) for line in jsonl_lines(text) if line.strip()]
 
 
 def plot_learning_curve(comp: Comparison, path: Path) -> Path:

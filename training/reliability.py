@@ -287,13 +287,14 @@ def logged_rows(run_id: str) -> tuple[list[dict], str] | None:
     the rolling origin's before the time split's; None when the run logged neither."""
     import json
 
+    from stance.io import jsonl_lines
     from training import timesplit
     from training.champion import predictions_jsonl
 
     for artifact, where in ((timesplit.ROLLING, ROLLING), (timesplit.PREDICTIONS, TIME_SPLIT)):
         text = predictions_jsonl(run_id, artifact)
         if text:
-            return [json.loads(line) for line in text.splitlines() if line.strip()], where
+            return [json.loads(line) for line in jsonl_lines(text) if line.strip()], where
     return None
 
 
