@@ -29,11 +29,17 @@ def agreement(units: list[list[Annotation]], scheme: Scheme) -> dict[str, dict]:
             return getattr(p, facet)
 
         same_two = len(annotators) == 2 and all(len(u) == 2 for u in units)
+        # one label throughout: κ and α are undefined (no variation); the raters agree fully
+        one_label = len({label(a) for u in units for a in u}) == 1
         if same_two:
             from sklearn.metrics import cohen_kappa_score
 
             by = [{a.annotator: label(a) for a in u} for u in units]
-            value = cohen_kappa_score([b[annotators[0]] for b in by], [b[annotators[1]] for b in by])
+            value = (
+                1.0
+                if one_label
+                else cohen_kappa_score([b[annotators[0]] for b in by], [b[annotators[1]] for b in by])
+            )
             metric = "cohen_kappa"
         else:
             import krippendorff
@@ -45,10 +51,11 @@ def agreement(units: list[list[Annotation]], scheme: Scheme) -> dict[str, dict]:
             for j, u in enumerate(units):
                 for a in u:
                     matrix[annotators.index(a.annotator), j] = code[label(a)]
-            if len({label(a) for u in units for a in u}) == 1:
-                value = 1.0  # one label throughout: α is undefined (no variation); the raters agree fully
-            else:
-                value = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+            value = (
+                1.0
+                if one_label
+                else krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+            )
             metric = "krippendorff_alpha"
         raw_agree = sum(len({label(a) for a in u}) == 1 for u in units) / len(units)
         out[facet] = {

@@ -212,6 +212,22 @@ def test_agreement_of_a_team_that_gave_one_label_throughout_is_full_not_a_crash(
     )
 
 
+def test_two_annotators_who_gave_one_label_throughout_agree_fully_with_no_warning(scheme):
+    """Two annotators agreeing on one stance in a small file (one sentence, or an article all
+    'none'): Cohen's κ is undefined there; it was printed as nan after four lines of scikit-learn
+    warnings (`import-annotations`, `pull`), where the team's α and each pair's κ say 1.0."""
+    import warnings
+
+    units = [[ann("a", PK_DEMAND), ann("b", PK_DEMAND)], [ann("a", PK_DEMAND), ann("b", PK_DEMAND)]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = agreement(units, scheme)
+    assert [(f["metric"], f["value"], f["observed_agreement"]) for f in out.values()] == [
+        ("cohen_kappa", 1.0, 1.0),
+        ("cohen_kappa", 1.0, 1.0),
+    ]
+
+
 def test_the_import_report_in_a_log_shows_every_source_whole(scratch_root):
     """What make demo's log shows: a pipe, not a terminal. Rich's 80 columns cut the table's
     source names ("raw/seeds.j…") and wrapped each row over four lines."""
