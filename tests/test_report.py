@@ -111,6 +111,14 @@ def test_articles_the_metadata_does_not_list_are_said_not_silently_undated(predi
     summary = json.loads((tmp_path / "bare" / "summary.json").read_text())
     assert summary["unlisted"] == ["a-1", "a-2", "a-3"] and summary["meta_note"] == note
     assert f"<b>Metadata:</b> {note}" in (tmp_path / "bare" / "report.html").read_text()
+    # one article: it "has a date, outlet or url, so it is undated" read as the opposite of what it said
+    from training import report
+
+    one = report.meta_note(["a-1"], None, None)
+    assert (
+        one
+        == "no articles.tsv read (give one with --meta): the 1 article has no date, outlet or url, so it is undated"
+    )
 
     meta.write_text("".join(line for line in meta.read_text().splitlines(True) if not line.startswith("a-2")))
     res = run_cli("report", str(path), "--meta", str(meta), "--out", str(tmp_path / "partial"))

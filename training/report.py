@@ -237,9 +237,11 @@ def meta_note(unlisted: list[str], meta_path: Path | None, folder: Path | None) 
         return None
     if meta_path is None:
         where = f"none in or beside {folder}; " if folder else ""
-        every = "the 1 article has" if len(unlisted) == 1 else f"none of the {len(unlisted)} articles has"
+        every = (
+            "the 1 article has no" if len(unlisted) == 1 else f"none of the {len(unlisted)} articles has a"
+        )
         return (
-            f"no articles.tsv read ({where}give one with --meta): {every} a date, outlet or url, "
+            f"no articles.tsv read ({where}give one with --meta): {every} date, outlet or url, "
             f"so {'it is' if len(unlisted) == 1 else 'all are'} undated"
         )
     named = ", ".join(unlisted[:3]) + (f" and {len(unlisted) - 3} more" if len(unlisted) > 3 else "")
