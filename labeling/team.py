@@ -337,12 +337,13 @@ def _batch_rows(path: Path):
             if not line.strip() or line.startswith("#") or line.lower().startswith("task\t"):
                 continue
             task, tab, pairs = line.partition("\t")
-            if not tab and not task.strip().isdigit():  # an editor turned the tab into spaces
+            number = task.strip().isascii() and task.strip().isdigit()  # "²" is a digit, not a number
+            if not tab and not number:  # an editor turned the tab into spaces
                 raise StanceError(
                     f"{path}:{n}: no tab on this line: a TSV line is TASK<TAB>PAIRS "
                     f"(e.g. '12<TAB>pakistan/demand'), got {line.strip()!r}"
                 )
-            yield n, int(task) if task.strip().isdigit() else task, pairs
+            yield n, int(task) if number else task, pairs
         return
     for n, row in read_jsonl(path):
         yield n, row.get("task"), row.get("pairs")

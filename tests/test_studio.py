@@ -68,6 +68,10 @@ def test_a_tsv_line_without_a_tab_is_named_as_such(scheme, tmp_path):
         f"{tsv}:3: no tab on this line: a TSV line is TASK<TAB>PAIRS (e.g. '12<TAB>pakistan/demand'), "
         "got '5 pakistan/demand'"
     )
+    tsv.write_text("²\tnone\n")  # a digit to str.isdigit, not to int(): it was a ValueError's traceback
+    with pytest.raises(StanceError) as e:
+        read_batch(tsv, scheme, later=[])
+    assert str(e.value) == f"{tsv}:1: 'task' must be a task id (a positive integer), got '²'"
 
 
 def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme):
