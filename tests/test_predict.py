@@ -589,6 +589,28 @@ def test_a_cached_copy_scores_when_the_store_is_unreachable_and_says_which_versi
     )
 
 
+def test_predicts_own_jsonl_reads_back_as_its_sentences(tmp_path):
+    """Scoring predict's JSONL again (another model, `--sentences out.jsonl`) stopped at the first
+    profile line: "needs a non-empty 'text' field". Its sentence lines are read; its profiles passed over."""
+    lines = [
+        {"kind": "sentence", "article": "a", "sentence_id": "a:1", "text": "Pakistan urged talks.", "p": 0.9},
+        {"kind": "sentence", "article": "a", "sentence_id": "a:2", "text": "Kabul denied it.", "p": 0.8},
+        {"kind": "profile", "article": "a", "sentences": 2, "stances": {}},
+    ]
+    path = tmp_path / "out.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    got = read_sentences_file(path)
+    assert [(s.article, s.sentence_id, s.text) for s in got] == [
+        ("a", "a:1", "Pakistan urged talks."),
+        ("a", "a:2", "Kabul denied it."),
+    ]
+    path.write_text(
+        json.dumps({"kind": "sentence", "article": "a"}) + "\n"
+    )  # a line with no text still is an error
+    with pytest.raises(StanceError, match="needs a non-empty 'text' field"):
+        read_sentences_file(path)
+
+
 def test_a_version_number_an_earlier_store_used_fetches_the_stores_own_model(trained):
     """A store made again (mlflow.db moved away, `make demo` run anew) registers another run's model
     as version 1; predict kept scoring with its copy of the earlier store's version 1, named by the

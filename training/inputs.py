@@ -10,12 +10,14 @@ from stance.errors import StanceError
 from stance.io import decode_text, jsonl_records, read_bytes
 
 STDIN = "-"
+PROFILE = "profile"  # the kind of predict's JSONL line that sums an article up
 
 MAX_SENTENCES_BYTES = 100_000_000  # a sentences file is many articles' worth; each line is capped instead
 
 
 def read_sentences_file(path: Path) -> list[Sentence]:
-    """One sentence per line, or JSONL with a ``text`` field (and optional ``article``, ``sentence_id``).
+    """One sentence per line, or JSONL with a ``text`` field (and optional ``article``, ``sentence_id``);
+    predict's own JSONL too, its ``"kind": "profile"`` lines passed over, to score it with another model.
 
     ``-`` reads standard input; its plain lines' article id is made from their text, as
     ``stance predict -`` names a piped article.
@@ -46,7 +48,10 @@ def read_sentences_file(path: Path) -> list[Sentence]:
     article = content_id(text) if piped else path.stem
     first = next(line for line in lines if line.strip())
     if first.lstrip().startswith("{"):
-        return [_sentence_row(where, article, n, row) for n, row in jsonl_records(text, where)]
+        rows = jsonl_records(
+            text, where
+        )  # predict's own JSONL, to score again: its profile lines are no sentences
+        return [_sentence_row(where, article, n, row) for n, row in rows if row.get("kind") != PROFILE]
     return [
         Sentence(article, f"{article}:{n}", None, None, line.strip())
         for n, line in enumerate(lines, 1)

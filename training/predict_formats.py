@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from labeling.articles import origin_line
 from stance.console import counted
+from training.inputs import PROFILE
 from training.outputs import HOLDER_COLUMNS
 from training.reliability import CHECK_EACH, FEW, call_note, seldom_right
 
@@ -31,7 +32,7 @@ def to_jsonl(results: list[ArticleResult]) -> str:
         for r in results
         for p in r.sentences
     ]
-    lines += [json.dumps({"kind": "profile", **article_record(r)}, ensure_ascii=False) for r in results]
+    lines += [json.dumps({"kind": PROFILE, **article_record(r)}, ensure_ascii=False) for r in results]
     return "".join(line + "\n" for line in lines)
 
 
