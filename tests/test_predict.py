@@ -641,6 +641,39 @@ def test_a_version_number_an_earlier_store_used_fetches_the_stores_own_model(tra
     assert f"the cached copy: tracking store sqlite:///{db} not reachable" in offline.stderr.decode()
 
 
+def test_a_store_copied_without_its_artifacts_names_where_the_files_should_be(trained, tmp_path, monkeypatch):
+    """mlflow.db copied (or its mlruns folder moved): the store lists the version, its files are not
+    where it keeps them, and predict said "'models:/stance-classifier/1' is not an MLflow model (no
+    MLmodel file)", about a model that is one. It says what is missing, and where."""
+    import sqlite3
+
+    version = trained["model_uri"].rsplit("/", 1)[1]
+    copy = tmp_path / "mlflow.db"
+    copy.write_bytes(paths.mlflow_db().read_bytes())
+    gone = (tmp_path / "gone").as_uri()
+    with sqlite3.connect(copy) as con:
+        for table, column in (
+            ("logged_models", "artifact_location"),
+            ("runs", "artifact_uri"),
+            ("model_versions", "storage_location"),
+        ):
+            con.execute(
+                f"update {table} set {column} = ? || substr({column}, instr({column}, '/mlruns') + 7)",
+                (gone,),
+            )
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{copy}")
+    out = run_cli("predict", str(paths.root() / SEED), "--model", f"models:/stance-classifier/{version}")
+    assert out.returncode == 2
+    (line,) = out.stderr.decode().strip().splitlines()
+    assert line.startswith(
+        f"error: 'models:/stance-classifier/{version}': sqlite:///{copy} lists it, but its files are not where "
+        f"that store keeps them ({gone}/"
+    )
+    assert line.endswith(
+        "an artifact folder moved or deleted, or a copy of mlflow.db made without its mlruns folder"
+    )
+
+
 def test_predict_loads_without_mlflow_pyfunc_torch_or_transformers(trained):
     """The light cold start: the cached champion is found and scored without MLflow, torch or transformers."""
     import subprocess

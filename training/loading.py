@@ -344,6 +344,8 @@ def _download(model_uri: str, uri: str, target: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".download-"))
     try:
         got = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(tmp)))
+        if not (got / "MLmodel").is_file() and not any(got.iterdir()):
+            raise StanceError(_no_files(model_uri, uri))
         if not (got / "MLmodel").is_file():
             raise StanceError(f"'{model_uri}' is not an MLflow model (no MLmodel file)")
         try:
@@ -362,6 +364,28 @@ def _download(model_uri: str, uri: str, target: Path) -> Path:
             f"cannot find model '{model_uri}' in {uri}: {tracking._first_line(exc)} {_hint(model_uri)}"
         ) from None
     return target
+
+
+def _no_files(model_uri: str, uri: str) -> str:
+    """The store knows the model, but where it keeps its files holds none: a store copied without
+    its artifacts, or an mlruns folder moved or deleted (it read "not an MLflow model")."""
+    where = ""
+    try:
+        from mlflow import MlflowClient
+
+        client = MlflowClient()
+        found = _REGISTERED.fullmatch(model_uri)
+        if found and found.group(3):
+            source = client.get_model_version(found.group(1), found.group(3)).source
+            if source.startswith("models:/m-"):
+                source = client.get_logged_model(source.removeprefix("models:/")).artifact_location
+            where = f" ({source})"
+    except Exception:  # the location is a help, not the error
+        pass
+    return (
+        f"'{model_uri}': {redact(uri)} lists it, but its files are not where that store keeps them{where}: "
+        "an artifact folder moved or deleted, or a copy of mlflow.db made without its mlruns folder"
+    )
 
 
 def _hint(model_uri: str) -> str:
