@@ -257,7 +257,7 @@ def test_each_pairs_evidence_says_how_far_its_calls_held_on_unseen_articles(pred
         == f"pakistan/demand (2 shown) · on unseen articles: right 0.75 [{lo:.2f}, {hi:.2f}] of 12 calls"
     )
     assert said["ttp/mediation"] == (
-        "ttp/mediation (1 shown) · on unseen articles: right 0.00 [0.00, 0.00] of 12 calls · never right: "
+        "ttp/mediation (1 shown) · on unseen articles: right 0.00 [0.00, 0.22] of 12 calls · never right: "
         "check each sentence before quoting it"
     )
     assert said["afghan_taliban/denial"] == (
