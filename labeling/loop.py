@@ -270,16 +270,16 @@ def distinct_articles(
         if article not in by_article and texts:
             if found := on_server.same_text(article, texts):
                 notes.append(
-                    _same_text_note(path, found, len(texts), on_server, f"already in project '{title}'")
+                    same_text_note(path, found, len(texts), on_server, f"already in project '{title}'")
                 )
                 continue
             if article not in labeled_texts and (found := labeled.same_text(article, texts)):
                 where = f"labeled in the snapshot {snapshot} (push it as {found[0]} to label it again)"
-                notes.append(_same_text_note(path, found, len(texts), labeled, where))
+                notes.append(same_text_note(path, found, len(texts), labeled, where))
                 continue
             if found := here.same_text(article, texts):
                 where = f"({pushed[found[0]]}) earlier in this push"
-                notes.append(_same_text_note(path, found, len(texts), here, where))
+                notes.append(same_text_note(path, found, len(texts), here, where))
                 continue
         here.add(article, texts)
         pushed.setdefault(article, path)
@@ -287,7 +287,8 @@ def distinct_articles(
     return kept
 
 
-def _same_text_note(path: Path, found: tuple[str, int], size: int, index: SentenceIndex, where: str) -> str:
+def same_text_note(path: Path, found: tuple[str, int], size: int, index: SentenceIndex, where: str) -> str:
+    """The line that says ``path`` holds the text of article ``found[0]`` and is skipped (push, plan)."""
     other, n = found
     if n == size == index.sizes[other]:
         same = "the same text as"

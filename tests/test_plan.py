@@ -38,10 +38,11 @@ def plan_of(tmp_path, *files: tuple[str, str]) -> tuple[int, str, dict | None]:
 
 
 def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
-    code, out, result = plan_of(tmp_path, ("istanbul.TXT", ARTICLE), ("saved.htm", f"<p>{ARTICLE}</p>"))
+    doha = "<p>Qatar hosted the delegations in Doha. Pakistan accused Kabul of sheltering the TTP.</p>"
+    code, out, result = plan_of(tmp_path, ("istanbul.TXT", ARTICLE), ("doha.htm", doha))
     assert code == 0, out
-    assert result["unlabeled"] == 8  # a .htm page and an upper-case suffix are articles, as in report
-    (tmp_path / "new" / "saved.htm").unlink()
+    assert result["unlabeled"] == 6  # a .htm page and an upper-case suffix are articles, as in report
+    (tmp_path / "new" / "doha.htm").unlink()
     code, out, result = plan_of(tmp_path)
     assert code == 0, out
     assert [(c["actor"], c["stance"]) for c in result["cells"]] == cells(scheme)
@@ -99,6 +100,40 @@ def test_a_labeled_article_saved_under_another_name_is_not_planned_again(tmp_pat
     (tmp_path / "new" / "istanbul.txt").unlink()
     code, out, _ = plan_of(tmp_path)
     assert code == 2 and "error: no unlabeled sentences to plan" in out
+
+
+def test_the_same_article_twice_in_the_folder_is_planned_once(tmp_path):
+    """A page saved under two names: push skips the second copy, so a plan that picked both spent
+    the budget twice on each sentence (the copy's tasks never exist)."""
+    code, out, result = plan_of(tmp_path, ("istanbul.txt", ARTICLE), ("saved.txt", ARTICLE))
+    assert code == 0, out
+    assert result["unlabeled"] == 4 and {p["article"] for p in result["plan"]} == {"istanbul"}
+    assert (
+        f"{tmp_path / 'new' / 'saved.txt'}: the same text as article 'istanbul' "
+        f"({tmp_path / 'new' / 'istanbul.txt'}) earlier in this folder; skipped, so no sentence is labeled twice"
+    ) in " ".join(out.split())
+
+
+def test_a_folder_with_nothing_to_plan_says_why_in_one_line(tmp_path):
+    """No sentences at all, every sentence labeled, no folder, a file: each its own line."""
+    folder = tmp_path / "new"
+    code, out, _ = plan_of(tmp_path, ("scores.txt", "id\tscore\n1\t0.5\n"))
+    assert code == 2 and out.strip() == f"error: {folder}: its 1 article file holds no sentences to plan"
+    (folder / "scores.txt").unlink()
+    copy = (REPO / "corpus" / "articles" / "corpus-010.txt").read_text()
+    code, out, _ = plan_of(tmp_path, ("saved-page.txt", copy))
+    assert code == 2 and out.strip() == (
+        f"error: no unlabeled sentences to plan: the snapshot holds every sentence of the 1 article "
+        f"in {folder} (by id or by text)"
+    )
+    for where, line in [
+        (tmp_path / "none-such", f"error: {tmp_path / 'none-such'}: no such folder"),
+        (folder / "saved-page.txt", f"error: {folder / 'saved-page.txt'} is a file; --articles takes a folder of articles"),
+    ]:  # fmt: skip
+        code, out = cli(
+            "labeling", "plan", "--budget", "3", "--articles", str(where), "--strategy", "diverse"
+        )
+        assert code == 2 and out.strip() == line
 
 
 def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):

@@ -222,6 +222,7 @@ def cli(
     """Choose the next sentences to label and show, per (actor, stance) cell, what they should buy."""
 
     from rich.console import Console
+    from rich.markup import escape
 
     from stance import paths
     from stance.io import write_atomic
@@ -241,8 +242,9 @@ def cli(
             paths.state() / "simulate" / "summary.json", data_version(snapshot or latest_snapshot())
         )
     studio = data = project_id = None
+    notes: list[str] = []
     if articles:
-        candidates = from_folder(articles, labeled)
+        candidates = from_folder(articles, labeled, notes)
     else:
         from labeling.studio import Studio, project_title
 
@@ -251,6 +253,8 @@ def cli(
         candidates, data = from_studio(studio, project_id, labeled)
     result = plan(candidates, pool, test, scheme, budget, strategy, quota)
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
+    for note in notes:  # a note names files, whose names may hold [brackets]
+        console.print(escape(note))
     if articles:  # Label Studio serves what is labeled: the plan is a preview until the articles are there
         next_step = (
             f"push these articles (`stance labeling push {articles}/…`), then `stance labeling plan "

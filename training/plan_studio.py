@@ -60,18 +60,51 @@ def from_studio(studio, project_id: int, labeled: Labeled) -> tuple[list[Candida
     return out, {t["id"]: t.get("data", {}) for t in tasks}
 
 
-def from_folder(folder: Path, labeled: Labeled) -> list[Candidate]:
-    from labeling.articles import read_article
-    from labeling.segment import segment
-
-    files = (
-        sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
-        if folder.is_dir()
-        else []
-    )
+def article_files(folder: Path) -> list[Path]:
+    """The folder's article files, or one line saying why there are none to read."""
+    if not folder.exists():
+        raise StanceError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise StanceError(f"{folder} is a file; --articles takes a folder of articles")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
         raise StanceError(f"{folder}: no article files (.txt, .html, .htm) to plan from")
-    return [Candidate(s) for f in files for s in segment(read_article(f)) if s not in labeled]
+    return files
+
+
+def from_folder(folder: Path, labeled: Labeled, notes: list[str]) -> list[Candidate]:
+    """The sentences of the folder's articles that no snapshot holds. An article whose text an
+    earlier one of the folder holds (a page saved under two names) is left out with a note, as
+    ``push`` leaves it out: planned, its sentences took the budget twice and never became tasks."""
+    from labeling.articles import read_article
+    from labeling.loop import SentenceIndex, normal_text, same_text_note
+    from labeling.segment import segment
+
+    files = article_files(folder)
+    here, seen, out, n_sentences = SentenceIndex(), {}, [], 0
+    for path in files:
+        sentences = segment(read_article(path))
+        article = sentences[0].article if sentences else path.stem
+        texts = {normal_text(s.text) for s in sentences}
+        if texts and (found := here.same_text(article, texts)):
+            where = f"({seen[found[0]]}) earlier in this folder"
+            notes.append(same_text_note(path, found, len(texts), here, where))
+            continue
+        here.add(article, texts)
+        seen.setdefault(article, path)
+        n_sentences += len(sentences)
+        out += [Candidate(s) for s in sentences if s not in labeled]
+    n = len(files)
+    if not n_sentences:
+        raise StanceError(
+            f"{folder}: its {n} article file{'s' if n > 1 else ''} hold{'' if n > 1 else 's'} no sentences to plan"
+        )
+    if not out:
+        raise StanceError(
+            f"no unlabeled sentences to plan: the snapshot holds every sentence of the {len(seen)} "
+            f"article{'s' if len(seen) > 1 else ''} in {folder} (by id or by text)"
+        )
+    return out
 
 
 def apply(studio, project_id: int, picked: list[dict], data: dict[int, dict]) -> int:
