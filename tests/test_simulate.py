@@ -99,6 +99,13 @@ def test_bad_settings_are_one_clear_line():
         Settings(strategies=("random", "smart"))
     with pytest.raises(StanceError, match=r"--batch must be at least 1 \(got 0\)"):
         Settings(batch=0)
+    # 0 read as "no limit" and ran the whole pool (11 minutes) unsaid; -5 said "a pool of -5"
+    for wrong in (0, -5, 50):
+        with pytest.raises(StanceError) as e:
+            Settings(max_labels=wrong)
+        assert str(e.value) == (
+            f"--max-labels must be above --start (50; got {wrong}): leave it out to simulate the whole pool"
+        )
 
 
 def test_the_command_writes_curves_and_logs_them_to_mlflow(tmp_path):

@@ -225,6 +225,11 @@ class Settings:
         for name in ("start", "batch", "seeds", "quota"):
             if getattr(self, name) < 1:
                 raise StanceError(f"--{name} must be at least 1 (got {getattr(self, name)})")
+        if self.max_labels is not None and self.max_labels <= self.start:  # 0 ran the whole pool, unsaid
+            raise StanceError(
+                f"--max-labels must be above --start ({self.start}; got {self.max_labels}): "
+                "leave it out to simulate the whole pool"
+            )
 
 
 def score(model: StandIn, test: Split, rows: np.ndarray, scheme: Scheme) -> dict[str, float]:
