@@ -176,6 +176,9 @@ def test_plan_refuses_bad_input_in_one_line(tmp_path):
         code == 2
         and out.strip() == "error: unknown strategy 'smart'; choose from random, uncertainty, diverse"
     )
+    # -o a folder: said first, where the whole plan was printed before "cannot write (Is a directory)"
+    code, out = cli("labeling", "plan", "--budget", "3", "--strategy", "smart", "-o", str(tmp_path))
+    assert code == 2 and out.strip() == f"error: {tmp_path}: is a directory, not a file to write the plan to"
 
 
 @pytest.mark.slow

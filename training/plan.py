@@ -225,8 +225,10 @@ def cli(
     from rich.markup import escape
 
     from stance import paths
-    from stance.io import write_atomic
+    from stance.io import check_writable, write_atomic
 
+    if out:
+        check_writable(out, "plan")  # before the data and the server: it printed the plan, then failed
     if apply_plan and articles:
         raise StanceError("--apply ranks Label Studio tasks; it cannot apply a plan made from --articles")
     if strategy is not None and strategy not in STRATEGIES:  # before the data and the server
