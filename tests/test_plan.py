@@ -62,7 +62,11 @@ def test_plan_lists_every_cell_and_picks_the_budget(tmp_path, scheme):
     _, test = load_splits(scheme)
     gold = cell_ids(test.actors, test.stances, scheme)
     assert [c["test"] for c in result["cells"]] == [gold.count(c) for c in cells(scheme)]
-    assert "of test" in out and "a few say little" in out
+    said = " ".join(out.split())  # the table's title, wrapped to the terminal
+    assert "of test" in said and "a few say little" in said
+    # every column says what it is: "expected new" and a '-' in "expected gain" were unexplained
+    assert "expected new: how many of the planned sentences the stand-in expects in the cell" in said
+    assert "'-' where there is no slope to measure" in said
     # a cell whose F1 fell from half the labels to all shows 'no rise', never a negative gain
     fell = [c for c in result["cells"] if c["f1_slope"] is not None and c["f1_slope"] <= 0]
     assert fell and all(c["expected_gain"] is None for c in fell)

@@ -164,6 +164,13 @@ def plan(
 
 
 SHOWN = 10  # planned sentences printed; -o writes them all
+TABLE_TITLE = (
+    "per (actor, stance) cell: F1 now is measured on the cell's 'of test' labeled test sentences (a few "
+    "say little); expected new: how many of the planned sentences the stand-in expects in the cell (its "
+    "probabilities summed); expected gain is an extrapolation of the measured F1 slope, 'no rise' where "
+    "F1 did not rise from half the labels to all, '-' where there is no slope to measure (no labels of "
+    "the cell in half the pool, or no test sentence)"
+)
 
 
 def print_plan(result: dict, why: str, console, next_step: str = "") -> None:
@@ -172,11 +179,7 @@ def print_plan(result: dict, why: str, console, next_step: str = "") -> None:
     console.print(
         f"{len(result['plan'])} of {result['unlabeled']} unlabeled sentences by '{result['strategy']}' ({why})"
     )
-    t = Table(
-        title="per (actor, stance) cell: F1 now is measured on the cell's 'of test' labeled test sentences "
-        "(a few say little); expected gain is an extrapolation of the measured F1 slope, "
-        "'no rise' where F1 did not rise from half the labels to all"
-    )
+    t = Table(title=TABLE_TITLE)
     for col in ("actor", "stance", "labeled", "F1 now", "of test", "expected new", "expected gain"):
         t.add_column(col, justify="left" if col in ("actor", "stance") else "right", no_wrap=True)
     fmt = lambda v: "-" if v is None else f"{round(v, 3) or 0.0:.3f}" if isinstance(v, float) else str(v)  # noqa: E731  (never -0.000)
