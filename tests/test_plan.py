@@ -193,12 +193,24 @@ def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_
     seeds[1].write_text(
         "Qatar hosted the delegations in Doha. Pakistan accused Kabul of sheltering the TTP.\n"
     )
+    from training.simulate import load_splits
+
+    # a third article quoting one sentence the snapshot holds (labeled): left out of the plan, and said
+    quoted = load_splits(scheme)[0].sentences[0].text
+    seeds.append(tmp_path / "quote.txt")
+    seeds[2].write_text(
+        f"Talks resumed in Istanbul on Monday. {quoted}\nNo date was set for a further round.\n"
+    )
     code, out = cli("labeling", "push", "--project", "plan", "--no-predictions", *map(str, seeds))
     assert code == 0, out
     code, out = cli(
         "labeling", "plan", "--project", "plan", "--budget", "4", "--strategy", "diverse", "--apply"
     )
     assert code == 0, out
+    assert (
+        "1 open task of the project left out: the snapshot already holds its sentence (by id or by text); "
+        "`next` serves it after the planned ones"
+    ) in " ".join(out.split())
     assert "plan applied: 4 tasks ranked in the 'plan' tab (4 tasks updated, old ranks cleared)" in out
     project_id = studio.project("plan").id
     ranked = sorted(

@@ -255,7 +255,7 @@ def cli(
 
         studio = Studio.connect()
         project_id = studio.project(project_title(project)).id
-        candidates, data = from_studio(studio, project_id, labeled)
+        candidates, data = from_studio(studio, project_id, labeled, notes)
     result = plan(candidates, pool, test, scheme, budget, strategy, quota)
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
     for note in notes:  # a note names files, whose names may hold [brackets]
