@@ -174,7 +174,7 @@ def local_copy(model_uri: str) -> tuple[Path, tuple[str, str]]:
     try:
         version, run = _store_version(uri, name, alias, number, model_uri)
     except StanceError as exc:
-        cached = number or _noted(noted, alias)
+        cached = number or _aliases(noted).get(alias)
         if not cached or not _unreachable(exc) or not (folder / cached / "MLmodel").is_file():
             raise
         what = f"models:/{name}/{cached}" + (f" (@{alias})" if alias else "")
@@ -185,8 +185,7 @@ def local_copy(model_uri: str) -> tuple[Path, tuple[str, str]]:
     if not (target / "MLmodel").is_file():
         _download(f"models:/{name}/{version}", uri, target)
     if alias:
-        aliases = json.loads(noted.read_text()) if noted.is_file() else {}
-        write_atomic(noted, json.dumps(aliases | {alias: version}, indent=2) + "\n")
+        write_atomic(noted, json.dumps(_aliases(noted) | {alias: version}, indent=2) + "\n")
     return target, (f"models:/{name}/{version}" + (f" (@{alias})" if alias else ""), "")
 
 
@@ -199,9 +198,9 @@ def _unreachable(exc: StanceError) -> bool:
     return "is not reachable" in text or text.startswith("no MLflow store at")
 
 
-def _noted(noted: Path, alias: str) -> str | None:
-    """The version an alias pointed to when last asked, from the note beside the copies."""
-    return json.loads(noted.read_text()).get(alias) if noted.is_file() else None
+def _aliases(noted: Path) -> dict[str, str]:
+    """The version each alias pointed to when last asked, from the note beside the copies."""
+    return json.loads(noted.read_text()) if noted.is_file() else {}
 
 
 def _copy_run(folder: Path) -> str | None:
