@@ -186,3 +186,63 @@ def test_paired_precision_difference_sees_a_recipe_that_calls_stances_where_none
     assert paired_precision_difference(articles, actors, stances, stances, actors, stances, actors, 3, NONE) == (
         0.0, 0.0, 0.0,
     )  # fmt: skip
+
+
+def _coverage_study():
+    import importlib.util
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location(
+        "interval_coverage", REPO / "experiments" / "interval_coverage.py"
+    )
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    return study
+
+
+def test_the_coverage_study_holds_the_population_figure_as_the_truth_and_redraws_articles():
+    """experiments/interval_coverage.py on 20 one-sentence articles, the holder right in half: the
+    truth is 0.5; drawn without replacement, 20 of 20 articles are the population itself, so every
+    interval holds it (the finite-population effect at its extreme); drawn with replacement an
+    article can come twice, counts as two, and the quoted interval misses now and then."""
+    from stance.scheme import Scheme
+
+    study = _coverage_study()
+    rows = [
+        {
+            "sentence_id": f"a{i}:0",
+            "article": f"a{i}",
+            "true": ["pakistan", "demand"],
+            "predicted": ["pakistan" if i % 2 else "ttp", "demand"],
+        }
+        for i in range(20)
+    ]
+    pop = study.Population(rows, Scheme.load(), {})
+    assert pop.truth["actor_accuracy_e2e"] == 0.5
+    units, ids = pop.sample(np.array([3, 3, 4]))
+    assert units == [0, 1, 2] and len(ids) == 3  # an article drawn twice is two articles
+    rng = np.random.default_rng(0)
+    whole = study.figure_coverage(pop, [20], 50, False, rng)[20]["actor_accuracy_e2e"]
+    assert all(whole[m]["coverage"] == 1.0 for m in study.METHODS)
+    drawn = study.figure_coverage(pop, [20], 200, True, rng)[20]["actor_accuracy_e2e"]["project"]
+    assert 0.75 < drawn["coverage"] < 0.97 and drawn["truth_below"] > 0 and drawn["truth_above"] > 0
+
+
+def test_the_coverage_study_refuses_rows_it_cannot_score_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    latest = (REPO / "labeling" / "snapshots" / "LATEST").read_text().strip()
+    rows = tmp_path / "oof.jsonl"
+    rows.write_text('{"sentence_id": "nowhere:0", "article": "nowhere", "true": ["none", "none"]}\n')
+    done = subprocess.run(
+        [sys.executable, str(REPO / "experiments" / "interval_coverage.py"), str(rows), "--out", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        f"error: {rows}: 1 of 1 sentences not in the annotation snapshot {latest} (labeling/snapshots/): "
+        "a run's out-of-fold rows of this checkout's data are needed"
+    ]
