@@ -48,6 +48,7 @@ _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary
 # other chrome is short; a long element that matches ("share-wrapper article-body") holds the article
 _CHROME_MAX_WORDS = 80
 _WORDS_OF = re.compile(r"[a-z]+", re.I)
+_SOURCE_BREAK = re.compile(r"\s*[\r\n]\s*")  # a line break of the page's source, with its indent
 # <meta charset="windows-1252"> or <meta http-equiv="Content-Type" content="text/html; charset=...">
 _DECLARED_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 
@@ -225,11 +226,23 @@ def html_to_text(html: str) -> str:
     for tag in soup.find_all(_is_chrome):
         if not tag.decomposed:  # inside a chrome element dropped before it
             tag.decompose()
+    _unwrap_source_lines(soup)
     for tag in soup(_BLOCK_TAGS):
         tag.insert_before("\n")
         tag.insert_after("\n")
     lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _unwrap_source_lines(soup) -> None:
+    """Line breaks in the page's source are spaces, as a browser shows them (outside ``<pre>``):
+    a paragraph wrapped over several source lines is one line of text, not a line per source
+    line that the segmenter would cut sentences at. Only block tags and ``<br>`` end a line."""
+    from bs4 import NavigableString
+
+    for node in soup.find_all(string=_SOURCE_BREAK):
+        if type(node) is NavigableString and node.find_parent(("pre", "textarea")) is None:
+            node.replace_with(NavigableString(_SOURCE_BREAK.sub(" ", node)))
 
 
 def _is_chrome(tag) -> bool:

@@ -154,6 +154,27 @@ def test_html_is_recognised_by_content_too():
     assert html_to_text("<p>One.</p><p>Two <i>words</i>.</p>") == "One.\nTwo words."
 
 
+def test_a_saved_pages_paragraph_wrapped_in_its_source_is_one_line_of_text():
+    """A page's source often wraps a paragraph over several lines; a browser shows one paragraph,
+    and so must the text: each source line was read as a line of its own, and a sentence cut at
+    each one ("hand over" / "commanders of the banned TTP, …") was scored in pieces."""
+    page = (
+        "<html><body><article><h1>Talks stall</h1>\n<p>Pakistan on Tuesday demanded that the Afghan"
+        " Taliban hand over\n    commanders of the banned TTP, a senior official said after the\r\n"
+        "talks ended without agreement.</p>\n<p>Kabul rejected it.<br>\nIslamabad said so.</p>"
+        "<!-- a\ncomment --><pre>one\ntwo</pre></article></body></html>"
+    )
+    assert html_to_text(page).split("\n") == [
+        "Talks stall",
+        "Pakistan on Tuesday demanded that the Afghan Taliban hand over commanders of the banned TTP,"
+        " a senior official said after the talks ended without agreement.",
+        "Kabul rejected it.",
+        "Islamabad said so.",
+        "one",
+        "two",
+    ]
+
+
 def test_corpus_sentence_boundaries_match_the_annotators_spans():
     """The corpus was annotated on another splitter's boundaries; ours must line up."""
     import json
