@@ -272,7 +272,8 @@ def test_each_pairs_evidence_says_how_far_its_calls_held_on_unseen_articles(pred
 def test_the_trust_table_counts_a_single_call_in_the_singular_and_says_never_called(predictions, tmp_path):
     """The coverage report's trust table read "0 of 1 calls right" for the TTP's mediation and
     "0 of 0 calls right" for a pair the model never called there (a share of nothing, read as a
-    measure): one call reads "call", and a pair never called says so, as its evidence would."""
+    measure): one call reads "call", and a pair never called says so, as its evidence would, on
+    the newest articles too."""
     from stance.scheme import Scheme
     from training import reliability
 
@@ -284,8 +285,15 @@ def test_the_trust_table_counts_a_single_call_in_the_singular_and_says_never_cal
             "sentence_id": "u-0:0",
             "true": ["ttp", "accusation"],
             "predicted": ["ttp", "mediation"],
+            "block": 2,
         },
-        {"article": "u-1", "sentence_id": "u-1:0", "true": ["ttp", "demand"], "predicted": ["none", "none"]},
+        {
+            "article": "u-1",
+            "sentence_id": "u-1:0",
+            "true": ["ttp", "demand"],
+            "predicted": ["none", "none"],
+            "block": 1,
+        },
     ]
     trust = reliability.summary(calls, reliability.ROLLING, scheme.pairs, None)
     record = {"model": "models:/stance-classifier/7", "data_version": "?", "scheme_hash": scheme.hash}
@@ -300,6 +308,9 @@ def test_the_trust_table_counts_a_single_call_in_the_singular_and_says_never_cal
     demand, _, _, mediation = (" ".join(c) for c in cells)
     assert mediation.startswith("0 of 1 call right ")
     assert demand.startswith("never called ") and "1 labeled" in demand
+    # on the newest block alone: a pair called before but not there is never called there, as its
+    # evidence says ("newest: 0 of 0" until session 47); a pair never called at all says it once
+    assert mediation.endswith(" newest: never called") and "newest" not in demand
 
 
 def test_a_stance_said_again_in_one_article_counts_its_sentences_and_one_article(predictions, tmp_path):
