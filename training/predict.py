@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -302,8 +303,9 @@ def cli(
         sys.stdout.write(text)
     if profile_out:
         write_atomic(profile_out, json.dumps([article_record(r) for r in results], indent=2))
-    if note := _in_sample_note(results, predictor.model.data_version):
-        print(note, file=sys.stderr)
+    for note in (_in_sample_note(results, predictor.model.data_version), _script_note(results)):
+        if note:
+            print(note, file=sys.stderr)
 
 
 def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> str | None:
@@ -322,6 +324,37 @@ def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> s
         f"note: {len(hit)} of these {len(preds)} sentences ({named}) were the model's labeled training "
         "data: its calls on them are in-sample, no measure of how it does on new coverage"
     )
+
+
+def _script_note(results: list[ArticleResult]) -> str | None:
+    """A note when some sentences are written mostly in another script than English (an Urdu,
+    Pashto or Dari article in the folder): the model learned from English coverage alone, and
+    scores them all the same, at any p. A quote of a few such words inside English is English."""
+    preds = [p for r in results for p in r.sentences]
+    scripts = [_foreign_script(p.text) for p in preds]
+    hit = [p for p, script in zip(preds, scripts, strict=True) if script]
+    if not hit:
+        return None
+    articles = sorted({p.article for p in hit})
+    named = ", ".join(articles[:3]) + (f" and {len(articles) - 3} more" if len(articles) > 3 else "")
+    names = ", ".join(sorted({s for s in scripts if s}))
+    return (
+        f"note: {len(hit)} of these {len(preds)} sentences ({named}) are written mostly in another script "
+        f"than English ({names} letters): the model learned from English coverage alone, so its calls on "
+        "them are no measure of what they say; score an English translation instead"
+    )
+
+
+def _foreign_script(text: str) -> str | None:
+    """The script most of a text's letters are in ("Arabic"), where that is not the Latin alphabet."""
+    import unicodedata
+
+    scripts = Counter(unicodedata.name(c, "?").split()[0] for c in text if c.isalpha())
+    if not scripts:
+        return None
+    script, n = scripts.most_common(1)[0]
+    latin = scripts["LATIN"]
+    return None if latin >= n or script == "?" else (script.title() if len(script) > 3 else script)
 
 
 def _progress(done: int, total: int) -> None:
