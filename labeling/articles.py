@@ -274,3 +274,42 @@ def read_stdin_bytes(hint: str) -> bytes:
     if sys.stdin is None or sys.stdin.isatty():
         raise StanceError(hint)
     return sys.stdin.buffer.read()
+
+
+# -- the script an article is written in ---------------------------------------------
+def other_script(sentences: list[tuple[str, str]]) -> dict | None:
+    """Of (article, text) pairs, those written mostly in another script than English (an Urdu,
+    Pashto or Dari article in the folder), which the model, trained on English coverage alone,
+    scores all the same at any p: {sentences, articles, scripts}, or None where there are none.
+    A quote of a few such words inside an English sentence is English."""
+    found = [(article, script) for article, text in sentences if (script := foreign_script(text))]
+    if not found:
+        return None
+    scripts = sorted({script for _, script in found})
+    return {
+        "sentences": len(found),
+        "articles": sorted({article for article, _ in found}),
+        "scripts": scripts,
+    }
+
+
+def other_script_note(found: dict) -> str:
+    """What predict and the report say of the sentences :func:`other_script` found."""
+    return (
+        f"are written mostly in another script than English ({', '.join(found['scripts'])} letters): the "
+        "model learned from English coverage alone, so its calls on them are no measure of what they say"
+    )
+
+
+def foreign_script(text: str) -> str | None:
+    """The script most of a text's letters are in ("Arabic"), where that is not the Latin alphabet."""
+    import unicodedata
+    from collections import Counter
+
+    scripts = Counter(unicodedata.name(c, "?").split()[0] for c in text if c.isalpha())
+    if not scripts:
+        return None
+    script, n = scripts.most_common(1)[0]
+    if scripts["LATIN"] >= n or script == "?":
+        return None
+    return script.title() if len(script) > 3 else script

@@ -623,6 +623,29 @@ def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tm
     assert "A period with no article is shaded grey; its zeros are no coverage, not no stance." in html
 
 
+def test_a_report_says_which_sentences_are_in_another_script_than_english(predictions, tmp_path):
+    """An Urdu article in the folder was counted beside the English ones, its calls made by a model
+    that learned from English alone, without a word; the report now says so under its header, in
+    summary.json and on the command's output, as predict does."""
+    path, meta, rows = predictions
+    rows[3]["text"] = "افغان طالبان کے ترجمان ذبیح اللہ مجاہد نے الزامات کو مسترد کر دیا۔"
+    rows[4]["text"] = '"ہم نے بار بار کہا ہے," the spokesperson said, adding that patience was running out.'
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "report"
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    said = (
+        "1 of these 5 sentences (1 of 3 articles: a-2) are written mostly in another script than English "
+        "(Arabic letters): the model learned from English coverage alone, so its calls on them are no "
+        "measure of what they say"
+    )
+    assert f"  another script: {said}\n" in res.stdout.decode()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["other_script"] == {"sentences": 1, "articles": ["a-2"], "scripts": ["Arabic"]}
+    html = (out / "report.html").read_text()
+    assert '<p id="other-script"' in html and said in re.sub(r"<[^>]+>", "", html)
+
+
 def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_path):
     from training import report
 
@@ -632,6 +655,7 @@ def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_p
         "sentences": 5,
         "undated": [],
         "in_sample": None,
+        "other_script": None,
         "meta_note": None,
         "checks": 0,
         "reused": 0,

@@ -15,14 +15,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from labeling.articles import Article, article_meta, check_sentences, read_article, read_stdin_article
+from labeling.articles import (
+    Article,
+    article_meta,
+    check_sentences,
+    other_script,
+    other_script_note,
+    read_article,
+    read_stdin_article,
+)
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
@@ -329,32 +336,17 @@ def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> s
 def _script_note(results: list[ArticleResult]) -> str | None:
     """A note when some sentences are written mostly in another script than English (an Urdu,
     Pashto or Dari article in the folder): the model learned from English coverage alone, and
-    scores them all the same, at any p. A quote of a few such words inside English is English."""
+    scores them all the same, at any p."""
     preds = [p for r in results for p in r.sentences]
-    scripts = [_foreign_script(p.text) for p in preds]
-    hit = [p for p, script in zip(preds, scripts, strict=True) if script]
-    if not hit:
+    seen = other_script([(p.article, p.text) for p in preds])
+    if not seen:
         return None
-    articles = sorted({p.article for p in hit})
+    articles = seen["articles"]
     named = ", ".join(articles[:3]) + (f" and {len(articles) - 3} more" if len(articles) > 3 else "")
-    names = ", ".join(sorted({s for s in scripts if s}))
     return (
-        f"note: {len(hit)} of these {len(preds)} sentences ({named}) are written mostly in another script "
-        f"than English ({names} letters): the model learned from English coverage alone, so its calls on "
-        "them are no measure of what they say; score an English translation instead"
+        f"note: {seen['sentences']} of these {len(preds)} sentences ({named}) {other_script_note(seen)}; "
+        "score an English translation instead"
     )
-
-
-def _foreign_script(text: str) -> str | None:
-    """The script most of a text's letters are in ("Arabic"), where that is not the Latin alphabet."""
-    import unicodedata
-
-    scripts = Counter(unicodedata.name(c, "?").split()[0] for c in text if c.isalpha())
-    if not scripts:
-        return None
-    script, n = scripts.most_common(1)[0]
-    latin = scripts["LATIN"]
-    return None if latin >= n or script == "?" else (script.title() if len(script) > 3 else script)
 
 
 def _progress(done: int, total: int) -> None:

@@ -29,6 +29,7 @@ from typing import Annotated
 
 import typer
 
+from labeling.articles import other_script
 from stance import paths
 from stance.console import counted
 from stance.errors import StanceError
@@ -209,6 +210,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         unlisted, meta_path, input_path if input_path.is_dir() and not batch else None
     )
     header["in_sample"] = in_sample(rows, header["data_version"])
+    header["other_script"] = other_script([(r.meta.article, r.text) for r in rows])
     checks = prediction_checks(rows, scheme)
     out.mkdir(parents=True, exist_ok=True)
     write_outputs(
@@ -223,7 +225,10 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     )
     return {
         "out": str(out),
-        **{k: header[k] for k in ("articles", "sentences", "undated", "skipped", "in_sample", "meta_note")},
+        **{
+            k: header[k]
+            for k in ("articles", "sentences", "undated", "skipped", "in_sample", "other_script", "meta_note")
+        },
         "checks": len(checks),
         "reused": reused,
     }
@@ -387,6 +392,10 @@ def cli(
             f"{r['articles']} articles) were the model's labeled training data; its calls on them are no "
             "measure of new coverage (the report says so at its top)"
         )
+    if seen := r["other_script"]:
+        from training.report_render import other_script_said
+
+        print(f"  another script: {other_script_said(seen, r['sentences'], r['articles'])}")
     print(f"  {Path(r['out']) / 'report.html'} (open it in a browser; CSV/JSON beside it)")
 
 
