@@ -111,6 +111,10 @@ def test_articles_the_metadata_does_not_list_are_said_not_silently_undated(predi
     summary = json.loads((tmp_path / "bare" / "summary.json").read_text())
     assert summary["unlisted"] == ["a-1", "a-2", "a-3"] and summary["meta_note"] == note
     assert f"<b>Metadata:</b> {note}" in (tmp_path / "bare" / "report.html").read_text()
+    # the header's input line named "the profile lines" as where the metadata came from, with none
+    # read (here no profile line at all; a folder without articles.tsv read the same)
+    assert summary["meta"] == "none"
+    assert "metadata none)" in (tmp_path / "bare" / "report.html").read_text()
     # one article: it "has a date, outlet or url, so it is undated" read as the opposite of what it said
     from training import report
 

@@ -189,15 +189,15 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         note = trust_unread(named, kept, header)
         header |= {"trust_note": note} if note else {}
     unlisted = sorted({p.article for p in preds} - metas.keys())  # before from_predictions fills them in
+    # where the dates came from, read before from_predictions fills in a blank one for each article
+    meta_from = _meta_source(meta_path, metas, batch)
     rows = from_predictions(preds, metas, headlines, scheme)
     agg = aggregate(rows, scheme, by)
     articles = {r.meta.article: r.meta for r in rows}
     header |= {
         "input": str(input_path),
         "input_hash": input_hash(files + ([meta_path] if meta_path else [])),
-        "meta": str(meta_path)
-        if meta_path
-        else ("the batch's rows" if batch else "the profile lines" if metas else "none"),
+        "meta": meta_from,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "by": by,
         "articles": len(articles),
@@ -232,6 +232,16 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         "checks": len(checks),
         "reused": reused,
     }
+
+
+def _meta_source(meta_path: Path | None, metas: dict, batch: bool) -> str:
+    """Where the articles' dates, outlets and urls came from, in the header's words; "none" where
+    nothing gave any (a folder without articles.tsv was said to be read from "the profile lines")."""
+    if meta_path:
+        return str(meta_path)
+    if not metas:
+        return "none"
+    return "the batch's rows" if batch else "the profile lines"
 
 
 def meta_note(unlisted: list[str], meta_path: Path | None, folder: Path | None) -> str | None:
