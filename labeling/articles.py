@@ -48,6 +48,7 @@ _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary
 # other chrome is short; a long element that matches ("share-wrapper article-body") holds the article
 _CHROME_MAX_WORDS = 80
 _WORDS_OF = re.compile(r"[a-z]+", re.I)
+_SOURCE_BREAK = re.compile(r"\s*[\r\n]\s*")  # a line break of the page's source, with its indent
 # <meta charset="windows-1252"> or <meta http-equiv="Content-Type" content="text/html; charset=...">
 _DECLARED_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 
@@ -225,11 +226,23 @@ def html_to_text(html: str) -> str:
     for tag in soup.find_all(_is_chrome):
         if not tag.decomposed:  # inside a chrome element dropped before it
             tag.decompose()
+    _unwrap_source_lines(soup)
     for tag in soup(_BLOCK_TAGS):
         tag.insert_before("\n")
         tag.insert_after("\n")
     lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _unwrap_source_lines(soup) -> None:
+    """Line breaks in the page's source are spaces, as a browser shows them (outside ``<pre>``):
+    a paragraph wrapped over several source lines is one line of text, not a line per source
+    line that the segmenter would cut sentences at. Only block tags and ``<br>`` end a line."""
+    from bs4 import NavigableString
+
+    for node in soup.find_all(string=_SOURCE_BREAK):
+        if type(node) is NavigableString and node.find_parent(("pre", "textarea")) is None:
+            node.replace_with(NavigableString(_SOURCE_BREAK.sub(" ", node)))
 
 
 def _is_chrome(tag) -> bool:
@@ -261,3 +274,42 @@ def read_stdin_bytes(hint: str) -> bytes:
     if sys.stdin is None or sys.stdin.isatty():
         raise StanceError(hint)
     return sys.stdin.buffer.read()
+
+
+# -- the script an article is written in ---------------------------------------------
+def other_script(sentences: list[tuple[str, str]]) -> dict | None:
+    """Of (article, text) pairs, those written mostly in another script than English (an Urdu,
+    Pashto or Dari article in the folder), which the model, trained on English coverage alone,
+    scores all the same at any p: {sentences, articles, scripts}, or None where there are none.
+    A quote of a few such words inside an English sentence is English."""
+    found = [(article, script) for article, text in sentences if (script := foreign_script(text))]
+    if not found:
+        return None
+    scripts = sorted({script for _, script in found})
+    return {
+        "sentences": len(found),
+        "articles": sorted({article for article, _ in found}),
+        "scripts": scripts,
+    }
+
+
+def other_script_note(found: dict) -> str:
+    """What predict and the report say of the sentences :func:`other_script` found."""
+    return (
+        f"are written mostly in another script than English ({', '.join(found['scripts'])} letters): the "
+        "model learned from English coverage alone, so its calls on them are no measure of what they say"
+    )
+
+
+def foreign_script(text: str) -> str | None:
+    """The script most of a text's letters are in ("Arabic"), where that is not the Latin alphabet."""
+    import unicodedata
+    from collections import Counter
+
+    scripts = Counter(unicodedata.name(c, "?").split()[0] for c in text if c.isalpha())
+    if not scripts:
+        return None
+    script, n = scripts.most_common(1)[0]
+    if scripts["LATIN"] >= n or script == "?":
+        return None
+    return script.title() if len(script) > 3 else script

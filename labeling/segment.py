@@ -115,7 +115,15 @@ def segment(article: Article) -> list[Sentence]:
 
 
 def _lines(text: str):
-    """(start, end) of each non-blank line, trimmed of whitespace and bullet marks."""
+    """(start, end) of each non-blank paragraph line that is not furniture (a text broken at every
+    line end, as a PDF's is, joined first into its paragraphs)."""
+    for start, end in _join_wrapped(text, list(_trimmed_lines(text))):
+        if not is_furniture(_flat(text[start:end])):
+            yield start, end
+
+
+def _trimmed_lines(text: str):
+    """(start, end) of each line, trimmed of whitespace and bullet marks; (x, x) when blank."""
     pos = 0
     for raw in text.split("\n"):
         start, end = pos, pos + len(raw)
@@ -127,8 +135,39 @@ def _lines(text: str):
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
-        if end > start and not is_furniture(text[start:end]):
-            yield start, end
+        yield start, end
+
+
+# A text copied out of a PDF breaks each line at the page's width: a line ends mid-sentence (on a
+# word, a comma or a hyphen) and the next, with no blank line between, goes on in lower case. Where
+# an article does that WRAPPED_BREAKS times or more, every line ending mid-sentence runs on into
+# the next one. An article of paragraph lines (every labeled article) never does, so a subheading
+# or a caption without a full stop stays a line of its own, and no labeled sentence moves.
+WRAPPED_BREAKS = 2
+_ENDS_MID_SENTENCE = re.compile(r"[^\W_][\-\u2010\u00ad]?$|[,;:(\u2013\u2014]$")
+
+
+def _join_wrapped(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Non-blank lines as they are, or, in a text wrapped at every line end, joined into paragraphs."""
+    runs_on = [
+        end > start and nxt[1] > nxt[0] and bool(_ENDS_MID_SENTENCE.search(text[start:end]))
+        for (start, end), nxt in zip(lines, lines[1:], strict=False)
+    ]
+    lower = sum(on and text[nxt[0]].islower() for on, nxt in zip(runs_on, lines[1:], strict=True))
+    joined: list[tuple[int, int]] = []
+    for i, (start, end) in enumerate(lines):
+        if end == start:
+            continue
+        if lower >= WRAPPED_BREAKS and i and runs_on[i - 1]:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _flat(text: str) -> str:
+    """A joined paragraph's line breaks as spaces (the same length, so offsets hold)."""
+    return text.replace("\n", " ")
 
 
 # The sentence splitter's time grows faster than a line's length (abbreviations, long runs of
@@ -162,7 +201,7 @@ def _split(line: str) -> list[str]:
 
 def _sentences_in(text: str, start: int, end: int):
     """Sentence spans inside one line, located by search so offsets are exact."""
-    line = text[start:end]
+    line = _flat(text[start:end])
     spans: list[tuple[int, int]] = []
     cursor = 0
     for piece in _split(line):

@@ -127,7 +127,10 @@ def decode_text(data: bytes, source: str, what: str) -> str:
     """UTF-8 text (a byte-order mark is dropped); UTF-16, binary or other bytes are one clear error."""
     head = data[:8192]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
-        raise StanceError(f"{source}: is UTF-16 text, not UTF-8; convert it to UTF-8 first")
+        raise StanceError(
+            f"{source}: is UTF-16 text, not UTF-8; convert it to UTF-8 first (`iconv -f utf-16 -t utf-8` "
+            "converts it; in Notepad, Save As with Encoding UTF-8)"
+        )
     if known := _known_format(head, what):
         raise StanceError(f"{source}: is {known}")
     if b"\x00" in head:

@@ -677,8 +677,9 @@ def test_utf16_is_named_not_called_binary(command, invoke, tmp_path):
     code, _, err = invoke([*command.split(), str(path)])
     assert code == 2, err
     assert err.strip().splitlines() == [
-        f"error: {path}: is UTF-16 text, not UTF-8; convert it to UTF-8 first"
-    ]
+        f"error: {path}: is UTF-16 text, not UTF-8; convert it to UTF-8 first (`iconv -f utf-16 -t utf-8` "
+        "converts it; in Notepad, Save As with Encoding UTF-8)"
+    ]  # the command, as a windows-1252 file is told it: "convert it" alone left the analyst to find one
 
 
 def test_html_saved_as_txt_is_read_as_html(invoke, tmp_path):

@@ -185,6 +185,32 @@ def test_predict_says_which_model_version_scored(trained, tmp_path):
     assert out.returncode == 0 and "in-sample" not in out.stderr.decode()
 
 
+def test_predict_says_which_sentences_are_in_another_script_than_the_english_it_learned(trained, tmp_path):
+    """An analyst's folder holds an Urdu or Pashto article too; the model, trained on English
+    coverage, scored it like any other ("other / demand" at p 0.14, "none" at 0.59) without a word.
+    Predict now says which sentences are written mostly in another script, as it says which were
+    training data; an English sentence quoting a few Urdu words is English."""
+    urdu = tmp_path / "urdu.txt"
+    urdu.write_text(
+        "پاکستان نے افغان طالبان سے مطالبہ کیا ہے کہ وہ ٹی ٹی پی کے خلاف کارروائی کریں\n\n"
+        "افغان طالبان کے ترجمان ذبیح اللہ مجاہد نے الزامات کو مسترد کر دیا۔\n"
+    )
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text(
+        "Pakistan on Monday repeated its demand that the Afghan Taliban act against the TTP.\n"
+        '"ہم نے بار بار کہا ہے," the foreign office spokesperson said, adding that patience was running out.\n'
+    )
+    out = run_cli("predict", str(urdu), str(mixed), "-f", "csv")
+    assert out.returncode == 0, out.stderr.decode()
+    assert out.stderr.decode().strip().splitlines()[-1] == (
+        "note: 2 of these 4 sentences (urdu) are written mostly in another script than English (Arabic "
+        "letters): the model learned from English coverage alone, so its calls on them are no measure of "
+        "what they say; score an English translation instead"
+    )
+    out = run_cli("predict", str(mixed))
+    assert out.returncode == 0 and "another script" not in out.stderr.decode()
+
+
 def test_the_csv_names_the_model_and_its_data_version_on_every_row(predictor, trained, tmp_path):
     """A CSV handed around lost which model made it: the JSONL's profile lines name the model and
     the data version it was fitted to, the CSV named neither. Now each row does, as two columns

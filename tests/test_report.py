@@ -111,6 +111,10 @@ def test_articles_the_metadata_does_not_list_are_said_not_silently_undated(predi
     summary = json.loads((tmp_path / "bare" / "summary.json").read_text())
     assert summary["unlisted"] == ["a-1", "a-2", "a-3"] and summary["meta_note"] == note
     assert f"<b>Metadata:</b> {note}" in (tmp_path / "bare" / "report.html").read_text()
+    # the header's input line named "the profile lines" as where the metadata came from, with none
+    # read (here no profile line at all; a folder without articles.tsv read the same)
+    assert summary["meta"] == "none"
+    assert "metadata none)" in (tmp_path / "bare" / "report.html").read_text()
     # one article: it "has a date, outlet or url, so it is undated" read as the opposite of what it said
     from training import report
 
@@ -272,7 +276,8 @@ def test_each_pairs_evidence_says_how_far_its_calls_held_on_unseen_articles(pred
 def test_the_trust_table_counts_a_single_call_in_the_singular_and_says_never_called(predictions, tmp_path):
     """The coverage report's trust table read "0 of 1 calls right" for the TTP's mediation and
     "0 of 0 calls right" for a pair the model never called there (a share of nothing, read as a
-    measure): one call reads "call", and a pair never called says so, as its evidence would."""
+    measure): one call reads "call", and a pair never called says so, as its evidence would, on
+    the newest articles too."""
     from stance.scheme import Scheme
     from training import reliability
 
@@ -284,8 +289,15 @@ def test_the_trust_table_counts_a_single_call_in_the_singular_and_says_never_cal
             "sentence_id": "u-0:0",
             "true": ["ttp", "accusation"],
             "predicted": ["ttp", "mediation"],
+            "block": 2,
         },
-        {"article": "u-1", "sentence_id": "u-1:0", "true": ["ttp", "demand"], "predicted": ["none", "none"]},
+        {
+            "article": "u-1",
+            "sentence_id": "u-1:0",
+            "true": ["ttp", "demand"],
+            "predicted": ["none", "none"],
+            "block": 1,
+        },
     ]
     trust = reliability.summary(calls, reliability.ROLLING, scheme.pairs, None)
     record = {"model": "models:/stance-classifier/7", "data_version": "?", "scheme_hash": scheme.hash}
@@ -300,6 +312,9 @@ def test_the_trust_table_counts_a_single_call_in_the_singular_and_says_never_cal
     demand, _, _, mediation = (" ".join(c) for c in cells)
     assert mediation.startswith("0 of 1 call right ")
     assert demand.startswith("never called ") and "1 labeled" in demand
+    # on the newest block alone: a pair called before but not there is never called there, as its
+    # evidence says ("newest: 0 of 0" until session 47); a pair never called at all says it once
+    assert mediation.endswith(" newest: never called") and "newest" not in demand
 
 
 def test_a_stance_said_again_in_one_article_counts_its_sentences_and_one_article(predictions, tmp_path):
@@ -612,6 +627,29 @@ def test_each_period_says_how_many_articles_its_counts_come_from(predictions, tm
     assert "A period with no article is shaded grey; its zeros are no coverage, not no stance." in html
 
 
+def test_a_report_says_which_sentences_are_in_another_script_than_english(predictions, tmp_path):
+    """An Urdu article in the folder was counted beside the English ones, its calls made by a model
+    that learned from English alone, without a word; the report now says so under its header, in
+    summary.json and on the command's output, as predict does."""
+    path, meta, rows = predictions
+    rows[3]["text"] = "افغان طالبان کے ترجمان ذبیح اللہ مجاہد نے الزامات کو مسترد کر دیا۔"
+    rows[4]["text"] = '"ہم نے بار بار کہا ہے," the spokesperson said, adding that patience was running out.'
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "report"
+    res = run_cli("report", str(path), "--meta", str(meta), "--out", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    said = (
+        "1 of these 5 sentences (1 of 3 articles: a-2) are written mostly in another script than English "
+        "(Arabic letters): the model learned from English coverage alone, so its calls on them are no "
+        "measure of what they say"
+    )
+    assert f"  another script: {said}\n" in res.stdout.decode()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["other_script"] == {"sentences": 1, "articles": ["a-2"], "scripts": ["Arabic"]}
+    html = (out / "report.html").read_text()
+    assert '<p id="other-script"' in html and said in re.sub(r"<[^>]+>", "", html)
+
+
 def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_path):
     from training import report
 
@@ -621,6 +659,7 @@ def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_p
         "sentences": 5,
         "undated": [],
         "in_sample": None,
+        "other_script": None,
         "meta_note": None,
         "checks": 0,
         "reused": 0,

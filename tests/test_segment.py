@@ -154,6 +154,73 @@ def test_html_is_recognised_by_content_too():
     assert html_to_text("<p>One.</p><p>Two <i>words</i>.</p>") == "One.\nTwo words."
 
 
+def test_a_saved_pages_paragraph_wrapped_in_its_source_is_one_line_of_text():
+    """A page's source often wraps a paragraph over several lines; a browser shows one paragraph,
+    and so must the text: each source line was read as a line of its own, and a sentence cut at
+    each one ("hand over" / "commanders of the banned TTP, …") was scored in pieces."""
+    page = (
+        "<html><body><article><h1>Talks stall</h1>\n<p>Pakistan on Tuesday demanded that the Afghan"
+        " Taliban hand over\n    commanders of the banned TTP, a senior official said after the\r\n"
+        "talks ended without agreement.</p>\n<p>Kabul rejected it.<br>\nIslamabad said so.</p>"
+        "<!-- a\ncomment --><pre>one\ntwo</pre></article></body></html>"
+    )
+    assert html_to_text(page).split("\n") == [
+        "Talks stall",
+        "Pakistan on Tuesday demanded that the Afghan Taliban hand over commanders of the banned TTP,"
+        " a senior official said after the talks ended without agreement.",
+        "Kabul rejected it.",
+        "Islamabad said so.",
+        "one",
+        "two",
+    ]
+
+
+PDF_TEXT = """Doha talks resume as Pakistan sets deadline for action
+against TTP
+
+Islamabad and Kabul resumed nego-
+tiations in Doha on Thursday, with Qatari mediators pressing both
+delegations to agree on a written mechanism. Pakistan's delegation, led by
+the national security adviser, demanded that the Taliban act within thirty
+days. Pakistani officials
+accused the Taliban of sheltering militants responsible for attacks in Khyber
+Pakhtunkhwa and Balochistan.
+
+                              1
+"""
+
+
+def test_text_copied_from_a_pdf_with_a_break_at_each_line_end_is_split_into_whole_sentences():
+    """A PDF's text (pdftotext, or copied from a viewer) breaks every line at the page's width
+    and hyphenates across lines. Each line was read as a paragraph: sentences were scored in
+    pieces, and a piece under four words ("against TTP", "Pakistani officials", the accusation's
+    holder) was dropped as page furniture without a word."""
+    texts = [s.text.replace("\n", " ") for s in segment(Article("brief", PDF_TEXT))]
+    assert texts == [
+        "Doha talks resume as Pakistan sets deadline for action against TTP",
+        "Islamabad and Kabul resumed nego- tiations in Doha on Thursday, with Qatari mediators pressing"
+        " both delegations to agree on a written mechanism.",
+        "Pakistan's delegation, led by the national security adviser, demanded that the Taliban act"
+        " within thirty days.",
+        "Pakistani officials accused the Taliban of sheltering militants responsible for attacks in"
+        " Khyber Pakhtunkhwa and Balochistan.",
+    ]
+    for s in segment(Article("brief", PDF_TEXT)):
+        assert PDF_TEXT[s.start : s.end] == s.text
+
+
+def test_a_line_that_ends_without_a_full_stop_stays_a_line_in_an_article_of_paragraph_lines():
+    """Only text broken at line ends throughout is joined: an article with a paragraph a line
+    (every labeled one) keeps a subheading or a caption without a full stop as a line of its own."""
+    text = "Talks collapse in Doha\nPakistan said the talks had failed.\nA Taliban fighter in Kabul\nhe said."
+    assert [s.text for s in segment(Article("x", text))] == [
+        "Talks collapse in Doha",
+        "Pakistan said the talks had failed.",
+        "A Taliban fighter in Kabul",
+        "he said.",
+    ]
+
+
 def test_corpus_sentence_boundaries_match_the_annotators_spans():
     """The corpus was annotated on another splitter's boundaries; ours must line up."""
     import json

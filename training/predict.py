@@ -21,7 +21,15 @@ from typing import Annotated
 
 import typer
 
-from labeling.articles import Article, article_meta, check_sentences, read_article, read_stdin_article
+from labeling.articles import (
+    Article,
+    article_meta,
+    check_sentences,
+    other_script,
+    other_script_note,
+    read_article,
+    read_stdin_article,
+)
 from labeling.segment import Sentence, segment
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
@@ -302,8 +310,9 @@ def cli(
         sys.stdout.write(text)
     if profile_out:
         write_atomic(profile_out, json.dumps([article_record(r) for r in results], indent=2))
-    if note := _in_sample_note(results, predictor.model.data_version):
-        print(note, file=sys.stderr)
+    for note in (_in_sample_note(results, predictor.model.data_version), _script_note(results)):
+        if note:
+            print(note, file=sys.stderr)
 
 
 def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> str | None:
@@ -321,6 +330,22 @@ def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> s
     return (
         f"note: {len(hit)} of these {len(preds)} sentences ({named}) were the model's labeled training "
         "data: its calls on them are in-sample, no measure of how it does on new coverage"
+    )
+
+
+def _script_note(results: list[ArticleResult]) -> str | None:
+    """A note when some sentences are written mostly in another script than English (an Urdu,
+    Pashto or Dari article in the folder): the model learned from English coverage alone, and
+    scores them all the same, at any p."""
+    preds = [p for r in results for p in r.sentences]
+    seen = other_script([(p.article, p.text) for p in preds])
+    if not seen:
+        return None
+    articles = seen["articles"]
+    named = ", ".join(articles[:3]) + (f" and {len(articles) - 3} more" if len(articles) > 3 else "")
+    return (
+        f"note: {seen['sentences']} of these {len(preds)} sentences ({named}) {other_script_note(seen)}; "
+        "score an English translation instead"
     )
 
 

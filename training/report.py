@@ -29,6 +29,7 @@ from typing import Annotated
 
 import typer
 
+from labeling.articles import other_script
 from stance import paths
 from stance.console import counted
 from stance.errors import StanceError
@@ -188,15 +189,15 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         note = trust_unread(named, kept, header)
         header |= {"trust_note": note} if note else {}
     unlisted = sorted({p.article for p in preds} - metas.keys())  # before from_predictions fills them in
+    # where the dates came from, read before from_predictions fills in a blank one for each article
+    meta_from = _meta_source(meta_path, metas, batch)
     rows = from_predictions(preds, metas, headlines, scheme)
     agg = aggregate(rows, scheme, by)
     articles = {r.meta.article: r.meta for r in rows}
     header |= {
         "input": str(input_path),
         "input_hash": input_hash(files + ([meta_path] if meta_path else [])),
-        "meta": str(meta_path)
-        if meta_path
-        else ("the batch's rows" if batch else "the profile lines" if metas else "none"),
+        "meta": meta_from,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "by": by,
         "articles": len(articles),
@@ -209,6 +210,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         unlisted, meta_path, input_path if input_path.is_dir() and not batch else None
     )
     header["in_sample"] = in_sample(rows, header["data_version"])
+    header["other_script"] = other_script([(r.meta.article, r.text) for r in rows])
     checks = prediction_checks(rows, scheme)
     out.mkdir(parents=True, exist_ok=True)
     write_outputs(
@@ -223,10 +225,23 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
     )
     return {
         "out": str(out),
-        **{k: header[k] for k in ("articles", "sentences", "undated", "skipped", "in_sample", "meta_note")},
+        **{
+            k: header[k]
+            for k in ("articles", "sentences", "undated", "skipped", "in_sample", "other_script", "meta_note")
+        },
         "checks": len(checks),
         "reused": reused,
     }
+
+
+def _meta_source(meta_path: Path | None, metas: dict, batch: bool) -> str:
+    """Where the articles' dates, outlets and urls came from, in the header's words; "none" where
+    nothing gave any (a folder without articles.tsv was said to be read from "the profile lines")."""
+    if meta_path:
+        return str(meta_path)
+    if not metas:
+        return "none"
+    return "the batch's rows" if batch else "the profile lines"
 
 
 def meta_note(unlisted: list[str], meta_path: Path | None, folder: Path | None) -> str | None:
@@ -387,6 +402,10 @@ def cli(
             f"{r['articles']} articles) were the model's labeled training data; its calls on them are no "
             "measure of new coverage (the report says so at its top)"
         )
+    if seen := r["other_script"]:
+        from training.report_render import other_script_said
+
+        print(f"  another script: {other_script_said(seen, r['sentences'], r['articles'])}")
     print(f"  {Path(r['out']) / 'report.html'} (open it in a browser; CSV/JSON beside it)")
 
 

@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+from labeling.articles import other_script_note
 from stance.io import write_atomic
 from stance.scheme import Scheme
 from training import reliability
@@ -215,5 +216,19 @@ def write_outputs(
         pair_trust={f"{a}/{s}": pair_trust(trust, a, s) for a, s in pairs} if trust else {},
         few=reliability.FEW,
         undated=[articles[a] for a in header["undated"]],
+        other_script=other_script_said(seen, header["sentences"], header["articles"])
+        if (seen := header.get("other_script"))
+        else None,
     )
     write_atomic(out / "report.html", html)
+
+
+def other_script_said(seen: dict, sentences: int, articles: int) -> str:
+    """The sentences in another script than English, in the command's and the header's words."""
+    named = ", ".join(seen["articles"][:3]) + (
+        f" and {len(seen['articles']) - 3} more" if len(seen["articles"]) > 3 else ""
+    )
+    return (
+        f"{seen['sentences']} of these {sentences} sentences ({len(seen['articles'])} of {articles} "
+        f"articles: {named}) {other_script_note(seen)}"
+    )
