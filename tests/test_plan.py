@@ -118,6 +118,29 @@ def test_the_same_article_twice_in_the_folder_is_planned_once(tmp_path):
     ) in " ".join(out.split())
 
 
+def test_an_empty_file_in_the_folder_is_skipped_and_named(tmp_path):
+    """One empty download among the articles stopped the whole plan (`error: …/empty.txt: is empty`):
+    the others are planned, as report and score-batch read past such a file, and one line names it."""
+    code, out, result = plan_of(
+        tmp_path, ("istanbul.txt", ARTICLE), ("empty.txt", ""), ("blank.txt", " \n\t\n")
+    )
+    assert code == 0, out
+    assert result["unlabeled"] == 4 and {p["article"] for p in result["plan"]} == {"istanbul"}
+    said = " ".join(out.split())
+    for name in ("blank.txt", "empty.txt"):
+        assert (
+            f"{tmp_path / 'new' / name}: is empty; skipped: not an article (leave it out of `stance labeling "
+            "push`, which refuses it)"
+        ) in said
+    # a folder of nothing but such files is one line, in score-batch's and report's words
+    (tmp_path / "new" / "istanbul.txt").unlink()
+    code, out, _ = plan_of(tmp_path)
+    assert code == 2 and out.strip() == (
+        f"error: {tmp_path / 'new'}: none of its 2 article files can be read (the first: "
+        f"{tmp_path / 'new' / 'blank.txt'}: is empty); nothing written"
+    )
+
+
 def test_a_folder_with_nothing_to_plan_says_why_in_one_line(tmp_path):
     """No sentences at all, every sentence labeled, no folder, a file: each its own line."""
     folder = tmp_path / "new"

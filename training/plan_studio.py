@@ -89,14 +89,16 @@ def from_folder(folder: Path, labeled: Labeled, notes: list[str]) -> list[Candid
     """The sentences of the folder's articles that no snapshot holds. An article whose text an
     earlier one of the folder holds (a page saved under two names) is left out with a note, as
     ``push`` leaves it out: planned, its sentences took the budget twice and never became tasks."""
-    from labeling.articles import read_article
+    from labeling.articles import check_any_read
     from labeling.loop import SentenceIndex, normal_text, same_text_note
     from labeling.segment import segment
 
     files = article_files(folder)
-    here, seen, out, n_sentences = SentenceIndex(), {}, [], 0
+    here, seen, out, n_sentences, skipped = SentenceIndex(), {}, [], 0, []
     for path in files:
-        sentences = segment(read_article(path))
+        if (article := _read_or_skip(path, skipped, notes)) is None:
+            continue
+        sentences = segment(article)
         article = sentences[0].article if sentences else path.stem
         texts = {normal_text(s.text) for s in sentences}
         if texts and (found := here.same_text(article, texts)):
@@ -108,6 +110,7 @@ def from_folder(folder: Path, labeled: Labeled, notes: list[str]) -> list[Candid
         n_sentences += len(sentences)
         out += [Candidate(s) for s in sentences if s not in labeled]
     n = len(files)
+    check_any_read(folder, skipped, n)
     if not n_sentences:
         raise StanceError(
             f"{folder}: its {n} article file{'s' if n > 1 else ''} hold{'' if n > 1 else 's'} no sentences to plan"
@@ -118,6 +121,22 @@ def from_folder(folder: Path, labeled: Labeled, notes: list[str]) -> list[Candid
             f"article{'s' if len(seen) > 1 else ''} in {folder} (by id or by text)"
         )
     return out
+
+
+def _read_or_skip(path: Path, skipped: list[dict], notes: list[str]):
+    """The article, or None with a line saying why it is skipped (an empty download, a binary
+    file): the folder's other articles are planned, as ``report`` and ``score-batch`` read past such
+    a file. It stopped the whole plan, naming only that file."""
+    from labeling.articles import read_article
+
+    try:
+        return read_article(path)
+    except StanceError as exc:
+        skipped.append({"file": str(path), "error": str(exc)})
+        notes.append(
+            f"{exc}; skipped: not an article (leave it out of `stance labeling push`, which refuses it)"
+        )
+        return None
 
 
 def apply(studio, project_id: int, picked: list[dict], data: dict[int, dict]) -> int:
