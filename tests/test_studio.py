@@ -74,6 +74,25 @@ def test_a_tsv_line_without_a_tab_is_named_as_such(scheme, tmp_path):
     assert str(e.value) == f"{tsv}:1: 'task' must be a task id (a positive integer), got '²'"
 
 
+def test_a_batch_that_cannot_be_written_is_refused_before_the_server(tmp_path, monkeypatch):
+    """`next -o` and `disagreements -o` a folder, or a path under a file, as `plan -o` and `predict -o`
+    refuse it: one line, before the server is asked (it was asked, then `cannot write (Is a directory)`,
+    and `cannot write (File exists)` for a path under a file)."""
+    monkeypatch.setenv("LABEL_STUDIO_URL", f"http://127.0.0.1:{free_port()}")  # no server: never reached
+    (tmp_path / "notes").write_text("")
+    for command in (("next", "--as", "ann"), ("disagreements",)):
+        code, out = cli("labeling", *command, "-o", str(tmp_path))
+        assert (
+            code == 2
+            and out.strip() == f"error: {tmp_path}: is a directory, not a file to write the batch to"
+        )
+        code, out = cli("labeling", *command, "-o", str(tmp_path / "notes" / "batch.jsonl"))
+        assert code == 2 and out.strip() == (
+            f"error: {tmp_path / 'notes' / 'batch.jsonl'}: cannot write the batch ({tmp_path / 'notes'} is a "
+            "file, not a folder)"
+        )
+
+
 def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme):
     xml = label_config(scheme)
     for label in [*scheme.actor_labels, *scheme.stance_labels]:
