@@ -103,7 +103,7 @@ def next_cli(
     studio = Studio.connect()
     found = studio.project(_title(project))
     overlap = project_overlap(found)
-    rows = next_batch(studio, found.id, annotator, overlap, limit, articles or [])
+    rows = next_batch(studio, found.id, annotator, overlap, limit, articles or [], out)
     write_batch(rows, out)
     if not rows:
         of = "of these articles " if articles else ""
@@ -128,7 +128,7 @@ def disagreements_cli(
 
     check_writable(out, "batch")
     studio = Studio.connect()
-    rows = disagreements(studio, studio.project(_title(project)).id, Scheme.load(), articles or [])
+    rows = disagreements(studio, studio.project(_title(project)).id, Scheme.load(), articles or [], out)
     write_batch(rows, out)
     if not rows:
         of = "of these articles " if articles else ""

@@ -1107,6 +1107,35 @@ def test_a_batch_decided_over_two_sittings_is_sent_in_two_parts_with_partial(stu
     assert all(len(t["annotations"]) == 1 for t in labeled)
 
 
+def test_a_filled_in_batch_not_yet_submitted_is_not_written_over(studio, tmp_path):
+    """`next -o batch.jsonl` again before `submit` replaced the rows whose pairs were set with the
+    same tasks' empty rows: the labels were lost, with the usual "3 tasks for ann-u" line."""
+    title, batch = "unsent", tmp_path / "batch.jsonl"
+    assert cli("labeling", "init", "-p", title, "--overlap", "1")[0] == 0
+    ensure_annotators(studio, ["ann-u"])
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    take = ("labeling", "next", "-p", title, "--as", "ann-u", "--limit", "3", "-o", str(batch))
+    assert cli(*take)[0] == 0
+    rows = [json.loads(line) for line in batch.read_text().splitlines()]
+    rows[0]["pairs"] = "none"
+    batch.write_text(filled := "".join(json.dumps(r) + "\n" for r in rows))
+    for command in (take, ("labeling", "disagreements", "-p", title, "-o", str(batch))):
+        code, out = cli(*command)
+        submit_as = "--as ann-u" if command is take else "--as REVIEWER --review"
+        assert code == 2 and out.strip() == (
+            f"error: {batch}: the labels of 1 row are not submitted yet (task {rows[0]['task']}, the first): send "
+            f"them first (`stance labeling submit {batch} {submit_as} --partial`), or write this batch to another "
+            "file; nothing was written"
+        )
+        assert batch.read_text() == filled
+    # once sent, the file is written over with the next tasks
+    assert cli("labeling", "submit", str(batch), "-p", title, "--as", "ann-u", "--partial")[0] == 0
+    code, out = cli(*take)
+    assert code == 0, out
+    again = [json.loads(line) for line in batch.read_text().splitlines()]
+    assert len(again) == 3 and rows[0]["task"] not in {r["task"] for r in again}
+
+
 # -- a team: annotators, their queues, a reviewer ------------------------------------------------
 @pytest.mark.slow
 def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, tmp_path, monkeypatch):
