@@ -172,3 +172,22 @@ def test_the_summary_lines_say_reached_or_not(tmp_path):
         "--target", "0.01", "--no-mlflow", "--out", str(tmp_path),
     )  # fmt: skip
     assert "random: stance macro-F1 0.010 reached at 50 labels\n" in out.stdout.decode()
+
+
+def test_a_strategy_slower_than_random_says_it_took_more_labels():
+    """`diverse: … reached at 346 labels, -22 vs random` read as 22 labels fewer than random; it
+    needed 22 more (random reached at 324). Each line now says which, in words."""
+    from training.simulate_report import target_line
+
+    lines = [
+        target_line("diverse", {"labels": 346.2, "saved_vs_random": -22.4}, 0.335),
+        target_line("uncertainty", {"labels": 342.0, "saved_vs_random": 105.3}, 0.55),
+        target_line("uncertainty", {"labels": 324.2, "saved_vs_random": 0.1}, 0.335),
+        target_line("random", {"labels": 324.0, "saved_vs_random": 0.0}, 0.335),
+    ]
+    assert lines == [
+        "diverse: stance macro-F1 0.335 reached at 346 labels, 22 more than random",
+        "uncertainty: stance macro-F1 0.550 reached at 342 labels, 105 fewer than random",
+        "uncertainty: stance macro-F1 0.335 reached at 324 labels, as many as random",
+        "random: stance macro-F1 0.335 reached at 324 labels",
+    ]
