@@ -190,6 +190,38 @@ def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):
     ) in " ".join(out.split())
 
 
+def test_a_simulation_summary_that_cannot_be_read_is_named_and_diverse_is_used(tmp_path):
+    """A cut or hand-edited summary.json was a JSONDecodeError or KeyError traceback, and no plan."""
+    from stance import paths
+    from training.plan import best_strategy
+
+    summary = tmp_path / "summary.json"
+    for text, what in [
+        (b'{"data_version": "93c2ad279699", "to_tar', "not valid JSON"),
+        (b"\xff\xfe{", "not valid JSON"),
+        (b"{}", "not a summary of `stance labeling simulate`"),
+        (b'{"to_target": {"random": 300}}', "not a summary of `stance labeling simulate`"),
+    ]:
+        summary.write_bytes(text)
+        assert best_strategy(summary) == (
+            "diverse",
+            f"{summary} is {what}; run `stance labeling simulate` again",
+        )
+    # the command plans by it
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "istanbul.txt").write_text(ARTICLE)
+    kept = paths.state() / "simulate" / "summary.json"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text("{}")
+    try:
+        code, out = cli("labeling", "plan", "--budget", "2", "--articles", str(folder))
+    finally:
+        kept.unlink()
+    assert code == 0, out
+    assert f"2 of 4 unlabeled sentences by 'diverse' ({kept} is not a summary of" in " ".join(out.split())
+
+
 def test_plan_refuses_bad_input_in_one_line(tmp_path):
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--strategy", "diverse")
     assert (
