@@ -99,6 +99,11 @@ def test_bad_settings_are_one_clear_line():
         Settings(strategies=("random", "smart"))
     with pytest.raises(StanceError, match=r"--batch must be at least 1 \(got 0\)"):
         Settings(batch=0)
+    # `--strategies ,` simulated every seed, then stopped on a max() traceback
+    with pytest.raises(
+        StanceError, match=r"^--strategies names no strategy; choose from random, uncertainty, diverse$"
+    ):
+        Settings(strategies=())
     # 0 read as "no limit" and ran the whole pool (11 minutes) unsaid; -5 said "a pool of -5"
     for wrong in (0, -5, 50):
         with pytest.raises(StanceError) as e:
@@ -154,6 +159,19 @@ def test_a_bad_target_is_refused_before_any_simulating(tmp_path):
     text = out.stdout.decode() + out.stderr.decode()
     assert text.strip() == "error: --target must be a macro-F1 in (0, 1] (got 62.0)"  # no pool, no rounds
     assert not any(tmp_path.iterdir())
+
+
+def test_an_out_that_is_not_a_folder_is_refused_before_any_simulating(tmp_path):
+    """`--out` a file was `error: FILE: File exists` once every seed had been simulated (minutes)."""
+    from tests.conftest import run_cli
+
+    (taken := tmp_path / "curves").write_text("kept\n")
+    out = run_cli(
+        "labeling", "simulate", "--seeds", "1", "--max-labels", "150", "--no-mlflow", "--out", str(taken)
+    )
+    text = out.stdout.decode() + out.stderr.decode()
+    assert out.returncode == 2 and text.strip() == f"error: --out {taken}: exists and is not a folder"
+    assert taken.read_text() == "kept\n"
 
 
 def test_the_summary_lines_say_reached_or_not(tmp_path):

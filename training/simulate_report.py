@@ -174,6 +174,10 @@ def cli(
                         quota, max_labels, stand_in)  # fmt: skip
     if target is not None and not 0 < target <= 1:  # before the minutes of simulating, not after
         raise StanceError(f"--target must be a macro-F1 in (0, 1] (got {target})")
+    if out:  # a file or a read-only place was "File exists" once every seed had been simulated
+        from training.report import check_writable
+
+        check_writable(out)
     scheme = Scheme.load()
     snapshot = snapshot or latest_snapshot()
     pool, test = load_splits(scheme, snapshot)
