@@ -141,6 +141,22 @@ def test_an_empty_file_in_the_folder_is_skipped_and_named(tmp_path):
     )
 
 
+def test_a_coverage_folder_is_planned_from_its_articles_folder(tmp_path):
+    """A drop of coverage as the project keeps it (articles.tsv beside articles/, which report and
+    score-batch read) was `no article files (.txt, .html, .htm) to plan from`."""
+    drop = tmp_path / "drop"
+    (drop / "articles").mkdir(parents=True)
+    (drop / "articles" / "istanbul.txt").write_text(ARTICLE)
+    (drop / "articles.tsv").write_text(
+        "article\turl\toutlet\tdate\theadline\nistanbul\t\tDawn\t2026-12-01\tTalks\n"
+    )
+    code, out = cli("labeling", "plan", "--budget", "2", "--articles", str(drop), "--strategy", "uncertainty")
+    assert code == 0, out
+    said = " ".join(out.split())
+    assert "2 of 4 unlabeled sentences by 'uncertainty'" in said
+    assert f"next: push these articles (`stance labeling push {drop / 'articles'}/…`)" in said
+
+
 def test_a_folder_with_nothing_to_plan_says_why_in_one_line(tmp_path):
     """No sentences at all, every sentence labeled, no folder, a file: each its own line."""
     folder = tmp_path / "new"
@@ -225,7 +241,9 @@ def test_a_simulation_summary_that_cannot_be_read_is_named_and_diverse_is_used(t
 def test_plan_refuses_bad_input_in_one_line(tmp_path):
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--strategy", "diverse")
     assert (
-        code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html, .htm) to plan from"
+        code == 2
+        and out.strip()
+        == f"error: {tmp_path}: no article files (.txt, .html, .htm) in it or in its articles/ folder to plan from"
     )
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--apply")
     assert code == 2 and "error: --apply ranks Label Studio tasks" in out

@@ -274,8 +274,10 @@ def cli(
     for note in notes:  # a note names files, whose names may hold [brackets]
         console.print(escape(note))
     if articles:  # Label Studio serves what is labeled: the plan is a preview until the articles are there
+        from training.batch_inputs import articles_folder
+
         next_step = (
-            f"push these articles (`stance labeling push {articles}/…`), then `stance labeling plan "
+            f"push these articles (`stance labeling push {articles_folder(articles)}/…`), then `stance labeling plan "
             f"--budget {budget} --apply` ranks their tasks in Label Studio's '{PLAN_VIEW}' tab"
         )
     elif not apply_plan:

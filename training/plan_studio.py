@@ -15,7 +15,7 @@ from pathlib import Path
 from labeling.segment import Sentence
 from stance.console import counted
 from stance.errors import StanceError
-from training.batch_inputs import ARTICLE_SUFFIXES
+from training.batch_inputs import ARTICLE_SUFFIXES, articles_folder
 
 PLAN_VIEW = "plan"
 
@@ -74,14 +74,19 @@ def from_studio(
 
 
 def article_files(folder: Path) -> list[Path]:
-    """The folder's article files, or one line saying why there are none to read."""
+    """The article files of the folder, or of its ``articles/`` folder where it has one (coverage's
+    layout, which ``report`` and ``score-batch`` read; plan found no article there), or one line
+    saying why there are none to read."""
     if not folder.exists():
         raise StanceError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise StanceError(f"{folder} is a file; --articles takes a folder of articles")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
+    where = articles_folder(folder)
+    files = sorted(p for p in where.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
-        raise StanceError(f"{folder}: no article files (.txt, .html, .htm) to plan from")
+        raise StanceError(
+            f"{folder}: no article files (.txt, .html, .htm) in it or in its articles/ folder to plan from"
+        )
     return files
 
 
