@@ -157,6 +157,17 @@ def test_a_coverage_folder_is_planned_from_its_articles_folder(tmp_path):
     assert f"next: push these articles (`stance labeling push {drop / 'articles'}/…`)" in said
 
 
+def test_two_files_of_one_article_name_are_refused_as_report_refuses_them(tmp_path):
+    """x.txt beside x.html were planned as one article 'x' of both texts (its quota, its ids);
+    score-batch and report refuse the folder in one line."""
+    doha = "<p>Qatar hosted the delegations in Doha. Pakistan accused Kabul of sheltering the TTP.</p>"
+    code, out, _ = plan_of(tmp_path, ("istanbul.txt", ARTICLE), ("istanbul.html", doha))
+    assert code == 2 and out.strip() == (
+        f"error: {tmp_path / 'new'}: istanbul.html and istanbul.txt are both article 'istanbul' (an article is "
+        "named by its file name without the suffix): keep one, or rename the other; nothing written"
+    )
+
+
 def test_a_folder_with_nothing_to_plan_says_why_in_one_line(tmp_path):
     """No sentences at all, every sentence labeled, no folder, a file: each its own line."""
     folder = tmp_path / "new"

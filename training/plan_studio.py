@@ -15,7 +15,7 @@ from pathlib import Path
 from labeling.segment import Sentence
 from stance.console import counted
 from stance.errors import StanceError
-from training.batch_inputs import ARTICLE_SUFFIXES, articles_folder
+from training.batch_inputs import ARTICLE_SUFFIXES, articles_folder, check_one_file_per_article
 
 PLAN_VIEW = "plan"
 
@@ -87,6 +87,7 @@ def article_files(folder: Path) -> list[Path]:
         raise StanceError(
             f"{folder}: no article files (.txt, .html, .htm) in it or in its articles/ folder to plan from"
         )
+    check_one_file_per_article(files)  # x.txt beside x.html: two texts planned as one article 'x'
     return files
 
 
