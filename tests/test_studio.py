@@ -323,6 +323,37 @@ def test_push_without_a_champion_says_so_and_pushes_the_tasks(studio, tmp_path, 
     assert len(sentence_ids(studio, studio.project("no model").id)) == len(segment(read_article(ARTICLES[0])))
 
 
+def test_push_refuses_two_files_of_one_article_and_reads_a_file_given_twice_once(studio, tmp_path):
+    """dawn/index.html and tolo/index.html (or x.txt beside x.html) were pushed as one article
+    'index' of both texts, whose second text `pull` could not read; a file given twice (a glob and
+    its name) said each of its notes twice."""
+    title = "one name"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    (tmp_path / "dawn").mkdir()
+    (tmp_path / "tolo").mkdir()
+    dawn, tolo = tmp_path / "dawn" / "index.txt", tmp_path / "tolo" / "index.txt"
+    dawn.write_text(UNLABELED)
+    tolo.write_bytes(ARTICLES[1].read_bytes())
+    code, out = cli("labeling", "push", "-p", title, "--no-predictions", str(dawn), str(tolo))
+    assert code == 2 and " ".join(out.split()) == (
+        f"error: {dawn} and {tolo} are both article 'index' (an article is named by its file name, without its "
+        "folder and suffix): push each article once, under a name of its own; nothing was pushed"
+    )
+    assert sentence_ids(studio, studio.project(title).id) == []
+    code, out = cli(
+        "labeling",
+        "push",
+        "-p",
+        title,
+        "--no-predictions",
+        str(dawn),
+        str(tmp_path / "dawn" / ".." / "dawn" / "index.txt"),
+    )
+    assert code == 0, out
+    assert out.count(f"{dawn}: article 'index' is in none of") == 1
+    assert f"{len(segment(read_article(dawn)))} tasks created" in out
+
+
 @pytest.mark.slow
 def test_push_skips_an_article_already_there_under_another_name(studio, tmp_path):
     """The same article under another file name (another article id, so other sentence ids) was
