@@ -287,16 +287,26 @@ def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_
     )
     code, out = cli("labeling", "push", "--project", "plan", "--no-predictions", *map(str, seeds))
     assert code == 0, out
+    # a task imported another way (the UI, another tool): no article or sentence id to plan by
+    project_id = studio.project("plan").id
+    studio.client.projects.import_tasks(
+        project_id,
+        request=[{"data": {"text": "Officials met in Doha.", "context_before": "", "context_after": ""}}],
+    )
     code, out = cli(
         "labeling", "plan", "--project", "plan", "--budget", "4", "--strategy", "diverse", "--apply"
     )
     assert code == 0, out
+    said = " ".join(out.split())
     assert (
         "1 open task of the project left out: the snapshot already holds its sentence (by id or by text); "
         "`next` serves it after the planned ones"
-    ) in " ".join(out.split())
+    ) in said
+    assert (  # it was left out with no word
+        "1 open task of the project left out: it was not made by `stance labeling push` (no article and "
+        "sentence id); `next` serves it after the planned ones"
+    ) in said
     assert "plan applied: 4 tasks ranked in the 'plan' tab (4 tasks updated, old ranks cleared)" in out
-    project_id = studio.project("plan").id
     ranked = sorted(
         (t["data"]["plan_rank"], t["data"]["article"])
         for t in studio.export(project_id)

@@ -52,25 +52,38 @@ def from_studio(
     whose sentence the snapshot holds is left out, and ``notes`` says how many: the plan's "of 38"
     beside a project's 43 open tasks said nothing of the 5, which ``next`` still serves."""
     tasks = studio.export(project_id)
-    out, held = [], 0
+    out, held, foreign = [], 0, 0
     for t in tasks:
         d = t.get("data", {})
         if any(not a.get("was_cancelled") for a in t.get("annotations", [])):
             continue
         if not {"article", "sentence_id", "text"} <= set(d):
-            continue  # not a task of `stance labeling push`
+            foreign += 1  # not a task of `stance labeling push`: no sentence to score
+            continue
         sentence = Sentence(d["article"], d["sentence_id"], d.get("start"), d.get("end"), d["text"])
         if sentence not in labeled:
             out.append(Candidate(sentence, t["id"]))
         else:
             held += 1
-    if held and notes is not None:
-        notes.append(
-            f"{counted(held, 'open task')} of the project left out: the snapshot already holds "
-            f"{'its sentence' if held == 1 else 'their sentences'} (by id or by text); "
-            f"`next` serves {'it' if held == 1 else 'them'} after the planned ones"
-        )
+    if notes is not None:
+        notes += left_out_notes(held, foreign)
     return out, {t["id"]: t.get("data", {}) for t in tasks}
+
+
+def left_out_notes(held: int, foreign: int) -> list[str]:
+    """Why open tasks of the project are not in the plan, which ``next`` still serves after it: the
+    plan's "of 38" beside 43 open tasks said nothing of the 5."""
+    it = lambda n, one, many: one if n == 1 else many  # noqa: E731
+    why = [
+        (held, f"the snapshot already holds {it(held, 'its sentence', 'their sentences')} (by id or by text)"),
+        (foreign, f"{it(foreign, 'it was', 'they were')} not made by `stance labeling push` (no article and sentence id)"),
+    ]  # fmt: skip
+    return [
+        f"{counted(n, 'open task')} of the project left out: {reason}; `next` serves {it(n, 'it', 'them')} "
+        "after the planned ones"
+        for n, reason in why
+        if n
+    ]
 
 
 def article_files(folder: Path) -> list[Path]:
