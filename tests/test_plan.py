@@ -272,6 +272,12 @@ def test_plan_refuses_bad_input_in_one_line(tmp_path):
 @pytest.mark.slow
 def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_path):  # noqa: F811
     assert cli("labeling", "init", "--project", "plan")[0] == 0
+    # no task yet: said so, where it was "every one has annotations or is in the snapshot"
+    code, out = cli("labeling", "plan", "--project", "plan", "--budget", "4", "--strategy", "diverse")
+    assert code == 2 and " ".join(out.split()) == (
+        "error: the project has no tasks yet: push articles with `stance labeling push`, or plan from their "
+        "folder with --articles"
+    )
     seeds = [tmp_path / "istanbul.txt", tmp_path / "doha.txt"]
     seeds[0].write_text(ARTICLE)
     seeds[1].write_text(

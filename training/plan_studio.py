@@ -52,6 +52,11 @@ def from_studio(
     whose sentence the snapshot holds is left out, and ``notes`` says how many: the plan's "of 38"
     beside a project's 43 open tasks said nothing of the 5, which ``next`` still serves."""
     tasks = studio.export(project_id)
+    if not tasks:  # as `next` says it; it was "every one has annotations or is in the snapshot"
+        raise StanceError(
+            "the project has no tasks yet: push articles with `stance labeling push`, or plan from their "
+            "folder with --articles"
+        )
     out, held, foreign = [], 0, 0
     for t in tasks:
         d = t.get("data", {})
