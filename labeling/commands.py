@@ -17,6 +17,7 @@ from labeling.studio import ANNOTATOR_DOMAIN, Studio, project_title
 from labeling.sync import import_snapshot, pull, status
 from stance.console import counted
 from stance.errors import redact
+from stance.io import check_writable
 from stance.scheme import Scheme
 
 ProjectOpt = Annotated[
@@ -98,10 +99,11 @@ def next_cli(
     """Write an annotator's next tasks to fill in: no pre-annotations, no other annotator's labels."""
     from labeling.team import next_batch, project_overlap, write_batch
 
+    check_writable(out, "batch")  # before the server: a folder was "cannot write (Is a directory)" after it
     studio = Studio.connect()
     found = studio.project(_title(project))
     overlap = project_overlap(found)
-    rows = next_batch(studio, found.id, annotator, overlap, limit, articles or [])
+    rows = next_batch(studio, found.id, annotator, overlap, limit, articles or [], out)
     write_batch(rows, out)
     if not rows:
         of = "of these articles " if articles else ""
@@ -124,8 +126,9 @@ def disagreements_cli(
     """Write the sentences whose annotators differ on the primary pair and await a reviewer's decision."""
     from labeling.team import disagreements, write_batch
 
+    check_writable(out, "batch")
     studio = Studio.connect()
-    rows = disagreements(studio, studio.project(_title(project)).id, Scheme.load(), articles or [])
+    rows = disagreements(studio, studio.project(_title(project)).id, Scheme.load(), articles or [], out)
     write_batch(rows, out)
     if not rows:
         of = "of these articles " if articles else ""

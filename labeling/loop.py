@@ -299,6 +299,25 @@ def same_text_note(path: Path, found: tuple[str, int], size: int, index: Sentenc
     return f"{path}: {same} article '{other}' {where}; skipped, so no sentence is labeled twice"
 
 
+def once_each(texts: list[tuple[Path, Article]]) -> list[tuple[Path, Article]]:
+    """Each article once: a file given twice is read once, and two files of one article id (x.txt
+    beside x.html, dawn/index.html and tolo/index.html) are refused: push made one article of both
+    texts, whose second text `pull` could not read."""
+    seen: dict[str, Path] = {}
+    out = []
+    for path, article in texts:
+        if article.id not in seen:
+            seen[article.id] = path
+            out.append((path, article))
+        elif seen[article.id].resolve() != path.resolve():
+            raise StanceError(
+                f"{seen[article.id]} and {path} are both article '{article.id}' (an article is named by its file "
+                "name, without its folder and suffix): push each article once, under a name of its own; "
+                "nothing was pushed"
+            )
+    return out
+
+
 def unpullable(path: Path, article: Article) -> str | None:
     """A note for an article whose labels `pull` could not take: it reads an article's text by its id
     from the article folders, and this one is not there (pushed from another folder), or is there
@@ -356,7 +375,7 @@ def push(
 
     An article whose text is already in the project, or earlier in ``articles``, under another
     article id is skipped with a note naming both."""
-    texts = [(p, read_article(p)) for p in articles]  # inputs checked before any server call
+    texts = once_each([(Path(p), read_article(p)) for p in articles])  # inputs checked before any server call
     read = [(p, segment(a)) for p, a in texts]
     project = studio.project(title)
     exported = studio.export(project.id)

@@ -33,6 +33,7 @@ from typing import NamedTuple
 from labeling.studio import ANNOTATOR_DOMAIN, Studio, pairs_to_result, result_to_pairs
 from stance import paths
 from stance.config import Config
+from stance.console import counted
 from stance.errors import StanceError, one_or_several
 from stance.io import dumps_jsonl, read_jsonl, write_atomic
 from stance.scheme import Pair, Scheme
@@ -262,9 +263,11 @@ def batch_row(task: Task) -> dict:
 
 
 def next_batch(
-    studio: Studio, project_id: int, name: str, overlap: int, limit: int, articles: list[str]
-) -> list[dict]:
-    """The annotator's next tasks: not labeled by them, fewer than ``overlap`` labels, queue order."""
+    studio: Studio, project_id: int, name: str, overlap: int, limit: int, articles: list[str],
+    over: Path | None = None,
+) -> list[dict]:  # fmt: skip
+    """The annotator's next tasks: not labeled by them, fewer than ``overlap`` labels, queue order.
+    ``over``, the file the batch is to replace, must hold no labels the annotator has yet to submit."""
     uid = _annotator(studio, name)
     every = tasks_of(studio, project_id)
     if not every:
@@ -272,23 +275,45 @@ def next_batch(
             "the project has no tasks yet: push articles with `stance labeling push`; nothing was written"
         )
     check_patterns(every, articles)
-    tasks = [
-        t
-        for t in queue_order(every)
-        if uid not in t.by
-        and len(t.independent()) < overlap
-        and _matches(t.data.get("article", ""), articles)
-    ]
-    return [batch_row(t) for t in tasks[:limit]]
+    open_ = [t for t in queue_order(every) if uid not in t.by and len(t.independent()) < overlap]
+    if over:
+        check_unsent(over, open_, f"--as {name}")
+    return [batch_row(t) for t in open_ if _matches(t.data.get("article", ""), articles)][:limit]
 
 
-def disagreements(studio: Studio, project_id: int, scheme: Scheme, articles: list[str]) -> list[dict]:
-    """Tasks whose independent annotations differ on the primary pair and have no review yet."""
+def check_unsent(path: Path, open_: list[Task], submit_as: str) -> None:
+    """Refuse to replace a batch file whose filled-in rows are still to be submitted (their tasks in
+    ``open_``): `next -o batch.jsonl` again, before `submit`, replaced the labels set in it with empty
+    rows, and they were lost. Rows already sent, or no longer wanted, do not count."""
+    if not path.is_file():
+        return
+    try:
+        filled = [task for _, task, pairs in _batch_rows(path) if pairs not in (None, "")]
+    except StanceError:
+        return  # not a batch: written over, as any -o is
+    ids = {t.id for t in open_}
+    unsent = [task for task in filled if task in ids]
+    if unsent:
+        raise StanceError(
+            f"{path}: the labels of {counted(len(unsent), 'row')} are not submitted yet (task {unsent[0]}, the first): "
+            f"send them first (`stance labeling submit {path} {submit_as} --partial`), or write this batch "
+            "to another file; nothing was written"
+        )
+
+
+def disagreements(
+    studio: Studio, project_id: int, scheme: Scheme, articles: list[str], over: Path | None = None
+) -> list[dict]:
+    """Tasks whose independent annotations differ on the primary pair and have no review yet.
+    ``over``, the file the batch is to replace, must hold no decision still to be submitted."""
     exported = studio.export(project_id)
     studio.check_labels(project_id, exported, scheme)
     names = studio.users()
     every = tasks_of(studio, project_id, exported)
     check_patterns(every, articles)
+    if over:
+        undecided = [t for t in every if not any(a.get("ground_truth") for a in t.annotations)]
+        check_unsent(over, undecided, "--as REVIEWER --review")
     rows = []
     for t in queue_order(every):
         if not _matches(t.data.get("article", ""), articles) or any(

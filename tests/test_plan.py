@@ -118,6 +118,56 @@ def test_the_same_article_twice_in_the_folder_is_planned_once(tmp_path):
     ) in " ".join(out.split())
 
 
+def test_an_empty_file_in_the_folder_is_skipped_and_named(tmp_path):
+    """One empty download among the articles stopped the whole plan (`error: …/empty.txt: is empty`):
+    the others are planned, as report and score-batch read past such a file, and one line names it."""
+    code, out, result = plan_of(
+        tmp_path, ("istanbul.txt", ARTICLE), ("empty.txt", ""), ("blank.txt", " \n\t\n")
+    )
+    assert code == 0, out
+    assert result["unlabeled"] == 4 and {p["article"] for p in result["plan"]} == {"istanbul"}
+    said = " ".join(out.split())
+    for name in ("blank.txt", "empty.txt"):
+        assert (
+            f"{tmp_path / 'new' / name}: is empty; skipped: not an article (leave it out of `stance labeling "
+            "push`, which refuses it)"
+        ) in said
+    # a folder of nothing but such files is one line, in score-batch's and report's words
+    (tmp_path / "new" / "istanbul.txt").unlink()
+    code, out, _ = plan_of(tmp_path)
+    assert code == 2 and out.strip() == (
+        f"error: {tmp_path / 'new'}: none of its 2 article files can be read (the first: "
+        f"{tmp_path / 'new' / 'blank.txt'}: is empty); nothing written"
+    )
+
+
+def test_a_coverage_folder_is_planned_from_its_articles_folder(tmp_path):
+    """A drop of coverage as the project keeps it (articles.tsv beside articles/, which report and
+    score-batch read) was `no article files (.txt, .html, .htm) to plan from`."""
+    drop = tmp_path / "drop"
+    (drop / "articles").mkdir(parents=True)
+    (drop / "articles" / "istanbul.txt").write_text(ARTICLE)
+    (drop / "articles.tsv").write_text(
+        "article\turl\toutlet\tdate\theadline\nistanbul\t\tDawn\t2026-12-01\tTalks\n"
+    )
+    code, out = cli("labeling", "plan", "--budget", "2", "--articles", str(drop), "--strategy", "uncertainty")
+    assert code == 0, out
+    said = " ".join(out.split())
+    assert "2 of 4 unlabeled sentences by 'uncertainty'" in said
+    assert f"next: push these articles (`stance labeling push {drop / 'articles'}/…`)" in said
+
+
+def test_two_files_of_one_article_name_are_refused_as_report_refuses_them(tmp_path):
+    """x.txt beside x.html were planned as one article 'x' of both texts (its quota, its ids);
+    score-batch and report refuse the folder in one line."""
+    doha = "<p>Qatar hosted the delegations in Doha. Pakistan accused Kabul of sheltering the TTP.</p>"
+    code, out, _ = plan_of(tmp_path, ("istanbul.txt", ARTICLE), ("istanbul.html", doha))
+    assert code == 2 and out.strip() == (
+        f"error: {tmp_path / 'new'}: istanbul.html and istanbul.txt are both article 'istanbul' (an article is "
+        "named by its file name without the suffix): keep one, or rename the other; nothing written"
+    )
+
+
 def test_a_folder_with_nothing_to_plan_says_why_in_one_line(tmp_path):
     """No sentences at all, every sentence labeled, no folder, a file: each its own line."""
     folder = tmp_path / "new"
@@ -167,10 +217,44 @@ def test_a_simulation_on_older_labels_is_named_as_such(tmp_path):
     ) in " ".join(out.split())
 
 
+def test_a_simulation_summary_that_cannot_be_read_is_named_and_diverse_is_used(tmp_path):
+    """A cut or hand-edited summary.json was a JSONDecodeError or KeyError traceback, and no plan."""
+    from stance import paths
+    from training.plan import best_strategy
+
+    summary = tmp_path / "summary.json"
+    for text, what in [
+        (b'{"data_version": "93c2ad279699", "to_tar', "not valid JSON"),
+        (b"\xff\xfe{", "not valid JSON"),
+        (b"{}", "not a summary of `stance labeling simulate`"),
+        (b'{"to_target": {"random": 300}}', "not a summary of `stance labeling simulate`"),
+    ]:
+        summary.write_bytes(text)
+        assert best_strategy(summary) == (
+            "diverse",
+            f"{summary} is {what}; run `stance labeling simulate` again",
+        )
+    # the command plans by it
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "istanbul.txt").write_text(ARTICLE)
+    kept = paths.state() / "simulate" / "summary.json"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text("{}")
+    try:
+        code, out = cli("labeling", "plan", "--budget", "2", "--articles", str(folder))
+    finally:
+        kept.unlink()
+    assert code == 0, out
+    assert f"2 of 4 unlabeled sentences by 'diverse' ({kept} is not a summary of" in " ".join(out.split())
+
+
 def test_plan_refuses_bad_input_in_one_line(tmp_path):
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--strategy", "diverse")
     assert (
-        code == 2 and out.strip() == f"error: {tmp_path}: no article files (.txt, .html, .htm) to plan from"
+        code == 2
+        and out.strip()
+        == f"error: {tmp_path}: no article files (.txt, .html, .htm) in it or in its articles/ folder to plan from"
     )
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--apply")
     assert code == 2 and "error: --apply ranks Label Studio tasks" in out
@@ -188,6 +272,12 @@ def test_plan_refuses_bad_input_in_one_line(tmp_path):
 @pytest.mark.slow
 def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_path):  # noqa: F811
     assert cli("labeling", "init", "--project", "plan")[0] == 0
+    # no task yet: said so, where it was "every one has annotations or is in the snapshot"
+    code, out = cli("labeling", "plan", "--project", "plan", "--budget", "4", "--strategy", "diverse")
+    assert code == 2 and " ".join(out.split()) == (
+        "error: the project has no tasks yet: push articles with `stance labeling push`, or plan from their "
+        "folder with --articles"
+    )
     seeds = [tmp_path / "istanbul.txt", tmp_path / "doha.txt"]
     seeds[0].write_text(ARTICLE)
     seeds[1].write_text(
@@ -203,16 +293,26 @@ def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_
     )
     code, out = cli("labeling", "push", "--project", "plan", "--no-predictions", *map(str, seeds))
     assert code == 0, out
+    # a task imported another way (the UI, another tool): no article or sentence id to plan by
+    project_id = studio.project("plan").id
+    studio.client.projects.import_tasks(
+        project_id,
+        request=[{"data": {"text": "Officials met in Doha.", "context_before": "", "context_after": ""}}],
+    )
     code, out = cli(
         "labeling", "plan", "--project", "plan", "--budget", "4", "--strategy", "diverse", "--apply"
     )
     assert code == 0, out
+    said = " ".join(out.split())
     assert (
         "1 open task of the project left out: the snapshot already holds its sentence (by id or by text); "
         "`next` serves it after the planned ones"
-    ) in " ".join(out.split())
+    ) in said
+    assert (  # it was left out with no word
+        "1 open task of the project left out: it was not made by `stance labeling push` (no article and "
+        "sentence id); `next` serves it after the planned ones"
+    ) in said
     assert "plan applied: 4 tasks ranked in the 'plan' tab (4 tasks updated, old ranks cleared)" in out
-    project_id = studio.project("plan").id
     ranked = sorted(
         (t["data"]["plan_rank"], t["data"]["article"])
         for t in studio.export(project_id)

@@ -99,6 +99,11 @@ def test_bad_settings_are_one_clear_line():
         Settings(strategies=("random", "smart"))
     with pytest.raises(StanceError, match=r"--batch must be at least 1 \(got 0\)"):
         Settings(batch=0)
+    # `--strategies ,` simulated every seed, then stopped on a max() traceback
+    with pytest.raises(
+        StanceError, match=r"^--strategies names no strategy; choose from random, uncertainty, diverse$"
+    ):
+        Settings(strategies=())
     # 0 read as "no limit" and ran the whole pool (11 minutes) unsaid; -5 said "a pool of -5"
     for wrong in (0, -5, 50):
         with pytest.raises(StanceError) as e:
@@ -156,6 +161,19 @@ def test_a_bad_target_is_refused_before_any_simulating(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_an_out_that_is_not_a_folder_is_refused_before_any_simulating(tmp_path):
+    """`--out` a file was `error: FILE: File exists` once every seed had been simulated (minutes)."""
+    from tests.conftest import run_cli
+
+    (taken := tmp_path / "curves").write_text("kept\n")
+    out = run_cli(
+        "labeling", "simulate", "--seeds", "1", "--max-labels", "150", "--no-mlflow", "--out", str(taken)
+    )
+    text = out.stdout.decode() + out.stderr.decode()
+    assert out.returncode == 2 and text.strip() == f"error: --out {taken}: exists and is not a folder"
+    assert taken.read_text() == "kept\n"
+
+
 def test_the_summary_lines_say_reached_or_not(tmp_path):
     from tests.conftest import run_cli
 
@@ -172,3 +190,22 @@ def test_the_summary_lines_say_reached_or_not(tmp_path):
         "--target", "0.01", "--no-mlflow", "--out", str(tmp_path),
     )  # fmt: skip
     assert "random: stance macro-F1 0.010 reached at 50 labels\n" in out.stdout.decode()
+
+
+def test_a_strategy_slower_than_random_says_it_took_more_labels():
+    """`diverse: … reached at 346 labels, -22 vs random` read as 22 labels fewer than random; it
+    needed 22 more (random reached at 324). Each line now says which, in words."""
+    from training.simulate_report import target_line
+
+    lines = [
+        target_line("diverse", {"labels": 346.2, "saved_vs_random": -22.4}, 0.335),
+        target_line("uncertainty", {"labels": 342.0, "saved_vs_random": 105.3}, 0.55),
+        target_line("uncertainty", {"labels": 324.2, "saved_vs_random": 0.1}, 0.335),
+        target_line("random", {"labels": 324.0, "saved_vs_random": 0.0}, 0.335),
+    ]
+    assert lines == [
+        "diverse: stance macro-F1 0.335 reached at 346 labels, 22 more than random",
+        "uncertainty: stance macro-F1 0.550 reached at 342 labels, 105 fewer than random",
+        "uncertainty: stance macro-F1 0.335 reached at 324 labels, as many as random",
+        "random: stance macro-F1 0.335 reached at 324 labels",
+    ]

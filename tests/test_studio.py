@@ -74,6 +74,25 @@ def test_a_tsv_line_without_a_tab_is_named_as_such(scheme, tmp_path):
     assert str(e.value) == f"{tsv}:1: 'task' must be a task id (a positive integer), got '²'"
 
 
+def test_a_batch_that_cannot_be_written_is_refused_before_the_server(tmp_path, monkeypatch):
+    """`next -o` and `disagreements -o` a folder, or a path under a file, as `plan -o` and `predict -o`
+    refuse it: one line, before the server is asked (it was asked, then `cannot write (Is a directory)`,
+    and `cannot write (File exists)` for a path under a file)."""
+    monkeypatch.setenv("LABEL_STUDIO_URL", f"http://127.0.0.1:{free_port()}")  # no server: never reached
+    (tmp_path / "notes").write_text("")
+    for command in (("next", "--as", "ann"), ("disagreements",)):
+        code, out = cli("labeling", *command, "-o", str(tmp_path))
+        assert (
+            code == 2
+            and out.strip() == f"error: {tmp_path}: is a directory, not a file to write the batch to"
+        )
+        code, out = cli("labeling", *command, "-o", str(tmp_path / "notes" / "batch.jsonl"))
+        assert code == 2 and out.strip() == (
+            f"error: {tmp_path / 'notes' / 'batch.jsonl'}: cannot write the batch ({tmp_path / 'notes'} is a "
+            "file, not a folder)"
+        )
+
+
 def test_the_config_offers_every_actor_and_stance_with_the_guide_as_hints(scheme):
     xml = label_config(scheme)
     for label in [*scheme.actor_labels, *scheme.stance_labels]:
@@ -302,6 +321,37 @@ def test_push_without_a_champion_says_so_and_pushes_the_tasks(studio, tmp_path, 
     assert code == 0
     assert "no champion model (models:/stance-classifier@champion): pushed without predictions" in out
     assert len(sentence_ids(studio, studio.project("no model").id)) == len(segment(read_article(ARTICLES[0])))
+
+
+def test_push_refuses_two_files_of_one_article_and_reads_a_file_given_twice_once(studio, tmp_path):
+    """dawn/index.html and tolo/index.html (or x.txt beside x.html) were pushed as one article
+    'index' of both texts, whose second text `pull` could not read; a file given twice (a glob and
+    its name) said each of its notes twice."""
+    title = "one name"
+    assert cli("labeling", "init", "-p", title)[0] == 0
+    (tmp_path / "dawn").mkdir()
+    (tmp_path / "tolo").mkdir()
+    dawn, tolo = tmp_path / "dawn" / "index.txt", tmp_path / "tolo" / "index.txt"
+    dawn.write_text(UNLABELED)
+    tolo.write_bytes(ARTICLES[1].read_bytes())
+    code, out = cli("labeling", "push", "-p", title, "--no-predictions", str(dawn), str(tolo))
+    assert code == 2 and " ".join(out.split()) == (
+        f"error: {dawn} and {tolo} are both article 'index' (an article is named by its file name, without its "
+        "folder and suffix): push each article once, under a name of its own; nothing was pushed"
+    )
+    assert sentence_ids(studio, studio.project(title).id) == []
+    code, out = cli(
+        "labeling",
+        "push",
+        "-p",
+        title,
+        "--no-predictions",
+        str(dawn),
+        str(tmp_path / "dawn" / ".." / "dawn" / "index.txt"),
+    )
+    assert code == 0, out
+    assert out.count(f"{dawn}: article 'index' is in none of") == 1
+    assert f"{len(segment(read_article(dawn)))} tasks created" in out
 
 
 @pytest.mark.slow
@@ -1086,6 +1136,35 @@ def test_a_batch_decided_over_two_sittings_is_sent_in_two_parts_with_partial(stu
     labeled = [t for t in studio.export(studio.project(title).id) if t["annotations"]]
     assert sorted(t["id"] for t in labeled) == sorted(r["task"] for r in rows)
     assert all(len(t["annotations"]) == 1 for t in labeled)
+
+
+def test_a_filled_in_batch_not_yet_submitted_is_not_written_over(studio, tmp_path):
+    """`next -o batch.jsonl` again before `submit` replaced the rows whose pairs were set with the
+    same tasks' empty rows: the labels were lost, with the usual "3 tasks for ann-u" line."""
+    title, batch = "unsent", tmp_path / "batch.jsonl"
+    assert cli("labeling", "init", "-p", title, "--overlap", "1")[0] == 0
+    ensure_annotators(studio, ["ann-u"])
+    assert cli("labeling", "push", "-p", title, "--no-predictions", str(ARTICLES[0]))[0] == 0
+    take = ("labeling", "next", "-p", title, "--as", "ann-u", "--limit", "3", "-o", str(batch))
+    assert cli(*take)[0] == 0
+    rows = [json.loads(line) for line in batch.read_text().splitlines()]
+    rows[0]["pairs"] = "none"
+    batch.write_text(filled := "".join(json.dumps(r) + "\n" for r in rows))
+    for command in (take, ("labeling", "disagreements", "-p", title, "-o", str(batch))):
+        code, out = cli(*command)
+        submit_as = "--as ann-u" if command is take else "--as REVIEWER --review"
+        assert code == 2 and out.strip() == (
+            f"error: {batch}: the labels of 1 row are not submitted yet (task {rows[0]['task']}, the first): send "
+            f"them first (`stance labeling submit {batch} {submit_as} --partial`), or write this batch to another "
+            "file; nothing was written"
+        )
+        assert batch.read_text() == filled
+    # once sent, the file is written over with the next tasks
+    assert cli("labeling", "submit", str(batch), "-p", title, "--as", "ann-u", "--partial")[0] == 0
+    code, out = cli(*take)
+    assert code == 0, out
+    again = [json.loads(line) for line in batch.read_text().splitlines()]
+    assert len(again) == 3 and rows[0]["task"] not in {r["task"] for r in again}
 
 
 # -- a team: annotators, their queues, a reviewer ------------------------------------------------

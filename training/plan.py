@@ -76,8 +76,21 @@ def best_strategy(summary_file: Path, data_version: str | None = None) -> tuple[
     """(strategy, why): the last simulation's fastest to its target, else ``diverse``; ``why`` says
     when that simulation ran on other labels than ``data_version``'s."""
     if summary_file.is_file():
-        summary = json.loads(summary_file.read_text())
-        reached = {s: v["labels"] for s, v in summary["to_target"].items() if v["labels"] is not None}
+        try:
+            summary = json.loads(summary_file.read_text(encoding="utf-8"))
+            reached = {s: v["labels"] for s, v in summary["to_target"].items() if v["labels"] is not None}
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+        ) as exc:  # cut or hand-edited: was a traceback
+            what = (
+                "not valid JSON"
+                if isinstance(exc, ValueError)
+                else "not a summary of `stance labeling simulate`"
+            )
+            return "diverse", f"{summary_file} is {what}; run `stance labeling simulate` again"
         if reached:
             best = min(reached, key=reached.get)
             why = f"fewest labels to the target in {summary_file} ({reached[best]:.0f})"
@@ -261,8 +274,10 @@ def cli(
     for note in notes:  # a note names files, whose names may hold [brackets]
         console.print(escape(note))
     if articles:  # Label Studio serves what is labeled: the plan is a preview until the articles are there
+        from training.batch_inputs import articles_folder
+
         next_step = (
-            f"push these articles (`stance labeling push {articles}/…`), then `stance labeling plan "
+            f"push these articles (`stance labeling push {articles_folder(articles)}/…`), then `stance labeling plan "
             f"--budget {budget} --apply` ranks their tasks in Label Studio's '{PLAN_VIEW}' tab"
         )
     elif not apply_plan:

@@ -15,7 +15,7 @@ from pathlib import Path
 from labeling.segment import Sentence
 from stance.console import counted
 from stance.errors import StanceError
-from training.batch_inputs import ARTICLE_SUFFIXES
+from training.batch_inputs import ARTICLE_SUFFIXES, articles_folder, check_one_file_per_article
 
 PLAN_VIEW = "plan"
 
@@ -52,36 +52,60 @@ def from_studio(
     whose sentence the snapshot holds is left out, and ``notes`` says how many: the plan's "of 38"
     beside a project's 43 open tasks said nothing of the 5, which ``next`` still serves."""
     tasks = studio.export(project_id)
-    out, held = [], 0
+    if not tasks:  # as `next` says it; it was "every one has annotations or is in the snapshot"
+        raise StanceError(
+            "the project has no tasks yet: push articles with `stance labeling push`, or plan from their "
+            "folder with --articles"
+        )
+    out, held, foreign = [], 0, 0
     for t in tasks:
         d = t.get("data", {})
         if any(not a.get("was_cancelled") for a in t.get("annotations", [])):
             continue
         if not {"article", "sentence_id", "text"} <= set(d):
-            continue  # not a task of `stance labeling push`
+            foreign += 1  # not a task of `stance labeling push`: no sentence to score
+            continue
         sentence = Sentence(d["article"], d["sentence_id"], d.get("start"), d.get("end"), d["text"])
         if sentence not in labeled:
             out.append(Candidate(sentence, t["id"]))
         else:
             held += 1
-    if held and notes is not None:
-        notes.append(
-            f"{counted(held, 'open task')} of the project left out: the snapshot already holds "
-            f"{'its sentence' if held == 1 else 'their sentences'} (by id or by text); "
-            f"`next` serves {'it' if held == 1 else 'them'} after the planned ones"
-        )
+    if notes is not None:
+        notes += left_out_notes(held, foreign)
     return out, {t["id"]: t.get("data", {}) for t in tasks}
 
 
+def left_out_notes(held: int, foreign: int) -> list[str]:
+    """Why open tasks of the project are not in the plan, which ``next`` still serves after it: the
+    plan's "of 38" beside 43 open tasks said nothing of the 5."""
+    it = lambda n, one, many: one if n == 1 else many  # noqa: E731
+    why = [
+        (held, f"the snapshot already holds {it(held, 'its sentence', 'their sentences')} (by id or by text)"),
+        (foreign, f"{it(foreign, 'it was', 'they were')} not made by `stance labeling push` (no article and sentence id)"),
+    ]  # fmt: skip
+    return [
+        f"{counted(n, 'open task')} of the project left out: {reason}; `next` serves {it(n, 'it', 'them')} "
+        "after the planned ones"
+        for n, reason in why
+        if n
+    ]
+
+
 def article_files(folder: Path) -> list[Path]:
-    """The folder's article files, or one line saying why there are none to read."""
+    """The article files of the folder, or of its ``articles/`` folder where it has one (coverage's
+    layout, which ``report`` and ``score-batch`` read; plan found no article there), or one line
+    saying why there are none to read."""
     if not folder.exists():
         raise StanceError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise StanceError(f"{folder} is a file; --articles takes a folder of articles")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
+    where = articles_folder(folder)
+    files = sorted(p for p in where.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
-        raise StanceError(f"{folder}: no article files (.txt, .html, .htm) to plan from")
+        raise StanceError(
+            f"{folder}: no article files (.txt, .html, .htm) in it or in its articles/ folder to plan from"
+        )
+    check_one_file_per_article(files)  # x.txt beside x.html: two texts planned as one article 'x'
     return files
 
 
@@ -89,14 +113,16 @@ def from_folder(folder: Path, labeled: Labeled, notes: list[str]) -> list[Candid
     """The sentences of the folder's articles that no snapshot holds. An article whose text an
     earlier one of the folder holds (a page saved under two names) is left out with a note, as
     ``push`` leaves it out: planned, its sentences took the budget twice and never became tasks."""
-    from labeling.articles import read_article
+    from labeling.articles import check_any_read
     from labeling.loop import SentenceIndex, normal_text, same_text_note
     from labeling.segment import segment
 
     files = article_files(folder)
-    here, seen, out, n_sentences = SentenceIndex(), {}, [], 0
+    here, seen, out, n_sentences, skipped = SentenceIndex(), {}, [], 0, []
     for path in files:
-        sentences = segment(read_article(path))
+        if (article := _read_or_skip(path, skipped, notes)) is None:
+            continue
+        sentences = segment(article)
         article = sentences[0].article if sentences else path.stem
         texts = {normal_text(s.text) for s in sentences}
         if texts and (found := here.same_text(article, texts)):
@@ -108,6 +134,7 @@ def from_folder(folder: Path, labeled: Labeled, notes: list[str]) -> list[Candid
         n_sentences += len(sentences)
         out += [Candidate(s) for s in sentences if s not in labeled]
     n = len(files)
+    check_any_read(folder, skipped, n)
     if not n_sentences:
         raise StanceError(
             f"{folder}: its {n} article file{'s' if n > 1 else ''} hold{'' if n > 1 else 's'} no sentences to plan"
@@ -118,6 +145,22 @@ def from_folder(folder: Path, labeled: Labeled, notes: list[str]) -> list[Candid
             f"article{'s' if len(seen) > 1 else ''} in {folder} (by id or by text)"
         )
     return out
+
+
+def _read_or_skip(path: Path, skipped: list[dict], notes: list[str]):
+    """The article, or None with a line saying why it is skipped (an empty download, a binary
+    file): the folder's other articles are planned, as ``report`` and ``score-batch`` read past such
+    a file. It stopped the whole plan, naming only that file."""
+    from labeling.articles import read_article
+
+    try:
+        return read_article(path)
+    except StanceError as exc:
+        skipped.append({"file": str(path), "error": str(exc)})
+        notes.append(
+            f"{exc}; skipped: not an article (leave it out of `stance labeling push`, which refuses it)"
+        )
+        return None
 
 
 def apply(studio, project_id: int, picked: list[dict], data: dict[int, dict]) -> int:

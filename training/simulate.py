@@ -217,6 +217,8 @@ class Settings:
     stand_in: str = "baseline"  # or "hybrid": the champion recipe's features (slower: embeds once)
 
     def __post_init__(self):
+        if not self.strategies:  # `--strategies ,` simulated every seed, then a max() traceback
+            raise StanceError(f"--strategies names no strategy; choose from {', '.join(STRATEGIES)}")
         bad = [s for s in self.strategies if s not in STRATEGIES]
         if bad:
             raise StanceError(f"unknown strategy '{bad[0]}'; choose from {', '.join(STRATEGIES)}")

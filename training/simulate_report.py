@@ -124,6 +124,17 @@ def log_mlflow(rows: list[dict], table: list[dict], summary: dict, files: list[P
         return run.info.run_id
 
 
+def target_line(strategy: str, to_target: dict, target: float) -> str:
+    """One strategy's line: the labels it took to ``target``, and how many fewer than random."""
+    labels, saved = to_target["labels"], to_target["saved_vs_random"]
+    need = "not reached" if labels is None else f"reached at {labels:.0f} labels"
+    vs = ""  # "-22 vs random" read as 22 fewer labels, where it was 22 more
+    if saved is not None and strategy != "random":
+        n = round(saved)
+        vs = f", {abs(n)} {'fewer' if n > 0 else 'more'} than random" if n else ", as many as random"
+    return f"{strategy}: stance macro-F1 {target:.3f} {need}{vs}"
+
+
 def cli(
     strategies: Annotated[str, typer.Option(help="Comma-separated: random, uncertainty, diverse.")] = (
         "random,uncertainty,diverse"
@@ -163,6 +174,10 @@ def cli(
                         quota, max_labels, stand_in)  # fmt: skip
     if target is not None and not 0 < target <= 1:  # before the minutes of simulating, not after
         raise StanceError(f"--target must be a macro-F1 in (0, 1] (got {target})")
+    if out:  # a file or a read-only place was "File exists" once every seed had been simulated
+        from training.report import check_writable
+
+        check_writable(out)
     scheme = Scheme.load()
     snapshot = snapshot or latest_snapshot()
     pool, test = load_splits(scheme, snapshot)
@@ -188,13 +203,7 @@ def cli(
     write_atomic(files[2], "".join(json.dumps(r) + "\n" for r in rows))
     plot(table, target, files[3])
     for s, v in summary["to_target"].items():
-        need = "not reached" if v["labels"] is None else f"reached at {v['labels']:.0f} labels"
-        saved = (
-            ""
-            if v["saved_vs_random"] is None or s == "random"
-            else f", {v['saved_vs_random']:+.0f} vs random"
-        )
-        print(f"{s}: stance macro-F1 {target:.3f} {need}{saved}")
+        print(target_line(s, v, target))
     if not no_mlflow:
         print(f"MLflow run {log_mlflow(rows, table, summary, files)} in experiment {EXPERIMENT}")
     print(f"curves: {files[0]}, {files[3]}")
