@@ -171,6 +171,13 @@ def test_a_registered_version_says_what_it_is_and_how_it_scored(trained, built):
     assert f"\n- {rolling_line}\n" in version.description and version.description.endswith(f"- {cv_line}")
     assert f"actor accuracy end to end {m['cv_actor_accuracy_e2e']:.3f} [" in cv_line
     assert "actor_accuracy " not in version.description and "grouped-CV" not in version.description
+    # and its tags name each figure for what it is: a tag `actor_accuracy` (grouped CV over every
+    # sentence, 0.7599 for make demo's champion) sat beside the description's actor accuracy end to
+    # end (0.699): the tag of that name is now the description's figure, the other named as it is
+    assert tags["cv_actor_accuracy_e2e"] == f"{m['cv_actor_accuracy_e2e']:.4f}"
+    assert f"actor accuracy end to end {float(tags['cv_actor_accuracy_e2e']):.3f} [" in cv_line
+    assert tags["actor_accuracy_every_sentence"] == f"{m['actor_accuracy']:.4f}"
+    assert "actor_accuracy" not in tags
     # the registered model itself says what it is, what goes in and out, and what its aliases mean
     about = client.get_registered_model(tracking.REGISTERED_MODEL).description
     assert about.startswith(
