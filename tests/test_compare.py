@@ -265,8 +265,11 @@ def test_a_run_logged_without_oof_predictions_is_a_note_not_a_crash(scratch_root
     assert comp.notes == [note]
     assert f"**Note:** {note}." in report.read_text()
     assert (tmp_path / "confusion_stance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # its figure without an interval says so, where the table and the report printed "[nan–nan]"
+    assert "| 0.500 (no interval logged) |" in report.read_text() and "nan" not in report.read_text()
     print_tables(comp, scheme)
-    assert f"note: {note}" in " ".join(capsys.readouterr().out.split())
+    out = capsys.readouterr().out
+    assert f"note: {note}" in " ".join(out.split()) and "nan" not in out
 
 
 def test_comparing_runs_that_no_spec_made_writes_outside_the_checkout(trained, scratch_root):

@@ -24,8 +24,12 @@ HEADLINE = (
 def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     """(report header, terminal header, value-of-row) for every column of the tables."""
 
-    def pm(name):
-        return lambda r: f"{r.m(name):.3f} ± {r.m(name + '_std'):.3f}"
+    def pm(name):  # a fold mean and its spread; a run logged without one shows a dash, not "nan ± nan"
+        return lambda r: (
+            "—"
+            if np.isnan(r.m(name))
+            else f"{r.m(name):.3f}" + ("" if np.isnan(r.m(name + "_std")) else f" ± {r.m(name + '_std'):.3f}")
+        )
 
     def num(name, fmt="{:.3f}"):
         return lambda r: "—" if np.isnan(r.m(name)) else fmt.format(r.m(name))
@@ -33,12 +37,16 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     def pair(a, b):  # runs logged before a metric existed show a dash
         return lambda r: "—" if np.isnan(r.m(a)) else f"{r.m(a):.2f} / {r.m(b):.2f}"
 
-    def ci(name):  # a figure with its 90 % bootstrap interval by article
-        return lambda r: (
-            "—"
-            if np.isnan(r.m(name))
-            else f"{r.m(name):.3f} [{r.m(name + '_lo'):.2f}–{r.m(name + '_hi'):.2f}]"
-        )
+    def ci(name):  # a figure with its 90 % bootstrap interval by article, or that it has none
+        def shown(r):
+            if np.isnan(r.m(name)):
+                return "—"
+            lo, hi = r.m(name + "_lo"), r.m(name + "_hi")
+            if np.isnan(lo) or np.isnan(hi):  # a run logged by hand or by other code: "[nan–nan]"
+                return f"{r.m(name):.3f} (no interval logged)"
+            return f"{r.m(name):.3f} [{lo:.2f}–{hi:.2f}]"
+
+        return shown
 
     cols = [
         ("run", "run", lambda r: r.entry),
