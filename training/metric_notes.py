@@ -49,6 +49,9 @@ SUMMARY = (
     "90 % bootstrap interval by article."
 )
 POOLED = "grouped CV, pooled: every sentence's out-of-fold prediction at once"
+ROLLING = (
+    "rolling origin: the time split and the older blocks, each scored by a model trained on its past, pooled"
+)
 # where a figure was measured, as its name says it: the first pattern that matches the whole name
 SCOPES = (
     (r"cv_(?P<f>.+)", POOLED),
@@ -57,11 +60,10 @@ SCOPES = (
         r"rolling_new_outlet_(?P<f>.+)",
         "rolling origin, only the articles from outlets their block's model never trained on",
     ),  # fmt: skip
-    (
-        r"rolling_(?P<f>.+)",
-        "rolling origin: the time split and the older blocks, each scored by a model "
-        "trained on its past, pooled (the champion rule's figure)",
-    ),  # fmt: skip
+    # the champion rule reads two of the rolling origin's figures, not all (every one said it did)
+    (r"rolling_(?P<f>stance_macro_f1|actor_accuracy_e2e)", f"{ROLLING} (the champion rule's figure)"),
+    (r"rolling_(?P<f>actor_precision_e2e)", f"{ROLLING} (reported; not a figure of the champion rule)"),
+    (r"rolling_(?P<f>.+)", ROLLING),
     (r"fold_(?P<f>.+)", "grouped CV, one step a fold (the chart; the run page shows the last fold's)"),
     (r"(?P<f>.+)_fold(?P<n>\d+)", "grouped CV, fold {n} alone"),
     (r"(?P<f>.+)_std", "grouped CV: standard deviation over the folds"),
