@@ -321,3 +321,16 @@ def test_a_recipes_lists_and_mappings_are_logged_as_json_an_engineer_can_read_ba
     recipe = load_recipe(paths.configs() / "hybrid.yaml")
     params = _params(recipe, {"data_version": "x"}, {"article": ["a", "a", "b"]})
     assert json.loads(params["actor_cues"]) == recipe.actor_cues
+
+
+def test_the_registered_models_description_names_both_figures_the_champion_rule_reads():
+    """It said the champion rule put `champion` first by "rolling-origin stance macro-F1" alone; the
+    rule reads actor accuracy end to end too (a clear gain on either, the other not clearly worse),
+    so a version that won on holders looked as though it had won on stance."""
+    from training.registry import about_model
+
+    about = about_model()
+    assert (
+        "(the rolling origin's stance macro-F1 and actor accuracy end to end, paired by article: a clear "
+        "gain on one, the other not clearly worse;" in about
+    )
