@@ -40,3 +40,15 @@ def test_only_the_figures_the_champion_rule_reads_are_called_its_figures():
     assert note("rolling_actor_precision_e2e").endswith(
         "each scored by a model trained on its past, pooled (reported; not a figure of the champion rule)"
     )
+
+
+def test_the_descriptions_metrics_line_says_which_unprefixed_metrics_are_no_fold_mean():
+    """The run's description says unprefixed metrics are grouped CV's fold means, with exceptions;
+    `stance_ece_pooled` (pooled), the timings and what the final fit chose were among the
+    unprefixed and named nowhere in it, so the line called them fold means."""
+    from training.metric_notes import SUMMARY
+
+    for name in ("stance_ece_pooled", "train_seconds", "fitted_attention_temperature"):
+        assert "mean over the folds" not in note(name), name
+    assert "`stance_ece_pooled`" in SUMMARY and "`fold_…` one step a fold" in SUMMARY
+    assert "timings (`…_seconds`) and what the final fit chose (`fitted_…`, …) are the run's own" in SUMMARY

@@ -43,10 +43,11 @@ CLASS_WORDS = {"precision": "precision", "recall": "recall", "f1": "F1", "suppor
 
 # the scopes in two lines, for the run's description and its metrics.md
 SUMMARY = (
-    "unprefixed, grouped CV's mean over the folds (`…_std` their spread, `…_foldN` one fold), except "
-    "the per-class and `profile_pair_…` figures, which are pooled like `cv_…` (every out-of-fold "
-    "prediction at once); `time_…` the time split, `rolling_…` the rolling origin; `…_lo`, `…_hi` a "
-    "90 % bootstrap interval by article."
+    "unprefixed, grouped CV's mean over the folds (`…_std` their spread, `…_foldN` one fold, `fold_…` "
+    "one step a fold), except the per-class, `profile_pair_…` and `stance_ece_pooled` figures, which "
+    "are pooled like `cv_…` (every out-of-fold prediction at once); `time_…` the time split, "
+    "`rolling_…` the rolling origin; `…_lo`, `…_hi` a 90 % bootstrap interval by article; timings "
+    "(`…_seconds`) and what the final fit chose (`fitted_…`, …) are the run's own."
 )
 POOLED = "grouped CV, pooled: every sentence's out-of-fold prediction at once"
 ROLLING = (
