@@ -347,6 +347,29 @@ def test_the_report_says_when_its_runs_were_not_trained_by_one_committed_code(sc
     ) in report.read_text()
 
 
+def test_the_report_does_not_say_no_commit_holds_the_code_a_clean_run_of_one_commit_ran(
+    scratch_root, tmp_path
+):
+    """`make demo`'s baseline was tagged `-dirty` (the README changed while it trained), its code
+    version the champion's, whose run was at the clean commit: the report said "no commit holds
+    the code of every run" where one does. Uncommitted changes outside the code are said so."""
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("dirty-docs-runs"))
+    for entry, commit in (("a", "1414b65"), ("b", "1414b65-dirty")):
+        with mlflow.start_run(run_name=entry):
+            tags = {"entry": entry, "kind": "baseline", "data_version": "0123abcd", "train_share": "1"}
+            mlflow.set_tags(tags | {"git_commit": commit, "code_version": "c0de00000001"})
+            mlflow.log_metrics({"rolling_stance_macro_f1": 0.6, "stance_macro_f1": 0.5})
+    _, report = compare("dirty-docs-runs", out=tmp_path, log=False)
+    text = report.read_text()
+    assert (
+        "the runs were trained by the code at git commit `1414b65`, `1414b65-dirty`, with uncommitted "
+        "changes outside the Python sources: 1 code version (`c0de00000001` = commit `1414b65`; each "
+        "run's `code_version` tag)."
+    ) in text and "no commit holds" not in text
+
+
 def test_the_table_and_report_say_which_run_is_champion_now_and_why(scratch_root, tmp_path, scheme, capsys):
     """Who is champion is the registry's, read as it stands (a run's ``registry_decision`` is what
     training decided then); the report names the champion's run and the decision that made it so."""

@@ -153,6 +153,19 @@ def _uncommitted(comp: Comparison, commits: list[str]) -> str:
     if not any(c.endswith("-dirty") for c in commits):
         return ""
     codes = sorted({r.tags["code_version"] for r in comp.rows if r.tags.get("code_version")})
+    # a code version a run at a clean commit was trained by is that commit's code: the uncommitted
+    # changes of the other runs with it were outside the sources (the README edited during a train)
+    clean = {
+        r.tags["code_version"]: r.tags["git_commit"]
+        for r in sorted(comp.rows, key=lambda r: r.tags.get("git_commit", ""))
+        if r.tags.get("code_version") and not r.tags.get("git_commit", "-dirty").endswith("-dirty")
+    }
+    if codes and all(c in clean for c in codes):
+        held = ", ".join(f"`{c}` = commit `{clean[c]}`" for c in codes)
+        return (
+            f", with uncommitted changes outside the Python sources: {counted(len(codes), 'code version')} "
+            f"({held}; each run's `code_version` tag)"
+        )
     return (
         f", with uncommitted changes: {counted(len(codes), 'code version')} "
         f"({', '.join(f'`{c}`' for c in codes)}; each run's `code_version` tag), so no commit holds the "
