@@ -267,6 +267,9 @@ def test_a_run_logged_without_oof_predictions_is_a_note_not_a_crash(scratch_root
     assert (tmp_path / "confusion_stance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # its figure without an interval says so, where the table and the report printed "[nan–nan]"
     assert "| 0.500 (no interval logged) |" in report.read_text() and "nan" not in report.read_text()
+    # grouped CV's actor accuracy over every sentence, beside "CV pooled: actor acc. end to end",
+    # says which it is: its header read "actor acc." alone
+    assert "| actor acc. over every sentence | actor acc. (stance-bearing) |" in report.read_text()
     print_tables(comp, scheme)
     out = capsys.readouterr().out
     assert f"note: {note}" in " ".join(out.split()) and "nan" not in out

@@ -79,7 +79,7 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     ]
     cols += [(f"F1 {s}", s, num(f"stance_f1_{s}", "{:.2f}")) for s in scheme.stance_labels]
     cols += [
-        ("actor acc.", "actor acc.", pm("actor_accuracy")),
+        ("actor acc. over every sentence", "actor acc. all", pm("actor_accuracy")),
         ("actor acc. (stance-bearing)", "bearing", num("actor_accuracy_stance_bearing")),
         (
             "profile pairs precision / recall",
