@@ -265,8 +265,14 @@ def test_a_run_logged_without_oof_predictions_is_a_note_not_a_crash(scratch_root
     assert comp.notes == [note]
     assert f"**Note:** {note}." in report.read_text()
     assert (tmp_path / "confusion_stance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # its figure without an interval says so, where the table and the report printed "[nan–nan]"
+    assert "| 0.500 (no interval logged) |" in report.read_text() and "nan" not in report.read_text()
+    # grouped CV's actor accuracy over every sentence, beside "CV pooled: actor acc. end to end",
+    # says which it is: its header read "actor acc." alone
+    assert "| actor acc. over every sentence | actor acc. (stance-bearing) |" in report.read_text()
     print_tables(comp, scheme)
-    assert f"note: {note}" in " ".join(capsys.readouterr().out.split())
+    out = capsys.readouterr().out
+    assert f"note: {note}" in " ".join(out.split()) and "nan" not in out
 
 
 def test_comparing_runs_that_no_spec_made_writes_outside_the_checkout(trained, scratch_root):
@@ -342,6 +348,29 @@ def test_the_report_says_when_its_runs_were_not_trained_by_one_committed_code(sc
         "2 code versions (`c0de00000001`, `c0de00000002`; each run's `code_version` tag), so no commit "
         "holds the code of every run."
     ) in report.read_text()
+
+
+def test_the_report_does_not_say_no_commit_holds_the_code_a_clean_run_of_one_commit_ran(
+    scratch_root, tmp_path
+):
+    """`make demo`'s baseline was tagged `-dirty` (the README changed while it trained), its code
+    version the champion's, whose run was at the clean commit: the report said "no commit holds
+    the code of every run" where one does. Uncommitted changes outside the code are said so."""
+    from training import tracking
+
+    mlflow.set_experiment(experiment_id=tracking.setup("dirty-docs-runs"))
+    for entry, commit in (("a", "1414b65"), ("b", "1414b65-dirty")):
+        with mlflow.start_run(run_name=entry):
+            tags = {"entry": entry, "kind": "baseline", "data_version": "0123abcd", "train_share": "1"}
+            mlflow.set_tags(tags | {"git_commit": commit, "code_version": "c0de00000001"})
+            mlflow.log_metrics({"rolling_stance_macro_f1": 0.6, "stance_macro_f1": 0.5})
+    _, report = compare("dirty-docs-runs", out=tmp_path, log=False)
+    text = report.read_text()
+    assert (
+        "the runs were trained by the code at git commit `1414b65`, `1414b65-dirty`, with uncommitted "
+        "changes outside the Python sources: 1 code version (`c0de00000001` = commit `1414b65`; each "
+        "run's `code_version` tag)."
+    ) in text and "no commit holds" not in text
 
 
 def test_the_table_and_report_say_which_run_is_champion_now_and_why(scratch_root, tmp_path, scheme, capsys):

@@ -170,4 +170,6 @@ def test_promote_does_not_call_the_champion_a_challenger_when_it_is_the_best_run
     assert out[0].startswith("best run:   best (crowned-promote-classifier v1, run ")
     assert out[1].startswith("champion:   best (crowned-promote-classifier v1, run ")
     assert out[2] == "nothing to do: crowned-promote-classifier v1 already is champion"
+    # runs logged without intervals: the figure said plainly so, where it printed "[nan, nan]"
+    assert out[0].endswith(": rolling_stance_macro_f1 0.700 (no interval logged) on data 0123abcd")
     assert str(alias("crowned-promote-classifier", "challenger")) == "2"

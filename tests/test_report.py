@@ -83,6 +83,13 @@ def test_the_reports_counts_are_the_predictions_and_undated_articles_count(predi
         ("a-2", "~2025-12"),
     ]
     assert "Second headline</a> · Geo · ~2025-12</span>" in html and "2025-12-15" not in html
+    # each sentence's figure under predict's name for it, `p`: the report called it `confidence`
+    from training.confidence import pair_confidence
+
+    first = rows[0]  # a-1:0, pakistan/demand's most confident
+    want = pair_confidence(first["actor_scores"], first["stance_scores"], "pakistan", "demand", "none")
+    assert evidence["pakistan/demand"][0]["p"] == round(want, 4)
+    assert all("confidence" not in e for items in evidence.values() for e in items)
     # a flag says which pair the model called and what the rule asks, not the rule's id alone
     assert (
         "<td>side-mediates</td><td>ttp/mediation: a side of the talks mediates only when it hosts or "

@@ -24,8 +24,12 @@ HEADLINE = (
 def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     """(report header, terminal header, value-of-row) for every column of the tables."""
 
-    def pm(name):
-        return lambda r: f"{r.m(name):.3f} ± {r.m(name + '_std'):.3f}"
+    def pm(name):  # a fold mean and its spread; a run logged without one shows a dash, not "nan ± nan"
+        return lambda r: (
+            "—"
+            if np.isnan(r.m(name))
+            else f"{r.m(name):.3f}" + ("" if np.isnan(r.m(name + "_std")) else f" ± {r.m(name + '_std'):.3f}")
+        )
 
     def num(name, fmt="{:.3f}"):
         return lambda r: "—" if np.isnan(r.m(name)) else fmt.format(r.m(name))
@@ -33,12 +37,16 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     def pair(a, b):  # runs logged before a metric existed show a dash
         return lambda r: "—" if np.isnan(r.m(a)) else f"{r.m(a):.2f} / {r.m(b):.2f}"
 
-    def ci(name):  # a figure with its 90 % bootstrap interval by article
-        return lambda r: (
-            "—"
-            if np.isnan(r.m(name))
-            else f"{r.m(name):.3f} [{r.m(name + '_lo'):.2f}–{r.m(name + '_hi'):.2f}]"
-        )
+    def ci(name):  # a figure with its 90 % bootstrap interval by article, or that it has none
+        def shown(r):
+            if np.isnan(r.m(name)):
+                return "—"
+            lo, hi = r.m(name + "_lo"), r.m(name + "_hi")
+            if np.isnan(lo) or np.isnan(hi):  # a run logged by hand or by other code: "[nan–nan]"
+                return f"{r.m(name):.3f} (no interval logged)"
+            return f"{r.m(name):.3f} [{lo:.2f}–{hi:.2f}]"
+
+        return shown
 
     cols = [
         ("run", "run", lambda r: r.entry),
@@ -71,7 +79,7 @@ def columns(scheme: Scheme) -> list[tuple[str, str, callable]]:
     ]
     cols += [(f"F1 {s}", s, num(f"stance_f1_{s}", "{:.2f}")) for s in scheme.stance_labels]
     cols += [
-        ("actor acc.", "actor acc.", pm("actor_accuracy")),
+        ("actor acc. over every sentence", "actor acc. all", pm("actor_accuracy")),
         ("actor acc. (stance-bearing)", "bearing", num("actor_accuracy_stance_bearing")),
         (
             "profile pairs precision / recall",
@@ -145,6 +153,19 @@ def _uncommitted(comp: Comparison, commits: list[str]) -> str:
     if not any(c.endswith("-dirty") for c in commits):
         return ""
     codes = sorted({r.tags["code_version"] for r in comp.rows if r.tags.get("code_version")})
+    # a code version a run at a clean commit was trained by is that commit's code: the uncommitted
+    # changes of the other runs with it were outside the sources (the README edited during a train)
+    clean = {
+        r.tags["code_version"]: r.tags["git_commit"]
+        for r in sorted(comp.rows, key=lambda r: r.tags.get("git_commit", ""))
+        if r.tags.get("code_version") and not r.tags.get("git_commit", "-dirty").endswith("-dirty")
+    }
+    if codes and all(c in clean for c in codes):
+        held = ", ".join(f"`{c}` = commit `{clean[c]}`" for c in codes)
+        return (
+            f", with uncommitted changes outside the Python sources: {counted(len(codes), 'code version')} "
+            f"({held}; each run's `code_version` tag)"
+        )
     return (
         f", with uncommitted changes: {counted(len(codes), 'code version')} "
         f"({', '.join(f'`{c}`' for c in codes)}; each run's `code_version` tag), so no commit holds the "

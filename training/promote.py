@@ -55,12 +55,20 @@ class Contender:
         m = self.run.data.metrics
         found = tracking.selection(m)
         figure = (
-            f"{found[1]} {found[2]:.3f} [{m.get(found[1] + '_lo', float('nan')):.3f}, "
-            f"{m.get(found[1] + '_hi', float('nan')):.3f}]"
+            f"{found[1]} {found[2]:.3f} {_interval(m, found[1])}"
             if found
             else f"no {' or '.join(tracking.SELECTION_METRICS)}"
         )
         return f"{self.name} ({self.model} v{self.version}, run {self.run_id[:8]}): {figure} on data {self.data_version}"
+
+
+def _interval(m: dict, name: str) -> str:
+    """A figure's logged 90 % interval, or that it has none (a run logged by hand, or by other code,
+    printed "[nan, nan]")."""
+    lo, hi = m.get(f"{name}_lo"), m.get(f"{name}_hi")
+    if lo is None or hi is None or lo != lo or hi != hi:
+        return "(no interval logged)"
+    return f"[{lo:.3f}, {hi:.3f}]"
 
 
 # -- who is who ---------------------------------------------------------------------------

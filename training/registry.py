@@ -107,8 +107,9 @@ def about_model() -> str:
         "DataFrame with `text` (and optionally `context`, the article's preceding sentences); output: "
         "`actor`, `stance`, the pair's confidence `p`, one probability column per class, the parse's "
         "holder and `pair_right` (how often the pair's calls were right on articles the model never "
-        "saw). `champion` is the version the champion rule put first (rolling-origin stance macro-F1, "
-        'paired by article; README, "Time split, intervals and the champion rule"), `challenger` '
+        "saw). `champion` is the version the champion rule put first (the rolling origin's stance "
+        "macro-F1 and actor accuracy end to end, paired by article: a clear gain on one, the other not "
+        'clearly worse; README, "Time split, intervals and the champion rule"), `challenger` '
         "the latest that did not beat it. Each version's description gives its recipe, data version "
         "and figures with 90 % intervals by article; its run holds the rest."
     )

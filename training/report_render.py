@@ -178,7 +178,8 @@ def write_outputs(
     ))  # fmt: skip
     evidence = {
         f"{a}/{s}": [
-            {"sentence_id": r.sentence_id, "text": r.text, "confidence": round(r.confidence, 4)}
+            # the sentence's `p`, by predict's name for the same figure (until session 47 `confidence`)
+            {"sentence_id": r.sentence_id, "text": r.text, "p": round(r.confidence, 4)}
             | article_fields(r.meta)
             # each sentence carries its pair's trust, as predict's evidence does: the file keeps
             # its layout (pair -> sentences) for the readers of the files written before it

@@ -272,15 +272,30 @@ def describe(
 METRICS_LINE = f"Metrics: {metric_notes.SUMMARY} Each in words: `{metric_notes.REFERENCE}` (artifacts)."
 
 
+# a registered version's figure tags: tag -> the run's metric. Each tag is its metric's name but
+# one: grouped CV's `actor_accuracy` (over every sentence) is `actor_accuracy_every_sentence`, since
+# beside the version's description, whose actor figure is accuracy end to end (`cv_actor_accuracy_e2e`,
+# a tag too), a tag `actor_accuracy` read as that figure (versions registered before session 47 carry
+# it so; nothing reads these tags back: the champion rule and promote read the runs' metrics)
+VERSION_FIGURES = {
+    "rolling_stance_macro_f1": "rolling_stance_macro_f1",
+    "rolling_actor_accuracy_e2e": "rolling_actor_accuracy_e2e",
+    "stance_macro_f1": "stance_macro_f1",
+    "stance_macro_f1_std": "stance_macro_f1_std",
+    "cv_actor_accuracy_e2e": "cv_actor_accuracy_e2e",
+    "actor_accuracy_every_sentence": "actor_accuracy",
+    "stance_ece": "stance_ece",
+}
+
+
 def _version_tags(recipe, tags: dict[str, str], summary: dict[str, float]) -> dict[str, str]:
     """What tells registered versions apart on the registry page."""
     out = {k: tags[k] for k in ("recipe", "kind", "data_version", "recipe_hash", "git_commit") if k in tags}
     if encoder := getattr(recipe, "base_model", None):
         out["encoder"] = str(encoder)
-    keys = ("rolling_stance_macro_f1", "rolling_actor_accuracy_e2e", "stance_macro_f1", "stance_macro_f1_std")
-    for key in (*keys, "actor_accuracy", "stance_ece"):
-        if key in summary:
-            out[key] = f"{summary[key]:.4f}"
+    for tag, metric in VERSION_FIGURES.items():
+        if metric in summary:
+            out[tag] = f"{summary[metric]:.4f}"
     return out
 
 
