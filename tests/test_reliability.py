@@ -184,9 +184,12 @@ def test_the_trust_table_gives_each_cell_its_newest_blocks_counts_beside_the_poo
     assert reliability.call_note(denial | {"called": 1}).endswith("; never called on the newest articles")
     assert trust["newest"] == {"articles": 5, "first": "2026-01-10", "last": "2026-01-10"}
     assert reliability.call_note(cell).endswith("; on the newest articles alone 2 of 5")
-    assert "| pakistan/demand | 17 |" in reliability.markdown(trust) and "| 2 of 5 |" in reliability.markdown(
-        trust
-    )
+    table = reliability.markdown(trust)
+    assert "| pakistan/demand | 17 |" in table and "| 2 of 5 |" in table
+    # a pair never called says so in its calls column alone, not "0 of 0" beside it
+    assert "| afghan_taliban/denial | 0 |  | 0 |  |  |" in table and "0 of 0" not in table
+    older = reliability.summary(rows + [_dated("o99", 2, ad, ad)], reliability.ROLLING, list(PAIRS), None)
+    assert "| afghan_taliban/denial | 1 | 1 of 1 | 1 | 1 of 1 | never called |" in reliability.markdown(older)
     # the time split's rows are one block: no newest to show apart
     alone = reliability.summary(
         [r for r in rows if r["block"] == 1], reliability.TIME_SPLIT, list(PAIRS), None

@@ -270,9 +270,19 @@ def markdown(trust: dict) -> str:
     for pair, c in trust["cells"].items():
         right = _share(c, "precision", c["right"], c["called"])
         found = _share(c, "recall", c["right"], c["labeled"])
-        newest = f"{c['newest']['right']} of {c['newest']['called']}" if "newest" in c else ""
+        newest = _newest(c)
         lines.append(f"| {pair} | {c['called']} | {right} | {c['labeled']} | {found} | {newest} |")
     return "\n".join(lines) + "\n"
+
+
+def _newest(cell: dict) -> str:
+    """The newest block's right of called; "never called" for a pair called only on older articles
+    (it read "0 of 0", a share of nothing, where the report and predict say so); blank for a pair never
+    called at all, whose calls column already says 0."""
+    if "newest" not in cell or not cell["called"]:
+        return ""
+    newest = cell["newest"]
+    return f"{newest['right']} of {newest['called']}" if newest["called"] else "never called"
 
 
 def _share(cell: dict, key: str, num: int, den: int) -> str:
