@@ -134,6 +134,10 @@ def check_any_read(folder: Path, skipped: list[dict], files: int) -> None:
     """Refuse a folder none of whose article files can be read: nothing to score, nothing written."""
     if skipped and len(skipped) == files:
         first = min(skipped, key=lambda s: s["file"])  # by name: executors report in no set order
+        if files == 1:  # "none of its 1 article files" read as a slip
+            raise StanceError(
+                f"{folder}: its one article file cannot be read ({first['error']}); nothing written"
+            )
         raise StanceError(
             f"{folder}: none of its {files} article files can be read (the first: "
             f"{first['error']}); nothing written"

@@ -139,6 +139,12 @@ def test_an_empty_file_in_the_folder_is_skipped_and_named(tmp_path):
         f"error: {tmp_path / 'new'}: none of its 2 article files can be read (the first: "
         f"{tmp_path / 'new' / 'blank.txt'}: is empty); nothing written"
     )
+    (tmp_path / "new" / "blank.txt").unlink()  # one such file: said of one, not "none of its 1 ... files"
+    code, out, _ = plan_of(tmp_path)
+    assert code == 2 and out.strip() == (
+        f"error: {tmp_path / 'new'}: its one article file cannot be read ({tmp_path / 'new' / 'empty.txt'}: "
+        "is empty); nothing written"
+    )
 
 
 def test_a_coverage_folder_is_planned_from_its_articles_folder(tmp_path):
