@@ -327,7 +327,7 @@ def test_push_refuses_two_files_of_one_article_and_reads_a_file_given_twice_once
     """dawn/index.html and tolo/index.html (or x.txt beside x.html) were pushed as one article
     'index' of both texts, whose second text `pull` could not read; a file given twice (a glob and
     its name) said each of its notes twice."""
-    title = "one name"
+    title = "one article id"  # a title of its own: the server is shared by the module's tests
     assert cli("labeling", "init", "-p", title)[0] == 0
     (tmp_path / "dawn").mkdir()
     (tmp_path / "tolo").mkdir()
