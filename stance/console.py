@@ -100,6 +100,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def first_few(names: list[str], shown: int = 3) -> str:
+    """The first ``shown`` names and how many more: "a, b, c and 2 more"."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 @contextmanager
 def quiet_logger(name: str | None = None):
     """A library's logger (the root one without ``name``) held at ERROR for the block: its notes

@@ -31,6 +31,7 @@ from labeling.articles import (
     read_stdin_article,
 )
 from labeling.segment import Sentence, segment
+from stance.console import first_few
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
 from stance.scheme import Labels, Scheme
@@ -326,7 +327,7 @@ def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> s
     if not hit:
         return None
     articles = sorted({p.article for p in hit})
-    named = ", ".join(articles[:3]) + (f" and {len(articles) - 3} more" if len(articles) > 3 else "")
+    named = first_few(articles)
     return (
         f"note: {len(hit)} of these {len(preds)} sentences ({named}) were the model's labeled training "
         "data: its calls on them are in-sample, no measure of how it does on new coverage"
@@ -342,7 +343,7 @@ def _script_note(results: list[ArticleResult]) -> str | None:
     if not seen:
         return None
     articles = seen["articles"]
-    named = ", ".join(articles[:3]) + (f" and {len(articles) - 3} more" if len(articles) > 3 else "")
+    named = first_few(articles)
     return (
         f"note: {seen['sentences']} of these {len(preds)} sentences ({named}) {other_script_note(seen)}; "
         "score an English translation instead"

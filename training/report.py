@@ -31,7 +31,7 @@ import typer
 
 from labeling.articles import other_script
 from stance import paths
-from stance.console import counted
+from stance.console import counted, first_few
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.batch_inputs import ARTICLE_SUFFIXES
@@ -259,7 +259,7 @@ def meta_note(unlisted: list[str], meta_path: Path | None, folder: Path | None) 
             f"no articles.tsv read ({where}give one with --meta): {every} date, outlet or url, "
             f"so {'it is' if len(unlisted) == 1 else 'all are'} undated"
         )
-    named = ", ".join(unlisted[:3]) + (f" and {len(unlisted) - 3} more" if len(unlisted) > 3 else "")
+    named = first_few(unlisted)
     one = len(unlisted) == 1
     return (
         f"{counted(len(unlisted), 'article')} not in {meta_path} ({named}): no date, outlet or url for "

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from labeling.articles import other_script_note
+from stance.console import first_few
 from stance.io import write_atomic
 from stance.scheme import Scheme
 from training import reliability
@@ -226,9 +227,7 @@ def write_outputs(
 
 def other_script_said(seen: dict, sentences: int, articles: int) -> str:
     """The sentences in another script than English, in the command's and the header's words."""
-    named = ", ".join(seen["articles"][:3]) + (
-        f" and {len(seen['articles']) - 3} more" if len(seen["articles"]) > 3 else ""
-    )
+    named = first_few(seen["articles"])
     return (
         f"{seen['sentences']} of these {sentences} sentences ({len(seen['articles'])} of {articles} "
         f"articles: {named}) {other_script_note(seen)}"
