@@ -324,7 +324,7 @@ def test_apply_ranks_the_planned_tasks_and_keeps_a_plan_tab(studio, scheme, tmp_
         for t in studio.export(project_id)
         if "plan_rank" in t["data"]
     )
-    assert [r for r, _ in ranked] == [0, 1, 2, 3]
+    assert [r for r, _ in ranked] == [1, 2, 3, 4]  # rank 1 is labeled first
     views = [v for v in studio.client.views.list(project=project_id) if v.data.get("title") == PLAN_VIEW]
     assert len(views) == 1 and views[0].data["ordering"] == ["tasks:data.plan_rank"]
     # applying again with a smaller budget clears the old ranks and keeps one tab

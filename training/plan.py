@@ -165,7 +165,7 @@ def plan(
         {"rank": r, "task": candidates[i].task, "article": candidates[i].sentence.article,
          "sentence_id": candidates[i].sentence.sentence_id, "confidence": round(float(conf[i]), 4),
          "text": candidates[i].sentence.text}
-        for r, i in enumerate(chosen)
+        for r, i in enumerate(chosen, 1)  # rank 1 is labeled first
     ]  # fmt: skip
     return {
         "strategy": strategy,
