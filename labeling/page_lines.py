@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from statistics import median_low
 
 Span = tuple[int, int]
 
@@ -24,14 +25,19 @@ TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")  # ends like a sentence
 # "https://www.dawn.com/news/1950000 1/3"; Firefox: "1 of 3 … 12/1/25, 3:45 PM"; Safari:
 # "Page 1 of 3"), and a PDF's text has them among the article's lines, at every page break. They
 # are known by form, never by a list of lines:
-# - a print time (a numeric date and a clock time) at a line's start or end, beside a title or a
-#   counter: what is left does not end like a sentence ("12/1/25, 3:45 PM: Talks failed." stays);
+# - a print time (a numeric date and a clock time) at a line's start before a title (one that
+#   does not end like a sentence: "12/1/25, 3:45 PM: Talks failed." stays), or alone, or at its
+#   end after a page counter ("… resumed on 12/1/2025, 3:45 PM" stays);
 # - a page counter ("1/3", "2 of 3", "Page 2 of 3", "Page 2", a bare "2"), alone or after a web
 #   address, or a web address alone;
 # - in a text broken at every line end only, a line that recurs, its digits aside, and does not end
 #   like a sentence: a running title or footer printed on every sheet. (An article of paragraph
 #   lines may well repeat a subheading or a sentence; it keeps them.)
-_PRINT_TIME = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?", re.I)
+_PRINT_TIME = re.compile(
+    r"""\b(?:\d{1,2}([/.])\d{1,2}\1\d{2,4}|\d{4}-\d{2}-\d{2}),?\s+  # 12/1/25, 1.12.25, 2025-12-01
+        \d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?  # 3:45 PM, 15:45:07, 3:45 p.m.""",
+    re.I | re.X,
+)
 _WEB_ADDRESS = r"(?:(?:https?|file)://|www\.)\S+"
 _COUNTER_LINE = re.compile(
     rf"(?:{_WEB_ADDRESS}\s+)?(?:page\s+)?\d{{1,4}}(?:\s*(?:/|of)\s*\d{{1,4}})?|{_WEB_ADDRESS}", re.I
@@ -43,8 +49,11 @@ def is_running_line(line: str) -> bool:
     """A printed page's running header or footer, or a page counter, by its form."""
     t = line.strip()
     stamp = _PRINT_TIME.search(t)
-    if stamp and (stamp.start() == 0 or stamp.end() == len(t)):
-        return not TERMINAL.search((t[: stamp.start()] + t[stamp.end() :]).strip())
+    if stamp and stamp.start() == 0:
+        return not TERMINAL.search(t[stamp.end() :])
+    if stamp and stamp.end() == len(t):
+        t = t[: stamp.start()].rstrip()
+        return not t or bool(_COUNTER_LINE.fullmatch(t))
     return bool(_COUNTER_LINE.fullmatch(t))
 
 
@@ -71,14 +80,17 @@ def _without(lines: list[Span], running: set[int]) -> list[Span]:
 # -- wrapped lines -----------------------------------------------------------------
 # A PDF's text breaks each line at the page's width: a line ends mid-sentence (on a word, a comma
 # or a hyphen) and the next, with no blank line between, goes on in lower case. Where an article
-# does that WRAPPED_BREAKS times or more, it is read as wrapped: a line ending mid-sentence runs on
-# into the next one, unless it is clearly shorter than the text's width (the longest of its lines
-# that run on in lower case): a line is broken only where the next word does not fit, so a line
-# that, with the next line's first word, fills under FILLS of the width ended there (a headline, a
-# subheading, a paragraph's last line without a full stop). A line ending in a hyphenated word
-# always runs on. An article of paragraph lines (every labeled article) never has two such breaks,
-# so a subheading or a caption without a full stop stays a line of its own and no labeled
-# sentence moves.
+# does that WRAPPED_BREAKS times or more, it is read as wrapped, and a line ending mid-sentence
+# runs on into the next one when
+# - it ends in a hyphenated word, or the next line goes on in lower case (no paragraph starts so);
+# - or it is not clearly shorter than the text's width, the median length of its lines that run on
+#   in lower case (most are full lines, and one overlong line does not move it). A line is broken
+#   only where the next word does not fit, so a line that, with the next line's first word, fills
+#   under FILLS of the width ended there: a headline or a subheading before a capital
+#   ("ISLAMABAD: …", "The …"), a paragraph's last line without a full stop. A proportional font's
+#   full lines differ by far less.
+# An article of paragraph lines (every labeled article) never has two lower-case breaks, so a
+# subheading or a caption without a full stop stays a line of its own and no labeled sentence moves.
 WRAPPED_BREAKS = 2
 FILLS = 0.7
 _ENDS_MID_SENTENCE = re.compile(r"[^\W_][\-\u2010\u00ad]?$|[,;:(\u2013\u2014]$")
@@ -130,7 +142,7 @@ def _wrapped(text: str, lines: list[Span]) -> list[Span]:
 
 def _joined(text: str, lines: list[Span]) -> list[Span]:
     """Lines that run on joined into their paragraphs."""
-    width = max((e - s for s, e in _wrapped(text, lines)), default=0)
+    width = median_low([e - s for s, e in _wrapped(text, lines)] or [0])
     joined: list[Span] = []
     for i, (start, end) in enumerate(lines):
         if end == start:
@@ -145,7 +157,7 @@ def _joined(text: str, lines: list[Span]) -> list[Span]:
 def _runs_on(text: str, line: Span, nxt: Span, width: int) -> bool:
     if not _ends_mid_sentence(text, line, nxt):
         return False
-    if _HYPHENATED.search(text[slice(*line)]):
+    if _HYPHENATED.search(text[slice(*line)]) or text[nxt[0]].islower():
         return True
     next_word = len(text[slice(*nxt)].split()[0])
     return line[1] - line[0] + 1 + next_word >= FILLS * width

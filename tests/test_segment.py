@@ -86,6 +86,7 @@ def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
         "Related talks in Doha ended without a deal on the TTP.",
         "12/1/25, 3:45 PM: Pakistan said the talks in Istanbul had ended without an agreement.",
         "Page 2 of the statement names the TTP.",
+        "Talks will resume in Doha on 12/1/2025, 3:45 PM",
     ],
 )
 def test_prose_and_headlines_are_kept(line):
@@ -186,7 +187,7 @@ Islamabad and Kabul resumed nego-
 tiations in Doha on Thursday, with Qatari mediators pressing both
 delegations to agree on a written mechanism. Pakistan's delegation, led by
 the national security adviser, demanded that the Taliban act within thirty
-days and said no talks would follow without a written plan. Pakistani officials
+days. Pakistani officials
 accused the Taliban of sheltering militants responsible for attacks in Khyber
 Pakhtunkhwa and Balochistan.
 
@@ -205,7 +206,7 @@ def test_text_copied_from_a_pdf_with_a_break_at_each_line_end_is_split_into_whol
         "Islamabad and Kabul resumed nego- tiations in Doha on Thursday, with Qatari mediators pressing"
         " both delegations to agree on a written mechanism.",
         "Pakistan's delegation, led by the national security adviser, demanded that the Taliban act"
-        " within thirty days and said no talks would follow without a written plan.",
+        " within thirty days.",
         "Pakistani officials accused the Taliban of sheltering militants responsible for attacks in"
         " Khyber Pakhtunkhwa and Balochistan.",
     ]
@@ -244,6 +245,28 @@ def test_a_page_printed_from_a_browser_reads_as_the_page_shows_it():
     sentences = segment(Article("dawn", PRINTED_PAGE))
     assert [s.text.replace("\n", " ") for s in sentences] == PRINTED_SENTENCES
     assert all(PRINTED_PAGE[s.start : s.end] == s.text for s in sentences)
+
+
+def test_a_short_line_before_a_capital_ends_its_paragraph_in_a_pdfs_text():
+    """A line is broken where the next word does not fit: a headline's last line and a subheading,
+    far shorter than the text's lines, were joined into the sentence after them. A line going on in
+    lower case (a headline over two lines) still runs on."""
+    text = (
+        "Pakistan, Afghan Taliban talks collapse\nafter four days in Istanbul\n"
+        "ISLAMABAD: Pakistan on Monday accused the Afghan Taliban of failing to act against\n"
+        "the militants who attack its soldiers, saying the talks in Istanbul had ended without\n"
+        "an agreement.\nMediators stay in Istanbul\n"
+        "The Turkish foreign ministry said the mediators would stay in contact with both sides\n"
+        "and would invite the delegations again.\n"
+    )
+    assert [s.text.replace("\n", " ") for s in segment(Article("short", text))] == [
+        "Pakistan, Afghan Taliban talks collapse after four days in Istanbul",
+        "ISLAMABAD: Pakistan on Monday accused the Afghan Taliban of failing to act against the militants"
+        " who attack its soldiers, saying the talks in Istanbul had ended without an agreement.",
+        "Mediators stay in Istanbul",
+        "The Turkish foreign ministry said the mediators would stay in contact with both sides and would"
+        " invite the delegations again.",
+    ]
 
 
 # Firefox's running lines: the title and address at the head, the counter and time at the foot;
