@@ -98,7 +98,8 @@ _HYPHENATED = re.compile(r"[^\W\d_][\-\u2010\u00ad]$")
 
 
 def paragraphs(text: str) -> tuple[str, list[Span]]:
-    """The text as shown and the (start, end) of each of its non-blank paragraph lines."""
+    """The text as shown (line breaks as spaces, running lines blanked) and the (start, end) of
+    each of its non-blank paragraph lines, less the running ones."""
     lines = list(_trimmed_lines(text))
     running = {i for i, (s, e) in enumerate(lines) if e > s and is_running_line(text[s:e])}
     kept = _without(lines, running)
@@ -128,6 +129,7 @@ def _trimmed_lines(text: str):
 
 
 def _ends_mid_sentence(text: str, line: Span, nxt: Span) -> bool:
+    """The line ends on a word, a comma or a hyphen, and a non-blank line follows it."""
     return line[1] > line[0] and nxt[1] > nxt[0] and bool(_ENDS_MID_SENTENCE.search(text[slice(*line)]))
 
 
@@ -155,6 +157,7 @@ def _joined(text: str, lines: list[Span]) -> list[Span]:
 
 
 def _runs_on(text: str, line: Span, nxt: Span, width: int) -> bool:
+    """Whether a wrapped text's line goes on into the next one (the rules above)."""
     if not _ends_mid_sentence(text, line, nxt):
         return False
     if _HYPHENATED.search(text[slice(*line)]) or text[nxt[0]].islower():
