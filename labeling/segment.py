@@ -1,9 +1,11 @@
 """Articles -> sentences with stable ids and character offsets.
 
 The one segmenter: labeling and predict both call :func:`segment`, so a sentence
-labeled is a sentence scored. Page furniture (menus, bylines, timestamps,
-"ALSO READ" link lines, contact blocks) is dropped by general rules, line by line
-and then sentence by sentence; offsets always index the article text, so
+labeled is a sentence scored. The article's lines come from :mod:`labeling.page_lines`
+(a PDF's wrapped lines joined into paragraphs, a printed page's running headers and
+footers dropped before that). Page furniture (menus, bylines, timestamps, "ALSO READ"
+link lines, contact blocks) is dropped by general rules, line by line and then
+sentence by sentence; offsets always index the article text, so
 ``article.text[s.start:s.end] == s.text`` for every sentence.
 """
 
@@ -23,6 +25,7 @@ from typing import Annotated
 import typer
 
 from labeling.articles import Article, read_article, read_stdin_article
+from labeling.page_lines import TERMINAL, is_running_line, paragraphs
 
 # -- furniture rules ---------------------------------------------------------------
 # Whole lines (or sentences) that are page chrome rather than article prose.
@@ -49,9 +52,7 @@ _ADDRESS = re.compile(
     re.I,
 )
 _CONTACT_SEPARATORS = re.compile(r"[|,;•·]")  # between a contact line's labelled items
-_BULLET = re.compile(r"^[\s\-–—•*·|>]+")
 _LETTERS = re.compile(r"[^\W\d_]")
-_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 MIN_WORDS = 4  # a line shorter than this is furniture unless it ends like a sentence
 MENU_ITEMS = 3  # a line of at least this many short items between '|' is a menu ("Home | World | Sport")
@@ -60,7 +61,7 @@ MENU_ITEMS = 3  # a line of at least this many short items between '|' is a menu
 def is_furniture(text: str) -> bool:
     """True for page chrome: a rule about its form, never a list of known lines."""
     t = text.strip()
-    if _FURNITURE.match(t) or _BYLINE.match(t) or _ADDRESS.match(t):
+    if _FURNITURE.match(t) or _BYLINE.match(t) or _ADDRESS.match(t) or is_running_line(t):
         return True
     letters = len(_LETTERS.findall(t))
     if letters < 0.5 * len(t.replace(" ", "")) or letters < 3:  # dashes, dates, numbers
@@ -78,7 +79,7 @@ def is_furniture(text: str) -> bool:
         return True
     if _is_menu(t):
         return True
-    return len(t.split()) < MIN_WORDS and not _TERMINAL.search(t)
+    return len(t.split()) < MIN_WORDS and not TERMINAL.search(t)
 
 
 def _is_menu(t: str) -> bool:
@@ -110,64 +111,14 @@ def _splitter():
 
 def segment(article: Article) -> list[Sentence]:
     """Split an article into sentences, dropping page furniture."""
-    spans = [span for line in _lines(article.text) for span in _sentences_in(article.text, *line)]
-    return _with_ids(article, spans)
-
-
-def _lines(text: str):
-    """(start, end) of each non-blank paragraph line that is not furniture (a text broken at every
-    line end, as a PDF's is, joined first into its paragraphs)."""
-    for start, end in _join_wrapped(text, list(_trimmed_lines(text))):
-        if not is_furniture(_flat(text[start:end])):
-            yield start, end
-
-
-def _trimmed_lines(text: str):
-    """(start, end) of each line, trimmed of whitespace and bullet marks; (x, x) when blank."""
-    pos = 0
-    for raw in text.split("\n"):
-        start, end = pos, pos + len(raw)
-        pos = end + 1
-        lead = _BULLET.match(raw)
-        if lead:
-            start += lead.end()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        yield start, end
-
-
-# A text copied out of a PDF breaks each line at the page's width: a line ends mid-sentence (on a
-# word, a comma or a hyphen) and the next, with no blank line between, goes on in lower case. Where
-# an article does that WRAPPED_BREAKS times or more, every line ending mid-sentence runs on into
-# the next one. An article of paragraph lines (every labeled article) never does, so a subheading
-# or a caption without a full stop stays a line of its own, and no labeled sentence moves.
-WRAPPED_BREAKS = 2
-_ENDS_MID_SENTENCE = re.compile(r"[^\W_][\-\u2010\u00ad]?$|[,;:(\u2013\u2014]$")
-
-
-def _join_wrapped(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Non-blank lines as they are, or, in a text wrapped at every line end, joined into paragraphs."""
-    runs_on = [
-        end > start and nxt[1] > nxt[0] and bool(_ENDS_MID_SENTENCE.search(text[start:end]))
-        for (start, end), nxt in zip(lines, lines[1:], strict=False)
+    shown, lines = paragraphs(article.text)
+    spans = [
+        span
+        for start, end in lines
+        if not is_furniture(shown[start:end])
+        for span in _sentences_in(shown, start, end)
     ]
-    lower = sum(on and text[nxt[0]].islower() for on, nxt in zip(runs_on, lines[1:], strict=True))
-    joined: list[tuple[int, int]] = []
-    for i, (start, end) in enumerate(lines):
-        if end == start:
-            continue
-        if lower >= WRAPPED_BREAKS and i and runs_on[i - 1]:
-            joined[-1] = (joined[-1][0], end)
-        else:
-            joined.append((start, end))
-    return joined
-
-
-def _flat(text: str) -> str:
-    """A joined paragraph's line breaks as spaces (the same length, so offsets hold)."""
-    return text.replace("\n", " ")
+    return _with_ids(article, spans)
 
 
 # The sentence splitter's time grows faster than a line's length (abbreviations, long runs of
@@ -199,9 +150,10 @@ def _split(line: str) -> list[str]:
     return pieces
 
 
-def _sentences_in(text: str, start: int, end: int):
-    """Sentence spans inside one line, located by search so offsets are exact."""
-    line = _flat(text[start:end])
+def _sentences_in(shown: str, start: int, end: int):
+    """Sentence spans inside one paragraph line of the text as shown, located by search so offsets
+    are exact."""
+    line = shown[start:end]
     spans: list[tuple[int, int]] = []
     cursor = 0
     for piece in _split(line):

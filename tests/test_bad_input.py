@@ -20,6 +20,7 @@ import pytest
 
 from stance import paths
 from tests.conftest import run_cli
+from tests.test_segment import PRINTED_PAGE, PRINTED_SENTENCES
 
 LONG_SENTENCE = "Pakistan " + "urged the Afghan Taliban again and again " * 499 + "to act."
 URDU = "پاکستان نے افغان طالبان سے ٹی ٹی پی کے خلاف کارروائی کا مطالبہ کیا۔"
@@ -40,6 +41,7 @@ BAD_INPUTS = {
     "20k-sentence": ("long.txt", LONG_SENTENCE.encode()),
     "html-scripts": ("page.html", HTML.encode()),
     "non-english": ("urdu.txt", f"{URDU}\n{PASHTO}\n".encode()),
+    "printed-pdf": ("printed.txt", PRINTED_PAGE.encode()),  # a page printed to PDF, its text copied
     "directory": ("folder", None),
 }
 
@@ -208,6 +210,28 @@ def test_segment_keeps_non_english_text_with_exact_offsets(invoke, tmp_path):
     text = path.read_text()
     assert [r["text"] for r in rows] == [URDU, PASHTO]
     assert all(text[r["start"] : r["end"]] == r["text"] for r in rows)
+
+
+def test_segment_reads_a_page_printed_to_pdf_without_its_running_lines(invoke, tmp_path):
+    """The browser's print time, title, address and page counters are no sentences and are in none."""
+    path = _make(tmp_path, "printed-pdf")
+    code, out, err = invoke(["segment", str(path)])
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["text"].replace("\n", " ") for r in rows] == PRINTED_SENTENCES
+    assert all(PRINTED_PAGE[r["start"] : r["end"]] == r["text"] for r in rows)
+
+
+@pytest.mark.parametrize("how", ["article", "stdin"])
+def test_predict_scores_a_page_printed_to_pdf_sentence_by_sentence(how, invoke, tmp_path, trained):
+    """An analyst pastes a printed page's text: what is scored is its sentences, whole, and not the
+    browser's running lines (they were scored inside the next sentence, and "Page 2 of 3" alone)."""
+    target, out = _make(tmp_path, "printed-pdf"), tmp_path / "out.jsonl"
+    argv, stdin = _argv({"article": "predict", "stdin": "predict stdin"}[how], target, out)
+    code, _, err = invoke(argv, stdin)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["text"].replace("\n", " ") for r in rows if r["kind"] == "sentence"] == PRINTED_SENTENCES
 
 
 @pytest.mark.parametrize("name", ["20k-sentence", "html-scripts", "non-english"])

@@ -64,6 +64,8 @@ def test_seeds_keep_headlines_and_prose(seed_sentences):
         "Contact us: +92-51-9204000 | Email: news@example.pk | WhatsApp: +92 300 1234567",
         "Contact: Editor, Daily Times, 41-N, Industrial Area, Gulberg II, Lahore. Phone: 042-35878614",
         "Related: What the TTP wants — an explainer", "RELATED : Talks collapse in Doha",
+        "12/1/25, 3:45 PM Pakistan, Afghan Taliban talks collapse - DAWN.COM", "Page 2 of 3",
+        "https://www.dawn.com/news/1950000 1/3", "1 of 3 12/1/25, 3:45 PM", "Page 3",
     ],
 )  # fmt: skip
 def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
@@ -82,6 +84,9 @@ def test_furniture_the_seeds_do_not_have_is_dropped_by_general_rules(line):
         "For tips and corrections, contact the newsroom at +92 51 1234567 or news@example.pk.",
         "Casualties: 2024-2025, 1,234 dead, 567 injured.",
         "Related talks in Doha ended without a deal on the TTP.",
+        "12/1/25, 3:45 PM: Pakistan said the talks in Istanbul had ended without an agreement.",
+        "Page 2 of the statement names the TTP.",
+        "Talks will resume in Doha on 12/1/2025, 3:45 PM",
     ],
 )
 def test_prose_and_headlines_are_kept(line):
@@ -207,6 +212,100 @@ def test_text_copied_from_a_pdf_with_a_break_at_each_line_end_is_split_into_whol
     ]
     for s in segment(Article("brief", PDF_TEXT)):
         assert PDF_TEXT[s.start : s.end] == s.text
+
+
+# A news page printed to PDF by a browser (Chrome's running header and footer), its text copied out
+PRINTED_PAGE = """12/1/25, 3:45 PM Pakistan, Afghan Taliban talks collapse - DAWN.COM
+https://www.dawn.com/news/1950000 1/3
+Pakistan, Afghan Taliban talks collapse
+ISLAMABAD: Pakistan on Monday accused the Afghan Taliban of failing to act against
+the militants who attack its soldiers, saying the talks in Istanbul had ended without
+an agreement after four days of negoti-
+ations mediated by Turkey and Qatar.
+12/1/25, 3:45 PM Pakistan, Afghan Taliban talks collapse - DAWN.COM
+https://www.dawn.com/news/1950000 2/3
+Taliban spokesman Zabihullah Mujahid rejected the charge, saying Afghanistan does not
+allow anyone to use its soil against another country.
+Page 2 of 3
+"""
+PRINTED_SENTENCES = [  # as the page shows them (line breaks as spaces)
+    "Pakistan, Afghan Taliban talks collapse",
+    "ISLAMABAD: Pakistan on Monday accused the Afghan Taliban of failing to act against the militants"
+    " who attack its soldiers, saying the talks in Istanbul had ended without an agreement after four"
+    " days of negoti- ations mediated by Turkey and Qatar.",
+    "Taliban spokesman Zabihullah Mujahid rejected the charge, saying Afghanistan does not allow anyone"
+    " to use its soil against another country.",
+]
+
+
+def test_a_page_printed_from_a_browser_reads_as_the_page_shows_it():
+    """The browser's running header (print time and title) and footer (address and page counter)
+    were joined into the sentences after them, the headline into the first sentence, and "Page 2
+    of 3" was scored as a sentence."""
+    sentences = segment(Article("dawn", PRINTED_PAGE))
+    assert [s.text.replace("\n", " ") for s in sentences] == PRINTED_SENTENCES
+    assert all(PRINTED_PAGE[s.start : s.end] == s.text for s in sentences)
+
+
+def test_a_short_line_before_a_capital_ends_its_paragraph_in_a_pdfs_text():
+    """A line is broken where the next word does not fit: a headline's last line and a subheading,
+    far shorter than the text's lines, were joined into the sentence after them. A line going on in
+    lower case (a headline over two lines) still runs on."""
+    text = (
+        "Pakistan, Afghan Taliban talks collapse\nafter four days in Istanbul\n"
+        "ISLAMABAD: Pakistan on Monday accused the Afghan Taliban of failing to act against\n"
+        "the militants who attack its soldiers, saying the talks in Istanbul had ended without\n"
+        "an agreement.\nMediators stay in Istanbul\n"
+        "The Turkish foreign ministry said the mediators would stay in contact with both sides\n"
+        "and would invite the delegations again.\n"
+    )
+    assert [s.text.replace("\n", " ") for s in segment(Article("short", text))] == [
+        "Pakistan, Afghan Taliban talks collapse after four days in Istanbul",
+        "ISLAMABAD: Pakistan on Monday accused the Afghan Taliban of failing to act against the militants"
+        " who attack its soldiers, saying the talks in Istanbul had ended without an agreement.",
+        "Mediators stay in Istanbul",
+        "The Turkish foreign ministry said the mediators would stay in contact with both sides and would"
+        " invite the delegations again.",
+    ]
+
+
+# Firefox's running lines: the title and address at the head, the counter and time at the foot;
+# the page break falls inside a sentence
+RUNNING = [
+    "Pakistan, Afghan Taliban talks collapse - DAWN.COM https://www.dawn.com/news/1950000",
+    "1 of 2 12/1/25, 3:45 PM",
+    "2 of 2 12/1/25, 3:45 PM",
+]
+BROKEN_SENTENCE = f"""{RUNNING[0]}
+Pakistan, Afghan Taliban talks collapse
+ISLAMABAD: Pakistan on Monday accused the Afghan Taliban of failing to act against
+the militants who attack its soldiers, saying the talks in Istanbul had ended without
+an agreement. Taliban spokesman Zabihullah Mujahid rejected the charge, saying that
+{RUNNING[1]}
+
+{RUNNING[0]}
+
+Afghanistan does not allow anyone to use its soil against another country, and
+called for the talks to go on.
+{RUNNING[2]}
+"""
+
+
+def test_a_sentence_a_page_break_cuts_is_one_sentence_again():
+    """A page's foot and the next page's head fell inside a sentence and cut it in two: "…saying
+    that" and the running lines with "Afghanistan does not allow anyone…" were scored apart. The
+    running lines are dropped before lines are joined; the sentence's span still holds them (a
+    sentence is a span of the article), and they are no sentence of their own."""
+    sentences = segment(Article("firefox", BROKEN_SENTENCE))
+    shown = [" ".join(line for line in s.text.split("\n") if line and line not in RUNNING) for s in sentences]
+    assert shown == [
+        "Pakistan, Afghan Taliban talks collapse",
+        "ISLAMABAD: Pakistan on Monday accused the Afghan Taliban of failing to act against the militants"
+        " who attack its soldiers, saying the talks in Istanbul had ended without an agreement.",
+        "Taliban spokesman Zabihullah Mujahid rejected the charge, saying that Afghanistan does not allow"
+        " anyone to use its soil against another country, and called for the talks to go on.",
+    ]
+    assert all(BROKEN_SENTENCE[s.start : s.end] == s.text for s in sentences)
 
 
 def test_a_line_that_ends_without_a_full_stop_stays_a_line_in_an_article_of_paragraph_lines():

@@ -1,0 +1,166 @@
+"""An article's lines as its page shows them, for the segmenter.
+
+A text broken at every line end (a PDF's, from pdftotext or copied out of a viewer) is joined into
+its paragraphs, and a printed page's running headers, footers and page counters are dropped before
+that, so a sentence that a page break cut is whole again. An article of paragraph lines (every
+labeled one) is read line by line, as it always was. Spans index the article text; the text as
+shown is the article text with its line breaks as spaces and its running lines blanked, the same
+length, so offsets into one are offsets into the other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from statistics import median_low
+
+Span = tuple[int, int]
+
+_BULLET = re.compile(r"^[\s\-–—•*·|>]+")
+TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")  # ends like a sentence
+
+# -- running lines -----------------------------------------------------------------
+# A browser prints the time and the page's title at the head of each sheet and its address and a
+# page counter at the foot (Chrome: "12/1/25, 3:45 PM Talks collapse - DAWN.COM" and
+# "https://www.dawn.com/news/1950000 1/3"; Firefox: "1 of 3 … 12/1/25, 3:45 PM"; Safari:
+# "Page 1 of 3"), and a PDF's text has them among the article's lines, at every page break. They
+# are known by form, never by a list of lines:
+# - a print time (a numeric date and a clock time) at a line's start before a title (one that
+#   does not end like a sentence: "12/1/25, 3:45 PM: Talks failed." stays), or alone, or at its
+#   end after a page counter ("… resumed on 12/1/2025, 3:45 PM" stays);
+# - a page counter ("1/3", "2 of 3", "Page 2 of 3", "Page 2", a bare "2"), alone or after a web
+#   address, or a web address alone;
+# - in a text broken at every line end only, a line that recurs, its digits aside, and does not end
+#   like a sentence: a running title or footer printed on every sheet. (An article of paragraph
+#   lines may well repeat a subheading or a sentence; it keeps them.)
+_PRINT_TIME = re.compile(
+    r"""\b(?:\d{1,2}([/.])\d{1,2}\1\d{2,4}|\d{4}-\d{2}-\d{2}),?\s+  # 12/1/25, 1.12.25, 2025-12-01
+        \d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?  # 3:45 PM, 15:45:07, 3:45 p.m.""",
+    re.I | re.X,
+)
+_WEB_ADDRESS = r"(?:(?:https?|file)://|www\.)\S+"
+_COUNTER_LINE = re.compile(
+    rf"(?:{_WEB_ADDRESS}\s+)?(?:page\s+)?\d{{1,4}}(?:\s*(?:/|of)\s*\d{{1,4}})?|{_WEB_ADDRESS}", re.I
+)
+_DIGITS = re.compile(r"\d+")
+
+
+def is_running_line(line: str) -> bool:
+    """A printed page's running header or footer, or a page counter, by its form."""
+    t = line.strip()
+    stamp = _PRINT_TIME.search(t)
+    if stamp and stamp.start() == 0:
+        return not TERMINAL.search(t[stamp.end() :])
+    if stamp and stamp.end() == len(t):
+        t = t[: stamp.start()].rstrip()
+        return not t or bool(_COUNTER_LINE.fullmatch(t))
+    return bool(_COUNTER_LINE.fullmatch(t))
+
+
+def _repeated(text: str, lines: list[Span]) -> set[int]:
+    """Indexes of the lines that recur, digits aside ("… 1/3" and "… 2/3" are one footer), and do
+    not end like a sentence."""
+    keys = [_DIGITS.sub("0", text[s:e]) if e > s and not TERMINAL.search(text[s:e]) else "" for s, e in lines]
+    counts = Counter(keys)
+    return {i for i, key in enumerate(keys) if key and counts[key] > 1}
+
+
+def _without(lines: list[Span], running: set[int]) -> list[Span]:
+    """The lines less the running ones and the blank lines around each (a page's margin), so the
+    lines either side of a page break meet."""
+    blank = [e == s for s, e in lines]
+    before, after = [False] * len(lines), [False] * len(lines)  # a blank run borders a running line
+    for i in range(1, len(lines)):
+        before[i] = blank[i] and ((i - 1) in running or (blank[i - 1] and before[i - 1]))
+    for i in range(len(lines) - 2, -1, -1):
+        after[i] = blank[i] and ((i + 1) in running or (blank[i + 1] and after[i + 1]))
+    return [span for i, span in enumerate(lines) if i not in running and not before[i] and not after[i]]
+
+
+# -- wrapped lines -----------------------------------------------------------------
+# A PDF's text breaks each line at the page's width: a line ends mid-sentence (on a word, a comma
+# or a hyphen) and the next, with no blank line between, goes on in lower case. Where an article
+# does that WRAPPED_BREAKS times or more, it is read as wrapped, and a line ending mid-sentence
+# runs on into the next one when
+# - it ends in a hyphenated word, or the next line goes on in lower case (no paragraph starts so);
+# - or it is not clearly shorter than the text's width, the median length of its lines that run on
+#   in lower case (most are full lines, and one overlong line does not move it). A line is broken
+#   only where the next word does not fit, so a line that, with the next line's first word, fills
+#   under FILLS of the width ended there: a headline or a subheading before a capital
+#   ("ISLAMABAD: …", "The …"), a paragraph's last line without a full stop. A proportional font's
+#   full lines differ by far less.
+# An article of paragraph lines (every labeled article) never has two lower-case breaks, so a
+# subheading or a caption without a full stop stays a line of its own and no labeled sentence moves.
+WRAPPED_BREAKS = 2
+FILLS = 0.7
+_ENDS_MID_SENTENCE = re.compile(r"[^\W_][\-\u2010\u00ad]?$|[,;:(\u2013\u2014]$")
+_HYPHENATED = re.compile(r"[^\W\d_][\-\u2010\u00ad]$")
+
+
+def paragraphs(text: str) -> tuple[str, list[Span]]:
+    """The text as shown (line breaks as spaces, running lines blanked) and the (start, end) of
+    each of its non-blank paragraph lines, less the running ones."""
+    lines = list(_trimmed_lines(text))
+    running = {i for i, (s, e) in enumerate(lines) if e > s and is_running_line(text[s:e])}
+    kept = _without(lines, running)
+    if len(_wrapped(text, kept)) >= WRAPPED_BREAKS:
+        running |= _repeated(text, lines)
+        kept = _joined(text, _without(lines, running))
+    shown = list(text.replace("\n", " "))
+    for s, e in (lines[i] for i in running):
+        shown[s:e] = " " * (e - s)
+    return "".join(shown), [(s, e) for s, e in kept if e > s]
+
+
+def _trimmed_lines(text: str):
+    """(start, end) of each line, trimmed of whitespace and bullet marks; (x, x) when blank."""
+    pos = 0
+    for raw in text.split("\n"):
+        start, end = pos, pos + len(raw)
+        pos = end + 1
+        lead = _BULLET.match(raw)
+        if lead:
+            start += lead.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        yield start, end
+
+
+def _ends_mid_sentence(text: str, line: Span, nxt: Span) -> bool:
+    """The line ends on a word, a comma or a hyphen, and a non-blank line follows it."""
+    return line[1] > line[0] and nxt[1] > nxt[0] and bool(_ENDS_MID_SENTENCE.search(text[slice(*line)]))
+
+
+def _wrapped(text: str, lines: list[Span]) -> list[Span]:
+    """The lines that end mid-sentence and whose next line goes on in lower case."""
+    return [
+        line
+        for line, nxt in zip(lines, lines[1:], strict=False)
+        if _ends_mid_sentence(text, line, nxt) and text[nxt[0]].islower()
+    ]
+
+
+def _joined(text: str, lines: list[Span]) -> list[Span]:
+    """Lines that run on joined into their paragraphs."""
+    width = median_low([e - s for s, e in _wrapped(text, lines)] or [0])
+    joined: list[Span] = []
+    for i, (start, end) in enumerate(lines):
+        if end == start:
+            continue
+        if i and _runs_on(text, lines[i - 1], (start, end), width):
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _runs_on(text: str, line: Span, nxt: Span, width: int) -> bool:
+    """Whether a wrapped text's line goes on into the next one (the rules above)."""
+    if not _ends_mid_sentence(text, line, nxt):
+        return False
+    if _HYPHENATED.search(text[slice(*line)]) or text[nxt[0]].islower():
+        return True
+    next_word = len(text[slice(*nxt)].split()[0])
+    return line[1] - line[0] + 1 + next_word >= FILLS * width
