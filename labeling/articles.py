@@ -280,13 +280,14 @@ def read_stdin_bytes(hint: str) -> bytes:
     return sys.stdin.buffer.read()
 
 
-# -- the script an article is written in ---------------------------------------------
-def other_script(sentences: list[tuple[str, str]]) -> dict | None:
-    """Of (article, text) pairs, those written mostly in another script than English (an Urdu,
-    Pashto or Dari article in the folder), which the model, trained on English coverage alone,
-    scores all the same at any p: {sentences, articles, scripts}, or None where there are none.
-    A quote of a few such words inside an English sentence is English."""
-    found = [(article, script) for article, text in sentences if (script := foreign_script(text))]
+# -- the language an article is written in --------------------------------------------
+def other_language(sentences: list[tuple[str, str]]) -> dict | None:
+    """Of (article, text) pairs, those written mostly in another language than English (an Urdu,
+    Pashto or Dari article in the folder, or a French or Roman Urdu one in Latin letters), which
+    the model, trained on English coverage alone, scores all the same at any p: {sentences,
+    articles, scripts}, or None where there are none. A quote of a few such words inside an
+    English sentence is English."""
+    found = [(article, script) for article, text in sentences if (script := foreign_language(text))]
     if not found:
         return None
     scripts = sorted({script for _, script in found})
@@ -297,16 +298,19 @@ def other_script(sentences: list[tuple[str, str]]) -> dict | None:
     }
 
 
-def other_script_note(found: dict) -> str:
-    """What predict and the report say of the sentences :func:`other_script` found."""
+def other_language_note(found: dict) -> str:
+    """What predict and the report say of the sentences :func:`other_language` found."""
+    letters = "; ".join(_LATIN_NOT_ENGLISH if s == "Latin" else f"{s} letters" for s in found["scripts"])
     return (
-        f"are written mostly in another script than English ({', '.join(found['scripts'])} letters): the "
-        "model learned from English coverage alone, so its calls on them are no measure of what they say"
+        f"are written mostly in another language than English ({letters}): the model learned from "
+        "English coverage alone, so its calls on them are no measure of what they say"
     )
 
 
-def foreign_script(text: str) -> str | None:
-    """The script most of a text's letters are in ("Arabic"), where that is not the Latin alphabet."""
+def foreign_language(text: str) -> str | None:
+    """The script of a text written mostly in another language than English: the one most of its
+    letters are in ("Arabic") where that is not the Latin alphabet, else "Latin" where its words
+    read as another language (:func:`_reads_as_english`)."""
     import unicodedata
     from collections import Counter
 
@@ -315,5 +319,40 @@ def foreign_script(text: str) -> str | None:
         return None
     script, n = scripts.most_common(1)[0]
     if scripts["LATIN"] >= n or script == "?":
-        return None
+        return None if _reads_as_english(text) else "Latin"
     return script.title() if len(script) > 3 else script
+
+
+# English can't be written without its little words: of the 2466 labeled sentences, every one with
+# seven or more words in lower case, terse headlines too, has at least one in ten of those words in
+# the list below, while French, German, Turkish or Roman Urdu ("Hukumat ne Afghan Taliban se
+# mutalba kiya hai ke...") has next to none. Capitalised words are left out (names, which any
+# language shares: "Khawaja Asif, Ishaq Dar and Zabihullah Mujahid met in Doha."), and so are web
+# and mail addresses; a sentence of fewer lower-case words is too short to tell.
+_ENGLISH_WORDS = frozenset(
+    """
+    a about above according across after against all along also amid among an and any are as at
+    be because been before being between both but by can could despite did do does during each
+    following for from had has have he her his how if in including into is it its itself more
+    most no nor not of on once only or other our out over per said say says she should since so
+    some such than that the their them then there these they this those through to toward towards
+    under until up upon very via was we were what when where which while who whom why will with
+    within without would you your
+""".split()  # noqa: SIM905 (a list of words reads better as words)
+)
+_ENGLISH_ONE_IN = 10
+_TELLS_FROM_WORDS = 7
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # letters, with an apostrophe inside: "d'agir"
+_ADDRESS = re.compile(r"\S*(?:://|www\.|@)\S*")  # https://www.dawn.com/news/..., @handles, mail
+_LATIN_NOT_ENGLISH = (
+    "Latin letters, but under one in ten of their words common English ones such as 'the' or 'of'"
+)
+
+
+def _reads_as_english(text: str) -> bool:
+    """Whether a sentence in Latin letters reads as English: at least one in ten of its words in
+    lower case are common English words, or it has too few such words to tell."""
+    words = [w for w in _WORD.findall(_ADDRESS.sub(" ", text)) if w[0].islower()]
+    if len(words) < _TELLS_FROM_WORDS:
+        return True
+    return sum(w in _ENGLISH_WORDS for w in words) * _ENGLISH_ONE_IN >= len(words)

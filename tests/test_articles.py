@@ -161,3 +161,54 @@ def test_a_tasks_header_names_the_headline_outlet_and_date_from_the_articles_tab
     table.write_text("id\toutlet\ncoverage-007\tDawn\n")
     with pytest.raises(StanceError, match=r"articles.tsv: an article table needs the column 'article'"):
         article_meta(path)
+
+
+# Another language in Latin letters: what predict and the report call "another language"
+FRENCH = (
+    "Le gouvernement pakistanais a demandé mardi aux talibans afghans de prendre des mesures contre les "
+    "militants du TTP, selon le ministère des Affaires étrangères."
+)
+ROMAN_URDU = (
+    "Taliban ke tarjuman Zabihullah Mujahid ne in ilzamat ko mustarad kar diya aur kaha ke Afghanistan ki "
+    "sarzameen kisi aur mulk ke khilaf istemal nahi hogi."
+)
+NAMES = "Khawaja Asif, Ishaq Dar and Zabihullah Mujahid met in Doha."
+
+
+def test_french_or_roman_urdu_reads_as_another_language_and_english_dense_with_names_does_not():
+    """A French, German, Turkish or Roman Urdu article was scored like English without a word: its
+    sentences now read as another language in Latin letters. English crowded with names, a terse
+    headline, or a quote of a few Urdu words inside an English sentence still reads as English."""
+    from labeling.articles import foreign_language
+
+    foreign = [
+        FRENCH,
+        ROMAN_URDU,
+        "Hukumat ne Afghan Taliban se mutalba kiya hai ke woh TTP ke khilaf karrawai karein.",
+        "Ein Sprecher der Taliban wies die Vorwürfe zurück und erklärte, Afghanistan werde niemandem "
+        "erlauben, sein Gebiet gegen ein anderes Land zu nutzen.",
+        "İstanbul'daki görüşmeler anlaşma olmadan sona erdi, ancak Türkiye ve Katar arabuluculuğu sürdürme "
+        "sözü verdi.",
+    ]
+    assert [foreign_language(text) for text in foreign] == ["Latin"] * len(foreign)
+    english = [
+        NAMES,
+        "Defence Minister Khawaja Asif, Foreign Minister Ishaq Dar, ISI chief Lt Gen Asim Malik and Taliban "
+        "spokesman Zabihullah Mujahid met in Doha on Sunday.",
+        "Iran urges Ramadan dialogue to defuse Pakistan-Afghanistan 'open war', offers full mediation support",
+        'The minister said "hum amn chahte hain" to reporters on Tuesday, adding that Pakistan wanted peace.',
+        "Read more: https://www.dawn.com/news/1952312/pakistan-afghan-taliban-talks-collapse-in-istanbul-again",
+    ]
+    assert [foreign_language(text) for text in english] == [None] * len(english)
+
+
+def test_no_labeled_sentence_in_latin_letters_reads_as_another_language():
+    """The rule is measured on the labeled data, all English but for two sentences in Arabic letters
+    (coverage-025): it names none of the sentences in Latin letters."""
+    import json
+
+    from labeling.articles import foreign_language
+    from labeling.snapshot import latest_snapshot
+
+    rows = [json.loads(line) for line in latest_snapshot().read_text().splitlines()]
+    assert [r["text"] for r in rows if foreign_language(r["text"]) == "Latin"] == []

@@ -203,12 +203,47 @@ def test_predict_says_which_sentences_are_in_another_script_than_the_english_it_
     out = run_cli("predict", str(urdu), str(mixed), "-f", "csv")
     assert out.returncode == 0, out.stderr.decode()
     assert out.stderr.decode().strip().splitlines()[-1] == (
-        "note: 2 of these 4 sentences (urdu) are written mostly in another script than English (Arabic "
+        "note: 2 of these 4 sentences (urdu) are written mostly in another language than English (Arabic "
         "letters): the model learned from English coverage alone, so its calls on them are no measure of "
         "what they say; score an English translation instead"
     )
     out = run_cli("predict", str(mixed))
-    assert out.returncode == 0 and "another script" not in out.stderr.decode()
+    assert out.returncode == 0 and "another language" not in out.stderr.decode()
+
+
+def test_predict_says_which_sentences_are_in_another_language_in_latin_letters(trained, tmp_path):
+    """A French or Roman Urdu article ("Hukumat ne Afghan Taliban se mutalba kiya hai...") was
+    scored at a confident-looking p with no word said, as the Urdu one in Arabic letters was before
+    session 47. Predict now names it in the same note; an English article crowded with names, or
+    quoting a few Urdu words, is English."""
+    french = tmp_path / "french.txt"
+    french.write_text(
+        "Le gouvernement pakistanais a demandé mardi aux talibans afghans de prendre des mesures contre "
+        "les militants du TTP, selon le ministère des Affaires étrangères.\n"
+    )
+    roman_urdu = tmp_path / "roman-urdu.txt"
+    roman_urdu.write_text(
+        "Hukumat ne Afghan Taliban se mutalba kiya hai ke woh TTP ke khilaf karrawai karein.\n\n"
+        "Taliban ke tarjuman Zabihullah Mujahid ne in ilzamat ko mustarad kar diya aur kaha ke Afghanistan "
+        "ki sarzameen kisi aur mulk ke khilaf istemal nahi hogi.\n"
+    )
+    names = tmp_path / "names.txt"
+    names.write_text(
+        "Khawaja Asif, Ishaq Dar and Zabihullah Mujahid met in Doha.\n\n"
+        "Defence Minister Khawaja Asif, Foreign Minister Ishaq Dar, ISI chief Lt Gen Asim Malik and Taliban "
+        "spokesman Zabihullah Mujahid met in Doha on Sunday.\n\n"
+        'The minister said "hum amn chahte hain" to reporters on Tuesday, adding that Pakistan wanted peace.\n'
+    )
+    out = run_cli("predict", str(french), str(roman_urdu), str(names), "-f", "table")
+    assert out.returncode == 0, out.stderr.decode()
+    assert out.stderr.decode().strip().splitlines()[-1] == (
+        "note: 3 of these 6 sentences (french, roman-urdu) are written mostly in another language than "
+        "English (Latin letters, but under one in ten of their words common English ones such as 'the' or "
+        "'of'): the model learned from English coverage alone, so its calls on them are no measure of what "
+        "they say; score an English translation instead"
+    )
+    out = run_cli("predict", str(names))
+    assert out.returncode == 0 and "another language" not in out.stderr.decode()
 
 
 def test_the_csv_names_the_model_and_its_data_version_on_every_row(predictor, trained, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -638,23 +639,63 @@ def test_a_report_says_which_sentences_are_in_another_script_than_english(predic
     """An Urdu article in the folder was counted beside the English ones, its calls made by a model
     that learned from English alone, without a word; the report now says so under its header, in
     summary.json and on the command's output, as predict does."""
+    output, found, banner = _reported(
+        predictions,
+        tmp_path,
+        {
+            3: "افغان طالبان کے ترجمان ذبیح اللہ مجاہد نے الزامات کو مسترد کر دیا۔",
+            4: '"ہم نے بار بار کہا ہے," the spokesperson said, adding that patience was running out.',
+        },
+    )
+    said = (
+        "1 of these 5 sentences (1 of 3 articles: a-2) are written mostly in another language than English "
+        "(Arabic letters): the model learned from English coverage alone, so its calls on them are no "
+        "measure of what they say"
+    )
+    assert f"  another language: {said}\n" in output and said in banner
+    assert found == {"sentences": 1, "articles": ["a-2"], "scripts": ["Arabic"]}
+
+
+def test_a_report_says_which_sentences_are_in_another_language_in_latin_letters(predictions, tmp_path):
+    """A French or Roman Urdu article in the folder was counted beside the English ones with no
+    word, as an Urdu one in Arabic letters was before session 47; the report now names it in the
+    same line, under its header, in summary.json and on the command's output. An English sentence
+    crowded with names is English."""
+    output, found, banner = _reported(
+        predictions,
+        tmp_path,
+        {
+            0: "Khawaja Asif, Ishaq Dar and Zabihullah Mujahid met in Doha.",
+            2: "Hukumat ne Afghan Taliban se mutalba kiya hai ke woh TTP ke khilaf karrawai karein.",
+            4: "Le gouvernement pakistanais a demandé mardi aux talibans afghans de prendre des mesures contre "
+            "les militants du TTP, selon le ministère des Affaires étrangères.",
+        },
+    )
+    said = (
+        "2 of these 5 sentences (2 of 3 articles: a-2, a-3) are written mostly in another language than "
+        "English (Latin letters, but under one in ten of their words common English ones such as 'the' or "
+        "'of'): the model learned from English coverage alone, so its calls on them are no measure of what "
+        "they say"
+    )
+    assert f"  another language: {said}\n" in output and said in banner
+    assert found == {"sentences": 2, "articles": ["a-2", "a-3"], "scripts": ["Latin"]}
+
+
+def _reported(predictions, tmp_path, texts: dict[int, str]) -> tuple[str, dict, str]:
+    """The report of the predictions with the given rows' texts: the command's output,
+    summary.json's ``other_language``, and the text of the page's another-language banner."""
     path, meta, rows = predictions
-    rows[3]["text"] = "افغان طالبان کے ترجمان ذبیح اللہ مجاہد نے الزامات کو مسترد کر دیا۔"
-    rows[4]["text"] = '"ہم نے بار بار کہا ہے," the spokesperson said, adding that patience was running out.'
+    for i, text in texts.items():
+        rows[i]["text"] = text
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "report"
     res = run_cli("report", str(path), "--meta", str(meta), "--out", str(out))
     assert res.returncode == 0, res.stderr.decode()
-    said = (
-        "1 of these 5 sentences (1 of 3 articles: a-2) are written mostly in another script than English "
-        "(Arabic letters): the model learned from English coverage alone, so its calls on them are no "
-        "measure of what they say"
-    )
-    assert f"  another script: {said}\n" in res.stdout.decode()
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["other_script"] == {"sentences": 1, "articles": ["a-2"], "scripts": ["Arabic"]}
-    html = (out / "report.html").read_text()
-    assert '<p id="other-script"' in html and said in re.sub(r"<[^>]+>", "", html)
+    page = (out / "report.html").read_text()
+    banner = re.search(r'<p id="other-language"[^>]*>(.*?)</p>', page, re.S)
+    assert banner, "no another-language banner on the page"
+    found = json.loads((out / "summary.json").read_text())["other_language"]
+    return res.stdout.decode(), found, unescape(re.sub(r"<[^>]+>", "", banner.group(1)))
 
 
 def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_path):
@@ -666,7 +707,7 @@ def test_one_file_passed_over_is_said_in_the_singular(monkeypatch, capsys, tmp_p
         "sentences": 5,
         "undated": [],
         "in_sample": None,
-        "other_script": None,
+        "other_language": None,
         "meta_note": None,
         "checks": 0,
         "reused": 0,

@@ -25,8 +25,8 @@ from labeling.articles import (
     Article,
     article_meta,
     check_sentences,
-    other_script,
-    other_script_note,
+    other_language,
+    other_language_note,
     read_article,
     read_stdin_article,
 )
@@ -311,7 +311,7 @@ def cli(
         sys.stdout.write(text)
     if profile_out:
         write_atomic(profile_out, json.dumps([article_record(r) for r in results], indent=2))
-    for note in (_in_sample_note(results, predictor.model.data_version), _script_note(results)):
+    for note in (_in_sample_note(results, predictor.model.data_version), _language_note(results)):
         if note:
             print(note, file=sys.stderr)
 
@@ -334,18 +334,18 @@ def _in_sample_note(results: list[ArticleResult], data_version: str | None) -> s
     )
 
 
-def _script_note(results: list[ArticleResult]) -> str | None:
-    """A note when some sentences are written mostly in another script than English (an Urdu,
-    Pashto or Dari article in the folder): the model learned from English coverage alone, and
-    scores them all the same, at any p."""
+def _language_note(results: list[ArticleResult]) -> str | None:
+    """A note when some sentences are written mostly in another language than English (an Urdu,
+    Pashto or Dari article in the folder, or a French or Roman Urdu one in Latin letters): the
+    model learned from English coverage alone, and scores them all the same, at any p."""
     preds = [p for r in results for p in r.sentences]
-    seen = other_script([(p.article, p.text) for p in preds])
+    seen = other_language([(p.article, p.text) for p in preds])
     if not seen:
         return None
     articles = seen["articles"]
     named = first_few(articles)
     return (
-        f"note: {seen['sentences']} of these {len(preds)} sentences ({named}) {other_script_note(seen)}; "
+        f"note: {seen['sentences']} of these {len(preds)} sentences ({named}) {other_language_note(seen)}; "
         "score an English translation instead"
     )
 

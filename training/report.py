@@ -29,7 +29,7 @@ from typing import Annotated
 
 import typer
 
-from labeling.articles import other_script
+from labeling.articles import other_language
 from stance import paths
 from stance.console import counted, first_few
 from stance.errors import StanceError
@@ -210,7 +210,7 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         unlisted, meta_path, input_path if input_path.is_dir() and not batch else None
     )
     header["in_sample"] = in_sample(rows, header["data_version"])
-    header["other_script"] = other_script([(r.meta.article, r.text) for r in rows])
+    header["other_language"] = other_language([(r.meta.article, r.text) for r in rows])
     checks = prediction_checks(rows, scheme)
     out.mkdir(parents=True, exist_ok=True)
     write_outputs(
@@ -227,7 +227,15 @@ def build(input_path: Path, out: Path, meta_path: Path | None, by: str, model: s
         "out": str(out),
         **{
             k: header[k]
-            for k in ("articles", "sentences", "undated", "skipped", "in_sample", "other_script", "meta_note")
+            for k in (
+                "articles",
+                "sentences",
+                "undated",
+                "skipped",
+                "in_sample",
+                "other_language",
+                "meta_note",
+            )
         },
         "checks": len(checks),
         "reused": reused,
@@ -402,10 +410,10 @@ def cli(
             f"{r['articles']} articles) were the model's labeled training data; its calls on them are no "
             "measure of new coverage (the report says so at its top)"
         )
-    if seen := r["other_script"]:
-        from training.report_render import other_script_said
+    if seen := r["other_language"]:
+        from training.report_render import other_language_said
 
-        print(f"  another script: {other_script_said(seen, r['sentences'], r['articles'])}")
+        print(f"  another language: {other_language_said(seen, r['sentences'], r['articles'])}")
     print(f"  {Path(r['out']) / 'report.html'} (open it in a browser; CSV/JSON beside it)")
 
 

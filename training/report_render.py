@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from labeling.articles import other_script_note
+from labeling.articles import other_language_note
 from stance.console import first_few
 from stance.io import write_atomic
 from stance.scheme import Scheme
@@ -218,17 +218,17 @@ def write_outputs(
         pair_trust={f"{a}/{s}": pair_trust(trust, a, s) for a, s in pairs} if trust else {},
         few=reliability.FEW,
         undated=[articles[a] for a in header["undated"]],
-        other_script=other_script_said(seen, header["sentences"], header["articles"])
-        if (seen := header.get("other_script"))
+        other_language=other_language_said(seen, header["sentences"], header["articles"])
+        if (seen := header.get("other_language"))
         else None,
     )
     write_atomic(out / "report.html", html)
 
 
-def other_script_said(seen: dict, sentences: int, articles: int) -> str:
-    """The sentences in another script than English, in the command's and the header's words."""
+def other_language_said(seen: dict, sentences: int, articles: int) -> str:
+    """The sentences in another language than English, in the command's and the header's words."""
     named = first_few(seen["articles"])
     return (
         f"{seen['sentences']} of these {sentences} sentences ({len(seen['articles'])} of {articles} "
-        f"articles: {named}) {other_script_note(seen)}"
+        f"articles: {named}) {other_language_note(seen)}"
     )
