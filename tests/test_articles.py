@@ -189,6 +189,9 @@ def test_french_or_roman_urdu_reads_as_another_language_and_english_dense_with_n
         "erlauben, sein Gebiet gegen ein anderes Land zu nutzen.",
         "İstanbul'daki görüşmeler anlaşma olmadan sona erdi, ancak Türkiye ve Katar arabuluculuğu sürdürme "
         "sözü verdi.",
+        "Le Pakistan a demandé aux talibans afghans d'agir contre le TTP.",
+        "El gobierno de Pakistán pidió a los talibanes afganos que actúen contra los militantes.",
+        "Il governo pakistano ha chiesto ai talebani afghani di agire contro i militanti del TTP.",
     ]
     assert [foreign_language(text) for text in foreign] == ["Latin"] * len(foreign)
     english = [
@@ -198,6 +201,9 @@ def test_french_or_roman_urdu_reads_as_another_language_and_english_dense_with_n
         "Iran urges Ramadan dialogue to defuse Pakistan-Afghanistan 'open war', offers full mediation support",
         'The minister said "hum amn chahte hain" to reporters on Tuesday, adding that Pakistan wanted peace.',
         "Read more: https://www.dawn.com/news/1952312/pakistan-afghan-taliban-talks-collapse-in-istanbul-again",
+        "ceasefire holds, prisoners exchanged, trade resumes, border crossings reopen tomorrow morning",
+        "Ursula von der Leyen welcomed the talks.",
+        "Sharm el-Sheikh hosted the chargé d'affaires.",
     ]
     assert [foreign_language(text) for text in english] == [None] * len(english)
 

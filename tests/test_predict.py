@@ -238,8 +238,8 @@ def test_predict_says_which_sentences_are_in_another_language_in_latin_letters(t
     assert out.returncode == 0, out.stderr.decode()
     assert out.stderr.decode().strip().splitlines()[-1] == (
         "note: 3 of these 6 sentences (french, roman-urdu) are written mostly in another language than "
-        "English (Latin letters, but under one in ten of their words common English ones such as 'the' or "
-        "'of'): the model learned from English coverage alone, so its calls on them are no measure of what "
+        "English (Latin letters, with more little words of another language (such as 'le', 'und', 'hai') "
+        "than of English): the model learned from English coverage alone, so its calls on them are no measure of what "
         "they say; score an English translation instead"
     )
     out = run_cli("predict", str(names))

@@ -673,8 +673,8 @@ def test_a_report_says_which_sentences_are_in_another_language_in_latin_letters(
     )
     said = (
         "2 of these 5 sentences (2 of 3 articles: a-2, a-3) are written mostly in another language than "
-        "English (Latin letters, but under one in ten of their words common English ones such as 'the' or "
-        "'of'): the model learned from English coverage alone, so its calls on them are no measure of what "
+        "English (Latin letters, with more little words of another language (such as 'le', 'und', 'hai') "
+        "than of English): the model learned from English coverage alone, so its calls on them are no measure of what "
         "they say"
     )
     assert f"  another language: {said}\n" in output and said in banner
