@@ -100,6 +100,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def one_line(text: str) -> str:
+    """A sentence as a terminal shows it: a PDF's or a saved page's line breaks inside it as spaces,
+    so a row or an evidence line stays one line (the JSON and CSV keep the article's own text)."""
+    return " ".join(text.split())
+
+
 def first_few(names: list[str], shown: int = 3) -> str:
     """The first ``shown`` names and how many more: "a, b, c and 2 more"."""
     more = f" and {len(names) - shown} more" if len(names) > shown else ""

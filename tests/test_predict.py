@@ -391,6 +391,27 @@ def test_the_tables_holder_read_is_blank_on_a_row_with_no_stance(scheme):
     assert "→" not in rows[1] and "Pakistan" not in rows[1]
 
 
+def test_the_table_shows_a_sentence_a_pdf_wrapped_on_one_line(scheme):
+    """A PDF's sentence keeps its line breaks (its text is a span of the article), and the table
+    printed them: its row and its evidence line broke where the page did, a sentence's end alone on
+    a line under the next row's columns. The terminal shows each on one line; the JSON keeps them."""
+    from dataclasses import replace
+
+    from training.predict import ArticleResult, profile, to_jsonl, to_table
+
+    wrapped = "Pakistan on Monday accused the Afghan Taliban\nof failing to act against\nthe militants."
+    preds = [replace(_row(scheme, 0, "pakistan", "accusation", 0.9), text=wrapped)]
+    results = [ArticleResult("a", preds, profile(preds, scheme))]
+    lines = to_table(results, scheme, width=400).splitlines()
+    flat = "Pakistan on Monday accused the Afghan Taliban of failing to act against the militants."
+    assert any(flat in line and "│" in line for line in lines)  # the row
+    assert any(
+        re.search(rf"its most confident sentence \(p [\d.]+\): {re.escape(flat)}$", line) for line in lines
+    )
+    assert not any(line.lstrip("│ ").startswith(("of failing", "the militants")) for line in lines)
+    assert json.loads(to_jsonl(results).splitlines()[0])["text"] == wrapped
+
+
 def _row(scheme, i: int, actor: str, stance: str, p: float, pair_right: float | None = None):
     """A sentence prediction of article "a" whose pair has probability ``p`` on both facets."""
     from training.predict import SentencePrediction
