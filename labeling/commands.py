@@ -66,7 +66,7 @@ def add_annotator_cli(
     ] = "STANCE_ANNOTATOR_PASSWORD",
 ) -> None:
     """Add an annotator: a Label Studio user of their own, in the organization that holds the projects."""
-    from labeling.team import add_annotator
+    from labeling.annotators import add_annotator
 
     studio = Studio.connect()
     password = os.environ.get(password_env) or None
@@ -97,7 +97,8 @@ def next_cli(
     project: ProjectOpt = "",
 ) -> None:
     """Write an annotator's next tasks to fill in: no pre-annotations, no other annotator's labels."""
-    from labeling.team import next_batch, project_overlap, write_batch
+    from labeling.batch_file import write_batch
+    from labeling.team import next_batch, project_overlap
 
     check_writable(out, "batch")  # before the server: a folder was "cannot write (Is a directory)" after it
     studio = Studio.connect()
@@ -124,7 +125,8 @@ def disagreements_cli(
     project: ProjectOpt = "",
 ) -> None:
     """Write the sentences whose annotators differ on the primary pair and await a reviewer's decision."""
-    from labeling.team import disagreements, write_batch
+    from labeling.batch_file import write_batch
+    from labeling.team import disagreements
 
     check_writable(out, "batch")
     studio = Studio.connect()
@@ -156,7 +158,8 @@ def submit_cli(
     project: ProjectOpt = "",
 ) -> None:
     """Send a filled-in batch as the annotator's annotations; rows already labeled by them are skipped."""
-    from labeling.team import project_overlap, read_batch, submit
+    from labeling.batch_file import read_batch
+    from labeling.team import project_overlap, submit
 
     scheme = Scheme.load()
     later: list[int] | None = [] if partial else None

@@ -14,8 +14,9 @@ from pathlib import Path
 from labeling.agreement import agreement
 from labeling.annotations import find_article
 from labeling.articles import article_meta, origin_line, read_article
-from labeling.loop import check_raw_file, copies, task_data
+from labeling.loop import check_raw_file, task_data
 from labeling.records import Annotation, Record, resolve
+from labeling.same_text import copies
 from labeling.segment import Sentence, segment
 from labeling.snapshot import load_snapshot
 from labeling.studio import (

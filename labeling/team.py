@@ -20,6 +20,10 @@ Queue order: articles by their least confident sentence at push time (the
 model's pair confidence), each article's sentences in reading order, so the
 annotator reads whole articles (the guide asks to resolve "he" and "the
 minister" from the article) while the least certain articles come first.
+
+The team's members (Label Studio users, added and found by name) are
+``labeling/annotators.py``; the batch file itself (its JSONL and TSV formats,
+each row checked) is ``labeling/batch_file.py``.
 """
 
 from __future__ import annotations
@@ -28,15 +32,15 @@ import fnmatch
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
-from labeling.studio import ANNOTATOR_DOMAIN, Studio, pairs_to_result, result_to_pairs
+from labeling.annotators import annotator_id
+from labeling.batch_file import BatchRow, batch_rows
+from labeling.studio import Studio, pairs_to_result, result_to_pairs
 from stance import paths
 from stance.config import Config
 from stance.console import counted
 from stance.errors import StanceError, one_or_several
-from stance.io import dumps_jsonl, read_jsonl, write_atomic
-from stance.scheme import Pair, Scheme
+from stance.scheme import Scheme
 
 
 class LabelingConfig(Config):
@@ -61,116 +65,6 @@ def project_overlap(project) -> int:
     --overlap`` sets Label Studio's maximum_annotations), else the configured default."""
     value = getattr(project, "maximum_annotations", None)
     return int(value) if isinstance(value, int) and value >= 1 else LabelingConfig.load().overlap
-
-
-# -- annotators --------------------------------------------------------------------------
-def user_ids(studio: Studio) -> dict[str, int]:
-    return {name: uid for uid, name in studio.users().items()}
-
-
-def add_annotator(studio: Studio, name: str, password: str | None = None) -> tuple[int, bool]:
-    """(user id, whether it was created): user ``NAME@stance.local`` in the admin's organization.
-
-    With a password (from the environment, never printed) the annotator signs up through the
-    organization's invite link, as a person invited by the admin would, so they can log in to the
-    UI: Label Studio's users API stores no password. Without one, the user is made through the API
-    and labels through the batch path (`next` / `submit`). An existing user is left as it is; a
-    password given for one must already be theirs (checked by logging in), since no API sets it.
-    """
-    if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise StanceError(f"annotator name '{name}': use letters, digits, '-' and '_' only")
-    if name != name.lower():  # sign-up stored Ann@… as ann@…: created, then reported missing, then refused
-        raise StanceError(
-            f"annotator name '{name}': use lowercase letters: Label Studio's sign-up stores an e-mail address in "
-            f"lowercase, so '{name}' would become the user '{name.lower()}' (add-annotator {name.lower()})"
-        )
-    email = f"{name}@{ANNOTATOR_DOMAIN}"
-    ids = user_ids(studio)
-    if name in ids:
-        if password and not can_log_in(studio.url, email, password):
-            raise StanceError(
-                f"annotator {name} is already a user of Label Studio at {studio.url}, and its password is not "
-                f"the one given: Label Studio's API sets no password; on the server's host run `label-studio "
-                f"reset_password --username {email}` (for `make label-studio`: LABEL_STUDIO_BASE_DATA_DIR="
-                f".stance/label-studio .ls-venv/bin/label-studio reset_password --username {email}), which asks for it"
-            )
-        return ids[name], False
-    if password:
-        _sign_up(studio, email, password)
-        ids = user_ids(studio)
-        if name not in ids:
-            raise StanceError(f"Label Studio at {studio.url} signed up {email} but lists no user '{name}'")
-        return ids[name], True
-    with studio.calls(f"creating user {name}"):
-        user = studio.client.users.create(username=name, email=email, first_name=name)
-    return user.id, True
-
-
-def _form(studio_url: str, path: str, fields: dict[str, str]):
-    """POST a Label Studio page's form as a browser does (its CSRF cookie and token first); the
-    response, redirects not followed (a redirect is the form accepted)."""
-    import httpx
-
-    url = studio_url.rstrip("/") + path
-    with httpx.Client(timeout=60, follow_redirects=False) as http:
-        http.get(url).raise_for_status()
-        token = http.cookies.get("csrftoken", "")
-        return http.post(url, data={**fields, "csrfmiddlewaretoken": token}, headers={"Referer": url})
-
-
-def can_log_in(studio_url: str, email: str, password: str) -> bool:
-    """Whether the UI's login form accepts this e-mail and password."""
-    import httpx
-
-    try:
-        return _form(studio_url, "/user/login/", {"email": email, "password": password}).status_code == 302
-    except httpx.HTTPError as exc:
-        raise StanceError(
-            f"cannot reach Label Studio at {studio_url} to check a login ({type(exc).__name__})"
-        ) from None
-
-
-def _sign_up(studio: Studio, email: str, password: str) -> None:
-    """Sign ``email`` up with ``password`` through the organization's invite link."""
-    import html
-    import re
-
-    import httpx
-
-    with studio.calls("reading the organization's invite link"):
-        token = studio.client.organizations.invites.get_invite_link().token
-    try:
-        answer = _form(studio.url, f"/user/signup/?token={token}", {"email": email, "password": password})
-    except httpx.HTTPError as exc:
-        raise StanceError(
-            f"cannot reach Label Studio at {studio.url} to sign up {email} ({type(exc).__name__})"
-        ) from None
-    if answer.status_code != 302:  # the form again, with its errors
-        found = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*(?:<li>)?([^<]+)', answer.text)
-        why = (
-            "; ".join(dict.fromkeys(html.unescape(f.strip()) for f in found if f.strip()))
-            or f"HTTP {answer.status_code}"
-        )
-        raise StanceError(f"Label Studio at {studio.url} refused to sign up {email}: {why}")
-
-
-def _annotator(studio: Studio, name: str) -> int:
-    """The user id of ``--as NAME``: an annotator's name, or the e-mail they log in to the UI with
-    (`--as ann1@stance.local` was "no annotator", with the advice to add that e-mail as a name,
-    which add-annotator refuses)."""
-    ids = user_ids(studio)
-    if name in ids:
-        return ids[name]
-    by_login = {login.lower(): uid for uid, login in studio.logins().items()}
-    if name.lower() in by_login:
-        return by_login[name.lower()]
-    add = (
-        f"name an annotator by the part before '@', added with `stance labeling add-annotator NAME` "
-        f"(user NAME@{ANNOTATOR_DOMAIN})"
-        if "@" in name
-        else f"add it with `stance labeling add-annotator {name}`"
-    )
-    raise StanceError(f"no annotator '{name}' in Label Studio at {studio.url}: {add}")
 
 
 # -- queues ------------------------------------------------------------------------------
@@ -268,7 +162,7 @@ def next_batch(
 ) -> list[dict]:  # fmt: skip
     """The annotator's next tasks: not labeled by them, fewer than ``overlap`` labels, queue order.
     ``over``, the file the batch is to replace, must hold no labels the annotator has yet to submit."""
-    uid = _annotator(studio, name)
+    uid = annotator_id(studio, name)
     every = tasks_of(studio, project_id)
     if not every:
         raise StanceError(
@@ -288,7 +182,7 @@ def check_unsent(path: Path, open_: list[Task], submit_as: str) -> None:
     if not path.is_file():
         return
     try:
-        filled = [task for _, task, pairs in _batch_rows(path) if pairs not in (None, "")]
+        filled = [task for _, task, pairs in batch_rows(path) if pairs not in (None, "")]
     except StanceError:
         return  # not a batch: written over, as any -o is
     ids = {t.id for t in open_}
@@ -337,90 +231,6 @@ def disagreements(
 
 
 # -- submit ------------------------------------------------------------------------------
-def parse_shorthand(text: str, scheme: Scheme, where: str) -> tuple[Pair, ...]:
-    """``pakistan/demand; afghan_taliban/denial`` (primary first) or ``none`` -> pairs."""
-    text = text.strip()
-    if text == scheme.none:
-        return ()
-    pairs = []
-    for part in text.split(";"):
-        actor, sep, stance = part.strip().partition("/")
-        if not sep:
-            raise StanceError(
-                f"{where}: '{part.strip()}' is not actor/stance (or '{scheme.none}' for no stance)"
-            )
-        pairs.append(scheme.check_pair(actor.strip(), stance.strip(), where))
-    return tuple(dict.fromkeys(pairs))
-
-
-def _batch_rows(path: Path):
-    """(line number, task, pairs) from a JSONL batch or a TSV of ``task<TAB>pairs`` lines."""
-    if path.suffix.lower() == ".tsv":
-        from stance.io import read_text
-
-        for n, line in enumerate(read_text(path, "a TSV file").splitlines(), 1):
-            if not line.strip() or line.startswith("#") or line.lower().startswith("task\t"):
-                continue
-            task, tab, pairs = line.partition("\t")
-            number = task.strip().isascii() and task.strip().isdigit()  # "²" is a digit, not a number
-            if not tab and not number:  # an editor turned the tab into spaces
-                raise StanceError(
-                    f"{path}:{n}: no tab on this line: a TSV line is TASK<TAB>PAIRS "
-                    f"(e.g. '12<TAB>pakistan/demand'), got {line.strip()!r}"
-                )
-            yield n, int(task) if number else task, pairs
-        return
-    for n, row in read_jsonl(path):
-        yield n, row.get("task"), row.get("pairs")
-
-
-class BatchRow(NamedTuple):
-    """A filled-in row of a batch: the task, its pairs, and where it is (``FILE:LINE``) for errors."""
-
-    task: int
-    pairs: tuple[Pair, ...]
-    where: str = "the batch"
-
-
-def read_batch(path: Path, scheme: Scheme, later: list[int] | None = None) -> list[BatchRow]:
-    """The filled-in rows; every row checked before anything is sent.
-
-    A JSONL batch (from ``next``) with ``pairs`` set to a list of {actor, stance} or to the
-    shorthand, or a TSV of ``task<TAB>pairs`` lines in the shorthand
-    (``pakistan/demand; afghan_taliban/denial``, primary first, or ``none``). A row with no pairs
-    yet is refused, or, given a ``later`` list, its task is put there and the row left for a later
-    submit of the same file (a reviewer who decides over several sittings).
-    """
-    from labeling.records import parse_pairs
-
-    out, seen = [], set()
-    for n, task, pairs in _batch_rows(path):
-        line = where = f"{path}:{n}"
-        if not isinstance(task, int) or isinstance(task, bool) or task < 1:
-            raise StanceError(f"{where}: 'task' must be a task id (a positive integer), got {task!r}")
-        if (pairs is None or pairs == "") and later is not None:
-            later.append(task)
-            continue
-        if pairs is None or pairs == "":
-            raise StanceError(
-                f"{where}: task {task} has no pairs yet: give the pairs, primary first, or '{scheme.none}' "
-                "(or send the rows that have them with --partial)"
-            )
-        if task in seen:
-            raise StanceError(f"{where}: task {task} appears twice in the batch")
-        seen.add(task)
-        where = f"{where} (task {task})"
-        parsed = (
-            parse_shorthand(pairs, scheme, where)
-            if isinstance(pairs, str)
-            else parse_pairs(pairs, scheme, where)
-        )
-        out.append(BatchRow(task, parsed, line))
-    if not out:
-        raise StanceError(f"{path}: " + ("no row has its pairs yet" if later else "the batch holds no rows"))
-    return out
-
-
 def submit(
     studio: Studio,
     project,
@@ -434,7 +244,7 @@ def submit(
     server's, with its id and title); already labeled ones are skipped. Refused whole: a task id
     the project does not have, a review by someone who labeled the task as an annotator, and a label
     for a task that already has ``overlap`` independent labels."""
-    uid = _annotator(studio, name)
+    uid = annotator_id(studio, name)
     tasks = {t.id: t for t in tasks_of(studio, project.id)}
     unknown = [
         f"{r.where}: task {r.task} is not in project '{project.title}'" for r in rows if r.task not in tasks
@@ -474,7 +284,3 @@ def submit(
             )
         added += 1
     return {"added": added, "skipped": skipped}
-
-
-def write_batch(rows: list[dict], out: Path) -> None:
-    write_atomic(out, dumps_jsonl(rows))

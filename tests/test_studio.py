@@ -58,7 +58,7 @@ def cli(*args: str) -> tuple[int, str]:
 def test_a_tsv_line_without_a_tab_is_named_as_such(scheme, tmp_path):
     """An editor that turns tabs into spaces made `5 pakistan/demand`, refused as "'task' must be a
     task id (a positive integer), got '5 pakistan/demand'": the pairs read as part of the task id."""
-    from labeling.team import read_batch
+    from labeling.batch_file import read_batch
 
     tsv = tmp_path / "labels.tsv"
     tsv.write_text("4\tnone\n6\n5 pakistan/demand\n")  # 6: a task whose pairs are still to come
@@ -650,12 +650,12 @@ def test_an_annotator_is_found_by_the_e_mail_they_log_in_with(studio):
     """`--as ann1@stance.local`, the login an annotator types in the UI, was "no annotator
     'ann1@stance.local' …: add it with `stance labeling add-annotator ann1@stance.local`", a name
     add-annotator refuses."""
-    from labeling.team import _annotator
+    from labeling.annotators import annotator_id
 
     uid = ensure_annotators(studio, ["ann-login"])["ann-login"]
-    assert _annotator(studio, "ann-login@stance.local") == _annotator(studio, "ann-login") == uid
+    assert annotator_id(studio, "ann-login@stance.local") == annotator_id(studio, "ann-login") == uid
     with pytest.raises(StanceError) as e:
-        _annotator(studio, "nobody@stance.local")
+        annotator_id(studio, "nobody@stance.local")
     assert str(e.value) == (
         f"no annotator 'nobody@stance.local' in Label Studio at {studio.url}: name an annotator by the part "
         "before '@', added with `stance labeling add-annotator NAME` (user NAME@stance.local)"
@@ -1179,7 +1179,7 @@ def test_two_annotators_and_a_reviewer_label_through_the_server(studio, scheme, 
     code, out = cli("labeling", "add-annotator", "ann-1")
     assert code == 0 and "already there" in out
     # each can log in to the UI with the password (the users API stored none: the login failed)
-    from labeling.team import can_log_in
+    from labeling.annotators import can_log_in
 
     assert can_log_in(studio.url, "ann-1@stance.local", "pw-not-shown-42")
     assert not can_log_in(studio.url, "ann-1@stance.local", "another-pw-77")

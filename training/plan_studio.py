@@ -35,12 +35,12 @@ class Labeled:
 
     @classmethod
     def of(cls, sentences: list[Sentence]) -> Labeled:
-        from labeling.loop import normal_text
+        from labeling.same_text import normal_text
 
         return cls({s.sentence_id for s in sentences}, {normal_text(s.text) for s in sentences})
 
     def __contains__(self, sentence: Sentence) -> bool:
-        from labeling.loop import normal_text
+        from labeling.same_text import normal_text
 
         return sentence.sentence_id in self.ids or normal_text(sentence.text) in self.texts
 
@@ -114,7 +114,7 @@ def from_folder(folder: Path, labeled: Labeled, notes: list[str]) -> list[Candid
     earlier one of the folder holds (a page saved under two names) is left out with a note, as
     ``push`` leaves it out: planned, its sentences took the budget twice and never became tasks."""
     from labeling.articles import check_any_read
-    from labeling.loop import SentenceIndex, normal_text, same_text_note
+    from labeling.same_text import SentenceIndex, normal_text, same_text_note
     from labeling.segment import segment
 
     files = article_files(folder)

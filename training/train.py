@@ -1,4 +1,9 @@
-"""Train a recipe: grouped CV for honest figures, then a final fit on all data, all in MLflow."""
+"""Train a recipe: grouped CV for honest figures, then a final fit on all data, all in MLflow.
+
+Its parts: the grouped CV is training/train_cv.py, the held-out figures over time (time split,
+rolling origin, trust) training/train_timesplit.py, and the run's figures in words (the printed
+lines, the run's description, the registered version's tags) training/run_figures.py.
+"""
 
 from __future__ import annotations
 
@@ -13,21 +18,11 @@ import typer
 from stance import paths
 from stance.errors import StanceError
 from stance.scheme import Scheme
-from training import (
-    confidence,
-    dataset,
-    evaluate,
-    metric_notes,
-    novelty,
-    registry,
-    reliability,
-    timesplit,
-    tracking,
-    train_cv,
-)
+from training import dataset, evaluate, registry, tracking, train_cv, train_timesplit
 from training.logged_model import log_model
 from training.models import encoding_cache
 from training.recipes import load_recipe, make_classifier, reads_gazetteer, recipe_hash
+from training.run_figures import describe, figure_bullets, figure_lines, version_tags
 
 
 @encoding_cache.enabled()
@@ -107,7 +102,7 @@ def train(
         train_cv.log_reports(cv, data, scheme)
         trust = None
         if train_share >= 1:  # learning-curve points are CV only
-            figures, trust = _time_split(recipe, dd, data, scheme, meta["data_version"])
+            figures, trust = train_timesplit.evaluate(recipe, dd, data, scheme, meta["data_version"])
             summary |= figures
         out = {"run_id": run.info.run_id, "skipped": False, "metrics": summary}
         if not final_fit:
@@ -122,7 +117,7 @@ def train(
         info = log_model(model, scheme, recipe, meta, data[:3], trust)
     # the run has FINISHED: only now is its model registered and an alias moved
     version = registry.register(
-        info.model_uri, registered_model, run.info.run_id, _version_tags(recipe, tags, summary),
+        info.model_uri, registered_model, run.info.run_id, version_tags(recipe, tags, summary),
         figure_bullets(summary, recipe.cv_folds),
     )  # fmt: skip
     if crown:
@@ -170,7 +165,7 @@ def _finish_judging(
             return {}
         version = registry.register(
             f"models:/{logged[0].model_id}", registered_model, run_id,
-            _version_tags(recipe, tags, run.data.metrics), figure_bullets(run.data.metrics, recipe.cv_folds),
+            version_tags(recipe, tags, run.data.metrics), figure_bullets(run.data.metrics, recipe.cv_folds),
         )  # fmt: skip
     data_version = meta["data_version"]
     if aliases := client.get_model_version(registered_model, version).aliases:
@@ -188,163 +183,6 @@ def _finish_judging(
         tags.get(tracking.NOTE),
     )  # fmt: skip
     return {"model_uri": f"models:/{registered_model}/{version}", "decision": decision, "judged_now": True}
-
-
-FIGURE_LINES = {
-    "time": "time split ({articles:.0f} newest articles, {sentences:.0f} sentences)",
-    "rolling": "rolling origin ({blocks:.0f} blocks, {articles:.0f} articles, each from its past)",
-    novelty.PREFIX: "  of them, from outlets their model never trained on ({articles:.0f} articles)",
-}
-PRINTED = ("cv", "time", "rolling", novelty.PREFIX)  # `stance train`'s order
-DESCRIBED = ("rolling", novelty.PREFIX, "time", "cv")  # the champion rule's figure first
-
-
-def figure_lines(m: dict[str, float], cv_folds: int, order=PRINTED) -> list[str]:
-    """A run's figures, one line each, as `stance train` prints them and the run's description
-    gives them: grouped CV, the time split, the rolling origin and its new-outlet articles (each
-    where the run has it), in ``order``."""
-    stance = f"stance macro-F1 {m['stance_macro_f1']:.3f} ± {m['stance_macro_f1_std']:.3f} by fold"
-    if "cv_actor_accuracy_e2e" in m:  # the figure the split lines give (and the target's)
-        actor = (
-            f"actor accuracy end to end {m['cv_actor_accuracy_e2e']:.3f} "
-            f"[{m['cv_actor_accuracy_e2e_lo']:.3f}, {m['cv_actor_accuracy_e2e_hi']:.3f}] pooled"
-        )
-    else:  # a run logged before the pooled figures: actor accuracy over every sentence
-        actor = f"actor accuracy {m['actor_accuracy']:.3f} ± {m['actor_accuracy_std']:.3f} by fold"
-    lines = {"cv": f"{stance}, {actor} (grouped {cv_folds}-fold CV by article)"}
-    for prefix, what in FIGURE_LINES.items():
-        if f"{prefix}_stance_macro_f1" not in m:
-            continue
-        lines[prefix] = (
-            what.format(
-                articles=m[f"{prefix}_articles"], sentences=m[f"{prefix}_sentences"],
-                blocks=m.get("rolling_blocks", 0),
-            )
-            + ": "
-            + ", ".join(
-                f"{label} {m[f'{prefix}_{k}']:.3f} [{m[f'{prefix}_{k}_lo']:.3f}, {m[f'{prefix}_{k}_hi']:.3f}]"
-                for k, label in (
-                    ("stance_macro_f1", "stance macro-F1"),
-                    ("actor_accuracy_e2e", "actor accuracy end to end"),
-                    ("actor_precision_e2e", "actor precision end to end"),
-                )
-                if f"{prefix}_{k}" in m
-            )
-            + " (90% bootstrap intervals by article)"
-        )  # fmt: skip
-    return [lines[k] for k in order if k in lines]
-
-
-def figure_bullets(m: dict[str, float], cv_folds: int) -> list[str]:
-    """The figures as a Markdown list, the champion rule's first, as a run's description and its
-    registered version's give them (the new-outlet line nests under the rolling origin's)."""
-    return [
-        f"{'  ' if line.startswith(' ') else ''}- {line.strip()}"
-        for line in figure_lines(m, cv_folds, DESCRIBED)
-    ]
-
-
-def describe(
-    run_id: str, recipe_path: Path, recipe, meta: dict, summary: dict, decision: str, spec: str | None = None
-) -> None:
-    """The run's description (MLflow's run page shows it first): what was trained on which data,
-    its figures as `stance train` prints them, the rolling origin's first (the figure the champion
-    rule reads; the page folds all but the first lines), what its metrics' names say (each in words in
-    its ``metrics.md``, written here: the run's metrics are all logged by now), an experiment's own
-    words on the run (``spec``: what it asks, the entry, each override and its reason), and what
-    became of its model."""
-    text = "\n".join(
-        [
-            f"**{Path(recipe_path).stem}** ({recipe.kind}) on data version {meta['data_version']}.",
-            "",
-            *figure_bullets(summary, recipe.cv_folds),
-            "",
-            METRICS_LINE,
-            "",
-            *([spec, ""] if spec else []),
-            f"Model at training: {decision}",
-        ]
-    )
-    registry.tag_run(run_id, tracking.NOTE, text)
-    metric_notes.log(run_id)
-
-
-METRICS_LINE = f"Metrics: {metric_notes.SUMMARY} Each in words: `{metric_notes.REFERENCE}` (artifacts)."
-
-
-# a registered version's figure tags: tag -> the run's metric. Each tag is its metric's name but
-# one: grouped CV's `actor_accuracy` (over every sentence) is `actor_accuracy_every_sentence`, since
-# beside the version's description, whose actor figure is accuracy end to end (`cv_actor_accuracy_e2e`,
-# a tag too), a tag `actor_accuracy` read as that figure (versions registered before session 47 carry
-# it so; nothing reads these tags back: the champion rule and promote read the runs' metrics)
-VERSION_FIGURES = {
-    "rolling_stance_macro_f1": "rolling_stance_macro_f1",
-    "rolling_actor_accuracy_e2e": "rolling_actor_accuracy_e2e",
-    "stance_macro_f1": "stance_macro_f1",
-    "stance_macro_f1_std": "stance_macro_f1_std",
-    "cv_actor_accuracy_e2e": "cv_actor_accuracy_e2e",
-    "actor_accuracy_every_sentence": "actor_accuracy",
-    "stance_ece": "stance_ece",
-}
-
-
-def _version_tags(recipe, tags: dict[str, str], summary: dict[str, float]) -> dict[str, str]:
-    """What tells registered versions apart on the registry page."""
-    out = {k: tags[k] for k in ("recipe", "kind", "data_version", "recipe_hash", "git_commit") if k in tags}
-    if encoder := getattr(recipe, "base_model", None):
-        out["encoder"] = str(encoder)
-    for tag, metric in VERSION_FIGURES.items():
-        if metric in summary:
-            out[tag] = f"{summary[metric]:.4f}"
-    return out
-
-
-def _time_split(recipe, dd, data, scheme: Scheme, data_version: str) -> tuple[dict[str, float], dict | None]:
-    """Train on the older articles, score the newest (``time_*`` metrics, predictions logged); then
-    the older blocks of the rolling origin, pooled with it (``rolling_*``, their predictions logged).
-    Also how far to trust each pair the model calls, read on those rows (``training.reliability``;
-    logged as ``evaluation/trust.md`` and kept in the model for predict), or None without them."""
-    import mlflow
-
-    t0 = time.perf_counter()
-    figures, rows = timesplit.evaluate(make_classifier(recipe, scheme), dd, scheme)
-    trust = None
-    if figures:
-        figures |= confidence.metrics(rows, scheme.labels.none, "time")
-        figures["time_seconds"] = time.perf_counter() - t0  # its fit and scoring
-        mlflow.log_metrics(figures)
-        mlflow.log_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), timesplit.PREDICTIONS
-        )
-        # the same question at older origins, pooled with the time split: what the champion rule reads
-        t0 = time.perf_counter()
-        pooled, rolling = timesplit.evaluate_rolling(
-            lambda: make_classifier(recipe, scheme), data, rows, scheme
-        )
-        if rolling:
-            pooled["rolling_seconds"] = time.perf_counter() - t0  # the older blocks' fits and scoring
-            mlflow.log_metrics(pooled)
-            mlflow.log_text(
-                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rolling), timesplit.ROLLING
-            )
-            figures |= pooled
-            # the same rows on the articles from an outlet their block's model never trained on
-            unseen = novelty.rolling_figures(data, rolling, scheme)
-            mlflow.log_metrics(unseen)
-            figures |= unseen
-        trust = reliability.summary(
-            rolling or rows,
-            reliability.ROLLING if rolling else reliability.TIME_SPLIT,
-            scheme.pairs,
-            reliability.snapshot_pairs(data_version),
-        )
-        mlflow.log_text(reliability.markdown(trust), reliability.MARKDOWN)
-        mlflow.log_text(
-            "# How far to trust p on the newest articles\n\n"
-            + confidence.markdown(rows, scheme.labels.none, "time split: the newest articles"),
-            timesplit.CONFIDENCE,
-        )
-    return figures, trust
 
 
 def _all_articles(dd):
