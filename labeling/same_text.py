@@ -12,6 +12,7 @@ from pathlib import Path
 
 from labeling.segment import Sentence
 from labeling.snapshot import latest_snapshot
+from stance.console import one_line
 from stance.io import read_jsonl
 
 # An article at least this share of whose sentences one other article holds is that article again
@@ -22,7 +23,7 @@ SAME_TEXT_SHARE = 0.9
 def normal_text(text: str) -> str:
     """A sentence's text as copies are matched: spaces and case normalised (a re-saved page, a
     renamed file or a sentence copied out of an article hold the same sentence under another id)."""
-    return " ".join(text.split()).casefold()
+    return one_line(text).casefold()
 
 
 class SentenceIndex:

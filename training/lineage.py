@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from stance import paths
+from stance.console import one_line
 from stance.io import read_jsonl
 from stance.scheme import Scheme
 
@@ -33,12 +34,8 @@ def in_sample(data_version: str | None, texts) -> list[bool]:
     sentence's words, not its id: an article saved under another name (``page.html``), read from
     standard input or given as a sentences file holds the same sentences under other ids."""
     labels = snapshot_labels(data_version) if data_version and data_version != "?" else None
-    seen = {_words(rec["text"]) for rec in (labels or {}).values()}
-    return [_words(t) in seen for t in texts]
-
-
-def _words(text: str) -> str:
-    return " ".join(text.split())
+    seen = {one_line(rec["text"]) for rec in (labels or {}).values()}
+    return [one_line(t) in seen for t in texts]
 
 
 def lineage(old: Contender | None, new: Contender, scheme: Scheme) -> dict:
