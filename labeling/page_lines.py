@@ -57,6 +57,23 @@ def is_running_line(line: str) -> bool:
     return bool(_COUNTER_LINE.fullmatch(t))
 
 
+def as_read(text: str) -> str:
+    """A sentence's text as a reader reads it: the running lines between its lines left out.
+
+    A sentence that a page break cut is whole, but its text is a span of the article and so holds
+    the running header and footer printed between its halves ("… saying\n12/1/25, 3:45 PM Pakistan,
+    Afghan Taliban talks collapse - DAWN.COM\nhttps://www.dawn.com/news/1950000 1/3\nthe talks …"),
+    whose words the model would read as the sentence's. Only whole lines inside the text are
+    judged (its first and last lines may be a line's part), by form as above. A text of one line,
+    every labeled sentence's, is returned as it is.
+    """
+    if "\n" not in text:
+        return text
+    lines = text.split("\n")
+    inner = [line for line in lines[1:-1] if not (line.strip() and is_running_line(line))]
+    return text if len(inner) == len(lines) - 2 else "\n".join([lines[0], *inner, lines[-1]])
+
+
 def _repeated(text: str, lines: list[Span]) -> set[int]:
     """Indexes of the lines that recur, digits aside ("… 1/3" and "… 2/3" are one footer), and do
     not end like a sentence."""

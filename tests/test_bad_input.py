@@ -234,6 +234,44 @@ def test_predict_scores_a_page_printed_to_pdf_sentence_by_sentence(how, invoke, 
     assert [r["text"].replace("\n", " ") for r in rows if r["kind"] == "sentence"] == PRINTED_SENTENCES
 
 
+HEADER = "12/1/25, 3:45 PM Pakistan, Afghan Taliban talks collapse - DAWN.COM\n"
+PAGE_BREAK = HEADER + "https://www.dawn.com/news/1950000 2/3\n"  # the running lines at page 2's head
+CUT_BY_A_PAGE = f"""{HEADER}https://www.dawn.com/news/1950000 1/3
+Taliban spokesman Zabihullah Mujahid rejected the charge on Tuesday, saying that Afghanistan
+does not allow anyone to use its soil against another country and that the talks in Istanbul
+{PAGE_BREAK}would go on next week under the mediation of Turkey and Qatar.
+He said the Afghan side would attend.
+"""
+
+
+def test_a_sentence_a_page_break_cut_is_scored_without_the_running_lines_between_its_halves(
+    invoke, tmp_path, trained
+):
+    """The sentence's text is its span of the article, running header and footer included, and the
+    model read those words as the sentence's ("Pakistan, Afghan Taliban talks collapse"): the
+    spokesman's denial scored otherwise than the same sentence with no page break in it. It is read
+    as a reader reads it, and the sentence after it reads it so in its context."""
+    from training.context import join
+
+    clean = CUT_BY_A_PAGE.replace(PAGE_BREAK, "")
+    scored = {}
+    for name, text in (("printed", CUT_BY_A_PAGE), ("clean", clean)):
+        (tmp_path / f"{name}.txt").write_text(text)
+        out = tmp_path / f"{name}.jsonl"
+        code, _, err = invoke(["predict", str(tmp_path / f"{name}.txt"), "-o", str(out)])
+        assert code == 0, err
+        scored[name] = [json.loads(line) for line in out.read_text().splitlines()]
+        scored[name] = [r for r in scored[name] if r["kind"] == "sentence"]
+    printed, plain = scored["printed"], scored["clean"]
+    assert len(printed) == len(plain) == 2
+    assert PAGE_BREAK in printed[0]["text"]  # the span, as the article holds it
+    for cut, whole in zip(printed, plain, strict=True):
+        assert (cut["actor"], cut["stance"]) == (whole["actor"], whole["stance"])
+        assert cut["stance_scores"] == pytest.approx(whole["stance_scores"], abs=1e-6)
+        assert cut["actor_scores"] == pytest.approx(whole["actor_scores"], abs=1e-6)
+    assert join([printed[0]["text"]]) == join([plain[0]["text"]])
+
+
 @pytest.mark.parametrize("name", ["20k-sentence", "html-scripts", "non-english"])
 @pytest.mark.parametrize("how", ["article", "stdin", "sentences"])
 def test_predict_scores_odd_but_valid_input(name, how, invoke, tmp_path, trained, scheme):

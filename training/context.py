@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from labeling.page_lines import as_read
+
 CONTEXT_SENTENCES = 5  # preceding sentences carried: reports chain "He said" over several
 
 
@@ -32,5 +34,6 @@ def contexts(articles: Sequence[str], texts: Sequence[str]) -> list[str]:
 
 
 def join(preceding: Sequence[str]) -> str:
-    """The context string of the sentences before one (one per line, at most the last few)."""
-    return "\n".join(" ".join(s.split()) for s in preceding[-CONTEXT_SENTENCES:])
+    """The context string of the sentences before one (one per line, at most the last few), each
+    read as :func:`training.outputs.score` reads a sentence (no running lines of a page break)."""
+    return "\n".join(" ".join(as_read(s).split()) for s in preceding[-CONTEXT_SENTENCES:])

@@ -126,15 +126,19 @@ def contexts_of(model_input) -> list[str] | None:
 def score(classifier, model_input, trust: dict | None = None) -> pd.DataFrame:
     """A classifier's output frame for a model input: the logged model's contract, without MLflow.
 
+    Each text is read as a reader reads it (``labeling.page_lines.as_read``: the running lines a
+    page break left inside a sentence are not its words); a text of one line is read as it is.
+
     Kinds that parse for the holder add ``holder`` (the words), ``holder_actor`` and ``holder_from``
     (training/models/holder.py ``explain``; "" where the parse found none). With the model's
     ``trust`` (training/reliability.py), ``pair_right``: :func:`pair_right` of each row.
     """
     import numpy as np
 
+    from labeling.page_lines import as_read
     from training.models.base import labels_of
 
-    texts, c = texts_of(model_input), classifier
+    texts, c = [as_read(t) for t in texts_of(model_input)], classifier
     if not texts:
         actor_p = np.zeros((0, len(c.actor_labels)))
         stance_p = np.zeros((0, len(c.stance_labels)))
