@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 
 from labeling.agreement import agreement
-from labeling.articles import Article, read_article
+from labeling.articles import ARTICLE_SUFFIXES, Article, read_article
 from labeling.raw_line import RawLine
 from labeling.records import Annotation, Record, parse_pairs, resolve, resolved_in_words
 from labeling.segment import segment
@@ -44,10 +44,13 @@ def article_folders_listed() -> str:
 
 
 def find_article(article_id: str) -> Path:
+    """The file of an article id in the article folders: ``<id>.txt``, or a saved page or a PDF of
+    that name (``ARTICLE_SUFFIXES``, in that order), so an article pushed as a PDF is pulled."""
     for folder in paths.article_folders():
-        candidate = folder / f"{article_id}.txt"
-        if candidate.is_file():
-            return candidate
+        for suffix in ARTICLE_SUFFIXES:
+            candidate = folder / f"{article_id}{suffix}"
+            if candidate.is_file():
+                return candidate
     raise StanceError(f"article '{article_id}' not found in {article_folders_listed()}")
 
 

@@ -23,6 +23,8 @@ MAX_ARTICLE_BYTES = 1_000_000
 # of article is common): the limit above is on its text, the page may be this large (a page of
 # nothing but 5 MB of tags parses in about 13 s here)
 MAX_PAGE_BYTES = 5_000_000
+# the files read as articles: text, a saved web page, a PDF (labeling/pdf_text.py)
+ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".pdf")
 
 _HTML_START = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<article|<div|<p[\s>])", re.I)
 _BLOCK_TAGS = (
@@ -62,7 +64,7 @@ class Article:
 
 
 def read_article(path: Path, article_id: str | None = None) -> Article:
-    """Read one article file (.txt or .html), refusing what is not an article."""
+    """Read one article file (.txt, .html or .pdf), refusing what is not an article."""
     path = Path(path)
     data = read_bytes(path, "an article file")
     is_html = True if path.suffix.lower() in {".html", ".htm"} else None  # HTML saved as .txt is HTML
@@ -148,7 +150,12 @@ def article_from_bytes(
     data: bytes, article_id: str | None, source: str, is_html: bool | None = None
 ) -> Article:
     """Decode and check raw bytes; ``is_html=None`` sniffs the content. The size limit is on the
-    article's text: a saved page's markup around it counts up to ``MAX_PAGE_BYTES``."""
+    article's text: a saved page's markup around it counts up to ``MAX_PAGE_BYTES``. A PDF is
+    read as its pages' text (labeling/pdf_text.py), whatever its file is called."""
+    from labeling.pdf_text import is_pdf, pdf_text
+
+    if is_pdf(data):
+        return _article(article_id, pdf_text(data, source, MAX_ARTICLE_BYTES))
     if is_html is None:
         is_html = looks_like_html(data[:4096].decode("utf-8", "ignore").lstrip("\ufeff"))
     if is_html:
@@ -162,6 +169,10 @@ def article_from_bytes(
     if not text.strip():
         what = "has no text outside its markup" if is_html else "is empty"
         raise StanceError(f"{source}: {what}")
+    return _article(article_id, text)
+
+
+def _article(article_id: str | None, text: str) -> Article:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Article(id=article_id or content_id(text), text=text)
 

@@ -181,7 +181,7 @@ def push_command(scorer: Callable[[str], Scorer]) -> Callable[..., None]:
     """The ``push`` command; ``scorer`` builds the pre-annotating model from ``--model`` (the CLI gives it)."""
 
     def push_cli(
-        articles: Annotated[list[Path], typer.Argument(help="Article files (.txt or .html).")],
+        articles: Annotated[list[Path], typer.Argument(help="Article files (.txt, .html or .pdf).")],
         project: ProjectOpt = "",
         model: Annotated[str, typer.Option(help="MLflow model URI for the pre-annotations.")] = DEFAULT_MODEL,
         no_predictions: Annotated[

@@ -205,7 +205,7 @@ def unpullable(path: Path, article: Article) -> str | None:
     if (there := project_article_text(article.id)) is None:
         return (
             f"{path}: article '{article.id}' is in none of {article_folders_listed()}, where `stance labeling pull` "
-            f"reads the text of each sentence: copy it into one of them as {article.id}.txt before its labels are "
+            f"reads the text of each sentence: copy it into one of them as {article.id}{path.suffix or '.txt'} before its labels are "
             "pulled"
         )
     if there[1] != article.text:

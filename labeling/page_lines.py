@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from statistics import median_low
 
+from stance.console import one_line
+
 Span = tuple[int, int]
 
 _BULLET = re.compile(r"^[\s\-–—•*·|>]+")
@@ -26,23 +28,29 @@ TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")  # ends like a sentence
 # "Page 1 of 3"), and a PDF's text has them among the article's lines, at every page break. They
 # are known by form, never by a list of lines:
 # - a print time (a numeric date and a clock time) at a line's start before a title (one that
-#   does not end like a sentence: "12/1/25, 3:45 PM: Talks failed." stays), or alone, or at its
+#   does not end in a full stop or "!", "12/1/25, 3:45 PM: Talks failed." stays; a title may ask,
+#   "… Why Are Pak-Afghan Talks Stalled?", or end in the "…" where the browser cut a long one),
+#   or alone, or at its
 #   end after a page counter ("… resumed on 12/1/2025, 3:45 PM" stays);
 # - a page counter ("1/3", "2 of 3", "Page 2 of 3", "Page 2", a bare "2"), alone or after a web
 #   address, or a web address alone;
-# - in a text broken at every line end only, a line that recurs, its digits aside, and does not end
-#   like a sentence: a running title or footer printed on every sheet. (An article of paragraph
-#   lines may well repeat a subheading or a sentence; it keeps them.)
+# - in a text broken at every line end only, a line that recurs, its digits aside, does not end
+#   like a sentence, and stands at a page's edge (the text's first or last line, or beside a running
+#   line, blank lines aside): a running title or footer printed on every sheet. (An article of
+#   paragraph lines may well repeat a subheading or a sentence, and a web page repeats a paragraph,
+#   a pull quote or a caption, whose wrapped lines recur mid-page; it keeps them.)
 _PRINT_TIME = re.compile(
     r"""\b(?:\d{1,2}([/.])\d{1,2}\1\d{2,4}|\d{4}-\d{2}-\d{2}),?\s+  # 12/1/25, 1.12.25, 2025-12-01
         \d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?  # 3:45 PM, 15:45:07, 3:45 p.m.""",
     re.I | re.X,
 )
 _WEB_ADDRESS = r"(?:(?:https?|file)://|www\.)\S+"
-_COUNTER_LINE = re.compile(
-    rf"(?:{_WEB_ADDRESS}\s+)?(?:page\s+)?\d{{1,4}}(?:\s*(?:/|of)\s*\d{{1,4}})?|{_WEB_ADDRESS}", re.I
+_COUNTER_LINE = re.compile(  # a bare number of four digits is a year ("October 29,\n2025"), not a page
+    rf"(?:{_WEB_ADDRESS}\s+)?(?:(?:page\s+)?\d{{1,4}}\s*(?:/|of)\s*\d{{1,4}}|page\s+\d{{1,4}}|\d{{1,3}})|{_WEB_ADDRESS}",
+    re.I,
 )
 _DIGITS = re.compile(r"\d+")
+_STATED = re.compile(r"[.!][\"'”’)\]]*$")  # ends as a statement does: a title asks or is cut ("…")
 
 
 def is_running_line(line: str) -> bool:
@@ -50,7 +58,7 @@ def is_running_line(line: str) -> bool:
     t = line.strip()
     stamp = _PRINT_TIME.search(t)
     if stamp and stamp.start() == 0:
-        return not TERMINAL.search(t[stamp.end() :])
+        return not _STATED.search(t[stamp.end() :])
     if stamp and stamp.end() == len(t):
         t = t[: stamp.start()].rstrip()
         return not t or bool(_COUNTER_LINE.fullmatch(t))
@@ -74,12 +82,30 @@ def as_read(text: str) -> str:
     return text if len(inner) == len(lines) - 2 else "\n".join([lines[0], *inner, lines[-1]])
 
 
-def _repeated(text: str, lines: list[Span]) -> set[int]:
-    """Indexes of the lines that recur, digits aside ("… 1/3" and "… 2/3" are one footer), and do
-    not end like a sentence."""
+def one_line_read(text: str) -> str:
+    """A sentence as a terminal shows it: read as a reader reads it (:func:`as_read`) and on one line
+    (``stance.console.one_line``)."""
+    return one_line(as_read(text))
+
+
+def _repeated(text: str, lines: list[Span], running: set[int]) -> set[int]:
+    """Indexes of the lines that recur, digits aside ("… 1/3" and "… 2/3" are one footer), do not
+    end like a sentence, and stand at a page's edge: the text's first or last line, or beside a
+    running line (blank lines aside; a recurring line found so counts for its neighbours too)."""
     keys = [_DIGITS.sub("0", text[s:e]) if e > s and not TERMINAL.search(text[s:e]) else "" for s, e in lines]
     counts = Counter(keys)
-    return {i for i, key in enumerate(keys) if key and counts[key] > 1}
+    recurring = {i for i, key in enumerate(keys) if key and counts[key] > 1}
+    shown = [i for i, (s, e) in enumerate(lines) if e > s]
+    at = {i: k for k, i in enumerate(shown)}
+    found: set[int] = set()
+    edges = {shown[0], shown[-1]} if shown else set()
+    while grown := {
+        i
+        for i in recurring - found
+        if i in edges or {shown[k] for k in (at[i] - 1, at[i] + 1) if 0 <= k < len(shown)} & (running | found)
+    }:
+        found |= grown
+    return found
 
 
 def _without(lines: list[Span], running: set[int]) -> list[Span]:
@@ -106,11 +132,19 @@ def _without(lines: list[Span], running: set[int]) -> list[Span]:
 #   under FILLS of the width ended there: a headline or a subheading before a capital
 #   ("ISLAMABAD: …", "The …"), a paragraph's last line without a full stop. A proportional font's
 #   full lines differ by far less.
+# A PDF read with its page's spacing (labeling/pdf_text.py), like much text copied from one, has a
+# blank line wherever the page has a gap, between paragraphs and around a headline: where blank
+# lines part a wrapped text into more than BLOCKS blocks, each line is measured against its own
+# block's widest line instead, since a headline in a large font wraps at far fewer characters than
+# the text ("Pakistan-Afghanistan Talks Stumble As Mistrust\nDeepens" is one headline).
+# A line ends mid-sentence on a word, a comma or a hyphen, a closing quote after it or not
+# ('… "failing to present clear arguments,”\nlocal media reported.').
 # An article of paragraph lines (every labeled article) never has two lower-case breaks, so a
 # subheading or a caption without a full stop stays a line of its own and no labeled sentence moves.
 WRAPPED_BREAKS = 2
 FILLS = 0.7
-_ENDS_MID_SENTENCE = re.compile(r"[^\W_][\-\u2010\u00ad]?$|[,;:(\u2013\u2014]$")
+BLOCKS = 2
+_ENDS_MID_SENTENCE = re.compile(r"(?:[^\W_][\-\u2010\u00ad]?|[,;:(\u2013\u2014])[\"'”’»)\]]*$")
 _HYPHENATED = re.compile(r"[^\W\d_][\-\u2010\u00ad]$")
 
 
@@ -121,7 +155,7 @@ def paragraphs(text: str) -> tuple[str, list[Span]]:
     running = {i for i, (s, e) in enumerate(lines) if e > s and is_running_line(text[s:e])}
     kept = _without(lines, running)
     if len(_wrapped(text, kept)) >= WRAPPED_BREAKS:
-        running |= _repeated(text, lines)
+        running |= _repeated(text, lines, running)
         kept = _joined(text, _without(lines, running))
     shown = list(text.replace("\n", " "))
     for s, e in (lines[i] for i in running):
@@ -161,21 +195,42 @@ def _wrapped(text: str, lines: list[Span]) -> list[Span]:
 
 def _joined(text: str, lines: list[Span]) -> list[Span]:
     """Lines that run on joined into their paragraphs."""
-    width = median_low([e - s for s, e in _wrapped(text, lines)] or [0])
+    widths = _widths(text, lines)
     joined: list[Span] = []
     for i, (start, end) in enumerate(lines):
         if end == start:
             continue
-        if i and _runs_on(text, lines[i - 1], (start, end), width):
+        if i and _runs_on(text, lines[i - 1], (start, end), widths[i - 1]):
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))
     return joined
 
 
+def _widths(text: str, lines: list[Span]) -> list[int]:
+    """The width each line is measured against: its block's widest line where blank lines part
+    the text into more than BLOCKS blocks, else the text's width (the rules above)."""
+    blocks: list[list[int]] = [[]]
+    for i, (start, end) in enumerate(lines):
+        if end > start:
+            blocks[-1].append(i)
+        elif blocks[-1]:
+            blocks.append([])
+    blocks = [block for block in blocks if block]
+    if len(blocks) <= BLOCKS:
+        return [median_low([e - s for s, e in _wrapped(text, lines)] or [0])] * len(lines)
+    widths = [0] * len(lines)
+    for block in blocks:
+        widest = max(lines[i][1] - lines[i][0] for i in block)
+        for i in block:
+            widths[i] = widest
+    return widths
+
+
 def _runs_on(text: str, line: Span, nxt: Span, width: int) -> bool:
-    """Whether a wrapped text's line goes on into the next one (the rules above)."""
-    if not _ends_mid_sentence(text, line, nxt):
+    """Whether a wrapped text's line goes on into the next one (the rules above); never into a line
+    led by a bullet mark ("- Web Desk", "• 5 Hours ago": an item of its own)."""
+    if not _ends_mid_sentence(text, line, nxt) or text[text.rfind("\n", 0, nxt[0]) + 1 : nxt[0]].strip():
         return False
     if _HYPHENATED.search(text[slice(*line)]) or text[nxt[0]].islower():
         return True

@@ -197,7 +197,7 @@ def _with_ids(article: Article, spans: list[tuple[int, int]]) -> list[Sentence]:
 # -- command -----------------------------------------------------------------------
 def cli(
     articles: Annotated[
-        list[Path], typer.Argument(help="Article files (.txt or .html); '-' reads standard input.")
+        list[Path], typer.Argument(help="Article files (.txt, .html or .pdf); '-' reads standard input.")
     ],
 ) -> None:
     """Segment articles into sentences and print them as JSONL (one sentence a line)."""

@@ -8,6 +8,7 @@ every note wraps. There the console is :data:`LOG_WIDTH` wide, or wider for a ta
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -102,8 +103,13 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
 
 def one_line(text: str) -> str:
     """A sentence as a terminal shows it: a PDF's or a saved page's line breaks inside it as spaces,
-    so a row or an evidence line stays one line (the JSON and CSV keep the article's own text)."""
-    return " ".join(text.split())
+    so a row or an evidence line stays one line (the JSON and CSV keep the article's own text); a
+    word a line end cut after its hyphen or dash is whole again ("high-\nlevel" reads "high-level",
+    "2022–\n23" "2022–23": a browser breaks a line only at a hyphen or dash the text has)."""
+    return " ".join(_LINE_END_HYPHEN.sub("", text).split())
+
+
+_LINE_END_HYPHEN = re.compile(r"(?<=[^\W_][-\u2010\u2013\u2014])[ \t]*\r?\n\s*(?=[^\W_])")
 
 
 def first_few(names: list[str], shown: int = 3) -> str:

@@ -7,6 +7,21 @@ from stance.errors import StanceError
 from tests.conftest import run_cli
 
 
+def _pdf(password: str | None = None) -> bytes:
+    """A one-page PDF with no text on its page, locked with ``password`` where one is given."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    if password:
+        writer.encrypt(password)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 @pytest.fixture
 def bad_files(tmp_path):
     files = {
@@ -14,11 +29,14 @@ def bad_files(tmp_path):
         "whitespace": (tmp_path / "blank.txt", b"  \n\t\n  "),
         "binary": (tmp_path / "data.txt", b"\x07\x03\x00\x00\x00\x01\xfe\x10" + bytes(range(256))),
         "image": (tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
-        # a PDF's first 8 KB may hold no zero byte: it was told to convert from windows-1252
+        # a PDF is read whatever its name (labeling/pdf_text.py); this one is cut off after its start
         "pdf": (
             tmp_path / "article.txt",
             b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
         ),
+        "pdf locked": (tmp_path / "locked.pdf", _pdf(password="secret")),
+        "pdf scan": (tmp_path / "scan.pdf", _pdf()),  # a page and no text: a scan is an image
+        "pdf huge": (tmp_path / "book.pdf", b"%PDF-1.7\n" + b"0" * 20_000_000),
         "docx": (tmp_path / "article.docx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xml"),
         "latin1": (tmp_path / "latin1.txt", "Pakistan’s demand – café".encode("cp1252")),
         "undefined": (tmp_path / "odd.txt", b"\x81\x8d Pakistan demands talks."),
@@ -37,7 +55,10 @@ EXPECTED = {
     "whitespace": "is empty",
     "binary": "looks like a binary file, not article text",
     "image": "is a PNG image, not article text",
-    "pdf": "is a PDF, not article text: copy its text out (`pdftotext FILE OUT.txt`) or save its text as a .txt",
+    "pdf": "is a PDF that cannot be read (Stream has ended unexpectedly): save its text as a .txt file (or",
+    "pdf locked": "is a PDF locked with a password: print it to a new PDF from a viewer that opens it, or save",
+    "pdf scan": "is a PDF with no text in it (a scanned page is an image of text): run it through OCR first",
+    "pdf huge": "too large for one article (20.0 MB of PDF; the limit is 20 MB) - split it into articles",
     "docx": "is a zip archive (a Word .docx, an .odt or an .epub is one), not article text: save its text as",
     # Notepad's "ANSI": the byte as windows-1252 reads it, and the command that converts the file
     "latin1": "not valid UTF-8 (byte 0x92 at offset 8); convert it to UTF-8 first (it reads as windows-1252, "
@@ -60,7 +81,9 @@ def test_read_article_refuses_bad_input_with_a_clear_message(bad_files, kind):
     assert kind != "undefined" or "windows-1252" not in str(err.value)
 
 
-@pytest.mark.parametrize("kind", ["empty", "binary", "pdf", "latin1", "huge", "missing", "directory"])
+@pytest.mark.parametrize(
+    "kind", ["empty", "binary", "pdf", "pdf locked", "latin1", "huge", "missing", "directory"]
+)
 def test_segment_command_prints_one_error_line_and_exits_non_zero(bad_files, kind):
     out = run_cli("segment", str(bad_files[kind]))
     assert out.returncode == 2

@@ -272,6 +272,29 @@ def test_a_sentence_a_page_break_cut_is_scored_without_the_running_lines_between
     assert join([printed[0]["text"]]) == join([plain[0]["text"]])
 
 
+def test_predict_scores_a_pdf_a_browser_printed_as_it_scores_the_web_page(invoke, tmp_path, trained):
+    """An analyst saves a report as a PDF: each sentence gets the call, and the scores, that the
+    web page's sentence gets (page breaks fall inside two sentences of this print)."""
+    from tests.test_pdf import ARTICLE, LARGE_TYPE, print_to_pdf, web_page
+
+    page, pdf = tmp_path / "talks.html", tmp_path / "talks.pdf"
+    page.write_text(web_page(ARTICLE.read_text(encoding="utf-8"), LARGE_TYPE), encoding="utf-8")
+    print_to_pdf(page, pdf)
+    scored = {}
+    for source in (page, pdf):
+        out = tmp_path / f"{source.suffix[1:]}.jsonl"
+        code, _, err = invoke(["predict", str(source), "-o", str(out)])
+        assert code == 0, err
+        scored[source.suffix] = [
+            r for r in map(json.loads, out.read_text().splitlines()) if r["kind"] == "sentence"
+        ]
+    assert len(scored[".pdf"]) == len(scored[".html"]) > 10
+    for from_pdf, from_page in zip(scored[".pdf"], scored[".html"], strict=True):
+        assert (from_pdf["actor"], from_pdf["stance"]) == (from_page["actor"], from_page["stance"])
+        assert from_pdf["stance_scores"] == pytest.approx(from_page["stance_scores"], abs=1e-6)
+        assert from_pdf["actor_scores"] == pytest.approx(from_page["actor_scores"], abs=1e-6)
+
+
 @pytest.mark.parametrize("name", ["20k-sentence", "html-scripts", "non-english"])
 @pytest.mark.parametrize("how", ["article", "stdin", "sentences"])
 def test_predict_scores_odd_but_valid_input(name, how, invoke, tmp_path, trained, scheme):

@@ -260,7 +260,7 @@ def test_plan_refuses_bad_input_in_one_line(tmp_path):
     assert (
         code == 2
         and out.strip()
-        == f"error: {tmp_path}: no article files (.txt, .html, .htm) in it or in its articles/ folder to plan from"
+        == f"error: {tmp_path}: no article files (.txt, .html, .htm, .pdf) in it or in its articles/ folder to plan from"
     )
     code, out = cli("labeling", "plan", "--budget", "3", "--articles", str(tmp_path), "--apply")
     assert code == 2 and "error: --apply ranks Label Studio tasks" in out

@@ -363,7 +363,9 @@ def test_bad_report_inputs_are_one_line(predictions, tmp_path):
     empty = tmp_path / "no-meta-here" / "empty"
     empty.mkdir(parents=True)
     res = run_cli("report", str(empty), "--out", str(tmp_path / "r"))
-    assert res.stderr.decode().strip() == f"error: {empty}: no articles (.txt or .html files) to report on"
+    assert (
+        res.stderr.decode().strip() == f"error: {empty}: no articles (.txt, .html or .pdf files) to report on"
+    )
     # a folder none of whose files is an article: one line, before any model loads, nothing written
     (empty / "a.txt").write_bytes(b"")
     (empty / "b.html").write_text("<html><body><script>x()</script></body></html>")
@@ -433,7 +435,7 @@ def test_the_report_of_scored_articles_renders_in_a_browser(trained, tmp_path):
     assert summary["skipped"] == [
         {"file": str(folder / "empty.txt"), "error": f"{folder / 'empty.txt'}: is empty"},
         {"file": str(folder / "failed-download.html"), "error": f"{folder / 'failed-download.html'}: has no text outside its markup"},
-        {"file": str(folder / "live-blog.md"), "error": f"{folder / 'live-blog.md'}: not an article file (only .txt, .html and .htm files are read)"},
+        {"file": str(folder / "live-blog.md"), "error": f"{folder / 'live-blog.md'}: not an article file (only .txt, .html, .htm and .pdf files are read)"},
     ]  # fmt: skip
     with browser_page(width=1200, height=900) as page:
         page.goto((out / "report.html").as_uri())

@@ -305,7 +305,7 @@ def test_files_that_are_not_articles_are_listed_and_the_rest_scored(trained, art
     reasons = not_articles(folder / "articles")
     saved = folder / "articles" / "live-blog.md"  # an article saved under a suffix that is not read: named
     saved.write_text("Pakistan demanded that Kabul act against the TTP, a source said.\n")
-    reasons[str(saved)] = f"{saved}: not an article file (only .txt, .html and .htm files are read)"
+    reasons[str(saved)] = f"{saved}: not an article file (only .txt, .html, .htm and .pdf files are read)"
     spark_out, local_out = tmp_path / "spark", tmp_path / "local"
     code, text = cli("score-batch", str(folder), str(spark_out), "--engine", "spark", "--master", "local[2]")
     assert code == 0, text

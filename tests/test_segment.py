@@ -247,6 +247,28 @@ def test_a_page_printed_from_a_browser_reads_as_the_page_shows_it():
     assert all(PRINTED_PAGE[s.start : s.end] == s.text for s in sentences)
 
 
+def test_a_running_line_is_known_by_its_form_and_a_year_alone_is_none():
+    """A browser cuts a long title in its header with "…", which read as a sentence's end, so the
+    header stayed in the text; a line of a year alone ("October 29,\n2025", a tweet's date) was
+    dropped as a page counter and its sentence ran on into the next paragraph."""
+    from labeling.page_lines import is_running_line
+
+    assert is_running_line(
+        "12/8/26, 12:25 AM Deadlock in Istanbul; Disagreement Between the Taliban and Terrori…"
+    )
+    assert not is_running_line("12/1/25, 3:45 PM: Talks failed.")
+    assert is_running_line("7") and is_running_line("Page 12") and is_running_line("2 of 3")
+    assert not is_running_line("2025")
+    text = (
+        "Kugelman wrote that the Taliban would not act against the group, whatever the cost, and added\n"
+        "that the talks were over, as he said in a post on X that was shared widely on October 29,\n2025\n\n"
+        "The US analyst noted that the Taliban could use any Pakistani military action to rally their\n"
+        "support at home, and Islamabad said the talks had failed because of the Taliban's stance.\n"
+    )
+    texts = [" ".join(s.text.split()) for s in segment(Article("tweet", text))]
+    assert texts[0].endswith("on October 29, 2025") and texts[1].startswith("The US analyst")
+
+
 def test_a_short_line_before_a_capital_ends_its_paragraph_in_a_pdfs_text():
     """A line is broken where the next word does not fit: a headline's last line and a subheading,
     far shorter than the text's lines, were joined into the sentence after them. A line going on in

@@ -11,11 +11,11 @@ import csv
 import hashlib
 from pathlib import Path
 
+from labeling.articles import ARTICLE_SUFFIXES
 from stance.errors import StanceError
 from training.context import contexts
 
 META = ("date", "outlet", "url", "headline")
-ARTICLE_SUFFIXES = {".txt", ".html", ".htm"}
 UNDATED = "undated"  # the date partition of articles without a date (read back as no date)
 DATE_GIVEN = "date_given"  # score-batch's column of each article's date as its metadata wrote it
 
@@ -30,10 +30,13 @@ def other_files(where: Path) -> list[dict]:
     ``.md``, a ``.pdf``), each as ``{"file", "error"}``: passed over as an unreadable article is,
     and named, so an article saved under another suffix is not left out without a word."""
     return [
-        {"file": str(p), "error": f"{p}: not an article file (only .txt, .html and .htm files are read)"}
+        {
+            "file": str(p),
+            "error": f"{p}: not an article file (only .txt, .html, .htm and .pdf files are read)",
+        }
         for p in sorted(where.iterdir())
         if p.is_file()
-        and p.suffix.lower() not in ARTICLE_SUFFIXES | {".tsv"}
+        and p.suffix.lower() not in {*ARTICLE_SUFFIXES, ".tsv"}
         and not p.name.startswith((".", "_"))
     ]
 
@@ -62,7 +65,7 @@ def article_files(folder: Path) -> tuple[list[Path], dict[str, dict]]:
     where = articles_folder(folder)
     files = sorted(p for p in where.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
-        raise StanceError(f"{folder}: no article files (.txt, .html) in it or in its articles/ folder")
+        raise StanceError(f"{folder}: no article files (.txt, .html, .pdf) in it or in its articles/ folder")
     check_one_file_per_article(files)
     meta: dict[str, dict] = {}
     tsv = folder / "articles.tsv"

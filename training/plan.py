@@ -26,7 +26,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from stance.console import one_line
+from labeling.page_lines import one_line_read
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.plan_studio import PLAN_VIEW, Candidate, Labeled, apply, from_folder, from_studio
@@ -211,7 +211,7 @@ def print_plan(result: dict, why: str, console, next_step: str = "") -> None:
     console.print("  rank  stand-in's confidence  sentence: the planned sentences, to label in this order")
     for p in result["plan"][:SHOWN]:
         console.print(
-            f"  {p['rank']:>4}  {p['confidence']:>21.2f}  {p['sentence_id']}  {one_line(p['text'])[:90]}"
+            f"  {p['rank']:>4}  {p['confidence']:>21.2f}  {p['sentence_id']}  {one_line_read(p['text'])[:90]}"
         )
     if len(result["plan"]) > SHOWN:
         console.print(f"  … and {len(result['plan']) - SHOWN} more (-o FILE writes them all)")

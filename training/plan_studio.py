@@ -103,7 +103,7 @@ def article_files(folder: Path) -> list[Path]:
     files = sorted(p for p in where.iterdir() if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
         raise StanceError(
-            f"{folder}: no article files (.txt, .html, .htm) in it or in its articles/ folder to plan from"
+            f"{folder}: no article files (.txt, .html, .htm, .pdf) in it or in its articles/ folder to plan from"
         )
     check_one_file_per_article(files)  # x.txt beside x.html: two texts planned as one article 'x'
     return files

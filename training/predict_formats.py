@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from labeling.articles import origin_line
-from stance.console import counted, one_line
+from labeling.page_lines import one_line_read
+from stance.console import counted
 from training.inputs import PROFILE
 from training.outputs import HOLDER_COLUMNS
 from training.reliability import CHECK_EACH, FEW, call_note, seldom_right
@@ -99,13 +100,13 @@ def to_table(results: list[ArticleResult], scheme: Scheme, width: int = 120) -> 
         for i, p in enumerate(r.sentences, 1):
             # with no stance there is no holder of one: the parse's subject there reads as a claim
             holder = holder_cell(p.holder) if p.stance != scheme.none else ""
-            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", holder, one_line(p.text))
+            t.add_row(str(i), p.actor, p.stance, f"{p.confidence:.2f}", holder, one_line_read(p.text))
         console.print(t)
         console.print(_profile_table(r, scheme))
         for e in r.profile["evidence"]:
             # p named: the profile above puts each pair's share right in brackets, "3 (0.26)"
             console.print(
-                f"  {e['actor']} / {e['stance']}, its most confident sentence (p {e['p']:.2f}): {one_line(e['text'])}"
+                f"  {e['actor']} / {e['stance']}, its most confident sentence (p {e['p']:.2f}): {one_line_read(e['text'])}"
             )
             if "trust" in e:
                 note = f"    on unseen articles, its calls of this pair: {call_note(e['trust'])}"

@@ -163,7 +163,7 @@ def score_folder(folder: Path, model: str, scheme: Scheme, skipped: list[dict], 
 
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
     if not files:
-        raise StanceError(f"{folder}: no articles (.txt or .html files) to report on")
+        raise StanceError(f"{folder}: no articles (.txt, .html or .pdf files) to report on")
     check_one_file_per_article(files)
     read = [read_or_note(f, skipped) for f in files]  # every input checked before the model loads
     articles = [a for a in read if a is not None]
