@@ -782,7 +782,7 @@ def test_each_call_says_how_often_the_models_calls_of_its_pair_were_right_on_uns
     import yaml
 
     from training import reliability
-    from training.report import trust_of
+    from training.report_notes import trust_of
 
     trust = predictor.trust
     assert trust["where"] == reliability.ROLLING and trust["all_pairs"]
