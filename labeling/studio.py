@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from stance import paths
+from stance.env import load_env
 from stance.errors import StanceError, one_or_several, redact
 from stance.io import read_text
 from stance.scheme import Pair, Scheme
-from stance.server import DEFAULT_URL, load_env
+from stance.server import DEFAULT_URL
 
 DEFAULT_PROJECT = "stance"
 ACTOR, STANCE, MORE, TEXT = "actor", "stance", "more_pairs", "text"

@@ -14,7 +14,7 @@ def build_app() -> typer.Typer:
         dataset,
         experiments,
         plan,
-        predict,
+        predict_cli,
         prelabel,
         promote,
         report,
@@ -34,7 +34,7 @@ def build_app() -> typer.Typer:
     app.command("import-annotations")(annotations.cli)
     app.command("build-dataset")(dataset.cli)
     app.command("train")(train.cli)
-    app.command("predict")(predict.cli)
+    app.command("predict")(predict_cli.cli)
     labeling = commands.build_app(scorer=prelabel.ModelScorer)  # push pre-annotates with training's model
     labeling.command("simulate")(simulate_report.cli)
     labeling.command("plan")(plan.cli)

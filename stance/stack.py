@@ -23,18 +23,10 @@ from pathlib import Path
 import typer
 
 from stance import paths
+from stance.env import DEFAULT_USERNAME, ensure_secrets, env_file, load_env, without_secrets
 from stance.errors import StanceError
 from stance.io import write_atomic
-from stance.server import (
-    DEFAULT_USERNAME,
-    LocalServer,
-    ensure_secrets,
-    env_file,
-    last_log_line,
-    load_env,
-    runs_program,
-    without_secrets,
-)
+from stance.server import LocalServer, last_log_line, runs_program
 from stance.stack_pg import DATABASES, DB_USER, PASSWORD_VAR, Cluster, db_password, ls_db_env
 from stance.stack_proc import (
     _alive,

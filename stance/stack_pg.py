@@ -13,9 +13,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from stance.env import env_file
 from stance.errors import StanceError
 from stance.io import write_atomic
-from stance.server import env_file
 from stance.stack_proc import _give_to_postgres, _pg
 
 DB_USER = "stance"

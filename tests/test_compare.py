@@ -79,7 +79,8 @@ def test_a_report_over_more_runs_than_a_param_holds_names_them_in_a_file():
     and digest; the names are in the run's report/runs.json either way."""
     import json
 
-    from training.compare import RunRow, report_params, runs_by_name
+    from training.compare import RunRow
+    from training.compare_log import report_params, runs_by_name
 
     rows = [RunRow(f"{i:032x}", f"recipe-{i:03d}", "hybrid", "abc", 1.0, i, {}) for i in range(150)]
     comp = Comparison("curve", rows)
@@ -160,7 +161,7 @@ def test_compare_logs_only_its_report_from_a_folder_that_holds_other_files(tiny_
 
 def test_a_plot_an_earlier_report_made_does_not_stay_in_the_report_run(tiny_experiment, tmp_path):
     """The report run is reused: a file a later report no longer makes stayed among its artifacts."""
-    from training.compare import log_report
+    from training.compare_log import log_report
 
     comp, report = compare("tiny", out=tmp_path)
     old = tmp_path / "stale_plot.png"

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
+from stance.env import ensure_secrets, load_env, read_env
 from stance.io import write_atomic
-from stance.server import ensure_secrets, load_env, read_env
 
 
 def _perms(path) -> int:

@@ -73,19 +73,20 @@ def test_a_long_input_says_how_far_it_has_got_and_scores_as_one_batch(predictor,
     prediction (each sentence's context is read across the chunks as in one batch)."""
     from labeling.articles import read_article
     from labeling.segment import segment
-    from training import predict
+    from training import predict, predict_cli
 
     sentences = segment(read_article(paths.root() / SEED))
     whole = predictor.predict_sentences(sentences)
     monkeypatch.setattr(predict, "PROGRESS_CHUNK", 4)
+    monkeypatch.setattr(predict_cli, "PROGRESS_CHUNK", 4)
     calls = []
     chunked = predictor.predict_sentences(sentences, lambda done, total: calls.append((done, total)))
     n = len(sentences)
     assert chunked == whole
     assert calls == [(min(at, n), n) for at in range(4, n + 4, 4)]
-    predict._progress(8, n)
+    predict_cli._progress(8, n)
     assert capsys.readouterr().err == f"scored 8 of {n} sentences\n"
-    predict._progress(3, 3)  # an input of one chunk says nothing
+    predict_cli._progress(3, 3)  # an input of one chunk says nothing
     assert capsys.readouterr().err == ""
 
 
@@ -782,7 +783,7 @@ def test_each_call_says_how_often_the_models_calls_of_its_pair_were_right_on_uns
     import yaml
 
     from training import reliability
-    from training.report import trust_of
+    from training.report_notes import trust_of
 
     trust = predictor.trust
     assert trust["where"] == reliability.ROLLING and trust["all_pairs"]

@@ -124,9 +124,9 @@ def test_articles_the_metadata_does_not_list_are_said_not_silently_undated(predi
     assert summary["meta"] == "none"
     assert "metadata none)" in (tmp_path / "bare" / "report.html").read_text()
     # one article: it "has a date, outlet or url, so it is undated" read as the opposite of what it said
-    from training import report
+    from training import report_notes
 
-    one = report.meta_note(["a-1"], None, None)
+    one = report_notes.meta_note(["a-1"], None, None)
     assert (
         one
         == "no articles.tsv read (give one with --meta): the 1 article has no date, outlet or url, so it is undated"

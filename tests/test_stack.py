@@ -245,7 +245,7 @@ def test_a_password_label_studio_does_not_keep_is_said_with_the_command_that_set
     """Label Studio keeps its admin's first password too: `up` with a new one said "log in as ...,
     password LABEL_STUDIO_PASSWORD in .env", and the login page refused it. The command the line
     gives (Label Studio's own, on the stack's PostgreSQL) makes it the admin's."""
-    from stance.server import read_env
+    from stance.env import read_env
 
     new = "another-pass-4711"
     code, out = stack_cli("up", env={"LABEL_STUDIO_PASSWORD": new})

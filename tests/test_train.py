@@ -165,7 +165,7 @@ def test_a_registered_version_says_what_it_is_and_how_it_scored(trained, built):
     # its figures with their intervals, named as the run's page names them, the champion rule's
     # first: the registry page gave "actor_accuracy 0.7599" (over every sentence, no interval) where
     # the run gave "actor accuracy end to end 0.699 [0.675, 0.723]" for the same grouped CV
-    from training.train import figure_lines
+    from training.run_figures import figure_lines
 
     rolling_line, *_, cv_line = figure_lines(m, 3, order=("rolling", "time", "cv"))
     assert f"\n- {rolling_line}\n" in version.description and version.description.endswith(f"- {cv_line}")
@@ -195,7 +195,7 @@ def test_a_registered_version_says_what_it_is_and_how_it_scored(trained, built):
 def test_a_run_describes_itself_on_its_mlflow_page(trained, built):
     """The run page's description gives what `stance train` prints: the recipe, the data version,
     each figure with its interval (the run's own metrics) and what became of the model."""
-    from training.train import figure_lines
+    from training.run_figures import figure_lines
 
     run = MlflowClient().get_run(trained["run_id"])
     text = run.data.tags["mlflow.note.content"]

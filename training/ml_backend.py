@@ -248,7 +248,7 @@ def retrain(recipe: Path, project: str | None) -> dict:
     it; unchanged data and recipe find the identical run and train nothing (as ``stance train``).
     """
     from labeling.snapshot import latest_snapshot
-    from stance.server import load_env
+    from stance.env import load_env
     from training import dataset
     from training.train import train
 

@@ -17,13 +17,15 @@ The figures, all from the same scored sentences:
 * **checks**: predictions that break a codebook rule (``configs/rules.yaml``).
 
 Undated articles count in the totals and are listed; they have no place on the time axis.
+The figures are computed in ``training/report_figures.py``, the header's notes on the inputs (the
+metadata, in-sample sentences, trust) in ``training/report_notes.py``, and the files written by
+``training/report_render.py``; this module reads the input and is the command.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -31,13 +33,12 @@ import typer
 
 from labeling.articles import other_language
 from stance import paths
-from stance.console import counted, first_few
+from stance.console import counted
 from stance.errors import StanceError
 from stance.scheme import Scheme
 from training.batch_inputs import ARTICLE_SUFFIXES
+from training.report_figures import aggregate, prediction_checks
 from training.report_inputs import (
-    Row,
-    article_fields,
     batch_skipped,
     default_meta,
     from_predictions,
@@ -47,94 +48,8 @@ from training.report_inputs import (
     read_predictions,
     score_folder,
 )
+from training.report_notes import in_sample, kept_trust, meta_note, trust_of, trust_unread
 from training.tracking import CHAMPION_URI
-
-EVIDENCE_PER_CELL = 5
-
-
-# -- the figures ------------------------------------------------------------------------------
-def period_of(d: date | None, by: str) -> str | None:
-    if d is None:
-        return None
-    if by == "month":
-        return f"{d.year}-{d.month:02d}"
-    iso = d.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
-
-
-def all_periods(dates: list[date], by: str) -> list[str]:
-    """Every period from the first dated article to the last, in order."""
-    if not dates:
-        return []
-    from datetime import timedelta
-
-    out, d, last = [], min(dates), max(dates)
-    while d <= last + timedelta(days=7 if by == "week" else 31):
-        key = period_of(d, by)
-        if not out or out[-1] != key:
-            out.append(key)
-        d += timedelta(days=7 if by == "week" else 28)
-    last_key = period_of(last, by)
-    return out[: out.index(last_key) + 1]
-
-
-def aggregate(rows: list[Row], scheme: Scheme, by: str) -> dict:
-    pairs = scheme.pairs
-    expected: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0.0))
-    argmax: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
-    outlets: dict[str, dict] = defaultdict(lambda: dict.fromkeys(pairs, 0))
-    articles: dict[str, set] = defaultdict(set)  # a period's zero counts mean little where it has no article
-    # the articles with a sentence called each pair: a headline, its lede and a quote of one stance
-    # are three sentences and one article
-    holding: dict[str, dict] = defaultdict(lambda: {pair: set() for pair in pairs})
-    for r in rows:
-        for key in (period_of(r.meta.date, by) or "undated", "total"):
-            articles[key].add(r.meta.article)
-            for pair, p in r.pair_probs.items():
-                expected[key][pair] += p
-            if r.stance != scheme.none:
-                argmax[key][(r.actor, r.stance)] += 1
-                holding[key][(r.actor, r.stance)].add(r.meta.article)
-        if r.stance != scheme.none:
-            outlets[r.meta.outlet or "(unknown outlet)"][(r.actor, r.stance)] += 1
-    periods = all_periods([r.meta.date for r in rows if r.meta.date], by)
-    for p in periods:  # a period with no article is a real zero on the time axis, not a gap
-        expected[p], argmax[p]  # noqa: B018 (the defaultdicts create the row)
-    evidence = {}
-    for pair in pairs:
-        best = sorted((r for r in rows if (r.actor, r.stance) == pair), key=lambda r: -r.confidence)
-        evidence[pair] = best[:EVIDENCE_PER_CELL]
-    return {
-        "pairs": pairs,
-        "periods": periods,
-        "expected": expected,
-        "argmax": argmax,
-        "outlets": outlets,
-        "evidence": evidence,
-        "articles": {key: len(articles[key]) for key in expected},
-        "pair_articles": {key: {pair: len(holding[key][pair]) for pair in pairs} for key in expected},
-    }
-
-
-def prediction_checks(rows: list[Row], scheme: Scheme) -> list[dict]:
-    from labeling.rules import check_pairs, load_rules
-
-    rules = load_rules(scheme)
-    out = []
-    for r in rows:
-        if r.stance == scheme.none and r.actor == scheme.none:
-            continue
-        for v in check_pairs(rules, [{"actor": r.actor, "stance": r.stance}], r.sentence_id, scheme.none):
-            out.append(
-                {
-                    "rule": v.rule,
-                    "sentence_id": r.sentence_id,
-                    **article_fields(r.meta),  # as the evidence names it: headline, outlet, date, url
-                    "detail": v.detail,
-                    "text": r.text,
-                }
-            )
-    return out
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -250,92 +165,6 @@ def _meta_source(meta_path: Path | None, metas: dict, batch: bool) -> str:
     if not metas:
         return "none"
     return "the batch's rows" if batch else "the profile lines"
-
-
-def meta_note(unlisted: list[str], meta_path: Path | None, folder: Path | None) -> str | None:
-    """Why articles have no date, outlet or url, where some have none: no articles.tsv was read, or
-    the one read does not list them. Without it they were only counted as undated, which read as
-    undated coverage rather than a file to give. None where the metadata lists every article."""
-    if not unlisted:
-        return None
-    if meta_path is None:
-        where = f"none in or beside {folder}; " if folder else ""
-        every = (
-            "the 1 article has no" if len(unlisted) == 1 else f"none of the {len(unlisted)} articles has a"
-        )
-        return (
-            f"no articles.tsv read ({where}give one with --meta): {every} date, outlet or url, "
-            f"so {'it is' if len(unlisted) == 1 else 'all are'} undated"
-        )
-    named = first_few(unlisted)
-    one = len(unlisted) == 1
-    return (
-        f"{counted(len(unlisted), 'article')} not in {meta_path} ({named}): no date, outlet or url for "
-        f"{'it, so it counts' if one else 'them, so they count'} as undated"
-    )
-
-
-def in_sample(rows: list[Row], data_version: str) -> dict | None:
-    """How many of the scored sentences (and their articles) were labeled training data of the
-    model: its calls on them were fitted to their labels, so they say more than the model knows of
-    new coverage. None where none was, or where the model's data version has no snapshot here."""
-    from training import lineage
-
-    hit = [
-        r
-        for r, seen in zip(rows, lineage.in_sample(data_version, [r.text for r in rows]), strict=True)
-        if seen
-    ]
-    if not hit:
-        return None
-    return {"sentences": len(hit), "articles": len({r.meta.article for r in hit})}
-
-
-def trust_of(run_id: str | None, data_version: str, pairs: list[tuple[str, str]]) -> dict | None:
-    """How far to trust each cell, from what the model's training run logged on articles it never
-    saw (``training.reliability``), every labeled pair of a sentence read from the run's snapshot
-    where this checkout has it; None for predictions read from a file, or a run without them. For a
-    model that keeps its own table, :func:`build` reads that one and does not call this."""
-    from training import reliability
-
-    got = reliability.logged_rows(run_id) if run_id else None
-    if got is None:
-        return None
-    rows, where = got
-    return reliability.summary(rows, where, pairs, reliability.snapshot_pairs(data_version))
-
-
-def trust_unread(named: set, kept: dict | None, header: dict) -> str | None:
-    """Why a report of predict's JSONL has no trust table though its lines name what scored (None
-    where they name no model, or its table was read): "not measured" would read as no model."""
-    if len(named) > 1:
-        said = ", ".join(m or "none (an older predict)" for m in sorted(named, key=str))
-        return (
-            f"these predictions are of {len(named)} models ({said}); a trust table is one model's: "
-            "report each model's predictions apart"
-        )
-    model = next(iter(named), None)
-    if model and kept is None and not header.get("run_id") and not Path(model).is_dir():
-        return (
-            f"these predictions name {model}, but its trust table could not be read now (the tracking "
-            "store not reachable, or the model not in it); make the report again where it is"
-        )
-    return None
-
-
-def kept_trust(model_uri: str) -> dict | None:
-    """The trust table a logged model keeps (:func:`training.loading.trust_of`); None for a model
-    without one, or one the tracking store cannot give now (the report then says "not measured")."""
-    from training import loading, tracking
-
-    tracking.setup_uri()
-    from mlflow.exceptions import MlflowException
-    from mlflow.models import get_model_info
-
-    try:
-        return loading.trust_of(model_uri, get_model_info(model_uri).flavors)
-    except (MlflowException, OSError, StanceError):
-        return None
 
 
 def check_writable(out: Path) -> None:
