@@ -37,7 +37,8 @@ def _read_stdin() -> Article:
 
 def cli(
     articles: Annotated[
-        list[Path] | None, typer.Argument(help="Article files (.txt, .html); '-' reads standard input.")
+        list[Path] | None,
+        typer.Argument(help="Article files (.txt, .html or .pdf); '-' reads standard input."),
     ] = None,
     sentences: Annotated[
         list[Path] | None,
