@@ -340,12 +340,15 @@ def _language_note(results: list[ArticleResult]) -> str | None:
     model learned from English coverage alone, and scores them all the same, at any p."""
     preds = [p for r in results for p in r.sentences]
     seen = other_language([(p.article, p.text) for p in preds])
-    if not seen:
-        return None
-    articles = seen["articles"]
-    named = first_few(articles)
+    return language_note(seen, len(preds)) if seen else None
+
+
+def language_note(seen: dict, sentences: int) -> str:
+    """The one line predict and score-batch say of the ``sentences`` they scored when some are in
+    another language (``seen``, :func:`labeling.articles.other_language`'s finding)."""
+    named = first_few(seen["articles"])
     return (
-        f"note: {seen['sentences']} of these {len(preds)} sentences ({named}) {other_language_note(seen)}; "
+        f"note: {seen['sentences']} of these {sentences} sentences ({named}) {other_language_note(seen)}; "
         "score an English translation instead"
     )
 
