@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,12 +293,13 @@ def read_stdin_bytes(hint: str) -> bytes:
 
 
 # -- the language an article is written in --------------------------------------------
-def other_language(sentences: list[tuple[str, str]]) -> dict | None:
+def other_language(sentences: Iterable[tuple[str, str]]) -> dict | None:
     """Of (article, text) pairs, those written mostly in another language than English (an Urdu,
     Pashto or Dari article in the folder, or a French or Roman Urdu one in Latin letters), which
     the model, trained on English coverage alone, scores all the same at any p: {sentences,
     articles, scripts}, or None where there are none. A quote of a few such words inside an
-    English sentence is English."""
+    English sentence is English. Each pair is read once, so a stream does (score-batch reads its
+    written rows a batch at a time)."""
     found = [(article, script) for article, text in sentences if (script := foreign_language(text))]
     if not found:
         return None

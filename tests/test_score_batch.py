@@ -445,6 +445,53 @@ def test_a_metadata_table_given_as_input_is_refused_not_scored_line_by_line(tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+FRENCH = (
+    "Le gouvernement pakistanais a demandé mardi aux talibans afghans de prendre des mesures contre "
+    "les militants du TTP, selon le ministère des Affaires étrangères.\n"
+)
+ROMAN_URDU = (
+    "Hukumat ne Afghan Taliban se mutalba kiya hai ke woh TTP ke khilaf karrawai karein.\n\n"
+    "Taliban ke tarjuman Zabihullah Mujahid ne in ilzamat ko mustarad kar diya aur kaha ke Afghanistan "
+    "ki sarzameen kisi aur mulk ke khilaf istemal nahi hogi.\n"
+)
+
+
+def test_sentences_in_another_language_are_named_on_both_engines(trained, tmp_path):
+    """A French and a Roman Urdu article among English ones were scored as confidently as the
+    English ones with no word said, where predict and the report name them: score-batch says so in
+    predict's one line and writes them into model.json as the report's summary.json has them."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(REPO / "corpus" / "articles" / "corpus-001.txt", folder)
+    (folder / "french.txt").write_text(FRENCH, encoding="utf-8")
+    (folder / "roman-urdu.txt").write_text(ROMAN_URDU, encoding="utf-8")
+    for engine in ("local", "spark"):
+        out = tmp_path / engine
+        done = run_cli("score-batch", str(folder), str(out), "--engine", engine)
+        assert done.returncode == 0, done.stderr.decode()
+        assert done.stdout.decode().strip().splitlines()[-1] == (
+            f"note: 3 of these {len(read_sentences(out))} sentences (french, roman-urdu) are written mostly "
+            "in another language than English (Latin letters, with more little words of another language "
+            "(such as 'le', 'und', 'hai') than of English): the model learned from English coverage alone, "
+            "so its calls on them are no measure of what they say; score an English translation instead"
+        ), engine
+        record = json.loads((out / "model.json").read_text(encoding="utf-8"))
+        assert record["other_language"] == {
+            "sentences": 3,
+            "articles": ["french", "roman-urdu"],
+            "scripts": ["Latin"],
+        }, engine
+
+
+def test_english_alone_says_nothing_of_another_language(spark_out, articles, tmp_path):
+    out = tmp_path / "local"
+    code, text = cli("score-batch", str(articles), str(out))
+    assert code == 0, text
+    for folder, said in ((out, text), spark_out):
+        assert "another language" not in said
+        assert json.loads((folder / "model.json").read_text(encoding="utf-8"))["other_language"] is None
+
+
 def test_two_files_of_one_article_name_are_one_line_on_score_batch_and_report(tmp_path):
     """x.txt and x.html in one folder were two articles of id 'x' (their rows mixed under one id)."""
     folder = tmp_path / "in"

@@ -254,3 +254,16 @@ if __name__ == "__main__":
     from training.predict_cli import cli
 
     run(cli)
+
+
+def language_note(seen: dict, sentences: int) -> str:
+    """The one line predict and score-batch say of the ``sentences`` they scored when some are in
+    another language (``seen``, :func:`labeling.articles.other_language`'s finding)."""
+    from labeling.articles import other_language_note
+    from stance.console import first_few
+
+    named = first_few(seen["articles"])
+    return (
+        f"note: {seen['sentences']} of these {sentences} sentences ({named}) {other_language_note(seen)}; "
+        "score an English translation instead"
+    )

@@ -19,7 +19,6 @@ from labeling.articles import (
     Article,
     check_sentences,
     other_language,
-    other_language_note,
     read_article,
     read_stdin_article,
 )
@@ -27,7 +26,7 @@ from stance.console import first_few
 from stance.errors import StanceError
 from stance.io import check_writable, write_atomic
 from training.inputs import by_article, read_sentences_file
-from training.predict import DEFAULT_MODEL, PROGRESS_CHUNK, ArticleResult, Predictor, meta_of
+from training.predict import DEFAULT_MODEL, PROGRESS_CHUNK, ArticleResult, Predictor, language_note, meta_of
 from training.predict_formats import Format, article_record, to_csv, to_jsonl, to_table
 
 
@@ -107,14 +106,7 @@ def _language_note(results: list[ArticleResult]) -> str | None:
     model learned from English coverage alone, and scores them all the same, at any p."""
     preds = [p for r in results for p in r.sentences]
     seen = other_language([(p.article, p.text) for p in preds])
-    if not seen:
-        return None
-    articles = seen["articles"]
-    named = first_few(articles)
-    return (
-        f"note: {seen['sentences']} of these {len(preds)} sentences ({named}) {other_language_note(seen)}; "
-        "score an English translation instead"
-    )
+    return language_note(seen, len(preds)) if seen else None
 
 
 def _progress(done: int, total: int) -> None:

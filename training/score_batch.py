@@ -9,8 +9,10 @@ folder: ``sentences/``, Parquet partitioned by article ``date`` (``undated`` whe
 predict's per-sentence columns (unrounded probabilities; ``pair_right``, how far to trust each call,
 from the model's trust table) plus the article metadata, and ``profiles/``, one row per article with
 predict's profile as JSON (each pair's trust included), and ``model.json``, what scored them (the
-model's registered version, data version and run, its trust table), so that ``stance report
-OUTPUT`` can report on the batch without scoring it again. A file of the folder that is not an
+model's registered version, data version and run, its trust table; ``other_language``, the
+sentences written mostly in another language than English, as the report's summary.json has it),
+so that ``stance report OUTPUT`` can report on the batch without scoring it again; the command
+names those sentences in one line, as predict does. A file of the folder that is not an
 article (empty, binary, too large) is passed over and listed, with the reason, in
 ``skipped.jsonl``, and so is a copy of another article's text (``same_as``: a page saved again,
 as the coverage report passes it over); a folder with no readable article is refused.
@@ -51,6 +53,7 @@ from training.batch_inputs import (
     is_parquet_dataset,
     note_repeats,
     other_files,
+    parquet_parts,
     segment_rows,
     sentence_frame,
 )
@@ -162,6 +165,25 @@ def model_record(
             "scheme_hash": scheme.hash,
         }
     return header | {"trust": trust, "engine": engine, "sentences": sentences}
+
+
+def other_language_of(sentences: Path) -> dict | None:
+    """The written rows in another language than English (labeling.articles.other_language: the
+    report's summary.json ``other_language``), read back a batch of ``article`` and ``text`` at a
+    time: both engines are read alike from what they wrote, and a large batch's texts are not held
+    twice."""
+    from labeling.articles import other_language
+
+    return other_language(_article_texts(sentences))
+
+
+def _article_texts(sentences: Path):
+    """Each written row's (article, text), a Parquet batch at a time."""
+    import pyarrow.parquet as pq
+
+    for part in parquet_parts(sentences):
+        for batch in pq.ParquetFile(part).iter_batches(columns=["article", "text"]):
+            yield from zip(batch["article"].to_pylist(), batch["text"].to_pylist(), strict=True)
 
 
 def _partition_value(date) -> str:
@@ -313,7 +335,8 @@ def cli(
             (n, trust), cached = run_spark(input, tmp, model, master, skipped), None
         else:
             n, trust, cached = run_local(input, tmp, model, skipped)
-        record = model_record(model, Scheme.load(), trust, engine.value, n, cached)
+        seen = other_language_of(tmp / "sentences")
+        record = model_record(model, Scheme.load(), trust, engine.value, n, cached) | {"other_language": seen}
         (tmp / MODEL_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if skipped:
             (tmp / SKIPPED).write_text(
@@ -333,6 +356,10 @@ def cli(
         )
     if copies:
         print(f"passed over {repeats_in_words(copies)}; listed in {output}/{SKIPPED}")
+    if seen:
+        from training.predict import language_note
+
+        print(language_note(seen, n))
 
 
 def repeats_in_words(copies: list[dict], shown: int = 5) -> str:
