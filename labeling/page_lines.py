@@ -136,7 +136,8 @@ def _without(lines: list[Span], running: set[int]) -> list[Span]:
 # blank line wherever the page has a gap, between paragraphs and around a headline: where blank
 # lines part a wrapped text into more than BLOCKS blocks, each line is measured against its own
 # block's widest line instead, since a headline in a large font wraps at far fewer characters than
-# the text ("Pakistan-Afghanistan Talks Stumble As Mistrust\nDeepens" is one headline).
+# the text ("Pakistan-Afghanistan Talks Stumble As Mistrust\nDeepens" is one headline), and
+# the text's lines are read so whatever a line ends in, since its block is one paragraph.
 # A line ends mid-sentence on a word, a comma or a hyphen, a closing quote after it or not
 # ('… "failing to present clear arguments,”\nlocal media reported.').
 # An article of paragraph lines (every labeled article) never has two lower-case breaks, so a
@@ -195,21 +196,22 @@ def _wrapped(text: str, lines: list[Span]) -> list[Span]:
 
 def _joined(text: str, lines: list[Span]) -> list[Span]:
     """Lines that run on joined into their paragraphs."""
-    widths = _widths(text, lines)
+    widths, blocked = _widths(text, lines)
     joined: list[Span] = []
     for i, (start, end) in enumerate(lines):
         if end == start:
             continue
-        if i and _runs_on(text, lines[i - 1], (start, end), widths[i - 1]):
+        if i and _runs_on(text, lines[i - 1], (start, end), widths[i - 1], blocked):
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))
     return joined
 
 
-def _widths(text: str, lines: list[Span]) -> list[int]:
-    """The width each line is measured against: its block's widest line where blank lines part
-    the text into more than BLOCKS blocks, else the text's width (the rules above)."""
+def _widths(text: str, lines: list[Span]) -> tuple[list[int], bool]:
+    """The width each line is measured against, and whether the text is in blocks: its block's
+    widest line where blank lines part the text into more than BLOCKS blocks, else the text's width
+    (the rules above)."""
     blocks: list[list[int]] = [[]]
     for i, (start, end) in enumerate(lines):
         if end > start:
@@ -218,19 +220,23 @@ def _widths(text: str, lines: list[Span]) -> list[int]:
             blocks.append([])
     blocks = [block for block in blocks if block]
     if len(blocks) <= BLOCKS:
-        return [median_low([e - s for s, e in _wrapped(text, lines)] or [0])] * len(lines)
+        return [median_low([e - s for s, e in _wrapped(text, lines)] or [0])] * len(lines), False
     widths = [0] * len(lines)
     for block in blocks:
         widest = max(lines[i][1] - lines[i][0] for i in block)
         for i in block:
             widths[i] = widest
-    return widths
+    return widths, True
 
 
-def _runs_on(text: str, line: Span, nxt: Span, width: int) -> bool:
+def _runs_on(text: str, line: Span, nxt: Span, width: int, blocked: bool = False) -> bool:
     """Whether a wrapped text's line goes on into the next one (the rules above); never into a line
-    led by a bullet mark ("- Web Desk", "• 5 Hours ago": an item of its own)."""
-    if not _ends_mid_sentence(text, line, nxt) or text[text.rfind("\n", 0, nxt[0]) + 1 : nxt[0]].strip():
+    led by a bullet mark ("- Web Desk", "• 5 Hours ago": an item of its own). In a text in blocks a
+    full line runs on however it ends: its block is one paragraph, and a paragraph's sentences are
+    the splitter's to find (a quotation of several sentences, cut after one, was read otherwise)."""
+    if text[text.rfind("\n", 0, nxt[0]) + 1 : nxt[0]].strip():
+        return False
+    if not (_ends_mid_sentence(text, line, nxt) or (blocked and line[1] > line[0] and nxt[1] > nxt[0])):
         return False
     if _HYPHENATED.search(text[slice(*line)]) or text[nxt[0]].islower():
         return True

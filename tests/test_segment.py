@@ -269,6 +269,33 @@ def test_a_running_line_is_known_by_its_form_and_a_year_alone_is_none():
     assert texts[0].endswith("on October 29, 2025") and texts[1].startswith("The US analyst")
 
 
+def test_a_pdfs_text_in_blocks_is_read_a_block_a_paragraph():
+    """A PDF read with its page's gaps has a blank line between paragraphs. A quotation of several
+    sentences whose line ended after one was cut there ("“As far as the TTP is concerned.", then
+    "Absolutely, …" apart), and a headline in a large font at its first line: each block is one
+    paragraph, read as the same article with a paragraph a line is read."""
+    from labeling.page_lines import one_line_read
+
+    paragraphs = [
+        "Zardari warns the Afghan Taliban over the TTP in an interview",
+        "Pakistan's president said on Monday that the Afghan Taliban should act against the TTP, as the group had carried out attacks from Afghan soil.",
+        "“As far as the TTP is concerned. Absolutely, they have been involved in heinous attacks in the past. Unfortunately, terrorist attacks are still ongoing.”",
+        "But the Islamic Emirate said that the TTP is an internal issue of Pakistan and that there are no threats from Afghanistan to any country.",
+    ]
+    wrapped = (
+        "Zardari warns the Afghan Taliban over the TTP in\nan interview\n\n"
+        "Pakistan's president said on Monday that the Afghan Taliban should act against the TTP, as\n"
+        "the group had carried out attacks from Afghan soil.\n\n"
+        "“As far as the TTP is concerned. Absolutely, they have been involved in heinous attacks in the past.\n"
+        "Unfortunately, terrorist attacks are still ongoing.”\n\n"
+        "But the Islamic Emirate said that the TTP is an internal issue of Pakistan and that there are\n"
+        "no threats from Afghanistan to any country.\n"
+    )
+    expected = [s.text for s in segment(Article("page", "\n".join(paragraphs)))]
+    assert [one_line_read(s.text) for s in segment(Article("pdf", wrapped))] == expected
+    assert len(expected) == 4  # the splitter keeps the quotation whole
+
+
 def test_a_short_line_before_a_capital_ends_its_paragraph_in_a_pdfs_text():
     """A line is broken where the next word does not fit: a headline's last line and a subheading,
     far shorter than the text's lines, were joined into the sentence after them. A line going on in
