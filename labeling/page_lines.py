@@ -146,6 +146,7 @@ WRAPPED_BREAKS = 2
 FILLS = 0.7
 BLOCKS = 2
 _ENDS_MID_SENTENCE = re.compile(r"(?:[^\W_][\-\u2010\u00ad]?|[,;:(\u2013\u2014])[\"'”’»)\]]*$")
+_ITEM_MARK = re.compile(r"[-•*·|>]+")  # a dash ("— including …") may go on a sentence; these lead items
 _HYPHENATED = re.compile(r"[^\W\d_][\-\u2010\u00ad]$")
 
 
@@ -231,10 +232,11 @@ def _widths(text: str, lines: list[Span]) -> tuple[list[int], bool]:
 
 def _runs_on(text: str, line: Span, nxt: Span, width: int, blocked: bool = False) -> bool:
     """Whether a wrapped text's line goes on into the next one (the rules above); never into a line
-    led by a bullet mark ("- Web Desk", "• 5 Hours ago": an item of its own). In a text in blocks a
+    led by a bullet mark ("- Web Desk", "• 5 Hours ago": an item of its own; a line led by a dash,
+    "— including the TTP …", may go on a sentence). In a text in blocks a
     full line runs on however it ends: its block is one paragraph, and a paragraph's sentences are
     the splitter's to find (a quotation of several sentences, cut after one, was read otherwise)."""
-    if text[text.rfind("\n", 0, nxt[0]) + 1 : nxt[0]].strip():
+    if _ITEM_MARK.fullmatch(text[text.rfind("\n", 0, nxt[0]) + 1 : nxt[0]].strip()):
         return False
     if not (_ends_mid_sentence(text, line, nxt) or (blocked and line[1] > line[0] and nxt[1] > nxt[0])):
         return False

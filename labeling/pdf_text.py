@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 from stance.errors import StanceError
 
@@ -25,6 +26,7 @@ MAX_PDF_BYTES = 20_000_000
 # The Latin ligatures a PDF's fonts draw as one glyph ("ﬁle://", "ﬂights"): read as their letters,
 # as a reader does; no other character is changed.
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _COPY_OUT = "save its text as a .txt file (or the web page as .html)"
 
 
@@ -67,6 +69,8 @@ def pdf_text(data: bytes, source: str, limit: int) -> str:
         raise StanceError(f"{source}: is a PDF that cannot be read ({reason}): {_COPY_OUT}") from None
     # the layout's indents and the spaces that place words across a line are spaces of no meaning
     # (the sentence splitter reads "concerned.   Absolutely" otherwise than "concerned. Absolutely")
+    # a glyph with no character behind it (an emoji, a flag) comes out as a control character ("\x00")
+    pages = [_CONTROL.sub("", page) for page in pages]
     text = "\n".join(" ".join(line.split()) for page in pages for line in page.strip("\n").split("\n"))
     if not text.strip():
         raise StanceError(

@@ -95,3 +95,19 @@ def test_an_article_pushed_as_a_pdf_is_found_where_pull_reads_it(printed, tmp_pa
     monkeypatch.setenv("STANCE_ROOT", str(tmp_path))
     assert find_article("talks") == folder / "talks.pdf"
     assert unpullable(folder / "talks.pdf", read_article(folder / "talks.pdf")) is None
+
+
+def test_a_glyph_with_no_character_behind_it_leaves_no_control_character(tmp_path):
+    """A flag emoji in an embedded post came out of the PDF as two NUL characters, inside the
+    article's text, its sentences and predict's JSON."""
+    page, pdf = tmp_path / "post.html", tmp_path / "post.pdf"
+    page.write_text(
+        web_page(
+            "Pakistan army chief visits Kabul\nPakistan Armed Forces 🇵🇰 (@PakistanFauj) said the talks went on."
+        ),
+        encoding="utf-8",
+    )
+    print_to_pdf(page, pdf)
+    text = read_article(pdf).text
+    assert "Pakistan Armed Forces (@PakistanFauj) said the talks went on." in " ".join(text.split())
+    assert not [c for c in text if ord(c) < 32 and c != "\n"]

@@ -296,6 +296,24 @@ def test_a_pdfs_text_in_blocks_is_read_a_block_a_paragraph():
     assert len(expected) == 4  # the splitter keeps the quotation whole
 
 
+def test_a_line_led_by_a_bullet_is_an_item_and_one_led_by_a_dash_goes_on():
+    """In a PDF's text in blocks the headline's block ran on into its "- Web Desk" and "- 5 Hours
+    ago" items (no longer furniture, one long sentence); a clause after a dash at a line's start
+    ("— including the TTP …") is the sentence's own."""
+    text = (
+        "Deadlock in Istanbul: Pakistan pushes, Taliban back off from written deal\n- Web Desk\n- 5 Hours ago\n\n"
+        "The joint statement issued after the fifth meeting emphasized the need to prevent any group or party\n"
+        "— including the TTP and others — from using the territory of any country to carry out attacks, and\n"
+        "the two sides agreed to meet again in the coming weeks to take stock of the progress made so far.\n\n"
+        "China considers the movement a direct threat to its security and says its members are based in\n"
+        "Afghanistan.\n"
+    )
+    texts = [" ".join(s.text.split()) for s in segment(Article("pdf", text))]
+    assert texts[0] == "Deadlock in Istanbul: Pakistan pushes, Taliban back off from written deal"
+    assert texts[1].startswith("The joint statement") and "party — including the TTP" in texts[1]
+    assert len(texts) == 3
+
+
 def test_a_short_line_before_a_capital_ends_its_paragraph_in_a_pdfs_text():
     """A line is broken where the next word does not fit: a headline's last line and a subheading,
     far shorter than the text's lines, were joined into the sentence after them. A line going on in
