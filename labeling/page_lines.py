@@ -202,7 +202,10 @@ def _joined(text: str, lines: list[Span]) -> list[Span]:
     for i, (start, end) in enumerate(lines):
         if end == start:
             continue
-        if i and _runs_on(text, lines[i - 1], (start, end), widths[i - 1], blocked):
+        # across a page break (running lines or a margin between) a block's gap is lost: a line that
+        # ends like a sentence there may end its paragraph
+        within = blocked and text.count("\n", lines[i - 1][1], start) == 1
+        if i and _runs_on(text, lines[i - 1], (start, end), widths[i - 1], within):
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))

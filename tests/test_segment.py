@@ -314,6 +314,25 @@ def test_a_line_led_by_a_bullet_is_an_item_and_one_led_by_a_dash_goes_on():
     assert len(texts) == 3
 
 
+def test_a_paragraph_that_ends_at_a_pages_foot_is_not_run_into_the_next_pages():
+    """Read a block a paragraph, a PDF's text ran a paragraph that ended at a page's foot into the
+    one that opened the next page (the gap between them is the page break's, and is dropped with
+    its running lines): "… so in that sense, yes.” Meanwhile, …" was one sentence."""
+    text = (
+        "Talks with the TTP\n\n"
+        "Khan said the talks were taking place in Afghanistan and that the Afghan Taliban were helping\n"
+        "the government, as the interview was broadcast on Friday evening in the capital Islamabad.\n\n"
+        "Asked whether the Afghan Taliban were acting as mediators, Khan replied: “Since the talks were\n"
+        "taking place in Afghanistan, so in that sense, yes, they were mediating between the two sides.”\n"
+        "file:///tmp/talks.html 1/2\n12/8/26, 1:27 AM Talks with the TTP\n"
+        "Meanwhile, Pakistan People’s Party leader Nayyar Bokhari demanded that a session of parliament\n"
+        "be called to discuss the talks, which he said the government had kept from the parliament.\n"
+    )
+    texts = [" ".join(s.text.split()) for s in segment(Article("pdf", text))]
+    assert texts[-2].endswith("mediating between the two sides.”")
+    assert texts[-1].startswith("Meanwhile, Pakistan People’s Party leader")
+
+
 def test_a_short_line_before_a_capital_ends_its_paragraph_in_a_pdfs_text():
     """A line is broken where the next word does not fit: a headline's last line and a subheading,
     far shorter than the text's lines, were joined into the sentence after them. A line going on in
