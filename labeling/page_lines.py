@@ -204,8 +204,13 @@ def _joined(text: str, lines: list[Span]) -> list[Span]:
             continue
         # across a page break (running lines or a margin between) a block's gap is lost: a line that
         # ends like a sentence there may end its paragraph
-        within = blocked and text.count("\n", lines[i - 1][1], start) == 1
-        if i and _runs_on(text, lines[i - 1], (start, end), widths[i - 1], within):
+        if i and _runs_on(
+            text,
+            lines[i - 1],
+            (start, end),
+            widths[i - 1],
+            blocked and text.count("\n", lines[i - 1][1], start) == 1,
+        ):
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))
@@ -233,15 +238,15 @@ def _widths(text: str, lines: list[Span]) -> tuple[list[int], bool]:
     return widths, True
 
 
-def _runs_on(text: str, line: Span, nxt: Span, width: int, blocked: bool = False) -> bool:
+def _runs_on(text: str, line: Span, nxt: Span, width: int, in_block: bool = False) -> bool:
     """Whether a wrapped text's line goes on into the next one (the rules above); never into a line
     led by a bullet mark ("- Web Desk", "• 5 Hours ago": an item of its own; a line led by a dash,
-    "— including the TTP …", may go on a sentence). In a text in blocks a
+    "— including the TTP …", may go on a sentence). Within a block (``in_block``) a
     full line runs on however it ends: its block is one paragraph, and a paragraph's sentences are
     the splitter's to find (a quotation of several sentences, cut after one, was read otherwise)."""
     if _ITEM_MARK.fullmatch(text[text.rfind("\n", 0, nxt[0]) + 1 : nxt[0]].strip()):
         return False
-    if not (_ends_mid_sentence(text, line, nxt) or (blocked and line[1] > line[0] and nxt[1] > nxt[0])):
+    if not (_ends_mid_sentence(text, line, nxt) or (in_block and line[1] > line[0] and nxt[1] > nxt[0])):
         return False
     if _HYPHENATED.search(text[slice(*line)]) or text[nxt[0]].islower():
         return True

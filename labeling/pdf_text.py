@@ -7,8 +7,8 @@ headline), which the plain mode loses; :mod:`labeling.page_lines` then joins the
 into paragraphs and drops the running header and footer a browser prints on every sheet
 ("12/8/26, 12:22 AM Talks collapse - DAWN.COM", "https://www.dawn.com/news/1950000 1/3").
 Offsets index this text, as they index an HTML page's text. A page of several columns (an
-e-paper's) is read across its columns, line by line, and so is not read right. A PDF with no text in it (a scan), locked with a password, damaged, or too large for one
-article is one error line.
+e-paper's) is read across its columns, line by line, and so is not read right. A PDF with no text
+in it (a scan), locked with a password, damaged, or too large for one article is one error line.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import logging
 import re
 
 from stance.errors import StanceError
+from stance.io import SAVE_AS_TEXT
 
 PDF_MAGIC = b"%PDF-"
 # A news article's PDF is a few pages and well under a megabyte of text; its file may hold images,
@@ -27,12 +28,11 @@ MAX_PDF_BYTES = 20_000_000
 # as a reader does; no other character is changed.
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_COPY_OUT = "save its text as a .txt file (or the web page as .html)"
 
 
 def is_pdf(data: bytes) -> bool:
     """Bytes that start as a PDF does (whatever the file is called)."""
-    return data.lstrip()[:5] == PDF_MAGIC
+    return data[:1024].lstrip().startswith(PDF_MAGIC)
 
 
 def pdf_text(data: bytes, source: str, limit: int) -> str:
@@ -52,7 +52,7 @@ def pdf_text(data: bytes, source: str, limit: int) -> str:
         if reader.is_encrypted and not reader.decrypt(""):
             raise StanceError(
                 f"{source}: is a PDF locked with a password: print it to a new PDF from a viewer that opens "
-                f"it, or {_COPY_OUT}"
+                f"it, or {SAVE_AS_TEXT}"
             )
         for page in reader.pages:
             pages.append((page.extract_text(extraction_mode="layout") or "").translate(_LIGATURES))
@@ -66,15 +66,15 @@ def pdf_text(data: bytes, source: str, limit: int) -> str:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file fails in many ways inside the reader
         reason = " ".join(str(exc).split())[:120] or type(exc).__name__
-        raise StanceError(f"{source}: is a PDF that cannot be read ({reason}): {_COPY_OUT}") from None
-    # the layout's indents and the spaces that place words across a line are spaces of no meaning
-    # (the sentence splitter reads "concerned.   Absolutely" otherwise than "concerned. Absolutely")
+        raise StanceError(f"{source}: is a PDF that cannot be read ({reason}): {SAVE_AS_TEXT}") from None
     # a glyph with no character behind it (an emoji, a flag) comes out as a control character ("\x00")
     pages = [_CONTROL.sub("", page) for page in pages]
+    # the layout's indents and the spaces that place words across a line are spaces of no meaning
+    # (the sentence splitter reads "concerned.   Absolutely" otherwise than "concerned. Absolutely")
     text = "\n".join(" ".join(line.split()) for page in pages for line in page.strip("\n").split("\n"))
     if not text.strip():
         raise StanceError(
             f"{source}: is a PDF with no text in it (a scanned page is an image of text): run it "
-            f"through OCR first, or {_COPY_OUT}"
+            f"through OCR first, or {SAVE_AS_TEXT}"
         )
     return text

@@ -146,12 +146,12 @@ def decode_text(data: bytes, source: str, what: str) -> str:
         ) from None
 
 
-_SAVE_AS_TEXT = "save its text as a .txt file (or the web page as .html)"
+SAVE_AS_TEXT = "save its text as a .txt file (or the web page as .html)"  # also labeling/pdf_text.py
 _FORMATS = (  # what a file's first bytes say it is, and what to do
-    (b"%PDF-", "a PDF", f"copy its text out (`pdftotext FILE OUT.txt`) or {_SAVE_AS_TEXT}"),
-    (b"PK\x03\x04", "a zip archive (a Word .docx, an .odt or an .epub is one)", _SAVE_AS_TEXT),
-    (b"\xd0\xcf\x11\xe0", "an old Word (.doc) or Office file", _SAVE_AS_TEXT),
-    (b"{\\rtf", "RTF, a word processor's format", _SAVE_AS_TEXT),
+    (b"%PDF-", "a PDF", f"copy its text out (`pdftotext FILE OUT.txt`) or {SAVE_AS_TEXT}"),
+    (b"PK\x03\x04", "a zip archive (a Word .docx, an .odt or an .epub is one)", SAVE_AS_TEXT),
+    (b"\xd0\xcf\x11\xe0", "an old Word (.doc) or Office file", SAVE_AS_TEXT),
+    (b"{\\rtf", "RTF, a word processor's format", SAVE_AS_TEXT),
     (b"\x89PNG", "a PNG image", ""),
     (b"\xff\xd8\xff", "a JPEG image", ""),
     (b"GIF8", "a GIF image", ""),

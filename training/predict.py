@@ -249,13 +249,6 @@ def profile(preds: list[SentencePrediction], scheme: Scheme, trust: dict | None 
     return out
 
 
-if __name__ == "__main__":
-    from stance.runner import run
-    from training.predict_cli import cli
-
-    run(cli)
-
-
 def language_note(seen: dict, sentences: int) -> str:
     """The one line predict and score-batch say of the ``sentences`` they scored when some are in
     another language (``seen``, :func:`labeling.articles.other_language`'s finding)."""
@@ -267,3 +260,10 @@ def language_note(seen: dict, sentences: int) -> str:
         f"note: {seen['sentences']} of these {sentences} sentences ({named}) {other_language_note(seen)}; "
         "score an English translation instead"
     )
+
+
+if __name__ == "__main__":
+    from stance.runner import run
+    from training.predict_cli import cli
+
+    run(cli)
